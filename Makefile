@@ -1,0 +1,38 @@
+# wufix build and test entry points. `make test` is the README's test command and what .ci/run runs.
+SHELL := /bin/bash
+APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils
+APT_TEST_CMDS := hivexsh reglookup regfinfo
+
+.PHONY: all build test test-deps deps typecheck bench clean
+
+all: build
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+deps: node_modules/.package-lock.json
+
+build: deps
+	npm run build
+
+typecheck: deps
+	npm run typecheck
+
+# Installs the independent reference tools the tests check our output with (root only; apt).
+test-deps:
+	@missing=""; for c in $(APT_TEST_CMDS); do command -v $$c >/dev/null || missing=1; done; \
+	/usr/bin/python3 -c 'import hivex' 2>/dev/null || missing=1; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_TEST_PKGS)) >/dev/null; \
+	  else echo "test-deps: not root, cannot install $(APT_TEST_PKGS); tests needing them will skip"; fi; \
+	fi
+
+test: deps test-deps build
+	npm run typecheck
+	npx vitest run
+
+bench: build
+	npm run bench
+
+clean:
+	rm -rf dist out-tsc bench/out

@@ -1,0 +1,65 @@
+// wufix command-line entry point. Commands live one per file in src/cli/; this file wires them and
+// owns the single top-level error handler that maps errors to the documented exit codes.
+import { Command, CommanderError } from 'commander';
+import { EXIT } from '../errors.js';
+import { handleError } from './output.js';
+import { hiveCommand } from './hive.js';
+import { versionString } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('wufix')
+    .description(
+      'Offline Windows Update repair toolkit.\n' +
+        'Diagnoses and repairs a Windows installation that is not running (from WinPE, or on Linux\n' +
+        'against a disk image or a mounted volume). Nothing is changed without a plan shown first.',
+    )
+    .version(versionString(), '-V, --version', 'print version, git commit and build date')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(str) });
+  program.addCommand(hiveCommand());
+  program.addHelpText(
+    'after',
+    `
+Exit codes:
+  0   ok (scan: nothing to fix)
+  1   usage error
+  2   bad or unsupported input (one line names the file, offset and problem)
+  3   refused as unsafe (one line says what, why and what to do)
+  10  scan: findings present`,
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    return handleError(err);
+  }
+}
+
+// `wufix hive dump ... | head` closes the pipe early: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = handleError(err);
+  },
+);
