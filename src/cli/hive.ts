@@ -1,5 +1,282 @@
-import { Command } from 'commander';
+// `wufix hive ...`: read and edit offline registry hive files. Thin: parsing and printing only.
+import { Command, Option } from 'commander';
+import { promises as fsp } from 'node:fs';
+import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, type OpenedHive } from '../hive/hivefile.js';
+import { Hive } from '../hive/hive.js';
+import { dumpJsonLines, requireKey, walkKeys } from '../hive/dump.js';
+import { encodeValueData, formatValueData } from '../hive/values.js';
+import { formatRegFile, encodeRegFile, parseRegFile, stripHivePrefix, parseTypeName, typeName } from '../hive/regtext.js';
+import { BadInputError, UsageError } from '../errors.js';
+import { asciiSafe, ChunkedWriter, writeJson, writeOut } from './output.js';
+
+const DEFAULT_PREFIX = 'HKEY_LOCAL_MACHINE\\OFFLINE';
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+async function open(file: string, opts: { logs?: boolean }): Promise<OpenedHive> {
+  return openHiveFile(file, { useLogs: opts.logs !== false });
+}
+
+function infoOf(h: OpenedHive) {
+  const bb = h.primary;
+  const stats = h.hive.stats();
+  return {
+    file: h.path,
+    version: `${bb.major}.${bb.minor}`,
+    sequence: { primary: bb.seq1, secondary: bb.seq2 },
+    dirty: h.dirty,
+    checksumOk: bb.checksumOk,
+    hiveBinsSize: bb.hbinsSize,
+    fileName: bb.fileName,
+    flags: hex(bb.flags),
+    logs: h.logs.map((l) => ({
+      file: h.logPaths.find((p) => p.endsWith(l.name)) ?? l.name,
+      format: l.format,
+      usable: l.usable,
+      ...(l.problem ? { problem: l.problem } : {}),
+      ...(l.entries.length ? { firstSeq: l.entries[0]!.seq, lastSeq: l.entries[l.entries.length - 1]!.seq } : {}),
+    })),
+    recovered: h.recovery
+      ? { applied: h.recovery.applied, hiveBinsSize: h.hive.hiveBinsSize }
+      : null,
+    unrecoverable: h.unrecoverable,
+    rootName: h.hive.keyName(h.hive.rootCell),
+    keys: stats.keys,
+    values: stats.values,
+  };
+}
+
+function printInfo(i: ReturnType<typeof infoOf>): void {
+  const lines = [
+    `file:            ${i.file}`,
+    `version:         regf ${i.version}`,
+    `sequence:        ${i.sequence.primary} / ${i.sequence.secondary}${i.dirty ? '  (DIRTY: not cleanly closed)' : '  (clean)'}`,
+    `checksum:        ${i.checksumOk ? 'ok' : 'BAD'}`,
+    `hive bins:       ${i.hiveBinsSize} bytes`,
+    `root key:        ${i.rootName}`,
+    `keys / values:   ${i.keys} / ${i.values}${i.recovered ? '  (after replaying the logs in memory)' : ''}`,
+  ];
+  if (i.logs.length === 0) lines.push('logs:            none found');
+  for (const l of i.logs) {
+    const seqs = l.firstSeq !== undefined ? `, entries ${l.firstSeq}-${l.lastSeq}` : '';
+    lines.push(`log:             ${l.file} (${l.format}, ${l.usable ? 'usable' : 'not usable'}${seqs}${l.problem ? `: ${l.problem}` : ''})`);
+  }
+  if (i.recovered) {
+    for (const a of i.recovered.applied) lines.push(`recovery:        would apply ${a.log} ${a.firstSeq}-${a.lastSeq} (${a.entries} entries)`);
+  }
+  if (i.unrecoverable) lines.push('recovery:        impossible: dirty and no usable log (read-only; writing needs --accept-dirty)');
+  writeOut(asciiSafe(lines.join('\n')) + '\n');
+}
+
+function parseType(t: string): number {
+  try {
+    return parseTypeName(t);
+  } catch {
+    if (/^(0x[0-9a-f]+|\d+)$/i.test(t)) return Number(t);
+    throw new UsageError(`unknown value type "${t}" (REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE or a number)`);
+  }
+}
+
+const noLogs = () => new Option('--no-logs', 'show the primary file as it is, without replaying .LOG1/.LOG2');
+const acceptDirty = () =>
+  new Option('--accept-dirty', 'write a dirty hive even though its transaction logs are missing or unusable (their changes are lost)');
 
 export function hiveCommand(): Command {
-  return new Command('hive').description('read and edit offline registry hive files');
+  const cmd = new Command('hive')
+    .description('read and edit offline registry hive files (SYSTEM, SOFTWARE, NTUSER.DAT, BCD, ...)')
+    .addHelpText(
+      'after',
+      `
+Key paths are relative to the hive's root and use backslashes: "Microsoft\\Windows NT\\CurrentVersion"
+(quote them in the shell). The default value of a key has the empty name "".
+A dirty hive (not cleanly closed) is read with its .LOG/.LOG1/.LOG2 replayed in memory; edits
+replay them into the file first, write a clean hive atomically, then empty the logs.
+
+Examples:
+  wufix hive info SOFTWARE
+  wufix hive get SOFTWARE "Microsoft\\Windows NT\\CurrentVersion" CurrentBuild
+  wufix hive set NTUSER.DAT "Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing" State --type REG_DWORD --data 0x23c00
+  wufix hive dump SYSTEM --key Select --json
+  wufix hive export SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate" -o wu.reg`,
+    );
+
+  cmd
+    .command('info')
+    .description('version, sequence numbers, dirty state, logs, root name, key and value counts')
+    .argument('<file>', 'hive file')
+    .option('--json', 'machine-readable output')
+    .addOption(noLogs())
+    .action(async (file: string, o: { json?: boolean; logs?: boolean }) => {
+      const info = infoOf(await open(file, o));
+      if (o.json) writeJson(info);
+      else printInfo(info);
+    });
+
+  cmd
+    .command('dump')
+    .description('every key and value, depth first (JSON Lines with --json: {"path","values":[{"name","type","data"}]})')
+    .argument('<file>', 'hive file')
+    .option('--key <path>', 'start at this key', '')
+    .option('--json', 'JSON Lines, one object per key; data is the raw bytes as lowercase hex')
+    .addOption(noLogs())
+    .action(async (file: string, o: { key: string; json?: boolean; logs?: boolean }) => {
+      const h = await open(file, o);
+      const out = new ChunkedWriter();
+      if (o.json) {
+        dumpJsonLines(h.hive, o.key, (line) => out.write(line));
+      } else {
+        for (const k of walkKeys(h.hive, o.key)) {
+          out.write(asciiSafe(`[${k.path === '' ? '(root)' : k.path}]`) + '\n');
+          for (const v of k.values) {
+            out.write(asciiSafe(`  ${v.name === '' ? '(default)' : v.name}  ${typeName(v.type)}  ${formatValueData(v.type, v.data)}`) + '\n');
+          }
+        }
+      }
+      await out.end();
+    });
+
+  cmd
+    .command('get')
+    .description('print one value, or every value of a key')
+    .argument('<file>', 'hive file')
+    .argument('<keypath>', 'key path relative to the root')
+    .argument('[name]', 'value name ("" for the default value)')
+    .option('--json', 'machine-readable output')
+    .addOption(noLogs())
+    .action(async (file: string, keyPath: string, name: string | undefined, o: { json?: boolean; logs?: boolean }) => {
+      const h = await open(file, o);
+      const nk = requireKey(h.hive, keyPath, file);
+      let vks = h.hive.values(nk);
+      if (name !== undefined) {
+        const vk = h.hive.findValue(nk, name);
+        if (vk === undefined) throw new BadInputError(`value not found: ${keyPath} -> "${name}"`, { file, code: 'no-value' });
+        vks = [vk];
+      }
+      const vals = vks.map((vk) => h.hive.value(vk));
+      if (o.json) {
+        const rows = vals.map((v) => ({ name: v.name, type: v.type, typeName: typeName(v.type), data: Buffer.from(v.data).toString('hex') }));
+        writeJson(name !== undefined ? rows[0] : { path: h.hive.pathOf(nk), values: rows, subkeys: h.hive.subkeys(nk).map((c) => h.hive.keyName(c)) });
+      } else if (name !== undefined) {
+        writeOut(asciiSafe(`${typeName(vals[0]!.type)}  ${formatValueData(vals[0]!.type, vals[0]!.data)}`) + '\n');
+      } else {
+        const lines = vals.map((v) => `${v.name === '' ? '(default)' : v.name}  ${typeName(v.type)}  ${formatValueData(v.type, v.data)}`);
+        for (const c of h.hive.subkeys(nk)) lines.push(`[${h.hive.keyName(c)}]`);
+        writeOut(asciiSafe(lines.join('\n')) + (lines.length ? '\n' : ''));
+      }
+    });
+
+  cmd
+    .command('set')
+    .description('set a value (creating missing keys); the hive is saved atomically')
+    .argument('<file>', 'hive file')
+    .argument('<keypath>', 'key path relative to the root')
+    .argument('<name>', 'value name ("" for the default value)')
+    .requiredOption('--type <type>', 'REG_SZ|REG_EXPAND_SZ|REG_MULTI_SZ|REG_DWORD|REG_QWORD|REG_BINARY|REG_NONE (or a number)')
+    .option('--data <value>', 'the data; repeat for REG_MULTI_SZ; DWORD/QWORD: decimal or 0x hex; BINARY: hex bytes', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(acceptDirty())
+    .action(async (file: string, keyPath: string, name: string, o: { type: string; data: string[]; acceptDirty?: boolean }) => {
+      const type = parseType(o.type);
+      const data = encodeValueData(type, o.data);
+      const h = await open(file, {});
+      checkWritable(h, o);
+      const nk = h.hive.ensureKey(keyPath);
+      h.hive.setValue(nk, name, type, data);
+      await saveHiveFile(h, o);
+    });
+
+  cmd
+    .command('delete')
+    .description('delete a key (with everything below it) or one value')
+    .argument('<file>', 'hive file')
+    .argument('<keypath>', 'key path relative to the root')
+    .argument('[name]', 'value name; without it the key itself is deleted')
+    .addOption(acceptDirty())
+    .action(async (file: string, keyPath: string, name: string | undefined, o: { acceptDirty?: boolean }) => {
+      const h = await open(file, {});
+      checkWritable(h, o);
+      const nk = requireKey(h.hive, keyPath, file);
+      if (name === undefined) h.hive.deleteKey(nk);
+      else if (!h.hive.deleteValue(nk, name)) throw new BadInputError(`value not found: ${keyPath} -> "${name}"`, { file, code: 'no-value' });
+      await saveHiveFile(h, o);
+    });
+
+  cmd
+    .command('recover')
+    .description('write the recovered, clean hive (logs replayed) to a new file; the original is not touched')
+    .argument('<file>', 'hive file')
+    .requiredOption('-o, --output <out>', 'output file (must not exist)')
+    .addOption(acceptDirty())
+    .action(async (file: string, o: { output: string; acceptDirty?: boolean }) => {
+      const h = await open(file, {});
+      checkWritable(h, o);
+      await writeNewHiveFile(o.output, h.hive);
+      const applied = h.recovery?.applied ?? [];
+      process.stderr.write(
+        applied.length
+          ? `recovered: applied ${applied.map((a) => `${a.log} ${a.firstSeq}-${a.lastSeq}`).join(', ')}\n`
+          : 'hive was clean: written unchanged apart from the base block\n',
+      );
+    });
+
+  cmd
+    .command('export')
+    .description('export keys as a regedit .reg file ("Windows Registry Editor Version 5.00")')
+    .argument('<file>', 'hive file')
+    .argument('[keypath]', 'key to export (default: the whole hive)', '')
+    .option('-o, --output <file>', 'write UTF-16LE with BOM, as regedit does (default: UTF-8 text on stdout)')
+    .option('--prefix <root>', 'registry path the hive root is shown under', DEFAULT_PREFIX)
+    .addOption(noLogs())
+    .action(async (file: string, keyPath: string, o: { output?: string; prefix: string; logs?: boolean }) => {
+      const h = await open(file, o);
+      const text = formatRegFile(walkKeys(h.hive, keyPath), { prefix: o.prefix });
+      if (o.output) await fsp.writeFile(o.output, encodeRegFile(text));
+      else {
+        const out = new ChunkedWriter();
+        out.write(text);
+        await out.end();
+      }
+    });
+
+  cmd
+    .command('import')
+    .description('apply a regedit .reg file to the hive (keys, values, [-key] and "value"=- deletions)')
+    .argument('<file>', 'hive file')
+    .argument('<in.reg>', '.reg file (UTF-16LE or UTF-8; version 5.00 or REGEDIT4)')
+    .option('--prefix <root>', 'the part of each [key] path that names the hive root (default: HKLM\\<name>, HKU\\<name>, HKCU)')
+    .addOption(acceptDirty())
+    .action(async (file: string, regFile: string, o: { prefix?: string; acceptDirty?: boolean }) => {
+      const ops = parseRegFile(new Uint8Array(await fsp.readFile(regFile)));
+      const h = await open(file, {});
+      checkWritable(h, o);
+      for (const op of ops) {
+        const rel = stripHivePrefix(op.path, o.prefix);
+        if (op.kind === 'delete-key') {
+          const nk = h.hive.lookup(rel);
+          if (nk !== undefined) h.hive.deleteKey(nk);
+          continue;
+        }
+        const nk = h.hive.ensureKey(rel);
+        for (const v of op.values) {
+          if ('delete' in v) h.hive.deleteValue(nk, v.name);
+          else h.hive.setValue(nk, v.name, v.type, v.data);
+        }
+      }
+      await saveHiveFile(h, o);
+    });
+
+  cmd
+    .command('new')
+    .description('create a new, empty hive file')
+    .argument('<file>', 'output file (must not exist)')
+    .option('--minor <n>', 'format minor version: 3 (NTUSER/BCD style) to 6', '5')
+    .option('--root-name <name>', 'name of the root key', 'ROOT')
+    .action(async (file: string, o: { minor: string; rootName: string }) => {
+      const minor = Number(o.minor);
+      if (!Number.isInteger(minor)) throw new UsageError(`--minor takes a number, not "${o.minor}"`);
+      await writeNewHiveFile(file, Hive.create({ minor, rootName: o.rootName }));
+    });
+
+  return cmd;
 }

@@ -33,3 +33,33 @@ export function writeOut(s: string): void {
 export function writeJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/** Collects output and writes it to stdout in large chunks, respecting back-pressure. */
+export class ChunkedWriter {
+  private parts: string[] = [];
+  private size = 0;
+  private pending: Promise<void> = Promise.resolve();
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout, private readonly chunk = 1 << 20) {}
+  write(s: string): void {
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= this.chunk) this.flushSome();
+  }
+  private flushSome(): void {
+    const data = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    const stream = this.stream;
+    this.pending = this.pending.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (stream.write(data)) resolve();
+          else stream.once('drain', () => resolve());
+        }),
+    );
+  }
+  async end(): Promise<void> {
+    if (this.size > 0 || this.parts.length) this.flushSome();
+    await this.pending;
+  }
+}

@@ -44,16 +44,18 @@ export function lhHash(name: string): number {
   return h;
 }
 
-/** lf hint: the first four code units as bytes, case preserved, NUL padded; 0 in byte 0 if any is >= 256. */
+/**
+ * lf hint as Windows writes it (ReactOS CmpAddToLeaf): the first four code units as bytes, case
+ * preserved, NUL padded, filled from the fourth down and stopping at the first code unit >= 256
+ * (so byte 0 is then 0 and readers fall back to a full name compare).
+ */
 export function lfHint(name: string): number {
   const b = [0, 0, 0, 0];
-  let wide = false;
-  for (let i = 0; i < 4 && i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 256) wide = true;
-    b[i] = c & 0xff;
+  for (let j = Math.min(4, name.length); j > 0; j--) {
+    const c = name.charCodeAt(j - 1);
+    if (c > 255) break;
+    b[j - 1] = c;
   }
-  if (wide) b[0] = 0;
   return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
 }
 

@@ -1,0 +1,166 @@
+// The only part of the hive engine that touches files: open a hive with its transaction logs,
+// recover in memory, and save atomically (temp file beside it, fsync, rename, fsync the directory,
+// then truncate the logs).
+import { promises as fsp, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { BadInputError, FormatError, RefusedError } from '../errors.js';
+import { Hive } from './hive.js';
+import { parseBaseBlock, isDirty, type BaseBlock } from './baseblock.js';
+import { recoverHive, inspectLogs, DirtyHiveError, type LogInfo, type RecoveryResult } from './recovery.js';
+import { findLogs, readLogs, truncateLogs } from './logfiles.js';
+
+export interface OpenedHive {
+  path: string;
+  hive: Hive;
+  /** Base block of the primary as it is on disk. */
+  primary: BaseBlock;
+  dirty: boolean;
+  /** Log paths found beside the primary. */
+  logPaths: string[];
+  logs: LogInfo[];
+  /** Set when the logs were replayed in memory. */
+  recovery?: RecoveryResult;
+  /** Dirty, and the logs could not bring it up to date: reading shows the primary as it is. */
+  unrecoverable: boolean;
+}
+
+export interface OpenOptions {
+  /** Replay transaction logs of a dirty primary (default true). false shows the primary as it is. */
+  useLogs?: boolean;
+}
+
+async function readFileChecked(file: string): Promise<Uint8Array> {
+  let st;
+  try {
+    st = await fsp.stat(file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new BadInputError(err.code === 'ENOENT' ? 'no such file' : err.message, { file });
+  }
+  if (!st.isFile()) throw new BadInputError('not a regular file', { file });
+  if (st.size >= 2 ** 31) throw new BadInputError('hive files of 2 GiB or more are not supported', { file });
+  return new Uint8Array(await fsp.readFile(file));
+}
+
+/** Attach the file name to format errors raised while parsing. */
+function withFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof FormatError && !e.file) {
+      throw Object.assign(new BadInputError(e.message, { file, offset: e.offset, code: e.code }), { cause: e });
+    }
+    throw e;
+  }
+}
+
+export async function openHiveFile(file: string, opts: OpenOptions = {}): Promise<OpenedHive> {
+  const bytes = await readFileChecked(file);
+  const primary = withFile(file, () => parseBaseBlock(bytes));
+  const dirty = isDirty(primary);
+  const logPaths = await findLogs(file);
+  const logFiles = logPaths.length ? await readLogs(file) : [];
+  const useLogs = opts.useLogs ?? true;
+  let recovery: RecoveryResult | undefined;
+  let unrecoverable = false;
+  let image = bytes;
+  let logs: LogInfo[] = withFile(file, () => inspectLogs(bytes, logFiles));
+  if (dirty && useLogs) {
+    try {
+      recovery = withFile(file, () => recoverHive(bytes, logFiles));
+      image = recovery.bytes;
+      logs = recovery.logs;
+    } catch (e) {
+      if (!(e instanceof DirtyHiveError) && !(e instanceof BadInputError && (e.cause instanceof DirtyHiveError))) throw e;
+      unrecoverable = true;
+    }
+  }
+  const maxSeqSeen = Math.max(recovery?.maxSeqSeen ?? 0, ...logs.map((l) => Math.max(l.maxValidSeq ?? 0, l.baseSeq1 ?? 0, l.baseSeq2 ?? 0)));
+  const hive = withFile(file, () => Hive.open(image, { maxSeqSeen }));
+  return { path: file, hive, primary, dirty, logPaths, logs, recovery, unrecoverable };
+}
+
+export interface SaveOptions {
+  /** Write even though the primary is dirty and its logs could not be replayed (data in them is lost). */
+  acceptDirty?: boolean;
+}
+
+/** Refuse to write a hive whose state we could not bring up to date, unless told to. */
+export function checkWritable(h: OpenedHive, opts: SaveOptions = {}): void {
+  if (h.dirty && !h.recovery && !opts.acceptDirty) {
+    const why = h.unrecoverable ? 'its transaction logs are missing or unusable' : 'it was opened without its logs';
+    throw new RefusedError(
+      `${h.path}: the hive is dirty (not cleanly closed) and ${why}; writing it would lose the unflushed changes. ` +
+        'Copy the .LOG1/.LOG2 files beside it, or pass --accept-dirty to write it anyway.',
+      'dirty-hive',
+    );
+  }
+}
+
+/** Atomically replace the hive file with the hive's clean image, then empty its logs. */
+export async function saveHiveFile(h: OpenedHive, opts: SaveOptions = {}): Promise<void> {
+  checkWritable(h, opts);
+  h.hive.verify();
+  const data = h.hive.serialize();
+  await atomicWrite(h.path, data);
+  await truncateLogs(h.logPaths);
+  h.hive.markSaved();
+  h.dirty = false;
+}
+
+/** Write a new hive file (refuses to overwrite an existing one unless `overwrite`). */
+export async function writeNewHiveFile(file: string, hive: Hive, overwrite = false): Promise<void> {
+  if (!overwrite) {
+    try {
+      await fsp.access(file, fsc.F_OK);
+      throw new RefusedError(`${file} already exists; choose another output path`, 'exists');
+    } catch (e) {
+      if (e instanceof RefusedError) throw e;
+    }
+  }
+  hive.verify();
+  await atomicWrite(file, hive.serialize());
+  hive.markSaved();
+}
+
+/** temp file in the same directory -> fsync -> rename -> fsync the directory. */
+export async function atomicWrite(file: string, data: Uint8Array): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.wufix-${process.pid}-${Date.now()}.tmp`);
+  let mode = 0o644;
+  try {
+    mode = (await fsp.stat(file)).mode & 0o7777;
+  } catch {
+    /* new file */
+  }
+  const fh = await fsp.open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  try {
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  await fsyncDir(dir);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return; // directories cannot be opened for fsync on Windows
+  let dh;
+  try {
+    dh = await fsp.open(dir, 'r');
+    await dh.sync();
+  } catch {
+    /* some filesystems (e.g. FUSE ntfs-3g) do not support fsync on directories */
+  } finally {
+    await dh?.close();
+  }
+}
