@@ -527,6 +527,10 @@ export class Hive {
     const n = this.u16(db, 2);
     const list = this.u32(db, 4);
     this.cell(list, n * 4, 'big-data segment list');
+    // Bound the allocation by what the record and the file can really hold.
+    if (len > n * BIG_DATA_THRESHOLD || len > this.hbinsSize) {
+      throw new FormatError(`big-data value claims ${len} bytes but has ${n} segments`, this.pos(db));
+    }
     const out = new Uint8Array(len);
     let got = 0;
     for (let i = 0; i < n && got < len; i++) {
@@ -1067,7 +1071,8 @@ export class Hive {
     const segs: number[] = [];
     for (let i = 0; i < n; i++) {
       const chunk = data.subarray(i * BIG_DATA_THRESHOLD, Math.min(len, (i + 1) * BIG_DATA_THRESHOLD));
-      const s = this.alloc(chunk.length);
+      // Windows allocates every segment full size, the last one too (seen in every real hive).
+      const s = this.alloc(BIG_DATA_THRESHOLD);
       this.buf.set(chunk, this.pos(s) + 4);
       segs.push(s);
     }
@@ -1162,17 +1167,45 @@ export class Hive {
     this.modified = false;
   }
 
-  /** Structural self-check used by tests and before saving: every key reachable, lists sorted. */
+  /**
+   * Structural self-check, run before every save and by the tests: every key reachable once, subkey
+   * lists in Windows order with correct lh hashes / lf hints, counts consistent, every value readable.
+   */
   verify(): void {
     this.walk(this.rootCell, '', (nk) => {
       const subs = this.subkeys(nk);
-      for (let i = 1; i < subs.length; i++) {
-        if (compareNames(this.keyName(subs[i - 1]!), this.keyName(subs[i]!)) >= 0) {
-          throw new FormatError(`subkeys of "${this.pathOf(nk)}" are not in Windows order`, this.pos(nk));
+      let prev: string | undefined;
+      for (const c of subs) {
+        const name = this.keyName(c);
+        if (prev !== undefined && compareNames(prev, name) >= 0) {
+          throw new FormatError(`subkeys of "${this.pathOf(nk)}" are not in Windows order ("${prev}", "${name}")`, this.pos(nk));
         }
+        prev = name;
       }
+      this.checkListHashes(this.u32(nk, 28), this.u32(nk, 20));
       for (const vk of this.values(nk)) this.valueData(vk);
     });
+  }
+
+  private checkListHashes(list: number, count: number): void {
+    if (count === 0) return;
+    const sig = this.sig(list);
+    if (sig === SIG_RI) {
+      for (let i = 0; i < this.leafCount(list); i++) this.checkListHashes(this.u32(list, 4 + i * 4), 1);
+      return;
+    }
+    if (sig !== SIG_LH && sig !== SIG_LF) return;
+    for (let i = 0; i < this.leafCount(list); i++) {
+      const name = this.keyName(this.u32(list, 4 + i * 8));
+      const stored = this.u32(list, 8 + i * 8);
+      if (sig === SIG_LH && stored !== lhHash(name)) {
+        throw new FormatError(`lh hash of "${name}" is 0x${stored.toString(16)}, expected 0x${lhHash(name).toString(16)}`, this.pos(list));
+      }
+      // lf hints: Windows' form, or any hint with byte 0 = 0 for names with wide characters.
+      if (sig === SIG_LF && stored !== lfHint(name) && !((stored & 0xff) === 0 && /[^\u0000-\u00ff]/.test(name.slice(0, 4)))) {
+        throw new FormatError(`lf hint of "${name}" is 0x${stored.toString(16)}, expected 0x${lfHint(name).toString(16)}`, this.pos(list));
+      }
+    }
   }
 }
 

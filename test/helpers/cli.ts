@@ -1,0 +1,18 @@
+// Runs the built CLI (dist/wufix.js) as a user would: `node dist/wufix.js ...`.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from './env.js';
+
+export const CLI = path.join(PROJECT_ROOT, 'dist', 'wufix.js');
+
+export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (make test does)`);
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    input: opts.input,
+    env: { ...process.env, ...opts.env },
+  });
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
