@@ -605,6 +605,7 @@ export class Hive {
     let cur = nk;
     for (let d = 0; cur !== this.rootCell; d++) {
       if (d > MAX_DEPTH) throw new FormatError('key parent chain is too deep (cycle?)', this.pos(nk));
+      this.checkNk(cur, 'parent key');
       parts.push(this.keyName(cur));
       cur = this.keyParent(cur);
     }
@@ -615,21 +616,21 @@ export class Hive {
    * Depth-first walk from `start`: calls `visit(nk, path)` for each key, subkeys in stored order.
    * Cycles and excessive depth are FormatErrors.
    */
-  walk(start: number, startPath: string, visit: (nk: number, path: string) => void): void {
+  walk(start: number, startPath: string, visit: (nk: number, path: string, treeParent: number) => void): void {
     const seen = new Set<number>();
-    const stack: [number, string, number][] = [[start, startPath, 0]];
+    const stack: [number, string, number, number][] = [[start, startPath, 0, NIL]];
     while (stack.length) {
-      const [nk, path, depth] = stack.pop()!;
+      const [nk, path, depth, treeParent] = stack.pop()!;
       if (seen.has(nk)) throw new FormatError('a key is linked twice in the key tree (cycle?)', this.pos(nk));
       if (depth > MAX_DEPTH) throw new FormatError(`key tree deeper than ${MAX_DEPTH} levels`, this.pos(nk));
       seen.add(nk);
-      visit(nk, path);
+      visit(nk, path, treeParent);
       const subs = this.subkeys(nk);
       for (let i = subs.length - 1; i >= 0; i--) {
         const c = subs[i]!;
         this.checkNk(c, 'subkey');
         const name = this.keyName(c);
-        stack.push([c, path === '' ? name : `${path}\\${name}`, depth + 1]);
+        stack.push([c, path === '' ? name : `${path}\\${name}`, depth + 1, nk]);
       }
     }
   }
@@ -698,6 +699,7 @@ export class Hive {
   private depthOf(nk: number): number {
     let d = 0;
     for (let cur = nk; cur !== this.rootCell; cur = this.keyParent(cur)) {
+      this.checkNk(cur, 'parent key');
       if (++d > MAX_DEPTH) throw new FormatError('key parent chain is too deep (cycle?)', this.pos(nk));
     }
     return d;
@@ -938,12 +940,13 @@ export class Hive {
     const parent = this.keyParent(nk);
     this.checkNk(parent, 'parent key');
     // Free the subtree bottom-up: preorder reversed visits every key after all of its descendants.
-    const order: number[] = [];
-    this.walk(nk, '', (k) => order.push(k));
+    // The tree parent comes from the walk, not from the (possibly stale) parent field.
+    const order: [number, number][] = [];
+    this.walk(nk, '', (k, _p, treeParent) => order.push([k, treeParent === NIL ? parent : treeParent]));
     for (let i = order.length - 1; i >= 0; i--) {
-      const k = order[i]!;
+      const [k, p] = order[i]!;
       this.freeKeyCells(k);
-      this.removeSubkey(this.keyParent(k), k);
+      this.removeSubkey(p, k);
       this.free(k);
     }
     this.recomputeMaxNameLen(parent);

@@ -97,13 +97,25 @@ export function checkWritable(h: OpenedHive, opts: SaveOptions = {}): void {
   }
 }
 
+/**
+ * Fault injection for the crash-safety tests: WUFIX_TEST_CRASH_AT=<point> kills the process with
+ * SIGKILL at that point of a save, as a power cut would.
+ */
+function crashPoint(point: string): void {
+  if (process.env.WUFIX_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
+
 /** Atomically replace the hive file with the hive's clean image, then empty its logs. */
 export async function saveHiveFile(h: OpenedHive, opts: SaveOptions = {}): Promise<void> {
   checkWritable(h, opts);
   h.hive.verify();
   const data = h.hive.serialize();
   await atomicWrite(h.path, data);
-  await truncateLogs(h.logPaths);
+  crashPoint('after-rename');
+  for (const log of h.logPaths) {
+    await truncateLogs([log]);
+    crashPoint('after-truncate-' + path.basename(log));
+  }
   h.hive.markSaved();
   h.dirty = false;
 }
@@ -135,7 +147,11 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
   }
   const fh = await fsp.open(tmp, 'wx', mode);
   try {
-    await fh.writeFile(data);
+    const half = data.length >>> 1;
+    await writeAll(fh, data.subarray(0, half), 0);
+    crashPoint('mid-write');
+    await writeAll(fh, data.subarray(half), half);
+    crashPoint('before-fsync');
     await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
@@ -143,6 +159,7 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
     throw e;
   }
   await fh.close();
+  crashPoint('before-rename');
   try {
     await fsp.rename(tmp, file);
   } catch (e) {
@@ -150,6 +167,14 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
     throw e;
   }
   await fsyncDir(dir);
+}
+
+async function writeAll(fh: fsp.FileHandle, data: Uint8Array, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
