@@ -3,11 +3,11 @@ import { Command, Option } from 'commander';
 import { promises as fsp } from 'node:fs';
 import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, type OpenedHive } from '../hive/hivefile.js';
 import { Hive } from '../hive/hive.js';
-import { dumpJsonLines, requireKey, walkKeys } from '../hive/dump.js';
+import { writeJsonLines, requireKey, walkKeys } from '../hive/dump.js';
 import { encodeValueData, formatValueData } from '../hive/values.js';
 import { formatRegFile, encodeRegFile, parseRegFile, stripHivePrefix, parseTypeName, typeName } from '../hive/regtext.js';
 import { BadInputError, UsageError } from '../errors.js';
-import { asciiSafe, ChunkedWriter, writeJson, writeOut } from './output.js';
+import { asciiSafe, ChunkedWriter, writeChunks, writeJson, writeOut } from './output.js';
 
 const DEFAULT_PREFIX = 'HKEY_LOCAL_MACHINE\\OFFLINE';
 
@@ -15,8 +15,8 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-async function open(file: string, opts: { logs?: boolean }): Promise<OpenedHive> {
-  return openHiveFile(file, { useLogs: opts.logs !== false });
+async function open(file: string, opts: { logs?: boolean }, readOnly = false): Promise<OpenedHive> {
+  return openHiveFile(file, { useLogs: opts.logs !== false, inspectLogs: !readOnly });
 }
 
 function infoOf(h: OpenedHive) {
@@ -122,10 +122,11 @@ Examples:
     .option('--json', 'JSON Lines, one object per key; data is the raw bytes as lowercase hex')
     .addOption(noLogs())
     .action(async (file: string, o: { key: string; json?: boolean; logs?: boolean }) => {
-      const h = await open(file, o);
+      const h = await open(file, o, true);
       const out = new ChunkedWriter();
       if (o.json) {
-        dumpJsonLines(h.hive, o.key, (line) => out.write(line));
+        await writeChunks((sink) => writeJsonLines(h.hive, o.key, sink));
+        return;
       } else {
         for (const k of walkKeys(h.hive, o.key)) {
           out.write(asciiSafe(`[${k.path === '' ? '(root)' : k.path}]`) + '\n');
@@ -146,7 +147,7 @@ Examples:
     .option('--json', 'machine-readable output')
     .addOption(noLogs())
     .action(async (file: string, keyPath: string, name: string | undefined, o: { json?: boolean; logs?: boolean }) => {
-      const h = await open(file, o);
+      const h = await open(file, o, true);
       const nk = requireKey(h.hive, keyPath, file);
       let vks = h.hive.values(nk);
       if (name !== undefined) {
@@ -229,7 +230,7 @@ Examples:
     .option('--prefix <root>', 'registry path the hive root is shown under', DEFAULT_PREFIX)
     .addOption(noLogs())
     .action(async (file: string, keyPath: string, o: { output?: string; prefix: string; logs?: boolean }) => {
-      const h = await open(file, o);
+      const h = await open(file, o, true);
       const text = formatRegFile(walkKeys(h.hive, keyPath), { prefix: o.prefix });
       if (o.output) await fsp.writeFile(o.output, encodeRegFile(text));
       else {

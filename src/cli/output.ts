@@ -63,3 +63,16 @@ export class ChunkedWriter {
     await this.pending;
   }
 }
+
+/**
+ * Stream byte chunks produced synchronously by `produce` to stdout. On Linux, stdout to a file or
+ * pipe is synchronous; where it is not (Windows pipes), chunks queue in the stream and we wait for
+ * them to drain at the end.
+ */
+export async function writeChunks(produce: (sink: (chunk: Uint8Array) => void) => void): Promise<void> {
+  let ok = true;
+  produce((chunk) => {
+    ok = process.stdout.write(chunk) && ok;
+  });
+  if (!ok) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
+}

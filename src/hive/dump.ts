@@ -1,7 +1,9 @@
 // Walks a hive depth first and yields each key with its values: the source of `hive dump` (JSON
 // Lines) and `hive export` (.reg). Subkeys in stored (Windows) order, values in value-list order.
 import { BadInputError } from '../errors.js';
-import type { Hive } from './hive.js';
+import { decodeName } from './names.js';
+import { MAX_DEPTH, type Hive } from './hive.js';
+import { FormatError } from '../errors.js';
 
 export interface DumpedValue {
   name: string;
@@ -24,22 +26,162 @@ export function* walkKeys(hive: Hive, keyPath = ''): Generator<DumpedKey> {
   const start = requireKey(hive, keyPath);
   const startPath = keyPath === '' ? '' : hive.pathOf(start);
   const items: DumpedKey[] = [];
-  // walk() is callback-based; buffer per key and yield in order.
   hive.walk(start, startPath, (nk, path) => {
     items.push({ path, values: hive.values(nk).map((vk) => hive.value(vk)) });
   });
   yield* items;
 }
 
-/** JSON Lines as `wufix hive dump --json` prints them; `emit` receives one line (with "\n"). */
-export function dumpJsonLines(hive: Hive, keyPath: string, emit: (line: string) => void): void {
+const enc = (s: string) => new TextEncoder().encode(s);
+const HEX = enc('0123456789abcdef');
+const K_PATH = enc('{"path":"');
+const K_VALUES = enc('","values":[');
+const K_NAME = enc('{"name":"');
+const K_NAME2 = enc(',{"name":"');
+const K_TYPE = enc('","type":');
+const K_DATA = enc(',"data":"');
+const K_VEND = enc('"}');
+const K_END = enc(']}\n');
+
+/**
+ * Write a stored name into `dest` at `at` as the inside of a JSON string (escaped exactly as
+ * JSON.stringify does); grows `dest` through `grow` when needed. Returns the end offset.
+ */
+function putName(dest: { b: Buffer }, at: number, src: Uint8Array, pos: number, len: number, compressed: boolean): number {
+  if (compressed) {
+    // Fast path: printable ASCII without '"' or '\' is copied as is.
+    let plain = true;
+    for (let i = 0; i < len; i++) {
+      const c = src[pos + i]!;
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      ensure(dest, at + len);
+      dest.b.set(src.subarray(pos, pos + len), at);
+      return at + len;
+    }
+  }
+  const s = JSON.stringify(decodeName(src, pos, len, compressed)).slice(1, -1);
+  const n = Buffer.byteLength(s, 'utf8');
+  ensure(dest, at + n);
+  return at + dest.b.write(s, at, 'utf8');
+}
+
+function ensure(dest: { b: Buffer }, size: number): void {
+  if (size <= dest.b.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(size, dest.b.length * 2));
+  dest.b.copy(grown);
+  dest.b = grown;
+}
+
+/**
+ * Write the JSON Lines dump as byte chunks (`wufix hive dump --json`): one object per key, depth
+ * first, subkeys in stored order, values in value-list order, data as lowercase hex. Byte-level
+ * because this is the hot loop on large hives; the text equals JSON.stringify({path, values}).
+ */
+export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer) => void): void {
+  const CHUNK = 1 << 22;
   const start = requireKey(hive, keyPath);
-  const startPath = keyPath === '' ? '' : hive.pathOf(start);
-  hive.walk(start, startPath, (nk, path) => {
-    const values = hive.values(nk).map((vk) => {
-      const v = hive.value(vk);
-      return { name: v.name, type: v.type, data: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('hex') };
-    });
-    emit(JSON.stringify({ path, values }) + '\n');
+  const src = hive.bytes;
+  const out = { b: Buffer.allocUnsafe(CHUNK) };
+  let p = 0;
+  const flush = () => {
+    if (p === 0) return;
+    sink(out.b.subarray(0, p));
+    out.b = Buffer.allocUnsafe(CHUNK); // the sink may still hold the chunk: never reuse it
+    p = 0;
+  };
+  const ascii = (s: string) => {
+    if (p + s.length > out.b.length) flush();
+    p += out.b.write(s, p, 'latin1');
+  };
+  const put = (bytes: Uint8Array) => {
+    if (p + bytes.length > out.b.length) flush();
+    const b = out.b;
+    for (let i = 0; i < bytes.length; i++) b[p + i] = bytes[i]!;
+    p += bytes.length;
+  };
+  const raw = new Int32Array(3);
+  const startPath = Buffer.from(keyPath === '' ? '' : JSON.stringify(hive.pathOf(start)).slice(1, -1), 'utf8');
+  // Escaped path bytes of the current ancestor chain; depth d's path ends at pathEnd[d]. In a
+  // preorder walk the parent's path is still in place when a child is visited.
+  const path = { b: Buffer.allocUnsafe(1 << 16) };
+  const pathEnd = new Int32Array(MAX_DEPTH + 2);
+  const seen = new Uint8Array((hive.hiveBinsSize >>> 6) + 1);
+  const stack: number[] = [start, 0];
+  while (stack.length) {
+    const depth = stack.pop()!;
+    const nk = stack.pop()!;
+    const slot = nk >>> 3;
+    if (seen[slot >>> 3]! & (1 << (slot & 7))) throw new FormatError('a key is linked twice in the key tree (cycle?)', 0x1000 + nk);
+    seen[slot >>> 3]! |= 1 << (slot & 7);
+    if (depth > MAX_DEPTH) throw new FormatError(`key tree deeper than ${MAX_DEPTH} levels`, 0x1000 + nk);
+    let end: number;
+    if (depth === 0) {
+      ensure(path, startPath.length);
+      startPath.copy(path.b, 0);
+      end = startPath.length;
+    } else {
+      let at = pathEnd[depth - 1]!;
+      if (at > 0 || depth > 1) {
+        ensure(path, at + 2);
+        path.b[at++] = 0x5c; // JSON-escaped backslash
+        path.b[at++] = 0x5c;
+      }
+      hive.keyNameRaw(nk, raw);
+      end = putName(path, at, src, raw[0]!, raw[1]!, raw[2] === 1);
+    }
+    pathEnd[depth] = end;
+    put(K_PATH);
+    if (p + end > out.b.length) flush();
+    ensure(out, p + end);
+    path.b.copy(out.b, p, 0, end);
+    p += end;
+    put(K_VALUES);
+    const vks = hive.values(nk);
+    for (let i = 0; i < vks.length; i++) {
+      const vk = vks[i]!;
+      put(i ? K_NAME2 : K_NAME);
+      hive.valueNameRaw(vk, raw);
+      if (p + raw[1]! * 6 > out.b.length) flush();
+      p = putName(out, p, src, raw[0]!, raw[1]!, raw[2] === 1);
+      put(K_TYPE);
+      ascii(String(hive.valueType(vk)));
+      put(K_DATA);
+      const d = hive.valueDataView(vk);
+      if (p + d.length * 2 > out.b.length) flush();
+      ensure(out, p + d.length * 2);
+      if (d.length > 64) {
+        // Native hex for long data; a table loop for the many short values.
+        p += out.b.write(Buffer.from(d.buffer, d.byteOffset, d.length).toString('hex'), p, 'latin1');
+      } else {
+        const b = out.b;
+        for (let j = 0; j < d.length; j++) {
+          const x = d[j]!;
+          b[p++] = HEX[x >>> 4]!;
+          b[p++] = HEX[x & 15]!;
+        }
+      }
+      put(K_VEND);
+    }
+    put(K_END);
+    const subs = hive.subkeys(nk);
+    for (let i = subs.length - 1; i >= 0; i--) stack.push(subs[i]!, depth + 1);
+  }
+  flush();
+}
+
+/** The same dump as strings, one line each (with "\n"); for tests and small tools. */
+export function dumpJsonLines(hive: Hive, keyPath: string, emit: (line: string) => void): void {
+  let rest = '';
+  writeJsonLines(hive, keyPath, (chunk) => {
+    const text = rest + chunk.toString('utf8');
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) emit(l + '\n');
   });
+  if (rest) emit(rest);
 }

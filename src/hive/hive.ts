@@ -353,7 +353,7 @@ export class Hive {
     const newLen = HBIN_START + off + size;
     if (newLen > MAX_HIVE_BYTES) throw new BadInputError('hive would grow beyond 2 GiB');
     if (newLen > this.buf.length) {
-      const grown = new Uint8Array(Math.max(newLen, Math.min(MAX_HIVE_BYTES, this.buf.length * 2)));
+      const grown = new Uint8Array(Math.max(newLen, Math.min(MAX_HIVE_BYTES, this.buf.length + Math.max(1 << 20, this.buf.length >>> 3))));
       grown.set(this.buf.subarray(0, HBIN_START + this.hbinsSize));
       this.buf = grown;
       this.dv = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
@@ -395,6 +395,30 @@ export class Hive {
     if (this.sig(nk) !== SIG_NK) throw new FormatError(`${what} is not a key (nk) record`, this.pos(nk));
     const nameLen = this.u16(nk, 72);
     if (76 + nameLen > this.cellSize(nk) - 4) throw new FormatError('key name runs past its cell', this.pos(nk) + 4 + 72);
+  }
+
+  /**
+   * Where a key's stored name is, for byte-level dumps: writes [file position, byte length,
+   * compressed ? 1 : 0] into `out` (no allocation in the hot loop).
+   */
+  keyNameRaw(nk: number, out: Int32Array): void {
+    this.checkNk(nk);
+    out[0] = this.pos(nk) + 4 + 76;
+    out[1] = this.u16(nk, 72);
+    out[2] = this.u16(nk, 2) & KEY_COMP_NAME ? 1 : 0;
+  }
+
+  /** Where a value's stored name is: [file position, byte length, compressed ? 1 : 0] into `out`. */
+  valueNameRaw(vk: number, out: Int32Array): void {
+    this.checkVk(vk);
+    out[0] = this.pos(vk) + 4 + 20;
+    out[1] = this.u16(vk, 2);
+    out[2] = this.u16(vk, 16) & VALUE_COMP_NAME ? 1 : 0;
+  }
+
+  /** The hive image (read-only use; valid until the next write). */
+  get bytes(): Uint8Array {
+    return this.buf;
   }
 
   keyName(nk: number): string {
@@ -507,18 +531,26 @@ export class Hive {
 
   /** The value's raw bytes (a copy), following big-data records where present. */
   valueData(vk: number): Uint8Array {
+    return this.valueDataView(vk).slice();
+  }
+
+  /**
+   * The value's raw bytes without copying where possible: a view into the hive that is valid only
+   * until the next write. For read-only walks (dump, export) on large hives.
+   */
+  valueDataView(vk: number): Uint8Array {
     this.checkVk(vk);
     const raw = this.u32(vk, 4);
     const len = raw & 0x7fffffff;
     if (raw & 0x80000000) {
       if (len > 4) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, this.pos(vk) + 8);
       const p = this.pos(vk) + 4 + 8;
-      return this.buf.slice(p, p + len);
+      return this.buf.subarray(p, p + len);
     }
     if (len === 0) return new Uint8Array(0);
     const dataCell = this.u32(vk, 8);
     const cl = this.cell(dataCell, 0, 'value data');
-    if (len <= cl) return this.buf.slice(this.pos(dataCell) + 4, this.pos(dataCell) + 4 + len);
+    if (len <= cl) return this.buf.subarray(this.pos(dataCell) + 4, this.pos(dataCell) + 4 + len);
     if (cl >= 8 && this.sig(dataCell) === SIG_DB) return this.readBigData(dataCell, len);
     throw new FormatError(`value data length ${len} is larger than its ${cl}-byte cell`, this.pos(dataCell));
   }
@@ -617,13 +649,14 @@ export class Hive {
    * Cycles and excessive depth are FormatErrors.
    */
   walk(start: number, startPath: string, visit: (nk: number, path: string, treeParent: number) => void): void {
-    const seen = new Set<number>();
+    const seen = new Uint8Array((this.hbinsSize >>> 6) + 1); // one bit per 8-byte cell slot
     const stack: [number, string, number, number][] = [[start, startPath, 0, NIL]];
     while (stack.length) {
       const [nk, path, depth, treeParent] = stack.pop()!;
-      if (seen.has(nk)) throw new FormatError('a key is linked twice in the key tree (cycle?)', this.pos(nk));
+      const slot = nk >>> 3;
+      if (seen[slot >>> 3]! & (1 << (slot & 7))) throw new FormatError('a key is linked twice in the key tree (cycle?)', this.pos(nk));
       if (depth > MAX_DEPTH) throw new FormatError(`key tree deeper than ${MAX_DEPTH} levels`, this.pos(nk));
-      seen.add(nk);
+      seen[slot >>> 3]! |= 1 << (slot & 7);
       visit(nk, path, treeParent);
       const subs = this.subkeys(nk);
       for (let i = subs.length - 1; i >= 0; i--) {
@@ -1156,12 +1189,17 @@ export class Hive {
   serialize(): Uint8Array {
     const hlen = HBIN_START + this.hbinsSize;
     const outLen = Math.max(hlen, this.originalLength);
-    const out = new Uint8Array(outLen);
-    out.set(this.buf.subarray(0, Math.min(this.buf.length, outLen)));
-    if (outLen > this.buf.length) out.fill(0, this.buf.length);
+    // Patch the base block in place and hand out a view when the buffer is large enough: a
+    // 100 MB hive is then saved without a second 100 MB copy.
+    if (this.buf.length < outLen) {
+      const grown = new Uint8Array(outLen);
+      grown.set(this.buf);
+      this.buf = grown;
+      this.dv = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+    }
     const seq = (this.maxSeqSeen + 1) >>> 0;
-    writeBaseBlock(out, { seq1: seq, seq2: seq, type: 0, hbinsSize: this.hbinsSize, timestamp: filetimeNow() });
-    return out;
+    writeBaseBlock(this.buf, { seq1: seq, seq2: seq, type: 0, hbinsSize: this.hbinsSize, timestamp: filetimeNow() });
+    return this.buf.subarray(0, outLen);
   }
 
   /** After a successful save the new file is the baseline. */

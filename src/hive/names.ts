@@ -72,30 +72,11 @@ export function decodeName(buf: Uint8Array, off: number, len: number, compressed
 }
 
 export function latin1(buf: Uint8Array, off: number, len: number): string {
-  let s = '';
-  const end = off + len;
-  // Chunk to avoid argument-count limits.
-  for (let p = off; p < end; p += 8192) {
-    s += String.fromCharCode.apply(null, Array.from(buf.subarray(p, Math.min(end, p + 8192))));
-  }
-  return s;
+  return Buffer.from(buf.buffer, buf.byteOffset + off, len).toString('latin1');
 }
 
 export function utf16le(buf: Uint8Array, off: number, len: number): string {
-  let s = '';
-  const n = len >>> 1;
-  const parts: string[] = [];
-  const chunk: number[] = [];
-  for (let i = 0; i < n; i++) {
-    chunk.push(buf[off + 2 * i]! | (buf[off + 2 * i + 1]! << 8));
-    if (chunk.length === 8192) {
-      parts.push(String.fromCharCode.apply(null, chunk));
-      chunk.length = 0;
-    }
-  }
-  if (chunk.length) parts.push(String.fromCharCode.apply(null, chunk));
-  s = parts.join('');
-  return s;
+  return Buffer.from(buf.buffer, buf.byteOffset + off, len & ~1).toString('utf16le');
 }
 
 /** Encode a name for storage: returns the bytes and whether they are compressed. */

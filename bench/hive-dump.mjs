@@ -1,0 +1,20 @@
+// Full dump of the largest hive fixture: `wufix hive dump --json` vs libhivex's `hivexml`, same file,
+// same run. Goal (issue #2): ratio <= 1.0.
+import path from 'node:path';
+import { statSync } from 'node:fs';
+import { SHARED, CLI, requireBuilt, measure, repeat, fmtMs, fmtMb } from './lib.mjs';
+
+requireBuilt();
+const file = path.join(SHARED, 'fixtures/hives/regipy/SYSTEM_B');
+const size = statSync(file).size;
+const N = Number(process.env.BENCH_RUNS ?? 5);
+// Warm the page cache for both.
+measure('hivexml', [file]);
+measure(process.execPath, [CLI, 'hive', 'dump', file, '--json', '--no-logs']);
+const ref = repeat(N, () => measure('hivexml', [file]));
+const ours = repeat(N, () => measure(process.execPath, [CLI, 'hive', 'dump', file, '--json', '--no-logs']));
+const ratio = ours.ms / ref.ms;
+console.log(`hive dump: regipy/SYSTEM_B (${(size / 1048576).toFixed(1)} MB, 33,123 keys), median of ${N}`);
+console.log(`  hivexml:                 ${fmtMs(ref.ms)}  peak ${fmtMb(ref.rssKb)}`);
+console.log(`  wufix hive dump --json:  ${fmtMs(ours.ms)}  peak ${fmtMb(ours.rssKb)}`);
+console.log(`  ratio wufix/hivexml: ${ratio.toFixed(2)}x (goal <= 1.0x) ${ratio <= 1 ? 'MET' : 'NOT MET'}`);

@@ -1,0 +1,48 @@
+// Shared benchmark helpers: run a command several times, report the median wall time and peak RSS
+// (from GNU time), so that wufix and the reference tool are measured side by side in one run.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SHARED = process.env.WUFIX_SHARED ?? path.resolve(ROOT, '../shared');
+export const CLI = path.join(ROOT, 'dist', 'wufix.js');
+
+export function requireBuilt() {
+  if (!existsSync(CLI)) throw new Error('dist/wufix.js is missing: run `npm run build` (make bench does)');
+}
+
+/** Run `cmd args` with stdout to /dev/null; returns { ms, rssKb, status }. */
+export function measure(cmd, args, env = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '--', 'sh', '-c', 'exec "$0" "$@" > /dev/null', cmd, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 26,
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const lines = (r.stderr || '').trim().split('\n');
+  const rssKb = Number(lines[lines.length - 1]);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return { ms, rssKb };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export function repeat(n, fn) {
+  const ms = [];
+  const rss = [];
+  for (let i = 0; i < n; i++) {
+    const r = fn(i);
+    ms.push(r.ms);
+    rss.push(r.rssKb);
+  }
+  return { ms: median(ms), rssKb: Math.max(...rss) };
+}
+
+export const fmtMs = (ms) => `${ms.toFixed(0)} ms`;
+export const fmtMb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
