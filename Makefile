@@ -1,9 +1,9 @@
 # wufix build and test entry points. `make test` is the README's test command and what .ci/run runs.
 SHELL := /bin/bash
-APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils
-APT_TEST_CMDS := hivexsh reglookup regfinfo
+APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils gdisk fdisk ntfs-3g dosfstools exfatprogs mount util-linux
+APT_TEST_CMDS := hivexsh reglookup regfinfo sgdisk sfdisk mkntfs mkfs.fat mkfs.exfat losetup blkid blockdev
 
-.PHONY: all build test test-deps deps typecheck bench clean
+.PHONY: all build test test-deps deps typecheck bench clean demo
 
 all: build
 
@@ -30,6 +30,10 @@ test-deps:
 test: deps test-deps build
 	npm run typecheck
 	npx vitest run
+
+# The README's first set-up command: what wufix does today, on a real hive.
+demo: build
+	bash scripts/demo.sh
 
 bench: build
 	npm run bench
