@@ -60,7 +60,8 @@ function putName(dest: { b: Buffer }, at: number, src: Uint8Array, pos: number, 
     }
     if (plain) {
       ensure(dest, at + len);
-      dest.b.set(src.subarray(pos, pos + len), at);
+      const b = dest.b;
+      for (let i = 0; i < len; i++) b[at + i] = src[pos + i]!;
       return at + len;
     }
   }
@@ -94,10 +95,6 @@ export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer
     out.b = Buffer.allocUnsafe(CHUNK); // the sink may still hold the chunk: never reuse it
     p = 0;
   };
-  const ascii = (s: string) => {
-    if (p + s.length > out.b.length) flush();
-    p += out.b.write(s, p, 'latin1');
-  };
   const put = (bytes: Uint8Array) => {
     if (p + bytes.length > out.b.length) flush();
     const b = out.b;
@@ -105,6 +102,14 @@ export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer
     p += bytes.length;
   };
   const raw = new Int32Array(3);
+  const putUint = (v: number) => {
+    if (p + 10 > out.b.length) flush();
+    if (v < 10) {
+      out.b[p++] = 0x30 + v;
+      return;
+    }
+    p += out.b.write(String(v), p, 'latin1');
+  };
   const startPath = Buffer.from(keyPath === '' ? '' : JSON.stringify(hive.pathOf(start)).slice(1, -1), 'utf8');
   // Escaped path bytes of the current ancestor chain; depth d's path ends at pathEnd[d]. In a
   // preorder walk the parent's path is still in place when a child is visited.
@@ -149,17 +154,27 @@ export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer
       if (p + raw[1]! * 6 > out.b.length) flush();
       p = putName(out, p, src, raw[0]!, raw[1]!, raw[2] === 1);
       put(K_TYPE);
-      ascii(String(hive.valueType(vk)));
+      putUint(hive.valueType(vk));
       put(K_DATA);
-      const d = hive.valueDataView(vk);
-      if (p + d.length * 2 > out.b.length) flush();
-      ensure(out, p + d.length * 2);
-      if (d.length > 64) {
+      // Data in place (no copy) unless it is big data spread over segments.
+      let d: Uint8Array = src;
+      let from = 0;
+      let n = 0;
+      if (hive.valueDataRaw(vk, raw)) {
+        from = raw[0]!;
+        n = raw[1]!;
+      } else {
+        d = hive.valueDataView(vk);
+        n = d.length;
+      }
+      if (p + n * 2 > out.b.length) flush();
+      ensure(out, p + n * 2);
+      if (n > 256) {
         // Native hex for long data; a table loop for the many short values.
-        p += out.b.write(Buffer.from(d.buffer, d.byteOffset, d.length).toString('hex'), p, 'latin1');
+        p += out.b.write(Buffer.from(d.buffer, d.byteOffset + from, n).toString('hex'), p, 'latin1');
       } else {
         const b = out.b;
-        for (let j = 0; j < d.length; j++) {
+        for (let j = from, e = from + n; j < e; j++) {
           const x = d[j]!;
           b[p++] = HEX[x >>> 4]!;
           b[p++] = HEX[x & 15]!;

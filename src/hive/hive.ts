@@ -416,6 +416,32 @@ export class Hive {
     out[2] = this.u16(vk, 16) & VALUE_COMP_NAME ? 1 : 0;
   }
 
+  /**
+   * Where a value's data is, without copying: writes [file position, length] into `out` and returns
+   * true for inline and single-cell data; returns false for big data (use valueDataView).
+   */
+  valueDataRaw(vk: number, out: Int32Array): boolean {
+    const raw = this.u32(vk, 4);
+    const len = raw & 0x7fffffff;
+    if (raw & 0x80000000) {
+      if (len > 4) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, this.pos(vk) + 8);
+      out[0] = this.pos(vk) + 4 + 8;
+      out[1] = len;
+      return true;
+    }
+    if (len === 0) {
+      out[0] = 0;
+      out[1] = 0;
+      return true;
+    }
+    const dataCell = this.u32(vk, 8);
+    const cl = this.cell(dataCell, 0, 'value data');
+    if (len > cl) return false;
+    out[0] = this.pos(dataCell) + 4;
+    out[1] = len;
+    return true;
+  }
+
   /** The hive image (read-only use; valid until the next write). */
   get bytes(): Uint8Array {
     return this.buf;
