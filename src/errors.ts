@@ -6,6 +6,8 @@ export const EXIT = {
   USAGE: 1,
   BAD_INPUT: 2,
   REFUSED: 3,
+  /** Something was written and did not read back as planned (the journal is needed to undo it). */
+  VERIFY_FAILED: 4,
   FINDINGS: 10,
 } as const;
 

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from '../errors.js';
 import { handleError } from './output.js';
 import { hiveCommand } from './hive.js';
+import { diskCommand } from './disk.js';
 import { versionString } from './version.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
   program.addCommand(hiveCommand());
+  program.addCommand(diskCommand());
   program.addHelpText(
     'after',
     `
@@ -28,6 +30,7 @@ Exit codes:
   1   usage error
   2   bad or unsupported input (one line names the file, offset and problem)
   3   refused as unsafe (one line says what, why and what to do)
+  4   a write did not read back as planned (verification failed)
   10  scan: findings present`,
   );
   return program;

@@ -8,7 +8,7 @@ export function handleError(err: unknown): number {
     return err.exitCode;
   }
   if (err instanceof WufixError) {
-    process.stderr.write(`wufix: ${err.exitCode === EXIT.REFUSED ? 'refused' : 'error'}: ${err.message}\n`);
+    process.stderr.write(`wufix: ${err.exitCode === EXIT.REFUSED ? 'refused' : err.exitCode === EXIT.VERIFY_FAILED ? 'verification failed' : 'error'}: ${err.message}\n`);
     return err.exitCode;
   }
   const e = err as NodeJS.ErrnoException;

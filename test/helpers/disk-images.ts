@@ -2,7 +2,7 @@
 // (Debian gdisk, fdisk), file systems made by mkntfs/mkfs.fat/mkfs.exfat inside partitions through
 // `losetup --offset --sizelimit` (always detached in finally), and readers of what the independent
 // tools (sgdisk, sfdisk, blkid) say about an image. Needs root for loop devices.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync, ftruncateSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
@@ -425,6 +425,13 @@ export function sgdiskVerifyClean(file: string, sectorSize = 512): { clean: bool
     output = String((e as { stdout?: Buffer }).stdout ?? e);
   }
   return { clean: /No problems found/.test(output) && !/^\s*(Problem|Caution)/m.test(output), output };
+}
+
+/** `sfdisk -V` (it exits 0 even when it finds errors; they are printed on stderr). */
+export function sfdiskVerifyClean(file: string): { clean: boolean; output: string } {
+  const r = spawnSync('sfdisk', ['-V', file], { encoding: 'utf8' });
+  const output = `${r.stdout}${r.stderr}(exit ${r.status})`;
+  return { clean: r.status === 0 && /No errors detected/.test(output) && !/overlap|warning|invalid/i.test(output), output };
 }
 
 /** `sfdisk -F`: unpartitioned areas (sfdisk only lists aligned areas of at least one grain). */
