@@ -69,10 +69,12 @@ export class ChunkedWriter {
  * pipe is synchronous; where it is not (Windows pipes), chunks queue in the stream and we wait for
  * them to drain at the end.
  */
-export async function writeChunks(produce: (sink: (chunk: Uint8Array) => void) => void): Promise<void> {
+export async function writeChunks(produce: (sink: (chunk: Uint8Array) => boolean) => void): Promise<void> {
   let ok = true;
   produce((chunk) => {
     ok = process.stdout.write(chunk) && ok;
+    // Nothing left buffered: the write was synchronous and the chunk may be reused.
+    return process.stdout.writableLength === 0;
   });
   if (!ok) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
 }

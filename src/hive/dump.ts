@@ -80,10 +80,11 @@ function ensure(dest: { b: Buffer }, size: number): void {
 
 /**
  * Write the JSON Lines dump as byte chunks (`wufix hive dump --json`): one object per key, depth
- * first, subkeys in stored order, values in value-list order, data as lowercase hex. Byte-level
+ * first, subkeys in stored order, values in value-list order, data as lowercase hex. The sink
+ * returns true when it has consumed a chunk (so the buffer can be reused). Byte-level
  * because this is the hot loop on large hives; the text equals JSON.stringify({path, values}).
  */
-export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer) => void): void {
+export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer) => boolean | void): void {
   const CHUNK = 1 << 22;
   const start = requireKey(hive, keyPath);
   const src = hive.bytes;
@@ -91,8 +92,9 @@ export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer
   let p = 0;
   const flush = () => {
     if (p === 0) return;
-    sink(out.b.subarray(0, p));
-    out.b = Buffer.allocUnsafe(CHUNK); // the sink may still hold the chunk: never reuse it
+    // A sink that returns true has consumed the bytes (written synchronously): the chunk is reused.
+    // Otherwise it may still hold it, so a new one is taken.
+    if (sink(out.b.subarray(0, p)) !== true || out.b.length !== CHUNK) out.b = Buffer.allocUnsafe(CHUNK);
     p = 0;
   };
   const put = (bytes: Uint8Array) => {
@@ -169,7 +171,7 @@ export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer
       }
       if (p + n * 2 > out.b.length) flush();
       ensure(out, p + n * 2);
-      if (n > 256) {
+      if (n > 8) {
         // Native hex for long data; a table loop for the many short values.
         p += out.b.write(Buffer.from(d.buffer, d.byteOffset + from, n).toString('hex'), p, 'latin1');
       } else {
@@ -197,6 +199,7 @@ export function dumpJsonLines(hive: Hive, keyPath: string, emit: (line: string) 
     const lines = text.split('\n');
     rest = lines.pop()!;
     for (const l of lines) emit(l + '\n');
+    return true;
   });
   if (rest) emit(rest);
 }
