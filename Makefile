@@ -1,7 +1,7 @@
 # wufix build and test entry points. `make test` is the README's test command and what .ci/run runs.
 SHELL := /bin/bash
-APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils gdisk fdisk ntfs-3g dosfstools exfatprogs mount util-linux
-APT_TEST_CMDS := hivexsh reglookup regfinfo sgdisk sfdisk mkntfs mkfs.fat mkfs.exfat losetup blkid blockdev
+APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils gdisk fdisk ntfs-3g dosfstools exfatprogs mount util-linux python3-evtx mtools
+APT_TEST_CMDS := hivexsh reglookup regfinfo sgdisk sfdisk mkntfs mkfs.fat mkfs.exfat losetup blkid blockdev mcopy ntfs-3g
 
 .PHONY: all build test test-deps deps typecheck bench clean demo
 
@@ -20,7 +20,7 @@ typecheck: deps
 # Installs the independent reference tools the tests check our output with (root only; apt).
 test-deps:
 	@missing=""; for c in $(APT_TEST_CMDS); do command -v $$c >/dev/null || missing=1; done; \
-	/usr/bin/python3 -c 'import hivex' 2>/dev/null || missing=1; \
+	/usr/bin/python3 -c 'import hivex, Evtx' 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_TEST_PKGS)) >/dev/null; \

@@ -5,6 +5,7 @@ import { EXIT } from '../errors.js';
 import { handleError } from './output.js';
 import { hiveCommand } from './hive.js';
 import { diskCommand } from './disk.js';
+import { scanCommand } from './scan.js';
 import { versionString } from './version.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
+  program.addCommand(scanCommand());
   program.addCommand(hiveCommand());
   program.addCommand(diskCommand());
   program.addHelpText(

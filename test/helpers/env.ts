@@ -38,23 +38,30 @@ export function hasTool(name: string): boolean {
   return ok;
 }
 
-export function pyHivexAvailable(): boolean {
-  let ok = toolCache.get('py:hivex');
+/** A Python module importable by /usr/bin/python3 (the Debian bindings live there). */
+export function pyModuleAvailable(module: string): boolean {
+  const k = `py:${module}`;
+  let ok = toolCache.get(k);
   if (ok === undefined) {
     try {
-      execFileSync('/usr/bin/python3', ['-c', 'import hivex'], { stdio: 'ignore' });
+      execFileSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' });
       ok = true;
     } catch {
       ok = false;
     }
-    toolCache.set('py:hivex', ok);
+    toolCache.set(k, ok);
   }
   return ok;
 }
 
-/** undefined when every named tool is present (tool "python3-hivex" = the Python binding). */
+export const pyHivexAvailable = () => pyModuleAvailable('hivex');
+
+/** Tool names that are Python modules rather than commands. */
+const PY_TOOLS: Record<string, string> = { 'python3-hivex': 'hivex', 'python3-evtx': 'Evtx' };
+
+/** undefined when every named tool is present ("python3-hivex" / "python3-evtx" = the Python bindings). */
 export function toolsReason(...names: string[]): string | undefined {
-  const absent = names.filter((n) => (n === 'python3-hivex' ? !pyHivexAvailable() : !hasTool(n)));
+  const absent = names.filter((n) => (PY_TOOLS[n] ? !pyModuleAvailable(PY_TOOLS[n]!) : !hasTool(n)));
   if (absent.length === 0) return undefined;
   return missing(`tools not installed: ${absent.join(', ')} (run \`make test-deps\` as root)`);
 }

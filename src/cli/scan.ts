@@ -1,0 +1,51 @@
+// `wufix scan`: find the offline Windows, read it, explain every failure with evidence.
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { scan } from '../windows/targets.js';
+import { renderText, renderHtml } from '../windows/report.js';
+import { hasActionableFindings } from '../windows/rules.js';
+import { EXIT } from '../errors.js';
+import { writeOut } from './output.js';
+import { versionString } from './version.js';
+
+export function scanCommand(): Command {
+  return new Command('scan')
+    .description('diagnose an offline Windows: why updates fail, with the evidence, and which repair fixes it (changes nothing)')
+    .option('--root <dir>', 'the root of one mounted Windows volume (e.g. /mnt/win or D:\\)')
+    .option('--disk <image|device>', 'the disk holding it, for the partition layout (found automatically when possible)')
+    .option('--image <disk.img>', 'a whole disk image: every partition is attached read-only and scanned (Linux, root)')
+    .option('--json', 'machine-readable report (schema: docs/scan-json.md)')
+    .option('--html <file>', 'also write a self-contained HTML report (disk layout, update timeline)')
+    .option('--no-color', 'no colours in the text report')
+    .option('--include-x', 'WinPE: also look at X: (the RAM disk)')
+    .option('-q, --quiet', 'no progress messages')
+    .addHelpText(
+      'after',
+      `
+With no option, every mounted volume holding Windows\\System32\\config\\SYSTEM is scanned
+(WinPE/Windows: drive letters except X:; Linux: mounted NTFS volumes).
+
+Exit codes: 0 nothing to fix, 10 findings present, 2 bad input, 3 refused.
+
+Examples:
+  wufix scan                              # WinPE: every Windows found on the drive letters
+  sudo wufix scan --image disk.img --html report.html
+  wufix scan --root /mnt/win --disk /dev/sda --json > scan.json`,
+    )
+    .action(async (o: { root?: string; disk?: string; image?: string; json?: boolean; html?: string; color: boolean; includeX?: boolean; quiet?: boolean }) => {
+      const showProgress = !o.quiet && process.stderr.isTTY;
+      const report = await scan({
+        root: o.root,
+        disk: o.disk,
+        image: o.image,
+        includeX: o.includeX,
+        tool: versionString(),
+        progress: showProgress ? (m) => process.stderr.write(`  ... ${m}\n`) : undefined,
+      });
+      if (o.html) writeFileSync(o.html, renderHtml(report));
+      if (o.json) writeOut(JSON.stringify(report, null, 2) + '\n');
+      else writeOut(renderText(report, { color: o.color && !!process.stdout.isTTY && !process.env.NO_COLOR }));
+      const findings = report.targets.some((t) => hasActionableFindings(t.findings));
+      process.exitCode = findings ? EXIT.FINDINGS : EXIT.OK;
+    });
+}

@@ -1,0 +1,45 @@
+// Finding offline Windows installations: a volume root holds Windows\System32\config\SYSTEM.
+// Paths inside an NTFS volume mounted on Linux keep their case, so lookups are case-insensitive.
+import { statSync, statfsSync } from 'node:fs';
+import { resolveCaseInsensitive } from './profiles.js';
+import path from 'node:path';
+
+/** Case-insensitive lookup of a Windows path under a host directory (see profiles.ts). */
+export const resolveCI = resolveCaseInsensitive;
+
+export interface VolumeSpace {
+  sizeBytes: number;
+  freeBytes: number;
+}
+
+export function volumeSpace(root: string): VolumeSpace | undefined {
+  try {
+    const s = statfsSync(root);
+    return { sizeBytes: s.bsize * s.blocks, freeBytes: s.bsize * s.bavail };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host path of <root>\Windows when the volume holds an offline Windows, else undefined. */
+export function windowsDirOf(root: string): string | undefined {
+  const system = resolveCI(root, 'Windows\\System32\\config\\SYSTEM');
+  if (!system) return undefined;
+  try {
+    if (!statSync(system).isFile()) return undefined;
+  } catch {
+    return undefined;
+  }
+  return path.dirname(path.dirname(path.dirname(system)));
+}
+
+/** Drive letters to probe on Windows/WinPE; X: (the WinPE RAM disk) only when asked. */
+export function driveLetters(includeX: boolean): string[] {
+  const out: string[] = [];
+  for (let c = 65; c <= 90; c++) {
+    const l = String.fromCharCode(c);
+    if (l === 'X' && !includeX) continue;
+    out.push(`${l}:\\`);
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+// The only fs code of the log readers: open a log and stream it in 1 MiB chunks (never read whole),
+// plus one-call wrappers around the pure parsers of logs.ts.
+import { open, type FileHandle } from 'node:fs/promises';
+import { BadInputError } from '../errors.js';
+import {
+  parseCbsLog,
+  parseReportingEvents,
+  parseSetupLog,
+  parseWindowsUpdateLog,
+  type CbsRecord,
+  type ParseOptions,
+  type ReportingEvent,
+  type SetupLogRecord,
+  type SetupParseOptions,
+  type WindowsUpdateLogRecord,
+} from './logs.js';
+
+export const LOG_CHUNK_SIZE = 1 << 20;
+
+export interface FileChunkOptions {
+  /** Bytes per read (default 1 MiB). */
+  chunkSize?: number;
+  /** Start reading at this byte offset (default 0). */
+  start?: number;
+}
+
+function ioError(path: string, e: unknown, what: string, offset?: number): BadInputError {
+  const err = e as NodeJS.ErrnoException;
+  const code = err?.code === 'ENOENT' ? 'log-missing' : 'log-read';
+  return new BadInputError(`${what}: ${err?.message ?? String(e)}`, offset === undefined ? { file: path, code } : { file: path, offset, code });
+}
+
+/**
+ * Read a file as a sequence of chunks (each a fresh buffer the consumer may keep). The file is
+ * opened read-only and closed when the iteration ends, also on early exit. Open/read failures are
+ * BadInputError with code 'log-missing' (ENOENT) or 'log-read'.
+ */
+export async function* fileChunks(path: string, opts: FileChunkOptions = {}): AsyncGenerator<Uint8Array> {
+  const size = Math.max(1, Math.floor(opts.chunkSize ?? LOG_CHUNK_SIZE));
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (e) {
+    throw ioError(path, e, 'cannot open log');
+  }
+  try {
+    let pos = Math.max(0, opts.start ?? 0);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(size);
+      let n: number;
+      try {
+        n = (await fh.read(buf, 0, size, pos)).bytesRead;
+      } catch (e) {
+        throw ioError(path, e, 'cannot read log', pos);
+      }
+      if (n === 0) break;
+      pos += n;
+      yield n === size ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Windows\SoftwareDistribution\ReportingEvents.log */
+export function readReportingEventsFile(path: string, opts: ParseOptions = {}): AsyncGenerator<ReportingEvent> {
+  return parseReportingEvents(fileChunks(path), path, opts);
+}
+
+/** Windows\Logs\CBS\CBS.log */
+export function readCbsLogFile(path: string, opts: ParseOptions = {}): AsyncGenerator<CbsRecord> {
+  return parseCbsLog(fileChunks(path), path, opts);
+}
+
+/** Windows\WindowsUpdate.log (pre-Windows 10 text format) */
+export function readWindowsUpdateLogFile(path: string, opts: ParseOptions = {}): AsyncGenerator<WindowsUpdateLogRecord> {
+  return parseWindowsUpdateLog(fileChunks(path), path, opts);
+}
+
+/** dd_dotnet*.txt, *_MSP0.txt, .NET 4 HTML logs, verbose MSI logs */
+export function readSetupLogFile(path: string, opts: SetupParseOptions = {}): AsyncGenerator<SetupLogRecord> {
+  return parseSetupLog(fileChunks(path), path, opts);
+}

@@ -1,0 +1,171 @@
+// The data a scan collects from one offline Windows, and the findings derived from it.
+// This is the `wufix scan --json` schema (documented in docs/scan-json.md); keep both in step.
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** Where a finding's evidence is: a file (+ line or offset), or a registry key (+ value). */
+export interface Evidence {
+  /** Path as seen inside the Windows volume, e.g. "Windows\\Logs\\CBS\\CBS.log", or a disk image. */
+  file?: string;
+  line?: number;
+  offset?: number;
+  /** Registry: hive file (inside the volume) + key path + value name. */
+  key?: string;
+  value?: string;
+  /** The data as read (decoded for humans). */
+  data?: string;
+  /** When the evidence happened (log lines and events). */
+  time?: string;
+  note?: string;
+}
+
+export interface Finding {
+  /** Stable id, e.g. "winre-too-small", "wintrust-state". */
+  id: string;
+  severity: Severity;
+  /** One sentence a technician can act on. */
+  explanation: string;
+  evidence: Evidence[];
+  /** The repair that fixes it (`wufix repair --only <id>`), when there is one. */
+  repair?: string;
+  /** Error codes this finding explains, 0x-prefixed lowercase. */
+  errorCodes?: string[];
+  /** For per-hive findings: which hive. */
+  subject?: string;
+}
+
+export interface SystemInfo {
+  productName?: string;
+  editionId?: string;
+  installationType?: string;
+  currentBuild?: number;
+  ubr?: number;
+  displayVersion?: string;
+}
+
+export interface ServiceState {
+  name: string;
+  exists: boolean;
+  start?: number;
+  delayedAutostart?: number;
+  hasSecurity?: boolean;
+  defaultStart?: number;
+}
+
+export interface HiveWinTrust {
+  kind: string;
+  sid?: string;
+  hive: string;
+  exists: boolean;
+  state?: number;
+  enabledOptions?: number[];
+  problem?: string;
+}
+
+export interface UpdateFailure {
+  source: 'ReportingEvents.log' | 'CBS.log' | 'WindowsUpdate.log' | 'System.evtx' | 'setup log';
+  file: string;
+  line?: number;
+  recordId?: string;
+  time?: string;
+  kb?: string;
+  code?: string;
+  title?: string;
+  message?: string;
+  status: 'failure' | 'success';
+}
+
+export interface PartitionInfo {
+  number: number;
+  start: number;
+  size: number;
+  role: string;
+  fs: string;
+  label?: string;
+  freeBytes?: number;
+}
+
+export interface DiskInfo {
+  path: string;
+  scheme: 'gpt' | 'mbr';
+  sizeBytes: number;
+  partitions: PartitionInfo[];
+  osPartition?: number;
+  recoveryPartition?: number;
+}
+
+export interface WinreInfo {
+  reagentXml?: string;
+  installState?: number;
+  winreLocation?: { path: string; offset?: number; guid?: string; id?: string };
+  imageLocation?: string;
+  staged?: number;
+  bcdStore?: string;
+  recoverySequence?: string;
+  recoveryEnabled?: boolean;
+  winreWimOnOs?: { path: string; bytes: number };
+}
+
+export interface CacheInfo {
+  softwareDistribution?: { path: string; bytes: number; files: number };
+  catroot2?: { path: string; bytes: number; files: number };
+  bitsQueue: { path: string; bytes: number }[];
+}
+
+export interface PolicyInfo {
+  wuServer?: string;
+  wuStatusServer?: string;
+  useWUServer?: number;
+  noAutoUpdate?: number;
+  auOptions?: number;
+  acceptTrustedPublisherCerts?: number;
+  qualityCompat?: number;
+  qualityCompatApplies?: boolean;
+}
+
+export interface ServicingInfo {
+  rebootPending: boolean;
+  packagesPending: string[];
+  sessionsPending: string[];
+  rebootRequired: boolean;
+  pendingXml?: string;
+  componentsPending: string[];
+  pendingFileRenames: number;
+}
+
+export interface CertInfo {
+  store: string;
+  thumbprint: string;
+  subject: string;
+  notAfter?: string;
+}
+
+/** Everything read from one offline Windows. */
+export interface TargetScan {
+  root: string;
+  windowsDir: string;
+  system: SystemInfo;
+  services: ServiceState[];
+  controlSets: string[];
+  wintrust: HiveWinTrust[];
+  servicing: ServicingInfo;
+  policy: PolicyInfo;
+  certificates: CertInfo[];
+  winre: WinreInfo;
+  disk?: DiskInfo;
+  bitlocker: { partition: number; start: number }[];
+  caches: CacheInfo;
+  updates: UpdateFailure[];
+  /** Things that could not be read (missing files are normal; damaged ones are listed here). */
+  problems: string[];
+}
+
+export interface ScanResult extends TargetScan {
+  findings: Finding[];
+}
+
+export interface ScanReport {
+  tool: string;
+  scannedAt: string;
+  targets: ScanResult[];
+}

@@ -1,0 +1,191 @@
+// SYSTEM hive knowledge: the current control set (Select), the Windows Update related services and
+// PendingFileRenameOperations. windows-update.md §2 (Select), §3 (start types), §4 (pending renames).
+import { Hive } from '../hive/hive.js';
+import { BadInputError } from '../errors.js';
+import { regDword, regMultiSz, regRaw, regString } from './version.js';
+
+export interface ControlSetSelection {
+  current: number;
+  default: number;
+  failed?: number;
+  lastKnownGood?: number;
+  /** Distinct `ControlSet%03d` names of Current and Default (Current first) that exist in the hive. */
+  paths: string[];
+  /** Control sets Select names that are not in the hive (a broken SYSTEM hive). */
+  missing: string[];
+  /** false when Select is absent and the lowest ControlSet00n was taken instead. */
+  fromSelect: boolean;
+}
+
+export const controlSetName = (n: number) => `ControlSet${String(n).padStart(3, '0')}`;
+
+/** SYSTEM\Select -> the control sets to read and patch (Current, and Default if it differs). */
+export function currentControlSet(system: Hive): ControlSetSelection {
+  const sel = system.lookup('Select');
+  const exists = (n: number) => system.lookup(controlSetName(n)) !== undefined;
+  if (sel === undefined || regDword(system, sel, 'Current') === undefined) {
+    // No Select: take the lowest ControlSet00n present (what virt-win-reg-like tools do).
+    const sets = system
+      .subkeys(system.rootCell)
+      .map((nk) => /^ControlSet(\d{3})$/i.exec(system.keyName(nk)))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    if (sets.length === 0) {
+      throw new BadInputError('not a SYSTEM hive: no Select key and no ControlSet00n key', { code: 'not-system-hive' });
+    }
+    return { current: sets[0]!, default: sets[0]!, paths: [controlSetName(sets[0]!)], missing: [], fromSelect: false };
+  }
+  const current = regDword(system, sel, 'Current')!;
+  const def = regDword(system, sel, 'Default') ?? current;
+  const wanted = [...new Set([current, def])];
+  return {
+    current,
+    default: def,
+    failed: regDword(system, sel, 'Failed'),
+    lastKnownGood: regDword(system, sel, 'LastKnownGood'),
+    paths: wanted.filter(exists).map(controlSetName),
+    missing: wanted.filter((n) => !exists(n)).map(controlSetName),
+    fromSelect: true,
+  };
+}
+
+export const WU_SERVICES = ['wuauserv', 'bits', 'cryptsvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'] as const;
+
+export const START_NAMES: Record<number, string> = { 0: 'Boot', 1: 'System', 2: 'Automatic', 3: 'Manual', 4: 'Disabled' };
+
+export interface ServiceInfo {
+  /** The name asked for. */
+  name: string;
+  /** The key name as stored (services keys are case-insensitive: "BITS", "CryptSvc", "eventlog"). */
+  keyName?: string;
+  controlSet: string;
+  /** Registry path relative to the SYSTEM root. */
+  keyPath: string;
+  exists: boolean;
+  start?: number;
+  /** DelayedAutoStart = 1 (only meaningful with Start = 2). */
+  delayedAutostart: boolean;
+  /** `Security\Security` value present: a custom service SD (absent = the SCM default). */
+  hasSecurity: boolean;
+  /** That value starts like a self-relative SECURITY_DESCRIPTOR (revision 1, >= 20 bytes). */
+  securityValid?: boolean;
+  imagePath?: string;
+  serviceDll?: string;
+  objectName?: string;
+  type?: number;
+}
+
+/** A self-relative SD: revision 1, Sbz1, control word with SE_SELF_RELATIVE (0x8000), 4 offsets. */
+function looksLikeSd(b: Uint8Array): boolean {
+  if (b.length < 20 || b[0] !== 1) return false;
+  const control = b[2]! | (b[3]! << 8);
+  if ((control & 0x8000) === 0) return false;
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  for (let i = 4; i < 20; i += 4) {
+    const off = dv.getUint32(i, true);
+    if (off !== 0 && (off < 20 || off >= b.length)) return false;
+  }
+  return true;
+}
+
+/**
+ * Start type and friends of each named service in one control set (default: Select's Current).
+ * Note: the EventLog service has a `Security` subkey that is the Security *event log* (with a
+ * `Security` value holding that log's SD), so `hasSecurity` is true there on healthy systems.
+ */
+export function readServices(system: Hive, names: readonly string[] = WU_SERVICES, controlSet?: string): ServiceInfo[] {
+  const cs = controlSet ?? currentControlSet(system).paths[0] ?? controlSetName(currentControlSet(system).current);
+  const servicesNk = system.lookup(`${cs}\\Services`);
+  return names.map((name): ServiceInfo => {
+    const keyPath = `${cs}\\Services\\${name}`;
+    const nk = servicesNk === undefined ? undefined : system.findSubkey(servicesNk, name);
+    if (nk === undefined) return { name, controlSet: cs, keyPath, exists: false, delayedAutostart: false, hasSecurity: false };
+    const sec = system.findSubkey(nk, 'Security');
+    const sd = sec === undefined ? undefined : regRaw(system, sec, 'Security');
+    const params = system.findSubkey(nk, 'Parameters');
+    return {
+      name,
+      keyName: system.keyName(nk),
+      controlSet: cs,
+      keyPath: `${cs}\\Services\\${system.keyName(nk)}`,
+      exists: true,
+      start: regDword(system, nk, 'Start'),
+      delayedAutostart: regDword(system, nk, 'DelayedAutostart') === 1,
+      hasSecurity: sd !== undefined,
+      securityValid: sd === undefined ? undefined : looksLikeSd(sd.data),
+      imagePath: regString(system, nk, 'ImagePath'),
+      serviceDll: (params !== undefined ? regString(system, params, 'ServiceDll') : undefined) ?? regString(system, nk, 'ServiceDll'),
+      objectName: regString(system, nk, 'ObjectName'),
+      type: regDword(system, nk, 'Type'),
+    };
+  });
+}
+
+export interface DefaultStart {
+  start: number;
+  delayedAutostart: boolean;
+  /** Where the value comes from (windows-update.md §3) and how sure it is. */
+  source: string;
+}
+
+/**
+ * The default start type of a service for a Windows version (windows-update.md §3).
+ * Windows 10 / Server 2016 and later (build >= 10240): WS2016 service guidance (verified).
+ * Windows 7 / 2008 R2 (build < 9200): wuauserv verified, the rest inferred.
+ * Windows 8 / 8.1 and UsoSvc: undefined (not in the table; UsoSvc only "must not be 4").
+ */
+export function defaultStart(name: string, version: { currentBuild: number }): DefaultStart | undefined {
+  const n = name.toLowerCase();
+  const b = version.currentBuild;
+  if (b >= 10240) {
+    const t: Record<string, number> = { wuauserv: 3, bits: 3, cryptsvc: 2, trustedinstaller: 3, msiserver: 3 };
+    if (t[n] === undefined) return undefined;
+    return { start: t[n]!, delayedAutostart: false, source: 'Win10/Server 2016+ default (verified: WS2016 service guidance)' };
+  }
+  if (b > 0 && b < 9200) {
+    const t: Record<string, [number, boolean, string]> = {
+      wuauserv: [2, true, 'Win7 default (verified: revertservice.com)'],
+      bits: [2, true, 'Win7 default (inferred)'],
+      cryptsvc: [2, false, 'Win7 default (inferred)'],
+      trustedinstaller: [3, false, 'Win7 default (inferred)'],
+      msiserver: [3, false, 'Win7 default (inferred)'],
+    };
+    const e = t[n];
+    return e ? { start: e[0], delayedAutostart: e[1], source: e[2] } : undefined;
+  }
+  return undefined;
+}
+
+export interface PendingRename {
+  /** As stored, usually "\??\C:\path". */
+  source: string;
+  /** Empty = delete the source at boot. */
+  target: string;
+  delete: boolean;
+  value: 'PendingFileRenameOperations' | 'PendingFileRenameOperations2';
+  controlSet: string;
+}
+
+/**
+ * Session Manager PendingFileRenameOperations(+2): REG_MULTI_SZ (source, target) pairs; an empty
+ * target means delete (Sysinternals PendMoves). Read from each control set Select names.
+ */
+export function pendingFileRenames(system: Hive, controlSets?: string[]): PendingRename[] {
+  const out: PendingRename[] = [];
+  for (const cs of controlSets ?? currentControlSet(system).paths) {
+    const sm = system.lookup(`${cs}\\Control\\Session Manager`);
+    if (sm === undefined) continue;
+    for (const value of ['PendingFileRenameOperations', 'PendingFileRenameOperations2'] as const) {
+      const parts = regMultiSz(system, sm, value);
+      if (!parts) continue;
+      for (let i = 0; i < parts.length; i += 2) {
+        const source = parts[i]!;
+        if (source === '') break; // the double-NUL end (a pair never starts with an empty source)
+        const target = parts[i + 1] ?? '';
+        out.push({ source, target, delete: target === '', value, controlSet: cs });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,201 @@
+// Which offline Windows installations to scan, and the disk facts around them:
+// --root (one mounted volume), --disk (its disk, for the layout), --image (attach every partition of
+// a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { openBlockDevice } from '../disk/blockdev.js';
+import { readLayout } from '../disk/layout.js';
+import type { Layout } from '../disk/types.js';
+import { BadInputError, RefusedError } from '../errors.js';
+import { attachLoop, backingDisk, Cleanup, detachLoop, mountNtfs, ntfsMounts, requireRoot, unmount, readFatFile } from '../platform/linux.js';
+import { windowsDirOf, volumeSpace, driveLetters } from './install.js';
+import { scanTarget } from './scan.js';
+import type { DiskInfo, ScanReport, ScanResult } from './scan-types.js';
+
+export interface ScanOptions {
+  root?: string;
+  disk?: string;
+  image?: string;
+  /** Windows: also probe X: (the WinPE RAM disk). */
+  includeX?: boolean;
+  progress?: (msg: string) => void;
+  tool: string;
+}
+
+interface DiskFacts {
+  info: DiskInfo;
+  bitlocker: { partition: number; start: number }[];
+  bcd?: { file: string; bytes: Uint8Array };
+}
+
+function toDiskInfo(diskPath: string, layout: Layout, osOffset?: number): DiskInfo {
+  const partitions = layout.partitions
+    .filter((p) => p.role !== 'extended')
+    .map((p) => ({ number: p.number, start: p.start, size: p.size, role: p.role, fs: p.volume?.fs ?? 'unknown', label: p.volume?.label || undefined }));
+  const os = osOffset !== undefined ? partitions.find((p) => p.start === osOffset) : undefined;
+  const recoveries = partitions.filter((p) => p.role === 'recovery');
+  return {
+    path: diskPath,
+    scheme: layout.scheme,
+    sizeBytes: layout.sizeBytes,
+    partitions,
+    osPartition: os?.number,
+    recoveryPartition: recoveries[0]?.number,
+  };
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid !== 'function' || process.getuid() === 0;
+}
+
+/**
+ * Read-only facts from a disk: the layout, BitLocker volumes, the free space of the recovery
+ * partition and the BCD store (both need root on Linux: loop devices, ntfs-3g, mtools).
+ */
+function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Cleanup, problems: string[], progress: (m: string) => void): DiskFacts {
+  const dev = openBlockDevice(diskPath);
+  let layout: Layout;
+  try {
+    layout = readLayout(dev);
+  } finally {
+    dev.close();
+  }
+  const info = toDiskInfo(diskPath, layout, osOffset);
+  const bitlocker = info.partitions.filter((p) => p.fs === 'bitlocker').map((p) => ({ partition: p.number, start: p.start }));
+  const facts: DiskFacts = { info, bitlocker };
+  if (process.platform !== 'linux') return facts;
+  if (!isRoot()) {
+    problems.push('not root: the recovery partition free space and the BCD store were not read (run as root)');
+    return facts;
+  }
+  const rec = info.partitions.find((p) => p.number === info.recoveryPartition);
+  if (rec && rec.fs === 'ntfs') {
+    progress(`measuring free space in recovery partition ${rec.number}`);
+    try {
+      const mnt = mountReadOnly(diskPath, rec.start, rec.size, cleanup);
+      const space = volumeSpace(mnt);
+      if (space) rec.freeBytes = space.freeBytes;
+    } catch (e) {
+      problems.push(`recovery partition ${rec.number}: ${(e as Error).message}`);
+    }
+  }
+  const esp = info.partitions.find((p) => p.role === 'esp');
+  try {
+    if (esp && esp.fs.startsWith('fat')) {
+      const bytes = readFatFile(diskPath, esp.start, '/EFI/Microsoft/Boot/BCD', cleanup);
+      if (bytes) facts.bcd = { file: `partition ${esp.number}: \\EFI\\Microsoft\\Boot\\BCD`, bytes };
+    } else if (layout.scheme === 'mbr') {
+      const sys = info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active);
+      if (sys) {
+        const mnt = mountReadOnly(diskPath, sys.start, sys.size, cleanup);
+        const bcd = path.join(mnt, 'Boot', 'BCD');
+        if (existsSync(bcd)) facts.bcd = { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: new Uint8Array(readFileSync(bcd)) };
+      }
+    }
+  } catch (e) {
+    problems.push(`BCD store: ${(e as Error).message}`);
+  }
+  return facts;
+}
+
+function mountReadOnly(image: string, offset: number, size: number, cleanup: Cleanup): string {
+  const loop = attachLoop(image, offset, size, true);
+  cleanup.add(() => detachLoop(loop));
+  const dir = cleanup.tempDir('wufix-mnt-');
+  mountNtfs(loop, dir, true);
+  cleanup.add(() => unmount(dir));
+  return dir;
+}
+
+async function scanWithDisk(root: string, disk: string | undefined, osOffset: number | undefined, cleanup: Cleanup, opts: ScanOptions): Promise<ScanResult> {
+  const problems: string[] = [];
+  const progress = opts.progress ?? (() => {});
+  let facts: DiskFacts | undefined;
+  if (disk) {
+    try {
+      facts = diskFacts(disk, osOffset, cleanup, problems, progress);
+    } catch (e) {
+      problems.push(`disk ${disk}: ${(e as Error).message}`);
+    }
+  }
+  const r = await scanTarget({ root, disk: facts?.info, bitlocker: facts?.bitlocker, bcd: facts?.bcd, progress });
+  r.problems.unshift(...problems);
+  return r;
+}
+
+export async function scan(opts: ScanOptions): Promise<ScanReport> {
+  const report: ScanReport = { tool: opts.tool, scannedAt: new Date().toISOString(), targets: [] };
+  const cleanup = new Cleanup();
+  const progress = opts.progress ?? (() => {});
+  try {
+    if (opts.image) {
+      if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
+      requireRoot('--image');
+      if (!existsSync(opts.image)) throw new BadInputError('no such file', { file: opts.image });
+      const dev = openBlockDevice(opts.image);
+      let layout: Layout;
+      try {
+        layout = readLayout(dev);
+      } finally {
+        dev.close();
+      }
+      const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
+      for (const p of layout.partitions) {
+        if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
+        progress(`mounting partition ${p.number} read-only`);
+        let mnt: string;
+        try {
+          mnt = mountReadOnly(opts.image, p.start, p.size, cleanup);
+        } catch (e) {
+          progress(`partition ${p.number}: ${(e as Error).message}`);
+          continue;
+        }
+        if (!windowsDirOf(mnt)) continue;
+        progress(`Windows found on partition ${p.number}`);
+        const r = await scanWithDisk(mnt, opts.image, p.start, cleanup, opts);
+        r.root = `${opts.image} partition ${p.number}`;
+        report.targets.push(r);
+      }
+      if (report.targets.length === 0 && locked.length) {
+        // The OS volume is probably the encrypted one: report it so the technician knows why.
+        const r = await scanTarget({ root: opts.image, disk: toDiskInfo(opts.image, layout), bitlocker: locked.map((p) => ({ partition: p.number, start: p.start })) });
+        r.problems.push('no readable Windows volume: the BitLocker volumes must be unlocked first');
+        report.targets.push(r);
+      }
+      return report;
+    }
+    if (opts.root) {
+      if (!windowsDirOf(opts.root)) {
+        throw new BadInputError('no Windows\\System32\\config\\SYSTEM below this directory: not the root of a Windows volume', { file: opts.root, code: 'not-windows' });
+      }
+      let disk = opts.disk;
+      let osOffset: number | undefined;
+      if (process.platform === 'linux') {
+        const mount = ntfsMounts().find((m) => path.resolve(m.mountPoint) === path.resolve(opts.root!));
+        const back = mount ? backingDisk(mount.source) : undefined;
+        if (back) {
+          disk ??= back.disk;
+          if (disk === back.disk) osOffset = back.offset;
+        }
+      }
+      report.targets.push(await scanWithDisk(opts.root, disk, osOffset, cleanup, opts));
+      return report;
+    }
+    // No target given: every mounted Windows volume.
+    if (process.platform === 'win32') {
+      for (const letter of driveLetters(!!opts.includeX)) {
+        if (!existsSync(letter) || !windowsDirOf(letter)) continue;
+        report.targets.push(await scanWithDisk(letter, opts.disk, undefined, cleanup, opts));
+      }
+    } else {
+      for (const m of ntfsMounts()) {
+        if (!windowsDirOf(m.mountPoint)) continue;
+        const back = backingDisk(m.source);
+        report.targets.push(await scanWithDisk(m.mountPoint, opts.disk ?? back?.disk, back?.offset, cleanup, opts));
+      }
+    }
+    return report;
+  } finally {
+    cleanup.release();
+  }
+}

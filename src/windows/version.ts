@@ -1,0 +1,164 @@
+// The version of an offline Windows, from SOFTWARE\Microsoft\Windows NT\CurrentVersion, plus the small
+// typed value readers the other src/windows modules share (they read values the way Windows code
+// does: a string value is cut at its first NUL, a DWORD must be 4 bytes, wrong types read as absent).
+import { Hive } from '../hive/hive.js';
+import { REG } from '../hive/regtext.js';
+import { BadInputError } from '../errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// Value readers (pure; never throw on odd data: a value of the wrong type or size reads as undefined)
+
+/** UTF-16LE bytes to a JS string (an odd trailing byte is ignored). */
+export function utf16le(data: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i + 1 < data.length; i += 2) s += String.fromCharCode(data[i]! | (data[i + 1]! << 8));
+  return s;
+}
+
+/** All strings of REG_MULTI_SZ data, empty strings in the middle kept, the terminator(s) dropped. */
+export function multiSzStrings(data: Uint8Array): string[] {
+  const parts = utf16le(data).split('\u0000');
+  while (parts.length && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** The key at `path` (relative to the hive root; '' = root), or undefined. */
+export function keyAt(h: Hive, path: string): number | undefined {
+  return path === '' ? h.rootCell : h.lookup(path);
+}
+
+function valueOf(h: Hive, nkOrPath: number | string, name: string): { type: number; data: Uint8Array } | undefined {
+  const nk = typeof nkOrPath === 'number' ? nkOrPath : keyAt(h, nkOrPath);
+  if (nk === undefined) return undefined;
+  const vk = h.findValue(nk, name);
+  if (vk === undefined) return undefined;
+  return { type: h.valueType(vk), data: h.valueData(vk) };
+}
+
+/** REG_SZ / REG_EXPAND_SZ (also REG_MULTI_SZ: its first string) as text, cut at the first NUL. */
+export function regString(h: Hive, nkOrPath: number | string, name: string): string | undefined {
+  const v = valueOf(h, nkOrPath, name);
+  if (!v) return undefined;
+  if (v.type !== REG.SZ && v.type !== REG.EXPAND_SZ && v.type !== REG.MULTI_SZ) return undefined;
+  return utf16le(v.data).split('\u0000')[0];
+}
+
+/** REG_DWORD (or 4-byte REG_BINARY / REG_NONE, as several Windows readers accept) as an unsigned number. */
+export function regDword(h: Hive, nkOrPath: number | string, name: string): number | undefined {
+  const v = valueOf(h, nkOrPath, name);
+  if (!v || v.data.length !== 4) return undefined;
+  if (v.type !== REG.DWORD && v.type !== REG.BINARY && v.type !== REG.NONE) return undefined;
+  return new DataView(v.data.buffer, v.data.byteOffset, 4).getUint32(0, true);
+}
+
+/** REG_MULTI_SZ as its list of strings (empty strings in the middle kept). */
+export function regMultiSz(h: Hive, nkOrPath: number | string, name: string): string[] | undefined {
+  const v = valueOf(h, nkOrPath, name);
+  if (!v || v.type !== REG.MULTI_SZ) return undefined;
+  return multiSzStrings(v.data);
+}
+
+/** Raw data and type of a value, or undefined. */
+export function regRaw(h: Hive, nkOrPath: number | string, name: string): { type: number; data: Uint8Array } | undefined {
+  return valueOf(h, nkOrPath, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Version
+
+export const CURRENT_VERSION_KEY = 'Microsoft\\Windows NT\\CurrentVersion';
+
+export interface WindowsVersion {
+  productName: string;
+  editionId: string;
+  /** 'Client' | 'Server' | 'Server Core' | 'Nano Server' | ... ('' when absent and not derivable). */
+  installationType: 'Client' | 'Server' | string;
+  currentBuild: number;
+  ubr?: number;
+  /** 21H2, 22H2, ... (Windows 10 20H2 and later). */
+  displayVersion?: string;
+  /** 1507..2009 (Windows 10 1511 and later). */
+  releaseId?: string;
+  /** CurrentMajorVersionNumber / CurrentMinorVersionNumber (Windows 10 and later). */
+  major?: number;
+  minor?: number;
+  /** "6.1", "6.3" (kept at 6.3 on Windows 10+). */
+  currentVersion?: string;
+  /** "Service Pack 1" on Windows 7 / 2008 R2. */
+  csdVersion?: string;
+  buildLabEx?: string;
+  /** %SystemRoot% as installed, e.g. "C:\Windows". */
+  systemRoot?: string;
+  isServer: boolean;
+  /** A readable family: "Windows 7", "Windows 8.1", "Windows 10", "Windows 11", "Windows Server 2022", ... */
+  family: string;
+}
+
+/** Read the version of the installation whose SOFTWARE hive is given. */
+export function readVersion(software: Hive): WindowsVersion {
+  const nk = software.lookup(CURRENT_VERSION_KEY);
+  if (nk === undefined) {
+    throw new BadInputError(`not a SOFTWARE hive: ${CURRENT_VERSION_KEY} is missing`, { code: 'not-software-hive' });
+  }
+  const s = (n: string) => regString(software, nk, n);
+  const d = (n: string) => regDword(software, nk, n);
+  const productName = s('ProductName') ?? '';
+  const buildText = s('CurrentBuild') ?? s('CurrentBuildNumber') ?? '';
+  const currentBuild = /^\d+$/.test(buildText.trim()) ? Number(buildText.trim()) : 0;
+  let installationType = s('InstallationType') ?? '';
+  if (installationType === '') {
+    // Windows 7 client installs lack InstallationType; 2008 R2 has it. Fall back on the product name.
+    installationType = /server/i.test(productName) ? 'Server' : productName ? 'Client' : '';
+  }
+  const isServer = /server/i.test(installationType) || /server/i.test(productName);
+  const v: WindowsVersion = {
+    productName,
+    editionId: s('EditionID') ?? '',
+    installationType,
+    currentBuild,
+    ubr: d('UBR'),
+    displayVersion: s('DisplayVersion'),
+    releaseId: s('ReleaseId'),
+    major: d('CurrentMajorVersionNumber'),
+    minor: d('CurrentMinorVersionNumber'),
+    currentVersion: s('CurrentVersion'),
+    csdVersion: s('CSDVersion'),
+    buildLabEx: s('BuildLabEx'),
+    systemRoot: s('SystemRoot'),
+    isServer,
+    family: '',
+  };
+  v.family = windowsFamily(v);
+  return v;
+}
+
+/** Build number to a family name. Windows 11 still calls itself "Windows 10" in ProductName. */
+export function windowsFamily(v: { currentBuild: number; isServer: boolean }): string {
+  const b = v.currentBuild;
+  if (v.isServer) {
+    if (b >= 26100) return 'Windows Server 2025';
+    if (b >= 20348) return 'Windows Server 2022';
+    if (b >= 17763) return b === 17763 ? 'Windows Server 2019' : 'Windows Server (Semi-Annual Channel)';
+    if (b >= 14393) return b === 14393 ? 'Windows Server 2016' : 'Windows Server (Semi-Annual Channel)';
+    if (b >= 9600) return 'Windows Server 2012 R2';
+    if (b >= 9200) return 'Windows Server 2012';
+    if (b >= 7600) return 'Windows Server 2008 R2';
+    if (b >= 6000) return 'Windows Server 2008';
+    return b ? 'Windows Server (unknown)' : 'unknown';
+  }
+  if (b >= 22000) return 'Windows 11';
+  if (b >= 10240) return 'Windows 10';
+  if (b >= 9600) return 'Windows 8.1';
+  if (b >= 9200) return 'Windows 8';
+  if (b >= 7600) return 'Windows 7';
+  if (b >= 6000) return 'Windows Vista';
+  return b ? 'Windows (unknown)' : 'unknown';
+}
+
+/** "10.0.19045.3803"-style text for reports. */
+export function formatBuild(v: WindowsVersion): string {
+  const major = v.major ?? (v.currentVersion ? Number(v.currentVersion.split('.')[0]) : undefined);
+  const minor = v.minor ?? (v.currentVersion ? Number(v.currentVersion.split('.')[1]) : undefined);
+  const head = major !== undefined && minor !== undefined && !Number.isNaN(major) && !Number.isNaN(minor) ? `${major}.${minor}.` : '';
+  return `${head}${v.currentBuild}${v.ubr !== undefined ? `.${v.ubr}` : ''}`;
+}

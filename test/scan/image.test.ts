@@ -1,0 +1,97 @@
+// `wufix scan --image` end to end on a real NTFS disk image: GPT made with sgdisk, NTFS with mkntfs,
+// the Windows tree copied in through ntfs-3g, the BCD store on the FAT32 ESP written with mtools,
+// a 525 MB recovery partition with 82 MB free (the Server 2022 KB5034439 seed failure).
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
+import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
+import { diskToolsReason, sha256, MiB, GiB } from '../helpers/disk-images.js';
+import { runCli } from '../helpers/cli.js';
+import * as S from './scenarios.js';
+import type { ScanReport } from '../../src/windows/scan-types.js';
+
+const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
+const loops = () => execFileSync('losetup', ['-a'], { encoding: 'utf8' }).trim();
+
+describe.skipIf(!!reason)('wufix scan --image on a real disk image', () => {
+  let tmp = '';
+  let img = '';
+  let layout: ReturnType<typeof buildDisk>;
+  let before = '';
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-scanimg-'));
+    const tree = path.join(tmp, 'tree');
+    await buildWindowsTree(tree, S.server2022Winre);
+    img = path.join(tmp, 'server2022.img');
+    layout = buildDisk(img, tree, { size: 4 * GiB, recoverySize: 525 * MiB, recoveryFree: 82 * MiB, guid: '0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9' });
+    before = sha256(img);
+  }, 300_000);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('finds Windows, measures the recovery partition, explains the failure, changes nothing', () => {
+    const loopsBefore = loops();
+    const r = runCli(['scan', '--image', img, '--json']);
+    expect(r.status, r.stderr).toBe(10);
+    const report = JSON.parse(r.stdout) as ScanReport;
+    expect(report.targets).toHaveLength(1);
+    const t = report.targets[0]!;
+    expect(t.root).toBe(`${img} partition 3`);
+    expect(t.system.productName).toBe('Windows Server 2022 Standard');
+    expect(t.disk).toMatchObject({ scheme: 'gpt', osPartition: 3, recoveryPartition: 4 });
+    const rec = t.disk!.partitions.find((p) => p.number === 4)!;
+    expect(rec.start).toBe(layout.recStart);
+    expect(rec.size).toBe(525 * MiB);
+    // ntfs-3g's free-space figure for the partition the builder filled to 82 MB free.
+    expect(Math.abs(rec.freeBytes! - 82 * MiB)).toBeLessThan(2 * MiB);
+    expect(t.findings.map((f) => f.id)).toEqual(['winre-too-small']);
+    const f = t.findings[0]!;
+    const said = /has (\d+) MB free but the WinRE update .* needs 250 MB/.exec(f.explanation);
+    expect(Math.abs(Number(said?.[1]) - 82)).toBeLessThanOrEqual(2);
+    expect(f.evidence[0]).toMatchObject({ file: img, offset: layout.recStart });
+    expect(f.evidence).toContainEqual(expect.objectContaining({ file: 'Windows\\SoftwareDistribution\\ReportingEvents.log', line: 2 }));
+    // The BCD store on the ESP was read: the real store's OS loader has a recovery sequence.
+    expect(t.winre.bcdStore).toBe('partition 1: \\EFI\\Microsoft\\Boot\\BCD');
+    expect(t.winre.recoverySequence).toMatch(/^\{[0-9a-f-]{36}\}$/);
+    // Read-only: the image is byte-identical, and no loop device or mount is left behind.
+    expect(sha256(img)).toBe(before);
+    expect(loops()).toBe(loopsBefore);
+    expect(readFileSync('/proc/self/mounts', 'utf8')).not.toMatch(/wufix-mnt-/);
+  });
+
+  it('--html draws the disk to scale with the recovery free space marked short', () => {
+    const html = path.join(tmp, 'r.html');
+    const r = runCli(['scan', '--image', img, '--html', html, '--quiet']);
+    expect(r.status).toBe(10);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/<svg[^>]*aria-label="disk layout"/);
+    const m = /fill="#e15759"[^>]*><title>(\d+) MB free \(needs 250 MB\)/.exec(page);
+    expect(Math.abs(Number(m?.[1]) - 82)).toBeLessThanOrEqual(2);
+  });
+
+  it('--root with --disk: the same finding from the mounted volume', () => {
+    const mnt = path.join(tmp, 'root');
+    execFileSync('mkdir', ['-p', mnt]);
+    const dev = execFileSync('losetup', ['--find', '--show', '-r', '--offset', String(layout.osStart), '--sizelimit', String(layout.recStart - layout.osStart), img], { encoding: 'utf8' }).trim();
+    try {
+      execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
+      try {
+        const r = runCli(['scan', '--root', mnt, '--json']);
+        expect(r.status, r.stderr).toBe(10);
+        const t = (JSON.parse(r.stdout) as ScanReport).targets[0]!;
+        // The disk is found from the loop device behind the mount.
+        expect(t.disk?.path).toBe(img);
+        expect(t.disk?.osPartition).toBe(3);
+        expect(t.findings.map((f) => f.id)).toEqual(['winre-too-small']);
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    } finally {
+      execFileSync('losetup', ['--detach', dev]);
+    }
+  });
+});
