@@ -58,6 +58,10 @@ export function renderText(report: ScanReport, opts: { color: boolean }): string
       for (const e of f.evidence.slice(0, 8)) lines.push(`    evidence: ${evidenceLine(e)}`);
       if (f.evidence.length > 8) lines.push(`    evidence: ... ${f.evidence.length - 8} more (see --json or --html)`);
     }
+    if (t.codes.length) {
+      lines.push('', 'Error codes in the logs:');
+      for (const c of t.codes) lines.push(`    ${c.code}  ${c.symbol ?? ''}${c.symbol ? ': ' : ''}${c.meaning} (${c.count}x)`);
+    }
     if (t.problems.length) {
       lines.push('', 'Could not read everything:');
       for (const p of t.problems) lines.push(`    - ${p}`);
@@ -150,6 +154,7 @@ export function renderHtml(report: ScanReport): string {
     body.push(`<table><tr><th>Time</th><th>Update</th><th>Result</th><th>Code</th><th>Source</th></tr>${ups
       .map((u) => `<tr class="${u.status}"><td>${esc(u.time)}</td><td>${esc(u.kb ?? u.title ?? '')}</td><td>${esc(u.status)}</td><td>${esc(u.code ?? '')}</td><td>${esc(`${u.file}${u.line !== undefined ? `:${u.line}` : ''}`)}</td></tr>`)
       .join('')}</table>`);
+    if (t.codes.length) body.push(`<h3>Error codes</h3><table><tr><th>Code</th><th>Symbol</th><th>Meaning</th><th>Seen</th></tr>${t.codes.map((c) => `<tr><td><code>${esc(c.code)}</code></td><td>${esc(c.symbol ?? '')}</td><td>${esc(c.meaning)}</td><td>${c.count}</td></tr>`).join('')}</table>`);
     if (t.problems.length) body.push(`<h3>Not readable</h3><ul>${t.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`);
     body.push('</section>');
   }

@@ -160,8 +160,21 @@ export interface TargetScan {
   problems: string[];
 }
 
+/** What an error code seen in the logs means (from the error-code knowledge base). */
+export interface CodeInfo {
+  code: string;
+  symbol?: string;
+  meaning: string;
+  /** Repairs that address it. */
+  repairs: string[];
+  /** How many failures in the logs carry it. */
+  count: number;
+}
+
 export interface ScanResult extends TargetScan {
   findings: Finding[];
+  /** Every error code in the update failures, explained. */
+  codes: CodeInfo[];
 }
 
 export interface ScanReport {

@@ -18,7 +18,8 @@ import { resolveCI } from './install.js';
 import { readCaches, winRel, fileSize } from './files.js';
 import { collectUpdateHistory } from './history.js';
 import { deriveFindings } from './rules.js';
-import type { ScanResult, TargetScan, DiskInfo, HiveWinTrust } from './scan-types.js';
+import type { ScanResult, TargetScan, DiskInfo, HiveWinTrust, CodeInfo } from './scan-types.js';
+import { lookupError } from './errorcodes.js';
 import { WufixError } from '../errors.js';
 
 export interface ScanSpec {
@@ -196,7 +197,22 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   progress('reading the update logs');
   t.updates = await collectUpdateHistory(root, problems, progress);
 
-  return { ...t, findings: deriveFindings(t) };
+  return { ...t, findings: deriveFindings(t), codes: explainCodes(t) };
+}
+
+function explainCodes(t: TargetScan): CodeInfo[] {
+  const counts = new Map<string, number>();
+  for (const u of t.updates) if (u.status === 'failure' && u.code) counts.set(u.code, (counts.get(u.code) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([code, count]) => {
+      try {
+        const e = lookupError(code);
+        return { code: e.code, symbol: e.symbol, meaning: e.meaning, repairs: e.repairs, count };
+      } catch {
+        return { code, meaning: 'not an error code', repairs: [], count };
+      }
+    });
 }
 
 async function readWinTrust(software: Hive, root: string, problems: string[]): Promise<HiveWinTrust[]> {

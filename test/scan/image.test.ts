@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
-import { diskToolsReason, sha256, MiB, GiB } from '../helpers/disk-images.js';
+import { diskToolsReason, sha256, MiB, GiB, win10_1909 } from '../helpers/disk-images.js';
 import { runCli } from '../helpers/cli.js';
 import * as S from './scenarios.js';
 import type { ScanReport } from '../../src/windows/scan-types.js';
@@ -92,6 +92,27 @@ describe.skipIf(!!reason)('wufix scan --image on a real disk image', () => {
       }
     } finally {
       execFileSync('losetup', ['--detach', dev]);
+    }
+  });
+});
+
+describe.skipIf(!!reason)('wufix scan --image with a BitLocker-encrypted Windows volume', () => {
+  it('reports bitlocker-locked with the partition, and says why nothing else could be read', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-scanbl-'));
+    try {
+      const img = win10_1909(tmp); // recovery first, then ESP, MSR, and a BitLocker (Win7+) Windows volume
+      const before = sha256(img.file);
+      const r = runCli(['scan', '--image', img.file, '--json']);
+      expect(r.status, r.stderr).toBe(10);
+      const t = (JSON.parse(r.stdout) as ScanReport).targets[0]!;
+      const bl = t.findings.filter((f) => f.id === 'bitlocker-locked');
+      expect(bl).toHaveLength(1);
+      expect(bl[0]!.evidence[0]).toMatchObject({ offset: img.gpt![3]!.start });
+      expect(bl[0]!.explanation).toMatch(/Partition 4 is BitLocker-encrypted and locked.*manage-bde -unlock/);
+      expect(t.problems).toContain('no readable Windows volume: the BitLocker volumes must be unlocked first');
+      expect(sha256(img.file)).toBe(before);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

@@ -184,6 +184,9 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     expect(r.stdout).toMatch(/\[ERROR\] {3}wintrust-state \(Windows\\System32\\config\\DEFAULT\) {3}repair: wintrust/);
     expect(r.stdout).toMatch(/evidence: Windows\\System32\\config\\DEFAULT \[Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing -> State\] {2}0xC9/);
     expect(r.stdout).toMatch(/Next: wufix repair --root ".*" --only wintrust/);
+    // Error codes from the logs, explained from the knowledge base (windows-update.md section 7).
+    expect(r.stdout).toMatch(/^ {4}0x800b010b {2}TRUST_E_FAIL: /m);
+    expect(r.stdout).toMatch(/^ {4}0x80070643 {2}ERROR_INSTALL_FAILURE: /m);
     expect(/^[\x20-\x7e\n]*$/.test(r.stdout)).toBe(true);
     expect(r.stdout).not.toMatch(/\x1b\[/);
     const page = readFileSync(html, 'utf8');
