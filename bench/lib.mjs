@@ -14,7 +14,7 @@ export function requireBuilt() {
 }
 
 /** Run `cmd args` with stdout to /dev/null; returns { ms, rssKb, status }. */
-export function measure(cmd, args, env = {}) {
+export function measure(cmd, args, env = {}, okStatus = [0]) {
   const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', '--', 'sh', '-c', 'exec "$0" "$@" > /dev/null', cmd, ...args], {
     encoding: 'utf8',
@@ -24,7 +24,7 @@ export function measure(cmd, args, env = {}) {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const lines = (r.stderr || '').trim().split('\n');
   const rssKb = Number(lines[lines.length - 1]);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (!okStatus.includes(r.status)) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return { ms, rssKb };
 }
 
