@@ -1,41 +1,33 @@
 #!/usr/bin/env bash
-# Demo of what exists today (issue #2): the WinTrust "Software Publishing" State fix done by hand
-# with the hive engine on a real dirty Windows 11 DEFAULT hive (the .DEFAULT / LocalSystem user),
-# its transaction logs replayed first. `make demo` will run scan -> repair -> scan once #4-#7 land.
+# `make demo`: what wufix does today on a realistic broken offline Windows (built from real Windows
+# hives in ../shared): scan -> the WinTrust fix, done with the hive engine -> scan again.
+# Once `wufix repair` lands (#5) the middle step becomes `wufix repair --yes`; #7 adds a disk image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W="node dist/wufix.js"
-SHARED=${WUFIX_SHARED:-../shared}
+export WUFIX_SHARED=${WUFIX_SHARED:-$(cd .. && pwd)/shared}
+if [ ! -f "$WUFIX_SHARED/fixtures/hives/MANIFEST.tsv" ]; then
+  echo "demo: the real Windows hives are in ../shared (set WUFIX_SHARED); not found at $WUFIX_SHARED" >&2
+  exit 2
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-src="$SHARED/fixtures/hives/DFIRArtifactMuseum/Win11"
-if [ -f "$src/DEFAULT" ]; then
-  cp "$src/DEFAULT" "$src/DEFAULT.LOG1" "$src/DEFAULT.LOG2" "$tmp/"
-  echo "== A real Windows 11 DEFAULT hive, left dirty with its .LOG1/.LOG2 (from ../shared/fixtures)"
-else
-  echo "== ../shared is absent: using a freshly made hive instead of the real one"
-  $W hive new "$tmp/DEFAULT" --minor 5
-fi
-echo
-echo "== wufix hive info: dirty, with the logs that hold its last changes"
-$W hive info "$tmp/DEFAULT"
+npx --no-install esbuild scripts/demo-build.ts --bundle --platform=node --format=esm --log-level=error \
+  --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);" \
+  --outfile="$tmp/demo-build.mjs"
+node "$tmp/demo-build.mjs" "$tmp/C"
+echo "== 1. wufix scan: a Windows 7 machine whose .NET 4 update KB2656368 fails with 0x80070643"
+set +e
+$W scan --root "$tmp/C" --no-color
+echo "(exit code $?: 10 = findings)"
+set -e
 KEY='Software\Microsoft\Windows\CurrentVersion\WinTrust\Trust Providers\Software Publishing'
-# Break it the way .NET installers fail with 0x800B010B: State 0xC9 turns offline revocation off.
-$W hive set "$tmp/DEFAULT" "$KEY" State --type REG_DWORD --data 0xc9
 echo
-echo "== After an edit: logs replayed into the file first, saved clean and atomically, logs emptied"
-$W hive info "$tmp/DEFAULT" | sed -n '3p;5,9p'
+echo "== 2. The fix, by hand with the hive engine (wufix repair will do this with a journal and undo)"
+for hive in "$tmp/C/Windows/System32/config/DEFAULT" "$tmp/C/Users/Alice/NTUSER.DAT"; do
+  echo "   $(basename "$(dirname "$hive")")/$(basename "$hive"): $($W hive get "$hive" "$KEY" State) -> 0x00023c00"
+  $W hive set "$hive" "$KEY" State --type REG_DWORD --data 0x23c00
+done
 echo
-echo "== The broken value"
-$W hive get "$tmp/DEFAULT" "$KEY" State
-echo
-echo "== Fix: reset it to the Windows default 0x23C00"
-$W hive set "$tmp/DEFAULT" "$KEY" State --type REG_DWORD --data 0x23c00
-$W hive get "$tmp/DEFAULT" "$KEY" State
-echo
-echo "== The same key as regedit would export it"
-$W hive export "$tmp/DEFAULT" "$KEY"
-if command -v reglookup >/dev/null; then
-  echo "== Read back by an independent reader (reglookup):"
-  reglookup -p "/$(echo "$KEY" | tr '\\' '/')" "$tmp/DEFAULT" | grep -i state
-fi
+echo "== 3. wufix scan again"
+$W scan --root "$tmp/C" --no-color
