@@ -104,6 +104,12 @@ export interface WinreInfo {
   recoverySequence?: string;
   recoveryEnabled?: boolean;
   winreWimOnOs?: { path: string; bytes: number };
+  /** ReAgent.xml fields as read (WinreBCD, locations, states). */
+  reagent?: Record<string, unknown>;
+  /** The WinRE loader the OS loader's recoverysequence points to, decoded. */
+  winreLoader?: { id: string; exists: boolean; description?: string; device?: string; path?: string };
+  ramdiskOptions?: { id: string; exists: boolean; sdiDevice?: string; sdiPath?: string };
+  bcdProblems?: string[];
 }
 
 export interface CacheInfo {
@@ -131,6 +137,10 @@ export interface ServicingInfo {
   pendingXml?: string;
   componentsPending: string[];
   pendingFileRenames: number;
+  /** CBS packages by CurrentState name ("Installed": 312, "Install Pending": 1, ...). */
+  packageStates?: Record<string, number>;
+  /** Packages in a pending state, with their KB. */
+  pendingPackages?: { name: string; state: string; kb?: string }[];
 }
 
 export interface CertInfo {

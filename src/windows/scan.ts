@@ -5,12 +5,12 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { openHiveFile, type OpenedHive } from '../hive/hivefile.js';
 import { Hive } from '../hive/hive.js';
-import { parseBcdStore, describeWinre } from './bcd.js';
+import { parseBcdStore, describeWinre, formatDevice } from './bcd.js';
 import { readVersion } from './version.js';
 import { currentControlSet, readServices, defaultStart, pendingFileRenames } from './services.js';
 import { userHives } from './profiles.js';
 import { readState, decodeState } from './wintrust.js';
-import { readServicingMarkers, componentsPending } from './servicing.js';
+import { readServicingMarkers, componentsPending, summarizeCbsPackages } from './servicing.js';
 import { readWuPolicy, readQualityCompat, qualityCompatApplies } from './policy.js';
 import { readAllStores } from './certs.js';
 import { parseReAgentXml } from './reagent.js';
@@ -125,6 +125,9 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
           ]
         : [];
       t.servicing.rebootRequired = m.wuRebootRequired;
+      const sum = summarizeCbsPackages(software);
+      t.servicing.packageStates = sum.counts;
+      t.servicing.pendingPackages = sum.pending.map((p) => ({ name: p.name, state: p.stateName, kb: p.kb }));
     } catch (e) {
       problems.push(`servicing state: ${describeError(e)}`);
     }
@@ -171,6 +174,8 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
     t.winre.reagentXml = winRel(root, reagent);
     try {
       const r = parseReAgentXml(new Uint8Array(readFileSync(reagent)));
+      const { elements: _e, unknownElements: _u, ...fields } = r;
+      t.winre.reagent = fields;
       t.winre.installState = r.installState;
       t.winre.staged = r.winreStaged;
       t.winre.imageLocation = r.imageLocation?.path;
@@ -257,6 +262,15 @@ function readBcdFacts(bcd: { file: string; bytes: Uint8Array }, t: TargetScan, p
       t.winre.recoverySequence = os.recoverySequence?.[0];
       t.winre.recoveryEnabled = os.recoveryEnabled;
     }
+    if (w.winreLoader) {
+      const l = w.winreLoader;
+      t.winre.winreLoader = { id: l.id, exists: l.exists, description: l.description, device: l.deviceText, path: l.path };
+    }
+    if (w.ramdiskOptions) {
+      const o = w.ramdiskOptions;
+      t.winre.ramdiskOptions = { id: o.id, exists: o.exists, sdiDevice: o.sdiDevice ? formatDevice(o.sdiDevice) : undefined, sdiPath: o.sdiPath };
+    }
+    if (w.problems.length) t.winre.bcdProblems = w.problems;
   } catch (e) {
     problems.push(`${bcd.file}: ${describeError(e)}`);
   }

@@ -57,6 +57,9 @@ describe.skipIf(!!reason)('wufix scan --image on a real disk image', () => {
     // The BCD store on the ESP was read: the real store's OS loader has a recovery sequence.
     expect(t.winre.bcdStore).toBe('partition 1: \\EFI\\Microsoft\\Boot\\BCD');
     expect(t.winre.recoverySequence).toMatch(/^\{[0-9a-f-]{36}\}$/);
+    expect(t.winre.winreLoader).toMatchObject({ id: t.winre.recoverySequence, exists: true });
+    expect(t.winre.winreLoader!.device).toMatch(/Winre\.wim/i);
+    expect(t.winre.ramdiskOptions?.sdiPath).toMatch(/boot\.sdi$/i);
     // Read-only: the image is byte-identical, and no loop device or mount is left behind.
     expect(sha256(img)).toBe(before);
     expect(loops()).toBe(loopsBefore);
