@@ -6,6 +6,7 @@ import { handleError } from './output.js';
 import { hiveCommand } from './hive.js';
 import { diskCommand } from './disk.js';
 import { scanCommand } from './scan.js';
+import { repairCommand, undoCommand, journalCommand } from './repair.js';
 import { versionString } from './version.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,9 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
   program.addCommand(scanCommand());
+  program.addCommand(repairCommand());
+  program.addCommand(undoCommand());
+  program.addCommand(journalCommand());
   program.addCommand(hiveCommand());
   program.addCommand(diskCommand());
   program.addHelpText(

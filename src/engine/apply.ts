@@ -1,0 +1,314 @@
+// Applying a plan, all or nothing: preflight refusals -> journal (plan, hashes, tar of every file
+// that will change) -> apply, one file at a time, each write atomic -> verify by reading back ->
+// record the after-hashes. If anything fails (or Ctrl-C arrives) the files are restored from the
+// journal and completed renames are reversed. `undo` restores a finished run byte for byte.
+import { promises as fsp, existsSync, lstatSync, accessSync, constants as fsc, readFileSync } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
+import { findLogs } from '../hive/logfiles.js';
+import { resolveCI } from '../windows/install.js';
+import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { Journal, checkJournalSpace, sha256File, type JournalFile } from './journal.js';
+import type { Change, Plan, PlanStep, RegData } from './types.js';
+
+/** Host path of a volume-relative path (existing components matched case-insensitively). */
+export function hostPath(root: string, rel: string): string {
+  const found = resolveCI(root, rel);
+  if (found) return found;
+  // Resolve the longest existing parent, then append the rest as written.
+  const parts = rel.split('\\').filter(Boolean);
+  for (let i = parts.length - 1; i > 0; i--) {
+    const parent = resolveCI(root, parts.slice(0, i).join('\\'));
+    if (parent) return path.join(parent, ...parts.slice(i));
+  }
+  return path.join(root, ...parts);
+}
+
+function crashPoint(point: string): void {
+  if (process.env.WUFIX_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+}
+
+const hexBytes = (d: RegData) => new Uint8Array(Buffer.from(d.data, 'hex'));
+
+/** Files a change touches (to back up): hives with their logs, written files. */
+function filesOf(c: Change): string[] {
+  switch (c.kind) {
+    case 'reg-set':
+    case 'reg-delete-value':
+    case 'reg-delete-key':
+      return [c.hive];
+    case 'write-file':
+      return [c.path];
+    case 'rename':
+      return [];
+  }
+}
+
+export interface ApplyOptions {
+  journalRoot: string;
+  /** Progress lines for the console. */
+  progress?: (msg: string) => void;
+}
+
+export interface ApplyResult {
+  journal: string;
+  applied: number;
+}
+
+/** Refusals that apply to any plan, checked before anything is written. */
+export async function preflight(plan: Plan, journalRoot: string): Promise<{ hives: Map<string, OpenedHive>; backupBytes: number }> {
+  const root = plan.root;
+  // 1. The running OS.
+  if (process.platform === 'win32') {
+    const sysDrive = (process.env.SystemDrive ?? 'C:').toUpperCase();
+    const inWinPE = sysDrive === 'X:' || existsSync('X:\\Windows\\System32\\winpeshl.exe');
+    if (!inWinPE && path.resolve(root).slice(0, 2).toUpperCase() === sysDrive) {
+      throw new RefusedError(`${root} is the running Windows; wufix repairs an offline installation only: boot WinPE (or another Windows) and run it from there`, 'running-os');
+    }
+  }
+  // 2. The volume must be writable.
+  try {
+    accessSync(hostPath(root, 'Windows'), fsc.W_OK);
+  } catch {
+    throw new RefusedError(`${root} is read-only (mounted read-only or write-protected); mount it read-write and retry`, 'read-only');
+  }
+  // 3. Hives: readable, not dirty without logs.
+  const hives = new Map<string, OpenedHive>();
+  let backupBytes = 0;
+  for (const s of plan.steps) {
+    for (const rel of filesOf(s.change)) {
+      const host = hostPath(root, rel);
+      if (s.change.kind.startsWith('reg-') && !hives.has(rel)) {
+        if (!existsSync(host)) throw new BadInputError('hive not found', { file: host });
+        const h = await openHiveFile(host);
+        checkWritable(h);
+        hives.set(rel, h);
+        for (const f of [host, ...h.logPaths]) backupBytes += existsSync(f) ? lstatSync(f).size : 0;
+      } else if (existsSync(host)) backupBytes += lstatSync(host).size;
+    }
+    if (s.change.kind === 'rename') {
+      const from = hostPath(root, s.change.from);
+      const st = existsSync(from) ? lstatSync(from) : undefined;
+      if (st?.isSymbolicLink()) {
+        throw new RefusedError(`${s.change.from} is a junction or symbolic link, not a folder; wufix does not follow it (check where it points and rename it by hand)`, 'link');
+      }
+    }
+  }
+  // 4. Room for the journal.
+  checkJournalSpace(journalRoot, backupBytes);
+  return { hives, backupBytes };
+}
+
+export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const progress = opts.progress ?? (() => {});
+  const root = plan.root;
+  const { hives } = await preflight(plan, opts.journalRoot);
+  const journal = await Journal.create(opts.journalRoot, plan.runId);
+  await journal.writeJson('plan.json', plan);
+  await journal.setState({ phase: 'planned', done: [], renames: [] });
+  await journal.log(`plan: ${plan.steps.length} steps on ${root}`);
+
+  // Back up every file that will change: hives with all their logs, written files.
+  const toBackup = new Map<string, string>();
+  for (const s of plan.steps) {
+    for (const rel of filesOf(s.change)) {
+      const host = hostPath(root, rel);
+      toBackup.set(host, rel);
+      if (s.change.kind.startsWith('reg-')) {
+        for (const log of await findLogs(host)) toBackup.set(log, path.relative(root, log).split(path.sep).join('\\'));
+      }
+    }
+  }
+  progress(`backing up ${toBackup.size} file(s) to ${journal.dir}`);
+  const files = await journal.backup(root, [...toBackup].map(([host, rel]) => ({ host, rel })));
+  await journal.setState({ phase: 'backed-up', done: [], renames: [] });
+  crashPoint('after-backup');
+
+  // Ctrl-C during apply: finish the current file, then roll back.
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    progress('interrupted: rolling back after the current step');
+  };
+  process.on('SIGINT', onSigint);
+  const done: number[] = [];
+  const renames: { from: string; to: string }[] = [];
+  try {
+    await journal.setState({ phase: 'applying', done, renames });
+    // Group registry changes per hive (one atomic save each), in plan order of first appearance.
+    const order: (string | number)[] = [];
+    const byHive = new Map<string, number[]>();
+    plan.steps.forEach((s, i) => {
+      const c = s.change;
+      if (c.kind === 'reg-set' || c.kind === 'reg-delete-value' || c.kind === 'reg-delete-key') {
+        if (!byHive.has(c.hive)) {
+          byHive.set(c.hive, []);
+          order.push(c.hive);
+        }
+        byHive.get(c.hive)!.push(i);
+      } else order.push(i);
+    });
+    let group = 0;
+    for (const item of order) {
+      if (interrupted) throw new RefusedError('interrupted by Ctrl-C; everything was rolled back', 'interrupted');
+      if (typeof item === 'string') {
+        const h = hives.get(item)!;
+        for (const i of byHive.get(item)!) applyRegChange(h, plan.steps[i]!.change);
+        progress(`saving ${item}`);
+        await saveHiveFile(h);
+        done.push(...byHive.get(item)!);
+        await journal.log(`saved ${item}: steps ${byHive.get(item)!.join(',')}`);
+      } else {
+        const s = plan.steps[item]!;
+        await applyFileChange(root, s, journal, renames);
+        done.push(item);
+      }
+      await journal.setState({ phase: 'applying', done, renames });
+      crashPoint(`after-group-${group++}`);
+    }
+    await journal.setState({ phase: 'applied', done, renames });
+    // Verify by reading everything back from disk.
+    progress('verifying');
+    await verifyPlan(plan);
+    for (const f of files) {
+      const host = hostPath(root, f.path);
+      f.sha256After = existsSync(host) ? await sha256File(host) : null;
+    }
+    await journal.writeJson('files.json', files);
+    await journal.setState({ phase: 'verified', done, renames });
+    await journal.log('verified');
+    return { journal: journal.dir, applied: done.length };
+  } catch (e) {
+    await journal.log(`failed: ${(e as Error).message}; rolling back`);
+    await rollback(root, journal, files, renames);
+    await journal.setState({ phase: 'rolled-back', done: [], renames: [], error: (e as Error).message });
+    if (e instanceof WufixError) throw e;
+    throw new RefusedError(`the repair failed and was rolled back (nothing changed): ${(e as Error).message}`, 'apply-failed');
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function applyRegChange(h: OpenedHive, c: Change): void {
+  const hive = h.hive;
+  switch (c.kind) {
+    case 'reg-set':
+      hive.setValue(hive.ensureKey(c.key), c.name, c.value.type, hexBytes(c.value));
+      return;
+    case 'reg-delete-value': {
+      const nk = hive.lookup(c.key);
+      if (nk !== undefined) hive.deleteValue(nk, c.name);
+      return;
+    }
+    case 'reg-delete-key': {
+      const nk = hive.lookup(c.key);
+      if (nk !== undefined) hive.deleteKey(nk);
+      return;
+    }
+    default:
+      throw new Error(`not a registry change: ${c.kind}`);
+  }
+}
+
+async function applyFileChange(root: string, s: PlanStep, journal: Journal, renames: { from: string; to: string }[]): Promise<void> {
+  const c = s.change;
+  if (c.kind === 'rename') {
+    const from = hostPath(root, c.from);
+    if (!existsSync(from)) return; // already renamed (a re-run after an interruption)
+    const to = path.join(path.dirname(from), c.to.split('\\').pop()!);
+    if (existsSync(to)) throw new RefusedError(`${c.to} already exists; move it away first`, 'exists');
+    await fsp.rename(from, to);
+    renames.push({ from: c.from, to: c.to });
+    await journal.log(`renamed ${c.from} -> ${c.to}`);
+    return;
+  }
+  if (c.kind === 'write-file') {
+    const host = hostPath(root, c.path);
+    await fsp.mkdir(path.dirname(host), { recursive: true });
+    await atomicWrite(host, new Uint8Array(Buffer.from(c.base64, 'base64')));
+    await journal.log(`wrote ${c.path}`);
+    return;
+  }
+  throw new Error(`not a file change: ${c.kind}`);
+}
+
+/** Read every change back from disk; throws on the first mismatch. */
+export async function verifyPlan(plan: Plan): Promise<void> {
+  const root = plan.root;
+  const cache = new Map<string, OpenedHive>();
+  const hive = async (rel: string) => {
+    let h = cache.get(rel);
+    if (!h) {
+      h = await openHiveFile(hostPath(root, rel));
+      cache.set(rel, h);
+    }
+    return h.hive;
+  };
+  for (const s of plan.steps) {
+    const c = s.change;
+    const fail = (what: string) => {
+      throw new WufixError('verify-failed', `verification failed: ${what}`, 4);
+    };
+    switch (c.kind) {
+      case 'reg-set': {
+        const h = await hive(c.hive);
+        const nk = h.lookup(c.key);
+        const vk = nk === undefined ? undefined : h.findValue(nk, c.name);
+        if (vk === undefined) fail(`${c.hive} [${c.key}] ${c.name} is missing`);
+        const data = Buffer.from(h.valueData(vk!)).toString('hex');
+        if (h.valueType(vk!) !== c.value.type || data !== c.value.data) fail(`${c.hive} [${c.key}] ${c.name} reads back as ${data}`);
+        break;
+      }
+      case 'reg-delete-value': {
+        const h = await hive(c.hive);
+        const nk = h.lookup(c.key);
+        if (nk !== undefined && h.findValue(nk, c.name) !== undefined) fail(`${c.hive} [${c.key}] ${c.name} still exists`);
+        break;
+      }
+      case 'reg-delete-key': {
+        const h = await hive(c.hive);
+        if (h.lookup(c.key) !== undefined) fail(`${c.hive} [${c.key}] still exists`);
+        break;
+      }
+      case 'rename':
+        if (resolveCI(root, c.from)) fail(`${c.from} still exists`);
+        if (!resolveCI(root, c.to)) fail(`${c.to} does not exist`);
+        break;
+      case 'write-file': {
+        const host = hostPath(root, c.path);
+        const want = Buffer.from(c.base64, 'base64');
+        if (!existsSync(host) || !Buffer.from(readFileSync(host)).equals(want)) fail(`${c.path} does not hold the planned content`);
+        break;
+      }
+    }
+  }
+}
+
+/** Put every backed-up file back as it was and reverse renames (newest first). */
+export async function rollback(root: string, journal: Journal, files: JournalFile[], renames: { from: string; to: string }[]): Promise<void> {
+  for (const r of [...renames].reverse()) {
+    const to = resolveCI(root, r.to);
+    if (to && !resolveCI(root, r.from)) await fsp.rename(to, path.join(path.dirname(to), r.from.split('\\').pop()!));
+  }
+  await restoreFiles(root, journal, files);
+}
+
+/** Restore the files of a journal from backup.tar (atomic per file); absent-before files are removed. */
+export async function restoreFiles(root: string, journal: Journal, files: JournalFile[]): Promise<void> {
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'wufix-restore-'));
+  try {
+    await journal.extract(tmp);
+    for (const f of files) {
+      const host = path.join(root, ...f.entry.split('/'));
+      if (!f.existed) {
+        await fsp.rm(host, { force: true });
+        continue;
+      }
+      const data = await fsp.readFile(path.join(tmp, ...f.entry.split('/')));
+      await atomicWrite(host, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}

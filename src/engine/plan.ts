@@ -1,0 +1,76 @@
+// Building a plan from a scan (which modules run, with which options) and rendering it for a
+// technician: one line per change, grouped by repair, with the reason beside it.
+import type { ScanResult } from '../windows/scan-types.js';
+import { UsageError } from '../errors.js';
+import type { Plan, PlanStep, RepairModule, RepairOptions, Change } from './types.js';
+import { typeName } from '../hive/regtext.js';
+
+export interface Selection {
+  only?: string[];
+  skip?: string[];
+}
+
+export async function buildPlan(
+  scan: ScanResult,
+  modules: RepairModule[],
+  sel: Selection,
+  options: RepairOptions,
+  meta: { tool: string; createdAt?: string },
+): Promise<Plan> {
+  const known = new Set(modules.map((m) => m.id));
+  for (const id of [...(sel.only ?? []), ...(sel.skip ?? [])]) {
+    if (!known.has(id)) throw new UsageError(`unknown repair "${id}" (repairs: ${[...known].join(', ')})`);
+  }
+  const findingIds = new Set(scan.findings.filter((f) => f.severity !== 'info').map((f) => f.id));
+  const chosen = modules.filter((m) =>
+    sel.only?.length ? sel.only.includes(m.id) : m.fixes.some((f) => findingIds.has(f)) && !(sel.skip ?? []).includes(m.id),
+  );
+  const steps: PlanStep[] = [];
+  for (const m of chosen) steps.push(...(await m.plan({ root: scan.root, scan, options })));
+  const covered = new Set(chosen.flatMap((m) => m.fixes));
+  const notFixed = scan.findings
+    .filter((f) => f.severity !== 'info' && !covered.has(f.id))
+    .map((f) => ({ id: f.id, subject: f.subject, why: f.repair ? `repair "${f.repair}" not selected or not available yet` : 'no automatic repair' }));
+  return { runId: options.runId, root: scan.root, createdAt: meta.createdAt ?? new Date().toISOString(), tool: meta.tool, steps, notFixed };
+}
+
+function regData(type: number, hex: string): string {
+  const b = Buffer.from(hex, 'hex');
+  if ((type === 4 && b.length === 4) || (type === 11 && b.length === 8)) {
+    const v = type === 4 ? b.readUInt32LE(0) : Number(b.readBigUInt64LE(0));
+    return `0x${v.toString(16).toUpperCase().padStart(type === 4 ? 8 : 16, '0')}`;
+  }
+  if ((type === 1 || type === 2) && b.length % 2 === 0) return JSON.stringify(b.toString('utf16le').replace(/\u0000+$/, ''));
+  return b.length > 24 ? `${b.subarray(0, 24).toString('hex')}... (${b.length} bytes)` : b.toString('hex') || '(empty)';
+}
+
+export function describeChange(c: Change): string {
+  switch (c.kind) {
+    case 'reg-set':
+      return `${c.hive}  [${c.key}] ${c.name === '' ? '(default)' : c.name} ${typeName(c.value.type)}: ${c.old ? regData(c.old.type, c.old.data) : '(absent)'} -> ${regData(c.value.type, c.value.data)}`;
+    case 'reg-delete-value':
+      return `${c.hive}  [${c.key}] delete value ${c.name === '' ? '(default)' : c.name} (was ${regData(c.old.type, c.old.data)})`;
+    case 'reg-delete-key':
+      return `${c.hive}  delete key [${c.key}]`;
+    case 'rename':
+      return `rename ${c.from} -> ${c.to}`;
+    case 'write-file':
+      return `write ${c.path} (${Buffer.from(c.base64, 'base64').length} bytes${c.oldSha256 ? ', replacing the current file' : ''})`;
+  }
+}
+
+export function renderPlan(plan: Plan, modules: RepairModule[]): string {
+  const lines: string[] = [`Plan for ${plan.root} (run ${plan.runId}): ${plan.steps.length} change(s)`];
+  if (plan.steps.length === 0) lines.push('', 'Nothing to change.');
+  for (const m of modules) {
+    const steps = plan.steps.filter((s) => s.repair === m.id);
+    if (!steps.length) continue;
+    lines.push('', `${m.id}: ${m.title}`);
+    for (const s of steps) lines.push(`  - ${describeChange(s.change)}`, `      because: ${s.reason}${s.note ? `; ${s.note}` : ''}`);
+  }
+  if (plan.notFixed.length) {
+    lines.push('', 'Not fixed by this plan:');
+    for (const n of plan.notFixed) lines.push(`  - ${n.id}${n.subject ? ` (${n.subject})` : ''}: ${n.why}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,72 @@
+// Plans as data. A repair module turns scan findings into steps; each step is one change to the
+// offline installation, described fully enough to apply it, verify it and show it to a technician.
+// Paths are relative to the Windows volume root, with backslashes, as Windows would show them.
+import type { ScanResult } from '../windows/scan-types.js';
+
+/** A registry value as stored: type and raw bytes (hex). */
+export interface RegData {
+  type: number;
+  data: string;
+}
+
+export type Change =
+  /** Set a value (creating missing keys). `old` = the value before (null = absent). */
+  | { kind: 'reg-set'; hive: string; key: string; name: string; value: RegData; old: RegData | null }
+  /** Delete a value. */
+  | { kind: 'reg-delete-value'; hive: string; key: string; name: string; old: RegData }
+  /** Delete a key and everything below it. */
+  | { kind: 'reg-delete-key'; hive: string; key: string }
+  /** Rename a file or directory (never follows links). */
+  | { kind: 'rename'; from: string; to: string }
+  /** Write a file (create or replace). `oldSha256` = the file before (null = absent). */
+  | { kind: 'write-file'; path: string; base64: string; oldSha256: string | null };
+
+export interface PlanStep {
+  /** Repair module id ("wintrust", "wu-cache", ...). */
+  repair: string;
+  /** The finding that motivates it (id + subject), shown beside the change. */
+  reason: string;
+  change: Change;
+  /** Extra words for the technician (e.g. setreg options before -> after). */
+  note?: string;
+}
+
+export interface Plan {
+  /** Run id: UTC timestamp + random suffix, also the journal directory name. */
+  runId: string;
+  /** Host path of the Windows volume root. */
+  root: string;
+  createdAt: string;
+  tool: string;
+  steps: PlanStep[];
+  /** Findings the plan does not fix (no module, or skipped), for the technician. */
+  notFixed: { id: string; subject?: string; why: string }[];
+}
+
+export interface RepairOptions {
+  /** wintrust: the State to write (default 0x23C00). */
+  wintrustValue?: number;
+  /** services: also write Microsoft's default security descriptors. */
+  resetSecurity?: boolean;
+  /** pending: also clear PendingFileRenameOperations. */
+  clearPendingRenames?: boolean;
+  /** trust-cert: certificate files (PEM or DER). */
+  certs?: { path: string; bytes: Uint8Array }[];
+  /** The run id used for renamed folders (`<name>.wufix-<runId>`). */
+  runId: string;
+}
+
+export interface RepairContext {
+  root: string;
+  scan: ScanResult;
+  options: RepairOptions;
+}
+
+export interface RepairModule {
+  id: string;
+  /** One line for --help and the plan header. */
+  title: string;
+  /** Finding ids this module fixes by default (a module with none runs only with --only). */
+  fixes: string[];
+  plan(ctx: RepairContext): PlanStep[] | Promise<PlanStep[]>;
+}

@@ -1,0 +1,53 @@
+// `wufix undo`: put back every byte a run changed, from its journal. Refuses when a file changed
+// since the run (someone or something else touched it) unless forced.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { RefusedError, WufixError } from '../errors.js';
+import { Journal, sha256File } from './journal.js';
+import { hostPath, rollback } from './apply.js';
+
+export interface UndoResult {
+  runId: string;
+  restored: number;
+  renamesReversed: number;
+}
+
+export async function undoRun(journalRoot: string, runId: string, opts: { force?: boolean } = {}): Promise<UndoResult> {
+  const journal = Journal.open(journalRoot, runId);
+  const plan = journal.plan();
+  const state = journal.state();
+  const root = plan.root;
+  if (state.phase === 'undone') throw new RefusedError(`run ${runId} was already undone`, 'already-undone');
+  if (state.phase === 'rolled-back') throw new RefusedError(`run ${runId} was rolled back when it failed; there is nothing to undo`, 'nothing-to-undo');
+  const files = journal.files();
+  if (!opts.force) {
+    for (const f of files) {
+      const host = path.join(root, ...f.entry.split('/'));
+      const now = existsSync(host) ? await sha256File(host) : null;
+      // A finished run knows the after-hashes; an interrupted one accepts before or after.
+      const ok = f.sha256After !== undefined ? now === f.sha256After : now === f.sha256Before || state.phase !== 'verified';
+      if (!ok) {
+        throw new RefusedError(
+          `${f.path} changed after run ${runId} (its sha256 is not the one the run left); undoing would lose that change. Check it, then use --force to restore it anyway`,
+          'changed-since',
+        );
+      }
+    }
+  }
+  // Renames: those recorded in state (interrupted runs), else every rename step of the plan.
+  const renames = state.renames.length ? state.renames : plan.steps.flatMap((s) => (s.change.kind === 'rename' ? [{ from: s.change.from, to: s.change.to }] : []));
+  await journal.log(`undo: restoring ${files.length} file(s), reversing ${renames.length} rename(s)`);
+  await rollback(root, journal, files, renames);
+  // Check the result byte for byte.
+  for (const f of files) {
+    const host = path.join(root, ...f.entry.split('/'));
+    const now = existsSync(host) ? await sha256File(host) : null;
+    if (now !== f.sha256Before) throw new WufixError('verify-failed', `undo verification failed: ${f.path} does not match its backup`, 4);
+  }
+  for (const r of renames) {
+    if (!existsSync(hostPath(root, r.from))) throw new WufixError('verify-failed', `undo verification failed: ${r.from} was not restored`, 4);
+  }
+  await journal.setState({ phase: 'undone', done: [], renames: [] });
+  await journal.log('undone');
+  return { runId, restored: files.length, renamesReversed: renames.length };
+}
