@@ -39,6 +39,7 @@ function filesOf(c: Change): string[] {
     case 'reg-delete-key':
       return [c.hive];
     case 'write-file':
+    case 'keep-copy':
       return [c.path];
     case 'rename':
       return [];
@@ -223,6 +224,7 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
     await journal.log(`renamed ${c.from} -> ${c.to}`);
     return;
   }
+  if (c.kind === 'keep-copy') return; // the journal's backup.tar holds it
   if (c.kind === 'write-file') {
     const host = hostPath(root, c.path);
     await fsp.mkdir(path.dirname(host), { recursive: true });
@@ -274,6 +276,8 @@ export async function verifyPlan(plan: Plan): Promise<void> {
       case 'rename':
         if (resolveCI(root, c.from)) fail(`${c.from} still exists`);
         if (!resolveCI(root, c.to)) fail(`${c.to} does not exist`);
+        break;
+      case 'keep-copy':
         break;
       case 'write-file': {
         const host = hostPath(root, c.path);

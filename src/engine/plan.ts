@@ -54,6 +54,8 @@ export function describeChange(c: Change): string {
       return `${c.hive}  delete key [${c.key}]`;
     case 'rename':
       return `rename ${c.from} -> ${c.to}`;
+    case 'keep-copy':
+      return `keep a copy of ${c.path} in the journal`;
     case 'write-file':
       return `write ${c.path} (${Buffer.from(c.base64, 'base64').length} bytes${c.oldSha256 ? ', replacing the current file' : ''})`;
   }

@@ -18,6 +18,8 @@ export type Change =
   | { kind: 'reg-delete-key'; hive: string; key: string }
   /** Rename a file or directory (never follows links). */
   | { kind: 'rename'; from: string; to: string }
+  /** Keep a copy of a file in the journal's backup (no change to it), e.g. ReportingEvents.log. */
+  | { kind: 'keep-copy'; path: string }
   /** Write a file (create or replace). `oldSha256` = the file before (null = absent). */
   | { kind: 'write-file'; path: string; base64: string; oldSha256: string | null };
 
