@@ -90,6 +90,8 @@ export class Journal {
   }
 
   state(): JournalState {
+    // A run killed right after writing plan.json has no state yet: nothing was changed.
+    if (!existsSync(this.file('state.json'))) return { phase: 'planned', done: [], renames: [], updatedAt: '' };
     return this.readJson<JournalState>('state.json');
   }
 

@@ -19,6 +19,10 @@ export async function undoRun(journalRoot: string, runId: string, opts: { force?
   const root = plan.root;
   if (state.phase === 'undone') throw new RefusedError(`run ${runId} was already undone`, 'already-undone');
   if (state.phase === 'rolled-back') throw new RefusedError(`run ${runId} was rolled back when it failed; there is nothing to undo`, 'nothing-to-undo');
+  if (state.phase === 'planned') {
+    // Stopped before its backup was complete, so before any change (changes start after 'backed-up').
+    throw new RefusedError(`run ${runId} stopped before changing anything; there is nothing to undo`, 'nothing-to-undo');
+  }
   const files = journal.files();
   if (!opts.force) {
     for (const f of files) {

@@ -148,7 +148,14 @@ export async function writeNewHiveFile(file: string, hive: Hive, overwrite = fal
 /** temp file in the same directory -> fsync -> rename -> fsync the directory. */
 export async function atomicWrite(file: string, data: Uint8Array): Promise<void> {
   const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.wufix-${process.pid}-${Date.now()}.tmp`);
+  const prefix = `.${path.basename(file)}.wufix-`;
+  // Temp files left by an earlier save that was killed are ours (by name): clear them first.
+  try {
+    for (const n of await fsp.readdir(dir)) if (n.startsWith(prefix) && n.endsWith('.tmp')) await fsp.rm(path.join(dir, n), { force: true });
+  } catch {
+    /* directory not listable: the write below reports the real problem */
+  }
+  const tmp = path.join(dir, `${prefix}${process.pid}-${Date.now()}.tmp`);
   let mode = 0o644;
   try {
     mode = (await fsp.stat(file)).mode & 0o7777;
