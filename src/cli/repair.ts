@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { scan } from '../windows/targets.js';
+import { scan, withImageTarget } from '../windows/targets.js';
+import type { ScanResult } from '../windows/scan-types.js';
 import { REPAIRS } from '../repairs/index.js';
 import { buildPlan, renderPlan } from '../engine/plan.js';
 import { applyPlan } from '../engine/apply.js';
@@ -43,6 +44,7 @@ export function repairCommand(): Command {
   return new Command('repair')
     .description('fix what scan found: shows the plan, backs up what will change, applies all or nothing, verifies')
     .option('--root <dir>', 'the root of the mounted Windows volume (read-write)')
+    .option('--image <disk.img>', 'a disk image: its Windows partition is mounted read-write for the repair (Linux, root)')
     .option('--disk <image|device>', 'its disk (for the layout)')
     .option('--only <ids>', 'run only these repairs (comma-separated)', list)
     .option('--skip <ids>', 'skip these repairs (comma-separated)', list)
@@ -66,37 +68,64 @@ Examples:
   wufix repair --root D:\\                    # WinPE: show the plan, ask, apply
   wufix repair --root /mnt/win --only wintrust --yes --journal /media/usb/wufix-journal`,
     )
-    .action(async (o: { root?: string; disk?: string; only?: string[]; skip?: string[]; yes?: boolean; dryRun?: boolean; json?: boolean; journal?: string; wintrustValue?: number; resetSecurity?: boolean; clearPendingRenames?: boolean; cert?: string[] }) => {
-      if (!o.root) throw new UsageError('repair needs --root <the mounted Windows volume>');
-      const report = await scan({ root: o.root, disk: o.disk, tool: versionString() });
-      const target = report.targets[0]!;
-      const runId = newRunId();
-      const certs = (o.cert ?? []).map((p) => {
-        if (!existsSync(p)) throw new BadInputError('no such file', { file: p });
-        return { path: p, bytes: new Uint8Array(readFileSync(p)) };
-      });
-      const plan = await buildPlan(
-        target,
-        REPAIRS,
-        { only: o.only, skip: o.skip },
-        { runId, wintrustValue: o.wintrustValue, resetSecurity: o.resetSecurity, clearPendingRenames: o.clearPendingRenames, certs },
-        { tool: versionString() },
-      );
-      if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS)));
-      let apply = !!o.yes && !o.dryRun;
-      if (!o.yes && !o.dryRun && plan.steps.length) {
-        if (process.stdin.isTTY && process.stderr.isTTY) apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');
-        else if (!o.json) writeOut('\nDry run: nothing changed. Add --yes to apply.\n');
-      }
-      if (!apply || plan.steps.length === 0) {
-        if (o.json) writeJson({ plan, applied: false });
+    .action(async (o: { root?: string; image?: string; disk?: string; only?: string[]; skip?: string[]; yes?: boolean; dryRun?: boolean; json?: boolean; journal?: string; wintrustValue?: number; resetSecurity?: boolean; clearPendingRenames?: boolean; cert?: string[] }) => {
+      if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
+      if (o.image) {
+        await withImageTarget(o.image, { tool: versionString() }, (root, target) => runRepair(root, target, o));
         return;
       }
-      const journalRoot = journalRootFor(o.root, o.journal);
-      const res = await applyPlan(plan, { journalRoot, progress: (m) => process.stderr.write(`  ... ${m}\n`) });
-      if (o.json) writeJson({ plan, applied: true, journal: res.journal });
-      else writeOut(asciiSafe(`\nApplied ${res.applied} change(s) and verified them. Journal: ${res.journal}\nUndo with: wufix undo ${runId} --root "${o.root}"${o.journal ? ` --journal "${o.journal}"` : ''}\n`));
+      const report = await scan({ root: o.root, disk: o.disk, tool: versionString() });
+      await runRepair(o.root!, report.targets[0]!, o);
     });
+}
+
+interface RepairCliOptions {
+  only?: string[];
+  skip?: string[];
+  yes?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+  journal?: string;
+  wintrustValue?: number;
+  resetSecurity?: boolean;
+  clearPendingRenames?: boolean;
+  cert?: string[];
+  image?: string;
+}
+
+async function runRepair(root: string, target: ScanResult, o: RepairCliOptions): Promise<void> {
+  if (target.bitlocker.length) {
+    throw new RefusedError(`partition ${target.bitlocker.map((b) => b.partition).join(', ')} is BitLocker-encrypted and locked; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`, 'bitlocker');
+  }
+  const runId = newRunId();
+  const certs = (o.cert ?? []).map((p) => {
+    if (!existsSync(p)) throw new BadInputError('no such file', { file: p });
+    return { path: p, bytes: new Uint8Array(readFileSync(p)) };
+  });
+  const plan = await buildPlan(
+    target,
+    REPAIRS,
+    { only: o.only, skip: o.skip },
+    { runId, wintrustValue: o.wintrustValue, resetSecurity: o.resetSecurity, clearPendingRenames: o.clearPendingRenames, certs },
+    { tool: versionString() },
+  );
+  if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS)));
+  let apply = !!o.yes && !o.dryRun;
+  if (!o.yes && !o.dryRun && plan.steps.length) {
+    if (process.stdin.isTTY && process.stderr.isTTY) apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');
+    else if (!o.json) writeOut('\nDry run: nothing changed. Add --yes to apply.\n');
+  }
+  if (!apply || plan.steps.length === 0) {
+    if (o.json) writeJson({ plan, applied: false });
+    return;
+  }
+  const journalRoot = journalRootFor(root, o.journal);
+  const res = await applyPlan(plan, { journalRoot, progress: (m) => process.stderr.write(`  ... ${m}\n`) });
+  if (o.json) writeJson({ plan, applied: true, journal: res.journal });
+  else {
+    const where = o.image ? `--journal "${o.journal ?? '<the Windows partition mounted>\\wufix\\journal'}"` : `--root "${root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;
+    writeOut(asciiSafe(`\nApplied ${res.applied} change(s) and verified them. Journal: ${res.journal}\nUndo with: wufix undo ${runId} ${where}\n`));
+  }
 }
 
 export function undoCommand(): Command {
@@ -104,17 +133,22 @@ export function undoCommand(): Command {
     .description('restore every byte a repair run changed, from its journal')
     .argument('[run-id]', 'the run to undo (see wufix journal list)')
     .option('--last', 'the most recent run')
-    .option('--root <dir>', 'the Windows volume the run repaired')
+    .option('--root <dir>', 'the Windows volume the run repaired (its drive letter may have changed since)')
+    .option('--image <disk.img>', 'the disk image the run repaired (Linux, root)')
     .option('--journal <dir>', 'the journal directory, if not <root>\\wufix\\journal')
     .option('--force', 'restore even files that changed after the run')
-    .action(async (runId: string | undefined, o: { last?: boolean; root?: string; journal?: string; force?: boolean }) => {
-      if (!o.root && !o.journal) throw new UsageError('undo needs --root <volume> or --journal <dir>');
-      const jr = o.journal ? path.resolve(o.journal) : journalRootFor(o.root!);
-      const runs = Journal.list(jr);
-      const id = runId ?? (o.last ? runs[runs.length - 1] : undefined);
-      if (!id) throw new UsageError(runs.length ? 'give a run id or --last' : `no runs in ${jr}`);
-      const r = await undoRun(jr, id, { force: o.force });
-      writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
+    .action(async (runId: string | undefined, o: { last?: boolean; root?: string; image?: string; journal?: string; force?: boolean }) => {
+      const undoAt = async (root: string | undefined) => {
+        if (!root && !o.journal) throw new UsageError('undo needs --root <volume>, --image <disk image> or --journal <dir>');
+        const jr = o.journal ? path.resolve(o.journal) : journalRootFor(root!);
+        const runs = Journal.list(jr);
+        const id = runId ?? (o.last ? runs[runs.length - 1] : undefined);
+        if (!id) throw new UsageError(runs.length ? 'give a run id or --last' : `no runs in ${jr}`);
+        const r = await undoRun(jr, id, { force: o.force, root });
+        writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
+      };
+      if (o.image) await withImageTarget(o.image, { tool: versionString() }, (root) => undoAt(root));
+      else await undoAt(o.root);
     });
 }
 

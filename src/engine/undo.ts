@@ -12,11 +12,12 @@ export interface UndoResult {
   renamesReversed: number;
 }
 
-export async function undoRun(journalRoot: string, runId: string, opts: { force?: boolean } = {}): Promise<UndoResult> {
+export async function undoRun(journalRoot: string, runId: string, opts: { force?: boolean; root?: string } = {}): Promise<UndoResult> {
   const journal = Journal.open(journalRoot, runId);
   const plan = journal.plan();
   const state = journal.state();
-  const root = plan.root;
+  // The volume may be mounted elsewhere now (WinPE drive letters change between boots).
+  const root = opts.root ?? plan.root;
   if (state.phase === 'undone') throw new RefusedError(`run ${runId} was already undone`, 'already-undone');
   if (state.phase === 'rolled-back') throw new RefusedError(`run ${runId} was rolled back when it failed; there is nothing to undo`, 'nothing-to-undo');
   if (state.phase === 'planned') {

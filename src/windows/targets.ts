@@ -98,13 +98,59 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   return facts;
 }
 
-function mountReadOnly(image: string, offset: number, size: number, cleanup: Cleanup): string {
-  const loop = attachLoop(image, offset, size, true);
+function mountReadOnly(image: string, offset: number, size: number, cleanup: Cleanup, readOnly = true): string {
+  const loop = attachLoop(image, offset, size, readOnly);
   cleanup.add(() => detachLoop(loop));
   const dir = cleanup.tempDir('wufix-mnt-');
-  mountNtfs(loop, dir, true);
+  mountNtfs(loop, dir, readOnly);
   cleanup.add(() => unmount(dir));
   return dir;
+}
+
+/**
+ * For `repair --image`: find the Windows partition of a disk image, mount it read-write (ntfs-3g on
+ * a loop device), scan it with the disk facts, and run `fn` on it; always unmounted and detached.
+ */
+export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: string, target: ScanResult) => Promise<T>): Promise<T> {
+  if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
+  requireRoot('--image');
+  if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
+  const dev = openBlockDevice(image);
+  let layout: Layout;
+  try {
+    layout = readLayout(dev);
+  } finally {
+    dev.close();
+  }
+  const cleanup = new Cleanup();
+  try {
+    for (const p of layout.partitions) {
+      if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
+      const probe = mountReadOnly(image, p.start, p.size, cleanup);
+      const isWindows = !!windowsDirOf(probe);
+      if (!isWindows) continue;
+      // Re-mount it read-write for the repair (the read-only probe mount is released first).
+      cleanup.release();
+      const c2 = new Cleanup();
+      try {
+        const root = mountReadOnly(image, p.start, p.size, c2, false);
+        const r = await scanWithDisk(root, image, p.start, c2, opts);
+        return await fn(root, r);
+      } finally {
+        c2.release();
+      }
+    }
+    const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
+    if (locked.length) {
+      throw new RefusedError(
+        `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`,
+        'bitlocker',
+      );
+    }
+    throw new BadInputError('no partition with an offline Windows (Windows\\System32\\config\\SYSTEM) in this image', { file: image, code: 'not-windows' });
+  } finally {
+    cleanup.release();
+  }
 }
 
 async function scanWithDisk(root: string, disk: string | undefined, osOffset: number | undefined, cleanup: Cleanup, opts: ScanOptions): Promise<ScanResult> {
