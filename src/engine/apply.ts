@@ -302,7 +302,8 @@ export async function rollback(root: string, journal: Journal, files: JournalFil
 export async function restoreFiles(root: string, journal: Journal, files: JournalFile[]): Promise<void> {
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'wufix-restore-'));
   try {
-    await journal.extract(tmp);
+    // A plan of renames only backs up nothing: there is no archive to extract then.
+    if (files.some((f) => f.existed)) await journal.extract(tmp);
     for (const f of files) {
       const host = path.join(root, ...f.entry.split('/'));
       if (!f.existed) {

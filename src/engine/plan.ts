@@ -26,11 +26,23 @@ export async function buildPlan(
     sel.only?.length ? sel.only.includes(m.id) : m.fixes.some((f) => findingIds.has(f)) && !(sel.skip ?? []).includes(m.id),
   );
   const steps: PlanStep[] = [];
-  for (const m of chosen) steps.push(...(await m.plan({ root: scan.root, scan, options })));
-  const covered = new Set(chosen.flatMap((m) => m.fixes));
+  const covered = new Set<string>();
+  const idle = new Map<string, RepairModule>();
+  for (const m of chosen) {
+    const s = await m.plan({ root: scan.root, scan, options });
+    steps.push(...s);
+    for (const f of m.fixes) {
+      if (s.length) covered.add(f);
+      else if (!covered.has(f)) idle.set(f, m);
+    }
+  }
   const notFixed = scan.findings
     .filter((f) => f.severity !== 'info' && !covered.has(f.id))
-    .map((f) => ({ id: f.id, subject: f.subject, why: f.repair ? `repair "${f.repair}" not selected or not available yet` : 'no automatic repair' }));
+    .map((f) => {
+      const m = idle.get(f.id);
+      const why = m ? `repair "${m.id}" planned nothing${m.needs ? ` (it needs ${m.needs})` : ''}` : f.repair ? `repair "${f.repair}" not selected or not available yet` : 'no automatic repair';
+      return { id: f.id, subject: f.subject, why };
+    });
   return { runId: options.runId, root: scan.root, createdAt: meta.createdAt ?? new Date().toISOString(), tool: meta.tool, steps, notFixed };
 }
 
@@ -47,9 +59,9 @@ function regData(type: number, hex: string): string {
 export function describeChange(c: Change): string {
   switch (c.kind) {
     case 'reg-set':
-      return `${c.hive}  [${c.key}] ${c.name === '' ? '(default)' : c.name} ${typeName(c.value.type)}: ${c.old ? regData(c.old.type, c.old.data) : '(absent)'} -> ${regData(c.value.type, c.value.data)}`;
+      return `${c.hive}  [${c.key || '(root)'}] ${c.name === '' ? '(default)' : c.name} ${typeName(c.value.type)}: ${c.old ? regData(c.old.type, c.old.data) : '(absent)'} -> ${regData(c.value.type, c.value.data)}`;
     case 'reg-delete-value':
-      return `${c.hive}  [${c.key}] delete value ${c.name === '' ? '(default)' : c.name} (was ${regData(c.old.type, c.old.data)})`;
+      return `${c.hive}  [${c.key || '(root)'}] delete value ${c.name === '' ? '(default)' : c.name} (was ${regData(c.old.type, c.old.data)})`;
     case 'reg-delete-key':
       return `${c.hive}  delete key [${c.key}]`;
     case 'rename':

@@ -71,4 +71,6 @@ export interface RepairModule {
   /** Finding ids this module fixes by default (a module with none runs only with --only). */
   fixes: string[];
   plan(ctx: RepairContext): PlanStep[] | Promise<PlanStep[]>;
+  /** Shown when the module planned nothing although its finding is present (e.g. "--cert <file>"). */
+  needs?: string;
 }

@@ -1,5 +1,9 @@
-// The repair modules, in the order a plan applies them.
+// The repair modules, in the order a plan applies them: registry repairs first, then file renames
+// (pending.xml, the update caches), so a failure in a rename rolls back the registry too.
 import type { RepairModule } from '../engine/types.js';
 import { wintrust } from './wintrust.js';
+import { trustcert } from './trustcert.js';
+import { pending } from './pending.js';
+import { wucache } from './wucache.js';
 
-export const REPAIRS: RepairModule[] = [wintrust];
+export const REPAIRS: RepairModule[] = [wintrust, trustcert, pending, wucache];

@@ -184,6 +184,13 @@ export function deriveFindings(t: TargetScan): Finding[] {
     for (const f of fs) bySource.set(f.source, [...(bySource.get(f.source) ?? []), f]);
     const attempts = [...bySource.values()].map(distinctAttempts).sort((a, b) => b.length - a.length)[0] ?? [];
     if (attempts.length < 3 || WINRE_KBS.has(kb)) continue;
+    // The loop is over once the update installed later, or once nothing is queued and automatic
+    // installs are paused (what the pending + au-pause repairs leave).
+    const lastFail = Math.max(...fs.map((f) => Date.parse(f.time ?? '') || 0));
+    const laterSuccess = t.updates.some((u) => u.status === 'success' && u.kb?.toUpperCase() === kb && (Date.parse(u.time ?? '') || 0) > lastFail);
+    const sv = t.servicing;
+    const stillQueued = sv.rebootPending || sv.packagesPending.length > 0 || sv.sessionsPending.length > 0 || !!sv.pendingXml || sv.componentsPending.length > 0;
+    if (laterSuccess || (!stillQueued && t.policy.noAutoUpdate === 1)) continue;
     loops.push(kb);
     out.push({
       id: 'reboot-loop',
@@ -237,7 +244,9 @@ export function deriveFindings(t: TargetScan): Finding[] {
   // --- WSUS: untrusted third-party signing certificate, stale server policy.
   const wsus = t.policy.useWUServer === 1 && !!t.policy.wuServer;
   const untrusted = failures.filter((f) => f.code === '0x800b0109');
-  if (untrusted.length) {
+  // Once a publisher certificate is trusted and the policy accepts it, the failures are history.
+  const trusted = t.policy.acceptTrustedPublisherCerts === 1 && t.certificates.some((c) => c.store.toLowerCase().includes('trustedpublisher'));
+  if (untrusted.length && !trusted) {
     const ev = untrusted.map(failureEvidence);
     if (t.policy.acceptTrustedPublisherCerts !== 1) {
       ev.push({ file: 'Windows\\System32\\config\\SOFTWARE', key: 'Policies\\Microsoft\\Windows\\WindowsUpdate', value: 'AcceptTrustedPublisherCerts', data: t.policy.acceptTrustedPublisherCerts === undefined ? 'not set' : String(t.policy.acceptTrustedPublisherCerts) });

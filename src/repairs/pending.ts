@@ -1,0 +1,137 @@
+// pending: revert pending servicing offline (windows-update.md §4, Microsoft's fallback for a stuck
+// post-reboot transaction): rename Windows\WinSxS\pending.xml, delete PendingXmlIdentifier,
+// NextQueueEntryIndex and AdvancedInstallersNeedResolving from the root of the COMPONENTS hive,
+// delete the CBS RebootPending (and RebootInProgress) and WU Auto Update\RebootRequired keys, and
+// empty the CBS session queue (PackagesPending, SessionsPending values and incomplete sessions).
+// PendingFileRenameOperations(2) is shown in a note and cleared only with --clear-pending-renames.
+// (`--use-dism` runs DISM /RevertPendingActions instead: src/platform/windows.ts.)
+import type { PlanStep, RegData, RepairModule, RepairContext } from '../engine/types.js';
+import { openHiveFile } from '../hive/hivefile.js';
+import type { Hive } from '../hive/hive.js';
+import { resolveCI } from '../windows/install.js';
+import { winRel } from '../windows/files.js';
+import { CBS_KEY, WU_AU_KEY } from '../windows/servicing.js';
+import { pendingFileRenames, type PendingRename } from '../windows/services.js';
+import { keyAt, regRaw } from '../windows/version.js';
+import { renamedTo } from './wucache.js';
+
+export const SOFTWARE_HIVE = 'Windows\\System32\\config\\SOFTWARE';
+export const SYSTEM_HIVE = 'Windows\\System32\\config\\SYSTEM';
+export const COMPONENTS_HIVE = 'Windows\\System32\\config\\COMPONENTS';
+export const PENDING_XML = 'Windows\\WinSxS\\pending.xml';
+export const COMPONENTS_VALUES = ['PendingXmlIdentifier', 'NextQueueEntryIndex', 'AdvancedInstallersNeedResolving'] as const;
+/** SOFTWARE keys whose presence means "reboot pending" (RebootInProgress counts as RebootPending in the scan). */
+export const REBOOT_KEYS = [`${CBS_KEY}\\RebootPending`, `${CBS_KEY}\\RebootInProgress`, `${WU_AU_KEY}\\RebootRequired`] as const;
+export const RENAME_VALUES = ['PendingFileRenameOperations', 'PendingFileRenameOperations2'] as const;
+
+const raw = (h: Hive, key: string, name: string): RegData | undefined => {
+  const nk = keyAt(h, key);
+  const v = nk === undefined ? undefined : regRaw(h, nk, name);
+  return v ? { type: v.type, data: Buffer.from(v.data).toString('hex') } : undefined;
+};
+
+async function openReadOnly(root: string, rel: string): Promise<{ hive: Hive; rel: string } | undefined> {
+  const host = resolveCI(root, rel);
+  if (!host) return undefined;
+  const h = await openHiveFile(host, { inspectLogs: false });
+  return { hive: h.hive, rel: winRel(root, host) };
+}
+
+/** One line per pending rename for the plan ("delete X" / "X -> Y"), the first `max` of them. */
+export function describeRenames(renames: PendingRename[], max = 3): string {
+  const shown = renames.slice(0, max).map((r) => (r.delete ? `delete ${r.source}` : `${r.source} -> ${r.target}`));
+  const more = renames.length > max ? `, and ${renames.length - max} more` : '';
+  return `${shown.join('; ')}${more}`;
+}
+
+export async function planPending(ctx: RepairContext): Promise<PlanStep[]> {
+  const { root, scan, options } = ctx;
+  const pendingFinding = scan.findings.find((f) => f.id === 'pending-servicing');
+  const loops = scan.findings.filter((f) => f.id === 'reboot-loop').map((f) => f.subject ?? '');
+  const why = [pendingFinding ? 'pending-servicing' : undefined, loops.length ? `reboot-loop (${loops.join(', ')})` : undefined].filter(Boolean).join(' / ');
+  const reason = (what: string) => `${why || 'requested with --only pending'}: ${what}`;
+  const steps: PlanStep[] = [];
+
+  // 1. The queued CSI transaction: pending.xml and the COMPONENTS values that point to it.
+  const xml = resolveCI(root, scan.servicing.pendingXml ?? PENDING_XML);
+  if (xml) {
+    const rel = winRel(root, xml);
+    steps.push({ repair: 'pending', reason: reason('queued component transaction'), change: { kind: 'rename', from: rel, to: renamedTo(rel, options.runId) } });
+  }
+  const comp = await openReadOnly(root, COMPONENTS_HIVE);
+  if (comp) {
+    for (const name of COMPONENTS_VALUES) {
+      const old = raw(comp.hive, '', name);
+      if (old) steps.push({ repair: 'pending', reason: reason(`COMPONENTS ${name} present`), change: { kind: 'reg-delete-value', hive: comp.rel, key: '', name, old } });
+    }
+  }
+  // 2. The reboot markers.
+  const sw = await openReadOnly(root, SOFTWARE_HIVE);
+  if (sw) {
+    for (const key of REBOOT_KEYS) {
+      const nk = keyAt(sw.hive, key);
+      if (nk === undefined) continue;
+      const entries = sw.hive.values(nk).length + sw.hive.subkeys(nk).length;
+      steps.push({
+        repair: 'pending',
+        reason: reason(`${key.split('\\').pop()} present`),
+        change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(nk) },
+        ...(entries ? { note: `${entries} entr${entries === 1 ? 'y' : 'ies'} below it` } : {}),
+      });
+    }
+  }
+  // 2b. The CBS session queue, back to what a healthy system has: no PackagesPending key and an
+  // empty SessionsPending key (windows-update.md section 4: "the empty key exists on healthy
+  // systems"). Without pending.xml a queued session would make TrustedInstaller wait for it.
+  if (sw) {
+    const pp = keyAt(sw.hive, `${CBS_KEY}\\PackagesPending`);
+    if (pp !== undefined) {
+      const n = sw.hive.values(pp).length + sw.hive.subkeys(pp).length;
+      steps.push({ repair: 'pending', reason: reason('PackagesPending present'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(pp) }, note: `${n} pending package entr${n === 1 ? 'y' : 'ies'}` });
+    }
+    const spKey = `${CBS_KEY}\\SessionsPending`;
+    const sp = keyAt(sw.hive, spKey);
+    if (sp !== undefined) {
+      for (const name of ['Exclusive', 'TotalSessionPhases']) {
+        const old = raw(sw.hive, spKey, name);
+        if (old && /[^0]/.test(old.data)) steps.push({ repair: 'pending', reason: reason(`SessionsPending ${name} set`), change: { kind: 'reg-delete-value', hive: sw.rel, key: sw.hive.pathOf(sp), name, old } });
+      }
+      for (const s2 of sw.hive.subkeys(sp)) {
+        const done = regRaw(sw.hive, s2, 'Complete');
+        if (done && done.data.length >= 4 && new DataView(done.data.buffer, done.data.byteOffset, 4).getUint32(0, true) === 1) continue;
+        steps.push({ repair: 'pending', reason: reason('incomplete servicing session'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(s2) } });
+      }
+    }
+  }
+  // 3. PendingFileRenameOperations: shown; cleared only when asked.
+  const sys = await openReadOnly(root, SYSTEM_HIVE);
+  if (sys) {
+    const sets = scan.controlSets.length ? scan.controlSets : undefined;
+    const renames = pendingFileRenames(sys.hive, sets);
+    const notes: string[] = [];
+    for (const cs of [...new Set(renames.map((r) => r.controlSet))]) {
+      for (const value of RENAME_VALUES) {
+        const mine = renames.filter((r) => r.controlSet === cs && r.value === value);
+        const key = `${cs}\\Control\\Session Manager`;
+        const old = raw(sys.hive, key, value);
+        if (!old || !mine.length) continue;
+        const what = `${value} in ${cs}: ${mine.length} operation${mine.length === 1 ? '' : 's'} (${describeRenames(mine)})`;
+        if (options.clearPendingRenames) {
+          steps.push({ repair: 'pending', reason: reason(`${value} (--clear-pending-renames)`), change: { kind: 'reg-delete-value', hive: sys.rel, key, name: value, old }, note: what });
+        } else notes.push(what);
+      }
+    }
+    if (notes.length && steps.length) {
+      const first = steps[0]!;
+      first.note = [first.note, `kept (add --clear-pending-renames to clear): ${notes.join('; ')}`].filter(Boolean).join('; ');
+    }
+  }
+  return steps;
+}
+
+export const pending: RepairModule = {
+  id: 'pending',
+  title: 'revert pending servicing: rename pending.xml, clear the COMPONENTS queue values and the reboot markers',
+  fixes: ['pending-servicing', 'reboot-loop'],
+  plan: planPending,
+};
