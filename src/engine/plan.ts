@@ -26,21 +26,25 @@ export async function buildPlan(
     sel.only?.length ? sel.only.includes(m.id) : m.fixes.some((f) => findingIds.has(f)) && !(sel.skip ?? []).includes(m.id),
   );
   const steps: PlanStep[] = [];
-  const covered = new Set<string>();
-  const idle = new Map<string, RepairModule>();
+  const produced = new Set<string>();
   for (const m of chosen) {
     const s = await m.plan({ root: scan.root, scan, options });
     steps.push(...s);
-    for (const f of m.fixes) {
-      if (s.length) covered.add(f);
-      else if (!covered.has(f)) idle.set(f, m);
-    }
+    if (s.length) produced.add(m.id);
   }
+  // A finding is fixed by the plan when the repair named in it planned changes.
+  const byId = new Map(modules.map((m) => [m.id, m]));
   const notFixed = scan.findings
-    .filter((f) => f.severity !== 'info' && !covered.has(f.id))
+    .filter((f) => f.severity !== 'info' && !(f.repair && produced.has(f.repair)))
     .map((f) => {
-      const m = idle.get(f.id);
-      const why = m ? `repair "${m.id}" planned nothing${m.needs ? ` (it needs ${m.needs})` : ''}` : f.repair ? `repair "${f.repair}" not selected or not available yet` : 'no automatic repair';
+      const m = f.repair ? byId.get(f.repair) : undefined;
+      const why = !f.repair
+        ? 'no automatic repair'
+        : !m
+          ? `repair "${f.repair}" is not available yet`
+          : chosen.includes(m)
+            ? `repair "${m.id}" planned nothing${m.needs ? ` (it needs ${m.needs})` : ''}`
+            : `repair "${m.id}" not selected`;
       return { id: f.id, subject: f.subject, why };
     });
   return { runId: options.runId, root: scan.root, createdAt: meta.createdAt ?? new Date().toISOString(), tool: meta.tool, steps, notFixed };

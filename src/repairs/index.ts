@@ -3,7 +3,10 @@
 import type { RepairModule } from '../engine/types.js';
 import { wintrust } from './wintrust.js';
 import { trustcert } from './trustcert.js';
+import { services } from './services.js';
+import { qualityCompat } from './qualitycompat.js';
+import { auPause, auResume } from './aupause.js';
 import { pending } from './pending.js';
 import { wucache } from './wucache.js';
 
-export const REPAIRS: RepairModule[] = [wintrust, trustcert, pending, wucache];
+export const REPAIRS: RepairModule[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, pending, wucache];

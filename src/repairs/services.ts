@@ -1,0 +1,154 @@
+// services: re-enable the Windows Update services that are Disabled (Start=4), in every control set
+// the scan names (Select's Current and Default), with the default start type of the detected
+// Windows version (windows-update.md §3); optionally (--reset-security) reset the DACL of bits and
+// wuauserv to Microsoft's documented default (windows-update.md §2, `sc sdset`).
+//
+// Choices (not in the table of §3):
+// - UsoSvc (Windows 10+): the doc only says "must not be 4"; it is restored to Automatic (Delayed
+//   Start), Start=2 + DelayedAutostart=1, which is how Windows 10/11 install it.
+// - EventLog: Automatic (Start=2), its default on every Windows version.
+// - Windows 8 / 8.1, or an unknown build: §3 has no column; the Windows 10 values are used (3 for
+//   wuauserv, bits, TrustedInstaller and msiserver, 2 for CryptSvc), marked "inferred" in the note.
+// - A default "2 + delayed" also sets DelayedAutostart=1 when it is not already 1; a default without
+//   delay leaves DelayedAutostart alone (it only matters with Start=2).
+// - --reset-security writes what `sc sdset <svc> <SDDL>` would leave behind: the DACL becomes the
+//   documented one and the owner, group and SACL of the current descriptor are kept. When there is
+//   no readable descriptor, owner and group are SYSTEM and the SACL is the one Windows' SCM gives
+//   services, (AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD) (read from a real SYSTEM hive, regipy/SYSTEM).
+import type { PlanStep, RegData, RepairModule } from '../engine/types.js';
+import { openHiveFile } from '../hive/hivefile.js';
+import type { Hive } from '../hive/hive.js';
+import { REG } from '../hive/regtext.js';
+import { resolveCI } from '../windows/install.js';
+import { winRel } from '../windows/files.js';
+import { readServices, defaultStart, START_NAMES } from '../windows/services.js';
+import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../windows/sddl.js';
+import { dwordHex } from './wintrust.js';
+
+/** The services this repair re-enables (names as in the scan's findings). */
+export const REPAIRED_SERVICES = ['wuauserv', 'bits', 'cryptsvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'] as const;
+
+/** Microsoft's default service DACLs ("Reset Windows Update components manually"; windows-update.md §2). */
+export const DEFAULT_SDDL: Readonly<Record<'bits' | 'wuauserv', string>> = {
+  bits: 'D:(A;CI;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)(A;;CCLCSWLOCRRC;;;IU)(A;;CCLCSWLOCRRC;;;SU)',
+  wuauserv: 'D:(A;;CCLCSWRPLORC;;;AU)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)',
+};
+/** Owner, group and SACL of a service descriptor created by the SCM (used only when none is readable). */
+export const SCM_DEFAULT_OWNER_GROUP_SACL = 'O:SYG:SYS:(AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD)';
+
+export interface StartTarget {
+  start: number;
+  delayed: boolean;
+  source: string;
+}
+
+/** The start type to restore for a disabled service on this build (see the choices above). */
+export function targetStart(name: string, build: number): StartTarget {
+  const n = name.toLowerCase();
+  if (n === 'usosvc') return { start: 2, delayed: true, source: 'UsoSvc: Automatic (Delayed Start) as Windows 10/11 install it (windows-update.md section 3 only says "must not be 4")' };
+  if (n === 'eventlog') return { start: 2, delayed: false, source: 'EventLog: Automatic on every Windows version' };
+  const d = defaultStart(name, { currentBuild: build });
+  if (d) return { start: d.start, delayed: d.delayedAutostart, source: d.source };
+  const w10 = defaultStart(name, { currentBuild: 10240 });
+  if (w10) return { start: w10.start, delayed: w10.delayedAutostart, source: `no table for build ${build || 'unknown'}: the Windows 10 default (inferred)` };
+  return { start: 3, delayed: false, source: 'Manual (inferred)' };
+}
+
+const SYSTEM_REL = 'Windows\\System32\\config\\SYSTEM';
+const startText = (start: number, delayed: boolean) => `${START_NAMES[start] ?? start}${start === 2 && delayed ? ' (Delayed Start)' : ''}`;
+
+function rawValue(h: Hive, key: string, name: string): RegData | null {
+  const nk = h.lookup(key);
+  const vk = nk === undefined ? undefined : h.findValue(nk, name);
+  if (vk === undefined) return null;
+  return { type: h.valueType(vk), data: Buffer.from(h.valueData(vk)).toString('hex') };
+}
+
+/**
+ * The descriptor `sc sdset` would leave: DACL (and its P/AI/AR flags) from `daclSddl`, owner, group
+ * and SACL (with its flags) from `current` when it is a readable descriptor, else the SCM defaults.
+ */
+export function resetDacl(current: Uint8Array | undefined, daclSddl: string): Uint8Array {
+  const want = parseSddl(daclSddl);
+  let base: SecurityDescriptor | undefined;
+  if (current) {
+    try {
+      base = decodeSecurityDescriptor(current);
+    } catch {
+      base = undefined;
+    }
+  }
+  const fallback = parseSddl(SCM_DEFAULT_OWNER_GROUP_SACL);
+  const daclBits = SE.DACL_PRESENT | SE.DACL_DEFAULTED | SE.DACL_PROTECTED | SE.DACL_AUTO_INHERITED | SE.DACL_AUTO_INHERIT_REQ;
+  const src = base ?? fallback;
+  const sd: SecurityDescriptor = {
+    control: (src.control & ~daclBits & ~SE.OWNER_DEFAULTED & ~SE.GROUP_DEFAULTED) | (want.control & daclBits),
+    owner: base?.owner ?? fallback.owner,
+    group: base?.group ?? fallback.group,
+    dacl: want.dacl,
+    sacl: src.sacl,
+  };
+  return encodeSecurityDescriptor(sd);
+}
+
+export const services: RepairModule = {
+  id: 'services',
+  title: 'set disabled Windows Update services back to their default start type',
+  fixes: ['wu-service-disabled'],
+  async plan({ root, scan, options }) {
+    const file = resolveCI(root, SYSTEM_REL);
+    if (!file || scan.controlSets.length === 0) return [];
+    const hiveRel = winRel(root, file);
+    const system = (await openHiveFile(file, { inspectLogs: false })).hive;
+    const build = scan.system.currentBuild ?? 0;
+    const steps: PlanStep[] = [];
+    for (const cs of scan.controlSets) {
+      for (const s of readServices(system, REPAIRED_SERVICES, cs)) {
+        if (!s.exists || s.start !== 4) continue;
+        const t = targetStart(s.name, build);
+        const finding = scan.findings.find((f) => f.id === 'wu-service-disabled' && f.subject === s.name);
+        const reason = finding ? `wu-service-disabled (${s.name}, ${cs})` : `${s.name} is disabled (Start=4) in ${cs}`;
+        steps.push({
+          repair: 'services',
+          reason,
+          change: { kind: 'reg-set', hive: hiveRel, key: s.keyPath, name: 'Start', value: { type: REG.DWORD, data: dwordHex(t.start) }, old: rawValue(system, s.keyPath, 'Start') },
+          note: `Disabled -> ${startText(t.start, t.delayed)}; ${t.source}`,
+        });
+        if (t.delayed && !s.delayedAutostart) {
+          steps.push({
+            repair: 'services',
+            reason,
+            change: { kind: 'reg-set', hive: hiveRel, key: s.keyPath, name: 'DelayedAutostart', value: { type: REG.DWORD, data: dwordHex(1) }, old: rawValue(system, s.keyPath, 'DelayedAutostart') },
+            note: 'delayed automatic start, with Start=2',
+          });
+        }
+      }
+      if (options.resetSecurity) {
+        for (const s of readServices(system, ['bits', 'wuauserv'], cs)) {
+          if (!s.exists) continue;
+          const key = `${s.keyPath}\\Security`;
+          const old = rawValue(system, key, 'Security');
+          const current = old ? new Uint8Array(Buffer.from(old.data, 'hex')) : undefined;
+          const target = resetDacl(current, DEFAULT_SDDL[s.name as 'bits' | 'wuauserv']);
+          const hex = Buffer.from(target).toString('hex');
+          if (old && old.type === REG.BINARY && old.data === hex) continue;
+          let before = 'absent';
+          if (current) {
+            try {
+              before = securityDescriptorToSddl(current);
+            } catch (e) {
+              before = `unreadable (${(e as Error).message})`;
+            }
+          }
+          steps.push({
+            repair: 'services',
+            reason: `--reset-security (${s.name}, ${cs})`,
+            change: { kind: 'reg-set', hive: hiveRel, key, name: 'Security', value: { type: REG.BINARY, data: hex }, old },
+            note: `DACL reset to Microsoft's default (sc sdset ${s.name}); was ${before}; now ${securityDescriptorToSddl(target)}`,
+          });
+        }
+      }
+    }
+    return steps;
+  },
+};

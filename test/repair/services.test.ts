@@ -1,0 +1,246 @@
+// The services repair end to end through the engine (buildPlan -> applyPlan -> scan -> undo) on
+// builder installations. Expected start types come from windows-update.md §3 (and the documented
+// UsoSvc / EventLog choices of src/repairs/services.ts); values are read back with libhivex; the
+// --reset-security DACL is compared with the DACL the Windows SCM stored in a real SYSTEM hive
+// (regipy/SYSTEM), not with our own encoder.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
+import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
+import { hivexDump, type DumpRow } from '../helpers/hive-tools.js';
+import { servicesDisabled, win7Loop } from '../scan/scenarios.js';
+import { scanTarget } from '../../src/windows/scan.js';
+import { buildPlan, renderPlan } from '../../src/engine/plan.js';
+import { applyPlan } from '../../src/engine/apply.js';
+import { undoRun } from '../../src/engine/undo.js';
+import { newRunId } from '../../src/engine/journal.js';
+import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
+import { services, targetStart, DEFAULT_SDDL } from '../../src/repairs/services.js';
+import { securityDescriptorToSddl } from '../../src/windows/sddl.js';
+import type { RegData } from '../../src/engine/types.js';
+
+const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
+
+// --- helpers ----------------------------------------------------------------------------------
+/** sha256 of every file under root (directories too), except the journal dir `wufix/`. */
+function treeHashes(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (r === 'wufix') continue;
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        out[r + '/'] = 'dir';
+        walk(full, r);
+      } else out[r] = createHash('sha256').update(readFileSync(full)).digest('hex');
+    }
+  };
+  walk(root, '');
+  return out;
+}
+const changedFiles = (a: Record<string, string>, b: Record<string, string>) =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
+
+type ValueMap = Record<string, Record<string, RegData>>;
+const asMap = (rows: DumpRow[]): ValueMap =>
+  Object.fromEntries(rows.map((r) => [r.path.toLowerCase(), Object.fromEntries(r.values.map((v) => [v.name.toLowerCase(), { type: v.type, data: v.data }]))]));
+/** `before` with the given values set (null = deleted); new keys appear as listed. */
+function withChanges(before: DumpRow[], changes: Record<string, Record<string, RegData | null>>): ValueMap {
+  const m = asMap(before);
+  for (const [p, vals] of Object.entries(changes)) {
+    const k = (m[p.toLowerCase()] ??= {});
+    for (const [n, v] of Object.entries(vals)) {
+      if (v === null) delete k[n.toLowerCase()];
+      else k[n.toLowerCase()] = v;
+    }
+  }
+  return m;
+}
+const dw = (n: number): RegData => ({ type: 4, data: Buffer.from(new Uint32Array([n]).buffer).toString('hex') });
+const SYSTEM = (root: string) => path.join(root, 'Windows', 'System32', 'config', 'SYSTEM');
+const ids = (s: { findings: { id: string; subject?: string }[] }) => s.findings.map((f) => `${f.id}${f.subject ? `:${f.subject}` : ''}`).sort();
+
+/** plan -> apply -> checks -> idempotent re-plan -> undo -> byte-identical tree. */
+async function runRepair(root: string, opts: { resetSecurity?: boolean } = {}) {
+  const before = treeHashes(root);
+  const dumpBefore = hivexDump(SYSTEM(root));
+  const scan = await scanTarget({ root });
+  const runId = newRunId();
+  const plan = await buildPlan(scan, [services], {}, { runId, resetSecurity: opts.resetSecurity }, { tool: 'test' });
+  const journalRoot = path.join(root, 'wufix', 'journal');
+  await applyPlan(plan, { journalRoot });
+  const after = treeHashes(root);
+  const dumpAfter = hivexDump(SYSTEM(root));
+  const scanAfter = await scanTarget({ root });
+  const replan = await buildPlan(scanAfter, [services], { only: ['services'] }, { runId: newRunId(), resetSecurity: opts.resetSecurity }, { tool: 'test' });
+  const undo = await undoRun(journalRoot, runId);
+  const undone = treeHashes(root);
+  return { before, after, undone, dumpBefore, dumpAfter, scan, scanAfter, plan, replan, undo };
+}
+
+let tmp = '';
+beforeAll(() => {
+  if (!reason) tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-services-'));
+});
+afterAll(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!!reason)('services repair', () => {
+  it('servicesDisabled (Windows 11): wuauserv and BITS back to Manual, UsoSvc to Automatic (Delayed Start)', async () => {
+    const root = path.join(tmp, 'w11');
+    await buildWindowsTree(root, servicesDisabled);
+    const r = await runRepair(root);
+    expect(ids(r.scan).filter((i) => i.startsWith('wu-service-disabled'))).toEqual(['wu-service-disabled:UsoSvc', 'wu-service-disabled:bits', 'wu-service-disabled:wuauserv']);
+    // One step per disabled service (UsoSvc keeps the DelayedAutostart=1 it has).
+    expect(r.plan.steps.map((s) => s.change.kind === 'reg-set' && [s.change.key, s.change.name, s.change.value.data, s.change.old?.data])).toEqual([
+      ['ControlSet001\\Services\\wuauserv', 'Start', '03000000', '04000000'],
+      ['ControlSet001\\Services\\BITS', 'Start', '03000000', '04000000'],
+      ['ControlSet001\\Services\\UsoSvc', 'Start', '02000000', '04000000'],
+    ]);
+    expect(r.plan.notFixed.map((n) => n.id)).toEqual(['winre-disabled']);
+    // The plan a technician reads: grouped by repair, one line per change, the reason beside it.
+    const text = renderPlan(r.plan, [services]);
+    expect(text).toContain('services: set disabled Windows Update services back to their default start type\n');
+    expect(text).toContain('  - Windows\\System32\\config\\SYSTEM  [ControlSet001\\Services\\wuauserv] Start REG_DWORD: 0x00000004 -> 0x00000003\n      because: wu-service-disabled (wuauserv, ControlSet001); Disabled -> Manual; Win10/Server 2016+ default');
+    expect(text).toContain('[ControlSet001\\Services\\UsoSvc] Start REG_DWORD: 0x00000004 -> 0x00000002\n      because: wu-service-disabled (UsoSvc, ControlSet001); Disabled -> Automatic (Delayed Start); UsoSvc');
+    expect(text).toMatch(/Not fixed by this plan:\n {2}- winre-disabled/);
+    // libhivex: exactly those values changed, every other key and value as before.
+    expect(asMap(r.dumpAfter)).toEqual(
+      withChanges(r.dumpBefore, {
+        'ControlSet001\\Services\\wuauserv': { Start: dw(3) },
+        'ControlSet001\\Services\\BITS': { Start: dw(3) },
+        'ControlSet001\\Services\\UsoSvc': { Start: dw(2), DelayedAutostart: dw(1) },
+      }),
+    );
+    // Only the SYSTEM hive changed on disk.
+    expect(changedFiles(r.before, r.after)).toEqual(['Windows/System32/config/SYSTEM']);
+    // The findings are gone, nothing else changed, and a re-run plans nothing.
+    expect(ids(r.scanAfter)).toEqual(ids(r.scan).filter((i) => !i.startsWith('wu-service-disabled')));
+    expect(r.replan.steps).toEqual([]);
+    // Undo: every file byte-identical.
+    expect(r.undo.restored).toBeGreaterThan(0);
+    expect(r.undone).toEqual(r.before);
+  });
+
+  it('Current and Default control sets: both patched; CryptSvc, TrustedInstaller, msiserver, EventLog to their defaults', async () => {
+    const spec: InstallSpec = { ...servicesDisabled, currentBuild: 19045, ubr: 4046, productName: 'Windows 10 Pro', displayVersion: '22H2', serviceStart: { wuauserv: 4, EventLog: 4 }, reagent: undefined };
+    const root = path.join(tmp, 'two-sets');
+    await buildWindowsTree(root, spec);
+    // ControlSet002 = the Default set (next boot), with other services disabled there.
+    const h = await openHiveFile(SYSTEM(root));
+    const sel = h.hive.lookup('Select')!;
+    h.hive.setValue(sel, 'Default', 4, new Uint8Array([2, 0, 0, 0]));
+    for (const [name, start] of [['wuauserv', 4], ['CryptSvc', 4], ['TrustedInstaller', 4], ['msiserver', 4], ['BITS', 3], ['EventLog', 2]] as const) {
+      h.hive.setValue(h.hive.ensureKey(`ControlSet002\\Services\\${name}`), 'Start', 4, new Uint8Array([start, 0, 0, 0]));
+    }
+    await saveHiveFile(h);
+    const r = await runRepair(root);
+    expect(r.scan.controlSets).toEqual(['ControlSet001', 'ControlSet002']);
+    const steps = r.plan.steps.map((s) => s.change.kind === 'reg-set' && `${s.change.key} ${s.change.name}=${s.change.value.data} (${s.reason})`);
+    expect(steps).toEqual([
+      'ControlSet001\\Services\\wuauserv Start=03000000 (wu-service-disabled (wuauserv, ControlSet001))',
+      'ControlSet001\\Services\\EventLog Start=02000000 (wu-service-disabled (EventLog, ControlSet001))',
+      'ControlSet002\\Services\\wuauserv Start=03000000 (wu-service-disabled (wuauserv, ControlSet002))',
+      'ControlSet002\\Services\\CryptSvc Start=02000000 (cryptsvc is disabled (Start=4) in ControlSet002)',
+      'ControlSet002\\Services\\TrustedInstaller Start=03000000 (TrustedInstaller is disabled (Start=4) in ControlSet002)',
+      'ControlSet002\\Services\\msiserver Start=03000000 (msiserver is disabled (Start=4) in ControlSet002)',
+    ]);
+    expect(asMap(r.dumpAfter)).toEqual(
+      withChanges(r.dumpBefore, {
+        'ControlSet001\\Services\\wuauserv': { Start: dw(3) },
+        'ControlSet001\\Services\\EventLog': { Start: dw(2) },
+        'ControlSet002\\Services\\wuauserv': { Start: dw(3) },
+        'ControlSet002\\Services\\CryptSvc': { Start: dw(2) },
+        'ControlSet002\\Services\\TrustedInstaller': { Start: dw(3) },
+        'ControlSet002\\Services\\msiserver': { Start: dw(3) },
+      }),
+    );
+    expect(changedFiles(r.before, r.after)).toEqual(['Windows/System32/config/SYSTEM']);
+    expect(ids(r.scanAfter).filter((i) => i.startsWith('wu-service-disabled'))).toEqual([]);
+    expect(r.replan.steps).toEqual([]);
+    expect(r.undone).toEqual(r.before);
+  });
+
+  it('Windows 7: wuauserv and BITS back to Automatic (Delayed Start) = Start 2 + DelayedAutostart 1', async () => {
+    const root = path.join(tmp, 'win7');
+    await buildWindowsTree(root, { ...win7Loop, serviceStart: { wuauserv: 4, BITS: 4 } });
+    const r = await runRepair(root);
+    expect(asMap(r.dumpAfter)).toEqual(
+      withChanges(r.dumpBefore, {
+        'ControlSet001\\Services\\wuauserv': { Start: dw(2), DelayedAutostart: dw(1) },
+        'ControlSet001\\Services\\BITS': { Start: dw(2), DelayedAutostart: dw(1) },
+      }),
+    );
+    expect(r.plan.steps.map((s) => s.note)).toEqual([
+      'Disabled -> Automatic (Delayed Start); Win7 default (verified: revertservice.com)',
+      'delayed automatic start, with Start=2',
+      'Disabled -> Automatic (Delayed Start); Win7 default (inferred)',
+      'delayed automatic start, with Start=2',
+    ]);
+    expect(ids(r.scanAfter)).toEqual(ids(r.scan).filter((i) => !i.startsWith('wu-service-disabled')));
+    expect(r.replan.steps).toEqual([]);
+    expect(r.undone).toEqual(r.before);
+  });
+
+  it('--reset-security: bits and wuauserv get the DACL Windows itself stores (regipy/SYSTEM), owner SYSTEM', async () => {
+    const root = path.join(tmp, 'sec');
+    await buildWindowsTree(root, servicesDisabled);
+    const r = await runRepair(root, { resetSecurity: true });
+    const sec = r.plan.steps.filter((s) => s.change.kind === 'reg-set' && s.change.name === 'Security');
+    expect(sec.map((s) => s.change.kind === 'reg-set' && s.change.key)).toEqual(['ControlSet001\\Services\\BITS\\Security', 'ControlSet001\\Services\\wuauserv\\Security']);
+    expect(sec[0]!.reason).toBe('--reset-security (bits, ControlSet001)');
+    // DACLs of the real Windows descriptors (read with libhivex from the fixture).
+    const real = hivexDump(hiveFixture('regipy/SYSTEM'));
+    const daclOf = (hexSd: string) => {
+      const b = Buffer.from(hexSd, 'hex');
+      const off = b.readUInt32LE(16);
+      return { off, acl: b.subarray(off, off + b.readUInt16LE(off + 2)).toString('hex'), owner: b.readUInt32LE(4), control: b.readUInt16LE(2) };
+    };
+    const after = asMap(r.dumpAfter);
+    for (const [key, realKey] of [['BITS', 'BITS'], ['wuauserv', 'wuauserv']]) {
+      const written = after[`controlset001\\services\\${key.toLowerCase()}\\security`]!['security']!;
+      expect(written.type).toBe(3);
+      const realRow = real.find((x) => x.path.toLowerCase() === `controlset001\\services\\${realKey.toLowerCase()}\\security`)!;
+      const w = daclOf(written.data);
+      expect(w.acl).toBe(daclOf(realRow.values.find((v) => v.name === 'Security')!.data).acl);
+      expect(w.control & 0x8004).toBe(0x8004); // self-relative, DACL present
+      // Owner = S-1-5-18 (MS-DTYP 2.4.2.2 bytes).
+      expect(Buffer.from(written.data, 'hex').subarray(w.owner, w.owner + 12).toString('hex')).toBe('010100000000000512000000');
+    }
+    expect(securityDescriptorToSddl(Buffer.from(after['controlset001\\services\\wuauserv\\security']!['security']!.data, 'hex'))).toBe(
+      `O:SYG:SY${DEFAULT_SDDL.wuauserv}S:NO_ACCESS_CONTROL`, // the builder's placeholder has a present, NULL SACL: kept, as sc sdset keeps the SACL
+    );
+    // Nothing but Start and the two Security values changed.
+    const changes: Record<string, Record<string, RegData>> = {
+      'ControlSet001\\Services\\wuauserv': { Start: dw(3) },
+      'ControlSet001\\Services\\BITS': { Start: dw(3) },
+      'ControlSet001\\Services\\UsoSvc': { Start: dw(2) },
+    };
+    for (const k of ['BITS', 'wuauserv']) changes[`ControlSet001\\Services\\${k}\\Security`] = { Security: after[`controlset001\\services\\${k.toLowerCase()}\\security`]!['security']! };
+    expect(after).toEqual(withChanges(r.dumpBefore, changes));
+    expect(r.replan.steps).toEqual([]);
+    expect(r.undone).toEqual(r.before);
+  });
+
+  it('the start-type table (windows-update.md §3 and the documented choices)', () => {
+    const t = (n: string, b: number) => [targetStart(n, b).start, targetStart(n, b).delayed];
+    expect(t('wuauserv', 22631)).toEqual([3, false]);
+    expect(t('bits', 22631)).toEqual([3, false]);
+    expect(t('cryptsvc', 17763)).toEqual([2, false]);
+    expect(t('TrustedInstaller', 14393)).toEqual([3, false]);
+    expect(t('msiserver', 10240)).toEqual([3, false]);
+    expect(t('UsoSvc', 19045)).toEqual([2, true]);
+    expect(t('EventLog', 7601)).toEqual([2, false]);
+    expect(t('wuauserv', 7601)).toEqual([2, true]);
+    expect(t('bits', 7601)).toEqual([2, true]);
+    expect(t('cryptsvc', 7601)).toEqual([2, false]);
+    // Windows 8.1: no column in §3; the Windows 10 value, marked inferred.
+    expect(t('wuauserv', 9600)).toEqual([3, false]);
+    expect(targetStart('wuauserv', 9600).source).toMatch(/inferred/);
+  });
+});
