@@ -55,6 +55,7 @@ export function repairCommand(): Command {
     .option('--wintrust-value <dword>', 'wintrust: the State to write (default 0x23C00; 0x22849 is the alternative)', parseDword)
     .option('--reset-security', "services: also write Microsoft's default service security descriptors")
     .option('--clear-pending-renames', 'pending: also clear PendingFileRenameOperations')
+    .option('--use-dism', 'pending: run DISM /RevertPendingActions instead of the offline edits (Windows/WinPE)')
     .option('--cert <file>', 'trust-cert: a signing certificate (PEM or DER); repeatable', (v: string, p: string[] = []) => [...p, v])
     .addHelpText(
       'after',
@@ -68,7 +69,7 @@ Examples:
   wufix repair --root D:\\                    # WinPE: show the plan, ask, apply
   wufix repair --root /mnt/win --only wintrust --yes --journal /media/usb/wufix-journal`,
     )
-    .action(async (o: { root?: string; image?: string; disk?: string; only?: string[]; skip?: string[]; yes?: boolean; dryRun?: boolean; json?: boolean; journal?: string; wintrustValue?: number; resetSecurity?: boolean; clearPendingRenames?: boolean; cert?: string[] }) => {
+    .action(async (o: RepairCliOptions & { root?: string; disk?: string }) => {
       if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
       if (o.image) {
         await withImageTarget(o.image, { tool: versionString() }, (root, target) => runRepair(root, target, o));
@@ -89,6 +90,7 @@ interface RepairCliOptions {
   wintrustValue?: number;
   resetSecurity?: boolean;
   clearPendingRenames?: boolean;
+  useDism?: boolean;
   cert?: string[];
   image?: string;
 }
@@ -106,7 +108,7 @@ async function runRepair(root: string, target: ScanResult, o: RepairCliOptions):
     target,
     REPAIRS,
     { only: o.only, skip: o.skip },
-    { runId, wintrustValue: o.wintrustValue, resetSecurity: o.resetSecurity, clearPendingRenames: o.clearPendingRenames, certs },
+    { runId, wintrustValue: o.wintrustValue, resetSecurity: o.resetSecurity, clearPendingRenames: o.clearPendingRenames, useDism: o.useDism, certs },
     { tool: versionString() },
   );
   if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS)));

@@ -41,6 +41,8 @@ function filesOf(c: Change): string[] {
     case 'write-file':
     case 'keep-copy':
       return [c.path];
+    case 'dism-revert-pending':
+      return ['Windows\\System32\\config\\COMPONENTS', 'Windows\\System32\\config\\SOFTWARE', 'Windows\\WinSxS\\pending.xml'];
     case 'rename':
       return [];
   }
@@ -80,6 +82,11 @@ export async function preflight(plan: Plan, journalRoot: string): Promise<{ hive
   for (const s of plan.steps) {
     for (const rel of filesOf(s.change)) {
       const host = hostPath(root, rel);
+      if (s.change.kind === 'dism-revert-pending') {
+        if (process.platform !== 'win32') throw new RefusedError('--use-dism needs Windows or WinPE with DISM; without it the pending repair edits the hives offline (leave out --use-dism)', 'no-dism');
+        if (existsSync(host)) backupBytes += lstatSync(host).size;
+        continue;
+      }
       if (s.change.kind.startsWith('reg-') && !hives.has(rel)) {
         if (!existsSync(host)) throw new BadInputError('hive not found', { file: host });
         const h = await openHiveFile(host);
@@ -225,6 +232,13 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
     return;
   }
   if (c.kind === 'keep-copy') return; // the journal's backup.tar holds it
+  if (c.kind === 'dism-revert-pending') {
+    const { runDismRevertPendingActions } = await import('../platform/windows.js');
+    const r = await runDismRevertPendingActions(root);
+    await journal.log(`${r.commandLine} -> exit ${r.exitCode} (code page ${r.codePage})\n${r.output}`);
+    if (!r.ok) throw new RefusedError(`DISM /RevertPendingActions failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
+    return;
+  }
   if (c.kind === 'write-file') {
     const host = hostPath(root, c.path);
     await fsp.mkdir(path.dirname(host), { recursive: true });
@@ -278,6 +292,7 @@ export async function verifyPlan(plan: Plan): Promise<void> {
         if (!resolveCI(root, c.to)) fail(`${c.to} does not exist`);
         break;
       case 'keep-copy':
+      case 'dism-revert-pending': // checked by the scan afterwards
         break;
       case 'write-file': {
         const host = hostPath(root, c.path);

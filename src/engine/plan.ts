@@ -72,6 +72,8 @@ export function describeChange(c: Change): string {
       return `rename ${c.from} -> ${c.to}`;
     case 'keep-copy':
       return `keep a copy of ${c.path} in the journal`;
+    case 'dism-revert-pending':
+      return 'run dism /Image:<volume> /Cleanup-Image /RevertPendingActions (COMPONENTS, SOFTWARE and pending.xml backed up first)';
     case 'write-file':
       return `write ${c.path} (${Buffer.from(c.base64, 'base64').length} bytes${c.oldSha256 ? ', replacing the current file' : ''})`;
   }

@@ -20,6 +20,11 @@ export type Change =
   | { kind: 'rename'; from: string; to: string }
   /** Keep a copy of a file in the journal's backup (no change to it), e.g. ReportingEvents.log. */
   | { kind: 'keep-copy'; path: string }
+  /**
+   * Windows/WinPE only: `dism /Image:<root> /Cleanup-Image /RevertPendingActions`. The files DISM may
+   * change (COMPONENTS, SOFTWARE, pending.xml) are backed up first; its output goes to the journal.
+   */
+  | { kind: 'dism-revert-pending' }
   /** Write a file (create or replace). `oldSha256` = the file before (null = absent). */
   | { kind: 'write-file'; path: string; base64: string; oldSha256: string | null };
 
@@ -52,6 +57,8 @@ export interface RepairOptions {
   resetSecurity?: boolean;
   /** pending: also clear PendingFileRenameOperations. */
   clearPendingRenames?: boolean;
+  /** pending: run DISM /RevertPendingActions instead of the offline edits (Windows/WinPE). */
+  useDism?: boolean;
   /** trust-cert: certificate files (PEM or DER). */
   certs?: { path: string; bytes: Uint8Array }[];
   /** The run id used for renamed folders (`<name>.wufix-<runId>`). */

@@ -46,6 +46,10 @@ export function describeRenames(renames: PendingRename[], max = 3): string {
 
 export async function planPending(ctx: RepairContext): Promise<PlanStep[]> {
   const { root, scan, options } = ctx;
+  if (options.useDism) {
+    const queued = scan.findings.some((f) => f.id === 'pending-servicing' || f.id === 'reboot-loop');
+    return queued ? [{ repair: 'pending', reason: 'pending-servicing / reboot-loop: revert with DISM (--use-dism)', change: { kind: 'dism-revert-pending' } }] : [];
+  }
   const pendingFinding = scan.findings.find((f) => f.id === 'pending-servicing');
   const loops = scan.findings.filter((f) => f.id === 'reboot-loop').map((f) => f.subject ?? '');
   const why = [pendingFinding ? 'pending-servicing' : undefined, loops.length ? `reboot-loop (${loops.join(', ')})` : undefined].filter(Boolean).join(' / ');

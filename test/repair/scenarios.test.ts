@@ -58,3 +58,23 @@ describe.skipIf(!!reason)('repair --yes on the seed scenarios, then undo', () =>
     });
   }
 });
+
+describe.skipIf(!!reason || process.platform === 'win32')('--use-dism off Windows', () => {
+  it('is refused before anything is written (exit 3, one line), and the plan says what it would run', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-dism-'));
+    try {
+      const root = path.join(tmp, 'win7');
+      await buildWindowsTree(root, S.win7Loop);
+      const before = treeHashes(root, []);
+      const dry = runCli(['repair', '--root', root, '--only', 'pending', '--use-dism']);
+      expect(dry.stdout).toMatch(/run dism \/Image:<volume> \/Cleanup-Image \/RevertPendingActions/);
+      const r = runCli(['repair', '--root', root, '--only', 'pending', '--use-dism', '--yes']);
+      expect(r.status).toBe(3);
+      expect(r.stderr).toMatch(/^wufix: refused: --use-dism needs Windows or WinPE with DISM/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(treeDiff(before, treeHashes(root, []))).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
