@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: what wufix does today on a realistic broken offline Windows (built from real Windows
-# hives in ../shared): scan -> the WinTrust fix, done with the hive engine -> scan again.
-# Once `wufix repair` lands (#5) the middle step becomes `wufix repair --yes`; #7 adds a disk image.
+# `make demo`: the main job on a realistic broken offline Windows built from real Windows hives in
+# ../shared: scan -> repair (plan, journal, apply, verify) -> scan again. #7 adds a disk image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W="node dist/wufix.js"
@@ -21,13 +20,13 @@ set +e
 $W scan --root "$tmp/C" --no-color
 echo "(exit code $?: 10 = findings)"
 set -e
-KEY='Software\Microsoft\Windows\CurrentVersion\WinTrust\Trust Providers\Software Publishing'
 echo
-echo "== 2. The fix, by hand with the hive engine (wufix repair will do this with a journal and undo)"
-for hive in "$tmp/C/Windows/System32/config/DEFAULT" "$tmp/C/Users/Alice/NTUSER.DAT"; do
-  echo "   $(basename "$(dirname "$hive")")/$(basename "$hive"): $($W hive get "$hive" "$KEY" State) -> 0x00023c00"
-  $W hive set "$hive" "$KEY" State --type REG_DWORD --data 0x23c00
-done
+echo "== 2. wufix repair --yes: the plan, a backup in the journal, the changes, verified"
+$W repair --root "$tmp/C" --yes 2>&1
 echo
 echo "== 3. wufix scan again"
 $W scan --root "$tmp/C" --no-color
+echo
+echo "== 4. The journal, and how to put every byte back"
+$W journal list --root "$tmp/C"
+echo "(wufix undo --last --root <volume> restores it)"
