@@ -25,8 +25,10 @@ export function hostPath(root: string, rel: string): string {
   return path.join(root, ...parts);
 }
 
+/** Fault injection for tests: SIGKILL (a power cut) or SIGINT (Ctrl-C) at a named point. */
 function crashPoint(point: string): void {
   if (process.env.WUFIX_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
+  if (process.env.WUFIX_TEST_SIGINT_AT === point) process.emit('SIGINT', 'SIGINT');
 }
 
 const hexBytes = (d: RegData) => new Uint8Array(Buffer.from(d.data, 'hex'));

@@ -98,6 +98,17 @@ describe.skipIf(!!reason)('repair engine', () => {
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
   });
 
+  it('Ctrl-C during apply rolls everything back (exit 3, every byte as before)', () => {
+    const root = fresh('sigint');
+    const before = treeHashes(root);
+    const r = runCli(['repair', '--root', root, '--yes'], { env: { WUFIX_TEST_SIGINT_AT: 'after-group-0' } });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/interrupted by Ctrl-C; everything was rolled back/);
+    expect(treeDiff(before, treeHashes(root))).toEqual([]);
+    const list = JSON.parse(runCli(['journal', 'list', '--root', root, '--json']).stdout) as { phase: string }[];
+    expect(list.map((x) => x.phase)).toEqual(['rolled-back']);
+  });
+
   it('refuses a dirty hive without its logs (exit 3, nothing written)', () => {
     const root = fresh('dirty');
     // The builder copies the real, dirty LocalService NTUSER.DAT with its logs: drop the logs.
