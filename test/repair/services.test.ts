@@ -4,13 +4,12 @@
 // --reset-security DACL is compared with the DACL the Windows SCM stored in a real SYSTEM hive
 // (regipy/SYSTEM), not with our own encoder.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
-import { hivexDump, type DumpRow } from '../helpers/hive-tools.js';
+import { hivexDump } from '../helpers/hive-tools.js';
 import { servicesDisabled, win7Loop } from '../scan/scenarios.js';
 import { scanTarget } from '../../src/windows/scan.js';
 import { buildPlan, renderPlan } from '../../src/engine/plan.js';
@@ -25,44 +24,9 @@ import type { RegData } from '../../src/engine/types.js';
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 
 // --- helpers ----------------------------------------------------------------------------------
-/** sha256 of every file under root (directories too), except the journal dir `wufix/`. */
-function treeHashes(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: string, rel: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (r === 'wufix') continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        out[r + '/'] = 'dir';
-        walk(full, r);
-      } else out[r] = createHash('sha256').update(readFileSync(full)).digest('hex');
-    }
-  };
-  walk(root, '');
-  return out;
-}
-const changedFiles = (a: Record<string, string>, b: Record<string, string>) =>
-  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
-
-type ValueMap = Record<string, Record<string, RegData>>;
-const asMap = (rows: DumpRow[]): ValueMap =>
-  Object.fromEntries(rows.map((r) => [r.path.toLowerCase(), Object.fromEntries(r.values.map((v) => [v.name.toLowerCase(), { type: v.type, data: v.data }]))]));
-/** `before` with the given values set (null = deleted); new keys appear as listed. */
-function withChanges(before: DumpRow[], changes: Record<string, Record<string, RegData | null>>): ValueMap {
-  const m = asMap(before);
-  for (const [p, vals] of Object.entries(changes)) {
-    const k = (m[p.toLowerCase()] ??= {});
-    for (const [n, v] of Object.entries(vals)) {
-      if (v === null) delete k[n.toLowerCase()];
-      else k[n.toLowerCase()] = v;
-    }
-  }
-  return m;
-}
-const dw = (n: number): RegData => ({ type: 4, data: Buffer.from(new Uint32Array([n]).buffer).toString('hex') });
+import { treeHashes, changedFiles, asMap, withChanges, dw, findingIds } from '../helpers/repair-harness.js';
 const SYSTEM = (root: string) => path.join(root, 'Windows', 'System32', 'config', 'SYSTEM');
-const ids = (s: { findings: { id: string; subject?: string }[] }) => s.findings.map((f) => `${f.id}${f.subject ? `:${f.subject}` : ''}`).sort();
+const ids = findingIds;
 
 /** plan -> apply -> checks -> idempotent re-plan -> undo -> byte-identical tree. */
 async function runRepair(root: string, opts: { resetSecurity?: boolean } = {}) {
