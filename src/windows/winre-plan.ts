@@ -1,0 +1,498 @@
+// The WinRE partition rebuild as a partition plan (issue #6; ../shared/docs/winre.md §2, §3, §10,
+// §11). Pure: it reads a Layout (src/disk) and a few numbers, and returns the disk engine's plan
+// (shrink the OS end, delete the old recovery partition, create the new one) or a RefusedError
+// naming the numbers. Nothing here touches a disk; the Linux backend applies `diskPlan` with the
+// disk engine, the Windows backend turns the plan into a diskpart script (src/platform/diskpart.ts).
+// Order of preference: rebuild a deletable recovery partition that follows the OS in place; else a
+// new partition right after the OS, in unallocated space there or by shrinking the OS end; else
+// (no primary slot, or the OS cannot shrink) any unallocated space after the OS. Every start, end
+// and shrink is a whole MiB; only partitions of role 'recovery' are ever deleted.
+import { BadInputError, RefusedError } from '../errors.js';
+import { validate, type Plan, type PlanOp } from '../disk/plan.js';
+import { gptFree, mbrFree } from '../disk/layout.js';
+import { GPT_TYPE, WINRE_ATTRIBUTES, attributesString } from '../disk/roles.js';
+import { MiB, type Layout, type Partition, type Region, type Scheme } from '../disk/types.js';
+
+export const GiB = 1024 * MiB;
+
+/** GPT type of the new partition (PARTITION_MSFT_RECOVERY_GUID) and its attributes (winre.md §1). */
+export const WINRE_GPT_TYPE = GPT_TYPE.RECOVERY;
+export const WINRE_GPT_ATTRIBUTES = attributesString(WINRE_ATTRIBUTES); // 0x8000000000000001
+export const WINRE_MBR_TYPE = '0x27';
+
+/** Free space the WinRE update needs inside the partition (KB5034441), counted as MiB. */
+export const WINRE_UPDATE_FREE = 250 * MiB;
+/** reagentc's own test: WIM size + 52 MiB free (winre.md §1, ReAgent.log). */
+export const REAGENTC_SLACK = 52 * MiB;
+/** NTFS metadata of a ~1 GiB volume (winre.md §3: 5-15 MB on 750 MB), counted as MiB. */
+export const NTFS_OVERHEAD = 15 * MiB;
+/** The smallest partition wufix creates (winre.md §3: 1 GiB recommended). */
+export const WINRE_MIN_SIZE = GiB;
+/** A "recovery" partition larger than this is an OEM image partition: never deleted (winre.md §11.6). */
+export const OEM_RECOVERY_LIMIT = 2 * GiB;
+/** Free space left in the OS volume after a shrink, unless the caller says otherwise. */
+export const OS_FREE_RESERVE = 512 * MiB;
+
+export interface WinreInputs {
+  layout: Layout;
+  /** Number of the Windows partition (engine numbering: GPT entry + 1, MBR 1-4 / 5..). */
+  osPartition: number;
+  /** Number of the partition WinRE is on now (ReAgent.xml WinreLocation), when it is not the OS. */
+  recoveryPartition?: number;
+  winreWimBytes: number;
+  /** Free bytes inside the current recovery volume (for notes only). */
+  recoveryFreeBytes?: number;
+  /** Free space in the OS NTFS volume. */
+  osFreeBytes: number;
+  /** `ntfsresize --info` minimum size of the OS volume, when known. */
+  osMinSizeBytes?: number;
+  /**
+   * The OS volume is BitLocker-encrypted and locked. The caller decides: on Linux the probe's
+   * `-FVE-FS-` means true; in WinPE, after `manage-bde -unlock`, the volume is usable (false) even
+   * though its raw first sector still says -FVE-FS-.
+   */
+  bitlockerOs: boolean;
+  /** `--winre-size` in bytes. */
+  targetSize?: number;
+  /** Reuse the old partition's unique GUID for the new one (GPT; default true). */
+  reuseGuid?: boolean;
+  /** Free space that must stay in the OS volume after the shrink (default OS_FREE_RESERVE). */
+  osReserveBytes?: number;
+}
+
+export type WinreCase = 'after-os' | 'before-os' | 'unallocated-after-os' | 'no-recovery' | 'mbr-logical';
+
+/** A partition the plan (and the diskpart script) refers to, with both numberings. */
+export interface PlannedRef {
+  /** Engine / Linux number. */
+  number: number;
+  /** The number diskpart's `select partition` uses (see windowsPartitionNumber). */
+  windowsNumber: number;
+  start: number;
+  size: number;
+}
+
+export interface WinrePlan {
+  case: WinreCase;
+  scheme: Scheme;
+  sectorSize: number;
+  targetSize: number;
+  /** The disk engine's plan: shrink, delete, create (validate(diskPlan, layout) passes). */
+  diskPlan: Plan;
+  newPartition: {
+    number: number;
+    start: number;
+    size: number;
+    /** GPT: the old unique GUID when reused; absent = a new random one chosen when applied. */
+    guid?: string;
+    /** GPT type GUID or MBR "0x27". */
+    type: string;
+    /** MBR: a logical partition inside the extended one. */
+    logical?: boolean;
+  };
+  /** Bytes taken off the end of the OS partition (0 = no shrink). */
+  shrinkOsBy: number;
+  /** Number of the old recovery partition the plan deletes. */
+  deleteOld?: number;
+  os: PlannedRef;
+  /** The deleted partition (present when deleteOld is). */
+  old?: PlannedRef;
+  /** What was decided and why, one ASCII sentence each. */
+  notes: string[];
+}
+
+// --- sizes ---------------------------------------------------------------------------------------
+
+const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
+const alignDown = (n: number, a: number) => Math.floor(n / a) * a;
+
+/** "1024 MiB (1073741824 bytes)": exact and readable. */
+export function describeBytes(n: number): string {
+  const mib = n / MiB;
+  const m = Number.isInteger(mib) ? String(mib) : mib.toFixed(1);
+  return `${m} MiB (${n} bytes)`;
+}
+const mibs = (n: number) => {
+  const mib = n / MiB;
+  return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
+};
+
+function checkBytes(name: string, n: number | undefined, opts: { positive?: boolean } = {}): void {
+  if (n === undefined) return;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || (opts.positive && n === 0)) {
+    throw new BadInputError(`${name} must be a ${opts.positive ? 'positive' : 'non-negative'} whole number of bytes, got ${String(n)}`, { code: 'winre-input' });
+  }
+}
+
+/** Winre.wim + 250 MB + 52 MiB + 15 MB (all counted as MiB), rounded up to 1 MiB. */
+export function winreNeededSize(wimBytes: number): number {
+  checkBytes('Winre.wim size', wimBytes);
+  return alignUp(wimBytes + WINRE_UPDATE_FREE + REAGENTC_SLACK + NTFS_OVERHEAD, MiB);
+}
+
+/**
+ * The size of the new partition: max(1 GiB, Winre.wim + 250 MB + 52 MiB + 15 MB, current size),
+ * rounded up to 1 MiB. `override` (--winre-size) replaces the 1 GiB default but may not go below
+ * what the WIM needs (RefusedError); below the current size it is raised to the current size.
+ */
+export function winreTargetSize(wimBytes: number, current?: number, override?: number): number {
+  const needed = winreNeededSize(wimBytes);
+  checkBytes('current recovery partition size', current);
+  checkBytes('--winre-size', override, { positive: true });
+  const cur = alignUp(current ?? 0, MiB);
+  if (override !== undefined) {
+    const o = alignUp(override, MiB);
+    if (o < needed) {
+      throw new RefusedError(
+        `--winre-size ${describeBytes(o)} is too small: Winre.wim ${describeBytes(wimBytes)} needs ${describeBytes(needed)} (WIM + 250 MiB for the update + 52 MiB reagentc + 15 MiB NTFS)`,
+        'winre-size-too-small',
+      );
+    }
+    return Math.max(o, cur);
+  }
+  return Math.max(WINRE_MIN_SIZE, needed, cur);
+}
+
+// --- numbering -----------------------------------------------------------------------------------
+
+/**
+ * The number Windows (diskpart `select partition`) gives partition `n` of the engine's layout.
+ * GPT: used entries counted in entry order (equal to entry + 1 when the array has no holes).
+ * MBR: primaries in slot order, then logical partitions in chain order; the extended container has
+ * no number ("An extended partition does not receive a partition ID", MS "Configure more than
+ * four partitions on a BIOS/MBR-based hard disk"). undefined for the container or an unknown number.
+ */
+export function windowsPartitionNumber(layout: Layout, n: number): number | undefined {
+  const parts = [...layout.partitions];
+  if (layout.scheme === 'gpt') {
+    parts.sort((a, b) => a.number - b.number);
+    const i = parts.findIndex((p) => p.number === n);
+    return i < 0 ? undefined : i + 1;
+  }
+  const numbered = parts.filter((p) => p.role !== 'extended').sort((a, b) => Number(!!a.logical) - Number(!!b.logical) || a.number - b.number);
+  const i = numbered.findIndex((p) => p.number === n);
+  return i < 0 ? undefined : i + 1;
+}
+
+// --- the planner ---------------------------------------------------------------------------------
+
+const end = (p: Region) => p.start + p.size;
+
+/** A new-partition placement being considered. */
+interface Placement {
+  case: WinreCase;
+  start: number;
+  end: number;
+  shrink: number;
+  logical: boolean;
+  deleteOld: boolean;
+  notes: string[];
+}
+
+/** Why a placement is impossible (for the refusal message). */
+class NoRoom {
+  constructor(readonly reason: string) {}
+}
+
+export function planWinreRebuild(i: WinreInputs): WinrePlan {
+  const layout = i.layout;
+  if (!layout || !Array.isArray(layout.partitions)) throw new BadInputError('no disk layout', { code: 'winre-input' });
+  checkBytes('Winre.wim size', i.winreWimBytes);
+  checkBytes('OS free space', i.osFreeBytes);
+  checkBytes('OS minimum size', i.osMinSizeBytes);
+  checkBytes('recovery free space', i.recoveryFreeBytes);
+  checkBytes('OS reserve', i.osReserveBytes);
+  const gpt = layout.scheme === 'gpt';
+  const ss = layout.sectorSize;
+  const byNumber = (n: number) => layout.partitions.find((p) => p.number === n);
+
+  // 1. The OS partition.
+  const os = byNumber(i.osPartition);
+  if (!os) {
+    throw new RefusedError(`OS partition ${i.osPartition} is not on this disk (partitions: ${layout.partitions.map((p) => p.number).join(', ') || 'none'})`, 'winre-no-os');
+  }
+  if (os.role !== 'basic') {
+    const what = os.role === 'windows-ldm' ? 'is on a dynamic (LDM) disk; dynamic disks are not supported' : `has role ${os.role} (type ${os.type}), not a basic data partition`;
+    throw new RefusedError(`OS partition ${os.number} ${what}`, 'winre-os-type');
+  }
+  if (i.bitlockerOs) {
+    throw new RefusedError(
+      `OS partition ${os.number} is BitLocker-encrypted: it cannot be shrunk and ReAgent.xml cannot be written while it is locked. ` +
+        `In WinPE (with the WinPE-SecureStartup package) unlock it first, e.g. "manage-bde -unlock C: -RecoveryPassword <48-digit key>", and run wufix there; ` +
+        `from Linux an encrypted volume is never resized: decrypt it in Windows first ("manage-bde -off C:"). Nothing was written`,
+      'winre-bitlocker',
+    );
+  }
+  if (os.volume && os.volume.fs !== 'ntfs' && os.volume.fs !== 'bitlocker') {
+    throw new RefusedError(`OS partition ${os.number} holds ${os.volume.fs}, not NTFS: it cannot be shrunk`, 'winre-os-type');
+  }
+
+  // 2. The current WinRE partition and whether it may be deleted.
+  let rec: Partition | undefined;
+  const notes: string[] = [];
+  if (i.recoveryPartition !== undefined && i.recoveryPartition !== os.number) {
+    rec = byNumber(i.recoveryPartition);
+    if (!rec) throw new RefusedError(`recovery partition ${i.recoveryPartition} is not on this disk`, 'winre-no-recovery-partition');
+  } else if (i.recoveryPartition === os.number) {
+    notes.push(`WinRE is on the OS volume now (partition ${os.number}); a recovery partition is created`);
+  }
+  const ext = gpt ? undefined : layout.partitions.find((p) => p.role === 'extended');
+  const logicalsAfter = (p: Partition) => layout.partitions.filter((q) => q.logical && q.number > p.number).map((q) => q.number);
+  let keepReason: string | undefined;
+  if (rec) {
+    if (rec.role !== 'recovery') keepReason = `partition ${rec.number} has role ${rec.role} (type ${rec.type}), not recovery; only recovery partitions are deleted`;
+    else if (rec.active) keepReason = `partition ${rec.number} is the active (system) partition`;
+    else if (rec.size > OEM_RECOVERY_LIMIT) keepReason = `partition ${rec.number} is ${mibs(rec.size)}, larger than ${mibs(OEM_RECOVERY_LIMIT)}: treated as an OEM recovery image and kept`;
+    else if (!gpt && rec.logical && logicalsAfter(rec).length) {
+      keepReason = `partition ${rec.number} is a logical partition followed by logical partition${logicalsAfter(rec).length > 1 ? 's' : ''} ${logicalsAfter(rec).join(', ')}; deleting it would renumber them`;
+    }
+    if (keepReason) notes.push(`old WinRE partition kept: ${keepReason}`);
+  }
+  const deletable = !!rec && !keepReason;
+  // "Never smaller than the current partition" applies to the partition being replaced.
+  const current = deletable ? rec!.size : undefined;
+  const target = winreTargetSize(i.winreWimBytes, current, i.targetSize);
+  if (i.targetSize !== undefined && current !== undefined && alignUp(i.targetSize, MiB) < current) {
+    notes.push(`--winre-size raised to the current size of partition ${rec!.number}, ${mibs(current)}`);
+  }
+
+  // 3. Geometry.
+  const diskEnd = gpt ? (layout.gpt!.lastUsableLba + 1) * ss : Math.min(layout.sizeBytes, 2 ** 32 * ss);
+  const remaining = layout.partitions.filter((p) => !(deletable && p.number === rec!.number));
+  const osLogical = !gpt && !!os.logical;
+  const gap = osLogical ? MiB : 0; // room for the new logical partition's EBR
+  const regionEnd = osLogical && ext ? end(ext) : diskEnd;
+  // What bounds the space right after the OS: GPT/primaries: the next primary (or the extended
+  // container); logical OS: the next logical partition.
+  const obstacles = (list: Partition[]) => list.filter((p) => p.number !== os.number && (osLogical ? !!p.logical : !p.logical) && p.start >= end(os));
+  const nextOf = (list: Partition[]) => obstacles(list).sort((a, b) => a.start - b.start)[0];
+  const primarySlotsUsed = (list: Partition[]) => list.filter((p) => !p.logical).length;
+  const reserve = i.osReserveBytes ?? OS_FREE_RESERVE;
+
+  /** Can a partition be created right after the OS (MBR: a free primary slot, or the OS is the last logical)? */
+  const creatableAfterOs = (list: Partition[]): NoRoom | undefined => {
+    if (gpt) return undefined;
+    if (osLogical) {
+      const later = list.filter((p) => p.logical && p.number > os.number).map((p) => p.number);
+      if (later.length) return new NoRoom(`OS partition ${os.number} is a logical partition followed by logical partition${later.length > 1 ? 's' : ''} ${later.join(', ')}, so no logical partition can be added right after it`);
+      return undefined;
+    }
+    const used = primarySlotsUsed(list);
+    if (used >= 4) {
+      const nums = list.filter((p) => !p.logical).map((p) => p.number).join(', ');
+      return new NoRoom(`all four MBR primary slots are used (partitions ${nums})`);
+    }
+    return undefined;
+  };
+
+  /** The shrink a placement needs, or a NoRoom naming the numbers. */
+  const shrinkFor = (newStart: number): number | NoRoom => {
+    const need = end(os) + gap - newStart;
+    if (need <= 0) return 0;
+    const by = alignUp(need, MiB);
+    const after = os.size - by;
+    const problems: string[] = [];
+    if (i.osFreeBytes < by + reserve) problems.push(`need ${describeBytes(by + reserve)} free in it (${mibs(by)} + ${mibs(reserve)} left for Windows), free ${describeBytes(i.osFreeBytes)}`);
+    if (i.osMinSizeBytes !== undefined && after < i.osMinSizeBytes) problems.push(`minimum size ${describeBytes(i.osMinSizeBytes)} (ntfsresize), size after the shrink ${describeBytes(Math.max(after, 0))}`);
+    if (after < MiB) problems.push(`the partition is only ${describeBytes(os.size)}`);
+    if (!problems.length) return by;
+    return new NoRoom(
+      `not enough free space in the OS volume (partition ${os.number}, ${mibs(os.size)}) to shrink it by ${describeBytes(by)} for a ${mibs(target)} recovery partition: ${problems.join('; ')}`,
+    );
+  };
+
+  const tried: NoRoom[] = [];
+  let chosen: Placement | undefined;
+
+  // A. Recovery right after the OS and deletable: recreate it in place, ending where it ended
+  //    (or further, into unallocated space right after it, when that saves shrinking).
+  const nextBefore = nextOf(layout.partitions);
+  const adjacent = !!rec && !!nextBefore && nextBefore.number === rec.number;
+  if (rec && adjacent && deletable) {
+    const blocked = creatableAfterOs(remaining);
+    if (blocked) tried.push(blocked);
+    else {
+      const holeEnd = nextOf(remaining)?.start ?? regionEnd;
+      let e = alignDown(end(rec), MiB);
+      const want = alignUp(end(os) + gap, MiB) + target;
+      const extra: string[] = [];
+      if (want > e && holeEnd > e) {
+        const e2 = Math.min(alignDown(holeEnd, MiB), want);
+        if (e2 > e) {
+          extra.push(`uses ${mibs(e2 - e)} of unallocated space after it`);
+          e = e2;
+        }
+      }
+      const s = e - target;
+      const sh = shrinkFor(s);
+      if (sh instanceof NoRoom) tried.push(sh);
+      else {
+        chosen = {
+          case: osLogical ? 'mbr-logical' : 'after-os',
+          start: s,
+          end: e,
+          shrink: sh,
+          logical: osLogical,
+          deleteOld: true,
+          notes: [
+            `recovery partition ${rec.number} (${mibs(rec.size)}) is right after the OS partition ${os.number}: it is deleted and recreated as ${mibs(e - s)} ending at byte ${e}${extra.length ? ' (' + extra.join(', ') + ')' : ''}`,
+          ],
+        };
+      }
+    }
+  }
+
+  // B/C. A new partition right after the OS: in unallocated space there (no shrink), else by
+  //      shrinking the OS end. The old recovery partition is deleted when it may be.
+  if (!chosen) {
+    const blocked = creatableAfterOs(remaining);
+    if (blocked) tried.push(blocked);
+    else {
+      const next = nextOf(remaining);
+      const holeEnd = next?.start ?? regionEnd;
+      const e = alignDown(holeEnd, MiB);
+      const holeStart = alignUp(end(os) + gap, MiB);
+      const where = rec
+        ? rec.start < os.start
+          ? `the old WinRE partition ${rec.number} is before the OS`
+          : adjacent
+            ? `the old WinRE partition ${rec.number} is right after the OS but kept`
+            : `the old WinRE partition ${rec.number} is not next to the OS (partition${obstaclesBetween(layout, os, rec, osLogical).length > 1 ? 's' : ''} ${obstaclesBetween(layout, os, rec, osLogical).join(', ')} in between, not moved)`
+        : 'there is no recovery partition';
+      if (e - holeStart >= target) {
+        chosen = {
+          case: osLogical ? 'mbr-logical' : 'unallocated-after-os',
+          start: holeStart,
+          end: holeStart + target,
+          shrink: 0,
+          logical: osLogical,
+          deleteOld: deletable,
+          notes: [`${where}; ${mibs(e - holeStart)} of unallocated space right after the OS partition ${os.number} is used (no shrink)`],
+        };
+      } else {
+        const s = e - target;
+        const sh = shrinkFor(s);
+        if (sh instanceof NoRoom) tried.push(sh);
+        else {
+          chosen = {
+            case: osLogical ? 'mbr-logical' : rec ? 'before-os' : 'no-recovery',
+            start: s,
+            end: e,
+            shrink: sh,
+            logical: osLogical,
+            deleteOld: deletable,
+            notes: [`${where}; the new one is created right after the OS partition ${os.number} by shrinking it by ${mibs(sh)}`],
+          };
+        }
+      }
+    }
+  }
+
+  // F. Fallback: any unallocated region after the OS big enough, without shrinking (MBR: a logical
+  //    partition at the end of the extended one, or a primary when a slot is free).
+  if (!chosen) {
+    const free: Region[] = gpt
+      ? gptFree({ partitions: remaining, sectorSize: ss, gpt: layout.gpt! })
+      : mbrFree({ partitions: remaining, sectorSize: ss, sizeBytes: layout.sizeBytes });
+    const extNow = remaining.find((p) => p.role === 'extended');
+    const slotFree = gpt || primarySlotsUsed(remaining) < 4;
+    const fits: string[] = [];
+    for (const r of free) {
+      if (r.start < end(os)) continue;
+      const inExt = !!extNow && r.start >= extNow.start && end(r) <= end(extNow);
+      if (!gpt && !inExt && !slotFree) {
+        fits.push(`${mibs(r.size)} at byte ${r.start} (needs a free primary slot)`);
+        continue;
+      }
+      // mbrFree already starts a region inside the extended partition one sector after the last
+      // logical; keep a whole MiB for the EBR as diskpart does.
+      const s = inExt ? Math.max(r.start, alignUp(lastLogicalEnd(remaining, extNow!), MiB) + MiB) : r.start;
+      if (end(r) - s < target) {
+        fits.push(`${mibs(Math.max(end(r) - s, 0))} at byte ${s}${inExt ? ` inside extended partition ${extNow!.number}` : ''}`);
+        continue;
+      }
+      chosen = {
+        case: inExt ? 'mbr-logical' : 'unallocated-after-os',
+        start: s,
+        end: s + target,
+        shrink: 0,
+        logical: inExt,
+        deleteOld: deletable,
+        notes: [
+          `no room right after the OS partition ${os.number} (${tried.map((t) => t.reason).join('; ')}); unallocated space at byte ${s}${inExt ? ` inside extended partition ${extNow!.number} is used for a logical partition` : ' is used'} (no shrink)`,
+        ],
+      };
+      break;
+    }
+    if (!chosen) {
+      const why = [...new Set(tried.map((t) => t.reason))];
+      if (keepReason) why.push(`the old WinRE partition cannot be reused: ${keepReason}`);
+      if (!gpt && !extNow && !slotFree) why.push('there is no extended partition for a logical one');
+      const counting = deletable ? ` (counting the space of partition ${rec!.number} once deleted)` : '';
+      why.push(fits.length ? `unallocated space after the OS${counting}: ${fits.join(', ')}, need ${mibs(target)}` : `no unallocated space after the OS for ${mibs(target)}${counting}`);
+      throw new RefusedError(`cannot make room for a ${describeBytes(target)} WinRE partition: ${why.join('; ')}. Nothing was written`, tried.some((t) => t.reason.startsWith('not enough free space')) ? 'winre-os-full' : 'winre-no-room');
+    }
+  }
+
+  // 4. The engine plan.
+  const p = chosen;
+  const ops: PlanOp[] = [];
+  if (p.shrink > 0) ops.push({ op: 'shrink', partition: os.number, bytes: p.shrink });
+  if (p.deleteOld && rec) ops.push({ op: 'delete', partition: rec.number });
+  const reuse = gpt && (i.reuseGuid ?? true) && p.deleteOld && !!rec?.guid;
+  const create: PlanOp = gpt
+    ? { op: 'create', start: p.start, end: p.end, type: WINRE_GPT_TYPE, attributes: WINRE_GPT_ATTRIBUTES, name: '', ...(reuse ? { guid: rec!.guid! } : {}) }
+    : { op: 'create', start: p.start, end: p.end, type: WINRE_MBR_TYPE, ...(p.logical ? { logical: true } : {}) };
+  ops.push(create);
+  const diskPlan: Plan = { ops };
+
+  // The engine decides the new number; validate here (a fixed GUID stands in for a random one).
+  const placeholder = '5eed0000-0000-4000-8000-000000000001';
+  const v = validate(diskPlan, layout, { newGuid: () => placeholder });
+  const created = v.after.partitions.find((q) => q.start === p.start);
+  if (!created) throw new RefusedError(`internal: the planned partition at byte ${p.start} is missing after validation`, 'winre-internal');
+
+  notes.push(...p.notes);
+  if (gpt) {
+    if (reuse) notes.push(`the new partition keeps the unique GUID ${rec!.guid} of partition ${rec!.number} (BCD devices stay valid)`);
+    else if (rec && p.deleteOld && i.reuseGuid === false) notes.push('a new unique GUID is used (--no-reuse-guid): the BCD WinRE devices must be re-pointed');
+    else notes.push('the new partition gets a new unique GUID: the BCD WinRE devices must be re-pointed');
+  } else {
+    notes.push('MBR: BCD devices and ReAgent.xml refer to the partition offset, so both are re-pointed');
+  }
+  if (p.shrink === 0) notes.push('the OS partition is not resized');
+  if (i.recoveryFreeBytes !== undefined && rec) notes.push(`the old WinRE volume has ${mibs(i.recoveryFreeBytes)} free; the update needs ${mibs(WINRE_UPDATE_FREE)}`);
+  const winNum = (n: number) => windowsPartitionNumber(layout, n) ?? n;
+  return {
+    case: p.case,
+    scheme: layout.scheme,
+    sectorSize: ss,
+    targetSize: target,
+    diskPlan,
+    newPartition: {
+      number: created.number,
+      start: p.start,
+      size: p.end - p.start,
+      ...(reuse ? { guid: rec!.guid! } : {}),
+      type: gpt ? WINRE_GPT_TYPE : WINRE_MBR_TYPE,
+      ...(p.logical ? { logical: true } : {}),
+    },
+    shrinkOsBy: p.shrink,
+    ...(p.deleteOld && rec ? { deleteOld: rec.number } : {}),
+    os: { number: os.number, windowsNumber: winNum(os.number), start: os.start, size: os.size },
+    ...(p.deleteOld && rec ? { old: { number: rec.number, windowsNumber: winNum(rec.number), start: rec.start, size: rec.size } } : {}),
+    notes,
+  };
+}
+
+/** Numbers of the partitions between the end of the OS and `rec` (same level: primaries / logicals). */
+function obstaclesBetween(layout: Layout, os: Partition, rec: Partition, osLogical: boolean): number[] {
+  return layout.partitions
+    .filter((p) => p.number !== os.number && p.number !== rec.number && (osLogical ? !!p.logical : !p.logical))
+    .filter((p) => p.start >= end(os) && p.start < rec.start)
+    .map((p) => p.number);
+}
+
+function lastLogicalEnd(parts: Partition[], ext: Partition): number {
+  return Math.max(ext.start, ...parts.filter((p) => p.logical).map(end));
+}
