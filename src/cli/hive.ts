@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { promises as fsp } from 'node:fs';
 import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, type OpenedHive } from '../hive/hivefile.js';
 import { Hive } from '../hive/hive.js';
-import { writeJsonLines, requireKey, walkKeys } from '../hive/dump.js';
+import { writeJsonLines, requireKey, collectKeys } from '../hive/dump.js';
 import { encodeValueData, formatValueData } from '../hive/values.js';
 import { formatRegFile, encodeRegFile, parseRegFile, stripHivePrefix, parseTypeName, typeName } from '../hive/regtext.js';
 import { BadInputError, UsageError } from '../errors.js';
@@ -128,7 +128,7 @@ Examples:
         await writeChunks((sink) => writeJsonLines(h.hive, o.key, sink));
         return;
       } else {
-        for (const k of walkKeys(h.hive, o.key)) {
+        for (const k of collectKeys(h.hive, o.key)) {
           out.write(asciiSafe(`[${k.path === '' ? '(root)' : k.path}]`) + '\n');
           for (const v of k.values) {
             out.write(asciiSafe(`  ${v.name === '' ? '(default)' : v.name}  ${typeName(v.type)}  ${formatValueData(v.type, v.data)}`) + '\n');
@@ -231,7 +231,7 @@ Examples:
     .addOption(noLogs())
     .action(async (file: string, keyPath: string, o: { output?: string; prefix: string; logs?: boolean }) => {
       const h = await open(file, o, true);
-      const text = formatRegFile(walkKeys(h.hive, keyPath), { prefix: o.prefix });
+      const text = formatRegFile(collectKeys(h.hive, keyPath), { prefix: o.prefix });
       if (o.output) await fsp.writeFile(o.output, encodeRegFile(text));
       else {
         const out = new ChunkedWriter();

@@ -11,6 +11,7 @@ import { resolveCI } from '../windows/install.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
 import { Journal, checkJournalSpace, sha256File, type JournalFile } from './journal.js';
 import type { Change, Plan, PlanStep, RegData } from './types.js';
+import { faultPoint } from '../faults.js';
 
 /** Host path of a volume-relative path (existing components matched case-insensitively). */
 export function hostPath(root: string, rel: string): string {
@@ -23,12 +24,6 @@ export function hostPath(root: string, rel: string): string {
     if (parent) return path.join(parent, ...parts.slice(i));
   }
   return path.join(root, ...parts);
-}
-
-/** Fault injection for tests: SIGKILL (a power cut) or SIGINT (Ctrl-C) at a named point. */
-function crashPoint(point: string): void {
-  if (process.env.WUFIX_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
-  if (process.env.WUFIX_TEST_SIGINT_AT === point) process.emit('SIGINT', 'SIGINT');
 }
 
 const hexBytes = (d: RegData) => new Uint8Array(Buffer.from(d.data, 'hex'));
@@ -133,7 +128,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   progress(`backing up ${toBackup.size} file(s) to ${journal.dir}`);
   const files = await journal.backup(root, [...toBackup].map(([host, rel]) => ({ host, rel })));
   await journal.setState({ phase: 'backed-up', done: [], renames: [] });
-  crashPoint('after-backup');
+  faultPoint('after-backup');
 
   // Ctrl-C during apply: finish the current file, then roll back.
   let interrupted = false;
@@ -175,7 +170,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         done.push(item);
       }
       await journal.setState({ phase: 'applying', done, renames });
-      crashPoint(`after-group-${group++}`);
+      faultPoint(`after-group-${group++}`);
     }
     await journal.setState({ phase: 'applied', done, renames });
     // Verify by reading everything back from disk.

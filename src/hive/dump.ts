@@ -22,14 +22,15 @@ export function requireKey(hive: Hive, keyPath: string, file?: string): number {
   return nk;
 }
 
-export function* walkKeys(hive: Hive, keyPath = ''): Generator<DumpedKey> {
+/** Every key below `keyPath` with its values, depth first (text dump and .reg export). */
+export function collectKeys(hive: Hive, keyPath = ''): DumpedKey[] {
   const start = requireKey(hive, keyPath);
   const startPath = keyPath === '' ? '' : hive.pathOf(start);
   const items: DumpedKey[] = [];
   hive.walk(start, startPath, (nk, path) => {
     items.push({ path, values: hive.values(nk).map((vk) => hive.value(vk)) });
   });
-  yield* items;
+  return items;
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -14,7 +14,6 @@ import {
   newBaseBlock,
   filetimeNow,
   baseBlockProblems,
-  type BaseBlock,
 } from './baseblock.js';
 import { compareNames, namesEqual, lhHash, lfHint, encodeName, decodeName } from './names.js';
 
@@ -88,7 +87,6 @@ export class Hive {
   /** Free cells bucketed by size/8 (last bucket: everything larger). */
   private freeBuckets: Set<number>[] = [];
   private readonly maxBucket = 1024;
-  private modified = false;
   /** Highest sequence number seen in the primary and its logs; a save writes one above it. */
   maxSeqSeen: number;
   readonly minor: number;
@@ -296,7 +294,6 @@ export class Hive {
     }
     const size = rest >= 8 ? need : foundSize;
     this.buf.fill(0, this.pos(found) + 4, this.pos(found) + size);
-    this.modified = true;
     return found;
   }
 
@@ -332,7 +329,6 @@ export class Hive {
     }
     this.dv.setInt32(this.pos(start), size, true);
     this.addFree(start, size);
-    this.modified = true;
   }
 
   private binOf(cell: number): number {
@@ -453,21 +449,8 @@ export class Hive {
     return decodeName(this.buf, this.pos(nk) + 4 + 76, this.u16(nk, 72), (flags & KEY_COMP_NAME) !== 0);
   }
 
-  keyFlags(nk: number): number {
-    return this.u16(nk, 2);
-  }
-
-  /** Last-written FILETIME of a key. */
-  keyTimestamp(nk: number): bigint {
-    return this.dv.getBigUint64(this.pos(nk) + 4 + 4, true);
-  }
-
   keyParent(nk: number): number {
     return this.u32(nk, 16);
-  }
-
-  subkeyCount(nk: number): number {
-    return this.u32(nk, 20);
   }
 
   className(nk: number): string | undefined {
@@ -602,16 +585,6 @@ export class Hive {
     return out;
   }
 
-  /** True when the value's data is stored in a big-data (db) record. */
-  valueIsBigData(vk: number): boolean {
-    const raw = this.u32(vk, 4);
-    if (raw & 0x80000000) return false;
-    const len = raw & 0x7fffffff;
-    const c = this.u32(vk, 8);
-    if (!this.isCellStart(c)) return false;
-    return len > this.cellSize(c) - 4 && this.sig(c) === SIG_DB;
-  }
-
   value(vk: number): ValueInfo {
     return { name: this.valueName(vk), type: this.valueType(vk), data: this.valueData(vk) };
   }
@@ -706,14 +679,6 @@ export class Hive {
 
   get hiveBinsSize(): number {
     return this.hbinsSize;
-  }
-
-  get isModified(): boolean {
-    return this.modified;
-  }
-
-  baseBlock(): BaseBlock {
-    return parseBaseBlock(this.buf);
   }
 
   // ---------------------------------------------------------------- writing keys
@@ -1063,22 +1028,6 @@ export class Hive {
     this.setU32(nk, 44, sk);
   }
 
-  /** Security descriptor bytes of a key, if any. */
-  securityDescriptor(nk: number): Uint8Array | undefined {
-    const sk = this.u32(nk, 44);
-    if (sk === NIL) return undefined;
-    const len = this.cell(sk, 20, 'security');
-    const n = this.u32(sk, 16);
-    if (20 + n > len) throw new FormatError('security descriptor runs past its cell', this.pos(sk));
-    return this.buf.slice(this.pos(sk) + 24, this.pos(sk) + 24 + n);
-  }
-
-  /** Reference count stored in a key's sk cell. */
-  securityRefCount(nk: number): number | undefined {
-    const sk = this.u32(nk, 44);
-    return sk === NIL ? undefined : this.u32(sk, 12);
-  }
-
   // ---------------------------------------------------------------- writing values
 
   setValue(nk: number, name: string, type: number, data: Uint8Array): void {
@@ -1110,7 +1059,6 @@ export class Hive {
     this.writeValueData(vk, data, useDb);
     if (this.u32(nk, 64) < data.length) this.setU32(nk, 64, data.length);
     this.touch(nk);
-    this.modified = true;
   }
 
   private writeValueData(vk: number, data: Uint8Array, useDb: boolean): void {
@@ -1231,7 +1179,6 @@ export class Hive {
   /** After a successful save the new file is the baseline. */
   markSaved(): void {
     this.maxSeqSeen = (this.maxSeqSeen + 1) >>> 0;
-    this.modified = false;
   }
 
   /**

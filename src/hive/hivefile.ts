@@ -8,6 +8,7 @@ import { Hive } from './hive.js';
 import { parseBaseBlock, isDirty, type BaseBlock } from './baseblock.js';
 import { recoverHive, inspectLogs, DirtyHiveError, type LogInfo, type RecoveryResult } from './recovery.js';
 import { findLogs, readLogs, truncateLogs } from './logfiles.js';
+import { faultPoint } from '../faults.js';
 
 export interface OpenedHive {
   path: string;
@@ -107,24 +108,16 @@ export function checkWritable(h: OpenedHive, opts: SaveOptions = {}): void {
   }
 }
 
-/**
- * Fault injection for the crash-safety tests: WUFIX_TEST_CRASH_AT=<point> kills the process with
- * SIGKILL at that point of a save, as a power cut would.
- */
-function crashPoint(point: string): void {
-  if (process.env.WUFIX_TEST_CRASH_AT === point) process.kill(process.pid, 'SIGKILL');
-}
-
 /** Atomically replace the hive file with the hive's clean image, then empty its logs. */
 export async function saveHiveFile(h: OpenedHive, opts: SaveOptions = {}): Promise<void> {
   checkWritable(h, opts);
   h.hive.verify();
   const data = h.hive.serialize();
   await atomicWrite(h.path, data);
-  crashPoint('after-rename');
+  faultPoint('after-rename');
   for (const log of h.logPaths) {
     await truncateLogs([log]);
-    crashPoint('after-truncate-' + path.basename(log));
+    faultPoint('after-truncate-' + path.basename(log));
   }
   h.hive.markSaved();
   h.dirty = false;
@@ -166,9 +159,9 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
   try {
     const half = data.length >>> 1;
     await writeAll(fh, data.subarray(0, half), 0);
-    crashPoint('mid-write');
+    faultPoint('mid-write');
     await writeAll(fh, data.subarray(half), half);
-    crashPoint('before-fsync');
+    faultPoint('before-fsync');
     await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
@@ -176,7 +169,7 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
     throw e;
   }
   await fh.close();
-  crashPoint('before-rename');
+  faultPoint('before-rename');
   try {
     await fsp.rename(tmp, file);
   } catch (e) {

@@ -210,40 +210,47 @@ class ChunkParser {
     return [n.name, p];
   }
 
+  /**
+   * The tokens a stream and element content share: an element, a PI, a template instance or a
+   * fragment header. Appends to `parts`; returns the offset after it, or undefined for other tokens.
+   */
+  node(tok: number, p: number, end: number, depth: number, parts: TPart[]): number | undefined {
+    switch (tok) {
+      case 0x01:
+      case 0x41: {
+        const [e, q] = this.element(p, end, depth + 1);
+        parts.push({ k: 'elem', e });
+        return q;
+      }
+      case 0x0a: {
+        const [part, q] = this.pi(p, end);
+        parts.push(part);
+        return q;
+      }
+      case 0x0c: {
+        const [nodes, q] = this.templateInstance(p, end, depth + 1);
+        parts.push({ k: 'nodes', nodes });
+        return q;
+      }
+      case 0x0f:
+        this.need(p, 4, end, 'fragment header');
+        return p + 4;
+      default:
+        return undefined;
+    }
+  }
+
   // A stream: fragment headers, elements, PIs, a template instance (which ends it), EOF.
   stream(p: number, end: number, depth: number): [TPart[], number] {
     if (depth > MAX_DEPTH) throw new FormatError('Binary XML nested too deeply', p);
     const parts: TPart[] = [];
     while (p < end) {
       const tok = this.b[p]!;
-      switch (tok) {
-        case 0x00:
-          return [parts, p + 1];
-        case 0x0f:
-          this.need(p, 4, end, 'fragment header');
-          p += 4;
-          break;
-        case 0x0c: {
-          const [nodes, q] = this.templateInstance(p, end, depth + 1);
-          parts.push({ k: 'nodes', nodes });
-          return [parts, q];
-        }
-        case 0x01:
-        case 0x41: {
-          const [e, q] = this.element(p, end, depth + 1);
-          parts.push({ k: 'elem', e });
-          p = q;
-          break;
-        }
-        case 0x0a: {
-          const [part, q] = this.pi(p, end);
-          parts.push(part);
-          p = q;
-          break;
-        }
-        default:
-          throw new FormatError(`unexpected Binary XML token 0x${tok.toString(16)}`, p);
-      }
+      if (tok === 0x00) return [parts, p + 1];
+      const q = this.node(tok, p, end, depth, parts);
+      if (q === undefined) throw new FormatError(`unexpected Binary XML token 0x${tok.toString(16)}`, p);
+      if (tok === 0x0c) return [parts, q];
+      p = q;
     }
     return [parts, p];
   }
@@ -340,40 +347,16 @@ class ChunkParser {
     const parts: TPart[] = [];
     for (;;) {
       const tok = this.u8(p, end);
-      switch (tok) {
-        case 0x04:
-          return [parts, p + 1];
-        case 0x01:
-        case 0x41: {
-          const [e, q] = this.element(p, end, depth + 1);
-          parts.push({ k: 'elem', e });
-          p = q;
-          break;
-        }
-        case 0x0a: {
-          const [part, q] = this.pi(p, end);
-          parts.push(part);
-          p = q;
-          break;
-        }
-        case 0x0c: {
-          const [nodes, q] = this.templateInstance(p, end, depth + 1);
-          parts.push({ k: 'nodes', nodes });
-          p = q;
-          break;
-        }
-        case 0x0f:
-          this.need(p, 4, end, 'fragment header');
-          p += 4;
-          break;
-        case 0x00:
-          throw new FormatError('end of stream inside an element', p);
-        default: {
-          const [part, q] = this.item(p, end);
-          parts.push(part);
-          p = q;
-        }
+      if (tok === 0x04) return [parts, p + 1];
+      if (tok === 0x00) throw new FormatError('end of stream inside an element', p);
+      const q = this.node(tok, p, end, depth, parts);
+      if (q !== undefined) {
+        p = q;
+        continue;
       }
+      const [part, r] = this.item(p, end);
+      parts.push(part);
+      p = r;
     }
   }
 

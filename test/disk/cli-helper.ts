@@ -15,6 +15,3 @@ export function wufixSync(...args: string[]): CliResult {
 export async function wufix(...args: string[]): Promise<CliResult> {
   return wufixSync(...args);
 }
-
-/** Kept for the tests' set-up calls: the CLI is built by `make test` before vitest runs. */
-export async function bundleCli(): Promise<void> {}

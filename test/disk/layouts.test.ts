@@ -21,7 +21,7 @@ import {
   withLoop,
   type BuiltImage,
 } from '../helpers/disk-images.js';
-import { bundleCli, wufix, wufixSync } from './cli-helper.js';
+import { wufix, wufixSync } from './cli-helper.js';
 import type { ShowJson } from '../../src/disk/show.js';
 
 const reason = diskToolsReason('mkntfs', 'mkfs.fat', 'mkfs.exfat');
@@ -151,7 +151,6 @@ describe.skipIf(!!reason)(`disk show on real layouts${reason ? ` (skipped: ${rea
     const img = win10_4kn(t.dir);
     const j = await checkAgainstTools(img);
     expect(j.sectorSize).toBe(4096);
-    await bundleCli();
     const r = withLoop(img.file, (dev) => wufixSync('disk', 'show', '--json', dev), { sectorSize: 4096 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

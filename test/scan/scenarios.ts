@@ -1,6 +1,11 @@
 // The seed failures of issue #4 as installation specs, and a healthy one.
 import type { InstallSpec } from '../helpers/winbuilder.js';
 
+/** The Windows versions the scenarios run on (SOFTWARE CurrentVersion values). */
+export const WIN10_22H2 = { productName: 'Windows 10 Pro', editionId: 'Professional', installationType: 'Client', currentBuild: 19045, displayVersion: '22H2' } as const;
+export const WIN10_22H2_ENT = { productName: 'Windows 10 Enterprise', editionId: 'Enterprise', installationType: 'Client', currentBuild: 19045, ubr: 4046, displayVersion: '22H2' } as const;
+export const WIN7_PRO = { productName: 'Windows 7 Professional', editionId: 'Professional', installationType: 'Client', currentBuild: 7601 } as const;
+
 export const server2022Winre: InstallSpec = {
   productName: 'Windows Server 2022 Standard',
   editionId: 'ServerStandard',
@@ -17,12 +22,8 @@ export const server2022Winre: InstallSpec = {
 };
 
 export const win10Winre: InstallSpec = {
-  productName: 'Windows 10 Pro',
-  editionId: 'Professional',
-  installationType: 'Client',
-  currentBuild: 19045,
+  ...WIN10_22H2,
   ubr: 3930,
-  displayVersion: '22H2',
   reportingEvents: [
     { time: '2024-01-09 21:14:02', kb: 'KB5034441', code: '80070643', title: '2024-01 Security Update for Windows 10 Version 22H2 for x64-based Systems (KB5034441)' },
     { time: '2024-01-10 21:15:40', kb: 'KB5034441', code: '80070643', title: '2024-01 Security Update for Windows 10 Version 22H2 for x64-based Systems (KB5034441)' },
@@ -31,10 +32,7 @@ export const win10Winre: InstallSpec = {
 };
 
 export const dotnetWintrust: InstallSpec = {
-  productName: 'Windows 7 Professional',
-  editionId: 'Professional',
-  installationType: 'Client',
-  currentBuild: 7601,
+  ...WIN7_PRO,
   wintrust: { default: 0xc9, user: 0xc9 },
   qualityCompat: true,
   windowsUpdateLog: [
@@ -57,10 +55,7 @@ export const dotnetWintrust: InstallSpec = {
 };
 
 export const win7Loop: InstallSpec = {
-  productName: 'Windows 7 Professional',
-  editionId: 'Professional',
-  installationType: 'Client',
-  currentBuild: 7601,
+  ...WIN7_PRO,
   qualityCompat: true,
   pending: { rebootPending: true, packagesPending: ['Package_for_KB4056894~31bf3856ad364e35~amd64~~6.1.1.3'], pendingXml: true, components: true },
   packages: { 'Package_for_KB4056894~31bf3856ad364e35~amd64~~6.1.1.3': 0x60 },
@@ -72,12 +67,7 @@ export const win7Loop: InstallSpec = {
 };
 
 export const wsusCert: InstallSpec = {
-  productName: 'Windows 10 Enterprise',
-  editionId: 'Enterprise',
-  installationType: 'Client',
-  currentBuild: 19045,
-  ubr: 4046,
-  displayVersion: '22H2',
+  ...WIN10_22H2_ENT,
   policy: { wuServer: 'http://wsus.corp.example:8530', useWUServer: 1 },
   reportingEvents: [
     { time: '2024-02-14 11:20:31', kb: 'KB0000001', code: '800b0109', title: 'Adobe Acrobat Reader DC 23.008.20470 (KB0000001)' },
@@ -120,12 +110,7 @@ export const servicesDisabled: InstallSpec = {
 };
 
 export const staleWsus: InstallSpec = {
-  productName: 'Windows 10 Enterprise',
-  editionId: 'Enterprise',
-  installationType: 'Client',
-  currentBuild: 19045,
-  ubr: 4046,
-  displayVersion: '22H2',
+  ...WIN10_22H2_ENT,
   policy: { wuServer: 'http://wsus.oldcorp.example:8530', useWUServer: 1, noAutoUpdate: 1 },
   reportingEvents: [
     { time: '2024-03-01 09:00:00', kb: 'KB5035845', code: '8024402c', title: '2024-03 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5035845)' },
