@@ -3,18 +3,29 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { scan, withImageTarget } from '../windows/targets.js';
+import { scan, withImageTarget, withImageRoot, type DiskFacts } from '../windows/targets.js';
+import { applyWithDisk, undoWithDisk, diskStepOf, type MountRoot } from '../engine/disk-run.js';
+import { statSync } from 'node:fs';
 import type { ScanResult } from '../windows/scan-types.js';
 import { REPAIRS } from '../repairs/index.js';
 import { buildPlan, renderPlan } from '../engine/plan.js';
 import { applyPlan } from '../engine/apply.js';
 import { undoRun } from '../engine/undo.js';
+import type { Plan } from '../engine/types.js';
 import { Journal, newRunId } from '../engine/journal.js';
 import { BadInputError, RefusedError, UsageError } from '../errors.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
 import { versionString } from './version.js';
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function parseSize(v: string): number {
+  const m = /^(\d+)\s*([KMG]i?B?|B)?$/i.exec(v.trim());
+  if (!m) throw new UsageError(`"${v}" is not a size (e.g. 1024M, 2G, or bytes)`);
+  const unit = (m[2] ?? 'B').toUpperCase()[0]!;
+  const mult = unit === 'K' ? 1024 : unit === 'M' ? 1024 ** 2 : unit === 'G' ? 1024 ** 3 : 1;
+  return Number(m[1]) * mult;
+}
 
 function parseDword(v: string): number {
   const n = Number(v);
@@ -29,6 +40,22 @@ export function journalRootFor(root: string, given?: string): string {
     throw new RefusedError(`the journal would live only in the WinPE RAM disk (${dir}) and vanish at reboot; pass --journal on the target volume or the USB stick`, 'journal-ramdisk');
   }
   return dir;
+}
+
+/**
+ * The journal of a run on a disk image lives beside the image (<image>.wufix-journal), never on the
+ * disk being changed; for a block device it must be given.
+ */
+export function imageJournalRoot(image: string, given?: string): string {
+  if (given) return path.resolve(given);
+  let isFile = false;
+  try {
+    isFile = statSync(image).isFile();
+  } catch {
+    /* reported by the caller */
+  }
+  if (!isFile) throw new UsageError(`${image} is a device: pass --journal <dir> on another disk (e.g. the USB stick) for the backup`);
+  return path.resolve(`${image}.wufix-journal`);
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -57,6 +84,8 @@ export function repairCommand(): Command {
     .option('--clear-pending-renames', 'pending: also clear PendingFileRenameOperations')
     .option('--use-dism', 'pending: run DISM /RevertPendingActions instead of the offline edits (Windows/WinPE)')
     .option('--cert <file>', 'trust-cert: a signing certificate (PEM or DER); repeatable', (v: string, p: string[] = []) => [...p, v])
+    .option('--winre-size <size>', 'winre: size of the new recovery partition, e.g. 1024M or 2G (default: the larger of 1 GiB and what Winre.wim needs)', parseSize)
+    .option('--no-reuse-guid', 'winre: give the new recovery partition a new unique GUID (default: the old one\'s)')
     .addHelpText(
       'after',
       `
@@ -72,11 +101,17 @@ Examples:
     .action(async (o: RepairCliOptions & { root?: string; disk?: string }) => {
       if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
       if (o.image) {
-        await withImageTarget(o.image, { tool: versionString() }, (root, target) => runRepair(root, target, o));
+        const image = o.image;
+        const journalRoot = imageJournalRoot(image, o.journal);
+        const mountRoot: MountRoot = (fn) => withImageRoot(image, fn);
+        const p = await withImageTarget(image, { tool: versionString() }, (_root, target, facts) => prepareRepair(target, o, facts));
+        if (p) await applyAndReport(p, o, journalRoot, mountRoot);
         return;
       }
       const report = await scan({ root: o.root, disk: o.disk, tool: versionString() });
-      await runRepair(o.root!, report.targets[0]!, o);
+      const root = o.root!;
+      const p = await prepareRepair(report.targets[0]!, o, undefined);
+      if (p) await applyAndReport(p, o, journalRootFor(root, o.journal), (fn) => fn(root));
     });
 }
 
@@ -93,9 +128,12 @@ interface RepairCliOptions {
   useDism?: boolean;
   cert?: string[];
   image?: string;
+  winreSize?: number;
+  reuseGuid?: boolean;
 }
 
-async function runRepair(root: string, target: ScanResult, o: RepairCliOptions): Promise<void> {
+/** Scan result -> plan -> shown -> confirmed? Returns the plan to apply, or undefined. */
+async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: DiskFacts | undefined): Promise<Plan | undefined> {
   if (target.bitlocker.length) {
     throw new RefusedError(`partition ${target.bitlocker.map((b) => b.partition).join(', ')} is BitLocker-encrypted and locked; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`, 'bitlocker');
   }
@@ -108,9 +146,19 @@ async function runRepair(root: string, target: ScanResult, o: RepairCliOptions):
     target,
     REPAIRS,
     { only: o.only, skip: o.skip },
-    { runId, wintrustValue: o.wintrustValue, resetSecurity: o.resetSecurity, clearPendingRenames: o.clearPendingRenames, useDism: o.useDism, certs },
-    { tool: versionString() },
+    {
+      runId,
+      wintrustValue: o.wintrustValue,
+      resetSecurity: o.resetSecurity,
+      clearPendingRenames: o.clearPendingRenames,
+      useDism: o.useDism,
+      certs,
+      winreSize: o.winreSize,
+      reuseGuid: o.reuseGuid,
+    },
+    { tool: versionString(), disk },
   );
+  if (o.image) plan.root = o.image;
   if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS)));
   let apply = !!o.yes && !o.dryRun;
   if (!o.yes && !o.dryRun && plan.steps.length) {
@@ -119,14 +167,18 @@ async function runRepair(root: string, target: ScanResult, o: RepairCliOptions):
   }
   if (!apply || plan.steps.length === 0) {
     if (o.json) writeJson({ plan, applied: false });
-    return;
+    return undefined;
   }
-  const journalRoot = journalRootFor(root, o.journal);
-  const res = await applyPlan(plan, { journalRoot, progress: (m) => process.stderr.write(`  ... ${m}\n`) });
+  return plan;
+}
+
+async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot): Promise<void> {
+  const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
+  const res = diskStepOf(plan) || o.image ? await applyWithDisk(plan, { journalRoot, progress, mountRoot }) : await mountRoot((root) => applyPlan({ ...plan, root }, { journalRoot, progress }));
   if (o.json) writeJson({ plan, applied: true, journal: res.journal });
   else {
-    const where = o.image ? `--journal "${o.journal ?? '<the Windows partition mounted>\\wufix\\journal'}"` : `--root "${root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;
-    writeOut(asciiSafe(`\nApplied ${res.applied} change(s) and verified them. Journal: ${res.journal}\nUndo with: wufix undo ${runId} ${where}\n`));
+    const where = o.image ? `--image "${o.image}"${o.journal ? ` --journal "${o.journal}"` : ''}` : `--root "${plan.root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;
+    writeOut(asciiSafe(`\nApplied ${res.applied} change(s) and verified them. Journal: ${res.journal}\nUndo with: wufix undo ${plan.runId} ${where}\n`));
   }
 }
 
@@ -140,17 +192,25 @@ export function undoCommand(): Command {
     .option('--journal <dir>', 'the journal directory, if not <root>\\wufix\\journal')
     .option('--force', 'restore even files that changed after the run')
     .action(async (runId: string | undefined, o: { last?: boolean; root?: string; image?: string; journal?: string; force?: boolean }) => {
-      const undoAt = async (root: string | undefined) => {
-        if (!root && !o.journal) throw new UsageError('undo needs --root <volume>, --image <disk image> or --journal <dir>');
-        const jr = o.journal ? path.resolve(o.journal) : journalRootFor(root!);
+      const pick = (jr: string) => {
         const runs = Journal.list(jr);
         const id = runId ?? (o.last ? runs[runs.length - 1] : undefined);
         if (!id) throw new UsageError(runs.length ? 'give a run id or --last' : `no runs in ${jr}`);
-        const r = await undoRun(jr, id, { force: o.force, root });
-        writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
+        return id;
       };
-      if (o.image) await withImageTarget(o.image, { tool: versionString() }, (root) => undoAt(root));
-      else await undoAt(o.root);
+      if (o.image) {
+        const image = o.image;
+        const jr = imageJournalRoot(image, o.journal);
+        const id = pick(jr);
+        const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
+        const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => withImageRoot(image, fn) });
+        writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed${r.disk ? '; the disk (partition table, recovery partition, BCD store) restored and the Windows volume grown back' : ''}.\n`);
+        return;
+      }
+      if (!o.root && !o.journal) throw new UsageError('undo needs --root <volume>, --image <disk image> or --journal <dir>');
+      const jr = o.journal ? path.resolve(o.journal) : journalRootFor(o.root!);
+      const r = await undoRun(jr, pick(jr), { force: o.force, root: o.root });
+      writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
     });
 }
 

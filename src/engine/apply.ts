@@ -41,6 +41,7 @@ function filesOf(c: Change): string[] {
     case 'dism-revert-pending':
       return ['Windows\\System32\\config\\COMPONENTS', 'Windows\\System32\\config\\SOFTWARE', 'Windows\\WinSxS\\pending.xml'];
     case 'rename':
+    case 'winre-rebuild': // the disk part is journaled by its backend (src/engine/disk-run.ts)
       return [];
   }
 }
@@ -229,6 +230,7 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
     return;
   }
   if (c.kind === 'keep-copy') return; // the journal's backup.tar holds it
+  if (c.kind === 'winre-rebuild') return; // applied before, with the volume unmounted (disk-run.ts)
   if (c.kind === 'dism-revert-pending') {
     const { runDismRevertPendingActions } = await import('../platform/windows.js');
     const r = await runDismRevertPendingActions(root);
@@ -290,6 +292,7 @@ export async function verifyPlan(plan: Plan): Promise<void> {
         break;
       case 'keep-copy':
       case 'dism-revert-pending': // checked by the scan afterwards
+      case 'winre-rebuild': // verified by its backend
         break;
       case 'write-file': {
         const host = hostPath(root, c.path);

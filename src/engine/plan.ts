@@ -1,8 +1,10 @@
 // Building a plan from a scan (which modules run, with which options) and rendering it for a
 // technician: one line per change, grouped by repair, with the reason beside it.
 import type { ScanResult } from '../windows/scan-types.js';
+import type { DiskFacts } from '../windows/targets.js';
+import { describeBytes } from '../windows/winre-plan.js';
 import { UsageError } from '../errors.js';
-import type { Plan, PlanStep, RepairModule, RepairOptions, Change } from './types.js';
+import type { Plan, PlanStep, RepairModule, RepairOptions, Change, WinreRebuild } from './types.js';
 import { typeName } from '../hive/regtext.js';
 
 export interface Selection {
@@ -15,7 +17,7 @@ export async function buildPlan(
   modules: RepairModule[],
   sel: Selection,
   options: RepairOptions,
-  meta: { tool: string; createdAt?: string },
+  meta: { tool: string; createdAt?: string; disk?: DiskFacts },
 ): Promise<Plan> {
   const known = new Set(modules.map((m) => m.id));
   for (const id of [...(sel.only ?? []), ...(sel.skip ?? [])]) {
@@ -28,7 +30,7 @@ export async function buildPlan(
   const steps: PlanStep[] = [];
   const produced = new Set<string>();
   for (const m of chosen) {
-    const s = await m.plan({ root: scan.root, scan, options });
+    const s = await m.plan({ root: scan.root, scan, options, disk: meta.disk });
     steps.push(...s);
     if (s.length) produced.add(m.id);
   }
@@ -60,6 +62,23 @@ function regData(type: number, hex: string): string {
   return b.length > 24 ? `${b.subarray(0, 24).toString('hex')}... (${b.length} bytes)` : b.toString('hex') || '(empty)';
 }
 
+/** The disk rebuild, one line per action, in the order they happen. */
+export function describeWinreRebuild(c: WinreRebuild): string {
+  const w = c.winre;
+  const mib = (n: number) => describeBytes(n);
+  const lines = [`rebuild the WinRE partition on ${c.disk} (${w.scheme.toUpperCase()}, case ${w.case}):`];
+  if (w.shrinkOsBy > 0) lines.push(`  shrink the Windows partition ${w.os.number} by ${mib(w.shrinkOsBy)} (ntfsresize, then the table)`);
+  if (w.old) lines.push(`  delete the old recovery partition ${w.old.number} (${mib(w.old.size)} at byte ${w.old.start}; its raw bytes go to the journal)`);
+  const np = w.newPartition;
+  lines.push(
+    `  create partition ${np.number}: ${mib(np.size)} at byte ${np.start}, ${w.scheme === 'gpt' ? `type ${np.type}, attributes 0x8000000000000001, GUID ${np.guid}` : `type ${np.type}${np.logical ? ', logical' : ''}`}`,
+    `  format it NTFS "Windows RE tools" and copy ${c.source.files.map((f) => `${f.name} (${mib(f.bytes)})`).join(', ')} into \\Recovery\\WindowsRE from ${c.source.where === 'os' ? 'the Windows volume' : `partition ${c.source.partition}`}`,
+  );
+  if (c.bcd) lines.push(`  re-point the BCD store (partition ${c.bcd.location.partition}, ${c.bcd.location.path}): ${c.bcd.changes} element change(s)`);
+  for (const n of w.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n');
+}
+
 export function describeChange(c: Change): string {
   switch (c.kind) {
     case 'reg-set':
@@ -76,6 +95,8 @@ export function describeChange(c: Change): string {
       return 'run dism /Image:<volume> /Cleanup-Image /RevertPendingActions (COMPONENTS, SOFTWARE and pending.xml backed up first)';
     case 'write-file':
       return `write ${c.path} (${Buffer.from(c.base64, 'base64').length} bytes${c.oldSha256 ? ', replacing the current file' : ''})`;
+    case 'winre-rebuild':
+      return describeWinreRebuild(c);
   }
 }
 
@@ -86,7 +107,7 @@ export function renderPlan(plan: Plan, modules: RepairModule[]): string {
     const steps = plan.steps.filter((s) => s.repair === m.id);
     if (!steps.length) continue;
     lines.push('', `${m.id}: ${m.title}`);
-    for (const s of steps) lines.push(`  - ${describeChange(s.change)}`, `      because: ${s.reason}${s.note ? `; ${s.note}` : ''}`);
+    for (const s of steps) lines.push(`  - ${describeChange(s.change).split('\n').join('\n      ')}`, `      because: ${s.reason}${s.note ? `; ${s.note}` : ''}`);
   }
   if (plan.notFixed.length) {
     lines.push('', 'Not fixed by this plan:');

@@ -2,6 +2,9 @@
 // offline installation, described fully enough to apply it, verify it and show it to a technician.
 // Paths are relative to the Windows volume root, with backslashes, as Windows would show them.
 import type { ScanResult } from '../windows/scan-types.js';
+import type { DiskFacts, BcdLocation } from '../windows/targets.js';
+import type { WinrePlan } from '../windows/winre-plan.js';
+import type { BcdTarget } from '../windows/bcd-write.js';
 
 /** A registry value as stored: type and raw bytes (hex). */
 export interface RegData {
@@ -26,7 +29,29 @@ export type Change =
    */
   | { kind: 'dism-revert-pending' }
   /** Write a file (create or replace). `oldSha256` = the file before (null = absent). */
-  | { kind: 'write-file'; path: string; base64: string; oldSha256: string | null };
+  | { kind: 'write-file'; path: string; base64: string; oldSha256: string | null }
+  /** Rebuild the WinRE partition on the disk (issue #6): runs with the Windows volume unmounted. */
+  | WinreRebuild;
+
+/** Where the WinRE files are copied from: a partition's \\Recovery\\WindowsRE, or the OS volume. */
+export type WinreSource =
+  | { where: 'partition'; partition: number; start: number; size: number; dir: string; files: { name: string; bytes: number }[] }
+  | { where: 'os'; files: { name: string; bytes: number; path: string }[] };
+
+export interface WinreRebuild {
+  kind: 'winre-rebuild';
+  /** The disk (image file or block device) as given. */
+  disk: string;
+  /** Every partition as the plan saw it (engine number, start, size): checked again before writing. */
+  expect: { number: number; start: number; size: number }[];
+  /** The planner's result; its create op carries the unique GUID chosen at planning (GPT). */
+  winre: WinrePlan;
+  source: WinreSource;
+  /** The BCD store to re-point, and what it is re-pointed to. */
+  bcd?: { location: BcdLocation; target: BcdTarget; osLoader?: string; changes: number };
+  /** Volume-relative path of ReAgent.xml (written by a write-file step of the same plan). */
+  reagentXml: string;
+}
 
 export interface PlanStep {
   /** Repair module id ("wintrust", "wu-cache", ...). */
@@ -63,12 +88,18 @@ export interface RepairOptions {
   certs?: { path: string; bytes: Uint8Array }[];
   /** The run id used for renamed folders (`<name>.wufix-<runId>`). */
   runId: string;
+  /** winre: the size of the new recovery partition (--winre-size, bytes). */
+  winreSize?: number;
+  /** winre: give the new partition the old one's unique GUID (default true). */
+  reuseGuid?: boolean;
 }
 
 export interface RepairContext {
   root: string;
   scan: ScanResult;
   options: RepairOptions;
+  /** The disk under the volume, when the run may change it (repair --image on Linux). */
+  disk?: DiskFacts;
 }
 
 export interface RepairModule {

@@ -114,9 +114,14 @@ export class Cleanup {
     this.release();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
-  constructor() {
-    process.once('SIGINT', this.onSignal);
-    process.once('SIGTERM', this.onSignal);
+  private readonly signals: boolean;
+  /** `signals: false` for work that handles Ctrl-C itself (the WinRE rebuild rolls back instead of exiting). */
+  constructor(opts: { signals?: boolean } = {}) {
+    this.signals = opts.signals ?? true;
+    if (this.signals) {
+      process.once('SIGINT', this.onSignal);
+      process.once('SIGTERM', this.onSignal);
+    }
   }
   add(step: () => void): void {
     this.steps.push(step);
@@ -135,8 +140,10 @@ export class Cleanup {
         /* keep releasing the rest */
       }
     }
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    if (this.signals) {
+      process.off('SIGINT', this.onSignal);
+      process.off('SIGTERM', this.onSignal);
+    }
   }
 }
 

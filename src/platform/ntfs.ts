@@ -66,7 +66,9 @@ export async function ntfsResize(dev: string, bytes: number, progress: (msg: str
   run('ntfsresize', ['--no-action', '--force', '--no-progress-bar', '--size', size, dev]);
   progress(`ntfsresize: resizing to ${size} bytes`);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('ntfsresize', ['--force', '--force', '--size', size, dev], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C at the console must not kill it while it moves clusters (the
+    // caller rolls back after it finishes).
+    const child = spawn('ntfsresize', ['--force', '--force', '--size', size, dev], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     const onData = (d: Buffer) => {
       const s = d.toString();

@@ -83,6 +83,8 @@ export interface PartitionInfo {
   fs: string;
   label?: string;
   freeBytes?: number;
+  /** Recovery partition: the files in \\Recovery\\WindowsRE (Winre.wim, boot.sdi, ...) with their sizes. */
+  winreFiles?: { name: string; bytes: number }[];
 }
 
 export interface DiskInfo {

@@ -1,14 +1,14 @@
 // Which offline Windows installations to scan, and the disk facts around them:
 // --root (one mounted volume), --disk (its disk, for the layout), --image (attach every partition of
 // a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { openBlockDevice } from '../disk/blockdev.js';
 import { readLayout } from '../disk/layout.js';
 import type { Layout } from '../disk/types.js';
 import { BadInputError, RefusedError } from '../errors.js';
 import { attachLoop, backingDisk, Cleanup, detachLoop, mountNtfs, ntfsMounts, requireRoot, unmount, readFatFile } from '../platform/linux.js';
-import { windowsDirOf, volumeSpace, driveLetters } from './install.js';
+import { windowsDirOf, volumeSpace, driveLetters, resolveCI } from './install.js';
 import { scanTarget } from './scan.js';
 import type { DiskInfo, ScanReport, ScanResult } from './scan-types.js';
 
@@ -22,10 +22,21 @@ export interface ScanOptions {
   tool: string;
 }
 
-interface DiskFacts {
+/** Where the BCD store was read from: a FAT ESP (read and written with mtools) or an NTFS System Reserved partition. */
+export interface BcdLocation {
+  partition: number;
+  start: number;
+  size: number;
+  fs: 'fat' | 'ntfs';
+  /** Path inside the volume, forward slashes ("/EFI/Microsoft/Boot/BCD"). */
+  path: string;
+}
+
+export interface DiskFacts {
   info: DiskInfo;
+  layout: Layout;
   bitlocker: { partition: number; start: number }[];
-  bcd?: { file: string; bytes: Uint8Array };
+  bcd?: { file: string; bytes: Uint8Array; location: BcdLocation };
 }
 
 function toDiskInfo(diskPath: string, layout: Layout, osOffset?: number): DiskInfo {
@@ -62,7 +73,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   }
   const info = toDiskInfo(diskPath, layout, osOffset);
   const bitlocker = info.partitions.filter((p) => p.fs === 'bitlocker').map((p) => ({ partition: p.number, start: p.start }));
-  const facts: DiskFacts = { info, bitlocker };
+  const facts: DiskFacts = { info, layout, bitlocker };
   if (process.platform !== 'linux') return facts;
   if (!isRoot()) {
     problems.push('not root: the recovery partition free space and the BCD store were not read (run as root)');
@@ -75,6 +86,12 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
       const mnt = mountReadOnly(diskPath, rec.start, rec.size, cleanup);
       const space = volumeSpace(mnt);
       if (space) rec.freeBytes = space.freeBytes;
+      const dir = resolveCI(mnt, 'Recovery\\WindowsRE');
+      if (dir) {
+        rec.winreFiles = readdirSync(dir, { withFileTypes: true })
+          .filter((d) => d.isFile())
+          .map((d) => ({ name: d.name, bytes: statSync(path.join(dir, d.name)).size }));
+      }
     } catch (e) {
       problems.push(`recovery partition ${rec.number}: ${(e as Error).message}`);
     }
@@ -83,13 +100,19 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   try {
     if (esp && esp.fs.startsWith('fat')) {
       const bytes = readFatFile(diskPath, esp.start, '/EFI/Microsoft/Boot/BCD', cleanup);
-      if (bytes) facts.bcd = { file: `partition ${esp.number}: \\EFI\\Microsoft\\Boot\\BCD`, bytes };
+      if (bytes) {
+        const location: BcdLocation = { partition: esp.number, start: esp.start, size: esp.size, fs: 'fat', path: '/EFI/Microsoft/Boot/BCD' };
+        facts.bcd = { file: `partition ${esp.number}: \\EFI\\Microsoft\\Boot\\BCD`, bytes, location };
+      }
     } else if (layout.scheme === 'mbr') {
       const sys = info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active);
       if (sys) {
         const mnt = mountReadOnly(diskPath, sys.start, sys.size, cleanup);
-        const bcd = path.join(mnt, 'Boot', 'BCD');
-        if (existsSync(bcd)) facts.bcd = { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: new Uint8Array(readFileSync(bcd)) };
+        const bcd = resolveCI(mnt, 'Boot\\BCD');
+        if (bcd) {
+          const location: BcdLocation = { partition: sys.number, start: sys.start, size: sys.size, fs: 'ntfs', path: path.relative(mnt, bcd).split(path.sep).join('/') };
+          facts.bcd = { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: new Uint8Array(readFileSync(bcd)), location };
+        }
       }
     }
   } catch (e) {
@@ -111,7 +134,7 @@ function mountReadOnly(image: string, offset: number, size: number, cleanup: Cle
  * For `repair --image`: find the Windows partition of a disk image, mount it read-write (ntfs-3g on
  * a loop device), scan it with the disk facts, and run `fn` on it; always unmounted and detached.
  */
-export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: string, target: ScanResult) => Promise<T>): Promise<T> {
+export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: string, target: ScanResult, facts: DiskFacts | undefined) => Promise<T>): Promise<T> {
   if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
   requireRoot('--image');
   if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
@@ -134,8 +157,8 @@ export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (
       const c2 = new Cleanup();
       try {
         const root = mountReadOnly(image, p.start, p.size, c2, false);
-        const r = await scanWithDisk(root, image, p.start, c2, opts);
-        return await fn(root, r);
+        const { result, facts } = await scanWithDiskFacts(root, image, p.start, c2, opts);
+        return await fn(root, result, facts);
       } finally {
         c2.release();
       }
@@ -153,7 +176,43 @@ export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (
   }
 }
 
+/**
+ * Mount the Windows partition of a disk image read-write (no scan) and run `fn` on it; always
+ * unmounted and detached. The image's layout is read afresh, so it works after a partition change.
+ */
+export async function withImageRoot<T>(image: string, fn: (root: string) => Promise<T>): Promise<T> {
+  requireRoot('--image');
+  const dev = openBlockDevice(image);
+  let layout: Layout;
+  try {
+    layout = readLayout(dev);
+  } finally {
+    dev.close();
+  }
+  for (const p of layout.partitions) {
+    if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
+    const c = new Cleanup();
+    try {
+      const root = mountReadOnly(image, p.start, p.size, c, false);
+      if (windowsDirOf(root)) return await fn(root);
+    } finally {
+      c.release();
+    }
+  }
+  throw new BadInputError('no partition with an offline Windows (Windows\\System32\\config\\SYSTEM) in this image', { file: image, code: 'not-windows' });
+}
+
 async function scanWithDisk(root: string, disk: string | undefined, osOffset: number | undefined, cleanup: Cleanup, opts: ScanOptions): Promise<ScanResult> {
+  return (await scanWithDiskFacts(root, disk, osOffset, cleanup, opts)).result;
+}
+
+async function scanWithDiskFacts(
+  root: string,
+  disk: string | undefined,
+  osOffset: number | undefined,
+  cleanup: Cleanup,
+  opts: ScanOptions,
+): Promise<{ result: ScanResult; facts: DiskFacts | undefined }> {
   const problems: string[] = [];
   const progress = opts.progress ?? (() => {});
   let facts: DiskFacts | undefined;
@@ -166,7 +225,7 @@ async function scanWithDisk(root: string, disk: string | undefined, osOffset: nu
   }
   const r = await scanTarget({ root, disk: facts?.info, bitlocker: facts?.bitlocker, bcd: facts?.bcd, progress });
   r.problems.unshift(...problems);
-  return r;
+  return { result: r, facts };
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanReport> {

@@ -1,0 +1,670 @@
+// The WinRE rebuild on Linux (root; a disk image or a whole-disk block device), with the Windows
+// volume unmounted. Order (docs/winre-design.md): preflight -> journal (the partition-table sectors
+// the disk engine will write, the raw bytes of every region the rebuild writes into, the BCD store)
+// -> ntfsresize the OS volume -> the table, through the disk engine -> mkntfs -> copy Winre.wim and
+// boot.sdi (hashes checked) -> the BCD store -> verify. Any failure or Ctrl-C rolls back what was
+// done, newest first; `undo` runs the same restore later. The journal lives in <run>/disk/.
+import { createHash } from 'node:crypto';
+import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, ftruncateSync, fsyncSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { WinreRebuild } from '../engine/types.js';
+import { openBlockDevice } from '../disk/blockdev.js';
+import { readLayout } from '../disk/layout.js';
+import { applyPlan as applyDiskPlan, planWrites, VerificationError } from '../disk/apply.js';
+import { tableFields } from '../disk/plan.js';
+import { WINRE_ATTRIBUTES } from '../disk/roles.js';
+import { MiB, type Layout } from '../disk/types.js';
+import { Hive } from '../hive/hive.js';
+import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
+import { atomicWrite } from '../hive/hivefile.js';
+import { repointWinre, applyBcdChanges } from '../windows/bcd-write.js';
+import { describeWinre, parseBcdStore } from '../windows/bcd.js';
+import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
+import { resolveCI } from '../windows/install.js';
+import { WINRE_LABEL } from './diskpart.js';
+import { attachLoop, detachLoop, mountNtfs, unmount, requireRoot, ntfsMounts, backingDisk, Cleanup } from './linux.js';
+import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck } from './ntfs.js';
+import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { checkJournalSpace } from '../engine/journal.js';
+import { faultPoint } from '../faults.js';
+
+export type DiskStep = 'backed-up' | 'os-shrunk' | 'table-written' | 'formatted' | 'copied' | 'bcd-written' | 'verified';
+
+export interface DiskState {
+  phase: 'planned' | 'applying' | 'verified' | 'rolled-back' | 'failed' | 'undone';
+  done: DiskStep[];
+  /** Raw sector ranges saved before the table write (offsets on the disk). */
+  sectors: { offset: number; length: number; at: number }[];
+  /** Raw regions saved (sparse files in the journal). */
+  regions: { start: number; size: number; file: string; sha256: string }[];
+  bcd?: { file: string; sha256Before: string; sha256After?: string };
+  /** The OS file-system size before the shrink (bytes). */
+  osVolumeBytes?: number;
+  layoutBefore: string[];
+  layoutAfter?: string[];
+  copied?: { name: string; sha256: string; bytes: number }[];
+  recoveryFreeAfter?: number;
+  error?: string;
+  updatedAt: string;
+}
+
+export interface DiskRunOptions {
+  progress?: (msg: string) => void;
+}
+
+const CHUNK = 4 * MiB;
+
+function stateFile(dir: string): string {
+  return path.join(dir, 'state.json');
+}
+
+async function saveState(dir: string, s: Omit<DiskState, 'updatedAt'>): Promise<void> {
+  await atomicWrite(stateFile(dir), new TextEncoder().encode(JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n'));
+}
+
+export function readDiskState(dir: string): DiskState | undefined {
+  return existsSync(stateFile(dir)) ? (JSON.parse(readFileSync(stateFile(dir), 'utf8')) as DiskState) : undefined;
+}
+
+const layoutLines = (l: Layout) => l.partitions.map((p) => `${p.number}: ${tableFields(p)}`);
+
+function readDiskLayout(disk: string): Layout {
+  const dev = openBlockDevice(disk);
+  try {
+    return readLayout(dev);
+  } finally {
+    dev.close();
+  }
+}
+
+/** Merge byte ranges that overlap or touch. */
+function mergeRegions(rs: { start: number; size: number }[]): { start: number; size: number }[] {
+  const sorted = rs.filter((r) => r.size > 0).sort((a, b) => a.start - b.start);
+  const out: { start: number; size: number }[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.start <= last.start + last.size) last.size = Math.max(last.size, r.start + r.size - last.start);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+const isZero = (b: Buffer, n: number) => {
+  for (let i = 0; i < n; i++) if (b[i] !== 0) return false;
+  return true;
+};
+
+/** Copy [start, start+size) of `src` into a sparse file (zero chunks become holes). Returns the sha256 of the range. */
+function copyRegionOut(src: string, start: number, size: number, dest: string, progress: (m: string) => void, label: string): string {
+  const fi = openSync(src, 'r');
+  const fo = openSync(dest, 'w');
+  const h = createHash('sha256');
+  const buf = Buffer.alloc(CHUNK);
+  let lastPct = -1;
+  try {
+    for (let done = 0; done < size; ) {
+      const n = Math.min(CHUNK, size - done);
+      let got = 0;
+      while (got < n) {
+        const r = readSync(fi, buf, got, n - got, start + done + got);
+        if (r === 0) throw new BadInputError(`short read at byte ${start + done + got}`, { file: src });
+        got += r;
+      }
+      h.update(buf.subarray(0, n));
+      if (!isZero(buf, n)) writeSync(fo, buf, 0, n, done);
+      done += n;
+      const pct = Math.floor((done / size) * 100);
+      if (pct >= lastPct + 10) {
+        progress(`${label}: ${pct}%`);
+        lastPct = pct;
+      }
+    }
+    ftruncateSync(fo, size);
+    fsyncSync(fo);
+  } finally {
+    closeSync(fi);
+    closeSync(fo);
+  }
+  return h.digest('hex');
+}
+
+/** Write a saved region back to the disk (holes as zeros); checks the sha256 of what was written. */
+function copyRegionIn(file: string, disk: string, start: number, size: number, sha256: string): void {
+  const fi = openSync(file, 'r');
+  const fo = openSync(disk, 'r+');
+  const h = createHash('sha256');
+  const buf = Buffer.alloc(CHUNK);
+  try {
+    for (let done = 0; done < size; ) {
+      const n = Math.min(CHUNK, size - done);
+      let got = 0;
+      while (got < n) {
+        const r = readSync(fi, buf, got, n - got, done + got);
+        if (r === 0) break;
+        got += r;
+      }
+      buf.fill(0, got, n);
+      h.update(buf.subarray(0, n));
+      writeSync(fo, buf, 0, n, start + done);
+      done += n;
+    }
+    fsyncSync(fo);
+  } finally {
+    closeSync(fi);
+    closeSync(fo);
+  }
+  if (h.digest('hex') !== sha256) throw new WufixError('verify-failed', `the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`, 4);
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+
+function mtools(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', env: MTOOLS_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === 'ENOENT') throw new RefusedError(`${cmd} (Debian package mtools) is not installed; it writes the EFI system partition`, 'missing-tool');
+    throw new BadInputError(`${cmd} failed: ${(err.stderr ?? err.message).trim().split('\n')[0]}`);
+  }
+}
+
+/** Read or write the BCD store where the scan found it (FAT ESP with mtools, NTFS with ntfs-3g). */
+class BcdFile {
+  constructor(
+    private disk: string,
+    private loc: NonNullable<WinreRebuild['bcd']>['location'],
+  ) {}
+  read(): Uint8Array {
+    const c = new Cleanup({ signals: false });
+    try {
+      const tmp = path.join(c.tempDir('wufix-bcd-'), 'BCD');
+      if (this.loc.fs === 'fat') {
+        mtools('mcopy', ['-n', '-i', `${this.disk}@@${this.loc.start}`, `::${this.loc.path}`, tmp]);
+        return new Uint8Array(readFileSync(tmp));
+      }
+      const mnt = mountAt(this.disk, this.loc.start, this.loc.size, c, true);
+      return new Uint8Array(readFileSync(path.join(mnt, ...this.loc.path.split('/'))));
+    } finally {
+      c.release();
+    }
+  }
+  async write(bytes: Uint8Array): Promise<void> {
+    const c = new Cleanup({ signals: false });
+    try {
+      if (this.loc.fs === 'fat') {
+        const tmp = path.join(c.tempDir('wufix-bcd-'), 'BCD');
+        await fsp.writeFile(tmp, bytes);
+        mtools('mcopy', ['-o', '-i', `${this.disk}@@${this.loc.start}`, tmp, `::${this.loc.path}`]);
+        return;
+      }
+      const mnt = mountAt(this.disk, this.loc.start, this.loc.size, c, false);
+      await atomicWrite(path.join(mnt, ...this.loc.path.split('/')), bytes);
+    } finally {
+      c.release();
+    }
+  }
+}
+
+/** Attach [offset, offset+size) of `file` and mount it with ntfs-3g; released by `c`. */
+function mountAt(file: string, offset: number, size: number, c: Cleanup, readOnly: boolean): string {
+  const loop = attachLoop(file, offset, size, readOnly);
+  c.add(() => detachLoop(loop));
+  const dir = c.tempDir('wufix-mnt-');
+  mountNtfs(loop, dir, readOnly);
+  c.add(() => unmount(dir));
+  return dir;
+}
+
+/** Refuse when any partition of `disk` is mounted (the running system, or a mount left behind). */
+function checkNotMounted(disk: string, layout: Layout): void {
+  const real = path.resolve(disk);
+  let mounts: { source: string; mountPoint: string }[] = [];
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [source, mountPoint] = l.split(' ');
+        return { source: source!, mountPoint: mountPoint!.replace(/\\040/g, ' ') };
+      });
+  } catch {
+    return;
+  }
+  for (const m of [...mounts, ...ntfsMounts()]) {
+    const back = backingDisk(m.source);
+    if (!back || path.resolve(back.disk) !== real) continue;
+    const p = layout.partitions.find((q) => back.offset >= q.start && back.offset < q.start + q.size);
+    throw new RefusedError(
+      `partition ${p?.number ?? '?'} of ${disk} is mounted at ${m.mountPoint}; the partition table cannot change under a mounted volume: unmount it (umount ${m.mountPoint}) and retry`,
+      'mounted',
+    );
+  }
+}
+
+/** Copy one file with a progress line every 10%; returns its sha256. */
+async function copyWithProgress(from: string, to: string, label: string, progress: (m: string) => void): Promise<string> {
+  const fi = openSync(from, 'r');
+  const fo = openSync(to, 'w');
+  const h = createHash('sha256');
+  const buf = Buffer.alloc(CHUNK);
+  const total = (await fsp.stat(from)).size;
+  let done = 0;
+  let lastPct = -1;
+  try {
+    for (;;) {
+      const n = readSync(fi, buf, 0, CHUNK, done);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      let w = 0;
+      while (w < n) w += writeSync(fo, buf, w, n - w, done + w);
+      done += n;
+      const pct = total ? Math.floor((done / total) * 100) : 100;
+      if (pct >= lastPct + 10) {
+        progress(`copying ${label}: ${pct}% (${Math.round(done / MiB)} of ${Math.round(total / MiB)} MiB)`);
+        lastPct = pct;
+      }
+    }
+    fsyncSync(fo);
+  } finally {
+    closeSync(fi);
+    closeSync(fo);
+  }
+  return h.digest('hex');
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  const fi = openSync(file, 'r');
+  const buf = Buffer.alloc(CHUNK);
+  try {
+    for (let off = 0; ; ) {
+      const n = readSync(fi, buf, 0, CHUNK, off);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      off += n;
+    }
+  } finally {
+    closeSync(fi);
+  }
+  return h.digest('hex');
+}
+
+/** The BCD bytes after re-pointing `before` as planned. */
+function repointedBcd(c: WinreRebuild, before: Uint8Array): Uint8Array {
+  const hive = Hive.open(before.slice());
+  const r = repointWinre(hive, c.bcd!.target, c.bcd!.osLoader ? { osLoader: c.bcd!.osLoader } : {});
+  applyBcdChanges(hive, r.changes);
+  hive.verify();
+  return hive.serialize().slice();
+}
+
+/** Apply the disk part of a WinRE rebuild. `dir` is the run's journal directory for the disk (<run>/disk). */
+export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRunOptions = {}): Promise<DiskState> {
+  const progress = opts.progress ?? (() => {});
+  const w = c.winre;
+  const ss = w.sectorSize;
+  if (process.platform !== 'linux') throw new RefusedError('the WinRE rebuild runs on Linux here; the Windows (diskpart) backend is not available in this build', 'platform');
+  requireRoot('the WinRE rebuild');
+
+  // --- 1. Preflight: nothing is written before all of these pass.
+  progress('checking the disk before any change');
+  const before = readDiskLayout(c.disk);
+  const changed = c.expect.filter((e) => !before.partitions.some((p) => p.number === e.number && p.start === e.start && p.size === e.size));
+  if (changed.length || before.partitions.length !== c.expect.length) {
+    throw new RefusedError(`the partition table of ${c.disk} changed since the plan was made (partition ${changed.map((e) => e.number).join(', ') || 'count'}); run the repair again to plan afresh. Nothing was written`, 'layout-changed');
+  }
+  checkNotMounted(c.disk, before);
+  const dev0 = openBlockDevice(c.disk);
+  let writes: { offset: number; bytes: Uint8Array }[];
+  try {
+    writes = planWrites(dev0, w.diskPlan).writes;
+  } finally {
+    dev0.close();
+  }
+  const newOsSize = w.os.size - w.shrinkOsBy;
+  let osVolumeBytes: number | undefined;
+  {
+    const loop = attachLoop(c.disk, w.os.start, w.os.size, true);
+    try {
+      const info = ntfsInfo(loop);
+      osVolumeBytes = info.volumeBytes;
+      if (w.shrinkOsBy > 0 && info.minBytes > newOsSize) {
+        throw new RefusedError(
+          `the Windows volume (partition ${w.os.number}) cannot shrink to ${describeBytes(newOsSize)}: ntfsresize says its minimum is ${describeBytes(info.minBytes)} (files near its end, or too full). Free space in Windows or defragment, then retry. Nothing was written`,
+          'winre-os-full',
+        );
+      }
+    } finally {
+      detachLoop(loop);
+    }
+  }
+  let bcdBefore: Uint8Array | undefined;
+  let bcdAfter: Uint8Array | undefined;
+  const bcdFile = c.bcd ? new BcdFile(c.disk, c.bcd.location) : undefined;
+  if (bcdFile) {
+    bcdBefore = bcdFile.read();
+    if (isDirty(parseBaseBlock(bcdBefore))) {
+      throw new RefusedError(`the BCD store (partition ${c.bcd!.location.partition}, ${c.bcd!.location.path}) was not closed cleanly; boot Windows once (or run "bcdedit /enum" in WinPE) and retry. Nothing was written`, 'bcd-dirty');
+    }
+    bcdAfter = repointedBcd(c, bcdBefore); // throws (refusal) before any write when the store has no WinRE chain
+  }
+  // Regions the rebuild writes into (the new partition, and the old one it deletes).
+  const regions = mergeRegions([
+    { start: w.newPartition.start, size: w.newPartition.size },
+    ...(w.old ? [{ start: w.old.start, size: w.old.size }] : []),
+  ]);
+  checkJournalSpace(dir, regions.reduce((a, r) => a + r.size, 0) + (bcdBefore?.length ?? 0));
+
+  // --- 2. Journal.
+  mkdirSync(dir, { recursive: true });
+  const state: Omit<DiskState, 'updatedAt'> = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(before), osVolumeBytes };
+  await saveState(dir, state);
+  const sectorsFile = path.join(dir, 'sectors.bin');
+  {
+    const dev = openBlockDevice(c.disk);
+    try {
+      const chunks: Buffer[] = [];
+      let at = 0;
+      for (const wr of writes) {
+        const cur = dev.read(wr.offset, wr.bytes.length);
+        chunks.push(Buffer.from(cur));
+        state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
+        at += wr.bytes.length;
+      }
+      await atomicWrite(sectorsFile, new Uint8Array(Buffer.concat(chunks)));
+    } finally {
+      dev.close();
+    }
+  }
+  for (const r of regions) {
+    const file = `region-${r.start}.img`;
+    const sum = copyRegionOut(c.disk, r.start, r.size, path.join(dir, file), progress, `saving bytes ${r.start}..${r.start + r.size} to the journal`);
+    state.regions.push({ ...r, file, sha256: sum });
+  }
+  {
+    // The Windows volume's boot sector: ntfsresize rewrites its sector count, undo puts it back.
+    const fd = openSync(c.disk, 'r');
+    try {
+      const b = Buffer.alloc(ss);
+      readSync(fd, b, 0, ss, w.os.start);
+      await atomicWrite(path.join(dir, 'os-boot.bin'), new Uint8Array(b));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  if (bcdBefore) {
+    await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
+    state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore), sha256After: sha256(bcdAfter!) };
+  }
+  state.done.push('backed-up');
+  state.phase = 'applying';
+  await saveState(dir, state);
+  faultPoint('winre-after-backup');
+
+  // --- 3..7 with rollback.
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    progress('interrupted: rolling back after the current step');
+  };
+  process.on('SIGINT', onSigint);
+  const step = async (name: DiskStep) => {
+    state.done.push(name);
+    await saveState(dir, state);
+    faultPoint(`winre-after-${name}`);
+    if (interrupted) throw new RefusedError('interrupted by Ctrl-C; the disk was restored from the journal', 'interrupted');
+  };
+  try {
+    if (w.shrinkOsBy > 0) {
+      progress(`shrinking the Windows volume (partition ${w.os.number}) to ${describeBytes(newOsSize)}`);
+      const loop = attachLoop(c.disk, w.os.start, w.os.size, false);
+      try {
+        await ntfsResize(loop, newOsSize, progress);
+      } finally {
+        detachLoop(loop);
+      }
+      await step('os-shrunk');
+    }
+
+    progress('writing the partition table');
+    const dev = openBlockDevice(c.disk, { write: true });
+    try {
+      applyDiskPlan(dev, w.diskPlan);
+    } finally {
+      dev.close();
+    }
+    await step('table-written');
+
+    progress(`formatting partition ${w.newPartition.number} NTFS "${WINRE_LABEL}"`);
+    {
+      const loop = attachLoop(c.disk, w.newPartition.start, w.newPartition.size, false);
+      try {
+        mkntfs(loop, WINRE_LABEL, { startSector: w.newPartition.start / ss, sectorSize: ss });
+      } finally {
+        detachLoop(loop);
+      }
+    }
+    await step('formatted');
+
+    state.copied = await copyWinreFiles(c, dir, state, progress);
+    await step('copied');
+
+    if (bcdFile && bcdAfter) {
+      progress(`re-pointing the BCD store on partition ${c.bcd!.location.partition}`);
+      await bcdFile.write(bcdAfter);
+      const back = bcdFile.read();
+      if (sha256(back) !== state.bcd!.sha256After) throw new VerificationError('the BCD store does not read back as written');
+      checkBcdPointsAt(c, back);
+      await step('bcd-written');
+    }
+
+    progress('verifying the disk');
+    const after = readDiskLayout(c.disk);
+    verifyLayout(c, after, newOsSize);
+    state.layoutAfter = layoutLines(after);
+    const loop = attachLoop(c.disk, w.os.start, newOsSize, true);
+    try {
+      const chk = ntfsCheck(loop);
+      if (!chk.ok) throw new VerificationError(`ntfsfix --no-action reports a problem on the Windows volume after the shrink: ${chk.output.trim().split('\n').pop()}`);
+    } finally {
+      detachLoop(loop);
+    }
+    state.phase = 'verified';
+    await step('verified');
+    return { ...state, updatedAt: new Date().toISOString() };
+  } catch (e) {
+    progress(`failed: ${(e as Error).message}; restoring the disk from the journal`);
+    state.error = (e as Error).message;
+    await saveState(dir, state);
+    await restoreWinreLinux(c, dir, progress);
+    const s = readDiskState(dir)!;
+    await saveState(dir, { ...s, phase: 'rolled-back' });
+    if (e instanceof WufixError) throw e;
+    throw new RefusedError(`the WinRE rebuild failed and the disk was restored (nothing changed): ${(e as Error).message}`, 'apply-failed');
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Copy the WinRE files from their source into \Recovery\WindowsRE of the new partition; checks hashes and free space. */
+async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskState, 'updatedAt'>, progress: (m: string) => void) {
+  const w = c.winre;
+  const cl = new Cleanup({ signals: false });
+  try {
+    let srcDir: string;
+    const files: { name: string; from: string }[] = [];
+    if (c.source.where === 'partition') {
+      const s = c.source;
+      // A deleted (or overwritten) source partition is read from its copy in the journal.
+      const saved = state.regions.find((r) => s.start >= r.start && s.start + s.size <= r.start + r.size);
+      const mnt = saved ? mountAt(path.join(dir, saved.file), s.start - saved.start, s.size, cl, true) : mountAt(c.disk, s.start, s.size, cl, true);
+      const d = resolveCI(mnt, s.dir.replace(/^\\+/, ''));
+      if (!d) throw new BadInputError(`${s.dir} is missing on the source partition ${s.partition}`);
+      srcDir = d;
+      for (const name of readdirSync(srcDir)) files.push({ name, from: path.join(srcDir, name) });
+    } else {
+      const mnt = mountAt(c.disk, w.os.start, w.os.size - w.shrinkOsBy, cl, true);
+      for (const f of c.source.files) {
+        const p = resolveCI(mnt, f.path);
+        if (!p) throw new BadInputError(`${f.path} is missing on the Windows volume`);
+        files.push({ name: f.name, from: p });
+      }
+    }
+    const dest = mountAt(c.disk, w.newPartition.start, w.newPartition.size, cl, false);
+    const to = path.join(dest, 'Recovery', 'WindowsRE');
+    mkdirSync(to, { recursive: true });
+    const copied: { name: string; sha256: string; bytes: number }[] = [];
+    for (const f of files) {
+      const srcSum = await sha256File(f.from);
+      const sum = await copyWithProgress(f.from, path.join(to, f.name), f.name, progress);
+      if (sum !== srcSum) throw new VerificationError(`${f.name} was copied with a different sha256`);
+      copied.push({ name: f.name, sha256: sum, bytes: (await fsp.stat(f.from)).size });
+    }
+    const st = statfsSync(dest);
+    state.recoveryFreeAfter = st.bsize * st.bavail;
+    if (state.recoveryFreeAfter < WINRE_UPDATE_FREE) {
+      throw new VerificationError(`the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`);
+    }
+    // Re-read every copied file through a fresh mount before calling it done.
+    cl.release();
+    const c2 = new Cleanup({ signals: false });
+    try {
+      const m2 = mountAt(c.disk, w.newPartition.start, w.newPartition.size, c2, true);
+      for (const f of copied) {
+        const p = path.join(m2, 'Recovery', 'WindowsRE', f.name);
+        if (!existsSync(p) || (await sha256File(p)) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
+      }
+    } finally {
+      c2.release();
+    }
+    return copied;
+  } finally {
+    cl.release();
+  }
+}
+
+function checkBcdPointsAt(c: WinreRebuild, bytes: Uint8Array): void {
+  const d = describeWinre(parseBcdStore(Hive.open(bytes.slice())));
+  const dev = d.winreLoader?.ramdisk?.device;
+  const t = c.bcd!.target;
+  const ok =
+    dev?.kind === 'partition' &&
+    (t.scheme === 'gpt' ? dev.partitionGuid === t.partitionGuid && dev.diskGuid === t.diskGuid : dev.partitionOffset === t.offset && dev.diskSignature === t.diskSignature);
+  if (!ok) throw new VerificationError(`the BCD WinRE loader does not point at the new partition after the write (it reads ${d.winreLoader?.deviceText ?? 'nothing'})`);
+}
+
+function verifyLayout(c: WinreRebuild, after: Layout, newOsSize: number): void {
+  const w = c.winre;
+  const np = after.partitions.find((p) => p.number === w.newPartition.number);
+  const problems: string[] = [];
+  if (!np || np.start !== w.newPartition.start || np.size !== w.newPartition.size) problems.push(`partition ${w.newPartition.number} is not at byte ${w.newPartition.start} with ${w.newPartition.size} bytes`);
+  else {
+    if (np.type !== w.newPartition.type) problems.push(`partition ${np.number} has type ${np.type}`);
+    if (after.scheme === 'gpt' && np.attributes !== WINRE_ATTRIBUTES) problems.push(`partition ${np.number} has attributes 0x${(np.attributes ?? 0n).toString(16)}`);
+    if (after.scheme === 'gpt' && w.newPartition.guid && np.guid !== w.newPartition.guid) problems.push(`partition ${np.number} has GUID ${np.guid}`);
+    if (np.volume?.fs !== 'ntfs' || np.volume.label !== WINRE_LABEL) problems.push(`partition ${np.number} is not NTFS "${WINRE_LABEL}"`);
+  }
+  const os = after.partitions.find((p) => p.number === w.os.number);
+  if (!os || os.start !== w.os.start || os.size !== newOsSize) problems.push(`the Windows partition ${w.os.number} is not ${newOsSize} bytes at byte ${w.os.start}`);
+  if (problems.length) throw new VerificationError(`after the rebuild: ${problems.join('; ')}`);
+}
+
+/**
+ * Put the disk back as the journal recorded it, newest change first: the BCD store, the table
+ * sectors, the raw regions, then the Windows volume grown back to its size. Used by rollback and undo.
+ */
+export async function restoreWinreLinux(c: WinreRebuild, dir: string, progress: (m: string) => void = () => {}): Promise<void> {
+  const s = readDiskState(dir);
+  if (!s) return;
+  const done = new Set(s.done);
+  if (!done.has('backed-up')) return;
+  const w = c.winre;
+  if (done.has('bcd-written') && s.bcd) {
+    progress('restoring the BCD store');
+    const bytes = new Uint8Array(readFileSync(path.join(dir, s.bcd.file)));
+    if (sha256(bytes) !== s.bcd.sha256Before) throw new WufixError('verify-failed', 'the journal copy of the BCD store does not match its hash', 4);
+    const f = new BcdFile(c.disk, c.bcd!.location);
+    await f.write(bytes);
+    if (sha256(f.read()) !== s.bcd.sha256Before) throw new WufixError('verify-failed', 'the BCD store does not read back as restored', 4);
+  }
+  if (done.has('table-written') || done.has('formatted') || done.has('os-shrunk')) {
+    progress('restoring the partition table and the saved regions');
+    const raw = readFileSync(path.join(dir, 'sectors.bin'));
+    const fd = openSync(c.disk, 'r+');
+    try {
+      for (const sec of s.sectors) writeSync(fd, raw, sec.at, sec.length, sec.offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    for (const r of s.regions) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.sha256);
+  }
+  if (done.has('os-shrunk') && s.osVolumeBytes) {
+    progress(`growing the Windows volume back to ${describeBytes(s.osVolumeBytes)}`);
+    const loop = attachLoop(c.disk, w.os.start, w.os.size, false);
+    try {
+      await ntfsResize(loop, s.osVolumeBytes, progress);
+    } finally {
+      detachLoop(loop);
+    }
+    restoreOsBootSector(c, dir);
+    // The grow wrote a backup boot sector at its new end; the tail of the partition (free clusters
+    // and the original backup boot sector) goes back to its saved bytes.
+    const tail = { start: w.os.start + w.os.size - w.shrinkOsBy, end: w.os.start + w.os.size };
+    for (const r of s.regions) if (r.start < tail.end && tail.start < r.start + r.size) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.sha256);
+  }
+  const now = readDiskLayout(c.disk);
+  const lines = layoutLines(now);
+  if (lines.join('\n') !== s.layoutBefore.join('\n')) {
+    throw new WufixError('verify-failed', `the partition table was restored but reads back different: ${lines.filter((l) => !s.layoutBefore.includes(l)).join('; ')}`, 4);
+  }
+}
+
+/**
+ * ntfsresize grows a volume to a whole number of clusters, so the sector count in the boot sector
+ * can end a few sectors short of the original. When that field (0x28, 8 bytes) is the only
+ * difference and the cluster count is the same, the saved boot sector is written back.
+ */
+function restoreOsBootSector(c: WinreRebuild, dir: string): void {
+  const file = path.join(dir, 'os-boot.bin');
+  if (!existsSync(file)) return;
+  const saved = readFileSync(file);
+  const fd = openSync(c.disk, 'r+');
+  try {
+    const cur = Buffer.alloc(saved.length);
+    readSync(fd, cur, 0, cur.length, c.winre.os.start);
+    if (cur.equals(saved)) return;
+    for (let i = 0; i < saved.length; i++) if (cur[i] !== saved[i] && (i < 0x28 || i >= 0x30)) return;
+    const spc = saved[0x0d]!;
+    const clusters = (b: Buffer) => (spc ? b.readBigUInt64LE(0x28) / BigInt(spc) : 0n);
+    if (clusters(cur) !== clusters(saved)) return;
+    writeSync(fd, saved, 0, saved.length, c.winre.os.start);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `wufix undo` of a verified rebuild (refuses when the table changed since the run). */
+export async function undoWinreLinux(c: WinreRebuild, dir: string, opts: DiskRunOptions & { force?: boolean } = {}): Promise<void> {
+  const progress = opts.progress ?? (() => {});
+  requireRoot('undoing the WinRE rebuild');
+  const s = readDiskState(dir);
+  if (!s || s.phase === 'rolled-back' || s.phase === 'undone') return;
+  const now = readDiskDiskLines(c.disk);
+  if (!opts.force && s.layoutAfter && now.join('\n') !== s.layoutAfter.join('\n')) {
+    throw new RefusedError(`the partition table of ${c.disk} changed after the run; undoing would overwrite that change. Check it, then use --force to restore anyway`, 'changed-since');
+  }
+  checkNotMounted(c.disk, readDiskLayout(c.disk));
+  await restoreWinreLinux(c, dir, progress);
+  await saveState(dir, { ...s, phase: 'undone' });
+}
+
+function readDiskDiskLines(disk: string): string[] {
+  return layoutLines(readDiskLayout(disk));
+}

@@ -1,0 +1,189 @@
+// The WinRE rebuild end to end on real disk images (issue #6): sgdisk/sfdisk tables, mkntfs/ntfs-3g
+// volumes, a wimcapture Winre.wim, the fixture BCD store. `wufix repair --image --only winre --yes`,
+// then independent checks (sgdisk -v, sgdisk -i, blkid, df on an ntfs-3g mount, python3-hivex on the
+// BCD, ntfsresize --info, ntfsfix --no-action, sha256 of the WinRE files and the OS tree), scan, undo.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { buildWindowsTree, withMountedNtfs } from '../helpers/winbuilder.js';
+import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
+import { diskToolsReason, sha256, gptEnd, MiB, GiB, run } from '../helpers/disk-images.js';
+import { buildWinreDisk, readImageLayout, readEspFile, type WinreDisk } from '../helpers/winre-images.js';
+import { hivexDump } from '../helpers/hive-tools.js';
+import { runCli } from '../helpers/cli.js';
+import { treeHashes, treeDiff } from '../helpers/tree.js';
+import { dotnetWintrust } from '../scan/scenarios.js';
+import type { ScanReport } from '../../src/windows/scan-types.js';
+
+const reason = skipReason(
+  sharedReason(),
+  toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk', 'sfdisk', 'wimcapture', 'ntfsresize', 'ntfsfix', 'blkid'),
+  diskToolsReason(),
+);
+const loops = () => execFileSync('losetup', ['-a'], { encoding: 'utf8' }).trim();
+const RE_TYPE = 'de94bba4-06d1-4d40-a16a-bfd50179d6ac';
+
+/** GUID string -> the 16 bytes Windows stores (first three fields little-endian), as hex. */
+function guidHex(g: string): string {
+  const h = g.replace(/[{}-]/g, '').toLowerCase();
+  const swap = (s: string) => s.match(/../g)!.reverse().join('');
+  return swap(h.slice(0, 8)) + swap(h.slice(8, 12)) + swap(h.slice(12, 16)) + h.slice(16);
+}
+
+function withLoop<T>(file: string, offset: number, size: number, fn: (dev: string) => T): T {
+  const dev = run('losetup', ['--find', '--show', '--offset', String(offset), '--sizelimit', String(size), file]).trim();
+  try {
+    return fn(dev);
+  } finally {
+    run('losetup', ['--detach', dev]);
+  }
+}
+
+const bcdOf = (img: WinreDisk, tmp: string) => {
+  const esp = img.layout.partitions.find((p) => p.role === 'esp');
+  const dest = path.join(tmp, `BCD-${Date.now()}`);
+  if (esp) return readEspFile(img.file, esp.start, '/EFI/Microsoft/Boot/BCD', dest);
+  const sys = img.layout.partitions.find((p) => p.active)!;
+  return withMountedNtfs(img.file, sys.start, sys.size, (m) => readFileSync(path.join(m, 'Boot', 'BCD')));
+};
+
+/** Every device element (type 0x11000001 / 0x21000001 / 0x31000003) of the store that holds `needle`, by python3-hivex. */
+function bcdDevicesHolding(bcdBytes: Buffer, tmp: string, needle: string): string[] {
+  const f = path.join(tmp, `bcd-${Date.now()}.hiv`);
+  writeFileSync(f, bcdBytes);
+  return hivexDump(f)
+    .filter((r) => /\\Elements\\(11000001|21000001|31000003)$/i.test(r.path))
+    .filter((r) => r.values.some((v) => v.name === 'Element' && v.data.includes(needle)))
+    .map((r) => r.path);
+}
+
+const osTree = (img: WinreDisk, size: number) => withMountedNtfs(img.file, img.os.start, size, (m) => treeHashes(m));
+const regionSha = (file: string, start: number, size: number) => {
+  const out = execFileSync('sh', ['-c', `dd if="${file}" bs=1M skip=${start / MiB} count=${size / MiB} status=none | sha256sum`], { encoding: 'utf8' });
+  return out.split(' ')[0]!;
+};
+
+describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images', () => {
+  let tmp = '';
+  let tree = '';
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-winre-'));
+    tree = path.join(tmp, 'tree');
+    await buildWindowsTree(tree, dotnetWintrust);
+  }, 120_000);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('Windows 10 22H2 GPT, recovery after the OS with 80 MB free: rebuilt in place, verified independently, undone byte for byte', () => {
+    const size = 8 * GiB;
+    const recStart = gptEnd(size) - 570 * MiB;
+    const img = buildWinreDisk(path.join(tmp, 'w10.img'), {
+      scheme: 'gpt',
+      size,
+      tree,
+      parts: [
+        { role: 'esp', start: MiB, size: 100 * MiB },
+        { role: 'msr', start: 101 * MiB, size: 16 * MiB },
+        { role: 'os', start: 117 * MiB, size: recStart - 117 * MiB },
+        { role: 'recovery', start: recStart, size: 570 * MiB, free: 80 * MiB, guid: '3f0e2d1c-0b0a-4908-8706-050403020100' },
+      ],
+    });
+    const loopsBefore = loops();
+    const tablePrint = () => run('sgdisk', ['-p', img.file]);
+    const before = { osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize), osBoot: readSector(img.file, img.os.start), osTail: regionSha(img.file, img.os.start + img.os.size - MiB, MiB), table: tablePrint(), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size) };
+
+    // scan first: the finding is there, with its numbers.
+    const s0 = runCli(['scan', '--image', img.file, '--json']);
+    const t0 = (JSON.parse(s0.stdout) as ScanReport).targets[0]!;
+    expect(t0.findings.map((f) => f.id)).toContain('winre-too-small');
+
+    // Dry run: the plan, nothing written.
+    const dry = runCli(['repair', '--image', img.file, '--only', 'winre']);
+    expect(dry.status, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/rebuild the WinRE partition/);
+    expect(dry.stdout).toMatch(/shrink the Windows partition 3 by/);
+    expect(tablePrint()).toBe(before.table);
+
+    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(loops()).toBe(loopsBefore);
+
+    // sgdisk: clean, and the new partition as Windows makes it.
+    expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+    const after = readImageLayout(img.file);
+    const np = after.partitions.find((p) => p.number === 4)!;
+    const info = run('sgdisk', ['-i', '4', img.file]);
+    expect(info.toLowerCase()).toContain(`partition guid code: ${RE_TYPE}`);
+    expect(info).toMatch(/Attribute flags: 8000000000000001/);
+    expect(info.toLowerCase()).toContain('unique guid: 3f0e2d1c-0b0a-4908-8706-050403020100');
+    expect(np.size).toBeGreaterThanOrEqual(GiB);
+    expect(np.start + np.size).toBe(recStart + 570 * MiB);
+    const osAfter = after.partitions.find((p) => p.number === 3)!;
+    expect(osAfter.start + osAfter.size).toBe(np.start);
+
+    // The new volume: label, free space, the WinRE files unchanged.
+    withLoop(img.file, np.start, np.size, (dev) => {
+      expect(run('blkid', ['-o', 'value', '-s', 'LABEL', dev]).trim()).toBe('Windows RE tools');
+      expect(run('blkid', ['-o', 'value', '-s', 'TYPE', dev]).trim()).toBe('ntfs');
+    });
+    withMountedNtfs(img.file, np.start, np.size, (m) => {
+      const free = Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim());
+      expect(free).toBeGreaterThanOrEqual(250 * MiB);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(img.sdiSha256);
+    });
+
+    // The OS volume: resizable and clean, every file as it was apart from ReAgent.xml.
+    withLoop(img.file, osAfter.start, osAfter.size, (dev) => {
+      expect(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev])).toMatch(/You might resize at/);
+      expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|corrupt/i);
+    });
+    const treeAfter = osTree(img, osAfter.size);
+    expect(treeDiff(before.tree, treeAfter)).toEqual(['Windows/System32/Recovery/ReAgent.xml']);
+
+    // ReAgent.xml and the BCD point at the new partition (offset; disk + partition GUIDs by python3-hivex).
+    const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
+    expect(reagent).toMatch(new RegExp(`<WinreLocation path="\\\\Recovery\\\\WindowsRE" id="0" offset="${np.start}" guid="\\{${after.diskGuid}\\}"`, 'i'));
+    expect(reagent).toMatch(/<InstallState state="1"\/>/);
+    const bcd = bcdOf(img, tmp);
+    const holding = bcdDevicesHolding(bcd, tmp, guidHex(np.guid!));
+    expect(holding.length).toBeGreaterThanOrEqual(2); // the WinRE loader's device and osdevice (+ ramdisk options)
+    expect(bcdDevicesHolding(bcd, tmp, guidHex(after.diskGuid!)).length).toBeGreaterThanOrEqual(holding.length);
+
+    // scan: no WinRE finding left.
+    const s1 = runCli(['scan', '--image', img.file, '--json']);
+    const t1 = (JSON.parse(s1.stdout) as ScanReport).targets[0]!;
+    expect(t1.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
+    expect(t1.disk!.partitions.find((p) => p.number === 4)!.freeBytes).toBeGreaterThanOrEqual(250 * MiB);
+
+    // undo: the table, the old recovery partition and the BCD byte for byte, the OS files as they were.
+    const u = runCli(['undo', '--image', img.file, '--last']);
+    expect(u.status, u.stderr).toBe(0);
+    expect(u.stdout).toMatch(/the disk .* restored/);
+    expect(tablePrint()).toBe(before.table);
+    expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+    expect(regionSha(img.file, recStart, 570 * MiB)).toBe(before.rec);
+    expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    withLoop(img.file, img.os.start, img.os.size, (dev) => {
+      expect(volumeSize(dev)).toBe(before.osVolume);
+      expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|corrupt/i);
+    });
+    // Only NTFS metadata of the OS volume differs (the shrink and grow): its boot sector and last MiB are as they were.
+    expect(regionSha(img.file, img.os.start, MiB).length).toBe(64);
+    expect(readSector(img.file, img.os.start)).toBe(before.osBoot);
+    expect(regionSha(img.file, img.os.start + img.os.size - MiB, MiB)).toBe(before.osTail);
+    expect(loops()).toBe(loopsBefore);
+  }, 600_000);
+});
+
+const volumeSize = (dev: string) => /Current volume size: (\d+) bytes/.exec(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev]))![1];
+const readSector = (file: string, at: number) => execFileSync('sh', ['-c', `dd if="${file}" bs=512 skip=${at / 512} count=1 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
+
+function sha256Buf(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
