@@ -15,7 +15,8 @@ import { buildWinreDisk, readImageLayout, readEspFile, type WinreDisk } from '..
 import { hivexDump } from '../helpers/hive-tools.js';
 import { runCli } from '../helpers/cli.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
-import { dotnetWintrust } from '../scan/scenarios.js';
+import { dotnetWintrust, server2022Winre, win10Winre } from '../scan/scenarios.js';
+import type { PartSpec } from '../helpers/winre-images.js';
 import type { ScanReport } from '../../src/windows/scan-types.js';
 
 const reason = skipReason(
@@ -179,6 +180,132 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     expect(regionSha(img.file, img.os.start + img.os.size - MiB, MiB)).toBe(before.osTail);
     expect(loops()).toBe(loopsBefore);
   }, 600_000);
+
+  interface Scenario {
+    name: string;
+    scheme: 'gpt' | 'mbr';
+    size: number;
+    parts: PartSpec[];
+    tree?: 'server' | 'win10';
+    /** Expected: the case, the new partition's number, the old recovery region (start, size) that undo restores. */
+    expectCase: string;
+    newNumber: number;
+    old?: { start: number; size: number };
+  }
+  const S2022_DATA = 3 * GiB;
+  const scenarios: Scenario[] = [
+    {
+      name: 'Server 2022 GPT: 525 MB recovery with 82 MB free, a data volume after it',
+      scheme: 'gpt',
+      size: 6 * GiB,
+      tree: 'server',
+      parts: [
+        { role: 'esp', start: MiB, size: 100 * MiB },
+        { role: 'msr', start: 101 * MiB, size: 16 * MiB },
+        { role: 'os', start: 117 * MiB, size: S2022_DATA - 525 * MiB - 117 * MiB },
+        { role: 'recovery', start: S2022_DATA - 525 * MiB, size: 525 * MiB, free: 82 * MiB },
+        { role: 'data', start: S2022_DATA, size: 2 * GiB },
+      ],
+      expectCase: 'after-os',
+      newNumber: 4,
+      old: { start: S2022_DATA - 525 * MiB, size: 525 * MiB },
+    },
+    {
+      name: 'Windows 10 1909 GPT, recovery first: a new one after Windows, the old one removed',
+      scheme: 'gpt',
+      size: 6 * GiB,
+      tree: 'win10',
+      parts: [
+        { role: 'recovery', start: MiB, size: 529 * MiB, free: 60 * MiB },
+        { role: 'esp', start: 530 * MiB, size: 99 * MiB },
+        { role: 'msr', start: 629 * MiB, size: 16 * MiB },
+        { role: 'os', start: 645 * MiB, size: gptEnd(6 * GiB) - 645 * MiB },
+      ],
+      expectCase: 'before-os',
+      newNumber: 1, // the freed first entry is reused
+      old: { start: MiB, size: 529 * MiB },
+    },
+    {
+      name: 'BIOS/MBR: System Reserved, Windows, recovery 0x27 after it',
+      scheme: 'mbr',
+      size: 5 * GiB,
+      tree: 'win10',
+      parts: [
+        { role: 'sysres', start: MiB, size: 100 * MiB },
+        { role: 'os', start: 101 * MiB, size: 4000 * MiB },
+        { role: 'recovery', start: 4101 * MiB, size: 550 * MiB, free: 70 * MiB },
+      ],
+      expectCase: 'after-os',
+      newNumber: 3,
+      old: { start: 4101 * MiB, size: 550 * MiB },
+    },
+  ];
+  const trees = new Map<string, string>();
+  const treeFor = async (k: 'server' | 'win10') => {
+    if (!trees.has(k)) {
+      const d = path.join(tmp, `tree-${k}`);
+      await buildWindowsTree(d, k === 'server' ? server2022Winre : win10Winre);
+      trees.set(k, d);
+    }
+    return trees.get(k)!;
+  };
+
+  for (const sc of scenarios) {
+    it(sc.name, async () => {
+      const img = buildWinreDisk(path.join(tmp, `${sc.name.slice(0, 12).replace(/\W/g, '_')}.img`), { scheme: sc.scheme, size: sc.size, parts: sc.parts, tree: await treeFor(sc.tree ?? 'win10') });
+      const table = () => (sc.scheme === 'gpt' ? run('sgdisk', ['-p', img.file]) : run('sfdisk', ['--dump', img.file]));
+      const before = { table: table(), old: sc.old ? regionSha(img.file, sc.old.start, sc.old.size) : '', bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size) };
+      const loopsBefore = loops();
+
+      const r = runCli(['repair', '--image', img.file, '--yes']);
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout).toContain(`case ${sc.expectCase}`);
+      expect(loops()).toBe(loopsBefore);
+
+      if (sc.scheme === 'gpt') expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+      else run('sfdisk', ['-V', img.file]); // throws on a problem
+      const after = readImageLayout(img.file);
+      const np = after.partitions.find((p) => p.role === 'recovery' && p.start > img.os.start)!;
+      expect(np, table()).toBeDefined();
+      expect(np.number).toBe(sc.newNumber);
+      if (sc.scheme === 'gpt') {
+        const info = run('sgdisk', ['-i', String(sc.newNumber), img.file]);
+        expect(info.toLowerCase()).toContain(`partition guid code: ${RE_TYPE}`);
+        expect(info).toMatch(/Attribute flags: 8000000000000001/);
+      } else {
+        expect(table()).toMatch(new RegExp(`start=\\s*${np.start / 512}, size=\\s*${np.size / 512}, type=27`));
+      }
+      expect(np.size).toBeGreaterThanOrEqual(GiB);
+      withMountedNtfs(img.file, np.start, np.size, (m) => {
+        expect(Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim())).toBeGreaterThanOrEqual(250 * MiB);
+        expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256);
+        expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(img.sdiSha256);
+      });
+      withLoop(img.file, np.start, np.size, (dev) => expect(run('blkid', ['-o', 'value', '-s', 'LABEL', dev]).trim()).toBe('Windows RE tools'));
+      const osAfter = after.partitions.find((p) => p.start === img.os.start)!;
+      withLoop(img.file, osAfter.start, osAfter.size, (dev) => {
+        expect(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev])).toMatch(/You might resize at/);
+        expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|corrupt/i);
+      });
+      expect(treeDiff(before.tree, osTree(img, osAfter.size))).toEqual(['Windows/System32/Recovery/ReAgent.xml']);
+      const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
+      expect(reagent).toContain(`offset="${np.start}"`);
+      const bcd = bcdOf(img, tmp);
+      const needle = sc.scheme === 'gpt' ? guidHex(np.guid!) : Buffer.from(new BigUint64Array([BigInt(np.start)]).buffer).toString('hex');
+      expect(bcdDevicesHolding(bcd, tmp, needle).length).toBeGreaterThanOrEqual(2);
+      const s1 = JSON.parse(runCli(['scan', '--image', img.file, '--json']).stdout) as ScanReport;
+      expect(s1.targets[0]!.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
+
+      const u = runCli(['undo', '--image', img.file, '--last']);
+      expect(u.status, u.stderr).toBe(0);
+      expect(table()).toBe(before.table);
+      if (sc.old) expect(regionSha(img.file, sc.old.start, sc.old.size)).toBe(before.old);
+      expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
+      expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+      expect(loops()).toBe(loopsBefore);
+      rmSync(img.file, { force: true });
+    }, 600_000);
+  }
 });
 
 const volumeSize = (dev: string) => /Current volume size: (\d+) bytes/.exec(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev]))![1];
