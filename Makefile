@@ -4,6 +4,7 @@ APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils gdisk fdisk 
 APT_TEST_CMDS := hivexsh reglookup regfinfo sgdisk sfdisk mkntfs mkfs.fat mkfs.exfat losetup blkid blockdev mcopy ntfs-3g
 
 .PHONY: all build test test-deps deps typecheck bench clean demo
+.PHONY: bundle exe exe-test-deps
 
 all: build
 
@@ -13,6 +14,14 @@ deps: node_modules/.package-lock.json
 
 build: deps
 	npm run build
+
+# The one-file CLI, dist/wufix.js (`node dist/wufix.js`): what `build` makes, with its path and size.
+bundle: build
+	@echo "bundle: $$(stat -c %s dist/wufix.js) bytes  dist/wufix.js"
+
+# dist/wufix.exe (Windows x64, pkg --sea) and dist/wufix.exe.sha256; offline but for the npm registry.
+exe: build
+	bash build/exe.sh
 
 typecheck: deps
 	npm run typecheck
@@ -27,7 +36,16 @@ test-deps:
 	  else echo "test-deps: not root, cannot install $(APT_TEST_PKGS); tests needing them will skip"; fi; \
 	fi
 
-test: deps test-deps build
+# What test/build (wine smoke test of dist/wufix.exe, WinPE boot.wim scripts) needs (root only; apt).
+APT_EXE_TEST_PKGS := wine64 wimtools
+exe-test-deps:
+	@if [ ! -x /usr/lib/wine/wine64 ] || ! command -v wimupdate >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_EXE_TEST_PKGS)) >/dev/null; \
+	  else echo "exe-test-deps: not root, cannot install $(APT_EXE_TEST_PKGS); tests needing them will skip"; fi; \
+	fi
+
+test: deps test-deps exe-test-deps build exe
 	npm run typecheck
 	npx vitest run
 
