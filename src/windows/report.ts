@@ -67,7 +67,9 @@ export function renderText(report: ScanReport, opts: { color: boolean }): string
       for (const p of t.problems) lines.push(`    - ${p}`);
     }
     const repairs = [...new Set(t.findings.filter((f) => f.repair && f.severity !== 'info').map((f) => f.repair!))];
-    if (repairs.length) lines.push('', `Next: wufix repair --root "${t.root}" --only ${repairs.join(',')}   (shows the plan; changes nothing until confirmed)`);
+    const image = / partition \d+$/.test(t.root) && t.disk && t.root.startsWith(t.disk.path) ? t.disk.path : undefined;
+    const target = image ? `--image ${shellArg(image)}` : `--root ${shellArg(t.root)}`;
+    if (repairs.length) lines.push('', `Next: wufix repair ${target} --only ${repairs.join(',')}   (shows the plan; changes nothing until confirmed)`);
   }
   return ascii(lines.join('\n')) + '\n';
 }
@@ -173,4 +175,13 @@ ${body.join('\n')}
 ${report.targets.length ? '' : '<p>No offline Windows installation found.</p>'}
 </body></html>
 `;
+}
+
+/**
+ * A path as a command-line argument the technician can paste: unquoted when it has no spaces, and
+ * never ending in \" (cmd.exe and the C runtime read "W:\" as W:" with the quote escaped).
+ */
+export function shellArg(p: string): string {
+  if (!/[\s"&|<>^]/.test(p)) return p;
+  return `"${p.replace(/\\+$/, (m) => m + m)}"`;
 }

@@ -131,8 +131,9 @@ function mountReadOnly(image: string, offset: number, size: number, cleanup: Cle
 }
 
 /**
- * For `repair --image`: find the Windows partition of a disk image, mount it read-write (ntfs-3g on
- * a loop device), scan it with the disk facts, and run `fn` on it; always unmounted and detached.
+ * For `repair --image`: find the Windows partition of a disk image, mount it read-only (ntfs-3g on
+ * a loop device), scan it with the disk facts, and run `fn` (the planning) on it; always unmounted
+ * and detached.
  */
 export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: string, target: ScanResult, facts: DiskFacts | undefined) => Promise<T>): Promise<T> {
   if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
@@ -150,18 +151,11 @@ export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (
     for (const p of layout.partitions) {
       if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
       const probe = mountReadOnly(image, p.start, p.size, cleanup);
-      const isWindows = !!windowsDirOf(probe);
-      if (!isWindows) continue;
-      // Re-mount it read-write for the repair (the read-only probe mount is released first).
-      cleanup.release();
-      const c2 = new Cleanup();
-      try {
-        const root = mountReadOnly(image, p.start, p.size, c2, false);
-        const { result, facts } = await scanWithDiskFacts(root, image, p.start, c2, opts);
-        return await fn(root, result, facts);
-      } finally {
-        c2.release();
-      }
+      if (!windowsDirOf(probe)) continue;
+      // Planning reads only: a refusal leaves the image byte for byte as it was (a read-write
+      // ntfs-3g mount alone would change the volume). Changes mount it again with withImageRoot.
+      const { result, facts } = await scanWithDiskFacts(probe, image, p.start, cleanup, opts);
+      return await fn(probe, result, facts);
     }
     const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
     if (locked.length) {

@@ -3,7 +3,7 @@
 // then independent checks (sgdisk -v, sgdisk -i, blkid, df on an ntfs-3g mount, python3-hivex on the
 // BCD, ntfsresize --info, ntfsfix --no-action, sha256 of the WinRE files and the OS tree), scan, undo.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -306,6 +306,114 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       rmSync(img.file, { force: true });
     }, 600_000);
   }
+
+  const refusal = async (name: string, spec: Parameters<typeof buildWinreDisk>[1], message: RegExp) => {
+    const img = buildWinreDisk(path.join(tmp, `${name}.img`), spec);
+    const before = sha256(img.file);
+    const loopsBefore = loops();
+    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(3);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(sha256(img.file)).toBe(before);
+    expect(loops()).toBe(loopsBefore);
+    rmSync(img.file, { force: true });
+  };
+
+  it('refuses an OS volume too full to shrink, with the numbers (exit 3, image unchanged)', async () => {
+    const full = path.join(tmp, 'tree-full');
+    run('cp', ['-a', tree, full]);
+    run('dd', ['if=/dev/zero', `of=${path.join(full, 'pagefile.sys')}`, 'bs=1M', 'count=900', 'status=none']);
+    await refusal(
+      'os-full',
+      {
+        scheme: 'gpt',
+        size: 2 * GiB,
+        tree: full,
+        parts: [
+          { role: 'esp', start: MiB, size: 100 * MiB },
+          { role: 'msr', start: 101 * MiB, size: 16 * MiB },
+          { role: 'os', start: 117 * MiB, size: 1200 * MiB },
+          { role: 'recovery', start: 1317 * MiB, size: gptEnd(2 * GiB) - 1317 * MiB, free: 60 * MiB },
+        ],
+      },
+      /^wufix: refused: cannot make room for a 1024 MiB .*not enough free space in the OS volume \(partition 3, 1200 MiB\).*free [\d.]+ MiB/,
+    );
+    rmSync(full, { recursive: true, force: true });
+  }, 600_000);
+
+  it('refuses MBR with four primaries and no recovery partition to reuse (exit 3, image unchanged)', async () => {
+    const t4 = path.join(tmp, 'tree-4p');
+    await buildWindowsTree(t4, { ...win10Winre, reagent: { installState: 0 } });
+    mkdirSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT'), { recursive: true });
+    writeFileSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi'), Buffer.alloc(3 * MiB, 1));
+    await refusal(
+      'mbr-4p',
+      {
+        scheme: 'mbr',
+        size: 3 * GiB,
+        tree: t4,
+        parts: [
+          { role: 'sysres', start: MiB, size: 100 * MiB },
+          { role: 'os', start: 101 * MiB, size: 2000 * MiB },
+          { role: 'data', start: 2101 * MiB, size: 400 * MiB },
+          { role: 'dynamic', start: 2501 * MiB, size: 400 * MiB },
+        ],
+      },
+      /^wufix: refused: cannot make room for a 1024 MiB .*all four MBR primary slots are used \(partitions 1, 2, 3, 4\).*there is no extended partition/,
+    );
+  }, 600_000);
+
+  it('refuses a BitLocker-encrypted OS volume (exit 3, image unchanged)', async () => {
+    await refusal(
+      'bitlocker',
+      {
+        scheme: 'gpt',
+        size: 3 * GiB,
+        tree,
+        parts: [
+          { role: 'esp', start: MiB, size: 100 * MiB },
+          { role: 'msr', start: 101 * MiB, size: 16 * MiB },
+          { role: 'bitlocker-os', start: 117 * MiB, size: 2000 * MiB },
+          { role: 'recovery', start: 2117 * MiB, size: 500 * MiB, free: 60 * MiB },
+        ],
+      },
+      /^wufix: refused: partition 3 is BitLocker-encrypted and locked.*manage-bde -unlock/,
+    );
+  }, 600_000);
+
+  it('Ctrl-C after the new partition is formatted: everything rolled back, the run cannot be undone', () => {
+    const size = 4 * GiB;
+    const recStart = gptEnd(size) - 570 * MiB;
+    const img = buildWinreDisk(path.join(tmp, 'sigint.img'), {
+      scheme: 'gpt',
+      size,
+      tree,
+      parts: [
+        { role: 'esp', start: MiB, size: 100 * MiB },
+        { role: 'msr', start: 101 * MiB, size: 16 * MiB },
+        { role: 'os', start: 117 * MiB, size: recStart - 117 * MiB },
+        { role: 'recovery', start: recStart, size: 570 * MiB, free: 80 * MiB },
+      ],
+    });
+    const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), boot: readSector(img.file, img.os.start) };
+    const loopsBefore = loops();
+    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_SIGINT_AT: 'winre-after-formatted' } });
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/interrupted by Ctrl-C; the disk was restored from the journal/);
+    expect(run('sgdisk', ['-p', img.file])).toBe(before.table);
+    expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+    expect(regionSha(img.file, recStart, 570 * MiB)).toBe(before.rec);
+    expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
+    expect(readSector(img.file, img.os.start)).toBe(before.boot);
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    expect(loops()).toBe(loopsBefore);
+    const u = runCli(['undo', '--image', img.file, '--last']);
+    expect(u.status).toBe(3);
+    expect(u.stderr).toMatch(/nothing to undo/);
+    rmSync(img.file, { force: true });
+  }, 600_000);
 });
 
 const volumeSize = (dev: string) => /Current volume size: (\d+) bytes/.exec(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev]))![1];

@@ -183,7 +183,7 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     expect(r.status).toBe(10);
     expect(r.stdout).toMatch(/\[ERROR\] {3}wintrust-state \(Windows\\System32\\config\\DEFAULT\) {3}repair: wintrust/);
     expect(r.stdout).toMatch(/evidence: Windows\\System32\\config\\DEFAULT \[Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing -> State\] {2}0xC9/);
-    expect(r.stdout).toMatch(/Next: wufix repair --root ".*" --only wintrust/);
+    expect(r.stdout).toMatch(/Next: wufix repair --root \S+ --only wintrust/);
     // Error codes from the logs, explained from the knowledge base (windows-update.md section 7).
     expect(r.stdout).toMatch(/^ {4}0x800b010b {2}TRUST_E_FAIL: /m);
     expect(r.stdout).toMatch(/^ {4}0x80070643 {2}ERROR_INSTALL_FAILURE: /m);
@@ -201,5 +201,15 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/not the root of a Windows volume/);
+  });
+});
+
+describe('shellArg: paths a technician can paste', () => {
+  it('leaves plain paths bare and never ends a quoted one in \\"', async () => {
+    const { shellArg } = await import('../../src/windows/report.js');
+    expect(shellArg('W:\\')).toBe('W:\\');
+    expect(shellArg('/mnt/win')).toBe('/mnt/win');
+    expect(shellArg('/mnt/my win')).toBe('"/mnt/my win"');
+    expect(shellArg('D:\\My Disk\\')).toBe('"D:\\My Disk\\\\"');
   });
 });
