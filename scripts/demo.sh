@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: the main job on a realistic broken offline Windows built from real Windows hives in
-# ../shared: scan -> repair (plan, journal, apply, verify) -> scan again. #7 adds a disk image.
+# `make demo`: the main job on a realistic broken Windows disk image built from real Windows data in
+# ../shared: scan -> repair (plan, journal, WinRE partition rebuilt, hives fixed, verified) -> scan
+# again -> the journal. As root (loop devices, ntfs-3g); without root, the same on a volume tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W="node dist/wufix.js"
@@ -14,19 +15,39 @@ trap 'rm -rf "$tmp"' EXIT
 npx --no-install esbuild scripts/demo-build.ts --bundle --platform=node --format=esm --log-level=error \
   --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);" \
   --outfile="$tmp/demo-build.mjs"
-node "$tmp/demo-build.mjs" "$tmp/C"
-echo "== 1. wufix scan: a Windows 7 machine whose .NET 4 update KB2656368 fails with 0x80070643"
+need="losetup ntfs-3g mkntfs mcopy sgdisk wimcapture"
+missing=""; for c in $need; do command -v $c >/dev/null || missing="$missing $c"; done
+if [ "$(id -u)" != 0 ] || [ -n "$missing" ]; then
+  echo "demo: the disk-image demo needs root and$missing (make test-deps installs them); showing the volume-tree demo instead"
+  node "$tmp/demo-build.mjs" tree "$tmp/C"
+  set +e; $W scan --root "$tmp/C" --no-color; echo "(exit code $?: 10 = findings)"; set -e
+  $W repair --root "$tmp/C" --yes 2>&1
+  $W scan --root "$tmp/C" --no-color
+  exit 0
+fi
+img="$tmp/laptop.img"
+echo "== 0. Building a 16 GiB (sparse) Windows 10 22H2 disk image: ESP, MSR, Windows, 570 MB recovery with 82 MB free"
+node "$tmp/demo-build.mjs" image "$img"
+$W disk show "$img"
+echo
+echo "== 1. wufix scan --image: KB5034441 fails with 0x80070643, .NET updates with 0x800B010B"
 set +e
-$W scan --root "$tmp/C" --no-color
+$W scan --image "$img" --no-color
 echo "(exit code $?: 10 = findings)"
 set -e
 echo
-echo "== 2. wufix repair --yes: the plan, a backup in the journal, the changes, verified"
-$W repair --root "$tmp/C" --yes 2>&1
+echo "== 2. wufix repair --image --yes: the plan, the journal beside the image, the changes, verified"
+$W repair --image "$img" --yes 2>&1
 echo
-echo "== 3. wufix scan again"
-$W scan --root "$tmp/C" --no-color
+echo "== 3. wufix scan --image again"
+set +e
+$W scan --image "$img" --no-color
+code=$?
+set -e
+echo "(exit code $code: 0 = nothing left to fix)"
+$W disk show "$img"
 echo
 echo "== 4. The journal, and how to put every byte back"
-$W journal list --root "$tmp/C"
-echo "(wufix undo --last --root <volume> restores it)"
+$W journal list --journal "$img.wufix-journal"
+echo "(wufix undo --last --image <disk.img> restores the partition table, the old recovery partition, the BCD and every file)"
+exit $code

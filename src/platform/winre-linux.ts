@@ -45,6 +45,8 @@ export interface DiskState {
   layoutAfter?: string[];
   copied?: { name: string; sha256: string; bytes: number }[];
   recoveryFreeAfter?: number;
+  /** Milliseconds per stage (preflight, journal, ntfsresize, table, mkntfs, copy, bcd, verify). */
+  timings?: Record<string, number>;
   error?: string;
   updatedAt: string;
 }
@@ -312,6 +314,13 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   requireRoot('the WinRE rebuild');
 
   // --- 1. Preflight: nothing is written before all of these pass.
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (name: string) => {
+    const t = performance.now();
+    timings[name] = Math.round((timings[name] ?? 0) + t - t0);
+    t0 = t;
+  };
   progress('checking the disk before any change');
   const before = readDiskLayout(c.disk);
   const changed = c.expect.filter((e) => !before.partitions.some((p) => p.number === e.number && p.start === e.start && p.size === e.size));
@@ -362,7 +371,8 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
 
   // --- 2. Journal.
   mkdirSync(dir, { recursive: true });
-  const state: Omit<DiskState, 'updatedAt'> = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(before), osVolumeBytes };
+  lap('preflight');
+  const state: Omit<DiskState, 'updatedAt'> = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(before), osVolumeBytes, timings };
   await saveState(dir, state);
   const sectorsFile = path.join(dir, 'sectors.bin');
   {
@@ -401,6 +411,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
     await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
     state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore), sha256After: sha256(bcdAfter!) };
   }
+  lap('journal');
   state.done.push('backed-up');
   state.phase = 'applying';
   await saveState(dir, state);
@@ -414,6 +425,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   };
   process.on('SIGINT', onSigint);
   const step = async (name: DiskStep) => {
+    lap(name === 'os-shrunk' ? 'ntfsresize' : name === 'table-written' ? 'table' : name === 'formatted' ? 'mkntfs' : name === 'copied' ? 'copy' : name === 'bcd-written' ? 'bcd' : 'verify');
     state.done.push(name);
     await saveState(dir, state);
     faultPoint(`winre-after-${name}`);
