@@ -8,7 +8,15 @@ import { build } from 'esbuild';
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The engine as a library for generators (bench/out is ignored by git).
 await build({ entryPoints: [path.join(here, '../src/hive/hive.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(here, 'out/hive-lib.cjs'), logLevel: 'warning' });
-await build({ entryPoints: [path.join(here, 'winre-image.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(here, 'out/winre-image.cjs'), logLevel: 'warning' });
+await build({
+  entryPoints: [path.join(here, 'winre-image.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  outfile: path.join(here, 'out/winre-image.mjs'),
+  logLevel: 'warning',
+});
 const only = process.argv.slice(2);
 let failed = 0;
 for (const f of readdirSync(here).filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs'].includes(f)).sort()) {

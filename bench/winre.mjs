@@ -6,7 +6,6 @@ import path from 'node:path';
 import os from 'node:os';
 import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { ROOT, CLI, requireBuilt, fmtMs } from './lib.mjs';
 
 requireBuilt();
@@ -14,8 +13,7 @@ if (process.getuid?.() !== 0) {
   console.log('winre: skipped (needs root for loop devices and ntfs-3g)');
   process.exit(0);
 }
-const require = createRequire(import.meta.url);
-const { buildWinreDisk, buildWindowsTree, win10Winre, gptEnd } = require(path.join(ROOT, 'bench/out/winre-image.cjs'));
+const { buildWinreDisk, buildWindowsTree, win10Winre, gptEnd } = await import(path.join(ROOT, 'bench/out/winre-image.mjs'));
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-bench-winre-'));
