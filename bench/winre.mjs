@@ -13,7 +13,7 @@ if (process.getuid?.() !== 0) {
   console.log('winre: skipped (needs root for loop devices and ntfs-3g)');
   process.exit(0);
 }
-const { buildWinreDisk, buildWindowsTree, win10Winre, gptEnd } = await import(path.join(ROOT, 'bench/out/winre-image.mjs'));
+const { buildWinreDisk, buildWindowsTree, win10Winre, laptopParts } = await import(path.join(ROOT, 'bench/out/winre-image.mjs'));
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-bench-winre-'));
@@ -21,19 +21,13 @@ try {
   const tree = path.join(dir, 'tree');
   await buildWindowsTree(tree, win10Winre);
   const size = 64 * GiB;
-  const recStart = gptEnd(size) - 570 * MiB;
   const img = path.join(dir, 'disk64.img');
   const t0 = Date.now();
   buildWinreDisk(img, {
     scheme: 'gpt',
     size,
     tree,
-    parts: [
-      { role: 'esp', start: MiB, size: 100 * MiB },
-      { role: 'msr', start: 101 * MiB, size: 16 * MiB },
-      { role: 'os', start: 117 * MiB, size: recStart - 117 * MiB },
-      { role: 'recovery', start: recStart, size: 570 * MiB, free: 80 * MiB },
-    ],
+    parts: laptopParts(size, 80 * MiB),
   });
   console.log(`image: 64 GiB sparse GPT, recovery 570 MiB with 80 MiB free (built in ${fmtMs(Date.now() - t0)})`);
   const run = (args) => {

@@ -7,8 +7,7 @@
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { buildWindowsTree } from '../test/helpers/winbuilder.js';
-import { buildWinreDisk } from '../test/helpers/winre-images.js';
-import { gptEnd } from '../test/helpers/disk-images.js';
+import { buildWinreDisk, laptopParts } from '../test/helpers/winre-images.js';
 import { dotnetWintrust, win10Winre } from '../test/scan/scenarios.js';
 
 const [mode, out] = process.argv.slice(2);
@@ -18,7 +17,6 @@ if (mode === 'tree') {
 } else {
   const MiB = 1024 * 1024;
   const size = 16 * 1024 * MiB;
-  const recStart = gptEnd(size) - 570 * MiB;
   const tmp = mkdtempSync(path.join(path.dirname(out), 'tree-'));
   try {
     await buildWindowsTree(tmp, { ...win10Winre, wintrust: { default: 0xc9, user: 0xc9 } });
@@ -26,12 +24,7 @@ if (mode === 'tree') {
       scheme: 'gpt',
       size,
       tree: tmp,
-      parts: [
-        { role: 'esp', start: MiB, size: 100 * MiB },
-        { role: 'msr', start: 101 * MiB, size: 16 * MiB },
-        { role: 'os', start: 117 * MiB, size: recStart - 117 * MiB },
-        { role: 'recovery', start: recStart, size: 570 * MiB, free: 82 * MiB },
-      ],
+      parts: laptopParts(size, 82 * MiB),
     });
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -204,3 +204,15 @@ export function readEspFile(file: string, espStart: number, fatPath: string, des
   run('mcopy', ['-n', '-i', `${file}@@${espStart}`, `::${fatPath}`, dest]);
   return readFileSync(dest);
 }
+
+/** A UEFI laptop as Windows 10/11 installs it: ESP 100 MB, MSR 16 MB, Windows, 570 MB recovery at the end. */
+export function laptopParts(size: number, recoveryFree: number, guid?: string): PartSpec[] {
+  const MiB_ = 1024 * 1024;
+  const recStart = Math.floor((size - 34 * 512) / MiB_) * MiB_ - 570 * MiB_;
+  return [
+    { role: 'esp', start: MiB_, size: 100 * MiB_ },
+    { role: 'msr', start: 101 * MiB_, size: 16 * MiB_ },
+    { role: 'os', start: 117 * MiB_, size: recStart - 117 * MiB_ },
+    { role: 'recovery', start: recStart, size: 570 * MiB_, free: recoveryFree, ...(guid ? { guid } : {}) },
+  ];
+}

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { buildWindowsTree, withMountedNtfs } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, gptEnd, MiB, GiB, run } from '../helpers/disk-images.js';
-import { buildWinreDisk, readImageLayout, readEspFile, type WinreDisk } from '../helpers/winre-images.js';
+import { buildWinreDisk, readImageLayout, readEspFile, laptopParts, type WinreDisk } from '../helpers/winre-images.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 import { runCli } from '../helpers/cli.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
@@ -86,12 +86,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       scheme: 'gpt',
       size,
       tree,
-      parts: [
-        { role: 'esp', start: MiB, size: 100 * MiB },
-        { role: 'msr', start: 101 * MiB, size: 16 * MiB },
-        { role: 'os', start: 117 * MiB, size: recStart - 117 * MiB },
-        { role: 'recovery', start: recStart, size: 570 * MiB, free: 80 * MiB, guid: '3f0e2d1c-0b0a-4908-8706-050403020100' },
-      ],
+      parts: laptopParts(size, 80 * MiB, '3f0e2d1c-0b0a-4908-8706-050403020100'),
     });
     const loopsBefore = loops();
     const tablePrint = () => run('sgdisk', ['-p', img.file]);
@@ -390,12 +385,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       scheme: 'gpt',
       size,
       tree,
-      parts: [
-        { role: 'esp', start: MiB, size: 100 * MiB },
-        { role: 'msr', start: 101 * MiB, size: 16 * MiB },
-        { role: 'os', start: 117 * MiB, size: recStart - 117 * MiB },
-        { role: 'recovery', start: recStart, size: 570 * MiB, free: 80 * MiB },
-      ],
+      parts: laptopParts(size, 80 * MiB),
     });
     const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), boot: readSector(img.file, img.os.start) };
     const loopsBefore = loops();
