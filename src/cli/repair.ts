@@ -4,12 +4,11 @@ import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { scan, withImageTarget, withImageRoot, type DiskFacts } from '../windows/targets.js';
-import { applyWithDisk, undoWithDisk, diskStepOf, type MountRoot } from '../engine/disk-run.js';
+import { applyWithDisk, undoWithDisk, type MountRoot } from '../engine/disk-run.js';
 import { statSync } from 'node:fs';
 import type { ScanResult } from '../windows/scan-types.js';
 import { REPAIRS } from '../repairs/index.js';
 import { buildPlan, renderPlan } from '../engine/plan.js';
-import { applyPlan } from '../engine/apply.js';
 import { undoRun } from '../engine/undo.js';
 import type { Plan } from '../engine/types.js';
 import { Journal, newRunId } from '../engine/journal.js';
@@ -174,7 +173,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
 
 async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot): Promise<void> {
   const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
-  const res = diskStepOf(plan) || o.image ? await applyWithDisk(plan, { journalRoot, progress, mountRoot }) : await mountRoot((root) => applyPlan({ ...plan, root }, { journalRoot, progress }));
+  const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot });
   if (o.json) writeJson({ plan, applied: true, journal: res.journal });
   else {
     const where = o.image ? `--image "${o.image}"${o.journal ? ` --journal "${o.journal}"` : ''}` : `--root "${plan.root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;

@@ -3,7 +3,8 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, constants as fsc } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { BadInputError, RefusedError, UsageError } from '../errors.js';
-import type { BlockDevice } from './types.js';
+import type { BlockDevice, Layout } from './types.js';
+import { readLayout, type ReadOptions } from './layout.js';
 
 export interface OpenOptions {
   /** Open for writing (refused for Windows physical drives). */
@@ -148,6 +149,16 @@ export function openBlockDevice(path: string, opts: OpenOptions = {}): OpenedDev
   } catch (e) {
     closeSync(fd);
     throw e;
+  }
+}
+
+/** Open, read the layout (with volume probes unless told), close. */
+export function readDiskLayout(path: string, opts: OpenOptions & ReadOptions = {}): Layout {
+  const dev = openBlockDevice(path, { sectorSize: opts.sectorSize });
+  try {
+    return readLayout(dev, opts);
+  } finally {
+    dev.close();
   }
 }
 

@@ -201,3 +201,13 @@ export function readFatFile(image: string, offset: number, fatPath: string, clea
   }
   return new Uint8Array(readFileSync(out));
 }
+
+/** Attach [offset, offset+size) of an image or disk to a loop device and mount it with ntfs-3g; both released by `cleanup`. */
+export function mountPartition(file: string, offset: number, size: number, cleanup: Cleanup, readOnly = true): string {
+  const loop = attachLoop(file, offset, size, readOnly);
+  cleanup.add(() => detachLoop(loop));
+  const dir = cleanup.tempDir('wufix-mnt-');
+  mountNtfs(loop, dir, readOnly);
+  cleanup.add(() => unmount(dir));
+  return dir;
+}

@@ -9,8 +9,7 @@ import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openS
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { WinreRebuild } from '../engine/types.js';
-import { openBlockDevice } from '../disk/blockdev.js';
-import { readLayout } from '../disk/layout.js';
+import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
 import { applyPlan as applyDiskPlan, planWrites, VerificationError } from '../disk/apply.js';
 import { tableFields } from '../disk/plan.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
@@ -23,10 +22,10 @@ import { describeWinre, parseBcdStore } from '../windows/bcd.js';
 import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
 import { resolveCI } from '../windows/install.js';
 import { WINRE_LABEL } from './diskpart.js';
-import { attachLoop, detachLoop, mountNtfs, unmount, requireRoot, ntfsMounts, backingDisk, Cleanup } from './linux.js';
+import { attachLoop, detachLoop, mountPartition, requireRoot, parseMountinfo, backingDisk, Cleanup, type MountEntry } from './linux.js';
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck } from './ntfs.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
-import { checkJournalSpace } from '../engine/journal.js';
+import { checkJournalSpace, sha256File } from '../engine/journal.js';
 import { faultPoint } from '../faults.js';
 
 export type DiskStep = 'backed-up' | 'os-shrunk' | 'table-written' | 'formatted' | 'copied' | 'bcd-written' | 'verified';
@@ -70,15 +69,6 @@ export function readDiskState(dir: string): DiskState | undefined {
 }
 
 const layoutLines = (l: Layout) => l.partitions.map((p) => `${p.number}: ${tableFields(p)}`);
-
-function readDiskLayout(disk: string): Layout {
-  const dev = openBlockDevice(disk);
-  try {
-    return readLayout(dev);
-  } finally {
-    dev.close();
-  }
-}
 
 /** Merge byte ranges that overlap or touch. */
 function mergeRegions(rs: { start: number; size: number }[]): { start: number; size: number }[] {
@@ -188,7 +178,7 @@ class BcdFile {
         mtools('mcopy', ['-n', '-i', `${this.disk}@@${this.loc.start}`, `::${this.loc.path}`, tmp]);
         return new Uint8Array(readFileSync(tmp));
       }
-      const mnt = mountAt(this.disk, this.loc.start, this.loc.size, c, true);
+      const mnt = mountPartition(this.disk, this.loc.start, this.loc.size, c, true);
       return new Uint8Array(readFileSync(path.join(mnt, ...this.loc.path.split('/'))));
     } finally {
       c.release();
@@ -203,7 +193,7 @@ class BcdFile {
         mtools('mcopy', ['-o', '-i', `${this.disk}@@${this.loc.start}`, tmp, `::${this.loc.path}`]);
         return;
       }
-      const mnt = mountAt(this.disk, this.loc.start, this.loc.size, c, false);
+      const mnt = mountPartition(this.disk, this.loc.start, this.loc.size, c, false);
       await atomicWrite(path.join(mnt, ...this.loc.path.split('/')), bytes);
     } finally {
       c.release();
@@ -211,32 +201,16 @@ class BcdFile {
   }
 }
 
-/** Attach [offset, offset+size) of `file` and mount it with ntfs-3g; released by `c`. */
-function mountAt(file: string, offset: number, size: number, c: Cleanup, readOnly: boolean): string {
-  const loop = attachLoop(file, offset, size, readOnly);
-  c.add(() => detachLoop(loop));
-  const dir = c.tempDir('wufix-mnt-');
-  mountNtfs(loop, dir, readOnly);
-  c.add(() => unmount(dir));
-  return dir;
-}
-
 /** Refuse when any partition of `disk` is mounted (the running system, or a mount left behind). */
 function checkNotMounted(disk: string, layout: Layout): void {
   const real = path.resolve(disk);
-  let mounts: { source: string; mountPoint: string }[] = [];
+  let mounts: MountEntry[];
   try {
-    mounts = readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [source, mountPoint] = l.split(' ');
-        return { source: source!, mountPoint: mountPoint!.replace(/\\040/g, ' ') };
-      });
+    mounts = parseMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
   } catch {
     return;
   }
-  for (const m of [...mounts, ...ntfsMounts()]) {
+  for (const m of mounts) {
     const back = backingDisk(m.source);
     if (!back || path.resolve(back.disk) !== real) continue;
     const p = layout.partitions.find((q) => back.offset >= q.start && back.offset < q.start + q.size);
@@ -274,23 +248,6 @@ async function copyWithProgress(from: string, to: string, label: string, progres
   } finally {
     closeSync(fi);
     closeSync(fo);
-  }
-  return h.digest('hex');
-}
-
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
-  const fi = openSync(file, 'r');
-  const buf = Buffer.alloc(CHUNK);
-  try {
-    for (let off = 0; ; ) {
-      const n = readSync(fi, buf, 0, CHUNK, off);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      off += n;
-    }
-  } finally {
-    closeSync(fi);
   }
   return h.digest('hex');
 }
@@ -513,27 +470,26 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
       const s = c.source;
       // A deleted (or overwritten) source partition is read from its copy in the journal.
       const saved = state.regions.find((r) => s.start >= r.start && s.start + s.size <= r.start + r.size);
-      const mnt = saved ? mountAt(path.join(dir, saved.file), s.start - saved.start, s.size, cl, true) : mountAt(c.disk, s.start, s.size, cl, true);
+      const mnt = saved ? mountPartition(path.join(dir, saved.file), s.start - saved.start, s.size, cl, true) : mountPartition(c.disk, s.start, s.size, cl, true);
       const d = resolveCI(mnt, s.dir.replace(/^\\+/, ''));
       if (!d) throw new BadInputError(`${s.dir} is missing on the source partition ${s.partition}`);
       srcDir = d;
       for (const name of readdirSync(srcDir)) files.push({ name, from: path.join(srcDir, name) });
     } else {
-      const mnt = mountAt(c.disk, w.os.start, w.os.size - w.shrinkOsBy, cl, true);
+      const mnt = mountPartition(c.disk, w.os.start, w.os.size - w.shrinkOsBy, cl, true);
       for (const f of c.source.files) {
         const p = resolveCI(mnt, f.path);
         if (!p) throw new BadInputError(`${f.path} is missing on the Windows volume`);
         files.push({ name: f.name, from: p });
       }
     }
-    const dest = mountAt(c.disk, w.newPartition.start, w.newPartition.size, cl, false);
+    const dest = mountPartition(c.disk, w.newPartition.start, w.newPartition.size, cl, false);
     const to = path.join(dest, 'Recovery', 'WindowsRE');
     mkdirSync(to, { recursive: true });
     const copied: { name: string; sha256: string; bytes: number }[] = [];
     for (const f of files) {
-      const srcSum = await sha256File(f.from);
+      // The hash of the bytes read; the copy is checked against it through a fresh mount below.
       const sum = await copyWithProgress(f.from, path.join(to, f.name), f.name, progress);
-      if (sum !== srcSum) throw new VerificationError(`${f.name} was copied with a different sha256`);
       copied.push({ name: f.name, sha256: sum, bytes: (await fsp.stat(f.from)).size });
     }
     const st = statfsSync(dest);
@@ -545,7 +501,7 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
     cl.release();
     const c2 = new Cleanup({ signals: false });
     try {
-      const m2 = mountAt(c.disk, w.newPartition.start, w.newPartition.size, c2, true);
+      const m2 = mountPartition(c.disk, w.newPartition.start, w.newPartition.size, c2, true);
       for (const f of copied) {
         const p = path.join(m2, 'Recovery', 'WindowsRE', f.name);
         if (!existsSync(p) || (await sha256File(p)) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
@@ -667,15 +623,11 @@ export async function undoWinreLinux(c: WinreRebuild, dir: string, opts: DiskRun
   requireRoot('undoing the WinRE rebuild');
   const s = readDiskState(dir);
   if (!s || s.phase === 'rolled-back' || s.phase === 'undone') return;
-  const now = readDiskDiskLines(c.disk);
+  const now = layoutLines(readDiskLayout(c.disk));
   if (!opts.force && s.layoutAfter && now.join('\n') !== s.layoutAfter.join('\n')) {
     throw new RefusedError(`the partition table of ${c.disk} changed after the run; undoing would overwrite that change. Check it, then use --force to restore anyway`, 'changed-since');
   }
   checkNotMounted(c.disk, readDiskLayout(c.disk));
   await restoreWinreLinux(c, dir, progress);
   await saveState(dir, { ...s, phase: 'undone' });
-}
-
-function readDiskDiskLines(disk: string): string[] {
-  return layoutLines(readDiskLayout(disk));
 }

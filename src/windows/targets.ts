@@ -3,11 +3,10 @@
 // a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
 import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { openBlockDevice } from '../disk/blockdev.js';
-import { readLayout } from '../disk/layout.js';
+import { readDiskLayout } from '../disk/blockdev.js';
 import type { Layout } from '../disk/types.js';
 import { BadInputError, RefusedError } from '../errors.js';
-import { attachLoop, backingDisk, Cleanup, detachLoop, mountNtfs, ntfsMounts, requireRoot, unmount, readFatFile } from '../platform/linux.js';
+import { backingDisk, Cleanup, mountPartition, ntfsMounts, requireRoot, readFatFile } from '../platform/linux.js';
 import { windowsDirOf, volumeSpace, driveLetters, resolveCI } from './install.js';
 import { scanTarget } from './scan.js';
 import type { DiskInfo, ScanReport, ScanResult } from './scan-types.js';
@@ -64,13 +63,7 @@ function isRoot(): boolean {
  * partition and the BCD store (both need root on Linux: loop devices, ntfs-3g, mtools).
  */
 function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Cleanup, problems: string[], progress: (m: string) => void): DiskFacts {
-  const dev = openBlockDevice(diskPath);
-  let layout: Layout;
-  try {
-    layout = readLayout(dev);
-  } finally {
-    dev.close();
-  }
+  const layout = readDiskLayout(diskPath);
   const info = toDiskInfo(diskPath, layout, osOffset);
   const bitlocker = info.partitions.filter((p) => p.fs === 'bitlocker').map((p) => ({ partition: p.number, start: p.start }));
   const facts: DiskFacts = { info, layout, bitlocker };
@@ -83,7 +76,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   if (rec && rec.fs === 'ntfs') {
     progress(`measuring free space in recovery partition ${rec.number}`);
     try {
-      const mnt = mountReadOnly(diskPath, rec.start, rec.size, cleanup);
+      const mnt = mountPartition(diskPath, rec.start, rec.size, cleanup);
       const space = volumeSpace(mnt);
       if (space) rec.freeBytes = space.freeBytes;
       const dir = resolveCI(mnt, 'Recovery\\WindowsRE');
@@ -107,7 +100,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
     } else if (layout.scheme === 'mbr') {
       const sys = info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active);
       if (sys) {
-        const mnt = mountReadOnly(diskPath, sys.start, sys.size, cleanup);
+        const mnt = mountPartition(diskPath, sys.start, sys.size, cleanup);
         const bcd = resolveCI(mnt, 'Boot\\BCD');
         if (bcd) {
           const location: BcdLocation = { partition: sys.number, start: sys.start, size: sys.size, fs: 'ntfs', path: path.relative(mnt, bcd).split(path.sep).join('/') };
@@ -121,79 +114,61 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   return facts;
 }
 
-function mountReadOnly(image: string, offset: number, size: number, cleanup: Cleanup, readOnly = true): string {
-  const loop = attachLoop(image, offset, size, readOnly);
-  cleanup.add(() => detachLoop(loop));
-  const dir = cleanup.tempDir('wufix-mnt-');
-  mountNtfs(loop, dir, readOnly);
-  cleanup.add(() => unmount(dir));
-  return dir;
-}
 
 /**
- * For `repair --image`: find the Windows partition of a disk image, mount it read-only (ntfs-3g on
- * a loop device), scan it with the disk facts, and run `fn` (the planning) on it; always unmounted
- * and detached.
+ * Find the Windows partition of a disk image (each NTFS candidate probed on a read-only mount, so
+ * data volumes are never mounted read-write), mount it read-only or read-write, and run `fn` on it;
+ * always unmounted and detached. The layout is read afresh on each call (it works after a
+ * partition change). A locked BitLocker volume and an image without Windows are refused clearly.
  */
-export async function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: string, target: ScanResult, facts: DiskFacts | undefined) => Promise<T>): Promise<T> {
+async function withImageWindows<T>(image: string, readOnly: boolean, fn: (root: string, start: number, cleanup: Cleanup) => Promise<T>): Promise<T> {
   if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
   requireRoot('--image');
   if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
-  const dev = openBlockDevice(image);
-  let layout: Layout;
-  try {
-    layout = readLayout(dev);
-  } finally {
-    dev.close();
-  }
-  const cleanup = new Cleanup();
-  try {
-    for (const p of layout.partitions) {
-      if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
-      const probe = mountReadOnly(image, p.start, p.size, cleanup);
-      if (!windowsDirOf(probe)) continue;
-      // Planning reads only: a refusal leaves the image byte for byte as it was (a read-write
-      // ntfs-3g mount alone would change the volume). Changes mount it again with withImageRoot.
-      const { result, facts } = await scanWithDiskFacts(probe, image, p.start, cleanup, opts);
-      return await fn(probe, result, facts);
+  const layout = readDiskLayout(image);
+  for (const p of layout.partitions) {
+    if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
+    const probe = new Cleanup();
+    let rw: Cleanup | undefined;
+    try {
+      let root = mountPartition(image, p.start, p.size, probe);
+      if (!windowsDirOf(root)) continue;
+      if (!readOnly) {
+        probe.release();
+        rw = new Cleanup();
+        root = mountPartition(image, p.start, p.size, rw, false);
+      }
+      return await fn(root, p.start, rw ?? probe);
+    } finally {
+      rw?.release();
+      probe.release();
     }
-    const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
-    if (locked.length) {
-      throw new RefusedError(
-        `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`,
-        'bitlocker',
-      );
-    }
-    throw new BadInputError('no partition with an offline Windows (Windows\\System32\\config\\SYSTEM) in this image', { file: image, code: 'not-windows' });
-  } finally {
-    cleanup.release();
   }
+  const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
+  if (locked.length) {
+    throw new RefusedError(
+      `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`,
+      'bitlocker',
+    );
+  }
+  throw new BadInputError('no partition with an offline Windows (Windows\\System32\\config\\SYSTEM) in this image', { file: image, code: 'not-windows' });
 }
 
 /**
- * Mount the Windows partition of a disk image read-write (no scan) and run `fn` on it; always
- * unmounted and detached. The image's layout is read afresh, so it works after a partition change.
+ * For `repair --image`: the Windows partition mounted READ-ONLY, scanned with its disk facts, and
+ * `fn` (the planning) run on it. A refusal then leaves the image byte for byte as it was (a
+ * read-write ntfs-3g mount alone changes the volume); changes mount it again with withImageRoot.
  */
-export async function withImageRoot<T>(image: string, fn: (root: string) => Promise<T>): Promise<T> {
-  requireRoot('--image');
-  const dev = openBlockDevice(image);
-  let layout: Layout;
-  try {
-    layout = readLayout(dev);
-  } finally {
-    dev.close();
-  }
-  for (const p of layout.partitions) {
-    if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
-    const c = new Cleanup();
-    try {
-      const root = mountReadOnly(image, p.start, p.size, c, false);
-      if (windowsDirOf(root)) return await fn(root);
-    } finally {
-      c.release();
-    }
-  }
-  throw new BadInputError('no partition with an offline Windows (Windows\\System32\\config\\SYSTEM) in this image', { file: image, code: 'not-windows' });
+export function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: string, target: ScanResult, facts: DiskFacts | undefined) => Promise<T>): Promise<T> {
+  return withImageWindows(image, true, async (root, start, cleanup) => {
+    const { result, facts } = await scanWithDiskFacts(root, image, start, cleanup, opts);
+    return fn(root, result, facts);
+  });
+}
+
+/** The Windows partition of a disk image mounted read-write (no scan), for applying and undoing. */
+export function withImageRoot<T>(image: string, fn: (root: string) => Promise<T>): Promise<T> {
+  return withImageWindows(image, false, (root) => fn(root));
 }
 
 async function scanWithDisk(root: string, disk: string | undefined, osOffset: number | undefined, cleanup: Cleanup, opts: ScanOptions): Promise<ScanResult> {
@@ -231,20 +206,14 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
       if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
       requireRoot('--image');
       if (!existsSync(opts.image)) throw new BadInputError('no such file', { file: opts.image });
-      const dev = openBlockDevice(opts.image);
-      let layout: Layout;
-      try {
-        layout = readLayout(dev);
-      } finally {
-        dev.close();
-      }
+      const layout = readDiskLayout(opts.image);
       const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
       for (const p of layout.partitions) {
         if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
         progress(`mounting partition ${p.number} read-only`);
         let mnt: string;
         try {
-          mnt = mountReadOnly(opts.image, p.start, p.size, cleanup);
+          mnt = mountPartition(opts.image, p.start, p.size, cleanup);
         } catch (e) {
           progress(`partition ${p.number}: ${(e as Error).message}`);
           continue;

@@ -6,14 +6,13 @@
 import { mkdirSync, writeFileSync, readFileSync, rmSync, openSync, writeSync, closeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { buildGpt, buildMbr, run, MiB, TYPE, RECOVERY_ATTRS, type FsSpec, type GptPartSpec, type MbrPartSpec } from './disk-images.js';
+import { buildGpt, buildMbr, gptEnd, run, MiB, TYPE, RECOVERY_ATTRS, type FsSpec, type GptPartSpec, type MbrPartSpec } from './disk-images.js';
 import { withMountedNtfs } from './winbuilder.js';
 import { fixture } from './env.js';
 import { Hive } from '../../src/hive/hive.js';
 import { repointWinre, applyBcdChanges } from '../../src/windows/bcd-write.js';
 import { repointReAgent } from '../../src/windows/reagent-repoint.js';
-import { openBlockDevice } from '../../src/disk/blockdev.js';
-import { readLayout } from '../../src/disk/layout.js';
+import { readDiskLayout } from '../../src/disk/blockdev.js';
 import type { Layout } from '../../src/disk/types.js';
 
 export type Role = 'esp' | 'msr' | 'os' | 'recovery' | 'sysres' | 'data' | 'oem' | 'dynamic' | 'bitlocker-os';
@@ -98,14 +97,7 @@ function randomFile(file: string, size: number): void {
   }
 }
 
-export function readImageLayout(file: string): Layout {
-  const dev = openBlockDevice(file);
-  try {
-    return readLayout(dev);
-  } finally {
-    dev.close();
-  }
-}
+export const readImageLayout = (file: string): Layout => readDiskLayout(file);
 
 export function buildWinreDisk(file: string, spec: WinreDiskSpec): WinreDisk {
   const work = `${file}.work`;
@@ -207,12 +199,11 @@ export function readEspFile(file: string, espStart: number, fatPath: string, des
 
 /** A UEFI laptop as Windows 10/11 installs it: ESP 100 MB, MSR 16 MB, Windows, 570 MB recovery at the end. */
 export function laptopParts(size: number, recoveryFree: number, guid?: string): PartSpec[] {
-  const MiB_ = 1024 * 1024;
-  const recStart = Math.floor((size - 34 * 512) / MiB_) * MiB_ - 570 * MiB_;
+  const recStart = gptEnd(size) - 570 * MiB;
   return [
-    { role: 'esp', start: MiB_, size: 100 * MiB_ },
-    { role: 'msr', start: 101 * MiB_, size: 16 * MiB_ },
-    { role: 'os', start: 117 * MiB_, size: recStart - 117 * MiB_ },
-    { role: 'recovery', start: recStart, size: 570 * MiB_, free: recoveryFree, ...(guid ? { guid } : {}) },
+    { role: 'esp', start: MiB, size: 100 * MiB },
+    { role: 'msr', start: 101 * MiB, size: 16 * MiB },
+    { role: 'os', start: 117 * MiB, size: recStart - 117 * MiB },
+    { role: 'recovery', start: recStart, size: 570 * MiB, free: recoveryFree, ...(guid ? { guid } : {}) },
   ];
 }
