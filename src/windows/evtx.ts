@@ -12,6 +12,7 @@
 // next record/chunk. Nothing but FormatError leaves this module, and everything is bounded
 // (recursion depth, nodes per record, offsets inside the chunk), so random bytes cannot hang it.
 import { FormatError } from '../errors.js';
+import { crc32, crc32Continue } from '../disk/crc32.js';
 
 export interface EvtxEvent {
   recordId: bigint;
@@ -43,25 +44,6 @@ const MAX_NODES_PER_RECORD = 200_000;
 export const FILE_FLAG_DIRTY = 1;
 export const FILE_FLAG_FULL = 2;
 export const FILE_FLAG_NO_CRC32 = 4;
-
-// ---------------------------------------------------------------------------------------------
-// CRC32 (RFC 1952 / zlib polynomial, initial value 0)
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-export function crc32(data: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
 
 // ---------------------------------------------------------------------------------------------
 // File header (used by evtx-file.ts; pure)
@@ -737,7 +719,7 @@ export function parseEvtxChunk(
 
   let headerOk = true;
   if (checkCrc) {
-    const c = crc32(chunk.subarray(128, CHUNK_HEADER_SIZE), crc32(chunk.subarray(0, 120)));
+    const c = crc32Continue(crc32(chunk.subarray(0, 120)), chunk.subarray(128, CHUNK_HEADER_SIZE));
     if (c !== dv.getUint32(124, true)) {
       headerOk = false;
       problem(124, `chunk ${chunkIndex}: header CRC32 mismatch (stored 0x${dv.getUint32(124, true).toString(16)}, computed 0x${c.toString(16)})`);

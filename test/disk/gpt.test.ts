@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryDevice, openBlockDevice } from '../../src/disk/blockdev.js';
-import { crc32 } from '../../src/disk/crc32.js';
+import { crc32, crc32Continue } from '../../src/disk/crc32.js';
 import { encodeGptEntry, gptWrites, parseGptEntries, readGptCopies, readGptStrict, repairGpt, type GptHeader } from '../../src/disk/gpt.js';
 import { guidFromBytes, guidToBytes } from '../../src/disk/guid.js';
 import { readLayout } from '../../src/disk/layout.js';
@@ -17,6 +17,8 @@ describe('CRC32 and GUIDs (published values)', () => {
   it('CRC-32/IEEE check value of "123456789" is 0xCBF43926', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
+    expect(crc32Continue(crc32(Buffer.from('1234')), Buffer.from('56789'))).toBe(0xcbf43926);
+    expect(crc32(Buffer.from('xx123456789yy'), 2, 11)).toBe(0xcbf43926);
   });
 
   it('recovery type GUID has the on-disk bytes documented in winre.md', () => {

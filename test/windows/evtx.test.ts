@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FormatError } from '../../src/errors.js';
-import { crc32, parseEvtxChunk, type EvtxEvent, type EvtxProblem } from '../../src/windows/evtx.js';
+import { parseEvtxChunk, type EvtxEvent, type EvtxProblem } from '../../src/windows/evtx.js';
+import { crc32, crc32Continue } from '../../src/disk/crc32.js';
 import { readEvtx, readWindowsUpdateEvents, WU_PROVIDER } from '../../src/windows/evtx-file.js';
 import { fixture, PROJECT_ROOT, sharedReason, skipReason, toolsReason } from '../helpers/env.js';
 
@@ -195,7 +196,7 @@ class ChunkWriter {
     this.dv.setUint32(40, 128, true);
     this.dv.setUint32(48, this.pos, true);
     this.dv.setUint32(52, crc32(this.b.subarray(512, this.pos)), true);
-    this.dv.setUint32(124, crc32(this.b.subarray(128, 512), crc32(this.b.subarray(0, 120))), true);
+    this.dv.setUint32(124, crc32Continue(crc32(this.b.subarray(0, 120)), this.b.subarray(128, 512)), true);
     return this.b;
   }
 }
