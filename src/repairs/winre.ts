@@ -4,7 +4,7 @@
 // bytes the scan read, and the plan is two steps: the disk rebuild (applied with the Windows volume
 // unmounted, src/platform/winre-linux.ts) and ReAgent.xml (an ordinary write-file step).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { PlanStep, RepairModule, WinreRebuild, WinreSource } from '../engine/types.js';
 import { planWinreRebuild, WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
 import { repointWinre, type BcdTarget } from '../windows/bcd-write.js';
@@ -78,7 +78,7 @@ export const winre: RepairModule = {
           'winre-no-wim',
         );
       }
-      const size = (rel: string) => readFileSync(resolveCI(root, rel)!).length;
+      const size = (rel: string) => statSync(resolveCI(root, rel)!).size;
       source = {
         where: 'os',
         files: [
