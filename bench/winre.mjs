@@ -29,7 +29,10 @@ try {
     tree,
     parts: laptopParts(size, 80 * MiB),
   });
-  console.log(`image: 64 GiB sparse GPT, recovery 570 MiB with 80 MiB free (built in ${fmtMs(Date.now() - t0)})`);
+  // Flush the freshly built image first: on ext4 (data=ordered) the journal's first fsync would
+  // otherwise also write out the ~600 MiB the build left dirty, which is set-up cost, not wufix's.
+  spawnSync('sync', { stdio: 'inherit' });
+  console.log(`image: 64 GiB sparse GPT, recovery 570 MiB with 80 MiB free (built and flushed in ${fmtMs(Date.now() - t0)})`);
   const run = (args) => {
     const s = process.hrtime.bigint();
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });

@@ -5,20 +5,16 @@
 // boot.sdi (hashes checked) -> the BCD store -> verify. Any failure or Ctrl-C rolls back what was
 // done, newest first; `undo` runs the same restore later. The journal lives in <run>/disk/.
 import { createHash } from 'node:crypto';
-import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, ftruncateSync, fsyncSync, readdirSync } from 'node:fs';
+import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { WinreRebuild } from '../engine/types.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
 import { applyPlan as applyDiskPlan, planWrites, VerificationError } from '../disk/apply.js';
-import { tableFields } from '../disk/plan.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
-import { MiB, type Layout } from '../disk/types.js';
-import { Hive } from '../hive/hive.js';
+import type { Layout } from '../disk/types.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
 import { atomicWrite } from '../hive/hivefile.js';
-import { repointWinre, applyBcdChanges } from '../windows/bcd-write.js';
-import { describeWinre, parseBcdStore } from '../windows/bcd.js';
 import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
 import { resolveCI } from '../windows/install.js';
 import { WINRE_LABEL } from './diskpart.js';
@@ -26,51 +22,11 @@ import { attachLoop, detachLoop, mountPartition, requireRoot, parseMountinfo, ba
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck } from './ntfs.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
+import { CHUNK, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+export { readDiskState, type DiskState } from './winre-common.js';
 import { faultPoint } from '../faults.js';
 
-export type DiskStep = 'backed-up' | 'os-shrunk' | 'table-written' | 'formatted' | 'copied' | 'bcd-written' | 'verified';
 
-export interface DiskState {
-  phase: 'planned' | 'applying' | 'verified' | 'rolled-back' | 'failed' | 'undone';
-  done: DiskStep[];
-  /** Raw sector ranges saved before the table write (offsets on the disk). */
-  sectors: { offset: number; length: number; at: number }[];
-  /** Raw regions saved (sparse files in the journal). */
-  regions: { start: number; size: number; file: string; sha256: string }[];
-  bcd?: { file: string; sha256Before: string; sha256After?: string };
-  /** The OS file-system size before the shrink (bytes). */
-  osVolumeBytes?: number;
-  layoutBefore: string[];
-  layoutAfter?: string[];
-  copied?: { name: string; sha256: string; bytes: number }[];
-  recoveryFreeAfter?: number;
-  /** Milliseconds per stage (preflight, journal, ntfsresize, table, mkntfs, copy, bcd, verify). */
-  timings?: Record<string, number>;
-  error?: string;
-  updatedAt: string;
-}
-
-export interface DiskRunOptions {
-  progress?: (msg: string) => void;
-}
-
-const CHUNK = 4 * MiB;
-
-function stateFile(dir: string): string {
-  return path.join(dir, 'state.json');
-}
-
-async function saveState(dir: string, s: Omit<DiskState, 'updatedAt'>): Promise<void> {
-  await atomicWrite(stateFile(dir), new TextEncoder().encode(JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n'));
-}
-
-export function readDiskState(dir: string): DiskState | undefined {
-  return existsSync(stateFile(dir)) ? (JSON.parse(readFileSync(stateFile(dir), 'utf8')) as DiskState) : undefined;
-}
-
-const layoutLines = (l: Layout) => l.partitions.map((p) => `${p.number}: ${tableFields(p)}`);
-
-/** Merge byte ranges that overlap or touch. */
 function mergeRegions(rs: { start: number; size: number }[]): { start: number; size: number }[] {
   const sorted = rs.filter((r) => r.size > 0).sort((a, b) => a.start - b.start);
   const out: { start: number; size: number }[] = [];
@@ -86,45 +42,90 @@ const ZEROS = Buffer.alloc(CHUNK);
 /** The first n bytes are all zero (memcmp against a zero chunk, not a JS loop: 1 GiB regions). */
 const isZero = (b: Buffer, n: number) => b.compare(ZEROS, 0, n, 0, n) === 0;
 
-/** Copy [start, start+size) of `src` into a sparse file (zero chunks become holes). Returns the sha256 of the range. */
-function copyRegionOut(src: string, start: number, size: number, dest: string, progress: (m: string) => void, label: string): string {
-  const fi = openSync(src, 'r');
-  const fo = openSync(dest, 'w');
-  const h = createHash('sha256');
-  const buf = Buffer.alloc(CHUNK);
+/**
+ * The digest of a saved region: SHA-256 over its CHUNK-sized pieces in order, each as 'D' + its bytes, or
+ * 'Z' + its length (8 bytes LE) when all zero. Unambiguous (piece sizes follow from the region size) and it
+ * does not hash the zeros: most of a region is free space, and hashing 1 GiB costs ~0.6 s.
+ */
+class RegionHash {
+  private readonly h = createHash('sha256');
+  private readonly tag = Buffer.alloc(9);
+  add(b: Buffer, n: number): boolean {
+    const zero = isZero(b, n);
+    if (zero) {
+      this.tag[0] = 0x5a;
+      this.tag.writeBigUInt64LE(BigInt(n), 1);
+      this.h.update(this.tag);
+    } else {
+      this.h.update('D');
+      this.h.update(b.subarray(0, n));
+    }
+    return zero;
+  }
+  digest(): string {
+    return this.h.digest('hex');
+  }
+}
+
+/**
+ * Copy [start, start+size) of `src` into a sparse file (zero chunks become holes). Returns the RegionHash of
+ * the range. Pipelined over three buffers: chunk k is hashed on this thread while chunk k+1 is read and chunk
+ * k-1 written in the I/O pool, so the copy costs about the slowest of read, hash and write, not their sum.
+ */
+async function copyRegionOut(src: string, start: number, size: number, dest: string, progress: (m: string) => void, label: string): Promise<string> {
+  const fi = await fsp.open(src, 'r');
+  const fo = await fsp.open(dest, 'w');
+  const h = new RegionHash();
+  const bufs = [Buffer.alloc(CHUNK), Buffer.alloc(CHUNK), Buffer.alloc(CHUNK)];
+  const writes: (Promise<unknown> | undefined)[] = [undefined, undefined, undefined];
+  const readChunk = async (buf: Buffer, at: number, n: number): Promise<void> => {
+    for (let got = 0; got < n; ) {
+      const { bytesRead } = await fi.read(buf, got, n - got, start + at + got);
+      if (bytesRead === 0) throw new BadInputError(`short read at byte ${start + at + got}`, { file: src });
+      got += bytesRead;
+    }
+  };
+  const writeChunk = async (buf: Buffer, at: number, n: number): Promise<void> => {
+    for (let put = 0; put < n; ) put += (await fo.write(buf, put, n - put, at + put)).bytesWritten;
+  };
   let lastPct = -1;
+  let reading: Promise<void> | undefined;
   try {
-    for (let done = 0; done < size; ) {
+    reading = size > 0 ? readChunk(bufs[0], 0, Math.min(CHUNK, size)) : undefined;
+    for (let k = 0, done = 0; done < size; k++) {
       const n = Math.min(CHUNK, size - done);
-      let got = 0;
-      while (got < n) {
-        const r = readSync(fi, buf, got, n - got, start + done + got);
-        if (r === 0) throw new BadInputError(`short read at byte ${start + done + got}`, { file: src });
-        got += r;
-      }
-      h.update(buf.subarray(0, n));
-      if (!isZero(buf, n)) writeSync(fo, buf, 0, n, done);
-      done += n;
+      const buf = bufs[k % 3];
+      await reading;
+      const next = done + n;
+      const slot = (k + 1) % 3;
+      await writes[slot];
+      reading = next < size ? readChunk(bufs[slot], next, Math.min(CHUNK, size - next)) : undefined;
+      if (!h.add(buf, n)) writes[k % 3] = writeChunk(buf, done, n);
+      else writes[k % 3] = undefined;
+      done = next;
       const pct = Math.floor((done / size) * 100);
       if (pct >= lastPct + 10) {
         progress(`${label}: ${pct}%`);
         lastPct = pct;
       }
     }
-    ftruncateSync(fo, size);
-    fsyncSync(fo);
+    await Promise.all(writes);
+    await fo.truncate(size);
+    await fo.sync();
   } finally {
-    closeSync(fi);
-    closeSync(fo);
+    // A failed read or write must not leave another one pending on a closed handle.
+    await Promise.allSettled([reading, ...writes]);
+    await fi.close();
+    await fo.close();
   }
-  return h.digest('hex');
+  return h.digest();
 }
 
-/** Write a saved region back to the disk (holes as zeros); checks the sha256 of what was written. */
-function copyRegionIn(file: string, disk: string, start: number, size: number, sha256: string): void {
+/** Write a saved region back to the disk (holes as zeros); checks the RegionHash of what was written. */
+function copyRegionIn(file: string, disk: string, start: number, size: number, digest: string): void {
   const fi = openSync(file, 'r');
   const fo = openSync(disk, 'r+');
-  const h = createHash('sha256');
+  const h = new RegionHash();
   const buf = Buffer.alloc(CHUNK);
   try {
     for (let done = 0; done < size; ) {
@@ -136,7 +137,7 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, s
         got += r;
       }
       buf.fill(0, got, n);
-      h.update(buf.subarray(0, n));
+      h.add(buf, n);
       writeSync(fo, buf, 0, n, start + done);
       done += n;
     }
@@ -145,11 +146,7 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, s
     closeSync(fi);
     closeSync(fo);
   }
-  if (h.digest('hex') !== sha256) throw new WufixError('verify-failed', `the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`, 4);
-}
-
-function sha256(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex');
+  if (h.digest() !== digest) throw new WufixError('verify-failed', `the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`, 4);
 }
 
 const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
@@ -221,46 +218,6 @@ function checkNotMounted(disk: string, layout: Layout): void {
   }
 }
 
-/** Copy one file with a progress line every 10%; returns its sha256. */
-async function copyWithProgress(from: string, to: string, label: string, progress: (m: string) => void): Promise<string> {
-  const fi = openSync(from, 'r');
-  const fo = openSync(to, 'w');
-  const h = createHash('sha256');
-  const buf = Buffer.alloc(CHUNK);
-  const total = (await fsp.stat(from)).size;
-  let done = 0;
-  let lastPct = -1;
-  try {
-    for (;;) {
-      const n = readSync(fi, buf, 0, CHUNK, done);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      let w = 0;
-      while (w < n) w += writeSync(fo, buf, w, n - w, done + w);
-      done += n;
-      const pct = total ? Math.floor((done / total) * 100) : 100;
-      if (pct >= lastPct + 10) {
-        progress(`copying ${label}: ${pct}% (${Math.round(done / MiB)} of ${Math.round(total / MiB)} MiB)`);
-        lastPct = pct;
-      }
-    }
-    fsyncSync(fo);
-  } finally {
-    closeSync(fi);
-    closeSync(fo);
-  }
-  return h.digest('hex');
-}
-
-/** The BCD bytes after re-pointing `before` as planned. */
-function repointedBcd(c: WinreRebuild, before: Uint8Array): Uint8Array {
-  const hive = Hive.open(before.slice());
-  const r = repointWinre(hive, c.bcd!.target, c.bcd!.osLoader ? { osLoader: c.bcd!.osLoader } : {});
-  applyBcdChanges(hive, r.changes);
-  hive.verify();
-  return hive.serialize().slice();
-}
-
 /** Apply the disk part of a WinRE rebuild. `dir` is the run's journal directory for the disk (<run>/disk). */
 export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRunOptions = {}): Promise<DiskState> {
   const progress = opts.progress ?? (() => {});
@@ -279,10 +236,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   };
   progress('checking the disk before any change');
   const before = readDiskLayout(c.disk);
-  const changed = c.expect.filter((e) => !before.partitions.some((p) => p.number === e.number && p.start === e.start && p.size === e.size));
-  if (changed.length || before.partitions.length !== c.expect.length) {
-    throw new RefusedError(`the partition table of ${c.disk} changed since the plan was made (partition ${changed.map((e) => e.number).join(', ') || 'count'}); run the repair again to plan afresh. Nothing was written`, 'layout-changed');
-  }
+  checkUnchanged(c, before);
   checkNotMounted(c.disk, before);
   const dev0 = openBlockDevice(c.disk);
   let writes: { offset: number; bytes: Uint8Array }[];
@@ -349,8 +303,8 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   }
   for (const r of regions) {
     const file = `region-${r.start}.img`;
-    const sum = copyRegionOut(c.disk, r.start, r.size, path.join(dir, file), progress, `saving bytes ${r.start}..${r.start + r.size} to the journal`);
-    state.regions.push({ ...r, file, sha256: sum });
+    const sum = await copyRegionOut(c.disk, r.start, r.size, path.join(dir, file), progress, `saving bytes ${r.start}..${r.start + r.size} to the journal`);
+    state.regions.push({ ...r, file, digest: sum });
   }
   {
     // The Windows volume's boot sector: ntfsresize rewrites its sector count, undo puts it back.
@@ -427,7 +381,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
       await bcdFile.write(bcdAfter);
       const back = bcdFile.read();
       if (sha256(back) !== state.bcd!.sha256After) throw new VerificationError('the BCD store does not read back as written');
-      checkBcdPointsAt(c, back);
+      checkBcdPointsAt(c.bcd!.target, back);
       await step('bcd-written');
     }
 
@@ -515,16 +469,6 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
   }
 }
 
-function checkBcdPointsAt(c: WinreRebuild, bytes: Uint8Array): void {
-  const d = describeWinre(parseBcdStore(Hive.open(bytes.slice())));
-  const dev = d.winreLoader?.ramdisk?.device;
-  const t = c.bcd!.target;
-  const ok =
-    dev?.kind === 'partition' &&
-    (t.scheme === 'gpt' ? dev.partitionGuid === t.partitionGuid && dev.diskGuid === t.diskGuid : dev.partitionOffset === t.offset && dev.diskSignature === t.diskSignature);
-  if (!ok) throw new VerificationError(`the BCD WinRE loader does not point at the new partition after the write (it reads ${d.winreLoader?.deviceText ?? 'nothing'})`);
-}
-
 function verifyLayout(c: WinreRebuild, after: Layout, newOsSize: number): void {
   const w = c.winre;
   const np = after.partitions.find((p) => p.number === w.newPartition.number);
@@ -569,7 +513,7 @@ export async function restoreWinreLinux(c: WinreRebuild, dir: string, progress: 
     } finally {
       closeSync(fd);
     }
-    for (const r of s.regions) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.sha256);
+    for (const r of s.regions) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.digest);
   }
   if (done.has('os-shrunk') && s.osVolumeBytes) {
     progress(`growing the Windows volume back to ${describeBytes(s.osVolumeBytes)}`);
@@ -583,7 +527,7 @@ export async function restoreWinreLinux(c: WinreRebuild, dir: string, progress: 
     // The grow wrote a backup boot sector at its new end; the tail of the partition (free clusters
     // and the original backup boot sector) goes back to its saved bytes.
     const tail = { start: w.os.start + w.os.size - w.shrinkOsBy, end: w.os.start + w.os.size };
-    for (const r of s.regions) if (r.start < tail.end && tail.start < r.start + r.size) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.sha256);
+    for (const r of s.regions) if (r.start < tail.end && tail.start < r.start + r.size) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.digest);
   }
   const now = readDiskLayout(c.disk);
   const lines = layoutLines(now);
