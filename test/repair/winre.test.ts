@@ -4,19 +4,17 @@
 // BCD, ntfsresize --info, ntfsfix --no-action, sha256 of the WinRE files and the OS tree), scan, undo.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, withMountedNtfs } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, gptEnd, MiB, GiB, run } from '../helpers/disk-images.js';
-import { buildWinreDisk, readImageLayout, readEspFile, laptopParts, type WinreDisk } from '../helpers/winre-images.js';
-import { hivexDump } from '../helpers/hive-tools.js';
+import { buildWinreDisk, readImageLayout, laptopParts } from '../helpers/winre-images.js';
 import { runCli } from '../helpers/cli.js';
-import { treeHashes, treeDiff } from '../helpers/tree.js';
+import { treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust, server2022Winre, win10Winre } from '../scan/scenarios.js';
 import type { PartSpec } from '../helpers/winre-images.js';
+import { RE_TYPE, loops, guidHex, withLoop, bcdOf, bcdDevicesHolding, osTree, regionSha, volumeSize, readSector, sha256Buf } from '../helpers/winre-checks.js';
 import type { ScanReport } from '../../src/windows/scan-types.js';
 
 const reason = skipReason(
@@ -24,48 +22,6 @@ const reason = skipReason(
   toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk', 'sfdisk', 'wimcapture', 'ntfsresize', 'ntfsfix', 'blkid'),
   diskToolsReason(),
 );
-const loops = () => execFileSync('losetup', ['-a'], { encoding: 'utf8' }).trim();
-const RE_TYPE = 'de94bba4-06d1-4d40-a16a-bfd50179d6ac';
-
-/** GUID string -> the 16 bytes Windows stores (first three fields little-endian), as hex. */
-function guidHex(g: string): string {
-  const h = g.replace(/[{}-]/g, '').toLowerCase();
-  const swap = (s: string) => s.match(/../g)!.reverse().join('');
-  return swap(h.slice(0, 8)) + swap(h.slice(8, 12)) + swap(h.slice(12, 16)) + h.slice(16);
-}
-
-function withLoop<T>(file: string, offset: number, size: number, fn: (dev: string) => T): T {
-  const dev = run('losetup', ['--find', '--show', '--offset', String(offset), '--sizelimit', String(size), file]).trim();
-  try {
-    return fn(dev);
-  } finally {
-    run('losetup', ['--detach', dev]);
-  }
-}
-
-const bcdOf = (img: WinreDisk, tmp: string) => {
-  const esp = img.layout.partitions.find((p) => p.role === 'esp');
-  const dest = path.join(tmp, `BCD-${Date.now()}`);
-  if (esp) return readEspFile(img.file, esp.start, '/EFI/Microsoft/Boot/BCD', dest);
-  const sys = img.layout.partitions.find((p) => p.active)!;
-  return withMountedNtfs(img.file, sys.start, sys.size, (m) => readFileSync(path.join(m, 'Boot', 'BCD')));
-};
-
-/** Every device element (type 0x11000001 / 0x21000001 / 0x31000003) of the store that holds `needle`, by python3-hivex. */
-function bcdDevicesHolding(bcdBytes: Buffer, tmp: string, needle: string): string[] {
-  const f = path.join(tmp, `bcd-${Date.now()}.hiv`);
-  writeFileSync(f, bcdBytes);
-  return hivexDump(f)
-    .filter((r) => /\\Elements\\(11000001|21000001|31000003)$/i.test(r.path))
-    .filter((r) => r.values.some((v) => v.name === 'Element' && v.data.includes(needle)))
-    .map((r) => r.path);
-}
-
-const osTree = (img: WinreDisk, size: number) => withMountedNtfs(img.file, img.os.start, size, (m) => treeHashes(m));
-const regionSha = (file: string, start: number, size: number) => {
-  const out = execFileSync('sh', ['-c', `dd if="${file}" bs=1M skip=${start / MiB} count=${size / MiB} status=none | sha256sum`], { encoding: 'utf8' });
-  return out.split(' ')[0]!;
-};
 
 describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images', () => {
   let tmp = '';
@@ -413,10 +369,3 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     rmSync(img.file, { force: true });
   }, 600_000);
 });
-
-const volumeSize = (dev: string) => /Current volume size: (\d+) bytes/.exec(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev]))![1];
-const readSector = (file: string, at: number) => execFileSync('sh', ['-c', `dd if="${file}" bs=512 skip=${at / 512} count=1 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
-
-function sha256Buf(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
