@@ -4,7 +4,10 @@ import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { scan, withImageTarget, withImageRoot, type DiskFacts } from '../windows/targets.js';
-import { applyWithDisk, undoWithDisk, type MountRoot } from '../engine/disk-run.js';
+import { applyWithDisk, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../engine/disk-run.js';
+import { scanTarget } from '../windows/scan.js';
+import { windowsHost } from '../platform/winhost.js';
+import { windowsDiskFacts } from '../platform/winre-windows.js';
 import { statSync } from 'node:fs';
 import type { ScanResult } from '../windows/scan-types.js';
 import { REPAIRS } from '../repairs/index.js';
@@ -107,8 +110,17 @@ Examples:
         if (p) await applyAndReport(p, o, journalRoot, mountRoot);
         return;
       }
-      const report = await scan({ root: o.root, disk: o.disk, tool: versionString() });
       const root = o.root!;
+      if (process.platform === 'win32' && wantsWinre(o)) {
+        // Windows/WinPE: the disk facts through diskpart and \\.\PhysicalDriveN, the rebuild by diskpart.
+        const host = windowsHost();
+        const facts = await windowsDiskFacts(host, root, { disk: o.disk, progress });
+        const target = await scanTarget({ root, disk: facts.info, bitlocker: facts.bitlocker, bcd: facts.bcd, progress });
+        const p = await prepareRepair(target, o, facts);
+        if (p) await applyAndReport(p, o, journalRootFor(root, o.journal), (fn) => fn(root), windowsBackend(host, root));
+        return;
+      }
+      const report = await scan({ root: o.root, disk: o.disk, tool: versionString() });
       const p = await prepareRepair(report.targets[0]!, o, undefined);
       if (p) await applyAndReport(p, o, journalRootFor(root, o.journal), (fn) => fn(root));
     });
@@ -130,6 +142,11 @@ interface RepairCliOptions {
   winreSize?: number;
   reuseGuid?: boolean;
 }
+
+const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
+
+/** The winre repair may run (not skipped, and --only names it or is absent). */
+const wantsWinre = (o: RepairCliOptions) => !(o.skip ?? []).includes('winre') && (!o.only || o.only.includes('winre'));
 
 /** Scan result -> plan -> shown -> confirmed? Returns the plan to apply, or undefined. */
 async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: DiskFacts | undefined): Promise<Plan | undefined> {
@@ -171,14 +188,19 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   return plan;
 }
 
-async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot): Promise<void> {
-  const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
-  const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot });
+async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot, backend?: DiskBackend): Promise<void> {
+  const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot, backend });
   if (o.json) writeJson({ plan, applied: true, journal: res.journal });
   else {
     const where = o.image ? `--image "${o.image}"${o.journal ? ` --journal "${o.journal}"` : ''}` : `--root "${plan.root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;
     writeOut(asciiSafe(`\nApplied ${res.applied} change(s) and verified them. Journal: ${res.journal}\nUndo with: wufix undo ${plan.runId} ${where}\n`));
   }
+}
+
+function undoMessage(r: UndoWithDiskResult): string {
+  const disk = r.disk ? '; the disk (partition table, recovery partition, BCD store) restored and the Windows volume grown back' : '';
+  const notes = r.diskNotes.length ? `\nNot byte for byte: ${r.diskNotes.join('; ')}.` : '';
+  return asciiSafe(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed${disk}.${notes}\n`);
 }
 
 export function undoCommand(): Command {
@@ -201,14 +223,21 @@ export function undoCommand(): Command {
         const image = o.image;
         const jr = imageJournalRoot(image, o.journal);
         const id = pick(jr);
-        const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
         const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => withImageRoot(image, fn) });
-        writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed${r.disk ? '; the disk (partition table, recovery partition, BCD store) restored and the Windows volume grown back' : ''}.\n`);
+        writeOut(undoMessage(r));
         return;
       }
       if (!o.root && !o.journal) throw new UsageError('undo needs --root <volume>, --image <disk image> or --journal <dir>');
       const jr = o.journal ? path.resolve(o.journal) : journalRootFor(o.root!);
-      const r = await undoRun(jr, pick(jr), { force: o.force, root: o.root });
+      const id = pick(jr);
+      if (process.platform === 'win32' && o.root) {
+        // A run that rebuilt WinRE with diskpart is undone with diskpart.
+        const root = o.root;
+        const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => fn(root), backend: windowsBackend(windowsHost(), root) });
+        writeOut(undoMessage(r));
+        return;
+      }
+      const r = await undoRun(jr, id, { force: o.force, root: o.root });
       writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
     });
 }

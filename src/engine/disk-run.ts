@@ -8,7 +8,39 @@ import { Journal } from './journal.js';
 import { applyPlan, preflight, type ApplyOptions, type ApplyResult } from './apply.js';
 import { undoRun, type UndoResult } from './undo.js';
 import type { Plan, WinreRebuild } from './types.js';
+import { RefusedError } from '../errors.js';
 import { applyWinreLinux, restoreWinreLinux, undoWinreLinux, readDiskState } from '../platform/winre-linux.js';
+import { applyWinreWindows, restoreWinreWindows, undoWinreWindows } from '../platform/winre-windows.js';
+import type { WinHost } from '../platform/winhost.js';
+
+/** Who carries out the disk part: Linux (loop devices, ntfsresize, the disk engine) or Windows/WinPE (diskpart). */
+export interface DiskBackend {
+  name: 'linux' | 'windows';
+  apply(c: WinreRebuild, dir: string, progress: (m: string) => void): Promise<unknown>;
+  restore(c: WinreRebuild, dir: string, progress: (m: string) => void): Promise<void>;
+  /** Returns what could not be restored byte for byte. */
+  undo(c: WinreRebuild, dir: string, o: { force?: boolean; progress: (m: string) => void }): Promise<string[]>;
+}
+
+export const linuxBackend: DiskBackend = {
+  name: 'linux',
+  apply: (c, dir, progress) => applyWinreLinux(c, dir, { progress }),
+  restore: (c, dir, progress) => restoreWinreLinux(c, dir, progress),
+  undo: async (c, dir, o) => {
+    await undoWinreLinux(c, dir, o);
+    return [];
+  },
+};
+
+/** diskpart on a running Windows/WinPE (`host`); `root` is the mounted Windows volume ("W:\"). */
+export function windowsBackend(host: WinHost, root: string): DiskBackend {
+  return {
+    name: 'windows',
+    apply: (c, dir, progress) => applyWinreWindows(c, dir, { host, root, progress }),
+    restore: (c, dir, progress) => restoreWinreWindows(c, dir, { host, root, progress }),
+    undo: (c, dir, o) => undoWinreWindows(c, dir, { host, root, ...o }),
+  };
+}
 
 /** Runs `fn` with the Windows volume mounted read-write at some path, unmounted afterwards. */
 export type MountRoot = <T>(fn: (root: string) => Promise<T>) => Promise<T>;
@@ -20,7 +52,7 @@ export const diskStepOf = (plan: Plan): WinreRebuild | undefined => {
 
 export const diskJournalDir = (journalRoot: string, runId: string) => path.join(journalRoot, runId, 'disk');
 
-export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot: MountRoot }): Promise<ApplyResult> {
+export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot: MountRoot; backend?: DiskBackend }): Promise<ApplyResult> {
   const disk = diskStepOf(plan);
   if (!disk) return opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
   const progress = opts.progress ?? (() => {});
@@ -29,14 +61,15 @@ export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot
   const journal = await Journal.create(opts.journalRoot, plan.runId);
   await journal.writeJson('plan.json', plan);
   const dir = diskJournalDir(opts.journalRoot, plan.runId);
-  await journal.log(`disk: rebuilding the WinRE partition on ${disk.disk}`);
-  await applyWinreLinux(disk, dir, { progress });
+  const backend = opts.backend ?? linuxBackend;
+  await journal.log(`disk: rebuilding the WinRE partition on ${disk.disk} (${backend.name} backend)`);
+  await backend.apply(disk, dir, progress);
   await journal.log('disk: verified');
   try {
     return await opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
   } catch (e) {
     progress('the file changes failed: restoring the disk as well');
-    await restoreWinreLinux(disk, dir, progress);
+    await backend.restore(disk, dir, progress);
     await journal.log(`disk: restored after the file part failed: ${(e as Error).message}`);
     throw e;
   }
@@ -44,9 +77,11 @@ export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot
 
 export interface UndoWithDiskResult extends UndoResult {
   disk: boolean;
+  /** What the disk undo could not put back byte for byte (diskpart cannot set a partition GUID). */
+  diskNotes: string[];
 }
 
-export async function undoWithDisk(journalRoot: string, runId: string, opts: { force?: boolean; mountRoot: MountRoot; progress?: (m: string) => void }): Promise<UndoWithDiskResult> {
+export async function undoWithDisk(journalRoot: string, runId: string, opts: { force?: boolean; mountRoot: MountRoot; progress?: (m: string) => void; backend?: DiskBackend }): Promise<UndoWithDiskResult> {
   const journal = Journal.open(journalRoot, runId);
   const plan = journal.plan();
   const disk = diskStepOf(plan);
@@ -59,9 +94,14 @@ export async function undoWithDisk(journalRoot: string, runId: string, opts: { f
     res = await opts.mountRoot((root) => undoRun(journalRoot, runId, { force: opts.force, root }));
   }
   if (disk && diskPending) {
-    await undoWinreLinux(disk, dir, { force: opts.force, progress: opts.progress });
-    await journal.log('undo: disk restored');
-    return { ...res, disk: true };
+    const windows = (diskState as { backend?: string }).backend === 'windows';
+    const backend = opts.backend ?? linuxBackend;
+    if (windows !== (backend.name === 'windows')) {
+      throw new RefusedError(`run ${runId} changed the disk with the ${windows ? 'Windows (diskpart)' : 'Linux'} backend; undo it there (${windows ? 'WinPE: wufix undo --root <volume>' : 'Linux: wufix undo --image'})`, 'undo-backend');
+    }
+    const diskNotes = await backend.undo(disk, dir, { force: opts.force, progress: opts.progress ?? (() => {}) });
+    await journal.log(`undo: disk restored${diskNotes.length ? ` (${diskNotes.join('; ')})` : ''}`);
+    return { ...res, disk: true, diskNotes };
   }
-  return { ...res, disk: false };
+  return { ...res, disk: false, diskNotes: [] };
 }

@@ -50,7 +50,7 @@ export const winre: RepairModule = {
   id: 'winre',
   title: 'rebuild the WinRE recovery partition larger (KB5034441 / 0x80070643) and re-point ReAgent.xml and the BCD',
   fixes: WINRE_FINDINGS,
-  needs: '--image <disk image or /dev/sdX> on Linux as root, so the partition table can be changed with the Windows volume unmounted',
+  needs: 'the disk: --image <disk image or /dev/sdX> on Linux as root (Windows volume unmounted), or --root <letter> in Windows/WinPE (diskpart)',
   plan({ root, scan, options, disk }) {
     if (!disk) return [];
     const layout = disk.layout;

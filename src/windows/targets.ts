@@ -38,7 +38,7 @@ export interface DiskFacts {
   bcd?: { file: string; bytes: Uint8Array; location: BcdLocation };
 }
 
-function toDiskInfo(diskPath: string, layout: Layout, osOffset?: number): DiskInfo {
+export function toDiskInfo(diskPath: string, layout: Layout, osOffset?: number): DiskInfo {
   const partitions = layout.partitions
     .filter((p) => p.role !== 'extended')
     .map((p) => ({ number: p.number, start: p.start, size: p.size, role: p.role, fs: p.volume?.fs ?? 'unknown', label: p.volume?.label || undefined }));
@@ -52,6 +52,18 @@ function toDiskInfo(diskPath: string, layout: Layout, osOffset?: number): DiskIn
     osPartition: os?.number,
     recoveryPartition: recoveries[0]?.number,
   };
+}
+
+/** The recovery partition's free space and its \Recovery\WindowsRE files, read at its mount point `mnt`. */
+export function recoveryFactsAt(mnt: string, rec: DiskInfo['partitions'][number]): void {
+  const space = volumeSpace(mnt);
+  if (space) rec.freeBytes = space.freeBytes;
+  const dir = resolveCI(mnt, 'Recovery\\WindowsRE');
+  if (dir) {
+    rec.winreFiles = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => ({ name: d.name, bytes: statSync(path.join(dir, d.name)).size }));
+  }
 }
 
 function isRoot(): boolean {
@@ -76,15 +88,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   if (rec && rec.fs === 'ntfs') {
     progress(`measuring free space in recovery partition ${rec.number}`);
     try {
-      const mnt = mountPartition(diskPath, rec.start, rec.size, cleanup);
-      const space = volumeSpace(mnt);
-      if (space) rec.freeBytes = space.freeBytes;
-      const dir = resolveCI(mnt, 'Recovery\\WindowsRE');
-      if (dir) {
-        rec.winreFiles = readdirSync(dir, { withFileTypes: true })
-          .filter((d) => d.isFile())
-          .map((d) => ({ name: d.name, bytes: statSync(path.join(dir, d.name)).size }));
-      }
+      recoveryFactsAt(mountPartition(diskPath, rec.start, rec.size, cleanup), rec);
     } catch (e) {
       problems.push(`recovery partition ${rec.number}: ${(e as Error).message}`);
     }

@@ -1,0 +1,493 @@
+// The WinRE rebuild on Windows/WinPE, through diskpart (issue #6, docs/winre-design.md). The Windows
+// volume stays mounted (diskpart shrinks it online); the table, the format and the drive letters are
+// diskpart's. Order: preflight (layout unchanged, the old recovery partition recreatable, the BCD
+// store readable and clean, journal space) -> journal (table sectors, every file of the old recovery
+// partition, the BCD store) -> the diskpart script (src/platform/diskpart.ts) -> the layout re-read
+// from \\.\PhysicalDriveN and compared with the plan by offset BEFORE anything else is written ->
+// Winre.wim and boot.sdi copied (hashes checked through a re-read) -> the BCD re-pointed at the GUID
+// diskpart gave the partition (decoded back) -> verify. A failure after diskpart ran is rolled back
+// by a second diskpart script (delete the new partition, extend Windows back, recreate and refill the
+// old partition) and the BCD store; `undo` runs the same. diskpart cannot set a partition's unique
+// GUID, so a recreated partition has a new one and the restored BCD is re-pointed at it (stated in the
+// journal); everything else (files, ReAgent.xml via the file part) comes back byte for byte.
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import path from 'node:path';
+import type { WinreRebuild } from '../engine/types.js';
+import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
+import { planWrites, VerificationError } from '../disk/apply.js';
+import { WINRE_ATTRIBUTES } from '../disk/roles.js';
+import { MiB, type Layout, type Partition } from '../disk/types.js';
+import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
+import { atomicWrite } from '../hive/hivefile.js';
+import type { BcdTarget } from '../windows/bcd-write.js';
+import { resolveCI } from '../windows/install.js';
+import { recoveryFactsAt, toDiskInfo, type BcdLocation, type DiskFacts } from '../windows/targets.js';
+import { WINRE_UPDATE_FREE, describeBytes, windowsPartitionNumber } from '../windows/winre-plan.js';
+import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { checkJournalSpace, sha256File } from '../engine/journal.js';
+import { faultPoint } from '../faults.js';
+import { diskpartItemNumber, diskpartScript, parseDiskpartListTable, WINRE_LABEL } from './diskpart.js';
+import { freeLetter, type CommandResult, type WinHost } from './winhost.js';
+import { checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+
+const CRLF = (lines: string[]) => lines.map((l) => l + '\r\n').join('');
+
+/** Run a diskpart script; a non-zero exit is an error carrying diskpart's last words. */
+async function diskpart(host: WinHost, script: string, what: string, log?: (r: CommandResult) => Promise<void>): Promise<CommandResult> {
+  const r = await host.diskpart(script);
+  await log?.(r);
+  if (r.exitCode !== 0) {
+    const last = r.output.split('\n').map((l) => l.trim()).filter(Boolean).slice(-2).join(' ');
+    throw new WufixError('diskpart-failed', `diskpart failed while ${what} (exit ${r.exitCode}): ${last}`, 4);
+  }
+  return r;
+}
+
+/** The disk number of the disk a volume letter lives on (`select volume L` + `detail volume`). */
+export async function diskOfLetter(host: WinHost, letter: string): Promise<number> {
+  const r = await diskpart(host, CRLF([`select volume ${letter}`, 'detail volume']), `looking up volume ${letter}:`);
+  const t = parseDiskpartListTable(r.output);
+  const n = t?.rows[0] ? diskpartItemNumber(t.rows[0].cells[0] ?? '') : undefined;
+  if (n === undefined) throw new RefusedError(`diskpart did not say which disk volume ${letter}: is on; pass --disk \\\\.\\PhysicalDriveN`, 'no-disk');
+  return n;
+}
+
+/**
+ * The byte offset of the partition behind a volume letter: `detail partition` after `select volume`
+ * prints it ("Offset in Bytes: 122683392", localized words), so the number on the output that is the
+ * start of a partition of the disk is taken, whatever the display language.
+ */
+export async function partitionOfLetter(host: WinHost, letter: string, layout: Layout): Promise<Partition> {
+  const r = await diskpart(host, CRLF([`select volume ${letter}`, 'detail partition']), `looking up the partition of ${letter}:`);
+  const starts = new Set(layout.partitions.map((p) => p.start));
+  const hits = new Set<number>();
+  for (const m of r.output.matchAll(/\b\d{5,}\b/g)) if (starts.has(Number(m[0]))) hits.add(Number(m[0]));
+  if (hits.size !== 1) throw new RefusedError(`diskpart's "detail partition" for ${letter}: names no single partition offset of the disk; pass --disk and check the layout`, 'no-partition');
+  return atOffset(layout, [...hits][0]!)!;
+}
+
+/**
+ * Read-only facts for the winre repair on Windows/WinPE: the disk of the volume at `root`, its layout
+ * (\\.\PhysicalDriveN), the recovery partition's free space and WinRE files and the BCD store, both
+ * read through a temporary drive letter. `disk` overrides the disk (\\.\PhysicalDriveN).
+ */
+export async function windowsDiskFacts(host: WinHost, root: string, opts: { disk?: string; progress?: (m: string) => void } = {}): Promise<DiskFacts> {
+  const progress = opts.progress ?? (() => {});
+  const letter = host.letterOf(root);
+  if (!letter) throw new RefusedError(`${root} is not a drive letter; on Windows/WinPE give --root as the letter of the Windows volume (W:)`, 'no-letter');
+  const n = opts.disk ? diskNumberOf(host, opts.disk) : await diskOfLetter(host, letter);
+  const diskPath = host.diskPath(n);
+  const layout = readDiskLayout(diskPath);
+  const os = await partitionOfLetter(host, letter, layout);
+  const info = toDiskInfo(diskPath, layout, os.start);
+  const bitlocker = info.partitions.filter((p) => p.fs === 'bitlocker').map((p) => ({ partition: p.number, start: p.start }));
+  const facts: DiskFacts = { info, layout, bitlocker };
+  const rec = info.partitions.find((p) => p.number === info.recoveryPartition);
+  if (rec && rec.fs === 'ntfs') {
+    progress(`measuring free space in recovery partition ${rec.number}`);
+    await withLetter(host, n, layout, rec.number, async (r) => recoveryFactsAt(r, rec));
+  }
+  const esp = info.partitions.find((p) => p.role === 'esp' && p.fs.startsWith('fat'));
+  const sys = layout.scheme === 'mbr' ? info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active) : undefined;
+  const holder = esp ?? sys;
+  if (holder) {
+    const rel = esp ? 'EFI\\Microsoft\\Boot\\BCD' : 'Boot\\BCD';
+    await withLetter(host, n, layout, holder.number, async (r) => {
+      const f = resolveCI(r, rel);
+      if (!f) return;
+      const location: BcdLocation = { partition: holder.number, start: holder.start, size: holder.size, fs: esp ? 'fat' : 'ntfs', path: '/' + path.relative(r, f).split(path.sep).join('/') };
+      facts.bcd = { file: `partition ${holder.number}: \\${rel}`, bytes: new Uint8Array(readFileSync(f)), location };
+    });
+  }
+  return facts;
+}
+
+/** The number N such that host.diskPath(N) is `disk` ("\\.\PhysicalDrive0" -> 0). */
+export function diskNumberOf(host: WinHost, disk: string): number {
+  for (let n = 0; n < 64; n++) if (host.diskPath(n).toLowerCase() === disk.toLowerCase()) return n;
+  throw new RefusedError(`${disk} is not a physical drive path (\\\\.\\PhysicalDriveN)`, 'no-disk');
+}
+
+/**
+ * A partition's volume reachable at a temporary drive letter while `fn` runs (diskpart assign,
+ * then remove). Recovery and EFI partitions have no letter of their own.
+ */
+export async function withLetter<T>(host: WinHost, disk: number, layout: Layout, number: number, fn: (root: string, letter: string) => Promise<T>, log?: (r: CommandResult) => Promise<void>): Promise<T> {
+  const letter = freeLetter(host.lettersInUse(), ['T', 'S', 'Q', 'P', 'O']);
+  const wn = windowsPartitionNumber(layout, number);
+  if (wn === undefined) throw new RefusedError(`partition ${number} has no diskpart number`, 'no-partition');
+  await diskpart(host, CRLF([`select disk ${disk}`, `select partition ${wn}`, `assign letter=${letter}`]), `giving partition ${number} the letter ${letter}:`, log);
+  try {
+    return await fn(host.letterRoot(letter), letter);
+  } finally {
+    await host.diskpart(CRLF([`select disk ${disk}`, `select partition ${wn}`, `remove letter=${letter}`])).then(log);
+  }
+}
+
+/** Every file under `dir` (relative paths, forward slashes), sorted. */
+function walk(dir: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${d.name}` : d.name;
+    if (d.isDirectory()) {
+      if (!/^(System Volume Information|\$RECYCLE\.BIN)$/i.test(d.name)) out.push(...walk(dir, r));
+    } else if (d.isFile()) out.push(r);
+  }
+  return out.sort();
+}
+
+interface OldPartition {
+  number: number;
+  start: number;
+  size: number;
+  type: string;
+  attributes?: string;
+  guid?: string;
+  label: string;
+  files: { path: string; sha256: string; bytes: number }[];
+}
+
+interface WindowsDiskState extends DiskState {
+  backend: 'windows';
+  diskNumber: number;
+  /** The old recovery partition as saved (files under old-recovery/ in the journal). */
+  old?: OldPartition;
+  /** The unique GUID diskpart gave the new partition (GPT). */
+  newGuid?: string;
+  diskpartLog: string[];
+  /** What the rollback/undo could not bring back byte for byte. */
+  restoreNotes?: string[];
+}
+
+async function saveWinState(dir: string, s: Omit<WindowsDiskState, 'updatedAt'>): Promise<void> {
+  await saveState(dir, s);
+}
+
+const readWinState = (dir: string) => readDiskState(dir) as WindowsDiskState | undefined;
+
+const bcdPathParts = (p: string) => p.split('/').filter(Boolean);
+
+/** The partition at byte `start` (diskpart renumbers; offsets do not move). */
+const atOffset = (l: Layout, start: number) => l.partitions.find((p) => p.start === start);
+
+/** Whole MiB or refuse: diskpart takes sizes in MB (MiB). */
+function mib(n: number, what: string): number {
+  if (n % MiB !== 0) throw new RefusedError(`${what} (${n} bytes) is not a whole number of MiB, so diskpart could not put it back on undo; use the Linux backend (wufix repair --image) for this disk`, 'diskpart-unaligned');
+  return n / MiB;
+}
+
+export interface WindowsRunOptions extends DiskRunOptions {
+  host: WinHost;
+  /** The Windows volume root ("W:\"): source of Winre.wim when it comes from System32\Recovery. */
+  root: string;
+}
+
+/** Apply the disk part of a WinRE rebuild with diskpart. `dir` is the run's disk journal (<run>/disk). */
+export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: WindowsRunOptions): Promise<WindowsDiskState> {
+  const { host } = opts;
+  const progress = opts.progress ?? (() => {});
+  const w = c.winre;
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (name: string) => {
+    const t = performance.now();
+    timings[name] = Math.round((timings[name] ?? 0) + t - t0);
+    t0 = t;
+  };
+
+  // --- 1. Preflight.
+  progress('checking the disk before any change');
+  const diskNumber = diskNumberOf(host, c.disk);
+  const before = readDiskLayout(c.disk);
+  checkUnchanged(c, before);
+  const newOsSize = w.os.size - w.shrinkOsBy;
+  if (w.shrinkOsBy) mib(w.shrinkOsBy, 'the shrink');
+  mib(w.newPartition.size, 'the new partition');
+  const oldPart = w.old ? before.partitions.find((p) => p.number === w.old!.number) : undefined;
+  if (oldPart) mib(oldPart.size, `the old recovery partition ${oldPart.number}`);
+  const used = host.lettersInUse();
+  const newLetter = freeLetter(used);
+  const state: Omit<WindowsDiskState, 'updatedAt'> = {
+    backend: 'windows',
+    diskNumber,
+    phase: 'planned',
+    done: [],
+    sectors: [],
+    regions: [],
+    layoutBefore: layoutLines(before),
+    timings,
+    diskpartLog: [],
+  };
+  const logRun = async (r: CommandResult) => {
+    state.diskpartLog.push(`> ${r.commandLine} (exit ${r.exitCode})`, ...r.output.split('\n').filter((l) => l.trim()));
+  };
+  let bcdBefore: Uint8Array | undefined;
+  if (c.bcd) {
+    bcdBefore = await withLetter(host, diskNumber, before, c.bcd.location.partition, async (r) => new Uint8Array(readFileSync(path.join(r, ...bcdPathParts(c.bcd!.location.path)))), logRun);
+    if (isDirty(parseBaseBlock(bcdBefore))) {
+      throw new RefusedError(`the BCD store (partition ${c.bcd.location.partition}, ${c.bcd.location.path}) was not closed cleanly; run "bcdedit /enum" once and retry. Nothing was written`, 'bcd-dirty');
+    }
+    repointedBcd(c, bcdBefore); // a store without a WinRE chain is refused here, before any write
+  }
+  checkJournalSpace(dir, (oldPart?.size ?? 0) + (bcdBefore?.length ?? 0));
+  lap('preflight');
+
+  // --- 2. Journal.
+  mkdirSync(dir, { recursive: true });
+  await saveWinState(dir, state);
+  {
+    const dev = openBlockDevice(c.disk);
+    try {
+      const chunks: Buffer[] = [];
+      let at = 0;
+      for (const wr of planWrites(dev, w.diskPlan).writes) {
+        chunks.push(Buffer.from(dev.read(wr.offset, wr.bytes.length)));
+        state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
+        at += wr.bytes.length;
+      }
+      await atomicWrite(path.join(dir, 'sectors.bin'), new Uint8Array(Buffer.concat(chunks)));
+    } finally {
+      dev.close();
+    }
+  }
+  if (oldPart) {
+    progress(`saving the files of recovery partition ${oldPart.number} to the journal`);
+    const saved: OldPartition = {
+      number: oldPart.number,
+      start: oldPart.start,
+      size: oldPart.size,
+      type: oldPart.type,
+      ...(oldPart.attributes !== undefined ? { attributes: `0x${oldPart.attributes.toString(16).padStart(16, '0')}` } : {}),
+      ...(oldPart.guid ? { guid: oldPart.guid } : {}),
+      label: oldPart.volume?.label ?? '',
+      files: [],
+    };
+    await withLetter(host, diskNumber, before, oldPart.number, async (r) => {
+      for (const rel of walk(r)) {
+        const to = path.join(dir, 'old-recovery', ...rel.split('/'));
+        mkdirSync(path.dirname(to), { recursive: true });
+        const sum = await copyWithProgress(path.join(r, ...rel.split('/')), to, rel, progress);
+        saved.files.push({ path: rel, sha256: sum, bytes: statSync(to).size });
+      }
+    }, logRun);
+    state.old = saved;
+  }
+  if (bcdBefore) {
+    await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
+    state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore) };
+  }
+  lap('journal');
+  state.done.push('backed-up');
+  state.phase = 'applying';
+  await saveWinState(dir, state);
+  faultPoint('winre-after-backup');
+
+  const step = async (name: DiskStep, timing: string) => {
+    lap(timing);
+    state.done.push(name);
+    await saveWinState(dir, state);
+    faultPoint(`winre-after-${name}`);
+  };
+  try {
+    // --- 3. diskpart: shrink, delete, create, attributes, format, assign.
+    progress(`running diskpart on disk ${diskNumber} (shrink, delete, create, format)`);
+    state.done.push('os-shrunk', 'table-written'); // what the rollback must consider from now on
+    await saveWinState(dir, state);
+    await diskpart(host, diskpartScript(w, { number: diskNumber }, w.os.number, { letter: newLetter }), 'rebuilding the WinRE partition', logRun);
+    await step('formatted', 'diskpart');
+
+    // --- 4. The layout as Windows now has it, against the plan, before anything else is written.
+    const after = readDiskLayout(c.disk);
+    const np = checkAgainstPlan(c, after, newOsSize);
+    state.newGuid = np.guid;
+    state.layoutAfter = layoutLines(after);
+    await saveWinState(dir, state);
+
+    // --- 5. Winre.wim and boot.sdi.
+    const dest = host.letterRoot(newLetter);
+    const to = path.join(dest, 'Recovery', 'WindowsRE');
+    mkdirSync(to, { recursive: true });
+    const files: { name: string; from: string }[] = [];
+    if (c.source.where === 'partition') {
+      const sdir = c.source.dir.replace(/^\\+/, '').split('\\');
+      const base = c.source.partition === state.old?.number ? path.join(dir, 'old-recovery') : undefined;
+      if (!base) throw new RefusedError(`Winre.wim is on partition ${c.source.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
+      const src = resolveCI(base, sdir.join('\\'));
+      if (!src) throw new BadInputError(`${c.source.dir} is missing from the journal copy of partition ${c.source.partition}`);
+      for (const f of c.source.files) files.push({ name: f.name, from: path.join(src, f.name) });
+    } else {
+      for (const f of c.source.files) {
+        const p = resolveCI(opts.root, f.path);
+        if (!p) throw new BadInputError(`${f.path} is missing on the Windows volume`);
+        files.push({ name: f.name, from: p });
+      }
+    }
+    const copied: { name: string; sha256: string; bytes: number }[] = [];
+    for (const f of files) {
+      const sum = await copyWithProgress(f.from, path.join(to, f.name), f.name, progress);
+      copied.push({ name: f.name, sha256: sum, bytes: statSync(f.from).size });
+    }
+    for (const f of copied) {
+      if ((await sha256File(path.join(to, f.name))) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
+    }
+    const st = statfsSync(dest);
+    state.recoveryFreeAfter = st.bsize * st.bavail;
+    if (state.recoveryFreeAfter < WINRE_UPDATE_FREE) {
+      throw new VerificationError(`the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`);
+    }
+    state.copied = copied;
+    await step('copied', 'copy');
+
+    // --- 6. The BCD, re-pointed at the partition as it now is.
+    if (c.bcd && bcdBefore) {
+      const target: BcdTarget = c.bcd.target.scheme === 'gpt' ? { ...c.bcd.target, partitionGuid: np.guid! } : c.bcd.target;
+      const bytes = repointedBcd(c, bcdBefore, target);
+      state.bcd = { ...state.bcd!, sha256After: sha256(bytes) };
+      progress(`re-pointing the BCD store on partition ${c.bcd.location.partition}`);
+      await withLetter(host, diskNumber, after, c.bcd.location.partition, async (r) => {
+        const file = path.join(r, ...bcdPathParts(c.bcd!.location.path));
+        await atomicWrite(file, bytes);
+        const back = new Uint8Array(readFileSync(file));
+        if (sha256(back) !== state.bcd!.sha256After) throw new VerificationError('the BCD store does not read back as written');
+        checkBcdPointsAt(target, back);
+      }, logRun);
+      await step('bcd-written', 'bcd');
+    }
+
+    // --- 7. Verify, and take the letter away again (a recovery partition has none).
+    await diskpart(host, CRLF([`select disk ${diskNumber}`, `select volume ${newLetter}`, `remove letter=${newLetter}`]), `removing the letter ${newLetter}:`, logRun);
+    checkAgainstPlan(c, readDiskLayout(c.disk), newOsSize);
+    state.phase = 'verified';
+    await step('verified', 'verify');
+    return { ...state, updatedAt: new Date().toISOString() };
+  } catch (e) {
+    progress(`failed: ${(e as Error).message}; restoring the disk from the journal`);
+    state.error = (e as Error).message;
+    await saveWinState(dir, state);
+    await restoreWinreWindows(c, dir, opts);
+    const s = readWinState(dir)!;
+    await saveWinState(dir, { ...s, phase: 'rolled-back' });
+    throw e;
+  }
+}
+
+/** After diskpart: the plan's partitions at the plan's offsets (numbers and the GUID are diskpart's). */
+function checkAgainstPlan(c: WinreRebuild, after: Layout, newOsSize: number): Partition {
+  const w = c.winre;
+  const problems: string[] = [];
+  const np = atOffset(after, w.newPartition.start);
+  if (!np || np.size !== w.newPartition.size) problems.push(`no partition of ${w.newPartition.size} bytes at byte ${w.newPartition.start}`);
+  else {
+    if (np.type !== w.newPartition.type) problems.push(`the new partition has type ${np.type}, not ${w.newPartition.type}`);
+    if (after.scheme === 'gpt' && np.attributes !== WINRE_ATTRIBUTES) problems.push(`the new partition has attributes 0x${(np.attributes ?? 0n).toString(16)}`);
+    if (np.volume?.fs !== 'ntfs' || np.volume.label !== WINRE_LABEL) problems.push(`the new partition is not NTFS "${WINRE_LABEL}"`);
+  }
+  const os = atOffset(after, w.os.start);
+  if (!os || os.size !== newOsSize) problems.push(`the Windows partition at byte ${w.os.start} is not ${newOsSize} bytes`);
+  if (w.old && w.old.start !== w.newPartition.start) {
+    const stale = atOffset(after, w.old.start);
+    if (stale) problems.push(`the old recovery partition at byte ${w.old.start} is still there`);
+  }
+  const untouched = c.expect.filter((e) => e.number !== w.os.number && e.number !== w.old?.number);
+  for (const e of untouched) {
+    const p = atOffset(after, e.start);
+    if (!p || p.size !== e.size) problems.push(`partition ${e.number} (byte ${e.start}, ${e.size} bytes) moved or changed`);
+  }
+  if (problems.length) throw new VerificationError(`after diskpart the disk is not what the plan says: ${problems.join('; ')}`);
+  return np!;
+}
+
+/**
+ * Put the disk back as far as diskpart can: the new partition deleted, Windows extended back, the old
+ * recovery partition recreated at its offset with its type, attributes and label and its files copied
+ * back, and the BCD store restored (re-pointed at the recreated partition's new GUID on GPT).
+ */
+export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: WindowsRunOptions): Promise<void> {
+  const { host } = opts;
+  const progress = opts.progress ?? (() => {});
+  const s = readWinState(dir);
+  if (!s || !s.done.includes('backed-up')) return;
+  const w = c.winre;
+  const notes: string[] = [];
+  const logRun = async (r: CommandResult) => {
+    s.diskpartLog.push(`> ${r.commandLine} (exit ${r.exitCode})`, ...r.output.split('\n').filter((l) => l.trim()));
+  };
+  let now = readDiskLayout(c.disk);
+  const script = [`select disk ${s.diskNumber}`];
+  // The partition this run created: at the planned place, the WinRE type, and not one the disk had before.
+  const np = atOffset(now, w.newPartition.start);
+  if (np && np.size === w.newPartition.size && np.type === w.newPartition.type && !c.expect.some((e) => e.start === np.start && e.size === np.size)) {
+    script.push(`select partition ${windowsPartitionNumber(now, np.number)}`, 'delete partition override');
+  }
+  const os = atOffset(now, w.os.start);
+  if (os && os.size < w.os.size) script.push(`select partition ${windowsPartitionNumber(now, os.number)}`, `extend size=${mib(w.os.size - os.size, 'the shrink')}`);
+  const old = s.old;
+  const oldGone = old && !now.partitions.some((p) => p.start === old.start && p.size === old.size && p.type === old.type);
+  const letter = freeLetter(host.lettersInUse());
+  if (old && oldGone) {
+    const gpt = now.scheme === 'gpt';
+    const id = gpt ? old.type : old.type.replace(/^0x/i, '');
+    script.push(`create partition primary size=${mib(old.size, 'the old partition')} offset=${old.start / 1024} id=${id}`);
+    if (gpt && old.attributes) script.push(`gpt attributes=${old.attributes}`);
+    script.push(`format quick fs=ntfs label="${old.label.replace(/"/g, '')}"`, `assign letter=${letter}`);
+  }
+  if (script.length > 1) {
+    progress('diskpart: putting the partitions back');
+    await diskpart(host, CRLF(script), 'putting the partitions back', logRun);
+  }
+  if (old && oldGone) {
+    progress(`copying the files of the old recovery partition back from the journal`);
+    const root = host.letterRoot(letter);
+    for (const f of old.files) {
+      const to = path.join(root, ...f.path.split('/'));
+      mkdirSync(path.dirname(to), { recursive: true });
+      const sum = await copyWithProgress(path.join(dir, 'old-recovery', ...f.path.split('/')), to, f.path, progress);
+      if (sum !== f.sha256 || (await sha256File(to)) !== f.sha256) throw new WufixError('verify-failed', `${f.path} did not come back intact from the journal`, 4);
+    }
+    await diskpart(host, CRLF([`select disk ${s.diskNumber}`, `select volume ${letter}`, `remove letter=${letter}`]), `removing the letter ${letter}:`, logRun);
+    notes.push(`partition at byte ${old.start} recreated by diskpart: same offset, size, type, attributes, label and files; new unique GUID and a fresh NTFS`);
+  }
+  now = readDiskLayout(c.disk);
+  // The BCD goes back when this run wrote it, and also when the old partition came back with a new
+  // GUID (GPT): the store as it was would point at a partition that no longer exists.
+  const rec = old ? atOffset(now, old.start) : undefined;
+  const guidChanged = !!(c.bcd?.target.scheme === 'gpt' && rec?.guid && old?.guid && rec.guid !== old.guid);
+  if (c.bcd && s.bcd && (s.done.includes('bcd-written') || guidChanged)) {
+    const before = new Uint8Array(readFileSync(path.join(dir, s.bcd.file)));
+    if (sha256(before) !== s.bcd.sha256Before) throw new WufixError('verify-failed', 'the journal copy of the BCD store does not match its hash', 4);
+    let bytes: Uint8Array = before;
+    const t = c.bcd.target;
+    if (guidChanged && t.scheme === 'gpt') {
+      bytes = repointedBcd(c, before, { ...t, partitionGuid: rec!.guid! });
+      notes.push(`the BCD store is the saved one re-pointed at the recreated partition's GUID ${rec!.guid}`);
+    }
+    progress('restoring the BCD store');
+    await withLetter(host, s.diskNumber, now, c.bcd.location.partition, async (r) => {
+      const file = path.join(r, ...bcdPathParts(c.bcd!.location.path));
+      await atomicWrite(file, bytes);
+      if (sha256(new Uint8Array(readFileSync(file))) !== sha256(bytes)) throw new WufixError('verify-failed', 'the BCD store does not read back as restored', 4);
+    }, logRun);
+  }
+  const lost = c.expect.filter((e) => !now.partitions.some((p) => p.start === e.start && p.size === e.size));
+  if (lost.length) throw new WufixError('verify-failed', `after the restore, partition(s) ${lost.map((e) => e.number).join(', ')} are not back at their offsets; see ${dir}/sectors.bin for the original table`, 4);
+  await saveWinState(dir, { ...s, restoreNotes: notes });
+}
+
+export async function undoWinreWindows(c: WinreRebuild, dir: string, opts: WindowsRunOptions & { force?: boolean }): Promise<string[]> {
+  const s = readWinState(dir);
+  if (!s || s.phase !== 'verified') return [];
+  if (!opts.force) {
+    const now = readDiskLayout(c.disk);
+    const np = atOffset(now, c.winre.newPartition.start);
+    if (!np || (s.newGuid && np.guid !== s.newGuid)) {
+      throw new RefusedError(`the WinRE partition this run created is no longer at byte ${c.winre.newPartition.start}; the disk changed since, so undo stops (--force to try anyway)`, 'undo-changed');
+    }
+  }
+  await restoreWinreWindows(c, dir, opts);
+  const after = readWinState(dir)!;
+  await saveWinState(dir, { ...after, phase: 'undone' });
+  return after.restoreNotes ?? [];
+}
+
+/** Which backend wrote a disk journal. */
+export const isWindowsJournal = (dir: string) => existsSync(path.join(dir, 'state.json')) && (readDiskState(dir) as WindowsDiskState | undefined)?.backend === 'windows';

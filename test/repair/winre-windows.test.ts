@@ -1,0 +1,208 @@
+// The Windows/WinPE (diskpart) backend of the WinRE rebuild, end to end on a real disk image. diskpart
+// cannot run here, so the host (test/helpers/diskpart-host.ts) carries out each diskpart command with
+// the Linux tools (sgdisk/sfdisk, ntfsresize, mkntfs, ntfs-3g and vfat mounts as drive letters). What
+// this proves: the facts gathered through drive letters, the script the backend runs, the re-read and
+// compare after diskpart, the copy, the BCD re-pointed at the GUID diskpart chose, a rollback after a
+// failing diskpart, and undo; checked with sgdisk, blkid, ntfsresize, df and python3-hivex, not with
+// our own readers. What it cannot prove: that Windows' diskpart behaves as the host does.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, readFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildWindowsTree, withMountedNtfs } from '../helpers/winbuilder.js';
+import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
+import { diskToolsReason, sha256, MiB, GiB, run } from '../helpers/disk-images.js';
+import { buildWinreDisk, readImageLayout, laptopParts, type WinreDisk } from '../helpers/winre-images.js';
+import { treeDiff } from '../helpers/tree.js';
+import { RE_TYPE, loops, guidHex, withLoop, bcdOf, bcdDevicesHolding, osTree, volumeSize, sha256Buf } from '../helpers/winre-checks.js';
+import { linuxDiskpartHost } from '../helpers/diskpart-host.js';
+import { dotnetWintrust } from '../scan/scenarios.js';
+import { windowsDiskFacts } from '../../src/platform/winre-windows.js';
+import { scanTarget } from '../../src/windows/scan.js';
+import { buildPlan } from '../../src/engine/plan.js';
+import { REPAIRS } from '../../src/repairs/index.js';
+import { newRunId, Journal } from '../../src/engine/journal.js';
+import { applyWithDisk, undoWithDisk, windowsBackend } from '../../src/engine/disk-run.js';
+import type { WinHost, CommandResult } from '../../src/platform/winhost.js';
+import type { Plan } from '../../src/engine/types.js';
+
+const reason = skipReason(
+  sharedReason(),
+  toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk', 'sfdisk', 'wimcapture', 'ntfsresize', 'ntfsfix', 'blkid'),
+  diskToolsReason(),
+);
+
+/** sgdisk -p without the lines that change with every run (disk identifier is kept: it must not change). */
+const table = (file: string) => run('sgdisk', ['-p', file]);
+/** Partition lines of sgdisk -p without the name column (diskpart gives a recreated partition no GPT name). */
+const extents = (file: string) =>
+  table(file)
+    .split('\n')
+    .filter((l) => /^\s+\d+\s+\d+\s+\d+/.test(l))
+    .map((l) => l.trim().split(/\s+/).slice(0, 6).join(' '));
+
+describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk image', () => {
+  let tmp = '';
+  let tree = '';
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-winre-win-'));
+    tree = path.join(tmp, 'tree');
+    await buildWindowsTree(tree, dotnetWintrust);
+  }, 120_000);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A host with the Windows volume at W:, closed (every mount and loop device gone) after fn. */
+  async function withHost<T>(img: WinreDisk, fn: (host: WinHost & { log: string[] }, root: string) => Promise<T>, wrap?: (h: WinHost) => WinHost): Promise<T> {
+    const base = path.join(tmp, `letters-${Date.now()}`);
+    mkdirSync(base);
+    const os = img.layout.partitions.find((p) => p.start === img.os.start)!;
+    const h = linuxDiskpartHost(img.file, { base, letters: { W: os.number } });
+    try {
+      const host = wrap ? { ...wrap(h), log: h.log } : h;
+      return await fn(host, h.letterRoot('W'));
+    } finally {
+      h.close();
+    }
+  }
+
+  async function planOn(host: WinHost, root: string): Promise<{ plan: Plan; freeBefore: number | undefined }> {
+    const facts = await windowsDiskFacts(host, 'W:');
+    const target = await scanTarget({ root, disk: facts.info, bitlocker: facts.bitlocker, bcd: facts.bcd });
+    expect(target.findings.map((f) => f.id)).toContain('winre-too-small');
+    const plan = await buildPlan(target, REPAIRS, { only: ['winre'] }, { runId: newRunId() }, { tool: 'test', disk: facts });
+    return { plan, freeBefore: facts.info.partitions.find((p) => p.number === facts.info.recoveryPartition)?.freeBytes };
+  }
+
+  it('Windows 10 22H2 GPT: facts through drive letters, diskpart rebuild checked by offset, BCD at the GUID diskpart chose, undo', async () => {
+    const size = 8 * GiB;
+    const img = buildWinreDisk(path.join(tmp, 'w10.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    const oldRec = img.layout.partitions.find((p) => p.role === 'recovery')!;
+    const before = { table: table(img.file), extents: extents(img.file), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
+    const loopsBefore = loops();
+    const journalRoot = path.join(tmp, 'journal');
+
+    const { runId, log } = await withHost(img, async (host, root) => {
+      const { plan, freeBefore } = await planOn(host, root);
+      expect(freeBefore).toBeLessThan(250 * MiB);
+      expect(table(img.file)).toBe(before.table); // gathering facts wrote nothing
+      await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) });
+      return { runId: plan.runId, log: [...host.log] };
+    });
+    expect(loops()).toBe(loopsBefore);
+
+    // The script diskpart ran, in order: shrink, delete, create at the planned offset, attributes, format, letter.
+    const w = log.join('\n');
+    const order = ['shrink desired=454 minimum=454', 'delete partition override', 'create partition primary size=1024 offset=', 'gpt attributes=0x8000000000000001', 'format quick fs=ntfs label="Windows RE tools"', 'assign letter=R', 'remove letter=R'];
+    const at = order.map((c) => log.findIndex((l) => l.toLowerCase().startsWith(c.toLowerCase())));
+    expect(at.every((i) => i >= 0), w).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+
+    // Independent checks of the result.
+    expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+    const after = readImageLayout(img.file);
+    const np = after.partitions.find((p) => p.type === RE_TYPE)!;
+    expect(np.start + np.size).toBe(oldRec.start + oldRec.size);
+    expect(np.size).toBe(GiB);
+    const info = run('sgdisk', ['-i', String(np.number), img.file]);
+    expect(info.toLowerCase()).toContain(`partition guid code: ${RE_TYPE}`);
+    expect(info).toMatch(/Attribute flags: 8000000000000001/);
+    expect(np.guid).not.toBe(oldRec.guid); // diskpart chose a new one; the BCD must follow it
+    withLoop(img.file, np.start, np.size, (dev) => expect(run('blkid', ['-o', 'value', '-s', 'LABEL', dev]).trim()).toBe('Windows RE tools'));
+    withMountedNtfs(img.file, np.start, np.size, (m) => {
+      expect(Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim())).toBeGreaterThanOrEqual(250 * MiB);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(img.sdiSha256);
+    });
+    const osAfter = after.partitions.find((p) => p.start === img.os.start)!;
+    expect(osAfter.start + osAfter.size).toBe(np.start);
+    withLoop(img.file, osAfter.start, osAfter.size, (dev) => {
+      expect(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev])).toMatch(/You might resize at/);
+      expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|corrupt/i);
+    });
+    expect(treeDiff(before.tree, osTree(img, osAfter.size))).toEqual(['Windows/System32/Recovery/ReAgent.xml']);
+    const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
+    expect(reagent).toContain(`offset="${np.start}"`);
+    const bcd = bcdOf(img, tmp);
+    expect(bcdDevicesHolding(bcd, tmp, guidHex(np.guid!)).length).toBeGreaterThanOrEqual(2);
+    expect(bcdDevicesHolding(bcd, tmp, guidHex(oldRec.guid!))).toEqual([]);
+
+    // Windows' own view (the host's reagentc /info) and a fresh scan: enabled, no WinRE finding.
+    await withHost(img, async (host, root) => {
+      const r = (await host.reagentc!(['/info', '/target', 'W:\\Windows'])) as CommandResult;
+      expect(r.output).toMatch(/Windows RE status:\s+Enabled/);
+      expect(r.output).toContain(`partition${np.number}\\Recovery\\WindowsRE`);
+      const facts = await windowsDiskFacts(host, 'W:');
+      const t = await scanTarget({ root, disk: facts.info, bitlocker: facts.bitlocker, bcd: facts.bcd });
+      expect(t.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
+    });
+
+    // undo: partitions back at their offsets with their types and sizes, the old files, the BCD at the
+    // recreated partition, Windows grown back, ReAgent.xml byte for byte.
+    const u = await withHost(img, (host, root) => undoWithDisk(journalRoot, runId, { mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) }));
+    expect(u.disk).toBe(true);
+    expect(u.diskNotes.join(' ')).toMatch(/new unique GUID/);
+    expect(extents(img.file)).toEqual(before.extents);
+    expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+    const back = readImageLayout(img.file);
+    const rec = back.partitions.find((p) => p.start === oldRec.start)!;
+    expect(run('sgdisk', ['-i', String(rec.number), img.file])).toMatch(/Attribute flags: 8000000000000001/);
+    withMountedNtfs(img.file, rec.start, rec.size, (m) => {
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(img.sdiSha256);
+    });
+    const bcd2 = bcdOf(img, tmp);
+    expect(bcdDevicesHolding(bcd2, tmp, guidHex(rec.guid!)).length).toBeGreaterThanOrEqual(2);
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    withLoop(img.file, img.os.start, img.os.size, (dev) => expect(volumeSize(dev)).toBe(before.osVolume));
+    expect(Journal.open(journalRoot, runId).state().phase).toBe('undone');
+    expect(loops()).toBe(loopsBefore);
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('diskpart failing at the format: the partitions, the old files and Windows put back, the BCD store still valid', async () => {
+    const size = 6 * GiB;
+    const img = buildWinreDisk(path.join(tmp, 'fail.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    const oldRec = img.layout.partitions.find((p) => p.role === 'recovery')!;
+    const before = { extents: extents(img.file), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
+    const loopsBefore = loops();
+    // Like a real diskpart /s: everything before the failing command is done, nothing after it.
+    // Only the rebuild's script fails: the rollback's own script formats the recreated partition too.
+    let failed = false;
+    const failAtFormat = (h: WinHost): WinHost => ({
+      ...h,
+      diskpart: async (script) => {
+        const cut = script.indexOf('format quick fs=ntfs label="Windows RE tools"');
+        if (cut < 0 || failed) return h.diskpart(script);
+        failed = true;
+        const r = await h.diskpart(script.slice(0, cut));
+        return { ...r, exitCode: 2147942405, output: r.output + '\nVirtual Disk Service error:\nThe device is not ready.\n' };
+      },
+    });
+    let error = '';
+    await withHost(
+      img,
+      async (host, root) => {
+        const { plan } = await planOn(host, root);
+        await applyWithDisk(plan, { journalRoot: path.join(tmp, 'journal-fail'), mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) }).catch((e: Error) => {
+          error = e.message;
+        });
+      },
+      failAtFormat,
+    );
+    expect(error).toMatch(/diskpart failed while rebuilding the WinRE partition .*device is not ready/i);
+    expect(loops()).toBe(loopsBefore);
+    expect(extents(img.file)).toEqual(before.extents);
+    expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+    const back = readImageLayout(img.file);
+    const rec = back.partitions.find((p) => p.start === oldRec.start)!;
+    expect(rec.type).toBe(RE_TYPE);
+    withMountedNtfs(img.file, rec.start, rec.size, (m) => expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256));
+    // The recreated partition has a new GUID, and the BCD follows it (else WinRE would not boot).
+    expect(bcdDevicesHolding(bcdOf(img, tmp), tmp, guidHex(rec.guid!)).length).toBeGreaterThanOrEqual(2);
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    withLoop(img.file, img.os.start, img.os.size, (dev) => expect(volumeSize(dev)).toBe(before.osVolume));
+    rmSync(img.file, { force: true });
+  }, 600_000);
+});
