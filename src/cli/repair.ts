@@ -113,12 +113,19 @@ Examples:
       const root = o.root!;
       if (process.platform === 'win32' && wantsWinre(o)) {
         // Windows/WinPE: the disk facts through diskpart and \\.\PhysicalDriveN, the rebuild by diskpart.
+        // Without diskpart (or when it cannot tell), the other repairs still run; --only winre refuses.
         const host = windowsHost();
-        const facts = await windowsDiskFacts(host, root, { disk: o.disk, progress });
-        const target = await scanTarget({ root, disk: facts.info, bitlocker: facts.bitlocker, bcd: facts.bcd, progress });
-        const p = await prepareRepair(target, o, facts);
-        if (p) await applyAndReport(p, o, journalRootFor(root, o.journal), (fn) => fn(root), windowsBackend(host, root));
-        return;
+        const facts = await windowsDiskFacts(host, root, { disk: o.disk, progress }).catch((e: Error) => {
+          if (o.only?.includes('winre')) throw e;
+          progress(`the WinRE partition was not checked: ${e.message}`);
+          return undefined;
+        });
+        if (facts) {
+          const target = await scanTarget({ root, disk: facts.info, bitlocker: facts.bitlocker, bcd: facts.bcd, progress });
+          const p = await prepareRepair(target, o, facts);
+          if (p) await applyAndReport(p, o, journalRootFor(root, o.journal), (fn) => fn(root), windowsBackend(host, root));
+          return;
+        }
       }
       const report = await scan({ root: o.root, disk: o.disk, tool: versionString() });
       const p = await prepareRepair(report.targets[0]!, o, undefined);

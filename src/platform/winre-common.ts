@@ -42,11 +42,25 @@ export interface DiskRunOptions {
 
 export const CHUNK = 4 * MiB;
 
+/** Milliseconds per stage: lap(name) adds the time since the previous lap to timings[name]. */
+export function stageTimer(): { timings: Record<string, number>; lap: (name: string) => void } {
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  return {
+    timings,
+    lap(name) {
+      const t = performance.now();
+      timings[name] = Math.round((timings[name] ?? 0) + t - t0);
+      t0 = t;
+    },
+  };
+}
+
 function stateFile(dir: string): string {
   return path.join(dir, 'state.json');
 }
 
-export async function saveState(dir: string, s: Omit<DiskState, 'updatedAt'>): Promise<void> {
+export async function saveState<S extends Omit<DiskState, 'updatedAt'>>(dir: string, s: S): Promise<void> {
   await atomicWrite(stateFile(dir), new TextEncoder().encode(JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n'));
 }
 

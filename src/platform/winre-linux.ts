@@ -22,7 +22,7 @@ import { attachLoop, detachLoop, mountPartition, requireRoot, parseMountinfo, ba
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck } from './ntfs.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
-import { CHUNK, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+import { CHUNK, stageTimer, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
 export { readDiskState, type DiskState } from './winre-common.js';
 import { faultPoint } from '../faults.js';
 
@@ -227,13 +227,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   requireRoot('the WinRE rebuild');
 
   // --- 1. Preflight: nothing is written before all of these pass.
-  const timings: Record<string, number> = {};
-  let t0 = performance.now();
-  const lap = (name: string) => {
-    const t = performance.now();
-    timings[name] = Math.round((timings[name] ?? 0) + t - t0);
-    t0 = t;
-  };
+  const { timings, lap } = stageTimer();
   progress('checking the disk before any change');
   const before = readDiskLayout(c.disk);
   checkUnchanged(c, before);

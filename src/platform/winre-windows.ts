@@ -10,7 +10,7 @@
 // old partition) and the BCD store; `undo` runs the same. diskpart cannot set a partition's unique
 // GUID, so a recreated partition has a new one and the restored BCD is re-pointed at it (stated in the
 // journal); everything else (files, ReAgent.xml via the file part) comes back byte for byte.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { WinreRebuild } from '../engine/types.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
@@ -28,7 +28,7 @@ import { checkJournalSpace, sha256File } from '../engine/journal.js';
 import { faultPoint } from '../faults.js';
 import { diskpartItemNumber, diskpartScript, parseDiskpartListTable, WINRE_LABEL } from './diskpart.js';
 import { freeLetter, type CommandResult, type WinHost } from './winhost.js';
-import { checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+import { stageTimer, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
 
 const CRLF = (lines: string[]) => lines.map((l) => l + '\r\n').join('');
 
@@ -81,7 +81,7 @@ export async function windowsDiskFacts(host: WinHost, root: string, opts: { disk
   const os = await partitionOfLetter(host, letter, layout);
   const info = toDiskInfo(diskPath, layout, os.start);
   const bitlocker = info.partitions.filter((p) => p.fs === 'bitlocker').map((p) => ({ partition: p.number, start: p.start }));
-  const facts: DiskFacts = { info, layout, bitlocker };
+  const facts: DiskFacts = { info, layout, bitlocker, via: 'diskpart' };
   const rec = info.partitions.find((p) => p.number === info.recoveryPartition);
   if (rec && rec.fs === 'ntfs') {
     progress(`measuring free space in recovery partition ${rec.number}`);
@@ -159,10 +159,6 @@ interface WindowsDiskState extends DiskState {
   restoreNotes?: string[];
 }
 
-async function saveWinState(dir: string, s: Omit<WindowsDiskState, 'updatedAt'>): Promise<void> {
-  await saveState(dir, s);
-}
-
 const readWinState = (dir: string) => readDiskState(dir) as WindowsDiskState | undefined;
 
 const bcdPathParts = (p: string) => p.split('/').filter(Boolean);
@@ -187,13 +183,7 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
   const { host } = opts;
   const progress = opts.progress ?? (() => {});
   const w = c.winre;
-  const timings: Record<string, number> = {};
-  let t0 = performance.now();
-  const lap = (name: string) => {
-    const t = performance.now();
-    timings[name] = Math.round((timings[name] ?? 0) + t - t0);
-    t0 = t;
-  };
+  const { timings, lap } = stageTimer();
 
   // --- 1. Preflight.
   progress('checking the disk before any change');
@@ -234,7 +224,7 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
 
   // --- 2. Journal.
   mkdirSync(dir, { recursive: true });
-  await saveWinState(dir, state);
+  await saveState(dir, state);
   {
     const dev = openBlockDevice(c.disk);
     try {
@@ -279,20 +269,18 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
   lap('journal');
   state.done.push('backed-up');
   state.phase = 'applying';
-  await saveWinState(dir, state);
+  await saveState(dir, state);
   faultPoint('winre-after-backup');
 
   const step = async (name: DiskStep, timing: string) => {
     lap(timing);
     state.done.push(name);
-    await saveWinState(dir, state);
+    await saveState(dir, state);
     faultPoint(`winre-after-${name}`);
   };
   try {
     // --- 3. diskpart: shrink, delete, create, attributes, format, assign.
     progress(`running diskpart on disk ${diskNumber} (shrink, delete, create, format)`);
-    state.done.push('os-shrunk', 'table-written'); // what the rollback must consider from now on
-    await saveWinState(dir, state);
     await diskpart(host, diskpartScript(w, { number: diskNumber }, w.os.number, { letter: newLetter }), 'rebuilding the WinRE partition', logRun);
     await step('formatted', 'diskpart');
 
@@ -301,7 +289,7 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
     const np = checkAgainstPlan(c, after, newOsSize);
     state.newGuid = np.guid;
     state.layoutAfter = layoutLines(after);
-    await saveWinState(dir, state);
+    await saveState(dir, state);
 
     // --- 5. Winre.wim and boot.sdi.
     const dest = host.letterRoot(newLetter);
@@ -363,10 +351,10 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
   } catch (e) {
     progress(`failed: ${(e as Error).message}; restoring the disk from the journal`);
     state.error = (e as Error).message;
-    await saveWinState(dir, state);
+    await saveState(dir, state);
     await restoreWinreWindows(c, dir, opts);
     const s = readWinState(dir)!;
-    await saveWinState(dir, { ...s, phase: 'rolled-back' });
+    await saveState(dir, { ...s, phase: 'rolled-back' });
     throw e;
   }
 }
@@ -470,7 +458,7 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
   }
   const lost = c.expect.filter((e) => !now.partitions.some((p) => p.start === e.start && p.size === e.size));
   if (lost.length) throw new WufixError('verify-failed', `after the restore, partition(s) ${lost.map((e) => e.number).join(', ')} are not back at their offsets; see ${dir}/sectors.bin for the original table`, 4);
-  await saveWinState(dir, { ...s, restoreNotes: notes });
+  await saveState(dir, { ...s, restoreNotes: notes });
 }
 
 export async function undoWinreWindows(c: WinreRebuild, dir: string, opts: WindowsRunOptions & { force?: boolean }): Promise<string[]> {
@@ -485,9 +473,6 @@ export async function undoWinreWindows(c: WinreRebuild, dir: string, opts: Windo
   }
   await restoreWinreWindows(c, dir, opts);
   const after = readWinState(dir)!;
-  await saveWinState(dir, { ...after, phase: 'undone' });
+  await saveState(dir, { ...after, phase: 'undone' });
   return after.restoreNotes ?? [];
 }
-
-/** Which backend wrote a disk journal. */
-export const isWindowsJournal = (dir: string) => existsSync(path.join(dir, 'state.json')) && (readDiskState(dir) as WindowsDiskState | undefined)?.backend === 'windows';

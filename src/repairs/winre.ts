@@ -100,8 +100,10 @@ export const winre: RepairModule = {
       osFreeBytes: free,
       bitlockerOs: scan.bitlocker.some((b) => b.partition === os.number),
       targetSize: options.winreSize,
-      reuseGuid: options.reuseGuid,
+      // diskpart cannot keep the old GUID: never promise it when diskpart will do the work.
+      reuseGuid: disk.via === 'diskpart' ? false : options.reuseGuid,
     });
+    if (disk.via === 'diskpart') wp.notes.push('diskpart picks the new unique GUID itself: the BCD is re-pointed at it right after diskpart runs');
     // Fix the new partition's unique GUID now, so the BCD and the plan agree before anything is written.
     const create = wp.diskPlan.ops.find((o) => o.op === 'create');
     if (layout.scheme === 'gpt' && create && create.op === 'create' && !create.guid) {

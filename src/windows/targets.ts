@@ -36,6 +36,8 @@ export interface DiskFacts {
   layout: Layout;
   bitlocker: { partition: number; start: number }[];
   bcd?: { file: string; bytes: Uint8Array; location: BcdLocation };
+  /** Gathered through diskpart (Windows/WinPE): the rebuild will be diskpart's, which picks the partition GUID itself. */
+  via?: 'diskpart';
 }
 
 export function toDiskInfo(diskPath: string, layout: Layout, osOffset?: number): DiskInfo {

@@ -455,7 +455,7 @@ export function planWinreRebuild(i: WinreInputs): WinrePlan {
   notes.push(...p.notes);
   if (gpt) {
     if (reuse) notes.push(`the new partition keeps the unique GUID ${rec!.guid} of partition ${rec!.number} (BCD devices stay valid)`);
-    else if (rec && p.deleteOld && i.reuseGuid === false) notes.push('a new unique GUID is used (--no-reuse-guid): the BCD WinRE devices must be re-pointed');
+    else if (rec && p.deleteOld && i.reuseGuid === false) notes.push('a new unique GUID is used (not the old one): the BCD WinRE devices must be re-pointed');
     else notes.push('the new partition gets a new unique GUID: the BCD WinRE devices must be re-pointed');
   } else {
     notes.push('MBR: BCD devices and ReAgent.xml refer to the partition offset, so both are re-pointed');

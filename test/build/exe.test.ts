@@ -148,6 +148,22 @@ describe.skipIf(!!reason)(`dist/wufix.exe under Wine${reason ? ` (skipped: ${rea
     // 3: leaves the menu for the prompt, naming the exe.
     expect(output).toContain(`Command prompt. wufix: "${winPath(stick)}\\wufix.exe" --help`);
   });
+
+  // The WinRE rebuild needs diskpart: asked for alone it refuses in one line (exit 3); a full repair
+  // goes on without it and says the WinRE partition was not checked. Wine has no diskpart.exe.
+  it('repair --root V:\\ --only winre without diskpart: one-line refusal, exit 3; a full dry run still plans the rest', async () => {
+    const root = path.join(dir, 'no-diskpart');
+    await buildWindowsTree(root, S.dotnetWintrust);
+    symlinkSync(root, path.join(prefix, 'dosdevices', 'v:'));
+    const only = wine([EXE, 'repair', '--root', 'V:\\', '--only', 'winre']);
+    expect(only.status, only.stderr).toBe(3);
+    expect(only.stderr.trim().split('\n')).toHaveLength(1);
+    expect(only.stderr).toMatch(/diskpart\.exe not found/);
+    const all = wine([EXE, 'repair', '--root', 'V:\\']);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stderr).toMatch(/the WinRE partition was not checked: .*diskpart/);
+    expect(all.stdout).toMatch(/wintrust: reset the WinTrust/);
+  });
 });
 
 /** Runs `cmd` with stdout+stderr to a file; writes answers[i] once the (i+1)-th prompt shows. */

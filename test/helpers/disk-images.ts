@@ -219,7 +219,7 @@ export function onDisk<T>(file: string, sectorSize: number, fn: (target: string)
 }
 
 /** sfdisk's attrs syntax: bits 0-2 by name, 48-63 as GUID:n (other bits cannot be set this way). */
-function sfdiskAttrs(a: bigint): string {
+export function sfdiskAttrs(a: bigint): string {
   const names = ['RequiredPartition', 'NoBlockIOProtocol', 'LegacyBIOSBootable'];
   const out: string[] = [];
   const guid: number[] = [];

@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { onDisk, readAt, withLoop } from './disk-images.js';
+import { onDisk, readAt, withLoop, sfdiskAttrs as sfdiskAttrsOf } from './disk-images.js';
 import { readDiskLayout } from '../../src/disk/blockdev.js';
 import { GPT_TYPE } from '../../src/disk/roles.js';
 import { MiB, type Layout, type Partition } from '../../src/disk/types.js';
@@ -105,19 +105,13 @@ function words(line: string): string[] {
 
 const GUID_RE = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
 
-/** sfdisk's attrs syntax, or undefined when a bit outside 0-2 and 48-63 is set. */
+/** sfdisk's attrs syntax (disk-images.ts), or undefined when a bit outside 0-2 and 48-63 is set. */
 function sfdiskAttrs(a: bigint): string | undefined {
-  const names = ['RequiredPartition', 'NoBlockIOProtocol', 'LegacyBIOSBootable'];
-  const out: string[] = [];
-  const guid: number[] = [];
-  for (let bit = 0; bit < 64; bit++) {
-    if (!((a >> BigInt(bit)) & 1n)) continue;
-    if (bit < 3) out.push(names[bit]!);
-    else if (bit >= 48) guid.push(bit);
-    else return undefined;
+  try {
+    return sfdiskAttrsOf(a);
+  } catch {
+    return undefined;
   }
-  if (guid.length) out.push(`GUID:${guid.join(',')}`);
-  return out.join(' ');
 }
 
 /** Files and directories under `dir`, relative, '/'-separated, with sha256 ('' for directories). */
