@@ -1,6 +1,8 @@
-// Linux NTFS tools (Debian ntfs-3g): ntfsresize and mkntfs, for the WinRE rebuild. Output is parsed
+// Linux NTFS tools (Debian ntfs-3g): ntfsresize, mkntfs and ntfscp, for the WinRE rebuild. Output is parsed
 // in the C locale; every call reports progress and throws one clear line on failure.
 import { execFileSync, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BadInputError, RefusedError } from '../errors.js';
 
 const ENV = { ...process.env, LC_ALL: 'C', LANG: 'C' };
@@ -107,4 +109,35 @@ export function ntfsCheck(dev: string): { ok: boolean; output: string } {
     const err = e as { stdout?: string; stderr?: string };
     return { ok: false, output: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
+}
+
+/**
+ * Write a stream into a new file of an NTFS volume with ntfscp (no FUSE: several times faster than
+ * a write through ntfs-3g), fed through its standard input. The directory of `ntfsPath` must exist
+ * and the volume must not be mounted. Rejects with ntfscp's own message when it fails.
+ */
+export async function ntfsCopyIn(dev: string, ntfsPath: string, source: Readable): Promise<void> {
+  // ntfscp reads a path; Node's stdio pipes are sockets, which /dev/stdin cannot open (ENXIO), so
+  // `cat` turns the socket into a pipe. The exit status is ntfscp's.
+  const child = spawn('sh', ['-c', 'command -v ntfscp >/dev/null || exit 127; cat | ntfscp "$0" /dev/stdin "$1"', dev, ntfsPath], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  let streamError: unknown;
+  try {
+    await pipeline(source, child.stdin);
+  } catch (e) {
+    streamError = e;
+    child.kill();
+  }
+  const code = await exited;
+  if (code === 127) throw new RefusedError('ntfscp is not installed (Debian package ntfs-3g); it is needed to copy Winre.wim into the new partition', 'missing-tool');
+  if (code !== 0 && !(streamError && code === null)) {
+    throw new BadInputError(`ntfscp failed (exit ${code}) writing ${ntfsPath}: ${out.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'no output'}`);
+  }
+  if (streamError) throw streamError;
 }
