@@ -8,6 +8,7 @@ import { diskCommand } from './disk.js';
 import { scanCommand } from './scan.js';
 import { repairCommand, undoCommand, journalCommand } from './repair.js';
 import { versionString } from './version.js';
+import { changeStarted } from '../engine/interrupt.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -56,11 +57,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `wufix hive dump ... | head` closes the pipe early: that is not an error.
+// `wufix hive dump ... | head` closes the pipe early: that is not an error, and the command stops.
+// Once a repair or undo has started changing the target, a closed pipe (or terminal) only silences
+// the output: the run finishes or rolls back, and its exit code is kept (src/engine/interrupt.ts).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED' && err.code !== 'EIO') throw err;
+    if (!changeStarted()) process.exit(process.exitCode ?? 0);
   });
 }
 

@@ -244,7 +244,7 @@ export function undoCommand(): Command {
         writeOut(undoMessage(r));
         return;
       }
-      const r = await undoRun(jr, id, { force: o.force, root: o.root });
+      const r = await undoRun(jr, id, { force: o.force, root: o.root, progress });
       writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
     });
 }

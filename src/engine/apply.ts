@@ -9,6 +9,7 @@ import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive
 import { findLogs } from '../hive/logfiles.js';
 import { resolveCI } from '../windows/install.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { interruptedBy, watchInterrupts } from './interrupt.js';
 import { Journal, checkJournalSpace, sha256File, type JournalFile } from './journal.js';
 import type { Change, Plan, PlanStep, RegData } from './types.js';
 import { faultPoint } from '../faults.js';
@@ -131,13 +132,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
   await journal.setState({ phase: 'backed-up', done: [], renames: [] });
   faultPoint('after-backup');
 
-  // Ctrl-C during apply: finish the current file, then roll back.
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-    progress('interrupted: rolling back after the current step');
-  };
-  process.on('SIGINT', onSigint);
+  // Ctrl-C (or SIGTERM, SIGHUP) during apply: finish the current file, then roll back.
+  const stop = watchInterrupts(progress);
   const done: number[] = [];
   const renames: { from: string; to: string }[] = [];
   try {
@@ -157,7 +153,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     });
     let group = 0;
     for (const item of order) {
-      if (interrupted) throw new RefusedError('interrupted by Ctrl-C; everything was rolled back', 'interrupted');
+      if (stop.signal) throw new RefusedError(`${interruptedBy(stop.signal)}; everything was rolled back`, 'interrupted');
       if (typeof item === 'string') {
         const h = hives.get(item)!;
         for (const i of byHive.get(item)!) applyRegChange(h, plan.steps[i]!.change);
@@ -192,7 +188,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     if (e instanceof WufixError) throw e;
     throw new RefusedError(`the repair failed and was rolled back (nothing changed): ${(e as Error).message}`, 'apply-failed');
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.release();
   }
 }
 

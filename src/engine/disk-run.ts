@@ -9,6 +9,7 @@ import { applyPlan, preflight, type ApplyOptions, type ApplyResult } from './app
 import { undoRun, type UndoResult } from './undo.js';
 import type { Plan, WinreRebuild } from './types.js';
 import { RefusedError } from '../errors.js';
+import { interruptedBy, watchInterrupts } from './interrupt.js';
 import { applyWinreLinux, restoreWinreLinux, undoWinreLinux, readDiskState } from '../platform/winre-linux.js';
 import { applyWinreWindows, restoreWinreWindows, undoWinreWindows } from '../platform/winre-windows.js';
 import type { WinHost } from '../platform/winhost.js';
@@ -52,7 +53,28 @@ export const diskStepOf = (plan: Plan): WinreRebuild | undefined => {
 
 export const diskJournalDir = (journalRoot: string, runId: string) => path.join(journalRoot, runId, 'disk');
 
+/**
+ * A run in this journal root that died while changing the disk (phase 'applying': a power cut or
+ * SIGKILL; Ctrl-C and errors roll back). Another rebuild on top of it would record a half-changed
+ * disk as "before", so repairs refuse until it is undone.
+ */
+export function unfinishedDiskRun(journalRoot: string): { runId: string; done: string[] } | undefined {
+  for (const runId of Journal.list(journalRoot)) {
+    const dir = diskJournalDir(journalRoot, runId);
+    const s = existsSync(dir) ? readDiskState(dir) : undefined;
+    if (s?.phase === 'applying') return { runId, done: s.done };
+  }
+  return undefined;
+}
+
 export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot: MountRoot; backend?: DiskBackend }): Promise<ApplyResult> {
+  const unfinished = unfinishedDiskRun(opts.journalRoot);
+  if (unfinished) {
+    throw new RefusedError(
+      `run ${unfinished.runId} stopped half-way through rebuilding the WinRE partition (done: ${unfinished.done.join(', ') || 'nothing'}), so the disk is not in a known state; undo it first (wufix undo ${unfinished.runId}, with the same --image or --root), then scan again`,
+      'unfinished-run',
+    );
+  }
   const disk = diskStepOf(plan);
   if (!disk) return opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
   const progress = opts.progress ?? (() => {});
@@ -63,15 +85,22 @@ export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot
   const dir = diskJournalDir(opts.journalRoot, plan.runId);
   const backend = opts.backend ?? linuxBackend;
   await journal.log(`disk: rebuilding the WinRE partition on ${disk.disk} (${backend.name} backend)`);
-  await backend.apply(disk, dir, progress);
-  await journal.log('disk: verified');
+  // A stop signal between the disk part and the file part must not leave one done without the other.
+  const stop = watchInterrupts(progress);
   try {
-    return await opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
-  } catch (e) {
-    progress('the file changes failed: restoring the disk as well');
-    await backend.restore(disk, dir, progress);
-    await journal.log(`disk: restored after the file part failed: ${(e as Error).message}`);
-    throw e;
+    await backend.apply(disk, dir, progress);
+    await journal.log('disk: verified');
+    try {
+      if (stop.signal) throw new RefusedError(`${interruptedBy(stop.signal)}; the disk was restored from the journal`, 'interrupted');
+      return await opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
+    } catch (e) {
+      progress('the file changes did not complete: restoring the disk as well');
+      await backend.restore(disk, dir, progress);
+      await journal.log(`disk: restored after the file part failed: ${(e as Error).message}`);
+      throw e;
+    }
+  } finally {
+    stop.release();
   }
 }
 
@@ -82,15 +111,29 @@ export interface UndoWithDiskResult extends UndoResult {
 }
 
 export async function undoWithDisk(journalRoot: string, runId: string, opts: { force?: boolean; mountRoot: MountRoot; progress?: (m: string) => void; backend?: DiskBackend }): Promise<UndoWithDiskResult> {
+  // An undo is not interrupted half-way: stop signals wait until it is done.
+  const stop = watchInterrupts(opts.progress ?? (() => {}), 'finishing the undo first');
+  try {
+    return await undoBoth(journalRoot, runId, opts);
+  } finally {
+    stop.release();
+  }
+}
+
+async function undoBoth(journalRoot: string, runId: string, opts: { force?: boolean; mountRoot: MountRoot; progress?: (m: string) => void; backend?: DiskBackend }): Promise<UndoWithDiskResult> {
   const journal = Journal.open(journalRoot, runId);
   const plan = journal.plan();
   const disk = diskStepOf(plan);
   const dir = diskJournalDir(journalRoot, runId);
   const diskState = disk && existsSync(dir) ? readDiskState(dir) : undefined;
-  const diskPending = !!diskState && diskState.phase === 'verified';
+  // 'applying': the process died while changing the disk (a power cut, SIGKILL); its journal still
+  // says which steps were done, and the restore checks the rest on the disk itself.
+  const diskPending = !!diskState && (diskState.phase === 'verified' || diskState.phase === 'applying');
   let res: UndoResult = { runId, restored: 0, renamesReversed: 0 };
-  // A run whose file part was undone but whose disk part was not (an undo that stopped half-way) continues with the disk.
-  if (journal.state().phase !== 'undone' || !diskPending) {
+  const filePhase = journal.state().phase;
+  // A run whose file part was undone but whose disk part was not (an undo that stopped half-way)
+  // continues with the disk; so does one that died in its disk part, before the file part began.
+  if (!diskPending || (filePhase !== 'undone' && filePhase !== 'planned')) {
     res = await opts.mountRoot((root) => undoRun(journalRoot, runId, { force: opts.force, root }));
   }
   if (disk && diskPending) {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { RefusedError, WufixError } from '../errors.js';
 import { Journal, sha256File } from './journal.js';
 import { hostPath, rollback } from './apply.js';
+import { watchInterrupts } from './interrupt.js';
 
 export interface UndoResult {
   runId: string;
@@ -12,7 +13,17 @@ export interface UndoResult {
   renamesReversed: number;
 }
 
-export async function undoRun(journalRoot: string, runId: string, opts: { force?: boolean; root?: string } = {}): Promise<UndoResult> {
+export async function undoRun(journalRoot: string, runId: string, opts: { force?: boolean; root?: string; progress?: (m: string) => void } = {}): Promise<UndoResult> {
+  // Not interrupted half-way: stop signals wait until it is done.
+  const stop = watchInterrupts(opts.progress ?? (() => {}), 'finishing the undo first');
+  try {
+    return await undoFiles(journalRoot, runId, opts);
+  } finally {
+    stop.release();
+  }
+}
+
+async function undoFiles(journalRoot: string, runId: string, opts: { force?: boolean; root?: string }): Promise<UndoResult> {
   const journal = Journal.open(journalRoot, runId);
   const plan = journal.plan();
   const state = journal.state();

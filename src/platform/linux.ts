@@ -5,6 +5,7 @@ import { readFileSync, existsSync, mkdtempSync, rmSync, readlinkSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { RefusedError, BadInputError } from '../errors.js';
+import { changing } from '../engine/interrupt.js';
 
 export interface MountEntry {
   mountPoint: string;
@@ -106,11 +107,13 @@ export function unmount(dir: string): void {
 
 /**
  * Resources to release whatever happens: loop devices, mounts, temp dirs. Released in reverse order
- * by release(), and on SIGINT/SIGTERM (then the process exits 130/143).
+ * by release(), and on SIGINT/SIGTERM (then the process exits 130/143) unless a change is in flight:
+ * that run rolls back and its finally blocks release them (src/engine/interrupt.ts).
  */
 export class Cleanup {
   private steps: (() => void)[] = [];
   private readonly onSignal = (sig: NodeJS.Signals) => {
+    if (changing()) return;
     this.release();
     process.exit(sig === 'SIGINT' ? 130 : 143);
   };
@@ -119,8 +122,8 @@ export class Cleanup {
   constructor(opts: { signals?: boolean } = {}) {
     this.signals = opts.signals ?? true;
     if (this.signals) {
-      process.once('SIGINT', this.onSignal);
-      process.once('SIGTERM', this.onSignal);
+      process.on('SIGINT', this.onSignal);
+      process.on('SIGTERM', this.onSignal);
     }
   }
   add(step: () => void): void {

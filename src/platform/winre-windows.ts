@@ -463,8 +463,9 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
 
 export async function undoWinreWindows(c: WinreRebuild, dir: string, opts: WindowsRunOptions & { force?: boolean }): Promise<string[]> {
   const s = readWinState(dir);
-  if (!s || s.phase !== 'verified') return [];
-  if (!opts.force) {
+  // 'applying': the process died during the rebuild; the restore works from what the disk shows.
+  if (!s || (s.phase !== 'verified' && s.phase !== 'applying')) return [];
+  if (!opts.force && s.phase === 'verified') {
     const now = readDiskLayout(c.disk);
     const np = atOffset(now, c.winre.newPartition.start);
     if (!np || (s.newGuid && np.guid !== s.newGuid)) {

@@ -3,14 +3,15 @@
 // then independent checks (sgdisk -v, sgdisk -i, blkid, df on an ntfs-3g mount, python3-hivex on the
 // BCD, ntfsresize --info, ntfsfix --no-action, sha256 of the WinRE files and the OS tree), scan, undo.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, withMountedNtfs } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, gptEnd, MiB, GiB, run } from '../helpers/disk-images.js';
 import { buildWinreDisk, readImageLayout, laptopParts } from '../helpers/winre-images.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, CLI } from '../helpers/cli.js';
 import { treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust, server2022Winre, win10Winre } from '../scan/scenarios.js';
 import type { PartSpec } from '../helpers/winre-images.js';
@@ -340,6 +341,55 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       },
       /^wufix: refused: partition 3 is BitLocker-encrypted and locked.*manage-bde -unlock/,
     );
+  }, 600_000);
+
+  it('killed right after ntfsresize, before the journal knew: a new repair refuses, undo grows Windows back; a closed output pipe does not stop a repair', () => {
+    const size = 4 * GiB;
+    const recStart = gptEnd(size) - 570 * MiB;
+    const img = buildWinreDisk(path.join(tmp, 'crash.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    const osVolume = () => withLoop(img.file, img.os.start, img.os.size, (dev) => Number(volumeSize(dev)));
+    const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), boot: readSector(img.file, img.os.start), volume: osVolume() };
+    const loopsBefore = loops();
+
+    const k = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_CRASH_AT: 'winre-shrunk-unrecorded' } });
+    expect(k.status, k.stderr).toBeNull(); // SIGKILL: a power cut between two steps
+    // Nothing else may clean up after a SIGKILL; detach whatever it left on this image.
+    for (const l of loops().split('\n').filter((l) => l.includes(img.file))) run('losetup', ['--detach', l.split(':')[0]!]);
+    expect(osVolume()).toBeLessThan(before.volume); // ntfsresize had shrunk Windows
+    expect(run('sgdisk', ['-p', img.file])).toBe(before.table);
+
+    const again = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
+    expect(again.status, again.stderr).toBe(3);
+    const lines = again.stderr.trim().split('\n');
+    expect(lines[lines.length - 1]).toMatch(/^wufix: refused: run (\S+) stopped half-way through rebuilding the WinRE partition \(done: backed-up\).*undo it first \(wufix undo \1, with the same --image or --root\)/);
+    const id = /run (\S+) stopped/.exec(again.stderr)![1]!;
+    expect(osVolume()).toBeLessThan(before.volume); // the refusal wrote nothing
+
+    const u = runCli(['undo', id, '--image', img.file]);
+    expect(u.status, u.stderr).toBe(0);
+    expect(u.stdout).toMatch(/the Windows volume grown back/);
+    expect(osVolume()).toBe(before.volume);
+    expect(readSector(img.file, img.os.start)).toBe(before.boot);
+    expect(run('sgdisk', ['-p', img.file])).toBe(before.table);
+    expect(regionSha(img.file, recStart, 570 * MiB)).toBe(before.rec);
+    expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    withLoop(img.file, img.os.start, img.os.size, (dev) => expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|error|corrupt/i));
+
+    // `wufix repair ... | head -1`: the pipe closes at the first line; the repair must still finish
+    // (before, the process exited on EPIPE half-way through the rebuild).
+    const p = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" repair --image "${img.file}" --only winre --yes 2>&1 | head -1; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout.trim().split('\n')).toHaveLength(1);
+    const jr = `${img.file}.wufix-journal`;
+    const last = readdirSync(jr).sort().pop()!;
+    expect(JSON.parse(readFileSync(path.join(jr, last, 'disk', 'state.json'), 'utf8')).phase).toBe('verified');
+    expect(JSON.parse(readFileSync(path.join(jr, last, 'state.json'), 'utf8')).phase).toBe('verified');
+    expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
+    const scan = JSON.parse(runCli(['scan', '--image', img.file, '--json']).stdout) as ScanReport;
+    expect(scan.targets[0]!.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
+    expect(loops()).toBe(loopsBefore);
+    rmSync(img.file, { force: true });
   }, 600_000);
 
   it('Ctrl-C after the new partition is formatted: everything rolled back, the run cannot be undone', () => {
