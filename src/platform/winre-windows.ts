@@ -144,6 +144,8 @@ interface OldPartition {
   attributes?: string;
   guid?: string;
   label: string;
+  /** MBR: a logical partition inside the extended one (recreated as one). */
+  logical?: boolean;
   files: { path: string; sha256: string; bytes: number }[];
 }
 
@@ -250,6 +252,7 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
       ...(oldPart.attributes !== undefined ? { attributes: `0x${oldPart.attributes.toString(16).padStart(16, '0')}` } : {}),
       ...(oldPart.guid ? { guid: oldPart.guid } : {}),
       label: oldPart.volume?.label ?? '',
+      ...(oldPart.logical ? { logical: true } : {}),
       files: [],
     };
     await withLetter(host, diskNumber, before, oldPart.number, async (r) => {
@@ -415,7 +418,9 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
   if (old && oldGone) {
     const gpt = now.scheme === 'gpt';
     const id = gpt ? old.type : old.type.replace(/^0x/i, '');
-    script.push(`create partition primary size=${mib(old.size, 'the old partition')} offset=${old.start / 1024} id=${id}`);
+    // As the rebuild's own script: `create partition logical` takes no id=, so the type is set next.
+    if (old.logical) script.push(`create partition logical size=${mib(old.size, 'the old partition')} offset=${old.start / 1024}`, `set id=${id}`);
+    else script.push(`create partition primary size=${mib(old.size, 'the old partition')} offset=${old.start / 1024} id=${id}`);
     if (gpt && old.attributes) script.push(`gpt attributes=${old.attributes}`);
     script.push(`format quick fs=ntfs label="${old.label.replace(/"/g, '')}"`, `assign letter=${letter}`);
   }

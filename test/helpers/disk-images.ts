@@ -267,7 +267,8 @@ export function buildGpt(file: string, size: number, parts: GptPartSpec[], secto
 export function buildMbr(file: string, size: number, parts: MbrPartSpec[], sectorSize = 512): BuiltImage {
   sparseImage(file, size);
   const lines = ['label: dos', 'unit: sectors', ''];
-  for (const p of parts) {
+  // By number: the extended partition (a primary slot) before its logical partitions (5, 6, ...).
+  for (const p of [...parts].sort((a, b) => a.number - b.number)) {
     lines.push(`${file}${p.number} : start=${p.start / sectorSize}, size=${p.size / sectorSize}, type=${p.type.toString(16)}${p.active ? ', bootable' : ''}`);
   }
   onDisk(file, sectorSize, (t) => run('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', t], lines.join('\n') + '\n'));

@@ -15,7 +15,7 @@ import { repointReAgent } from '../../src/windows/reagent-repoint.js';
 import { readDiskLayout } from '../../src/disk/blockdev.js';
 import type { Layout } from '../../src/disk/types.js';
 
-export type Role = 'esp' | 'msr' | 'os' | 'recovery' | 'sysres' | 'data' | 'oem' | 'dynamic' | 'bitlocker-os';
+export type Role = 'esp' | 'msr' | 'os' | 'recovery' | 'sysres' | 'data' | 'oem' | 'dynamic' | 'bitlocker-os' | 'extended';
 
 export interface PartSpec {
   role: Role;
@@ -76,8 +76,9 @@ const GPT_TYPES: Record<Role, string> = {
   data: TYPE.BASIC,
   oem: TYPE.RECOVERY,
   dynamic: TYPE.BASIC,
+  extended: '', // MBR only
 };
-const MBR_TYPES: Record<Role, number> = { esp: 0xef, msr: 0x07, os: 0x07, 'bitlocker-os': 0x07, recovery: 0x27, sysres: 0x07, data: 0x07, oem: 0x27, dynamic: 0x42 };
+const MBR_TYPES: Record<Role, number> = { esp: 0xef, msr: 0x07, os: 0x07, 'bitlocker-os': 0x07, recovery: 0x27, sysres: 0x07, data: 0x07, oem: 0x27, dynamic: 0x42, extended: 0x0f };
 
 function sha(file: string): string {
   return run('sha256sum', [file]).split(' ')[0]!;
@@ -103,6 +104,7 @@ export function buildWinreDisk(file: string, spec: WinreDiskSpec): WinreDisk {
   const work = `${file}.work`;
   mkdirSync(work, { recursive: true });
   if (spec.scheme === 'gpt') {
+    if (spec.parts.some((p) => p.role === 'extended')) throw new Error('an extended partition is MBR only');
     const parts: GptPartSpec[] = spec.parts.map((p) => ({
       start: p.start,
       size: p.size,

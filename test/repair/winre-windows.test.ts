@@ -161,6 +161,61 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     rmSync(img.file, { force: true });
   }, 600_000);
 
+  it('MBR, Windows and its recovery partition logical ones: rebuilt as a logical partition by diskpart, undone with the old one recreated as a logical partition', async () => {
+    const size = 4454 * MiB; // no room anywhere: Windows (logical 5) has to shrink
+    const img = buildWinreDisk(path.join(tmp, 'mbr-logical.img'), {
+      scheme: 'mbr',
+      size,
+      tree,
+      parts: [
+        { role: 'sysres', start: MiB, size: 100 * MiB, number: 1 },
+        { role: 'extended', start: 101 * MiB, size: 4352 * MiB, number: 2 },
+        { role: 'os', start: 102 * MiB, size: 3800 * MiB, number: 5 },
+        { role: 'recovery', start: 3903 * MiB, size: 550 * MiB, free: 70 * MiB, number: 6 },
+      ],
+    });
+    const dump = () => run('sfdisk', ['--dump', img.file]);
+    const parts = () => dump().split('\n').filter((l) => / : start=/.test(l));
+    const before = { parts: parts(), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
+    const loopsBefore = loops();
+    const journalRoot = path.join(tmp, 'journal-mbr');
+
+    const { runId, log } = await withHost(img, async (host, root) => {
+      const { plan } = await planOn(host, root);
+      await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) });
+      return { runId: plan.runId, log: [...host.log] };
+    });
+    expect(loops()).toBe(loopsBefore);
+    const w = log.join('\n');
+    expect(w).toMatch(/shrink desired=\d+ minimum=\d+/i);
+    expect(w).toMatch(/create partition logical size=\d+ offset=\d+/i);
+    expect(w).toMatch(/set id=27/i);
+    run('sfdisk', ['-V', img.file]); // throws on a problem
+    const after = readImageLayout(img.file);
+    const np = after.partitions.find((p) => p.logical && p.type === '0x27')!;
+    expect(np, dump()).toBeDefined();
+    expect(np.start + np.size).toBe(3903 * MiB + 550 * MiB);
+    expect(np.size).toBe(GiB);
+    withMountedNtfs(img.file, np.start, np.size, (m) => {
+      expect(Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim())).toBeGreaterThanOrEqual(250 * MiB);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256);
+    });
+    const needle = Buffer.from(new BigUint64Array([BigInt(np.start)]).buffer).toString('hex');
+    expect(bcdDevicesHolding(bcdOf(img, tmp), tmp, needle).length).toBeGreaterThanOrEqual(2);
+
+    const u = await withHost(img, (host, root) => undoWithDisk(journalRoot, runId, { mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) }));
+    expect(u.disk).toBe(true);
+    // Every partition back at its place with its type: logical 6 is a logical partition again, 0x27.
+    expect(parts()).toEqual(before.parts);
+    run('sfdisk', ['-V', img.file]);
+    withMountedNtfs(img.file, 3903 * MiB, 550 * MiB, (m) => expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256));
+    expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd); // MBR: the device is the offset, which is the same again
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    withLoop(img.file, img.os.start, img.os.size, (dev) => expect(volumeSize(dev)).toBe(before.osVolume));
+    expect(loops()).toBe(loopsBefore);
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
   it('diskpart failing at the format: the partitions, the old files and Windows put back, the BCD store still valid', async () => {
     const size = 6 * GiB;
     const img = buildWinreDisk(path.join(tmp, 'fail.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });

@@ -281,6 +281,71 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     rmSync(img.file, { force: true });
   };
 
+  it('MBR with all four primary slots used, one an extended partition with room: the new WinRE partition is a logical one (EBR chain), verified, undone', async () => {
+    const t4 = path.join(tmp, 'tree-4p-ext');
+    await buildWindowsTree(t4, { ...win10Winre, reagent: { installState: 0 } });
+    mkdirSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT'), { recursive: true });
+    writeFileSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi'), Buffer.alloc(3 * MiB, 1));
+    const img = buildWinreDisk(path.join(tmp, 'mbr-ext.img'), {
+      scheme: 'mbr',
+      size: 4 * GiB,
+      tree: t4,
+      parts: [
+        { role: 'sysres', start: MiB, size: 100 * MiB, number: 1 },
+        { role: 'os', start: 101 * MiB, size: 2000 * MiB, number: 2 },
+        { role: 'data', start: 2101 * MiB, size: 400 * MiB, number: 3 },
+        { role: 'extended', start: 2501 * MiB, size: 4 * GiB - 2502 * MiB, number: 4 },
+        { role: 'data', start: 2502 * MiB, size: 200 * MiB, number: 5 },
+      ],
+    });
+    const wimOs = withMountedNtfs(img.file, img.os.start, img.os.size, (m) => sha256(path.join(m, 'Windows', 'System32', 'Recovery', 'Winre.wim')));
+    // Everything after Windows: partition 3, the extended partition with its EBRs, logical 5 and the free space the new partition takes.
+    const afterOs = () => regionSha(img.file, img.os.start + img.os.size, 4 * GiB - img.os.start - img.os.size);
+    const before = { dump: run('sfdisk', ['--dump', img.file]), mbr: readSector(img.file, 0), rest: afterOs(), tree: osTree(img, img.os.size), bcd: sha256Buf(bcdOf(img, tmp)) };
+    const loopsBefore = loops();
+
+    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toContain('case mbr-logical');
+    expect(loops()).toBe(loopsBefore);
+    run('sfdisk', ['-V', img.file]); // throws on a problem
+    const dump = run('sfdisk', ['--dump', img.file]);
+    // The four primaries and logical 5 unchanged; a new logical 6, type 0x27, after logical 5 inside the extended partition.
+    for (const line of before.dump.split('\n').filter((l) => /^\S+\d : /.test(l))) expect(dump).toContain(line);
+    const l6 = new RegExp(`${img.file}6 : start=\\s*(\\d+), size=\\s*(\\d+), type=27`).exec(dump);
+    expect(l6, dump).not.toBeNull();
+    const np = { start: Number(l6![1]) * 512, size: Number(l6![2]) * 512 };
+    expect(np.start).toBeGreaterThanOrEqual(2702 * MiB);
+    expect(np.start + np.size).toBeLessThanOrEqual(4 * GiB - MiB);
+    expect(np.size).toBeGreaterThanOrEqual(GiB);
+    // The EBR of logical 5 links to logical 6's EBR, as an independent reader (sfdisk) already decoded.
+    withMountedNtfs(img.file, np.start, np.size, (m) => {
+      expect(Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim())).toBeGreaterThanOrEqual(250 * MiB);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(wimOs);
+      expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(sha256(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi')));
+    });
+    withLoop(img.file, np.start, np.size, (dev) => expect(run('blkid', ['-o', 'value', '-s', 'LABEL', dev]).trim()).toBe('Windows RE tools'));
+    const reagent = withMountedNtfs(img.file, img.os.start, img.os.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
+    expect(reagent).toContain(`offset="${np.start}"`);
+    expect(reagent).toMatch(/<InstallState state="1"/);
+    const needle = Buffer.from(new BigUint64Array([BigInt(np.start)]).buffer).toString('hex');
+    expect(bcdDevicesHolding(bcdOf(img, tmp), tmp, needle).length).toBeGreaterThanOrEqual(2);
+    const s1 = JSON.parse(runCli(['scan', '--image', img.file, '--json']).stdout) as ScanReport;
+    expect(s1.targets[0]!.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
+
+    const u = runCli(['undo', '--image', img.file, '--last']);
+    expect(u.status, u.stderr).toBe(0);
+    expect(run('sfdisk', ['--dump', img.file])).toBe(before.dump);
+    expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    // No shrink, and every sector it wrote outside the mounted volumes was saved: back byte for byte
+    // (the NTFS volumes holding ReAgent.xml and the BCD get their files back; their metadata moves on).
+    expect(readSector(img.file, 0)).toBe(before.mbr);
+    expect(afterOs()).toBe(before.rest);
+    expect(loops()).toBe(loopsBefore);
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
   it('refuses an OS volume too full to shrink, with the numbers (exit 3, image unchanged)', async () => {
     const full = path.join(tmp, 'tree-full');
     run('cp', ['-a', tree, full]);
