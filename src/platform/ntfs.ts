@@ -141,23 +141,3 @@ export async function ntfsCopyIn(dev: string, ntfsPath: string, source: Readable
   }
   if (streamError) throw streamError;
 }
-
-/**
- * A file of an NTFS volume as a stream, read by ntfscat (libntfs, no FUSE: ~4x faster than reading
- * through an ntfs-3g mount). `done` settles when ntfscat exits, rejecting with its message.
- */
-export function ntfsCat(dev: string, ntfsPath: string): { stream: Readable; done: Promise<void> } {
-  const child = spawn('ntfscat', [dev, ntfsPath], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'ENOENT' ? new RefusedError('ntfscat is not installed (Debian package ntfs-3g); it is needed to read Winre.wim', 'missing-tool') : e),
-    );
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new BadInputError(`ntfscat failed (exit ${code}) reading ${ntfsPath}: ${err.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'no output'}`));
-    });
-  });
-  return { stream: child.stdout, done };
-}

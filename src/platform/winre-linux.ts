@@ -5,7 +5,7 @@
 // boot.sdi (hashes checked) -> the BCD store -> verify. Any failure or Ctrl-C rolls back what was
 // done, newest first; `undo` runs the same restore later. The journal lives in <run>/disk/.
 import { createHash } from 'node:crypto';
-import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, readdirSync } from 'node:fs';
+import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, readdirSync, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { WinreRebuild } from '../engine/types.js';
@@ -19,7 +19,7 @@ import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
 import { resolveCI } from '../windows/install.js';
 import { WINRE_LABEL } from './diskpart.js';
 import { attachLoop, detachLoop, mountPartition, requireRoot, parseMountinfo, backingDisk, Cleanup, type MountEntry } from './linux.js';
-import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn, ntfsCat } from './ntfs.js';
+import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from './ntfs.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
 import { CHUNK, stageTimer, checkBcdPointsAt, checkUnchanged, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
@@ -410,38 +410,26 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
   const cl = new Cleanup({ signals: false });
   try {
     let srcDir: string;
-    // Each file's place on the source mount (names, sizes) and its NTFS path, read with ntfscat from
-    // a read-only loop device beside the mount (no FUSE in the data path).
-    const files: { name: string; from: string; ntfsPath: string }[] = [];
-    const source = (file: string, offset: number, size: number) => {
-      const mnt = mountPartition(file, offset, size, cl, true);
-      const dev = attachLoop(file, offset, size, true);
-      cl.add(() => detachLoop(dev));
-      return { mnt, dev };
-    };
-    const ntfsPathOf = (mnt: string, host: string) => '/' + path.relative(mnt, host).split(path.sep).join('/');
-    let srcDev: string;
+    const files: { name: string; from: string }[] = [];
     if (c.source.where === 'partition') {
       const s = c.source;
       // A deleted (or overwritten) source partition is read from its copy in the journal.
       const saved = state.regions.find((r) => s.start >= r.start && s.start + s.size <= r.start + r.size);
-      const { mnt, dev } = saved ? source(path.join(dir, saved.file), s.start - saved.start, s.size) : source(c.disk, s.start, s.size);
-      srcDev = dev;
+      const mnt = saved ? mountPartition(path.join(dir, saved.file), s.start - saved.start, s.size, cl, true) : mountPartition(c.disk, s.start, s.size, cl, true);
       const d = resolveCI(mnt, s.dir.replace(/^\\+/, ''));
       if (!d) throw new BadInputError(`${s.dir} is missing on the source partition ${s.partition}`);
       srcDir = d;
-      for (const name of readdirSync(srcDir)) files.push({ name, from: path.join(srcDir, name), ntfsPath: ntfsPathOf(mnt, path.join(srcDir, name)) });
+      for (const name of readdirSync(srcDir)) files.push({ name, from: path.join(srcDir, name) });
     } else {
-      const { mnt, dev } = source(c.disk, w.os.start, w.os.size - w.shrinkOsBy);
-      srcDev = dev;
+      const mnt = mountPartition(c.disk, w.os.start, w.os.size - w.shrinkOsBy, cl, true);
       for (const f of c.source.files) {
         const p = resolveCI(mnt, f.path);
         if (!p) throw new BadInputError(`${f.path} is missing on the Windows volume`);
-        files.push({ name: f.name, from: p, ntfsPath: ntfsPathOf(mnt, p) });
+        files.push({ name: f.name, from: p });
       }
     }
-    // The directory through ntfs-3g; the bytes read by ntfscat and written by ntfscp, hashed on their
-    // way (no FUSE in the data path: writing through ntfs-3g ran at ~60 MB/s, ntfscp at ~300 MB/s).
+    // The directory through ntfs-3g, the bytes with ntfscp (a write through FUSE runs at ~60 MB/s,
+    // ntfscp at ~300 MB/s), read once and hashed on their way.
     {
       const mk = new Cleanup({ signals: false });
       try {
@@ -458,10 +446,9 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
         const h = createHash('sha256');
         let done = 0;
         let last = -1;
-        const cat = ntfsCat(srcDev, f.ntfsPath);
-        const source = cat.stream;
-        source.on('data', (chunk: Buffer) => {
-          h.update(chunk);
+        const source = createReadStream(f.from, { highWaterMark: MiB });
+        source.on('data', (chunk) => {
+          h.update(chunk as Buffer);
           done += chunk.length;
           const pct = bytes ? Math.floor((done / bytes) * 100) : 100;
           if (pct >= last + 10) {
@@ -469,10 +456,7 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
             progress(`copying ${f.name}: ${pct}% (${Math.round(done / MiB)} of ${Math.round(bytes / MiB)} MiB)`);
           }
         });
-        const [copiedIn, catDone] = await Promise.allSettled([ntfsCopyIn(loop, `/Recovery/WindowsRE/${f.name}`, source), cat.done]);
-        // ntfscp first: when it fails, ntfscat dies of the closed pipe and says less.
-        if (copiedIn.status === 'rejected') throw copiedIn.reason;
-        if (catDone.status === 'rejected') throw catDone.reason;
+        await ntfsCopyIn(loop, `/Recovery/WindowsRE/${f.name}`, source);
         if (done !== bytes) throw new VerificationError(`${f.name}: ${done} bytes read, ${bytes} expected`);
         copied.push({ name: f.name, sha256: h.digest('hex'), bytes });
       }
