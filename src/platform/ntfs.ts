@@ -127,6 +127,7 @@ export async function ntfsCopyIn(dev: string, ntfsPath: string, source: Readable
     child.on('error', reject);
     child.on('close', resolve);
   });
+  exited.catch(() => {}); // awaited below, after the pipeline; not an unhandled rejection meanwhile
   let streamError: unknown;
   try {
     await pipeline(source, child.stdin);
