@@ -83,6 +83,17 @@ export function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/** A progress line every 10% of a copy of `total` bytes: call it with the bytes done so far. */
+export function copyProgress(label: string, total: number, progress: (m: string) => void): (done: number) => void {
+  let lastPct = -1;
+  return (done) => {
+    const pct = total ? Math.floor((done / total) * 100) : 100;
+    if (pct < lastPct + 10) return;
+    lastPct = pct;
+    progress(`copying ${label}: ${pct}% (${Math.round(done / MiB)} of ${Math.round(total / MiB)} MiB)`);
+  };
+}
+
 /** Copy one file with a progress line every 10%; returns its sha256. */
 export async function copyWithProgress(from: string, to: string, label: string, progress: (m: string) => void): Promise<string> {
   const fi = openSync(from, 'r');
@@ -91,7 +102,7 @@ export async function copyWithProgress(from: string, to: string, label: string, 
   const buf = Buffer.alloc(CHUNK);
   const total = (await fsp.stat(from)).size;
   let done = 0;
-  let lastPct = -1;
+  const report = copyProgress(label, total, progress);
   try {
     for (;;) {
       const n = readSync(fi, buf, 0, CHUNK, done);
@@ -100,11 +111,7 @@ export async function copyWithProgress(from: string, to: string, label: string, 
       let w = 0;
       while (w < n) w += writeSync(fo, buf, w, n - w, done + w);
       done += n;
-      const pct = total ? Math.floor((done / total) * 100) : 100;
-      if (pct >= lastPct + 10) {
-        progress(`copying ${label}: ${pct}% (${Math.round(done / MiB)} of ${Math.round(total / MiB)} MiB)`);
-        lastPct = pct;
-      }
+      report(done);
     }
     fsyncSync(fo);
   } finally {

@@ -22,7 +22,7 @@ import { attachLoop, detachLoop, mountPartition, requireRoot, parseMountinfo, ba
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from './ntfs.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
-import { CHUNK, stageTimer, checkBcdPointsAt, checkUnchanged, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+import { CHUNK, stageTimer, checkBcdPointsAt, checkUnchanged, copyProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
 export { readDiskState, type DiskState } from './winre-common.js';
 import { faultPoint } from '../faults.js';
 import { interruptedBy, watchInterrupts } from '../engine/interrupt.js';
@@ -445,16 +445,12 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
         const bytes = (await fsp.stat(f.from)).size;
         const h = createHash('sha256');
         let done = 0;
-        let last = -1;
+        const report = copyProgress(f.name, bytes, progress);
         const source = createReadStream(f.from, { highWaterMark: MiB });
         source.on('data', (chunk) => {
           h.update(chunk as Buffer);
           done += chunk.length;
-          const pct = bytes ? Math.floor((done / bytes) * 100) : 100;
-          if (pct >= last + 10) {
-            last = pct;
-            progress(`copying ${f.name}: ${pct}% (${Math.round(done / MiB)} of ${Math.round(bytes / MiB)} MiB)`);
-          }
+          report(done);
         });
         await ntfsCopyIn(loop, `/Recovery/WindowsRE/${f.name}`, source);
         if (done !== bytes) throw new VerificationError(`${f.name}: ${done} bytes read, ${bytes} expected`);

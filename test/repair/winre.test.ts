@@ -36,6 +36,15 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
+  /** A Windows tree with WinRE on the Windows volume (no recovery partition): InstallState 0, boot.sdi in Boot\DVD\PCAT. */
+  const treeWithoutRecovery = async (name: string) => {
+    const t = path.join(tmp, name);
+    await buildWindowsTree(t, { ...win10Winre, reagent: { installState: 0 } });
+    mkdirSync(path.join(t, 'Windows', 'Boot', 'DVD', 'PCAT'), { recursive: true });
+    writeFileSync(path.join(t, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi'), Buffer.alloc(3 * MiB, 1));
+    return t;
+  };
+
   it('Windows 10 22H2 GPT, recovery after the OS with 80 MB free: rebuilt in place, verified independently, undone byte for byte', () => {
     const size = 8 * GiB;
     const recStart = gptEnd(size) - 570 * MiB;
@@ -282,10 +291,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
   };
 
   it('MBR with all four primary slots used, one an extended partition with room: the new WinRE partition is a logical one (EBR chain), verified, undone', async () => {
-    const t4 = path.join(tmp, 'tree-4p-ext');
-    await buildWindowsTree(t4, { ...win10Winre, reagent: { installState: 0 } });
-    mkdirSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT'), { recursive: true });
-    writeFileSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi'), Buffer.alloc(3 * MiB, 1));
+    const t4 = await treeWithoutRecovery('tree-4p-ext');
     const img = buildWinreDisk(path.join(tmp, 'mbr-ext.img'), {
       scheme: 'mbr',
       size: 4 * GiB,
@@ -369,10 +375,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
   }, 600_000);
 
   it('refuses MBR with four primaries and no recovery partition to reuse (exit 3, image unchanged)', async () => {
-    const t4 = path.join(tmp, 'tree-4p');
-    await buildWindowsTree(t4, { ...win10Winre, reagent: { installState: 0 } });
-    mkdirSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT'), { recursive: true });
-    writeFileSync(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi'), Buffer.alloc(3 * MiB, 1));
+    const t4 = await treeWithoutRecovery('tree-4p');
     await refusal(
       'mbr-4p',
       {
