@@ -408,6 +408,13 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
 async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskState, 'updatedAt'>, progress: (m: string) => void) {
   const w = c.winre;
   const cl = new Cleanup({ signals: false });
+  // Where the copy step spends its time (state.json "timings": copy.write, copy.verify).
+  let t0 = performance.now();
+  const part = (name: string) => {
+    const t = performance.now();
+    if (state.timings) state.timings[`copy.${name}`] = Math.round((state.timings[`copy.${name}`] ?? 0) + t - t0);
+    t0 = t;
+  };
   try {
     let srcDir: string;
     const files: { name: string; from: string }[] = [];
@@ -459,6 +466,7 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
     } finally {
       detachLoop(loop);
     }
+    part('write');
     // Re-read every copied file through a fresh mount before calling it done, and measure the free space there.
     cl.release();
     const c2 = new Cleanup({ signals: false });
@@ -476,6 +484,7 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
     } finally {
       c2.release();
     }
+    part('verify');
     return copied;
   } finally {
     cl.release();
