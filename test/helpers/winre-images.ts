@@ -34,6 +34,8 @@ export interface WinreDiskSpec {
   parts: PartSpec[];
   /** The offline Windows tree copied into the OS volume. */
   tree: string;
+  /** Logical sector size (4096: an Advanced Format 4Kn disk; the tables and file systems are made on a loop device with that sector size). */
+  sectorSize?: number;
 }
 
 export interface WinreDisk {
@@ -114,7 +116,7 @@ export function buildWinreDisk(file: string, spec: WinreDiskSpec): WinreDisk {
       guid: p.guid,
       fs: fsFor(p.role),
     }));
-    buildGpt(file, spec.size, parts);
+    buildGpt(file, spec.size, parts, spec.sectorSize);
   } else {
     let slot = 1;
     const parts: MbrPartSpec[] = spec.parts.map((p) => ({
@@ -125,7 +127,7 @@ export function buildWinreDisk(file: string, spec: WinreDiskSpec): WinreDisk {
       active: p.role === 'sysres',
       fs: fsFor(p.role),
     }));
-    buildMbr(file, spec.size, parts);
+    buildMbr(file, spec.size, parts, spec.sectorSize);
   }
   const layout = readImageLayout(file);
   const os = spec.parts.find((p) => p.role === 'os' || p.role === 'bitlocker-os')!;

@@ -4,12 +4,12 @@
 // BCD, ntfsresize --info, ntfsfix --no-action, sha256 of the WinRE files and the OS tree), scan, undo.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, withMountedNtfs } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
-import { diskToolsReason, sha256, gptEnd, MiB, GiB, run } from '../helpers/disk-images.js';
+import { diskToolsReason, sha256, gptEnd, MiB, GiB, run, onDisk } from '../helpers/disk-images.js';
 import { buildWinreDisk, readImageLayout, laptopParts } from '../helpers/winre-images.js';
 import { runCli, CLI } from '../helpers/cli.js';
 import { treeDiff } from '../helpers/tree.js';
@@ -153,6 +153,8 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     /** Extra repair options (--no-reuse-guid: the BCD must then be re-pointed to a new GUID). */
     args?: string[];
     old?: { start: number; size: number };
+    /** 4096: a 4Kn disk (sgdisk, sfdisk and blkid then look at it through a loop device with 4096-byte sectors). */
+    sectorSize?: number;
   }
   const S2022_DATA = 3 * GiB;
   const scenarios: Scenario[] = [
@@ -202,6 +204,22 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       newNumber: 3,
       old: { start: 4101 * MiB, size: 550 * MiB },
     },
+    {
+      name: 'Windows 11 GPT on a 4Kn disk (4096-byte sectors, ESP 260 MB as Windows makes it there): rebuilt in place',
+      scheme: 'gpt',
+      size: 6 * GiB,
+      tree: 'win10',
+      sectorSize: 4096,
+      parts: [
+        { role: 'esp', start: MiB, size: 260 * MiB },
+        { role: 'msr', start: 261 * MiB, size: 16 * MiB },
+        { role: 'os', start: 277 * MiB, size: gptEnd(6 * GiB) - 570 * MiB - 277 * MiB },
+        { role: 'recovery', start: gptEnd(6 * GiB) - 570 * MiB, size: 570 * MiB, free: 70 * MiB },
+      ],
+      expectCase: 'after-os',
+      newNumber: 4,
+      old: { start: gptEnd(6 * GiB) - 570 * MiB, size: 570 * MiB },
+    },
   ];
   const trees = new Map<string, string>();
   const treeFor = async (k: 'server' | 'win10') => {
@@ -215,8 +233,11 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
 
   for (const sc of scenarios) {
     it(sc.name, async () => {
-      const img = buildWinreDisk(path.join(tmp, `${sc.name.slice(0, 12).replace(/\W/g, '_')}.img`), { scheme: sc.scheme, size: sc.size, parts: sc.parts, tree: await treeFor(sc.tree ?? 'win10') });
-      const table = () => (sc.scheme === 'gpt' ? run('sgdisk', ['-p', img.file]) : run('sfdisk', ['--dump', img.file]));
+      const ss = sc.sectorSize ?? 512;
+      const img = buildWinreDisk(path.join(tmp, `${sc.name.slice(0, 12).replace(/\W/g, '_')}.img`), { scheme: sc.scheme, size: sc.size, parts: sc.parts, tree: await treeFor(sc.tree ?? 'win10'), sectorSize: ss });
+      expect(img.layout.sectorSize).toBe(ss);
+      const onImage = (cmd: string, args: string[]) => onDisk(img.file, ss, (t) => run(cmd, [...args, t]).replaceAll(t, 'DISK'));
+      const table = () => (sc.scheme === 'gpt' ? onImage('sgdisk', ['-p']) : onImage('sfdisk', ['--dump']));
       const before = { table: table(), old: sc.old ? regionSha(img.file, sc.old.start, sc.old.size) : '', bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size) };
       const loopsBefore = loops();
 
@@ -226,19 +247,24 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       expect(r.stdout).toContain(`case ${sc.expectCase}`);
       expect(loops()).toBe(loopsBefore);
 
-      if (sc.scheme === 'gpt') expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
-      else run('sfdisk', ['-V', img.file]); // throws on a problem
+      if (sc.scheme === 'gpt') expect(onImage('sgdisk', ['-v'])).toMatch(/No problems found/);
+      else onImage('sfdisk', ['-V']); // throws on a problem
       const after = readImageLayout(img.file);
       const np = after.partitions.find((p) => p.role === 'recovery' && p.start > img.os.start)!;
       expect(np, table()).toBeDefined();
       expect(np.number).toBe(sc.newNumber);
       if (sc.scheme === 'gpt') {
-        const info = run('sgdisk', ['-i', String(sc.newNumber), img.file]);
+        const info = onImage('sgdisk', ['-i', String(sc.newNumber)]);
         expect(info.toLowerCase()).toContain(`partition guid code: ${RE_TYPE}`);
         expect(info).toMatch(/Attribute flags: 8000000000000001/);
+        expect(info).toContain(`First sector: ${np.start / ss} `);
       } else {
-        expect(table()).toMatch(new RegExp(`start=\\s*${np.start / 512}, size=\\s*${np.size / 512}, type=27`));
+        expect(table()).toMatch(new RegExp(`start=\\s*${np.start / ss}, size=\\s*${np.size / ss}, type=27`));
       }
+      // The new NTFS boot sector as Windows formats it on this disk: bytes per sector, hidden sectors = the partition's first LBA.
+      const boot = Buffer.from(execFileSync('dd', [`if=${img.file}`, 'bs=512', `skip=${np.start / 512}`, 'count=1', 'status=none']));
+      expect(boot.readUInt16LE(11)).toBe(ss);
+      expect(boot.readUInt32LE(28)).toBe(np.start / ss);
       expect(np.size).toBeGreaterThanOrEqual(GiB);
       withMountedNtfs(img.file, np.start, np.size, (m) => {
         expect(Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim())).toBeGreaterThanOrEqual(250 * MiB);
