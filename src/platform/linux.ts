@@ -1,7 +1,7 @@
 // Linux host adapter: mounted volumes, loop devices and ntfs-3g. The only module that runs losetup,
 // mount tools and reads /proc for the scan; everything it returns is plain data.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, existsSync, mkdtempSync, rmSync, readlinkSync } from 'node:fs';
+import { readFileSync, existsSync, mkdtempSync, rmSync, readlinkSync, accessSync, statSync, constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RefusedError, BadInputError } from '../errors.js';
@@ -60,7 +60,29 @@ function run(cmd: string, args: string[]): string {
 }
 
 function pkgOf(cmd: string): string {
-  return cmd === 'losetup' || cmd === 'umount' ? 'mount/util-linux' : cmd === 'ntfs-3g' ? 'ntfs-3g' : cmd;
+  if (cmd === 'losetup' || cmd === 'umount') return 'mount/util-linux';
+  if (/^(ntfs|mkntfs)/.test(cmd)) return 'ntfs-3g';
+  if (/^m(copy|dir|type|mkdir|del)$/.test(cmd)) return 'mtools';
+  return cmd;
+}
+
+/** The first of `cmds` not found as an executable on PATH, if any. */
+export function missingTool(cmds: string[], pathVar = process.env.PATH ?? ''): string | undefined {
+  const dirs = pathVar.split(path.delimiter).filter(Boolean);
+  return cmds.find((cmd) => !dirs.some((d) => {
+    try {
+      accessSync(path.join(d, cmd), fsConstants.X_OK);
+      return statSync(path.join(d, cmd)).isFile();
+    } catch {
+      return false;
+    }
+  }));
+}
+
+/** Refuse, before anything is written, when a tool `what` needs is not installed. */
+export function requireTools(what: string, cmds: string[]): void {
+  const m = missingTool(cmds);
+  if (m) throw new RefusedError(`${what} needs ${m}, which is not installed; install it (Debian: apt-get install ${pkgOf(m).split('/')[0]}) and retry. Nothing was written`, 'missing-tool');
 }
 
 export function requireRoot(what: string): void {

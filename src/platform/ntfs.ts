@@ -1,15 +1,15 @@
 // Linux NTFS tools (Debian ntfs-3g): ntfsresize, mkntfs and ntfscp, for the WinRE rebuild. Output is parsed
 // in the C locale; every call reports progress and throws one clear line on failure.
 import { execFileSync, spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { BadInputError, RefusedError } from '../errors.js';
 
-const ENV = { ...process.env, LC_ALL: 'C', LANG: 'C' };
+/** The environment for the tools, taken at each call (C locale for parsing; PATH as it is now). */
+const env = () => ({ ...process.env, LC_ALL: 'C', LANG: 'C' });
 
 function run(cmd: string, args: string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', env: ENV, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+    return execFileSync(cmd, args, { encoding: 'utf8', env: env(), stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     if (err.code === 'ENOENT') throw new RefusedError(`${cmd} is not installed (Debian package ntfs-3g); it is needed to resize and create NTFS volumes`, 'missing-tool');
@@ -49,7 +49,7 @@ export function parseNtfsResizeInfo(out: string): NtfsInfo {
 export function ntfsInfo(dev: string): NtfsInfo {
   let out: string;
   try {
-    out = execFileSync('ntfsresize', ['--info', '--force', '--no-progress-bar', dev], { encoding: 'utf8', env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync('ntfsresize', ['--info', '--force', '--no-progress-bar', dev], { encoding: 'utf8', env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     if (err.code === 'ENOENT') throw new RefusedError('ntfsresize is not installed (Debian package ntfs-3g)', 'missing-tool');
@@ -70,7 +70,7 @@ export async function ntfsResize(dev: string, bytes: number, progress: (msg: str
   await new Promise<void>((resolve, reject) => {
     // Its own process group: a Ctrl-C at the console must not kill it while it moves clusters (the
     // caller rolls back after it finishes).
-    const child = spawn('ntfsresize', ['--force', '--force', '--size', size, dev], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('ntfsresize', ['--force', '--force', '--size', size, dev], { env: env(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     const onData = (d: Buffer) => {
       const s = d.toString();
@@ -103,7 +103,7 @@ export function mkntfs(dev: string, label: string, opts: { startSector?: number;
 /** `ntfsfix --no-action`: true when the volume needs no fixing. */
 export function ntfsCheck(dev: string): { ok: boolean; output: string } {
   try {
-    const out = execFileSync('ntfsfix', ['--no-action', dev], { encoding: 'utf8', env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('ntfsfix', ['--no-action', dev], { encoding: 'utf8', env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     return { ok: !/BAD|error|corrupt/i.test(out), output: out };
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string };
@@ -112,33 +112,57 @@ export function ntfsCheck(dev: string): { ok: boolean; output: string } {
 }
 
 /**
- * Write a stream into a new file of an NTFS volume with ntfscp (no FUSE: several times faster than
- * a write through ntfs-3g), fed through its standard input. The directory of `ntfsPath` must exist
- * and the volume must not be mounted. Rejects with ntfscp's own message when it fails.
+ * Copy a file into a new file of an NTFS volume with ntfscp (no FUSE on the write side: ~5x faster
+ * than writing through ntfs-3g). The directory of `ntfsPath` must exist and the volume must not be
+ * mounted. ntfscp is given the file itself, not a pipe: it then knows the size and allocates the
+ * file once instead of growing it write by write (the 480 MiB bench WIM: ~1.8 s against ~3 s fed
+ * through a pipe). `onProgress` gets the bytes ntfscp has read so far (its file position, polled
+ * from /proc). Rejects with ntfscp's own message when it fails.
  */
-export async function ntfsCopyIn(dev: string, ntfsPath: string, source: Readable): Promise<void> {
-  // ntfscp reads a path; Node's stdio pipes are sockets, which /dev/stdin cannot open (ENXIO), so
-  // `cat` turns the socket into a pipe. The exit status is ntfscp's.
-  const child = spawn('sh', ['-c', 'command -v ntfscp >/dev/null || exit 127; cat | ntfscp "$0" /dev/stdin "$1"', dev, ntfsPath], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+export async function ntfsCopyIn(dev: string, hostFile: string, ntfsPath: string, onProgress?: (done: number) => void): Promise<void> {
+  const child = spawn('ntfscp', [dev, hostFile, ntfsPath], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  });
-  exited.catch(() => {}); // awaited below, after the pipeline; not an unhandled rejection meanwhile
-  let streamError: unknown;
+  const poll =
+    onProgress && child.pid !== undefined
+      ? setInterval(() => {
+          const pos = filePosition(child.pid!, hostFile);
+          if (pos !== undefined) onProgress(pos);
+        }, 250)
+      : undefined;
   try {
-    await pipeline(source, child.stdin);
-  } catch (e) {
-    streamError = e;
-    child.kill();
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', resolve);
+    }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') throw new RefusedError('ntfscp is not installed (Debian package ntfs-3g); it is needed to copy Winre.wim into the new partition', 'missing-tool');
+      throw e;
+    });
+    if (code !== 0) {
+      throw new BadInputError(`ntfscp failed (${code === null ? 'killed' : `exit ${code}`}) writing ${ntfsPath}: ${out.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'no output'}`);
+    }
+  } finally {
+    if (poll) clearInterval(poll);
   }
-  const code = await exited;
-  if (code === 127) throw new RefusedError('ntfscp is not installed (Debian package ntfs-3g); it is needed to copy Winre.wim into the new partition', 'missing-tool');
-  if (code !== 0 && !(streamError && code === null)) {
-    throw new BadInputError(`ntfscp failed (exit ${code}) writing ${ntfsPath}: ${out.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'no output'}`);
+}
+
+/** Where process `pid` is in its open file `file` (the pos: line of /proc/PID/fdinfo), if it has it open. */
+export function filePosition(pid: number, file: string): number | undefined {
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target !== file) continue;
+      const m = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (m) return Number(m[1]);
+    }
+  } catch {
+    // the process has exited, or there is no /proc: no progress this time
   }
-  if (streamError) throw streamError;
+  return undefined;
 }

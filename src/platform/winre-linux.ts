@@ -5,20 +5,20 @@
 // boot.sdi (hashes checked) -> the BCD store -> verify. Any failure or Ctrl-C rolls back what was
 // done, newest first; `undo` runs the same restore later. The journal lives in <run>/disk/.
 import { createHash } from 'node:crypto';
-import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, readdirSync, createReadStream } from 'node:fs';
+import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { WinreRebuild } from '../engine/types.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
 import { applyPlan as applyDiskPlan, planWrites, VerificationError } from '../disk/apply.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
-import { MiB, type Layout } from '../disk/types.js';
+import { type Layout } from '../disk/types.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
 import { atomicWrite } from '../hive/hivefile.js';
 import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
 import { resolveCI } from '../windows/install.js';
 import { WINRE_LABEL } from './diskpart.js';
-import { attachLoop, detachLoop, mountPartition, requireRoot, parseMountinfo, backingDisk, Cleanup, type MountEntry } from './linux.js';
+import { attachLoop, detachLoop, mountPartition, requireRoot, requireTools, parseMountinfo, backingDisk, Cleanup, type MountEntry } from './linux.js';
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from './ntfs.js';
 import { BadInputError, RefusedError, WufixError } from '../errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
@@ -226,6 +226,8 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   const ss = w.sectorSize;
   if (process.platform !== 'linux') throw new RefusedError('the WinRE rebuild runs on Linux here; the Windows (diskpart) backend is not available in this build', 'platform');
   requireRoot('the WinRE rebuild');
+  // Every tool of the rebuild, before anything is written (a missing one would otherwise show half-way, and roll back).
+  requireTools('the WinRE rebuild', ['losetup', 'ntfs-3g', 'umount', 'ntfsresize', 'mkntfs', 'ntfscp', 'ntfsfix', ...(c.bcd?.location.fs === 'fat' ? ['mcopy'] : [])]);
 
   // --- 1. Preflight: nothing is written before all of these pass.
   const { timings, lap } = stageTimer();
@@ -435,8 +437,9 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
         files.push({ name: f.name, from: p });
       }
     }
-    // The directory through ntfs-3g, the bytes with ntfscp (a write through FUSE runs at ~60 MB/s,
-    // ntfscp at ~300 MB/s), read once and hashed on their way.
+    // The directory through ntfs-3g; the bytes with ntfscp reading the source file itself (see
+    // ntfsCopyIn), while this process hashes the same (read-only) file beside it: the copy is then
+    // checked against that hash by reading it back through a fresh mount.
     {
       const mk = new Cleanup({ signals: false });
       try {
@@ -450,18 +453,14 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
     try {
       for (const f of files) {
         const bytes = (await fsp.stat(f.from)).size;
-        const h = createHash('sha256');
-        let done = 0;
         const report = copyProgress(f.name, bytes, progress);
-        const source = createReadStream(f.from, { highWaterMark: MiB });
-        source.on('data', (chunk) => {
-          h.update(chunk as Buffer);
-          done += chunk.length;
-          report(done);
-        });
-        await ntfsCopyIn(loop, `/Recovery/WindowsRE/${f.name}`, source);
-        if (done !== bytes) throw new VerificationError(`${f.name}: ${done} bytes read, ${bytes} expected`);
-        copied.push({ name: f.name, sha256: h.digest('hex'), bytes });
+        report(0);
+        // Both settle before going on: the source mount is released only once nothing reads it.
+        const [copy, hash] = await Promise.allSettled([ntfsCopyIn(loop, f.from, `/Recovery/WindowsRE/${f.name}`, report), sha256File(f.from)]);
+        if (copy.status === 'rejected') throw copy.reason;
+        if (hash.status === 'rejected') throw hash.reason;
+        report(bytes);
+        copied.push({ name: f.name, sha256: hash.value, bytes });
       }
     } finally {
       detachLoop(loop);

@@ -2,16 +2,16 @@
 // it, and a new labelled volume, checked with ntfsresize --info, ntfsfix and ntfs-3g.
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync, truncateSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { toolsReason, skipReason } from '../helpers/env.js';
-import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, parseNtfsResizeInfo } from '../../src/platform/ntfs.js';
-import { RefusedError } from '../../src/errors.js';
+import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, parseNtfsResizeInfo, ntfsCopyIn, filePosition } from '../../src/platform/ntfs.js';
+import { BadInputError, RefusedError } from '../../src/errors.js';
 
 const MiB = 1024 * 1024;
-const reason = skipReason(toolsReason('ntfsresize', 'mkntfs', 'ntfs-3g', 'ntfsfix', 'losetup'), typeof process.getuid === 'function' && process.getuid() !== 0 ? 'needs root (loop devices)' : undefined);
+const reason = skipReason(toolsReason('ntfsresize', 'mkntfs', 'ntfs-3g', 'ntfsfix', 'ntfscp', 'losetup'), typeof process.getuid === 'function' && process.getuid() !== 0 ? 'needs root (loop devices)' : undefined);
 
 function withLoop<T>(file: string, fn: (dev: string) => T | Promise<T>, size?: number): Promise<T> {
   const args = ['--find', '--show', ...(size ? ['--sizelimit', String(size)] : []), file];
@@ -20,6 +20,25 @@ function withLoop<T>(file: string, fn: (dev: string) => T | Promise<T>, size?: n
     .then(() => fn(dev))
     .finally(() => execFileSync('losetup', ['--detach', dev]));
 }
+
+describe.skipIf(process.platform !== 'linux')('progress of a running tool', () => {
+  it("reads another process's position in a file from /proc (what ntfscp's progress bar shows)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-pos-'));
+    const file = path.join(dir, 'data.bin');
+    writeFileSync(file, Buffer.alloc(64 * 1024));
+    // fd 3 stays open on the file; dd advances the shared file position by 5000 bytes, then the shell waits.
+    const child = spawn('sh', ['-c', 'exec 3<"$0"; dd bs=1000 count=5 <&3 >/dev/null 2>&1; echo ready; exec sleep 30', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      expect(filePosition(child.pid!, file)).toBe(5000);
+      expect(filePosition(child.pid!, path.join(dir, 'other.bin'))).toBeUndefined();
+    } finally {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(filePosition(2 ** 22 + 12345, file)).toBeUndefined(); // no such process
+  });
+});
 
 describe.skipIf(!!reason)('ntfs adapters', () => {
   it('parses ntfsresize --info and refuses a volume it cannot resize', () => {
@@ -81,6 +100,54 @@ describe.skipIf(!!reason)('ntfs adapters', () => {
         mkntfs(dev, 'Windows RE tools', { startSector: 2048 });
         const label = execFileSync('blkid', ['-p', '-s', 'LABEL', '-o', 'value', dev], { encoding: 'utf8' }).trim();
         expect(label).toBe('Windows RE tools');
+        expect(ntfsCheck(dev).ok).toBe(true);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('copies a file in with ntfscp: bytes intact (read through ntfs-3g), progress from its file position, its error in one line, a missing ntfscp refused', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-ntfs-'));
+    try {
+      const img = path.join(dir, 'r.img');
+      writeFileSync(img, '');
+      truncateSync(img, 400 * MiB);
+      const src = path.join(dir, 'Winre.wim');
+      const data = Buffer.alloc(150 * MiB);
+      for (let i = 0; i < data.length; i += 4096) data.writeUInt32LE(i ^ 0x5a5a5a5a, i);
+      writeFileSync(src, data);
+      const mnt = path.join(dir, 'm');
+      mkdirSync(mnt);
+      await withLoop(img, async (dev) => {
+        mkntfs(dev, 'Windows RE tools');
+        execFileSync('ntfs-3g', [dev, mnt]);
+        mkdirSync(path.join(mnt, 'Recovery', 'WindowsRE'), { recursive: true });
+        execFileSync('umount', [mnt]);
+        const seen: number[] = [];
+        await ntfsCopyIn(dev, src, '/Recovery/WindowsRE/Winre.wim', (n) => seen.push(n));
+        // Positions only grow and never pass the size (how many there are depends on the machine's speed).
+        expect(seen).toEqual([...seen].sort((a, b) => a - b));
+        expect(seen.every((n) => n >= 0 && n <= data.length)).toBe(true);
+        const e = await ntfsCopyIn(dev, src, '/No/Such/Dir/Winre.wim').catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(BadInputError);
+        expect((e as Error).message).toMatch(/^ntfscp failed \(exit \d+\) writing \/No\/Such\/Dir\/Winre.wim: \S/);
+        expect((e as Error).message).not.toContain('\n');
+        const path0 = process.env.PATH;
+        process.env.PATH = dir; // no ntfscp there
+        try {
+          const m = await ntfsCopyIn(dev, src, '/Recovery/WindowsRE/other.wim').catch((x: unknown) => x);
+          expect(m).toBeInstanceOf(RefusedError);
+          expect((m as RefusedError).message).toMatch(/ntfscp is not installed \(Debian package ntfs-3g\)/);
+        } finally {
+          process.env.PATH = path0;
+        }
+        execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
+        try {
+          expect(createHash('sha256').update(readFileSync(path.join(mnt, 'Recovery', 'WindowsRE', 'Winre.wim'))).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+        } finally {
+          execFileSync('umount', [mnt]);
+        }
         expect(ntfsCheck(dev).ok).toBe(true);
       });
     } finally {

@@ -3,7 +3,7 @@
 // then independent checks (sgdisk -v, sgdisk -i, blkid, df on an ntfs-3g mount, python3-hivex on the
 // BCD, ntfsresize --info, ntfsfix --no-action, sha256 of the WinRE files and the OS tree), scan, undo.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, readdirSync, existsSync, symlinkSync } from 'node:fs';
 import { spawnSync, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -302,11 +302,11 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     }, 600_000);
   }
 
-  const refusal = async (name: string, spec: Parameters<typeof buildWinreDisk>[1], message: RegExp) => {
+  const refusal = async (name: string, spec: Parameters<typeof buildWinreDisk>[1], message: RegExp, env?: NodeJS.ProcessEnv) => {
     const img = buildWinreDisk(path.join(tmp, `${name}.img`), spec);
     const before = sha256(img.file);
     const loopsBefore = loops();
-    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
+    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env });
     expect(r.status, r.stderr + r.stdout).toBe(3);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -435,6 +435,28 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       },
       /^wufix: refused: partition 3 is BitLocker-encrypted and locked.*manage-bde -unlock/,
     );
+  }, 600_000);
+
+  it('refuses before any write when a tool of the rebuild is missing (ntfscp), naming its package (exit 3, image unchanged)', async () => {
+    // A PATH with every program of this machine except ntfscp.
+    const bin = path.join(tmp, 'bin-without-ntfscp');
+    mkdirSync(bin, { recursive: true });
+    for (const d of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(d);
+      } catch {
+        continue;
+      }
+      for (const n of names) if (n !== 'ntfscp' && !existsSync(path.join(bin, n))) symlinkSync(path.join(d, n), path.join(bin, n));
+    }
+    await refusal(
+      'no-ntfscp',
+      { scheme: 'gpt', size: 3 * GiB, tree, parts: laptopParts(3 * GiB, 70 * MiB) },
+      /^wufix: refused: the WinRE rebuild needs ntfscp, which is not installed; install it \(Debian: apt-get install ntfs-3g\) and retry\. Nothing was written$/m,
+      { PATH: bin },
+    );
+    rmSync(bin, { recursive: true, force: true });
   }, 600_000);
 
   it('killed right after ntfsresize, before the journal knew: a new repair refuses, undo grows Windows back; a closed output pipe does not stop a repair', () => {
