@@ -30,7 +30,7 @@ const git = (args) => {
     return '';
   }
 };
-const commit = `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${git(['status', '--porcelain', '--', '../src', '../bench']) ? ' (with uncommitted changes)' : ''}`;
+const commit = `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${git(['status', '--porcelain', '--', '../src', '.', ':(exclude)logs']) ? ' (with uncommitted changes)' : ''}`;
 let failed = 0;
 for (const f of readdirSync(here).filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs'].includes(f)).sort()) {
   if (only.length && !only.some((o) => f.includes(o))) continue;
