@@ -1,7 +1,7 @@
 // Linux NTFS tools (Debian ntfs-3g): ntfsresize, mkntfs and ntfscp, for the WinRE rebuild. Output is parsed
 // in the C locale; every call reports progress and throws one clear line on failure.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { BadInputError, RefusedError } from '../errors.js';
 
 /** The environment for the tools, taken at each call (C locale for parsing; PATH as it is now). */
@@ -124,10 +124,11 @@ export async function ntfsCopyIn(dev: string, hostFile: string, ntfsPath: string
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const canonical = canonicalPath(hostFile); // what /proc/PID/fd links to
   const poll =
     onProgress && child.pid !== undefined
       ? setInterval(() => {
-          const pos = filePosition(child.pid!, hostFile);
+          const pos = filePosition(child.pid!, canonical);
           if (pos !== undefined) onProgress(pos);
         }, 250)
       : undefined;
@@ -144,6 +145,14 @@ export async function ntfsCopyIn(dev: string, hostFile: string, ntfsPath: string
     }
   } finally {
     if (poll) clearInterval(poll);
+  }
+}
+
+function canonicalPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p; // ntfscp will say what is wrong with it
   }
 }
 
