@@ -122,15 +122,22 @@ async function copyRegionOut(src: string, start: number, size: number, dest: str
   return h.digest();
 }
 
-/** Write a saved region back to the disk (holes as zeros); checks the RegionHash of what was written. */
-function copyRegionIn(file: string, disk: string, start: number, size: number, digest: string): void {
+/**
+ * Write a saved region back to the disk (holes as zeros); checks the RegionHash of what was written.
+ * With `only` (disk byte range), just the part of the region inside it is written again, unhashed:
+ * for a region already restored (and checked) whole, of which a later step overwrote a part.
+ */
+function copyRegionIn(file: string, disk: string, start: number, size: number, digest: string, only?: { start: number; end: number }): void {
+  const from = only ? Math.max(0, only.start - start) : 0;
+  const to = only ? Math.min(size, only.end - start) : size;
+  if (to <= from) return;
   const fi = openSync(file, 'r');
   const fo = openSync(disk, 'r+');
   const h = new RegionHash();
   const buf = Buffer.alloc(CHUNK);
   try {
-    for (let done = 0; done < size; ) {
-      const n = Math.min(CHUNK, size - done);
+    for (let done = from; done < to; ) {
+      const n = Math.min(CHUNK, to - done);
       let got = 0;
       while (got < n) {
         const r = readSync(fi, buf, got, n - got, done + got);
@@ -138,7 +145,7 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, d
         got += r;
       }
       buf.fill(0, got, n);
-      h.add(buf, n);
+      if (!only) h.add(buf, n);
       writeSync(fo, buf, 0, n, start + done);
       done += n;
     }
@@ -147,7 +154,7 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, d
     closeSync(fi);
     closeSync(fo);
   }
-  if (h.digest() !== digest) throw new WufixError('verify-failed', `the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`, 4);
+  if (!only && h.digest() !== digest) throw new WufixError('verify-failed', `the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`, 4);
 }
 
 const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
@@ -551,7 +558,7 @@ export async function restoreWinreLinux(c: WinreRebuild, dir: string, progress: 
     // The grow wrote a backup boot sector at its new end; the tail of the partition (free clusters
     // and the original backup boot sector) goes back to its saved bytes.
     const tail = { start: w.os.start + w.os.size - w.shrinkOsBy, end: w.os.start + w.os.size };
-    for (const r of s.regions) if (r.start < tail.end && tail.start < r.start + r.size) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.digest);
+    for (const r of s.regions) copyRegionIn(path.join(dir, r.file), c.disk, r.start, r.size, r.digest, tail);
   }
   const now = readDiskLayout(c.disk);
   const lines = layoutLines(now);
