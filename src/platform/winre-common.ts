@@ -42,15 +42,18 @@ export interface DiskRunOptions {
 
 export const CHUNK = 4 * MiB;
 
-/** Milliseconds per stage: lap(name) adds the time since the previous lap to timings[name]. */
-export function stageTimer(): { timings: Record<string, number>; lap: (name: string) => void } {
-  const timings: Record<string, number> = {};
+/**
+ * Milliseconds per stage: lap(name) adds the time since the previous lap to timings[prefix + name].
+ * Pass an existing `timings` to record sub-stages into it (e.g. "copy.write").
+ */
+export function stageTimer(timings: Record<string, number> = {}, prefix = ''): { timings: Record<string, number>; lap: (name: string) => void } {
   let t0 = performance.now();
   return {
     timings,
     lap(name) {
       const t = performance.now();
-      timings[name] = Math.round((timings[name] ?? 0) + t - t0);
+      const key = prefix + name;
+      timings[key] = Math.round((timings[key] ?? 0) + t - t0);
       t0 = t;
     },
   };

@@ -418,12 +418,7 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
   const w = c.winre;
   const cl = new Cleanup({ signals: false });
   // Where the copy step spends its time (state.json "timings": copy.write, copy.verify).
-  let t0 = performance.now();
-  const part = (name: string) => {
-    const t = performance.now();
-    if (state.timings) state.timings[`copy.${name}`] = Math.round((state.timings[`copy.${name}`] ?? 0) + t - t0);
-    t0 = t;
-  };
+  const { lap: part } = stageTimer((state.timings ??= {}), 'copy.');
   try {
     let srcDir: string;
     const files: { name: string; from: string }[] = [];
