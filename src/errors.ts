@@ -9,6 +9,8 @@ export const EXIT = {
   /** Something was written and did not read back as planned (the journal is needed to undo it). */
   VERIFY_FAILED: 4,
   FINDINGS: 10,
+  /** Stopped by Ctrl-C, SIGTERM or SIGHUP: before any change nothing was written, after one it was rolled back. */
+  INTERRUPTED: 130,
 } as const;
 
 export class WufixError extends Error {
@@ -42,6 +44,13 @@ export class BadInputError extends WufixError {
 export class RefusedError extends WufixError {
   constructor(message: string, code = 'refused') {
     super(code, message, EXIT.REFUSED);
+  }
+}
+
+/** A stop signal ended the run (exit 130); the message says what state the target was left in. */
+export class InterruptedError extends WufixError {
+  constructor(message: string) {
+    super('interrupted', message, EXIT.INTERRUPTED);
   }
 }
 
