@@ -4,24 +4,28 @@ import { BadInputError, EXIT, WufixError } from '../errors.js';
 /** Map any error to an exit code, printing one line on stderr; stack traces only for real bugs. */
 export function handleError(err: unknown): number {
   if (err instanceof BadInputError) {
-    process.stderr.write(`wufix: error: ${err.describe()}\n`);
+    process.stderr.write(asciiSafe(`wufix: error: ${err.describe()}`) + '\n');
     return err.exitCode;
   }
   if (err instanceof WufixError) {
-    process.stderr.write(`wufix: ${err.exitCode === EXIT.REFUSED ? 'refused' : err.exitCode === EXIT.VERIFY_FAILED ? 'verification failed' : 'error'}: ${err.message}\n`);
+    const what = err.exitCode === EXIT.REFUSED ? 'refused' : err.exitCode === EXIT.VERIFY_FAILED ? 'verification failed' : err.exitCode === EXIT.INTERRUPTED ? 'interrupted' : 'error';
+    process.stderr.write(asciiSafe(`wufix: ${what}: ${err.message}`) + '\n');
     return err.exitCode;
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string') {
     // Operating-system errors on the user's paths are bad input, not bugs.
-    process.stderr.write(`wufix: error: ${e.path ?? ''}${e.path ? ': ' : ''}${e.message}\n`);
+    process.stderr.write(asciiSafe(`wufix: error: ${e.path ?? ''}${e.path ? ': ' : ''}${e.message}`) + '\n');
     return EXIT.BAD_INPUT;
   }
   process.stderr.write(`wufix: internal error (please report): ${e?.stack ?? String(err)}\n`);
   return 70;
 }
 
-/** Replace anything outside printable ASCII so the WinPE console shows it (\uXXXX escapes). */
+/**
+ * Replace anything outside printable ASCII so the WinPE console shows it (\uXXXX escapes): control
+ * characters from names in the image (ESC sequences, C1) never reach the terminal raw.
+ */
 export function asciiSafe(s: string): string {
   return s.replace(/[^\x20-\x7e\t\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

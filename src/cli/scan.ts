@@ -5,7 +5,8 @@ import { scan } from '../windows/targets.js';
 import { renderText, renderHtml } from '../windows/report.js';
 import { hasActionableFindings } from '../windows/rules.js';
 import { EXIT } from '../errors.js';
-import { writeOut } from './output.js';
+import { asciiSafe, writeOut } from './output.js';
+import { termSafeDeep } from '../shared/termsafe.js';
 import { versionString } from './version.js';
 
 export function scanCommand(): Command {
@@ -40,11 +41,12 @@ Examples:
         image: o.image,
         includeX: o.includeX,
         tool: versionString(),
-        progress: showProgress ? (m) => process.stderr.write(`  ... ${m}\n`) : undefined,
+        progress: showProgress ? (m) => process.stderr.write(asciiSafe(`  ... ${m}`) + '\n') : undefined,
       });
       if (o.html) writeFileSync(o.html, renderHtml(report));
       if (o.json) writeOut(JSON.stringify(report, null, 2) + '\n');
-      else writeOut(renderText(report, { color: o.color && !!process.stdout.isTTY && !process.env.NO_COLOR }));
+      // Names from the image are escaped before they reach the terminal (the colours are ours).
+      else writeOut(renderText(termSafeDeep(report), { color: o.color && !!process.stdout.isTTY && !process.env.NO_COLOR }));
       const findings = report.targets.some((t) => hasActionableFindings(t.findings));
       process.exitCode = findings ? EXIT.FINDINGS : EXIT.OK;
     });

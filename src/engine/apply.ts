@@ -2,15 +2,15 @@
 // that will change) -> apply, one file at a time, each write atomic -> verify by reading back ->
 // record the after-hashes. If anything fails (or Ctrl-C arrives) the files are restored from the
 // journal and completed renames are reversed. `undo` restores a finished run byte for byte.
-import { promises as fsp, existsSync, lstatSync, accessSync, constants as fsc, readFileSync } from 'node:fs';
+import { promises as fsp, existsSync, lstatSync, accessSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
-import { findLogs } from '../hive/logfiles.js';
+import { confine, mkdirSafe, readFileSafe, removeFileSafe, renameSafe, sha256Safe, statSafe, isPlainRelative } from '../shared/safefs.js';
 import { resolveCI } from '../windows/install.js';
-import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { BadInputError, InterruptedError, RefusedError, WufixError } from '../errors.js';
 import { interruptedBy, watchInterrupts } from './interrupt.js';
-import { Journal, checkJournalSpace, sha256File, type JournalFile } from './journal.js';
+import { Journal, checkJournalSpace, type JournalFile } from './journal.js';
 import type { Change, Plan, PlanStep, RegData } from './types.js';
 import { faultPoint } from '../faults.js';
 
@@ -59,8 +59,8 @@ export interface ApplyResult {
 }
 
 /** Refusals that apply to any plan, checked before anything is written. */
-export async function preflight(plan: Plan, journalRoot: string): Promise<{ hives: Map<string, OpenedHive>; backupBytes: number }> {
-  const root = plan.root;
+export async function preflight(plan: Plan, journalRoot: string, opts: { writable?: boolean } = {}): Promise<{ hives: Map<string, OpenedHive>; backupBytes: number }> {
+  const root = confine(plan.root); // every access below: no link followed, no special file opened
   // 1. The running OS.
   if (process.platform === 'win32') {
     const sysDrive = (process.env.SystemDrive ?? 'C:').toUpperCase();
@@ -69,11 +69,13 @@ export async function preflight(plan: Plan, journalRoot: string): Promise<{ hive
       throw new RefusedError(`${root} is the running Windows; wufix repairs an offline installation only: boot WinPE (or another Windows) and run it from there`, 'running-os');
     }
   }
-  // 2. The volume must be writable.
-  try {
-    accessSync(hostPath(root, 'Windows'), fsc.W_OK);
-  } catch {
-    throw new RefusedError(`${root} is read-only (mounted read-only or write-protected); mount it read-write and retry`, 'read-only');
+  // 2. The volume must be writable (`writable: false`: checked on a read-only mount made on purpose, before the read-write one).
+  if (opts.writable !== false) {
+    try {
+      accessSync(hostPath(root, 'Windows'), fsc.W_OK);
+    } catch {
+      throw new RefusedError(`${root} is read-only (mounted read-only or write-protected); mount it read-write and retry`, 'read-only');
+    }
   }
   // 3. Hives: readable, not dirty without logs.
   const hives = new Map<string, OpenedHive>();
@@ -83,23 +85,30 @@ export async function preflight(plan: Plan, journalRoot: string): Promise<{ hive
       const host = hostPath(root, rel);
       if (s.change.kind === 'dism-revert-pending') {
         if (process.platform !== 'win32') throw new RefusedError('--use-dism needs Windows or WinPE with DISM; without it the pending repair edits the hives offline (leave out --use-dism)', 'no-dism');
-        if (existsSync(host)) backupBytes += lstatSync(host).size;
+        backupBytes += statSafe(host)?.size ?? 0;
         continue;
       }
       if (s.change.kind.startsWith('reg-') && !hives.has(rel)) {
-        if (!existsSync(host)) throw new BadInputError('hive not found', { file: host });
+        if (!statSafe(host)) throw new BadInputError('hive not found', { file: host });
         const h = await openHiveFile(host);
-        checkWritable(h);
+        checkWritable(h); // also refuses a log beside it that is a link or a special file
         hives.set(rel, h);
-        for (const f of [host, ...h.logPaths]) backupBytes += existsSync(f) ? lstatSync(f).size : 0;
-      } else if (existsSync(host)) backupBytes += lstatSync(host).size;
+        for (const f of [host, ...h.logPaths]) backupBytes += statSafe(f)?.size ?? 0;
+      } else backupBytes += statSafe(host)?.size ?? 0;
     }
     if (s.change.kind === 'rename') {
       const from = hostPath(root, s.change.from);
-      const st = existsSync(from) ? lstatSync(from) : undefined;
+      let st;
+      try {
+        st = lstatSync(from);
+      } catch {
+        /* absent: already renamed */
+      }
       if (st?.isSymbolicLink()) {
         throw new RefusedError(`${s.change.from} is a junction or symbolic link, not a folder; wufix does not follow it (check where it points and rename it by hand)`, 'link');
       }
+      if (st) statSafe(from); // a link or special file on the way, or in its place, refuses
+      statSafe(path.dirname(hostPath(root, s.change.to)));
     }
   }
   // 4. Room for the journal.
@@ -109,7 +118,7 @@ export async function preflight(plan: Plan, journalRoot: string): Promise<{ hive
 
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const progress = opts.progress ?? (() => {});
-  const root = plan.root;
+  const root = confine(plan.root);
   const { hives } = await preflight(plan, opts.journalRoot);
   const journal = await Journal.create(opts.journalRoot, plan.runId);
   await journal.writeJson('plan.json', plan);
@@ -122,9 +131,8 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     for (const rel of filesOf(s.change)) {
       const host = hostPath(root, rel);
       toBackup.set(host, rel);
-      if (s.change.kind.startsWith('reg-')) {
-        for (const log of await findLogs(host)) toBackup.set(log, path.relative(root, log).split(path.sep).join('\\'));
-      }
+      const h = s.change.kind.startsWith('reg-') ? hives.get(rel) : undefined;
+      for (const log of h?.logPaths ?? []) toBackup.set(log, path.relative(root, log).split(path.sep).join('\\'));
     }
   }
   progress(`backing up ${toBackup.size} file(s) to ${journal.dir}`);
@@ -153,7 +161,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     });
     let group = 0;
     for (const item of order) {
-      if (stop.signal) throw new RefusedError(`${interruptedBy(stop.signal)}; everything was rolled back`, 'interrupted');
+      if (stop.signal) throw new InterruptedError(`${interruptedBy(stop.signal)}; everything was rolled back`);
       if (typeof item === 'string') {
         const h = hives.get(item)!;
         for (const i of byHive.get(item)!) applyRegChange(h, plan.steps[i]!.change);
@@ -175,7 +183,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     await verifyPlan(plan);
     for (const f of files) {
       const host = hostPath(root, f.path);
-      f.sha256After = existsSync(host) ? await sha256File(host) : null;
+      f.sha256After = statSafe(host) ? await sha256Safe(host) : null;
     }
     await journal.writeJson('files.json', files);
     await journal.setState({ phase: 'verified', done, renames });
@@ -217,10 +225,9 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
   const c = s.change;
   if (c.kind === 'rename') {
     const from = hostPath(root, c.from);
-    if (!existsSync(from)) return; // already renamed (a re-run after an interruption)
+    if (!statSafe(from)) return; // already renamed (a re-run after an interruption)
     const to = path.join(path.dirname(from), c.to.split('\\').pop()!);
-    if (existsSync(to)) throw new RefusedError(`${c.to} already exists; move it away first`, 'exists');
-    await fsp.rename(from, to);
+    renameSafe(from, to); // refuses a link in its place or on the way, and an existing destination
     renames.push({ from: c.from, to: c.to });
     await journal.log(`renamed ${c.from} -> ${c.to}`);
     return;
@@ -236,7 +243,7 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
   }
   if (c.kind === 'write-file') {
     const host = hostPath(root, c.path);
-    await fsp.mkdir(path.dirname(host), { recursive: true });
+    mkdirSafe(path.dirname(host));
     await atomicWrite(host, new Uint8Array(Buffer.from(c.base64, 'base64')));
     await journal.log(`wrote ${c.path}`);
     return;
@@ -246,7 +253,7 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
 
 /** Read every change back from disk; throws on the first mismatch. */
 export async function verifyPlan(plan: Plan): Promise<void> {
-  const root = plan.root;
+  const root = confine(plan.root);
   const cache = new Map<string, OpenedHive>();
   const hive = async (rel: string) => {
     let h = cache.get(rel);
@@ -293,7 +300,7 @@ export async function verifyPlan(plan: Plan): Promise<void> {
       case 'write-file': {
         const host = hostPath(root, c.path);
         const want = Buffer.from(c.base64, 'base64');
-        if (!existsSync(host) || !Buffer.from(readFileSync(host)).equals(want)) fail(`${c.path} does not hold the planned content`);
+        if (!statSafe(host) || !Buffer.from(readFileSafe(host, want.length + 1)).equals(want)) fail(`${c.path} does not hold the planned content`);
         break;
       }
     }
@@ -302,27 +309,34 @@ export async function verifyPlan(plan: Plan): Promise<void> {
 
 /** Put every backed-up file back as it was and reverse renames (newest first). */
 export async function rollback(root: string, journal: Journal, files: JournalFile[], renames: { from: string; to: string }[]): Promise<void> {
+  root = confine(root);
   for (const r of [...renames].reverse()) {
+    if (!isPlainRelative(r.from) || !isPlainRelative(r.to)) throw new RefusedError(`the journal names a rename outside the volume (${r.from} -> ${r.to}); refusing to undo from it`, 'journal-path');
     const to = resolveCI(root, r.to);
-    if (to && !resolveCI(root, r.from)) await fsp.rename(to, path.join(path.dirname(to), r.from.split('\\').pop()!));
+    if (to && !resolveCI(root, r.from)) renameSafe(to, path.join(path.dirname(to), r.from.split('\\').pop()!));
   }
   await restoreFiles(root, journal, files);
 }
 
 /** Restore the files of a journal from backup.tar (atomic per file); absent-before files are removed. */
 export async function restoreFiles(root: string, journal: Journal, files: JournalFile[]): Promise<void> {
-  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'wufix-restore-'));
+  root = confine(root);
+  for (const f of files) {
+    if (!isPlainRelative(f.entry)) throw new RefusedError(`the journal names a file outside the volume (${f.entry}); refusing to restore from it`, 'journal-path');
+  }
+  const tmp = confine(await fsp.mkdtemp(path.join(os.tmpdir(), 'wufix-restore-')));
   try {
     // A plan of renames only backs up nothing: there is no archive to extract then.
     if (files.some((f) => f.existed)) await journal.extract(tmp);
     for (const f of files) {
       const host = path.join(root, ...f.entry.split('/'));
       if (!f.existed) {
-        await fsp.rm(host, { force: true });
+        removeFileSafe(host);
         continue;
       }
-      const data = await fsp.readFile(path.join(tmp, ...f.entry.split('/')));
-      await atomicWrite(host, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      // Extracted by us, but from an archive: read it as a regular file, never through a link.
+      const data = readFileSafe(path.join(tmp, ...f.entry.split('/')), f.size, 'the backed-up file');
+      await atomicWrite(host, data);
     }
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });

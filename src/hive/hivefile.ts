@@ -1,13 +1,17 @@
 // The only part of the hive engine that touches files: open a hive with its transaction logs,
 // recover in memory, and save atomically (temp file beside it, fsync, rename, fsync the directory,
 // then truncate the logs).
-import { promises as fsp, constants as fsc, readFileSync } from 'node:fs';
+import { promises as fsp, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { BadInputError, FormatError, RefusedError } from '../errors.js';
 import { Hive } from './hive.js';
 import { parseBaseBlock, isDirty, type BaseBlock } from './baseblock.js';
 import { recoverHive, inspectLogs, DirtyHiveError, type LogInfo, type RecoveryResult } from './recovery.js';
-import { findLogs, readLogs, truncateLogs } from './logfiles.js';
+import { readLogsChecked, truncateLogs } from './logfiles.js';
+import { checkPath, readFileSafe, UnsafePathError } from '../shared/safefs.js';
+
+/** Windows refuses to load a hive of 2 GiB or more; wufix reads no larger file as a hive. */
+export const MAX_HIVE_BYTES = 2 ** 31 - 1;
 import { faultPoint } from '../faults.js';
 
 export interface OpenedHive {
@@ -16,8 +20,10 @@ export interface OpenedHive {
   /** Base block of the primary as it is on disk. */
   primary: BaseBlock;
   dirty: boolean;
-  /** Log paths found beside the primary. */
+  /** Log paths found beside the primary (regular files only). */
   logPaths: string[];
+  /** Logs beside it that are links or special files: not read, and the hive is not written. */
+  refusedLogs: UnsafePathError[];
   logs: LogInfo[];
   /** Set when the logs were replayed in memory. */
   recovery?: RecoveryResult;
@@ -38,17 +44,16 @@ export interface OpenOptions {
 }
 
 async function readFileChecked(file: string): Promise<Uint8Array> {
-  let st;
   try {
-    st = await fsp.stat(file);
+    return readFileSafe(file, MAX_HIVE_BYTES, 'the hive file'); // one synchronous read, no copy
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    if (e instanceof UnsafePathError || e instanceof BadInputError) {
+      if (e instanceof BadInputError && e.code === 'too-large') throw new BadInputError('hive files of 2 GiB or more are not supported', { file });
+      throw e;
+    }
     throw new BadInputError(err.code === 'ENOENT' ? 'no such file' : err.message, { file });
   }
-  if (!st.isFile()) throw new BadInputError('not a regular file', { file });
-  if (st.size >= 2 ** 31) throw new BadInputError('hive files of 2 GiB or more are not supported', { file });
-  const b = readFileSync(file); // one synchronous read: no thread-pool round trip
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // no copy
 }
 
 /** Attach the file name to format errors raised while parsing. */
@@ -67,9 +72,8 @@ export async function openHiveFile(file: string, opts: OpenOptions = {}): Promis
   const bytes = await readFileChecked(file);
   const primary = withFile(file, () => parseBaseBlock(bytes));
   const dirty = isDirty(primary);
-  const logPaths = await findLogs(file);
   const useLogs = opts.useLogs ?? true;
-  const logFiles = logPaths.length ? await readLogs(file) : [];
+  const { logs: logFiles, paths: logPaths, refused: refusedLogs } = await readLogsChecked(file);
   let recovery: RecoveryResult | undefined;
   let unrecoverable = false;
   let image = bytes;
@@ -87,7 +91,7 @@ export async function openHiveFile(file: string, opts: OpenOptions = {}): Promis
   }
   const maxSeqSeen = Math.max(recovery?.maxSeqSeen ?? 0, ...logs.map((l) => Math.max(l.maxValidSeq ?? 0, l.baseSeq1 ?? 0, l.baseSeq2 ?? 0)));
   const hive = withFile(file, () => Hive.open(image, { maxSeqSeen }));
-  return { path: file, hive, primary, dirty, logPaths, logs, recovery, unrecoverable, logsInspected: inspect };
+  return { path: file, hive, primary, dirty, logPaths, refusedLogs, logs, recovery, unrecoverable, logsInspected: inspect };
 }
 
 export interface SaveOptions {
@@ -98,6 +102,8 @@ export interface SaveOptions {
 /** Refuse to write a hive whose state we could not bring up to date, unless told to. */
 export function checkWritable(h: OpenedHive, opts: SaveOptions = {}): void {
   if (!h.logsInspected) throw new Error('internal: hive opened with inspectLogs: false cannot be saved');
+  // A log that is a link or a device: saving truncates the logs, and that must never reach outside.
+  if (h.refusedLogs[0]) throw h.refusedLogs[0];
   if (h.dirty && !h.recovery && !opts.acceptDirty) {
     const why = h.unrecoverable ? 'its transaction logs are missing or unusable' : 'it was opened without its logs';
     throw new RefusedError(
@@ -138,9 +144,15 @@ export async function writeNewHiveFile(file: string, hive: Hive, overwrite = fal
   hive.markSaved();
 }
 
-/** temp file in the same directory -> fsync -> rename -> fsync the directory. */
+/**
+ * temp file in the same directory -> fsync -> rename -> fsync the directory. The directory (and, in
+ * a target, every one above it) must be a real directory and `file` a regular file or absent: a
+ * link is never written through or replaced (src/shared/safefs.ts).
+ */
 export async function atomicWrite(file: string, data: Uint8Array): Promise<void> {
   const dir = path.dirname(path.resolve(file));
+  checkPath(dir, 'dir');
+  const existing = checkPath(file, 'file', true);
   const prefix = `.${path.basename(file)}.wufix-`;
   // Temp files left by an earlier save that was killed are ours (by name): clear them first.
   try {
@@ -149,12 +161,7 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
     /* directory not listable: the write below reports the real problem */
   }
   const tmp = path.join(dir, `${prefix}${process.pid}-${Date.now()}.tmp`);
-  let mode = 0o644;
-  try {
-    mode = (await fsp.stat(file)).mode & 0o7777;
-  } catch {
-    /* new file */
-  }
+  const mode = existing ? existing.mode & 0o7777 : 0o644;
   const fh = await fsp.open(tmp, 'wx', mode);
   try {
     const half = data.length >>> 1;

@@ -1,9 +1,15 @@
 // Finding, reading and truncating a hive's transaction logs (the only fs code for log recovery).
 // Logs are "<hive>.LOG", ".LOG1", ".LOG2" beside the primary; names are matched case-insensitively
 // on the whole file name (fixtures pair NTUSER.DAT with ntuser.dat.LOG1).
-import { readdir, readFile, open } from 'node:fs/promises';
+// Every access goes through the confined layer (src/shared/safefs.ts): a log that is a link, a device
+// node or a FIFO is never read or truncated; it is reported instead (a hive beside it is not written).
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogFile } from './recovery.js';
+import { readFileSafe, truncateSafe, UnsafePathError } from '../shared/safefs.js';
+
+/** The largest transaction log read (a hive is at most 2 GiB; its logs hold dirty pages of it). */
+export const MAX_LOG_BYTES = 2 ** 31 - 1;
 
 const SUFFIXES = ['.log', '.log1', '.log2'] as const;
 
@@ -18,7 +24,7 @@ export async function findLogs(primaryPath: string): Promise<string[]> {
     // Several names differing only in case can coexist on a case-sensitive file system; take them all
     // in a stable order so nothing is silently ignored.
     const matches = entries
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && e.name.toLowerCase() === want)
+      .filter((e) => !e.isDirectory() && e.name.toLowerCase() === want)
       .map((e) => e.name)
       .sort();
     for (const m of matches) found.push(path.join(dir, m));
@@ -26,26 +32,34 @@ export async function findLogs(primaryPath: string): Promise<string[]> {
   return found;
 }
 
-/** Read every log found by findLogs; `name` is the file name (no directory). */
+/** Read every log found by findLogs; `name` is the file name (no directory). Unsafe ones throw. */
 export async function readLogs(primaryPath: string): Promise<LogFile[]> {
-  const paths = await findLogs(primaryPath);
-  const logs: LogFile[] = [];
-  for (const p of paths) {
-    const buf = await readFile(p);
-    logs.push({ name: path.basename(p), bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) });
-  }
+  const { logs, refused } = await readLogsChecked(primaryPath);
+  if (refused[0]) throw refused[0];
   return logs;
+}
+
+/**
+ * Read the logs beside a primary that are regular files; a log that is a link or a special file is
+ * not opened and comes back in `refused` (evidence for the scan, a refusal for a writer).
+ */
+export async function readLogsChecked(primaryPath: string): Promise<{ logs: LogFile[]; paths: string[]; refused: UnsafePathError[] }> {
+  const logs: LogFile[] = [];
+  const paths: string[] = [];
+  const refused: UnsafePathError[] = [];
+  for (const p of await findLogs(primaryPath)) {
+    try {
+      logs.push({ name: path.basename(p), bytes: readFileSafe(p, MAX_LOG_BYTES, 'the transaction log') });
+      paths.push(p);
+    } catch (e) {
+      if (!(e instanceof UnsafePathError)) throw e;
+      refused.push(e);
+    }
+  }
+  return { logs, paths, refused };
 }
 
 /** Truncate each log to 0 bytes and fsync it (registry-hives.md section 4, step 3). */
 export async function truncateLogs(paths: string[]): Promise<void> {
-  for (const p of paths) {
-    const fh = await open(p, 'r+');
-    try {
-      await fh.truncate(0);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  }
+  for (const p of paths) truncateSafe(p);
 }

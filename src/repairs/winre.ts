@@ -4,7 +4,8 @@
 // bytes the scan read, and the plan is two steps: the disk rebuild (applied with the Windows volume
 // unmounted, src/platform/winre-linux.ts) and ReAgent.xml (an ordinary write-file step).
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { checkPath, readFileSafe } from '../shared/safefs.js';
+import { MAX_REAGENT_BYTES } from '../windows/scan.js';
 import type { PlanStep, RepairModule, WinreRebuild, WinreSource } from '../engine/types.js';
 import { planWinreRebuild, WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
 import { repointWinre, type BcdTarget } from '../windows/bcd-write.js';
@@ -78,7 +79,8 @@ export const winre: RepairModule = {
           'winre-no-wim',
         );
       }
-      const size = (rel: string) => statSync(resolveCI(root, rel)!).size;
+      // Regular files only: a link or device in their place refuses (exit 3) before anything is written.
+      const size = (rel: string) => checkPath(resolveCI(root, rel)!, 'file')!.size;
       source = {
         where: 'os',
         files: [
@@ -134,7 +136,7 @@ export const winre: RepairModule = {
 
     // ReAgent.xml: re-pointed in place (or created from Windows' skeleton).
     const reHost = resolveCI(root, REAGENT_XML);
-    const original = reHost ? new Uint8Array(readFileSync(reHost)) : encodeReAgentText(reagentSkeleton(), { charset: 'utf-8', bom: true });
+    const original = reHost ? readFileSafe(reHost, MAX_REAGENT_BYTES, 'ReAgent.xml') : encodeReAgentText(reagentSkeleton(), { charset: 'utf-8', bom: true });
     const reagentBytes = repointReAgent(original, reagentTarget, winreLoader);
 
     const finding = scan.findings.find((f) => WINRE_FINDINGS.includes(f.id));

@@ -1,7 +1,10 @@
 // EVTX file adapter: reads the file header, then one 64 KiB chunk at a time (never the whole file),
 // and hands each chunk to the pure parser in evtx.ts. Memory stays at one chunk plus its events.
-import { open } from 'node:fs/promises';
-import { FormatError } from '../errors.js';
+import { FormatError, WufixError } from '../errors.js';
+import { openReadHandle } from '../shared/safefs.js';
+
+/** EVTX files are read chunk by chunk; a larger one than this is not read at all (time bound). */
+export const MAX_EVTX_FILE_BYTES = 4 * 2 ** 30;
 import {
   EVTX_CHUNK_SIZE,
   EVTX_FILE_HEADER_SIZE,
@@ -32,7 +35,7 @@ export async function* readEvtx(
       else dropped++;
     }
   };
-  const fh = await open(path, 'r');
+  const { fh } = await openReadHandle(path, MAX_EVTX_FILE_BYTES, 'the event log'); // no link, device or FIFO
   let chunks = 0;
   try {
     const header = new Uint8Array(EVTX_FILE_HEADER_SIZE);
@@ -60,7 +63,7 @@ export async function* readEvtx(
       for (const ev of events) yield ev;
     }
   } catch (e) {
-    if (e instanceof FormatError) throw e;
+    if (e instanceof FormatError || e instanceof WufixError) throw e;
     throw new FormatError(`cannot read EVTX file: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     await fh.close();

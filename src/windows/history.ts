@@ -9,6 +9,7 @@ import { readReportingEventsFile, readCbsLogFile, readWindowsUpdateLogFile, read
 import { isSetupLogName, extractKb, type ReportingEvent } from './logs.js';
 import { readWindowsUpdateEvents } from './evtx-file.js';
 import type { UpdateFailure } from './scan-types.js';
+import { problemText as describeError } from '../shared/safefs.js';
 
 const iso = (d: Date | undefined) => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined);
 const lc = (code: string | undefined) => code?.toLowerCase();
@@ -47,7 +48,8 @@ function setupLogFiles(root: string): string[] {
       /* unreadable */
     }
     for (const u of names) {
-      const t = resolveCI(path.join(users, u), 'AppData\\Local\\Temp');
+      // Resolved from the volume root, so a profile folder that is a link is not entered.
+      const t = resolveCI(root, `${winRel(root, users)}\\${u}\\AppData\\Local\\Temp`);
       if (t) dirs.push(t);
     }
   }
@@ -70,7 +72,7 @@ export async function collectUpdateHistory(root: string, problems: string[], pro
     try {
       await fn();
     } catch (e) {
-      problems.push(`${label}: ${(e as Error).message}`);
+      problems.push(`${label}: ${describeError(e, label)}`);
     }
   };
 

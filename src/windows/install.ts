@@ -1,6 +1,6 @@
 // Finding offline Windows installations: a volume root holds Windows\System32\config\SYSTEM.
 // Paths inside an NTFS volume mounted on Linux keep their case, so lookups are case-insensitive.
-import { statSync, statfsSync } from 'node:fs';
+import { lstatSync, statfsSync } from 'node:fs';
 import { resolveCaseInsensitive } from './profiles.js';
 import path from 'node:path';
 
@@ -26,7 +26,7 @@ export function windowsDirOf(root: string): string | undefined {
   const system = resolveCI(root, 'Windows\\System32\\config\\SYSTEM');
   if (!system) return undefined;
   try {
-    if (!statSync(system).isFile()) return undefined;
+    if (!lstatSync(system).isFile()) return undefined; // a link or device is not a hive
   } catch {
     return undefined;
   }

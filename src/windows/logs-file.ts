@@ -1,7 +1,8 @@
 // The only fs code of the log readers: open a log and stream it in 1 MiB chunks (never read whole),
 // plus one-call wrappers around the pure parsers of logs.ts.
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { BadInputError } from '../errors.js';
+import { openReadHandle, UnsafePathError } from '../shared/safefs.js';
 import {
   parseCbsLog,
   parseReportingEvents,
@@ -16,6 +17,8 @@ import {
 } from './logs.js';
 
 export const LOG_CHUNK_SIZE = 1 << 20;
+/** Logs are streamed (memory: one chunk); a larger one than this is not read at all (time bound). */
+export const MAX_LOG_FILE_BYTES = 4 * 2 ** 30;
 
 export interface FileChunkOptions {
   /** Bytes per read (default 1 MiB). */
@@ -39,8 +42,10 @@ export async function* fileChunks(path: string, opts: FileChunkOptions = {}): As
   const size = Math.max(1, Math.floor(opts.chunkSize ?? LOG_CHUNK_SIZE));
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    // No link followed, no device or FIFO opened (a FIFO or /dev/zero would never end).
+    fh = (await openReadHandle(path, MAX_LOG_FILE_BYTES, 'the log')).fh;
   } catch (e) {
+    if (e instanceof UnsafePathError || (e instanceof BadInputError && e.code === 'too-large')) throw e;
     throw ioError(path, e, 'cannot open log');
   }
   try {

@@ -1,10 +1,11 @@
 // The user hives of an offline Windows: .DEFAULT (LocalSystem), systemprofile, LocalService,
 // NetworkService and every ProfileList user (windows-update.md §1 "Hives to normalise").
 // Pure except resolveCaseInsensitive, the one function here that reads directories.
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Hive } from '../hive/hive.js';
-import { namesEqual } from '../hive/names.js';
+import { upcase } from '../hive/names.js';
+import { describeNode, noteUnsafe } from '../shared/safefs.js';
 import { regString } from './version.js';
 
 export const PROFILE_LIST_KEY = 'Microsoft\\Windows NT\\CurrentVersion\\ProfileList';
@@ -56,33 +57,66 @@ export function relativeToSystemDrive(winPath: string, systemDrive = 'C:'): stri
   return p.replace(/^\\+/, '').replace(/\\+$/, '');
 }
 
+/** Directory listings for a batch of lookups: upcased name -> names as stored (sorted). */
+export type DirCache = Map<string, Map<string, string[]> | null>;
+
+function listing(dir: string, cache: DirCache | undefined): Map<string, string[]> | null {
+  const hit = cache?.get(dir);
+  if (hit !== undefined) return hit;
+  let m: Map<string, string[]> | null = null;
+  try {
+    m = new Map();
+    for (const e of readdirSync(dir).sort()) {
+      const k = upcase(e);
+      const l = m.get(k);
+      if (l) l.push(e);
+      else m.set(k, [e]);
+    }
+  } catch {
+    m = null;
+  }
+  cache?.set(dir, m);
+  return m;
+}
+
+function lstatMaybe(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Find `winPath` (relative to `root`, backslash or slash separated; a leading drive is dropped) on a
  * case-sensitive filesystem, matching each component case-insensitively (Windows collation).
- * Returns the host path, or undefined when some component does not exist.
+ * Returns the host path, or undefined when some component does not exist. Nothing is followed: a
+ * folder on the way that is a symbolic link, junction or special file ends the lookup (undefined)
+ * and is noted as evidence (src/shared/safefs.ts noteUnsafe); the last component is returned as it
+ * is (lstat), and every reader or writer checks it again through the confined layer. `cache` keeps
+ * directory listings for a batch of lookups (thousands of ProfileList entries: linear, not quadratic).
  */
-export function resolveCaseInsensitive(root: string, winPath: string): string | undefined {
+export function resolveCaseInsensitive(root: string, winPath: string, cache?: DirCache): string | undefined {
   const parts = winPath
     .replace(/^[A-Za-z]:/, '')
     .split(/[\\/]+/)
     .filter((c) => c !== '' && c !== '.');
   let cur = root;
-  for (const part of parts) {
-    if (part === '..') return undefined;
-    const exact = path.join(cur, part);
-    let found: string | undefined;
-    try {
-      statSync(exact);
-      found = exact;
-    } catch {
-      try {
-        const hit = readdirSync(cur).find((e) => namesEqual(e, part));
-        if (hit !== undefined) found = path.join(cur, hit);
-      } catch {
-        return undefined;
-      }
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === '..' || part.includes('\0')) return undefined;
+    let found: string | undefined = path.join(cur, part);
+    let st = lstatMaybe(found);
+    if (!st) {
+      const names = listing(cur, cache)?.get(upcase(part));
+      found = names ? path.join(cur, names[0]!) : undefined;
+      st = found === undefined ? undefined : lstatMaybe(found);
     }
-    if (found === undefined) return undefined;
+    if (found === undefined || !st) return undefined;
+    if (i < parts.length - 1 && !st.isDirectory()) {
+      if (!st.isFile()) noteUnsafe(found, describeNode(st, found));
+      return undefined;
+    }
     cur = found;
   }
   return cur;
@@ -100,8 +134,10 @@ function lastComponent(winPath: string): string {
 export function userHives(
   software: Hive,
   root: string,
-  resolve: (root: string, winPath: string) => string | undefined = resolveCaseInsensitive,
+  resolve?: (root: string, winPath: string) => string | undefined,
 ): UserHive[] {
+  const cache: DirCache = new Map();
+  resolve ??= (r, w) => resolveCaseInsensitive(r, w, cache);
   const systemRoot = regString(software, 'Microsoft\\Windows NT\\CurrentVersion', 'SystemRoot') || 'C:\\Windows';
   const systemDrive = /^[A-Za-z]:/.test(systemRoot) ? systemRoot.slice(0, 2) : 'C:';
   const out: UserHive[] = [];

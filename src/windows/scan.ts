@@ -2,7 +2,7 @@
 // TargetScan, then derives the findings. Missing files are normal (an older Windows, a trimmed
 // image) and simply absent from the result; damaged ones are listed in `problems`.
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { confine, problemText, readFileSafe, unsafeNotesUnder } from '../shared/safefs.js';
 import { openHiveFile, type OpenedHive } from '../hive/hivefile.js';
 import { Hive } from '../hive/hive.js';
 import { parseBcdStore, describeWinre, formatDevice } from './bcd.js';
@@ -20,7 +20,6 @@ import { collectUpdateHistory } from './history.js';
 import { deriveFindings } from './rules.js';
 import type { ScanResult, TargetScan, DiskInfo, HiveWinTrust, CodeInfo } from './scan-types.js';
 import { lookupError } from './errorcodes.js';
-import { WufixError } from '../errors.js';
 
 export interface ScanSpec {
   /** Host path of the mounted Windows volume. */
@@ -34,25 +33,26 @@ export interface ScanSpec {
   progress?: (msg: string) => void;
 }
 
-function describeError(e: unknown): string {
-  if (e instanceof WufixError) return e.message;
-  return (e as Error)?.message ?? String(e);
-}
+/** The largest ReAgent.xml read (Windows writes about 1.5 KB). */
+export const MAX_REAGENT_BYTES = 1 << 20;
+
+const describeError = problemText;
 
 async function tryOpen(file: string | undefined, problems: string[], label: string): Promise<OpenedHive | undefined> {
   if (!file) return undefined;
   try {
     const h = await openHiveFile(file, { inspectLogs: false });
+    for (const r of h.refusedLogs) problems.push(`${r.problemLine()} (the hive was read without it)`);
     if (h.unrecoverable) problems.push(`${label}: dirty and its transaction logs are missing or unusable; read as it is on disk`);
     return h;
   } catch (e) {
-    problems.push(`${label}: ${describeError(e)}`);
+    problems.push(`${label}: ${describeError(e, label)}`);
     return undefined;
   }
 }
 
 export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
-  const { root } = spec;
+  const root = confine(spec.root); // every read below stays inside it, following nothing
   const problems: string[] = [];
   const progress = spec.progress ?? (() => {});
   const cfgPath = (name: string) => resolveCI(root, `Windows\\System32\\config\\${name}`);
@@ -173,7 +173,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   if (reagent) {
     t.winre.reagentXml = winRel(root, reagent);
     try {
-      const r = parseReAgentXml(new Uint8Array(readFileSync(reagent)));
+      const r = parseReAgentXml(readFileSafe(reagent, MAX_REAGENT_BYTES, 'ReAgent.xml'));
       const { elements: _e, unknownElements: _u, ...fields } = r;
       t.winre.reagent = fields;
       t.winre.installState = r.installState;
@@ -201,6 +201,8 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
 
   progress('reading the update logs');
   t.updates = await collectUpdateHistory(root, problems, progress);
+  // What the lookups passed over: a link or special file where a folder was expected.
+  for (const line of unsafeNotesUnder(root)) if (!problems.includes(line)) problems.push(line);
 
   return { ...t, findings: deriveFindings(t), codes: explainCodes(t) };
 }

@@ -1,7 +1,11 @@
 // Which offline Windows installations to scan, and the disk facts around them:
 // --root (one mounted volume), --disk (its disk, for the layout), --image (attach every partition of
 // a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
-import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { confine, readFileSafe } from '../shared/safefs.js';
+
+/** The largest BCD store read (a BCD hive is tens of KB; Windows' own are < 1 MB). */
+export const MAX_BCD_BYTES = 64 << 20;
 import path from 'node:path';
 import { readDiskLayout } from '../disk/blockdev.js';
 import type { Layout } from '../disk/types.js';
@@ -64,7 +68,7 @@ export function recoveryFactsAt(mnt: string, rec: DiskInfo['partitions'][number]
   if (dir) {
     rec.winreFiles = readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isFile())
-      .map((d) => ({ name: d.name, bytes: statSync(path.join(dir, d.name)).size }));
+      .map((d) => ({ name: d.name, bytes: lstatSync(path.join(dir, d.name)).size }));
   }
 }
 
@@ -90,7 +94,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   if (rec && rec.fs === 'ntfs') {
     progress(`measuring free space in recovery partition ${rec.number}`);
     try {
-      recoveryFactsAt(mountPartition(diskPath, rec.start, rec.size, cleanup), rec);
+      recoveryFactsAt(confine(mountPartition(diskPath, rec.start, rec.size, cleanup)), rec);
     } catch (e) {
       problems.push(`recovery partition ${rec.number}: ${(e as Error).message}`);
     }
@@ -98,7 +102,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
   const esp = info.partitions.find((p) => p.role === 'esp');
   try {
     if (esp && esp.fs.startsWith('fat')) {
-      const bytes = readFatFile(diskPath, esp.start, '/EFI/Microsoft/Boot/BCD', cleanup);
+      const bytes = readFatFile(diskPath, esp.start, '/EFI/Microsoft/Boot/BCD', cleanup, MAX_BCD_BYTES);
       if (bytes) {
         const location: BcdLocation = { partition: esp.number, start: esp.start, size: esp.size, fs: 'fat', path: '/EFI/Microsoft/Boot/BCD' };
         facts.bcd = { file: `partition ${esp.number}: \\EFI\\Microsoft\\Boot\\BCD`, bytes, location };
@@ -106,11 +110,11 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
     } else if (layout.scheme === 'mbr') {
       const sys = info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active);
       if (sys) {
-        const mnt = mountPartition(diskPath, sys.start, sys.size, cleanup);
+        const mnt = confine(mountPartition(diskPath, sys.start, sys.size, cleanup));
         const bcd = resolveCI(mnt, 'Boot\\BCD');
         if (bcd) {
           const location: BcdLocation = { partition: sys.number, start: sys.start, size: sys.size, fs: 'ntfs', path: path.relative(mnt, bcd).split(path.sep).join('/') };
-          facts.bcd = { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: new Uint8Array(readFileSync(bcd)), location };
+          facts.bcd = { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: readFileSafe(bcd, MAX_BCD_BYTES, 'the BCD store'), location };
         }
       }
     }
@@ -172,9 +176,9 @@ export function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: 
   });
 }
 
-/** The Windows partition of a disk image mounted read-write (no scan), for applying and undoing. */
-export function withImageRoot<T>(image: string, fn: (root: string) => Promise<T>): Promise<T> {
-  return withImageWindows(image, false, (root) => fn(root));
+/** The Windows partition of a disk image mounted read-write (no scan), for applying and undoing; `readOnly` for the checks before. */
+export function withImageRoot<T>(image: string, fn: (root: string) => Promise<T>, readOnly = false): Promise<T> {
+  return withImageWindows(image, readOnly, (root) => fn(root));
 }
 
 async function scanWithDisk(root: string, disk: string | undefined, osOffset: number | undefined, cleanup: Cleanup, opts: ScanOptions): Promise<ScanResult> {
