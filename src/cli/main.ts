@@ -8,7 +8,7 @@ import { diskCommand } from './disk.js';
 import { scanCommand } from './scan.js';
 import { repairCommand, undoCommand, journalCommand } from './repair.js';
 import { versionString } from './version.js';
-import { changeStarted } from '../engine/interrupt.js';
+import { changeStarted, changing, interruptedBy, STOP_SIGNALS } from '../engine/interrupt.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -64,6 +64,20 @@ for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED' && err.code !== 'EIO') throw err;
     if (!changeStarted()) process.exit(process.exitCode ?? 0);
+  });
+}
+
+// A stop signal while nothing is being changed (a scan, a plan, a read): stop now with exit 130.
+// Runs that change the target watch the signals themselves (roll back, or finish an undo first), and
+// Cleanup (src/platform/linux.ts) detaches what it attached before exiting: this one waits a tick so
+// those handlers run first.
+for (const sig of STOP_SIGNALS) {
+  process.on(sig, () => {
+    if (changing()) return;
+    setImmediate(() => {
+      process.stderr.write(`wufix: ${interruptedBy(sig)}; stopped before changing anything\n`);
+      process.exit(EXIT.INTERRUPTED);
+    });
   });
 }
 

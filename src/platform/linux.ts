@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, existsSync, mkdtempSync, rmSync, readlinkSync, accessSync, statSync, constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RefusedError, BadInputError } from '../errors.js';
-import { changing } from '../engine/interrupt.js';
+import { RefusedError, BadInputError, EXIT } from '../errors.js';
+import { changing, interruptedBy, STOP_SIGNALS } from '../engine/interrupt.js';
 
 export interface MountEntry {
   mountPoint: string;
@@ -106,8 +106,16 @@ export function detachLoop(dev: string): void {
   }
 }
 
+/**
+ * Mount an NTFS volume with ntfs-3g. The image is hostile: nosuid, nodev and noexec make the device
+ * nodes, set-uid files and programs stored in it inert on the host. ntfs-3g still shows reparse
+ * points and Interix links as symbolic links (it has no option to hide them); wufix never follows
+ * them (src/shared/safefs.ts, src/windows/profiles.ts).
+ */
+export const NTFS_MOUNT_OPTIONS = ['nosuid', 'nodev', 'noexec'] as const;
+
 export function mountNtfs(dev: string, dir: string, readOnly = true): void {
-  run('ntfs-3g', ['-o', readOnly ? 'ro' : 'rw', dev, dir]);
+  run('ntfs-3g', ['-o', [readOnly ? 'ro' : 'rw', ...NTFS_MOUNT_OPTIONS].join(','), dev, dir]);
 }
 
 export function unmount(dir: string): void {
@@ -129,24 +137,22 @@ export function unmount(dir: string): void {
 
 /**
  * Resources to release whatever happens: loop devices, mounts, temp dirs. Released in reverse order
- * by release(), and on SIGINT/SIGTERM (then the process exits 130/143) unless a change is in flight:
- * that run rolls back and its finally blocks release them (src/engine/interrupt.ts).
+ * by release(), and on SIGINT/SIGTERM/SIGHUP (then the process exits 130, EXIT.INTERRUPTED) unless a
+ * change is in flight: that run rolls back and its finally blocks release them (src/engine/interrupt.ts).
  */
 export class Cleanup {
   private steps: (() => void)[] = [];
   private readonly onSignal = (sig: NodeJS.Signals) => {
     if (changing()) return;
     this.release();
-    process.exit(sig === 'SIGINT' ? 130 : 143);
+    process.stderr.write(`wufix: ${interruptedBy(sig)}; stopped before changing anything, everything detached\n`);
+    process.exit(EXIT.INTERRUPTED);
   };
   private readonly signals: boolean;
   /** `signals: false` for work that handles Ctrl-C itself (the WinRE rebuild rolls back instead of exiting). */
   constructor(opts: { signals?: boolean } = {}) {
     this.signals = opts.signals ?? true;
-    if (this.signals) {
-      process.on('SIGINT', this.onSignal);
-      process.on('SIGTERM', this.onSignal);
-    }
+    if (this.signals) for (const s of STOP_SIGNALS) process.on(s, this.onSignal);
   }
   add(step: () => void): void {
     this.steps.push(step);
@@ -165,10 +171,7 @@ export class Cleanup {
         /* keep releasing the rest */
       }
     }
-    if (this.signals) {
-      process.off('SIGINT', this.onSignal);
-      process.off('SIGTERM', this.onSignal);
-    }
+    if (this.signals) for (const s of STOP_SIGNALS) process.off(s, this.onSignal);
   }
 }
 
@@ -210,7 +213,7 @@ export function backingDisk(source: string): BackingDisk | undefined {
  * Read one file from a FAT volume inside an image with mtools (no kernel vfat needed).
  * Returns undefined when the file does not exist.
  */
-export function readFatFile(image: string, offset: number, fatPath: string, cleanup: Cleanup): Uint8Array | undefined {
+export function readFatFile(image: string, offset: number, fatPath: string, cleanup: Cleanup, cap = 64 << 20): Uint8Array | undefined {
   const dir = cleanup.tempDir('wufix-fat-');
   const out = path.join(dir, 'file');
   try {
@@ -224,6 +227,8 @@ export function readFatFile(image: string, offset: number, fatPath: string, clea
     if (/not found/i.test(err.stderr?.toString() ?? '')) return undefined;
     throw new BadInputError(`mcopy could not read ${fatPath}: ${(err.stderr?.toString() ?? err.message).trim().split('\n')[0]}`);
   }
+  const size = statSync(out).size; // our own temp file; FAT has no links or device nodes
+  if (size > cap) throw new BadInputError(`${fatPath} is ${size} bytes, more than the ${cap} bytes wufix reads; not read`, { code: 'too-large' });
   return new Uint8Array(readFileSync(out));
 }
 
