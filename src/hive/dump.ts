@@ -118,15 +118,18 @@ export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer
   // preorder walk the parent's path is still in place when a child is visited.
   const path = { b: Buffer.allocUnsafe(1 << 16) };
   const pathEnd = new Int32Array(MAX_DEPTH + 2);
-  const seen = new Uint8Array((hive.hiveBinsSize >>> 6) + 1);
+  // Same guards as Hive.walk: keys marked when pushed (a shared list is refused at its first
+  // repeat, so the stack stays within the number of distinct keys) and the cells a key owns alone
+  // (value list, values, data, class name) claimed once per walk.
+  const seen = hive.newCellMap();
+  const owned = hive.newCellMap();
+  hive.markKey(seen, start);
   const stack: number[] = [start, 0];
   while (stack.length) {
     const depth = stack.pop()!;
     const nk = stack.pop()!;
-    const slot = nk >>> 3;
-    if (seen[slot >>> 3]! & (1 << (slot & 7))) throw new FormatError('a key is linked twice in the key tree (cycle?)', 0x1000 + nk);
-    seen[slot >>> 3]! |= 1 << (slot & 7);
     if (depth > MAX_DEPTH) throw new FormatError(`key tree deeper than ${MAX_DEPTH} levels`, 0x1000 + nk);
+    hive.claimKeyCells(nk, owned);
     let end: number;
     if (depth === 0) {
       ensure(path, startPath.length);
@@ -187,7 +190,10 @@ export function writeJsonLines(hive: Hive, keyPath: string, sink: (chunk: Buffer
     }
     put(K_END);
     const subs = hive.subkeys(nk);
-    for (let i = subs.length - 1; i >= 0; i--) stack.push(subs[i]!, depth + 1);
+    for (let i = subs.length - 1; i >= 0; i--) {
+      hive.markKey(seen, subs[i]!);
+      stack.push(subs[i]!, depth + 1);
+    }
   }
   flush();
 }

@@ -51,6 +51,8 @@ const SIG_RI = 0x6972;
 const SIG_DB = 0x6264;
 
 const HBIN_HEADER = 32;
+/** Smallest cell an nk record fits in: 4-byte header + 76 bytes, 8-aligned. */
+const MIN_NK_CELL = 80;
 /** Sanity bound for a hive we load whole into memory (offreg refuses >= 4 GB). */
 const MAX_HIVE_BYTES = 2 ** 31;
 
@@ -449,6 +451,28 @@ export class Hive {
     return decodeName(this.buf, this.pos(nk) + 4 + 76, this.u16(nk, 72), (flags & KEY_COMP_NAME) !== 0);
   }
 
+  /**
+   * The key's security descriptor bytes (a view into the hive, valid until the next write), or
+   * undefined when the key has none. The sk cell is checked; the descriptor is bounded by its cell.
+   * Security cells are shared by many keys, so a reader decodes each offset once (skOffset).
+   */
+  keySecurity(nk: number): Uint8Array | undefined {
+    this.checkNk(nk);
+    const sk = this.u32(nk, 44);
+    if (sk === NIL) return undefined;
+    const len = this.cell(sk, 20, 'security');
+    if (this.sig(sk) !== SIG_SK) throw new FormatError('security cell is not an sk record', this.pos(sk));
+    const sdLen = this.u32(sk, 16);
+    if (20 + sdLen > len) throw new FormatError(`security descriptor of ${sdLen} bytes runs past its ${len}-byte cell`, this.pos(sk) + 4 + 16);
+    const p = this.pos(sk) + 4 + 20;
+    return this.buf.subarray(p, p + sdLen);
+  }
+
+  /** Offset of the key's sk cell (NIL when none): the cache key for decoded descriptors. */
+  skOffset(nk: number): number {
+    return this.u32(nk, 44);
+  }
+
   keyParent(nk: number): number {
     return this.u32(nk, 16);
   }
@@ -467,6 +491,11 @@ export class Hive {
     const count = this.u32(nk, 20);
     const list = this.u32(nk, 28);
     if (count === 0) return [];
+    // Every subkey is a distinct nk cell of at least MIN_NK_CELL bytes: a larger count cannot be
+    // true, and it would let an ri list repeat one big leaf up to 65,535 times (4 billion entries).
+    if (count > this.hbinsSize / MIN_NK_CELL) {
+      throw new FormatError(`key says it has ${count} subkeys, more than a ${this.hbinsSize}-byte hive can hold`, this.pos(nk) + 4 + 20);
+    }
     const out: number[] = [];
     this.readList(list, out, true, count);
     if (out.length !== count) {
@@ -648,21 +677,84 @@ export class Hive {
    * Cycles and excessive depth are FormatErrors.
    */
   walk(start: number, startPath: string, visit: (nk: number, path: string, treeParent: number) => void): void {
-    const seen = new Uint8Array((this.hbinsSize >>> 6) + 1); // one bit per 8-byte cell slot
+    // Keys are marked when pushed, not when visited: a subkey list shared by many keys (or an ri
+    // whose leaves repeat) is then refused at its first repeated entry, so the stack never holds
+    // more entries than the hive has distinct keys (linear work, bounds in docs/parser-bounds.md).
+    const seen = this.newCellMap();
+    const owned = this.newCellMap();
+    this.markKey(seen, start);
     const stack: [number, string, number, number][] = [[start, startPath, 0, NIL]];
     while (stack.length) {
       const [nk, path, depth, treeParent] = stack.pop()!;
-      const slot = nk >>> 3;
-      if (seen[slot >>> 3]! & (1 << (slot & 7))) throw new FormatError('a key is linked twice in the key tree (cycle?)', this.pos(nk));
       if (depth > MAX_DEPTH) throw new FormatError(`key tree deeper than ${MAX_DEPTH} levels`, this.pos(nk));
-      seen[slot >>> 3]! |= 1 << (slot & 7);
+      this.claimKeyCells(nk, owned);
       visit(nk, path, treeParent);
       const subs = this.subkeys(nk);
       for (let i = subs.length - 1; i >= 0; i--) {
         const c = subs[i]!;
         this.checkNk(c, 'subkey');
+        this.markKey(seen, c);
         const name = this.keyName(c);
         stack.push([c, path === '' ? name : `${path}\\${name}`, depth + 1, nk]);
+      }
+    }
+  }
+
+  /** One bit per 8-byte cell slot of the hive bins (for one walk's cycle and ownership checks). */
+  newCellMap(): Uint8Array {
+    return new Uint8Array((this.hbinsSize >>> 6) + 1);
+  }
+
+  /** Mark a key as reached; a key reached twice is a cycle or a shared list (FormatError). */
+  markKey(seen: Uint8Array, nk: number): void {
+    const slot = nk >>> 3;
+    if (seen[slot >>> 3]! & (1 << (slot & 7))) throw new FormatError('a key is linked twice in the key tree (cycle?)', this.pos(nk));
+    seen[slot >>> 3]! |= 1 << (slot & 7);
+  }
+
+  private claim(owned: Uint8Array, cell: number, what: string): void {
+    const slot = cell >>> 3;
+    if (owned[slot >>> 3]! & (1 << (slot & 7))) {
+      throw new FormatError(`${what} cell 0x${cell.toString(16)} is used twice in the key tree (shared cells: crafted or corrupt hive)`, this.pos(cell));
+    }
+    owned[slot >>> 3]! |= 1 << (slot & 7);
+  }
+
+  /**
+   * Claim the cells a key owns alone in Windows' layout: its value list, each value record, each
+   * value's data cell (with a big-data record's segment list and segments) and its class-name cell.
+   * A cell claimed twice during one walk is a FormatError: without this, one 1 MB data cell named by
+   * 40,000 value records (or one value list named by every key) makes a reader produce gigabytes
+   * from a 2 MB file. Cells that are not valid are left to the readers, which report them as before.
+   */
+  claimKeyCells(nk: number, owned: Uint8Array): void {
+    const cls = this.u32(nk, 48);
+    if (cls !== NIL && this.u16(nk, 74) !== 0 && this.isCellStart(cls)) this.claim(owned, cls, 'class name');
+    const count = this.u32(nk, 36);
+    if (count === 0) return;
+    const list = this.u32(nk, 40);
+    if (!this.isCellStart(list) || this.cellSize(list) - 4 < count * 4) return;
+    this.claim(owned, list, 'value list');
+    const p = this.pos(list) + 4;
+    for (let i = 0; i < count; i++) {
+      const vk = this.dv.getUint32(p + i * 4, true);
+      if (!this.isCellStart(vk) || this.cellSize(vk) < 24) continue;
+      this.claim(owned, vk, 'value');
+      const raw = this.u32(vk, 4);
+      if (raw & 0x80000000 || (raw & 0x7fffffff) === 0) continue;
+      const dc = this.u32(vk, 8);
+      if (!this.isCellStart(dc)) continue;
+      this.claim(owned, dc, 'value data');
+      const cl = this.cellSize(dc) - 4;
+      if ((raw & 0x7fffffff) > cl && cl >= 8 && this.sig(dc) === SIG_DB) {
+        const n = this.u16(dc, 2);
+        const segs = this.u32(dc, 4);
+        if (!this.isCellStart(segs) || this.cellSize(segs) - 4 < n * 4) continue;
+        this.claim(owned, segs, 'big-data segment list');
+        for (let j = 0; j < n; j++) {
+          const seg = this.u32(segs, j * 4);
+          if (this.isCellStart(seg)) this.claim(owned, seg, 'big-data segment');
+        }
       }
     }
   }

@@ -429,12 +429,64 @@ function planNew(primary: PrimaryState, parsed: ParsedLog[]): Plan | undefined {
   return { logs: [best], baseFrom: best };
 }
 
+/**
+ * How far (hbins-relative) a chain of valid hive bins starting at 0 reaches inside `buf`: a bin
+ * that starts inside `buf` counts with its whole size. Bins past that point can only be zeros.
+ */
+function binsReach(buf: Uint8Array, hbinsSize: number): number {
+  let off = 0;
+  while (off < hbinsSize) {
+    const p = HBIN_START + off;
+    if (p + 12 > buf.length || !sigAt(buf, p, 'hbin') || u32(buf, p + 4) !== off) return off;
+    const size = u32(buf, p + 8);
+    if (size < HBIN_ALIGN || size % HBIN_ALIGN !== 0 || off + size > hbinsSize) return off;
+    off += size;
+  }
+  return off;
+}
+
+/** Zero tail a replay may add beyond its data without a bin saying so: this multiple of the input. */
+export const MAX_UNBACKED_GROWTH_FACTOR = 16;
+
+/**
+ * The recovered image is allocated only as far as the primary and the logged pages can fill it;
+ * beyond that it is zeros. It grows further only when a hive bin inside that data says it extends
+ * further (a grown bin whose free space was not logged), or by at most 16x the input bytes + 1 MiB
+ * (Windows' own replay of a log over an unreadable primary gives such images; they are refused
+ * later by Hive.open). Otherwise a 5 KiB crafted log with a hash-valid entry claiming 2 GiB of
+ * bins would cost 2 GiB for an image that is all zeros past its first bytes (never a hive).
+ */
+function growTo(buf: Uint8Array, hbinsSize: number, inputBytes: number, where: number, what: string): Uint8Array {
+  const need = HBIN_START + hbinsSize;
+  if (need <= buf.length) return buf.length === need ? buf : buf.slice(0, need);
+  const reach = binsReach(buf, hbinsSize);
+  if (reach < hbinsSize && need > MAX_UNBACKED_GROWTH_FACTOR * inputBytes + (1 << 20)) {
+    throw new FormatError(
+      `${what} gives a hive-bins size of 0x${hbinsSize.toString(16)}, but the primary and the logged pages end at 0x${(buf.length - HBIN_START).toString(16)} ` +
+        `and their hive bins reach only 0x${reach.toString(16)}: the rest would be zeros, not a hive (crafted or corrupt log)`,
+      where,
+    );
+  }
+  const out = new Uint8Array(need);
+  out.set(buf);
+  return out;
+}
+
 function applyNew(state: PrimaryState, primary: Uint8Array, plan: Plan): { bytes: Uint8Array; applied: RecoveryResult['applied'] } {
   for (const l of plan.logs) if (l.oversized) throw l.oversized;
+  // Allocate only what can hold data: the primary (up to the largest size an entry gives) and the
+  // logged pages. growTo() extends the result when a bin in that data says so.
   let cap = 0;
-  for (const l of plan.logs) for (const e of l.chain) cap = Math.max(cap, HBIN_START + e.hbinsSize);
-  const buf = new Uint8Array(cap);
-  buf.set(primary.subarray(0, Math.min(primary.length, cap)));
+  let pageEnd = 0;
+  for (const l of plan.logs) {
+    for (const e of l.chain) {
+      cap = Math.max(cap, HBIN_START + e.hbinsSize);
+      for (const p of e.pages) pageEnd = Math.max(pageEnd, HBIN_START + p.offset + p.size);
+    }
+  }
+  const filled = Math.min(cap, Math.max(primary.length, pageEnd, HBIN_START));
+  let buf: Uint8Array = new Uint8Array(filled);
+  buf.set(primary.subarray(0, Math.min(primary.length, filled)));
   let hbinsSize = 0;
   let flagBit = 0;
   let last = 0;
@@ -449,7 +501,10 @@ function applyNew(state: PrimaryState, primary: Uint8Array, plan: Plan): { bytes
     }
     applied.push({ log: l.info.name, firstSeq: l.chain[0]!.seq, lastSeq: lastSeqOf(l), entries: l.chain.length });
   }
-  const out = buf.length === HBIN_START + hbinsSize ? buf : buf.slice(0, HBIN_START + hbinsSize);
+  const lastLog = plan.logs[plan.logs.length - 1]!;
+  const lastEntry = lastLog.chain[lastLog.chain.length - 1]!;
+  buf = growTo(buf, hbinsSize, primary.length + plan.logs.reduce((n, l) => n + l.bytes.length, 0), lastEntry.fileOffset + 16, `${lastLog.info.name}: entry ${last} (at 0x${lastEntry.fileOffset.toString(16)})`);
+  const out = buf;
   if (plan.baseFrom) {
     out.fill(0, 0, HBIN_START);
     out.set(plan.baseFrom.bytes.subarray(0, LOG_BASE_SIZE), 0);
@@ -468,9 +523,13 @@ function applyOld(primary: PrimaryState, primaryBytes: Uint8Array, parsed: Parse
   if (!log) return undefined;
   const bb = log.bb!;
   const size = HBIN_START + bb.hbinsSize;
-  const out = new Uint8Array(size);
-  out.set(primaryBytes.subarray(0, Math.min(primaryBytes.length, size)));
+  // As applyNew: allocate what the primary and the dirty pages can fill, grow only as a bin says.
+  let pageEnd = 0;
+  for (const p of log.oldPages!) pageEnd = Math.max(pageEnd, p.primaryOffset + 512);
+  let out: Uint8Array = new Uint8Array(Math.min(size, Math.max(primaryBytes.length, pageEnd, HBIN_START)));
+  out.set(primaryBytes.subarray(0, Math.min(primaryBytes.length, out.length)));
   for (const p of log.oldPages!) out.set(log.bytes.subarray(p.logOffset, p.logOffset + 512), p.primaryOffset);
+  out = growTo(out, bb.hbinsSize, primaryBytes.length + log.bytes.length, 40, `${log.info.name}: base block`);
   let flags = primary.valid ? primary.bb!.flags : bb.flags;
   if (!primary.valid) {
     out.fill(0, 0, HBIN_START);
