@@ -662,3 +662,34 @@ export function repeatLinesToFile(file: string, lines: string[], bytes: number):
     closeSync(fd);
   }
 }
+
+// A byte-for-byte digest of a sparse image that reads only its data extents (SEEK_DATA/SEEK_HOLE):
+// the extent map plus the bytes in it. Any write changes it (a write into a hole adds an extent).
+const SPARSE_DIGEST_PY = `
+import hashlib, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+size = os.fstat(fd).st_size
+h = hashlib.sha256()
+pos = 0
+while pos < size:
+    try:
+        start = os.lseek(fd, pos, os.SEEK_DATA)
+    except OSError:
+        break
+    end = os.lseek(fd, start, os.SEEK_HOLE)
+    h.update(b'extent %d %d\\n' % (start, end))
+    os.lseek(fd, start, os.SEEK_SET)
+    left = end - start
+    while left > 0:
+        b = os.read(fd, min(left, 8 << 20))
+        if not b:
+            break
+        h.update(b)
+        left -= len(b)
+    pos = end
+print(h.hexdigest(), size)
+`;
+
+export function imageDigest(file: string): string {
+  return execFileSync('/usr/bin/python3', ['-c', SPARSE_DIGEST_PY, file], { encoding: 'utf8' }).trim();
+}

@@ -1,0 +1,134 @@
+// Issue #14 attack suite: ProfileList in the SOFTWARE hive is attacker-controlled. Tricks in
+// ProfileImagePath (`..` climbing out of the volume to the decoy profile, an absolute host path, UNC,
+// another drive, an embedded NUL, 40,000 characters) must all be "not found": the decoy profile
+// (a real hive whose WinTrust State a repair would change) is never read or written. And 16,000
+// entries pointing at missing folders: scan time scales linearly (4,000 vs 16,000), memory bounded.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildWindowsTree } from '../helpers/winbuilder.js';
+import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
+import { attackReason, makeDecoys, startHostCheck, runWufix, describeRun, stateEnv, copyTree, ATTACK_SPEC, type Decoys, type HostCheck } from '../helpers/attack.js';
+import type { ScanReport } from '../../src/windows/scan-types.js';
+
+const reason = attackReason();
+if (reason) console.warn(`skipping the ProfileList attacks: ${reason}`);
+
+const PROFILE_LIST = 'Microsoft\\Windows NT\\CurrentVersion\\ProfileList';
+const utf16 = (s: string) => new Uint8Array(Buffer.from(s + '\0', 'utf16le'));
+
+async function addProfiles(root: string, entries: [sid: string, value: Uint8Array][]): Promise<void> {
+  const h = await openHiveFile(path.join(root, 'Windows', 'System32', 'config', 'SOFTWARE'));
+  for (const [sid, v] of entries) h.hive.setValue(h.hive.ensureKey(`${PROFILE_LIST}\\${sid}`), 'ProfileImagePath', 2, v);
+  await saveHiveFile(h);
+}
+
+describe.skipIf(!!reason)('ProfileList attacks (issue #14)', () => {
+  let tmp = '';
+  let base = '';
+  let decoys: Decoys;
+  let host: HostCheck;
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-attack-profiles-'));
+    base = path.join(tmp, 'base');
+    await buildWindowsTree(base, ATTACK_SPEC);
+    decoys = await makeDecoys();
+    host = startHostCheck();
+  }, 120_000);
+  afterAll(() => {
+    decoys?.cleanup();
+    host?.cleanup();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ProfileImagePath tricks (.., absolute, UNC, other drive, NUL, 40,000 chars) are "not found"; the decoy profile is never touched', async () => {
+    const root = mkdtempSync(path.join(tmp, 'case-'));
+    try {
+      copyTree(base, root);
+      const decoyWin = decoys.dirs.profile.replace(/\//g, '\\'); // \var\lib\wufix-decoys\...\profile
+      const up = '..\\'.repeat(16);
+      const tricks: [string, string | Uint8Array][] = [
+        ['S-1-5-21-1-1-1-2001', `${up}${decoyWin.slice(1)}`],
+        ['S-1-5-21-1-1-1-2002', `C:\\${up}${decoyWin.slice(1)}`],
+        ['S-1-5-21-1-1-1-2003', `%SystemDrive%\\${up}${decoyWin.slice(1)}`],
+        ['S-1-5-21-1-1-1-2004', decoys.dirs.profile],
+        ['S-1-5-21-1-1-1-2005', decoyWin],
+        ['S-1-5-21-1-1-1-2006', '\\\\host\\share\\Users\\x'],
+        ['S-1-5-21-1-1-1-2007', `\\\\?\\C:\\${up}${decoyWin.slice(1)}`],
+        ['S-1-5-21-1-1-1-2008', `\\??\\UNC\\host\\share${decoyWin}`],
+        ['S-1-5-21-1-1-1-2009', 'D:\\Users\\x'],
+        ['S-1-5-21-1-1-1-2010', new Uint8Array(Buffer.from(`C:\\Users\\Bob\0\\${up}${decoyWin.slice(1)}\0`, 'utf16le'))],
+        ['S-1-5-21-1-1-1-2011', `C:\\Users\\${'A'.repeat(40_000)}`],
+        ['S-1-5-21-1-1-1-2012', `C:\\Users\\${'..\\'.repeat(13_000)}${decoyWin.slice(1)}`],
+      ];
+      await addProfiles(root, tricks.map(([sid, v]) => [sid, typeof v === 'string' ? utf16(v) : v]));
+      const env = stateEnv(tmp);
+      const before = decoys.snapshot();
+
+      const r = await runWufix(['scan', '--root', root, '--json'], { env, timeoutMs: 60_000, rssLimitMiB: 1024 });
+      expect(r.killed, describeRun(r)).toBeUndefined();
+      expect([0, 10], describeRun(r)).toContain(r.status);
+      const t = (JSON.parse(r.stdout.toString('utf8')) as ScanReport).targets[0]!;
+      const trickSids = new Set(tricks.map(([sid]) => sid));
+      const found = t.wintrust.filter((w) => w.sid !== undefined && trickSids.has(w.sid) && w.exists);
+      expect.soft(found, 'a trick profile was found (its hive resolved outside the volume)').toEqual([]);
+      // Only the two real bad hives (.DEFAULT and Alice): the decoy profile (State 0xC9) was not read.
+      const wt = t.findings.filter((f) => f.id === 'wintrust-state').map((f) => f.subject);
+      expect.soft(wt.length, `wintrust-state findings: ${JSON.stringify(wt)}`).toBe(2);
+      expect.soft(decoys.changes(before), 'scan changed a decoy').toEqual([]);
+
+      const text = await runWufix(['scan', '--root', root], { env, timeoutMs: 60_000, rssLimitMiB: 1024 });
+      expect.soft(text.killed, describeRun(text)).toBeUndefined();
+      expect.soft([0, 10], describeRun(text)).toContain(text.status);
+
+      const rep = await runWufix(['repair', '--root', root, '--only', 'wintrust', '--yes'], { env, timeoutMs: 60_000, rssLimitMiB: 1024 });
+      expect.soft(rep.killed, describeRun(rep)).toBeUndefined();
+      expect.soft(rep.status, describeRun(rep, 'repair --only wintrust (the two real hives): ')).toBe(0);
+      expect.soft(decoys.changes(before), `a decoy changed\n${describeRun(rep)}`).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+      decoys.reset();
+    }
+  }, 300_000);
+
+  it('16,000 ProfileList entries to missing folders: time linear (4,000 vs 16,000), memory bounded', async () => {
+    const roots: string[] = [];
+    try {
+      const make = async (n: number) => {
+        const root = mkdtempSync(path.join(tmp, `many-${n}-`));
+        roots.push(root);
+        copyTree(base, root);
+        const entries: [string, Uint8Array][] = [];
+        for (let i = 0; i < n; i++) entries.push([`S-1-5-21-1111111111-2222222222-3333333333-${10000 + i}`, utf16(`C:\\Users\\missing-user-${i}`)]);
+        if (n) await addProfiles(root, entries);
+        return root;
+      };
+      const env = stateEnv(tmp);
+      const time = async (root: string, timeoutMs: number) => {
+        const r = await runWufix(['scan', '--root', root, '--json'], { env, timeoutMs, rssLimitMiB: 2048 });
+        expect(r.killed, describeRun(r)).toBeUndefined();
+        expect([0, 10], describeRun(r)).toContain(r.status);
+        return r;
+      };
+      const r0 = await time(await make(0), 60_000);
+      const r4 = await time(await make(4000), 120_000);
+      const r16 = await time(await make(16_000), 180_000);
+      const t0 = r0.ms / 1000;
+      const x4 = r4.ms / 1000 - t0;
+      const x16 = r16.ms / 1000 - t0;
+      const msg = `scan --json: baseline ${t0.toFixed(2)} s (${r0.peakMiB} MiB), 4,000 entries ${(r4.ms / 1000).toFixed(2)} s (${r4.peakMiB} MiB), 16,000 entries ${(r16.ms / 1000).toFixed(2)} s (${r16.peakMiB} MiB); beyond the baseline ${x4.toFixed(2)} s vs ${x16.toFixed(2)} s`;
+      console.log(msg);
+      // Linear: 4x the entries costs about 4x beyond the fixed cost; quadratic would be 16x.
+      // (A floor of 0.25 s for the 4,000 case keeps timer noise out when both are fast.)
+      expect.soft(x16, msg).toBeLessThan(8 * Math.max(x4, 0.25));
+      expect.soft(r16.peakMiB, msg).toBeLessThan(512);
+    } finally {
+      for (const r of roots) rmSync(r, { recursive: true, force: true });
+    }
+  }, 600_000);
+
+  it('no host file outside the targets changed (find / -xdev -newer)', () => {
+    expect(host.report([tmp, decoys.dir])).toBeUndefined();
+  });
+});
