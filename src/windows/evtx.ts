@@ -40,6 +40,16 @@ const CHUNK_HEADER_SIZE = 0x200;
 const RECORD_HEADER_SIZE = 24;
 const MAX_DEPTH = 48;
 const MAX_NODES_PER_RECORD = 200_000;
+/**
+ * Expanded size of one record (elements + characters of text, counting every substitution and
+ * every reuse of a cached template in full): templates and values are shared by reference, so
+ * without this a record of a few hundred bytes that substitutes one value 1,000 times, nested a few
+ * levels deep, renders to gigabytes. 1 Mi units: 16x a whole 64 KiB chunk (real records render to
+ * about twice their size).
+ */
+export const MAX_EXPANSION_PER_RECORD = 1 << 20;
+/** The same over a whole chunk: 32x its 64 KiB (the real chunks of the fixtures render to < 2x). */
+export const MAX_EXPANSION_PER_CHUNK = 32 * 0x10000;
 
 export const FILE_FLAG_DIRTY = 1;
 export const FILE_FLAG_FULL = 2;
@@ -110,6 +120,8 @@ interface Val {
   text?: string;
   items?: string[];
   nodes?: XNode[];
+  /** Expanded size of `nodes` (nodes + characters): what each substitution of it adds. */
+  weight?: number;
 }
 
 /** Template parts: substitutions stay placeholders until instantiated with values. */
@@ -118,7 +130,7 @@ type TPart =
   | { k: 'sub'; index: number; optional: boolean }
   | { k: 'elem'; e: TElem }
   | { k: 'pi'; target: string; data: string }
-  | { k: 'nodes'; nodes: XNode[] };
+  | { k: 'nodes'; nodes: XNode[]; weight: number };
 interface TElem {
   name: string;
   attrs: { name: string; parts: TPart[] }[];
@@ -139,6 +151,9 @@ class ChunkParser {
   readonly templates = new Map<number, TPart[]>();
   readonly inProgress = new Set<number>();
   nodes = 0;
+  /** Expanded size of the current record and of the chunk so far (MAX_EXPANSION_*). */
+  expanded = 0;
+  chunkExpanded = 0;
 
   constructor(readonly b: Uint8Array) {
     this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -165,6 +180,17 @@ class ChunkParser {
   }
   count(): void {
     if (++this.nodes > MAX_NODES_PER_RECORD) throw new FormatError('record expands to too many nodes');
+    this.grow(1);
+  }
+  grow(n: number): void {
+    this.expanded += n;
+    this.chunkExpanded += n;
+    if (this.expanded > MAX_EXPANSION_PER_RECORD) {
+      throw new FormatError(`record expands to more than ${MAX_EXPANSION_PER_RECORD} nodes and characters (a value or template repeated: crafted?)`);
+    }
+    if (this.chunkExpanded > MAX_EXPANSION_PER_CHUNK) {
+      throw new FormatError(`chunk expands to more than ${MAX_EXPANSION_PER_CHUNK} nodes and characters (32x its size: crafted?)`);
+    }
   }
 
   /** BinXml name: u32 next, u16 hash, u16 chars, UTF-16 chars, NUL. Offset relative to the chunk. */
@@ -210,8 +236,9 @@ class ChunkParser {
         return q;
       }
       case 0x0c: {
+        const before = this.expanded;
         const [nodes, q] = this.templateInstance(p, end, depth + 1);
-        parts.push({ k: 'nodes', nodes });
+        parts.push({ k: 'nodes', nodes, weight: this.expanded - before });
         return q;
       }
       case 0x0f:
@@ -391,7 +418,9 @@ class ChunkParser {
     const end = p + size;
     if (type === 0x21) {
       const [parts] = this.stream(p, end, depth + 1);
-      return { type, nodes: this.instantiate(parts, []) };
+      const before = this.expanded;
+      const nodes = this.instantiate(parts, []);
+      return { type, nodes, weight: this.expanded - before };
     }
     if (type & 0x80) {
       const base = type & 0x7f;
@@ -501,20 +530,31 @@ class ChunkParser {
     for (const part of parts) {
       switch (part.k) {
         case 'text':
+          this.grow(part.s.length);
           out.push(part.s);
           break;
         case 'pi':
+          this.grow(1 + part.target.length + part.data.length);
           out.push({ pi: part.target, data: part.data });
           break;
         case 'nodes':
+          this.grow(part.weight);
           for (const n of part.nodes) out.push(n);
           break;
         case 'sub': {
           const v = vals[part.index];
           if (!v) break;
-          if (v.nodes) for (const n of v.nodes) out.push(n);
-          else if (v.items) out.push(arrayIndex !== undefined ? (v.items[arrayIndex] ?? '') : v.items.join(', '));
-          else if (v.text) out.push(v.text);
+          if (v.nodes) {
+            this.grow(v.weight ?? v.nodes.length);
+            for (const n of v.nodes) out.push(n);
+          } else if (v.items) {
+            const t = arrayIndex !== undefined ? (v.items[arrayIndex] ?? '') : v.items.join(', ');
+            this.grow(t.length);
+            out.push(t);
+          } else if (v.text) {
+            this.grow(v.text.length);
+            out.push(v.text);
+          }
           break;
         }
         case 'elem':
@@ -537,7 +577,10 @@ class ChunkParser {
     }
     const copies = n < 0 ? 1 : Math.max(n, 1);
     const out: XElem[] = [];
+    let names = e.name.length;
+    for (const a of e.attrs) names += a.name.length;
     for (let i = 0; i < copies; i++) {
+      this.grow(names);
       const attrs: [string, string][] = [];
       for (const a of e.attrs) {
         const allNull = a.parts.length > 0 && a.parts.every((p) => p.k === 'sub' && p.optional && (vals[p.index]?.type ?? 0) === 0);
@@ -778,6 +821,7 @@ function parseRecord(parser: ChunkParser, dv: DataView, p: number, size: number,
   const recordId = dv.getBigUint64(p + 8, true);
   const written = dv.getBigUint64(p + 16, true);
   parser.nodes = 0;
+  parser.expanded = 0;
   const [parts] = parser.stream(p + RECORD_HEADER_SIZE, p + size - 4, 0);
   const nodes = parser.instantiate(parts, []);
   const event = nodes.find((n): n is XElem => isElem(n) && n.name === 'Event');
