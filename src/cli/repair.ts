@@ -8,16 +8,24 @@ import { applyWithDisk, undoWithDisk, windowsBackend, type DiskBackend, type Mou
 import { scanTarget } from '../windows/scan.js';
 import { windowsHost } from '../platform/winhost.js';
 import { windowsDiskFacts } from '../platform/winre-windows.js';
-import { statSync } from 'node:fs';
+import { statSync, lstatSync } from 'node:fs';
 import type { ScanResult } from '../windows/scan-types.js';
 import { REPAIRS } from '../repairs/index.js';
 import { buildPlan, renderPlan } from '../engine/plan.js';
 import { undoRun } from '../engine/undo.js';
 import type { Plan } from '../engine/types.js';
-import { Journal, newRunId } from '../engine/journal.js';
+import { Journal, authenticateRun, newRunId, setJournalTarget, type AuthOptions } from '../engine/journal.js';
+import { openStateDir, realish } from '../engine/keyring.js';
 import { BadInputError, RefusedError, UsageError } from '../errors.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
 import { versionString } from './version.js';
+
+const STATE_DIR_HELP = "where wufix keeps the key that seals journals and its ledger of runs, outside any target (default: $WUFIX_STATE_DIR, else ~/.local/state/wufix; WinPE: wufix-state beside wufix.exe)";
+
+/** --state-dir: the same as WUFIX_STATE_DIR for this process. */
+function useStateDir(dir: string | undefined): void {
+  if (dir) process.env.WUFIX_STATE_DIR = path.resolve(dir);
+}
 
 const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
@@ -38,6 +46,18 @@ function parseDword(v: string): number {
 /** The journal lives on the target volume (or where --journal says), never only in WinPE's RAM disk. */
 export function journalRootFor(root: string, given?: string): string {
   const dir = given ? path.resolve(given) : path.join(root, 'wufix', 'journal');
+  if (!given) {
+    // On the target, a link in place of wufix\ or wufix\journal would put the journal somewhere else (a host folder).
+    for (const p of [path.join(root, 'wufix'), dir]) {
+      let link = false;
+      try {
+        link = !lstatSync(p).isDirectory();
+      } catch {
+        /* absent: created as a folder */
+      }
+      if (link) throw new RefusedError(`${p} on the target is a link or not a folder; wufix does not follow it for its journal (it may have been planted): look at it, or pass --journal <dir> elsewhere`, 'journal-link');
+    }
+  }
   if (process.platform === 'win32' && /^x:/i.test(dir) && (process.env.SystemDrive ?? '').toUpperCase() === 'X:') {
     throw new RefusedError(`the journal would live only in the WinPE RAM disk (${dir}) and vanish at reboot; pass --journal on the target volume or the USB stick`, 'journal-ramdisk');
   }
@@ -81,6 +101,7 @@ export function repairCommand(): Command {
     .option('--dry-run', 'show the plan, change nothing')
     .option('--json', 'print the plan (and the result) as JSON')
     .option('--journal <dir>', 'where the journal goes (default: <root>\\wufix\\journal); e.g. the USB stick')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--wintrust-value <dword>', 'wintrust: the State to write (default 0x23C00; 0x22849 is the alternative)', parseDword)
     .option('--reset-security', "services: also write Microsoft's default service security descriptors")
     .option('--clear-pending-renames', 'pending: also clear PendingFileRenameOperations')
@@ -100,7 +121,8 @@ Examples:
   wufix repair --root D:\\                    # WinPE: show the plan, ask, apply
   wufix repair --root /mnt/win --only wintrust --yes --journal /media/usb/wufix-journal`,
     )
-    .action(async (o: RepairCliOptions & { root?: string; disk?: string }) => {
+    .action(async (o: RepairCliOptions & { root?: string; disk?: string; stateDir?: string }) => {
+      useStateDir(o.stateDir);
       if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
       if (o.image) {
         const image = o.image;
@@ -196,6 +218,9 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
 }
 
 async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot, backend?: DiskBackend): Promise<void> {
+  // The key and ledger that will authenticate this run's journal: outside the target, checked before anything is written.
+  openStateDir({ targets: o.image ? [] : [plan.root] });
+  setJournalTarget(journalRoot, o.image ? realish(o.image) : plan.root);
   const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot, backend });
   if (o.json) writeJson({ plan, applied: true, journal: res.journal });
   else {
@@ -210,37 +235,57 @@ function undoMessage(r: UndoWithDiskResult): string {
   return asciiSafe(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed${disk}.${notes}\n`);
 }
 
+/**
+ * The run to undo: the one named, or with --last the newest one this machine can authenticate
+ * (newer unauthenticated ones are named on stderr, never used). None: exit 3 (or 1 when the root holds no run).
+ */
+function pickRun(jr: string, runId: string | undefined, last: boolean | undefined, auth: AuthOptions): string {
+  if (runId) return runId;
+  const runs = Journal.list(jr);
+  if (!last) throw new UsageError(runs.length ? 'give a run id or --last' : `no runs in ${jr}`);
+  if (!runs.length) throw new UsageError(`no runs in ${jr}`);
+  const skipped: string[] = [];
+  for (const id of [...runs].reverse()) {
+    const a = authenticateRun(jr, id, auth);
+    if (a.ok) {
+      for (const s of skipped) progress(s);
+      return id;
+    }
+    skipped.push(`run ${id} is not authenticated (${a.why}); skipped`);
+  }
+  throw new RefusedError(
+    `none of the ${runs.length} run(s) in ${jr} is authenticated (the newest, ${runs[runs.length - 1]}: ${skipped[0]!.replace(/^run \S+ is not authenticated \((.*)\); skipped$/, '$1')}); wufix undoes only journals it sealed with the key in its state directory: nothing was changed (see wufix journal list)`,
+    'journal-unauthenticated',
+  );
+}
+
 export function undoCommand(): Command {
   return new Command('undo')
-    .description('restore every byte a repair run changed, from its journal')
+    .description('restore every byte a repair run changed, from its journal (only a journal this machine sealed)')
     .argument('[run-id]', 'the run to undo (see wufix journal list)')
-    .option('--last', 'the most recent run')
+    .option('--last', 'the most recent authenticated run')
     .option('--root <dir>', 'the Windows volume the run repaired (its drive letter may have changed since)')
-    .option('--image <disk.img>', 'the disk image the run repaired (Linux, root)')
+    .option('--image <disk.img>', 'the disk image the run repaired (Linux, root); it is the disk written, and the run must have been made for it')
     .option('--journal <dir>', 'the journal directory, if not <root>\\wufix\\journal')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--force', 'restore even files that changed after the run')
-    .action(async (runId: string | undefined, o: { last?: boolean; root?: string; image?: string; journal?: string; force?: boolean }) => {
-      const pick = (jr: string) => {
-        const runs = Journal.list(jr);
-        const id = runId ?? (o.last ? runs[runs.length - 1] : undefined);
-        if (!id) throw new UsageError(runs.length ? 'give a run id or --last' : `no runs in ${jr}`);
-        return id;
-      };
+    .action(async (runId: string | undefined, o: { last?: boolean; root?: string; image?: string; journal?: string; force?: boolean; stateDir?: string }) => {
+      useStateDir(o.stateDir);
       if (o.image) {
         const image = o.image;
         const jr = imageJournalRoot(image, o.journal);
-        const id = pick(jr);
-        const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => withImageRoot(image, fn) });
+        const id = pickRun(jr, runId, o.last, { disk: image });
+        const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => withImageRoot(image, fn), disk: image });
         writeOut(undoMessage(r));
         return;
       }
       if (!o.root && !o.journal) throw new UsageError('undo needs --root <volume>, --image <disk image> or --journal <dir>');
       const jr = o.journal ? path.resolve(o.journal) : journalRootFor(o.root!);
-      const id = pick(jr);
+      const id = pickRun(jr, runId, o.last, { root: o.root });
       if (process.platform === 'win32' && o.root) {
         // A run that rebuilt WinRE with diskpart is undone with diskpart.
         const root = o.root;
-        const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => fn(root), backend: windowsBackend(windowsHost(), root) });
+        const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => fn(root), backend: windowsBackend(windowsHost(), root), root });
         writeOut(undoMessage(r));
         return;
       }
@@ -253,21 +298,44 @@ export function journalCommand(): Command {
   const cmd = new Command('journal').description('repair runs recorded on a volume');
   cmd
     .command('list')
-    .description('list the runs, newest last')
+    .description('list the runs, newest last; a run this machine cannot authenticate is marked "not authenticated" (undo refuses it)')
     .option('--root <dir>', 'the Windows volume')
     .option('--journal <dir>', 'the journal directory')
+    .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--json', 'machine-readable output')
-    .action((o: { root?: string; journal?: string; json?: boolean }) => {
+    .action((o: { root?: string; journal?: string; json?: boolean; stateDir?: string }) => {
+      useStateDir(o.stateDir);
       if (!o.root && !o.journal) throw new UsageError('journal list needs --root <volume> or --journal <dir>');
       const jr = o.journal ? path.resolve(o.journal) : journalRootFor(o.root!);
       const rows = Journal.list(jr).map((id) => {
-        const j = Journal.open(jr, id);
-        const p = j.plan();
-        const s = j.state();
-        return { runId: id, createdAt: p.createdAt, phase: s.phase, steps: p.steps.length, repairs: [...new Set(p.steps.map((x) => x.repair))] };
+        const a = authenticateRun(jr, id, { root: o.root });
+        // An unauthenticated run is shown from its own files (nothing of it is trusted), never hidden.
+        const j = a.ok ? Journal.authenticated(jr, id, { root: o.root }) : Journal.open(jr, id);
+        let p: Partial<Plan> = {};
+        let phase = '?';
+        try {
+          p = j.plan();
+          phase = j.state().phase;
+        } catch {
+          /* unreadable: shown as such */
+        }
+        const steps = Array.isArray(p.steps) ? p.steps : [];
+        return {
+          runId: id,
+          createdAt: typeof p.createdAt === 'string' ? p.createdAt : '',
+          phase,
+          steps: steps.length,
+          repairs: [...new Set(steps.map((x) => String(x?.repair)))],
+          authenticated: a.ok,
+          ...(a.ok ? {} : { problem: a.why }),
+        };
       });
       if (o.json) writeJson(rows);
-      else writeOut(rows.length ? rows.map((r) => `${r.runId}  ${r.phase.padEnd(11)} ${String(r.steps).padStart(3)} change(s)  ${r.repairs.join(',')}`).join('\n') + '\n' : `no runs in ${jr}\n`);
+      else {
+        const line = (r: (typeof rows)[number]) =>
+          `${r.runId}  ${String(r.phase).padEnd(11)} ${String(r.steps).padStart(3)} change(s)  ${r.repairs.join(',')}${r.authenticated ? '' : `  NOT AUTHENTICATED: ${r.problem}`}`;
+        writeOut(asciiSafe(rows.length ? rows.map(line).join('\n') + '\n' : `no runs in ${jr}\n`));
+      }
     });
   return cmd;
 }

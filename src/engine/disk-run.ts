@@ -4,7 +4,9 @@
 // disk too; `undo` reverses the file part, then the disk part.
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { Journal } from './journal.js';
+import { Journal, authenticateRun } from './journal.js';
+import { realish } from './keyring.js';
+import type { DiskState } from '../platform/winre-common.js';
 import { applyPlan, preflight, type ApplyOptions, type ApplyResult } from './apply.js';
 import { undoRun, type UndoResult } from './undo.js';
 import type { Plan, WinreRebuild } from './types.js';
@@ -56,19 +58,34 @@ export const diskJournalDir = (journalRoot: string, runId: string) => path.join(
 /**
  * A run in this journal root that died while changing the disk (phase 'applying': a power cut or
  * SIGKILL; Ctrl-C and errors roll back). Another rebuild on top of it would record a half-changed
- * disk as "before", so repairs refuse until it is undone.
+ * disk as "before", so repairs refuse until it is undone. Only authenticated runs count (a journal
+ * planted beside an image must not steer the user): an unauthenticated one is mentioned through
+ * `note`, not acted on.
  */
-export function unfinishedDiskRun(journalRoot: string): { runId: string; done: string[] } | undefined {
+export function unfinishedDiskRun(journalRoot: string, note: (m: string) => void = () => {}): { runId: string; done: string[] } | undefined {
   for (const runId of Journal.list(journalRoot)) {
     const dir = diskJournalDir(journalRoot, runId);
-    const s = existsSync(dir) ? readDiskState(dir) : undefined;
-    if (s?.phase === 'applying') return { runId, done: s.done };
+    let s: DiskState | undefined;
+    try {
+      s = existsSync(dir) ? readDiskState(dir) : undefined;
+    } catch {
+      s = undefined; // unreadable: not a state this run can be continued from
+    }
+    if (s?.phase !== 'applying') continue;
+    const a = authenticateRun(journalRoot, runId);
+    if (!a.ok) {
+      note(`run ${runId} in ${journalRoot} says it stopped half-way through rebuilding the WinRE partition, but it is not authenticated (${a.why}); it is ignored`);
+      continue;
+    }
+    const sealed = a.bytes.get('disk/state.json');
+    const st = sealed ? (JSON.parse(sealed.toString('utf8')) as DiskState) : s;
+    if (st.phase === 'applying') return { runId, done: st.done };
   }
   return undefined;
 }
 
 export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot: MountRoot; backend?: DiskBackend }): Promise<ApplyResult> {
-  const unfinished = unfinishedDiskRun(opts.journalRoot);
+  const unfinished = unfinishedDiskRun(opts.journalRoot, opts.progress);
   if (unfinished) {
     throw new RefusedError(
       `run ${unfinished.runId} stopped half-way through rebuilding the WinRE partition (done: ${unfinished.done.join(', ') || 'nothing'}), so the disk is not in a known state; undo it first (wufix undo ${unfinished.runId}, with the same --image or --root), then scan again`,
@@ -110,7 +127,22 @@ export interface UndoWithDiskResult extends UndoResult {
   diskNotes: string[];
 }
 
-export async function undoWithDisk(journalRoot: string, runId: string, opts: { force?: boolean; mountRoot: MountRoot; progress?: (m: string) => void; backend?: DiskBackend }): Promise<UndoWithDiskResult> {
+export interface UndoWithDiskOptions {
+  force?: boolean;
+  mountRoot: MountRoot;
+  progress?: (m: string) => void;
+  backend?: DiskBackend;
+  /**
+   * The disk named on the command line (`undo --image`): the run must have been made for it (the
+   * state directory's ledger says which disk), and it is the disk written, never one from the
+   * journal. Without it, the ledger's target is the disk (Linux backend).
+   */
+  disk?: string;
+  /** The volume root named on the command line (`undo --root`, Windows backend). */
+  root?: string;
+}
+
+export async function undoWithDisk(journalRoot: string, runId: string, opts: UndoWithDiskOptions): Promise<UndoWithDiskResult> {
   // An undo is not interrupted half-way: stop signals wait until it is done.
   const stop = watchInterrupts(opts.progress ?? (() => {}), 'finishing the undo first');
   try {
@@ -120,12 +152,18 @@ export async function undoWithDisk(journalRoot: string, runId: string, opts: { f
   }
 }
 
-async function undoBoth(journalRoot: string, runId: string, opts: { force?: boolean; mountRoot: MountRoot; progress?: (m: string) => void; backend?: DiskBackend }): Promise<UndoWithDiskResult> {
-  const journal = Journal.open(journalRoot, runId);
+async function undoBoth(journalRoot: string, runId: string, opts: UndoWithDiskOptions): Promise<UndoWithDiskResult> {
+  // Nothing of the journal is used before it is authenticated (seal, ledger, place, and the disk).
+  const journal = Journal.authenticated(journalRoot, runId, { disk: opts.disk, root: opts.root });
   const plan = journal.plan();
-  const disk = diskStepOf(plan);
+  const planned = diskStepOf(plan);
+  const backend = opts.backend ?? linuxBackend;
+  // The disk written is the command line's (or the one the ledger recorded at repair time), never the plan's path.
+  const target = journal.target;
+  const disk = planned && backend.name === 'linux' ? { ...planned, disk: opts.disk !== undefined ? realish(opts.disk) : target } : planned;
   const dir = diskJournalDir(journalRoot, runId);
-  const diskState = disk && existsSync(dir) ? readDiskState(dir) : undefined;
+  // The disk part's state as authenticated (not re-read from the journal).
+  const diskState = disk && journal.has('disk/state.json') ? journal.readJson<DiskState>('disk/state.json') : undefined;
   // 'applying': the process died while changing the disk (a power cut, SIGKILL); its journal still
   // says which steps were done, and the restore checks the rest on the disk itself.
   const diskPending = !!diskState && (diskState.phase === 'verified' || diskState.phase === 'applying');
@@ -134,11 +172,10 @@ async function undoBoth(journalRoot: string, runId: string, opts: { force?: bool
   // A run whose file part was undone but whose disk part was not (an undo that stopped half-way)
   // continues with the disk; so does one that died in its disk part, before the file part began.
   if (!diskPending || (filePhase !== 'undone' && filePhase !== 'planned')) {
-    res = await opts.mountRoot((root) => undoRun(journalRoot, runId, { force: opts.force, root }));
+    res = await opts.mountRoot((root) => undoRun(journalRoot, runId, { force: opts.force, root, disk: opts.disk }));
   }
   if (disk && diskPending) {
     const windows = (diskState as { backend?: string }).backend === 'windows';
-    const backend = opts.backend ?? linuxBackend;
     if (windows !== (backend.name === 'windows')) {
       throw new RefusedError(`run ${runId} changed the disk with the ${windows ? 'Windows (diskpart)' : 'Linux'} backend; undo it there (${windows ? 'WinPE: wufix undo --root <volume>' : 'Linux: wufix undo --image'})`, 'undo-backend');
     }

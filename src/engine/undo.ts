@@ -1,9 +1,10 @@
-// `wufix undo`: put back every byte a run changed, from its journal. Refuses when a file changed
-// since the run (someone or something else touched it) unless forced.
+// `wufix undo`: put back every byte a run changed, from its journal. Refuses a journal it cannot
+// authenticate (its seal and this machine's ledger, src/engine/journal.ts), one whose files or
+// backup entries reach outside what its plan named, and (unless forced) a file changed since the run.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RefusedError, WufixError } from '../errors.js';
-import { Journal, sha256File } from './journal.js';
+import { Journal, sha256File, validateBackupTar, validateJournal, type AuthOptions } from './journal.js';
 import { hostPath, rollback } from './apply.js';
 import { watchInterrupts } from './interrupt.js';
 
@@ -13,7 +14,16 @@ export interface UndoResult {
   renamesReversed: number;
 }
 
-export async function undoRun(journalRoot: string, runId: string, opts: { force?: boolean; root?: string; progress?: (m: string) => void } = {}): Promise<UndoResult> {
+export interface UndoOptions {
+  force?: boolean;
+  /** The volume as mounted now (default: the plan's root). */
+  root?: string;
+  /** The disk named on the command line (--image): the run must have been made for it. */
+  disk?: string;
+  progress?: (m: string) => void;
+}
+
+export async function undoRun(journalRoot: string, runId: string, opts: UndoOptions = {}): Promise<UndoResult> {
   // Not interrupted half-way: stop signals wait until it is done.
   const stop = watchInterrupts(opts.progress ?? (() => {}), 'finishing the undo first');
   try {
@@ -23,10 +33,17 @@ export async function undoRun(journalRoot: string, runId: string, opts: { force?
   }
 }
 
-async function undoFiles(journalRoot: string, runId: string, opts: { force?: boolean; root?: string }): Promise<UndoResult> {
-  const journal = Journal.open(journalRoot, runId);
+async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions): Promise<UndoResult> {
+  const auth: AuthOptions = { root: opts.root, disk: opts.disk };
+  const journal = Journal.authenticated(journalRoot, runId, auth);
   const plan = journal.plan();
   const state = journal.state();
+  // Renames: those recorded in state (interrupted runs), else every rename step of the plan.
+  const renames = state.renames.length ? state.renames : plan.steps.flatMap((s) => (s.change.kind === 'rename' ? [{ from: s.change.from, to: s.change.to }] : []));
+  const files = journal.files();
+  // Even an authentic journal writes only where its plan said, and only regular files from its tar.
+  validateJournal(plan, files, renames);
+  if (files.some((f) => f.existed)) await validateBackupTar(journal.tarPath, files);
   // The volume may be mounted elsewhere now (WinPE drive letters change between boots).
   const root = opts.root ?? plan.root;
   if (state.phase === 'undone') throw new RefusedError(`run ${runId} was already undone`, 'already-undone');
@@ -35,7 +52,6 @@ async function undoFiles(journalRoot: string, runId: string, opts: { force?: boo
     // Stopped before its backup was complete, so before any change (changes start after 'backed-up').
     throw new RefusedError(`run ${runId} stopped before changing anything; there is nothing to undo`, 'nothing-to-undo');
   }
-  const files = journal.files();
   if (!opts.force) {
     for (const f of files) {
       const host = path.join(root, ...f.entry.split('/'));
@@ -50,8 +66,6 @@ async function undoFiles(journalRoot: string, runId: string, opts: { force?: boo
       }
     }
   }
-  // Renames: those recorded in state (interrupted runs), else every rename step of the plan.
-  const renames = state.renames.length ? state.renames : plan.steps.flatMap((s) => (s.change.kind === 'rename' ? [{ from: s.change.from, to: s.change.to }] : []));
   await journal.log(`undo: restoring ${files.length} file(s), reversing ${renames.length} rename(s)`);
   await rollback(root, journal, files, renames);
   // Check the result byte for byte.

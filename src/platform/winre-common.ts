@@ -9,7 +9,7 @@ import { VerificationError } from '../disk/apply.js';
 import { tableFields } from '../disk/plan.js';
 import { MiB, type Layout } from '../disk/types.js';
 import { Hive } from '../hive/hive.js';
-import { atomicWrite } from '../hive/hivefile.js';
+import { writeJournalFile } from '../engine/journal.js';
 import { repointWinre, applyBcdChanges, type BcdTarget } from '../windows/bcd-write.js';
 import { describeWinre, parseBcdStore } from '../windows/bcd.js';
 import { RefusedError } from '../errors.js';
@@ -64,7 +64,7 @@ function stateFile(dir: string): string {
 }
 
 export async function saveState<S extends Omit<DiskState, 'updatedAt'>>(dir: string, s: S): Promise<void> {
-  await atomicWrite(stateFile(dir), new TextEncoder().encode(JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n'));
+  await writeJournalFile(stateFile(dir), new TextEncoder().encode(JSON.stringify({ ...s, updatedAt: new Date().toISOString() }, null, 2) + '\n')); // re-seals the run (src/engine/journal.ts)
 }
 
 export function readDiskState(dir: string): DiskState | undefined {

@@ -429,7 +429,10 @@ function decodeElement(id: number, regType: number, raw: Uint8Array): { value: E
     }
     return { value: raw, error: `registry type ${regType} does not fit a ${fmt} element` };
   } catch (e) {
-    return { value: raw, error: (e as Error).message };
+    // A structural problem of one element is reported on that element; anything else is a bug,
+    // not a property of the store, and must not be hidden as an element error.
+    if (!(e instanceof FormatError)) throw e;
+    return { value: raw, error: e.message };
   }
 }
 
@@ -438,6 +441,10 @@ export function parseBcdStore(h: Hive): BcdStore {
   const objectsNk = h.lookup('Objects');
   if (objectsNk === undefined) throw new FormatError('not a BCD store: no Objects key');
   const store: BcdStore = { keyName: regString(h, 'Description', 'KeyName'), objects: [] };
+  // Element data is copied out: in a sound store every element owns its cells, so all of it fits
+  // in the hive. More than that means cells shared between elements (crafted): refused, so that a
+  // store of a few KB cannot make gigabytes of copies.
+  let budget = h.hiveBinsSize;
   for (const onk of h.subkeys(objectsNk)) {
     const id = h.keyName(onk).toLowerCase();
     const desc = h.findSubkey(onk, 'Description');
@@ -451,6 +458,10 @@ export function parseBcdStore(h: Hive): BcdStore {
       const vk = h.findValue(enk, 'Element');
       if (vk === undefined) continue;
       const regType = h.valueType(vk);
+      budget -= h.valueLength(vk);
+      if (budget < 0) {
+        throw new FormatError(`BCD store: element data adds up to more than the ${h.hiveBinsSize}-byte hive holds (cells shared between elements: crafted or corrupt store)`);
+      }
       const raw = h.valueData(vk);
       const { value, error } = decodeElement(eid, regType, raw);
       const el: BcdElement = { id: eid, hex, name: elementName(eid, type), format: elementFormat(eid), regType, raw, value };
