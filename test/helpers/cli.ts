@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from './env.js';
+import { testStateDir } from './state-dir.js';
 
 export const CLI = path.join(PROJECT_ROOT, 'dist', 'wufix.js');
 
@@ -12,7 +13,8 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     input: opts.input,
-    env: { ...process.env, ...opts.env },
+    // The file's own state directory (journal key, ledger) unless the test passes another.
+    env: { ...process.env, WUFIX_STATE_DIR: testStateDir(), ...opts.env },
   });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

@@ -3,6 +3,8 @@
 import type { DumpRow } from './hive-tools.js';
 import { treeHashes as treeMap, treeDiff } from './tree.js';
 import type { RegData } from '../../src/engine/types.js';
+// In-process engine runs (applyPlan, undoRun) seal journals in the test file's own state directory.
+import './state-dir.js';
 
 /** sha256 of every file under root (directories too), except the journal dir `wufix/`. */
 export function treeHashes(root: string): Record<string, string> {
