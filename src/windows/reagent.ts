@@ -170,10 +170,52 @@ function escapeAttr(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-/** Blank out comments, processing instructions and CDATA (same length, so offsets stay valid). */
+/** Openers of what is masked, where the search for the closer starts, and the closer. */
+const MASKED: readonly [open: string, from: number, close: string][] = [
+  ['<!--', 4, '-->'],
+  ['<?', 2, '?>'],
+  ['<![CDATA[', 9, ']]>'],
+  ['<!DOCTYPE', 9, '>'],
+];
+
+/**
+ * Blank out comments, processing instructions, CDATA and a DOCTYPE (same length, so offsets stay
+ * valid); DTD entities are never expanded. Linear: a closer that is not found once is not looked
+ * for again (the lazy regex this replaces rescanned to the end of the text for every unterminated
+ * "<!--", quadratic on a file of them).
+ */
 function maskNonElements(text: string): string {
-  return text.replace(/<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<!\[CDATA\[[\s\S]*?\]\]>|<!DOCTYPE[^>]*>/g, (m) => ' '.repeat(m.length));
+  const parts: string[] = [];
+  const exhausted = [false, false, false, false];
+  let last = 0;
+  let i = 0;
+  while ((i = text.indexOf('<', i)) >= 0) {
+    const k = MASKED.findIndex(([open]) => text.startsWith(open, i));
+    if (k < 0 || exhausted[k]) {
+      i++;
+      continue;
+    }
+    const [, from, close] = MASKED[k]!;
+    const j = text.indexOf(close, i + from);
+    if (j < 0) {
+      exhausted[k] = true;
+      i++;
+      continue;
+    }
+    const end = j + close.length;
+    parts.push(text.slice(last, i), ' '.repeat(end - i));
+    last = i = end;
+  }
+  if (last === 0) return text;
+  parts.push(text.slice(last));
+  return parts.join('');
 }
+
+/**
+ * Largest ReAgent.xml read (real ones are about 1-2 KB). Bigger input is refused before any
+ * decoding or scanning, so the parser's time and memory are bounded by a small multiple of this.
+ */
+export const MAX_REAGENT_BYTES = 1 << 20;
 
 const TAG_RE = /<([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/g;
 const ATTR_RE = /([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
@@ -252,6 +294,10 @@ function fieldValue(tag: TagSpan, kind: FieldKind): unknown {
 
 /** Parse ReAgent.xml (text, or the file's bytes in any of its encodings). */
 export function parseReAgentXml(input: string | Uint8Array): ReAgentConfig {
+  const size = typeof input === 'string' ? input.length : input.length;
+  if (size > MAX_REAGENT_BYTES) {
+    throw new FormatError(`ReAgent.xml is ${size} ${typeof input === 'string' ? 'characters' : 'bytes'}, more than the ${MAX_REAGENT_BYTES} a real one can be (real files are about 2 KB)`, MAX_REAGENT_BYTES);
+  }
   const text = typeof input === 'string' ? input.replace(/^\uFEFF/, '') : decodeReAgentBytes(input).text;
   const { root, children } = scan(text);
   const cfg: ReAgentConfig = { elements: [], unknownElements: [] };
