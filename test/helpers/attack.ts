@@ -36,7 +36,7 @@ export const MiB = 1024 * 1024;
 export function attackReason(...tools: string[]): string | undefined {
   const notRoot = process.getuid?.() !== 0 ? 'the attack suite needs root (mknod, loop devices, ntfs-3g)' : undefined;
   if (notRoot && IN_CI) throw new Error(`CI=true: required prerequisite missing: ${notRoot}`);
-  const noCli = !existsSync(CLI) ? `${CLI} is missing: run \`npm run build\` first` : undefined;
+  const noCli = !existsSync(process.env.WUFIX_ATTACK_CLI ?? CLI) ? `${process.env.WUFIX_ATTACK_CLI ?? CLI} is missing: run \`npm run build\` first` : undefined;
   if (noCli && IN_CI) throw new Error(`CI=true: required prerequisite missing: ${noCli}`);
   return skipReason(notRoot, noCli, sharedReason(), toolsReason('losetup', 'mknod', 'mkfifo', 'blockdev', 'find', ...tools));
 }
@@ -391,13 +391,17 @@ export function releaseImage(image: string): string[] {
   return [...new Set(left)];
 }
 
+/** The CLI under attack: dist/wufix.js, or WUFIX_ATTACK_CLI (to show the suite fails on an older build). */
+export const ATTACK_CLI = process.env.WUFIX_ATTACK_CLI ?? CLI;
+
 export function runWufix(args: string[], o: RunOptions = {}): Promise<RunResult> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  const cli = ATTACK_CLI;
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   const timeoutMs = o.timeoutMs ?? 60_000;
   const rssLimit = (o.rssLimitMiB ?? 1536) * 1024;
   const maxOutput = o.maxOutput ?? 64 * MiB;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let outLen = 0;

@@ -3,7 +3,7 @@
 // ProfileImagePath), a setup log's name, a raw 0x9b byte in a file name, and a link's target: the
 // text output of scan and repair (stdout and stderr) must carry no raw 0x1b / 0x07 / 0x9b byte.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, mkdirSync, copyFileSync, writeFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, copyFileSync, writeFileSync, symlinkSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
@@ -52,7 +52,12 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
     h.hive.setValue(h.hive.ensureKey(`${PROFILE_LIST}\\${EVE_SID}`), 'ProfileImagePath', 2, new Uint8Array(Buffer.from(`C:\\Users\\Eve${ESC}\0`, 'utf16le')));
     // And one whose folder is missing (a "not found" line may name it).
     h.hive.setValue(h.hive.ensureKey(`${PROFILE_LIST}\\${EVE_SID}9`), 'ProfileImagePath', 2, new Uint8Array(Buffer.from(`C:\\Users\\Gone${ESC}\0`, 'utf16le')));
+    // A damaged hive in a folder whose name carries the sequences (an error line names it).
+    h.hive.setValue(h.hive.ensureKey(`${PROFILE_LIST}\\${EVE_SID}8`), 'ProfileImagePath', 2, new Uint8Array(Buffer.from(`C:\\Users\\Mallory${ESC}\0`, 'utf16le')));
     await saveHiveFile(h);
+    const mallory = path.join(base, 'Users', `Mallory${ESC}`);
+    mkdirSync(mallory, { recursive: true });
+    writeFileSync(path.join(mallory, 'NTUSER.DAT'), readFileSync(path.join(base, 'Users', 'Alice', 'NTUSER.DAT')).subarray(0, 4096 + 512));
     // Setup logs whose names carry the sequences (UTF-8) and a raw 0x9b byte (not UTF-8).
     writeFileSync(path.join(base, 'Windows', 'Temp', `dd_dotnet${ESC}.txt`), SETUP_LINES.join('\r\n') + '\r\n');
     writeFileSync(Buffer.concat([Buffer.from(path.join(base, 'Windows', 'Temp', 'dd_raw')), Buffer.from([0x9b, 0x1b]), Buffer.from('[2J.txt')]), SETUP_LINES.join('\r\n') + '\r\n');
@@ -102,6 +107,21 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
     } finally {
       rmSync(root, { recursive: true, force: true });
       decoys.reset();
+    }
+  }, 240_000);
+
+  it('a refusal naming a path with the sequences (a link at the Eve hive\'s LOG1) is escaped', async () => {
+    const root = mkdtempSync(path.join(tmp, 'case-'));
+    try {
+      copyTree(base, root);
+      symlinkSync(path.join(decoys.dir, `log1${ESC}`), path.join(root, 'Users', `Eve${ESC}`, 'NTUSER.DAT.LOG1'));
+      const env = stateEnv(tmp);
+      const rep = await runWufix(['repair', '--root', root, '--only', 'wintrust', '--yes'], { env });
+      clean('repair (refused: Eve LOG1 is a link)', rep);
+      expect.soft(rep.status, describeRun(rep)).toBe(3);
+      expect.soft(rep.stderr.toString('utf8'), 'the refusal does not name the Eve profile').toMatch(/wufix: refused: .*Eve/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   }, 240_000);
 

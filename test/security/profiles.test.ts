@@ -4,7 +4,7 @@
 // (a real hive whose WinTrust State a repair would change) is never read or written. And 16,000
 // entries pointing at missing folders: scan time scales linearly (4,000 vs 16,000), memory bounded.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
@@ -92,13 +92,16 @@ describe.skipIf(!!reason)('ProfileList attacks (issue #14)', () => {
     }
   }, 300_000);
 
-  it('16,000 ProfileList entries to missing folders: time linear (4,000 vs 16,000), memory bounded', async () => {
+  it('16,000 ProfileList entries to missing folders (beside 16,000 other folders in Users): time linear (4,000 vs 16,000), memory bounded', async () => {
     const roots: string[] = [];
     try {
       const make = async (n: number) => {
         const root = mkdtempSync(path.join(tmp, `many-${n}-`));
         roots.push(root);
         copyTree(base, root);
+        // As many other folders in Users as entries (old profiles without their registry entry): a
+        // lookup that lists the folder for each entry (case-insensitive match) is then quadratic.
+        for (let i = 0; i < n; i++) mkdirSync(path.join(root, 'Users', `Old-Profile-${i}`));
         const entries: [string, Uint8Array][] = [];
         for (let i = 0; i < n; i++) entries.push([`S-1-5-21-1111111111-2222222222-3333333333-${10000 + i}`, utf16(`C:\\Users\\missing-user-${i}`)]);
         if (n) await addProfiles(root, entries);

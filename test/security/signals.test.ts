@@ -11,8 +11,7 @@ import path from 'node:path';
 import { buildWindowsTree, buildDisk, withMountedNtfs } from '../helpers/winbuilder.js';
 import { FIXTURES } from '../helpers/env.js';
 import { createHash } from 'node:crypto';
-import { CLI } from '../helpers/cli.js';
-import { attackReason, startHostCheck, copyImage, imageDigest, loopsOf, mountsFrom, releaseImage, repeatLinesToFile, stateEnv, ATTACK_SPEC, MiB, type HostCheck } from '../helpers/attack.js';
+import { attackReason, ATTACK_CLI, startHostCheck, copyImage, imageDigest, loopsOf, mountsFrom, releaseImage, repeatLinesToFile, stateEnv, ATTACK_SPEC, MiB, type HostCheck } from '../helpers/attack.js';
 
 const reason = attackReason('ntfs-3g', 'mkntfs', 'sgdisk', 'mcopy', 'python3');
 if (reason) console.warn(`skipping the signal tests: ${reason}`);
@@ -78,7 +77,7 @@ interface PtyResult {
 
 function runWithSignal(sig: 'SIGTERM' | 'SIGINT', pattern: string, args: string[], img: string, dir: string, env: NodeJS.ProcessEnv): Promise<PtyResult> {
   const outFile = path.join(dir, 'stdout.txt');
-  const child = spawn('/usr/bin/python3', ['-c', PTY_RUN, sig, pattern, outFile, process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn('/usr/bin/python3', ['-c', PTY_RUN, sig, pattern, outFile, process.execPath, ATTACK_CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
   const loops = new Set<string>();
