@@ -38,7 +38,8 @@ Exit codes:
   2   bad or unsupported input (one line names the file, offset and problem)
   3   refused as unsafe (one line says what, why and what to do)
   4   a write did not read back as planned (verification failed)
-  10  scan: findings present`,
+  10  scan: findings present
+  130 interrupted (Ctrl-C, SIGTERM, SIGHUP): nothing written, or everything rolled back`,
   );
   return program;
 }

@@ -129,7 +129,8 @@ Examples:
         const journalRoot = imageJournalRoot(image, o.journal);
         const mountRoot: MountRoot = (fn) => withImageRoot(image, fn);
         const p = await withImageTarget(image, { tool: versionString() }, (_root, target, facts) => prepareRepair(target, o, facts));
-        if (p) await applyAndReport(p, o, journalRoot, mountRoot);
+        // The file part's refusals are checked on a read-only mount first (a read-write one alone changes the image).
+        if (p) await applyAndReport(p, o, journalRoot, mountRoot, undefined, (fn) => withImageRoot(image, fn, true));
         return;
       }
       const root = o.root!;
@@ -217,11 +218,11 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   return plan;
 }
 
-async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot, backend?: DiskBackend): Promise<void> {
+async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot, backend?: DiskBackend, checkRoot?: MountRoot): Promise<void> {
   // The key and ledger that will authenticate this run's journal: outside the target, checked before anything is written.
   openStateDir({ targets: o.image ? [] : [plan.root] });
   setJournalTarget(journalRoot, o.image ? realish(o.image) : plan.root);
-  const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot, backend });
+  const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot, backend, checkRoot });
   if (o.json) writeJson({ plan, applied: true, journal: res.journal });
   else {
     const where = o.image ? `--image "${o.image}"${o.journal ? ` --journal "${o.journal}"` : ''}` : `--root "${plan.root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;

@@ -3,15 +3,16 @@
 // directory (<run>/ for files as usual, <run>/disk/ for the disk). A failing file part restores the
 // disk too; `undo` reverses the file part, then the disk part.
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { Journal, authenticateRun } from './journal.js';
 import { realish } from './keyring.js';
 import type { DiskState } from '../platform/winre-common.js';
 import { applyPlan, preflight, type ApplyOptions, type ApplyResult } from './apply.js';
 import { undoRun, type UndoResult } from './undo.js';
 import type { Plan, WinreRebuild } from './types.js';
-import { RefusedError } from '../errors.js';
-import { interruptedBy, watchInterrupts } from './interrupt.js';
+import { InterruptedError, RefusedError } from '../errors.js';
+import { interruptedBy, signalWords, watchInterrupts } from './interrupt.js';
+import { saveState, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, type DiskRunOptions } from '../platform/winre-common.js';
 import { applyWinreLinux, restoreWinreLinux, undoWinreLinux, readDiskState } from '../platform/winre-linux.js';
 import { applyWinreWindows, restoreWinreWindows, undoWinreWindows } from '../platform/winre-windows.js';
 import type { WinHost } from '../platform/winhost.js';
@@ -19,7 +20,8 @@ import type { WinHost } from '../platform/winhost.js';
 /** Who carries out the disk part: Linux (loop devices, ntfsresize, the disk engine) or Windows/WinPE (diskpart). */
 export interface DiskBackend {
   name: 'linux' | 'windows';
-  apply(c: WinreRebuild, dir: string, progress: (m: string) => void): Promise<unknown>;
+  /** Checks (every refusal, read-only), then `o.ready()`, then the journal, then the changes; rolls back itself on failure or a stop signal. */
+  apply(c: WinreRebuild, dir: string, o: DiskRunOptions & { progress: (m: string) => void }): Promise<unknown>;
   restore(c: WinreRebuild, dir: string, progress: (m: string) => void): Promise<void>;
   /** Returns what could not be restored byte for byte. */
   undo(c: WinreRebuild, dir: string, o: { force?: boolean; progress: (m: string) => void }): Promise<string[]>;
@@ -27,7 +29,7 @@ export interface DiskBackend {
 
 export const linuxBackend: DiskBackend = {
   name: 'linux',
-  apply: (c, dir, progress) => applyWinreLinux(c, dir, { progress }),
+  apply: (c, dir, o) => applyWinreLinux(c, dir, o),
   restore: (c, dir, progress) => restoreWinreLinux(c, dir, progress),
   undo: async (c, dir, o) => {
     await undoWinreLinux(c, dir, o);
@@ -39,7 +41,7 @@ export const linuxBackend: DiskBackend = {
 export function windowsBackend(host: WinHost, root: string): DiskBackend {
   return {
     name: 'windows',
-    apply: (c, dir, progress) => applyWinreWindows(c, dir, { host, root, progress }),
+    apply: (c, dir, o) => applyWinreWindows(c, dir, { host, root, ...o }),
     restore: (c, dir, progress) => restoreWinreWindows(c, dir, { host, root, progress }),
     undo: (c, dir, o) => undoWinreWindows(c, dir, { host, root, ...o }),
   };
@@ -67,7 +69,8 @@ export function unfinishedDiskRun(journalRoot: string, note: (m: string) => void
     const dir = diskJournalDir(journalRoot, runId);
     let s: DiskState | undefined;
     try {
-      s = existsSync(dir) ? readDiskState(dir) : undefined;
+      const st = lstatSync(path.join(dir, 'state.json'));
+      s = st.isFile() && st.size <= 16 * 1024 * 1024 ? readDiskState(dir) : undefined;
     } catch {
       s = undefined; // unreadable: not a state this run can be continued from
     }
@@ -84,7 +87,26 @@ export function unfinishedDiskRun(journalRoot: string, note: (m: string) => void
   return undefined;
 }
 
-export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot: MountRoot; backend?: DiskBackend }): Promise<ApplyResult> {
+export interface DiskApplyOptions extends ApplyOptions {
+  /** The Windows volume mounted read-write, for the file part. */
+  mountRoot: MountRoot;
+  /**
+   * The same volume mounted READ-ONLY, when the caller mounts it itself (a disk image): the file
+   * part's refusals are checked there first, since a read-write ntfs-3g mount alone changes the volume.
+   */
+  checkRoot?: MountRoot;
+  backend?: DiskBackend;
+}
+
+/**
+ * Apply a plan; with a disk step (the WinRE rebuild), the disk part first and then the file part.
+ * Order: every check that can refuse (the disk's on read-only devices, then the file part's) ->
+ * the journal -> the changes. A stop signal is recorded from the first check on: before the first
+ * change the run stops at the next check (nothing written, exit 130); during the changes it rolls
+ * back after the current step (exit 130). Both journal levels (<run>/state.json, <run>/disk/state.json)
+ * end saying what happened: 'interrupted' (nothing written), 'rolled-back', or 'verified'.
+ */
+export async function applyWithDisk(plan: Plan, opts: DiskApplyOptions): Promise<ApplyResult> {
   const unfinished = unfinishedDiskRun(opts.journalRoot, opts.progress);
   if (unfinished) {
     throw new RefusedError(
@@ -93,27 +115,65 @@ export async function applyWithDisk(plan: Plan, opts: ApplyOptions & { mountRoot
     );
   }
   const disk = diskStepOf(plan);
-  if (!disk) return opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
   const progress = opts.progress ?? (() => {});
-  // The file part's refusals first (read-only volume, dirty hives, journal space): nothing is written yet.
-  await opts.mountRoot((root) => preflight({ ...plan, root }, opts.journalRoot));
-  const journal = await Journal.create(opts.journalRoot, plan.runId);
-  await journal.writeJson('plan.json', plan);
+  // The file part's refusals, on a read-only mount when there is one (nothing is written yet).
+  const checkFiles = () =>
+    opts.checkRoot ? opts.checkRoot((root) => preflight({ ...plan, root }, opts.journalRoot, { writable: false })) : opts.mountRoot((root) => preflight({ ...plan, root }, opts.journalRoot));
+  if (!disk) {
+    if (opts.checkRoot) await checkFiles();
+    return opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
+  }
   const dir = diskJournalDir(opts.journalRoot, plan.runId);
   const backend = opts.backend ?? linuxBackend;
-  await journal.log(`disk: rebuilding the WinRE partition on ${disk.disk} (${backend.name} backend)`);
-  // A stop signal between the disk part and the file part must not leave one done without the other.
-  const stop = watchInterrupts(progress);
+  // From the first check on, a stop signal is recorded and acted on at the next safe point.
+  const stop = watchInterrupts(progress, STOP_BEFORE_CHANGE);
+  let journal: Journal | undefined;
   try {
-    await backend.apply(disk, dir, progress);
-    await journal.log('disk: verified');
     try {
-      if (stop.signal) throw new RefusedError(`${interruptedBy(stop.signal)}; the disk was restored from the journal`, 'interrupted');
+      await backend.apply(disk, dir, {
+        progress,
+        stop,
+        // The disk's checks passed (read-only): the file part's, then the run's journal, before the disk's.
+        ready: async () => {
+          await checkFiles();
+          stop.check('nothing was written (the disk is as it was)');
+          journal = await Journal.create(opts.journalRoot, plan.runId);
+          await journal.writeJson('plan.json', plan);
+          await journal.setState({ phase: 'planned', done: [], renames: [] });
+          await journal.log(`disk: rebuilding the WinRE partition on ${disk.disk} (${backend.name} backend)`);
+        },
+      });
+    } catch (e) {
+      // The disk part ended before its first change (interrupted, or its journal failed) or was rolled back.
+      if (journal) {
+        const ds = readDiskState(dir);
+        const phase = ds?.phase === 'rolled-back' ? 'rolled-back' : ds?.phase === 'applying' ? 'failed' : e instanceof InterruptedError ? 'interrupted' : 'planned';
+        await journal.setState({ phase, done: [], renames: [], error: (e as Error).message });
+        await journal.log(`disk: ${phase}: ${(e as Error).message}`);
+      }
+      throw e;
+    }
+    const j = journal!;
+    await j.log('disk: verified');
+    // A stop signal between the disk part and the file part must not leave one done without the other.
+    stop.status(STOP_DURING_CHANGE, 'changing the files; then everything is restored');
+    try {
+      stop.check('the disk was restored from the journal');
       return await opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
     } catch (e) {
-      progress('the file changes did not complete: restoring the disk as well');
-      await backend.restore(disk, dir, progress);
-      await journal.log(`disk: restored after the file part failed: ${(e as Error).message}`);
+      const why = stop.signal ? interruptedBy(stop.signal) : 'the file changes did not complete';
+      progress(`${why}: restoring the disk as well`);
+      const rolling = (m: string) => {
+        stop.status('finishing the rollback first (the disk is being restored from the journal)', `rolling back: ${m}`);
+        progress(m);
+      };
+      rolling('restoring the disk');
+      await backend.restore(disk, dir, rolling);
+      const ds = readDiskState(dir);
+      if (ds) await saveState(dir, { ...ds, phase: 'rolled-back' });
+      if (j.state().phase !== 'rolled-back') await j.setState({ phase: 'rolled-back', done: [], renames: [], error: (e as Error).message });
+      await j.log(`disk: restored after the file part failed: ${(e as Error).message}`);
+      if (stop.signal && !(e instanceof InterruptedError)) throw new InterruptedError(`${signalWords(stop.signal)}; the disk and the files were restored from the journal`);
       throw e;
     }
   } finally {

@@ -32,7 +32,8 @@ export interface JournalFile {
   sha256After?: string | null;
 }
 
-export type Phase = 'planned' | 'backed-up' | 'applying' | 'applied' | 'verified' | 'rolled-back' | 'failed' | 'undone';
+/** 'interrupted': a stop signal ended the run before its first change (nothing was written). */
+export type Phase = 'planned' | 'backed-up' | 'applying' | 'applied' | 'verified' | 'rolled-back' | 'interrupted' | 'failed' | 'undone';
 
 export interface JournalState {
   phase: Phase;

@@ -1,7 +1,7 @@
 // Linux host adapter: mounted volumes, loop devices and ntfs-3g. The only module that runs losetup,
 // mount tools and reads /proc for the scan; everything it returns is plain data.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, existsSync, mkdtempSync, rmSync, readlinkSync, accessSync, statSync, constants as fsConstants } from 'node:fs';
+import { readFileSync, existsSync, mkdtempSync, rmSync, readlinkSync, realpathSync, accessSync, statSync, constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RefusedError, BadInputError, EXIT } from '../errors.js';
@@ -234,10 +234,41 @@ export function readFatFile(image: string, offset: number, fatPath: string, clea
 
 /** Attach [offset, offset+size) of an image or disk to a loop device and mount it with ntfs-3g; both released by `cleanup`. */
 export function mountPartition(file: string, offset: number, size: number, cleanup: Cleanup, readOnly = true): string {
+  if (!readOnly) refuseMountedRange(file, offset, size);
   const loop = attachLoop(file, offset, size, readOnly);
   cleanup.add(() => detachLoop(loop));
   const dir = cleanup.tempDir('wufix-mnt-');
   mountNtfs(loop, dir, readOnly);
   cleanup.add(() => unmount(dir));
   return dir;
+}
+
+/**
+ * Refuse (before anything is attached) a read-write mount of [offset, offset+size) of `file` while a
+ * volume starting in that range is mounted already, by anyone: a second read-write ntfs-3g mount
+ * alone changes the volume under the first one (issue #14 b).
+ */
+export function refuseMountedRange(file: string, offset: number, size: number): void {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return;
+  }
+  const me = real(file);
+  for (const m of parseMountinfo(text)) {
+    const back = backingDisk(m.source);
+    if (!back || real(back.disk) !== me || back.offset < offset || back.offset >= offset + size) continue;
+    throw new RefusedError(
+      `the volume at byte ${offset} of ${file} is mounted at ${m.mountPoint}; a second read-write mount would change it under that mount: unmount it (umount ${m.mountPoint}) and retry. Nothing was written`,
+      'mounted',
+    );
+  }
 }

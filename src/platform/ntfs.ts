@@ -116,15 +116,20 @@ export function ntfsCheck(dev: string): { ok: boolean; output: string } {
  * than writing through ntfs-3g). The directory of `ntfsPath` must exist and the volume must not be
  * mounted. ntfscp is given the file itself, not a pipe: it then knows the size and allocates the
  * file once instead of growing it write by write (the 480 MiB bench WIM: ~1.8 s against ~3 s fed
- * through a pipe). `onProgress` gets the bytes ntfscp has read so far (its file position, polled
- * from /proc). Rejects with ntfscp's own message when it fails.
+ * through a pipe). With `fd` (a descriptor the caller opened without following links and checked),
+ * ntfscp reads that very file as /dev/fd/3 and never resolves `hostFile` itself. `onProgress` gets
+ * the bytes ntfscp has read so far (its file position, polled from /proc). Rejects with ntfscp's own
+ * message when it fails.
  */
-export async function ntfsCopyIn(dev: string, hostFile: string, ntfsPath: string, onProgress?: (done: number) => void): Promise<void> {
-  const child = spawn('ntfscp', [dev, hostFile, ntfsPath], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+export async function ntfsCopyIn(dev: string, hostFile: string, ntfsPath: string, onProgress?: (done: number) => void, fd?: number): Promise<void> {
+  const child =
+    fd === undefined
+      ? spawn('ntfscp', [dev, hostFile, ntfsPath], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('ntfscp', [dev, '/dev/fd/3', ntfsPath], { env: env(), stdio: ['ignore', 'pipe', 'pipe', fd] });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const canonical = canonicalPath(hostFile); // what /proc/PID/fd links to
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const canonical = fd === undefined ? canonicalPath(hostFile) : fdPath(fd, hostFile); // what /proc/PID/fd links to
   const poll =
     onProgress && child.pid !== undefined
       ? setInterval(() => {
@@ -148,6 +153,15 @@ export async function ntfsCopyIn(dev: string, hostFile: string, ntfsPath: string
   }
 }
 
+/** The real path of an open descriptor of this process (what the child's /proc/PID/fd links to). */
+function fdPath(fd: number, fallback: string): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return fallback;
+  }
+}
+
 function canonicalPath(p: string): string {
   try {
     return realpathSync(p);
@@ -156,8 +170,13 @@ function canonicalPath(p: string): string {
   }
 }
 
-/** Where process `pid` is in its open file `file` (the pos: line of /proc/PID/fdinfo), if it has it open. */
+/**
+ * Where process `pid` is in its open file `file` (the pos: line of /proc/PID/fdinfo), if it has it
+ * open; with several descriptors of it (ntfscp holds the inherited /dev/fd/3 at 0 besides the one it
+ * reads with), the furthest.
+ */
 export function filePosition(pid: number, file: string): number | undefined {
+  let best: number | undefined;
   try {
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       let target: string;
@@ -168,10 +187,10 @@ export function filePosition(pid: number, file: string): number | undefined {
       }
       if (target !== file) continue;
       const m = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-      if (m) return Number(m[1]);
+      if (m) best = Math.max(best ?? 0, Number(m[1]));
     }
   } catch {
     // the process has exited, or there is no /proc: no progress this time
   }
-  return undefined;
+  return best;
 }

@@ -2,8 +2,9 @@
 // src/platform/winre-windows.ts): the disk journal's state file, the layout check before any write,
 // the copy with progress and hash, and the BCD re-pointing with its decode-back check.
 import { createHash } from 'node:crypto';
-import { promises as fsp, existsSync, readFileSync, openSync, readSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { existsSync, readFileSync, openSync, read, write, closeSync, fsync, createReadStream, fstatSync, lstatSync, readdirSync, readlinkSync, constants as fsc, type Stats } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { WinreRebuild } from '../engine/types.js';
 import { VerificationError } from '../disk/apply.js';
 import { tableFields } from '../disk/plan.js';
@@ -12,12 +13,15 @@ import { Hive } from '../hive/hive.js';
 import { writeJournalFile } from '../engine/journal.js';
 import { repointWinre, applyBcdChanges, type BcdTarget } from '../windows/bcd-write.js';
 import { describeWinre, parseBcdStore } from '../windows/bcd.js';
-import { RefusedError } from '../errors.js';
+import { BadInputError, RefusedError } from '../errors.js';
+import type { InterruptWatch } from '../engine/interrupt.js';
+import { namesEqual } from '../hive/names.js';
 
 export type DiskStep = 'backed-up' | 'os-shrunk' | 'table-written' | 'formatted' | 'copied' | 'bcd-written' | 'verified';
 
 export interface DiskState {
-  phase: 'planned' | 'applying' | 'verified' | 'rolled-back' | 'failed' | 'undone';
+  /** 'interrupted': a stop signal ended the run before its first change (nothing was written). */
+  phase: 'planned' | 'applying' | 'verified' | 'rolled-back' | 'interrupted' | 'failed' | 'undone';
   done: DiskStep[];
   /** Raw sector ranges saved before the table write (offsets on the disk). */
   sectors: { offset: number; length: number; at: number }[];
@@ -38,7 +42,23 @@ export interface DiskState {
 
 export interface DiskRunOptions {
   progress?: (msg: string) => void;
+  /**
+   * The run's stop-signal watch (src/engine/disk-run.ts starts it before any check); without one the
+   * backend watches by itself. A signal before the first change stops at the next check (between
+   * journal pieces) with nothing written; during changes, the run rolls back after the current step.
+   */
+  stop?: InterruptWatch;
+  /**
+   * Called once the backend's own checks passed, before it writes its journal: the caller's
+   * remaining checks (the file part's) and the run's journal. A refusal there leaves the disk as it was.
+   */
+  ready?: () => Promise<void>;
 }
+
+/** What the first stop signal does before the first change. */
+export const STOP_BEFORE_CHANGE = 'stopping now: nothing has been changed yet';
+/** ... and during the changes. */
+export const STOP_DURING_CHANGE = 'rolling back after the current step';
 
 export const CHUNK = 4 * MiB;
 
@@ -97,26 +117,125 @@ export function copyProgress(label: string, total: number, progress: (m: string)
   };
 }
 
-/** Copy one file with a progress line every 10%; returns its sha256. */
-export async function copyWithProgress(from: string, to: string, label: string, progress: (m: string) => void): Promise<string> {
-  const fi = openSync(from, 'r');
-  const fo = openSync(to, 'w');
+/** What a node that is not a regular file or a directory is, in words (for a refusal). */
+function nodeWords(st: Stats, p: string): string {
+  if (st.isSymbolicLink()) {
+    let to = '?';
+    try {
+      to = readlinkSync(p);
+    } catch {
+      /* unreadable */
+    }
+    return `a symbolic link (or junction) to ${JSON.stringify(to)}`;
+  }
+  if (st.isDirectory()) return 'a folder';
+  if (st.isBlockDevice() || st.isCharacterDevice()) return 'a device node';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
+/**
+ * The host path of the plan-listed file `rel` (backslash separated) under `root` (a volume the run
+ * mounted, a drive letter, or the journal's copy of a partition), matched case-insensitively one
+ * component at a time and checked with lstat on the way: every folder a real folder (no link,
+ * junction or Interix link), the file a regular file of exactly `bytes` bytes. Anything else refuses
+ * (exit 3) and names it; nothing is followed. `where` names the volume in the message.
+ */
+export function plannedFile(root: string, rel: string, bytes: number, where: string): string {
+  const parts = rel.split(/[\\/]+/).filter((c) => c !== '' && c !== '.');
+  if (!parts.length || parts.some((c) => c === '..')) throw new RefusedError(`the plan names ${JSON.stringify(rel)} on ${where}, which is not a path inside the volume; plan the repair again`, 'winre-source');
+  let cur = root;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    let hit: string | undefined;
+    try {
+      const names = readdirSync(cur);
+      hit = names.find((e) => e === part) ?? names.find((e) => namesEqual(e, part));
+    } catch {
+      hit = undefined;
+    }
+    if (hit === undefined) throw new BadInputError(`${parts.slice(0, i + 1).join('\\')} is missing on ${where} (the plan lists ${rel})`, { code: 'winre-source-missing' });
+    cur = path.join(cur, hit);
+    const st = lstatSync(cur);
+    const last = i === parts.length - 1;
+    const shown = parts.slice(0, i + 1).join('\\');
+    if (!last && !st.isDirectory()) {
+      throw new RefusedError(`${shown} on ${where} is ${nodeWords(st, cur)}, not a folder; the WinRE copy never follows links: look at it (it may have been planted), fix it by hand, then plan the repair again`, st.isSymbolicLink() ? 'link' : 'special-file');
+    }
+    if (last && !st.isFile()) {
+      throw new RefusedError(`${shown} on ${where} is ${nodeWords(st, cur)}, not a regular file; the WinRE copy never follows links or reads special files: look at it (it may have been planted), replace it by the real file, then retry`, st.isSymbolicLink() ? 'link' : 'special-file');
+    }
+    if (last && st.size !== bytes) {
+      throw new RefusedError(`${shown} on ${where} is ${st.size} bytes, but the plan was made for ${bytes}; it changed since: run the repair again to plan afresh`, 'winre-source-changed');
+    }
+  }
+  return cur;
+}
+
+/**
+ * Open a file plannedFile() checked, without following a link at the last component (O_NOFOLLOW
+ * where the platform has it), and make sure the descriptor is that regular file of `bytes` bytes.
+ * The caller closes the descriptor.
+ */
+export function openPlannedFile(file: string, bytes: number): number {
+  const before = lstatSync(file);
+  const fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0) | (fsc.O_NONBLOCK ?? 0) | (fsc.O_NOCTTY ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.ino !== before.ino || st.dev !== before.dev || st.size !== bytes) {
+      throw new RefusedError(`${file} changed while it was being opened (now ${nodeWords(st, file)}, ${st.size} bytes); not copied`, 'winre-source-changed');
+    }
+    return fd;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** SHA-256 of the first `bytes` bytes of an open descriptor (positional reads: the descriptor's offset is left alone). */
+export async function sha256Fd(fd: number, bytes: number): Promise<string> {
+  const h = createHash('sha256');
+  if (bytes > 0) for await (const chunk of createReadStream('', { fd, start: 0, end: bytes - 1, autoClose: false, highWaterMark: MiB })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+const readAt = promisify(read);
+const writeAt = promisify(write);
+const fsyncFd = promisify(fsync);
+
+/**
+ * Copy one checked file (see plannedFile: a regular file of `bytes` bytes, opened without following
+ * links) with a progress line every 10%; returns its sha256. Exactly `bytes` bytes are copied, with
+ * asynchronous reads, so a stop signal is seen between pieces: `stop` (when given) is called before
+ * each and may throw to end the copy.
+ */
+export async function copyWithProgress(from: string, to: string, label: string, progress: (m: string) => void, bytes?: number, stop?: () => void): Promise<string> {
+  const total = bytes ?? lstatSync(from).size;
+  const fi = openPlannedFile(from, total);
+  let fo: number;
+  try {
+    fo = openSync(to, 'w');
+  } catch (e) {
+    closeSync(fi);
+    throw e;
+  }
   const h = createHash('sha256');
   const buf = Buffer.alloc(CHUNK);
-  const total = (await fsp.stat(from)).size;
   let done = 0;
   const report = copyProgress(label, total, progress);
   try {
-    for (;;) {
-      const n = readSync(fi, buf, 0, CHUNK, done);
-      if (n === 0) break;
+    while (done < total) {
+      stop?.();
+      const { bytesRead: n } = await readAt(fi, buf, 0, Math.min(CHUNK, total - done), done);
+      if (n === 0) throw new BadInputError(`${label}: short read at byte ${done} of ${total}`, { file: from });
       h.update(buf.subarray(0, n));
       let w = 0;
-      while (w < n) w += writeSync(fo, buf, w, n - w, done + w);
+      while (w < n) w += (await writeAt(fo, buf, w, n - w, done + w)).bytesWritten;
       done += n;
       report(done);
     }
-    fsyncSync(fo);
+    await fsyncFd(fo);
   } finally {
     closeSync(fi);
     closeSync(fo);

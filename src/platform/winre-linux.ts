@@ -5,7 +5,7 @@
 // boot.sdi (hashes checked) -> the BCD store -> verify. Any failure or Ctrl-C rolls back what was
 // done, newest first; `undo` runs the same restore later. The journal lives in <run>/disk/.
 import { createHash } from 'node:crypto';
-import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, readdirSync } from 'node:fs';
+import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { WinreRebuild } from '../engine/types.js';
@@ -16,16 +16,15 @@ import { type Layout } from '../disk/types.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
 import { atomicWrite } from '../hive/hivefile.js';
 import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
-import { resolveCI } from '../windows/install.js';
 import { WINRE_LABEL } from './diskpart.js';
 import { attachLoop, detachLoop, mountPartition, requireRoot, requireTools, parseMountinfo, backingDisk, Cleanup, type MountEntry } from './linux.js';
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from './ntfs.js';
-import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { BadInputError, InterruptedError, RefusedError, WufixError } from '../errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
-import { CHUNK, stageTimer, checkBcdPointsAt, checkUnchanged, copyProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+import { CHUNK, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyProgress, layoutLines, openPlannedFile, plannedFile, readDiskState, repointedBcd, saveState, sha256, sha256Fd, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
 export { readDiskState, type DiskState } from './winre-common.js';
 import { faultPoint } from '../faults.js';
-import { interruptedBy, watchInterrupts } from '../engine/interrupt.js';
+import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../engine/interrupt.js';
 
 
 function mergeRegions(rs: { start: number; size: number }[]): { start: number; size: number }[] {
@@ -73,7 +72,7 @@ class RegionHash {
  * the range. Pipelined over three buffers: chunk k is hashed on this thread while chunk k+1 is read and chunk
  * k-1 written in the I/O pool, so the copy costs about the slowest of read, hash and write, not their sum.
  */
-async function copyRegionOut(src: string, start: number, size: number, dest: string, progress: (m: string) => void, label: string): Promise<string> {
+async function copyRegionOut(src: string, start: number, size: number, dest: string, progress: (m: string) => void, label: string, stop: () => void = () => {}): Promise<string> {
   const fi = await fsp.open(src, 'r');
   const fo = await fsp.open(dest, 'w');
   const h = new RegionHash();
@@ -94,6 +93,7 @@ async function copyRegionOut(src: string, start: number, size: number, dest: str
   try {
     reading = size > 0 ? readChunk(bufs[0], 0, Math.min(CHUNK, size)) : undefined;
     for (let k = 0, done = 0; done < size; k++) {
+      stop(); // a stop signal ends the copy between two pieces (it may throw)
       const n = Math.min(CHUNK, size - done);
       const buf = bufs[k % 3];
       await reading;
@@ -229,101 +229,143 @@ function checkNotMounted(disk: string, layout: Layout): void {
 /** Apply the disk part of a WinRE rebuild. `dir` is the run's journal directory for the disk (<run>/disk). */
 export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRunOptions = {}): Promise<DiskState> {
   const progress = opts.progress ?? (() => {});
+  // Stop signals are recorded from the first check on (the caller's watch, or one of our own).
+  const own = opts.stop ? undefined : watchInterrupts(progress, STOP_BEFORE_CHANGE);
+  const stop = opts.stop ?? own!;
+  try {
+    return await applyWatched(c, dir, progress, stop, opts.ready);
+  } finally {
+    own?.release();
+  }
+}
+
+async function applyWatched(c: WinreRebuild, dir: string, progress: (m: string) => void, stop: InterruptWatch, ready?: () => Promise<void>): Promise<DiskState> {
   const w = c.winre;
   const ss = w.sectorSize;
+  stop.status(STOP_BEFORE_CHANGE, 'checking the disk; nothing has been changed yet');
+  /** Between two pieces of work before the first change: a stop signal ends the run here, nothing written. */
+  const notYet = () => stop.check('nothing was written (the disk is as it was)');
+  // A piece that failed because of the signal (a tool killed by the terminal's Ctrl-C) reports the signal.
+  const orStop = (e: unknown): never => {
+    notYet();
+    throw e;
+  };
   if (process.platform !== 'linux') throw new RefusedError('the WinRE rebuild runs on Linux here; the Windows (diskpart) backend is not available in this build', 'platform');
   requireRoot('the WinRE rebuild');
   // Every tool of the rebuild, before anything is written (a missing one would otherwise show half-way, and roll back).
   requireTools('the WinRE rebuild', ['losetup', 'ntfs-3g', 'umount', 'ntfsresize', 'mkntfs', 'ntfscp', 'ntfsfix', ...(c.bcd?.location.fs === 'fat' ? ['mcopy'] : [])]);
 
-  // --- 1. Preflight: nothing is written before all of these pass.
+  // --- 1. Preflight: every check that can refuse, read-only (read-only loop devices and mounts); nothing is written before all of these pass.
   const { timings, lap } = stageTimer();
   progress('checking the disk before any change');
-  const before = readDiskLayout(c.disk);
-  checkUnchanged(c, before);
-  checkNotMounted(c.disk, before);
-  const dev0 = openBlockDevice(c.disk);
+  let before: Layout;
   let writes: { offset: number; bytes: Uint8Array }[];
-  try {
-    writes = planWrites(dev0, w.diskPlan).writes;
-  } finally {
-    dev0.close();
-  }
   const newOsSize = w.os.size - w.shrinkOsBy;
   let osVolumeBytes: number | undefined;
-  {
-    const loop = attachLoop(c.disk, w.os.start, w.os.size, true);
-    try {
-      const info = ntfsInfo(loop);
-      osVolumeBytes = info.volumeBytes;
-      if (w.shrinkOsBy > 0 && info.minBytes > newOsSize) {
-        throw new RefusedError(
-          `the Windows volume (partition ${w.os.number}) cannot shrink to ${describeBytes(newOsSize)}: ntfsresize says its minimum is ${describeBytes(info.minBytes)} (files near its end, or too full). Free space in Windows or defragment, then retry. Nothing was written`,
-          'winre-os-full',
-        );
-      }
-    } finally {
-      detachLoop(loop);
-    }
-  }
   let bcdBefore: Uint8Array | undefined;
   let bcdAfter: Uint8Array | undefined;
   const bcdFile = c.bcd ? new BcdFile(c.disk, c.bcd.location) : undefined;
-  if (bcdFile) {
-    bcdBefore = bcdFile.read();
-    if (isDirty(parseBaseBlock(bcdBefore))) {
-      throw new RefusedError(`the BCD store (partition ${c.bcd!.location.partition}, ${c.bcd!.location.path}) was not closed cleanly; boot Windows once (or run "bcdedit /enum" in WinPE) and retry. Nothing was written`, 'bcd-dirty');
+  const regions: { start: number; size: number }[] = [];
+  try {
+    before = readDiskLayout(c.disk);
+    checkUnchanged(c, before);
+    checkNotMounted(c.disk, before);
+    const dev0 = openBlockDevice(c.disk);
+    try {
+      writes = planWrites(dev0, w.diskPlan).writes;
+    } finally {
+      dev0.close();
     }
-    bcdAfter = repointedBcd(c, bcdBefore); // throws (refusal) before any write when the store has no WinRE chain
+    notYet();
+    {
+      const loop = attachLoop(c.disk, w.os.start, w.os.size, true);
+      try {
+        const info = ntfsInfo(loop);
+        osVolumeBytes = info.volumeBytes;
+        if (w.shrinkOsBy > 0 && info.minBytes > newOsSize) {
+          throw new RefusedError(
+            `the Windows volume (partition ${w.os.number}) cannot shrink to ${describeBytes(newOsSize)}: ntfsresize says its minimum is ${describeBytes(info.minBytes)} (files near its end, or too full). Free space in Windows or defragment, then retry. Nothing was written`,
+            'winre-os-full',
+          );
+        }
+      } finally {
+        detachLoop(loop);
+      }
+    }
+    notYet();
+    // The WinRE files the plan lists, where the copy will read them: regular files of the planned sizes, reached through real folders.
+    checkSourceFiles(c);
+    notYet();
+    if (bcdFile) {
+      bcdBefore = bcdFile.read();
+      if (isDirty(parseBaseBlock(bcdBefore))) {
+        throw new RefusedError(`the BCD store (partition ${c.bcd!.location.partition}, ${c.bcd!.location.path}) was not closed cleanly; boot Windows once (or run "bcdedit /enum" in WinPE) and retry. Nothing was written`, 'bcd-dirty');
+      }
+      bcdAfter = repointedBcd(c, bcdBefore); // throws (refusal) before any write when the store has no WinRE chain
+    }
+    // Regions the rebuild writes into (the new partition, and the old one it deletes).
+    regions.push(...mergeRegions([{ start: w.newPartition.start, size: w.newPartition.size }, ...(w.old ? [{ start: w.old.start, size: w.old.size }] : [])]));
+    checkJournalSpace(dir, regions.reduce((a, r) => a + r.size, 0) + (bcdBefore?.length ?? 0));
+    notYet();
+    // The caller's checks (the file part's) and its journal, still before anything is written here.
+    await ready?.();
+    notYet();
+  } catch (e) {
+    orStop(e);
   }
-  // Regions the rebuild writes into (the new partition, and the old one it deletes).
-  const regions = mergeRegions([
-    { start: w.newPartition.start, size: w.newPartition.size },
-    ...(w.old ? [{ start: w.old.start, size: w.old.size }] : []),
-  ]);
-  checkJournalSpace(dir, regions.reduce((a, r) => a + r.size, 0) + (bcdBefore?.length ?? 0));
 
-  // --- 2. Journal.
+  // --- 2. Journal. A stop signal here ends the run at the next piece: the disk is not touched yet.
   mkdirSync(dir, { recursive: true });
   lap('preflight');
-  const state: Omit<DiskState, 'updatedAt'> = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(before), osVolumeBytes, timings };
+  const state: Omit<DiskState, 'updatedAt'> = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(before!), osVolumeBytes, timings };
   await saveState(dir, state);
-  const sectorsFile = path.join(dir, 'sectors.bin');
-  {
-    const dev = openBlockDevice(c.disk);
-    try {
-      const chunks: Buffer[] = [];
-      let at = 0;
-      for (const wr of writes) {
-        const cur = dev.read(wr.offset, wr.bytes.length);
-        chunks.push(Buffer.from(cur));
-        state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
-        at += wr.bytes.length;
+  stop.status(STOP_BEFORE_CHANGE, 'saving the journal; nothing has been changed yet');
+  try {
+    const sectorsFile = path.join(dir, 'sectors.bin');
+    {
+      const dev = openBlockDevice(c.disk);
+      try {
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (const wr of writes!) {
+          const cur = dev.read(wr.offset, wr.bytes.length);
+          chunks.push(Buffer.from(cur));
+          state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
+          at += wr.bytes.length;
+        }
+        await atomicWrite(sectorsFile, new Uint8Array(Buffer.concat(chunks)));
+      } finally {
+        dev.close();
       }
-      await atomicWrite(sectorsFile, new Uint8Array(Buffer.concat(chunks)));
-    } finally {
-      dev.close();
     }
-  }
-  for (const r of regions) {
-    const file = `region-${r.start}.img`;
-    const sum = await copyRegionOut(c.disk, r.start, r.size, path.join(dir, file), progress, `saving bytes ${r.start}..${r.start + r.size} to the journal`);
-    state.regions.push({ ...r, file, digest: sum });
-  }
-  {
-    // The Windows volume's boot sector: ntfsresize rewrites its sector count, undo puts it back.
-    const fd = openSync(c.disk, 'r');
-    try {
-      const b = Buffer.alloc(ss);
-      readSync(fd, b, 0, ss, w.os.start);
-      await atomicWrite(path.join(dir, 'os-boot.bin'), new Uint8Array(b));
-    } finally {
-      closeSync(fd);
+    for (const r of regions) {
+      notYet();
+      const file = `region-${r.start}.img`;
+      const sum = await copyRegionOut(c.disk, r.start, r.size, path.join(dir, file), progress, `saving bytes ${r.start}..${r.start + r.size} to the journal`, notYet);
+      state.regions.push({ ...r, file, digest: sum });
     }
-  }
-  if (bcdBefore) {
-    await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
-    state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore), sha256After: sha256(bcdAfter!) };
+    {
+      // The Windows volume's boot sector: ntfsresize rewrites its sector count, undo puts it back.
+      const fd = openSync(c.disk, 'r');
+      try {
+        const b = Buffer.alloc(ss);
+        readSync(fd, b, 0, ss, w.os.start);
+        await atomicWrite(path.join(dir, 'os-boot.bin'), new Uint8Array(b));
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if (bcdBefore) {
+      await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
+      state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore), sha256After: sha256(bcdAfter!) };
+    }
+    faultPoint('winre-journal-saved');
+    notYet();
+  } catch (e) {
+    // Nothing was changed: the state says so (interrupted, or the journal could not be written).
+    state.error = (e as Error).message;
+    await saveState(dir, { ...state, phase: stop.signal ? 'interrupted' : 'planned' });
+    orStop(e);
   }
   lap('journal');
   state.done.push('backed-up');
@@ -331,17 +373,23 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   await saveState(dir, state);
   faultPoint('winre-after-backup');
 
-  // --- 3..7 with rollback.
-  const stop = watchInterrupts(progress);
+  // --- 3..7 with rollback: from here a stop signal waits for the current step, then everything is undone.
+  let current = '';
+  const doing = (what: string) => {
+    current = what;
+    stop.status(STOP_DURING_CHANGE, `${what}; then the disk is restored from the journal`);
+  };
   const step = async (name: DiskStep) => {
     lap(name === 'os-shrunk' ? 'ntfsresize' : name === 'table-written' ? 'table' : name === 'formatted' ? 'mkntfs' : name === 'copied' ? 'copy' : name === 'bcd-written' ? 'bcd' : 'verify');
     state.done.push(name);
     await saveState(dir, state);
     faultPoint(`winre-after-${name}`);
-    if (stop.signal) throw new RefusedError(`${interruptedBy(stop.signal)}; the disk was restored from the journal`, 'interrupted');
+    stop.check('the disk was restored from the journal');
   };
   try {
+    stop.check('the disk was restored from the journal');
     if (w.shrinkOsBy > 0) {
+      doing('shrinking the Windows volume (ntfsresize)');
       progress(`shrinking the Windows volume (partition ${w.os.number}) to ${describeBytes(newOsSize)}`);
       const loop = attachLoop(c.disk, w.os.start, w.os.size, false);
       try {
@@ -353,6 +401,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
       await step('os-shrunk');
     }
 
+    doing('writing the partition table');
     progress('writing the partition table');
     const dev = openBlockDevice(c.disk, { write: true });
     try {
@@ -362,6 +411,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
     }
     await step('table-written');
 
+    doing(`formatting partition ${w.newPartition.number}`);
     progress(`formatting partition ${w.newPartition.number} NTFS "${WINRE_LABEL}"`);
     {
       const loop = attachLoop(c.disk, w.newPartition.start, w.newPartition.size, false);
@@ -373,10 +423,12 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
     }
     await step('formatted');
 
+    doing('copying the WinRE files');
     state.copied = await copyWinreFiles(c, dir, state, progress);
     await step('copied');
 
     if (bcdFile && bcdAfter) {
+      doing('re-pointing the BCD store');
       progress(`re-pointing the BCD store on partition ${c.bcd!.location.partition}`);
       await bcdFile.write(bcdAfter);
       const back = bcdFile.read();
@@ -385,6 +437,7 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
       await step('bcd-written');
     }
 
+    doing('verifying the disk');
     progress('verifying the disk');
     const after = readDiskLayout(c.disk);
     verifyLayout(c, after, newOsSize);
@@ -400,46 +453,75 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
     await step('verified');
     return { ...state, updatedAt: new Date().toISOString() };
   } catch (e) {
-    progress(`failed: ${(e as Error).message}; restoring the disk from the journal`);
+    // Interrupted: the signal came before this step failed or ended (a tool killed by the terminal's Ctrl-C counts too).
+    const interrupted = stop.signal;
+    const why = interrupted ? interruptedBy(interrupted) : (e as Error).message;
+    progress(`${interrupted ? why : `failed: ${why}`}; restoring the disk from the journal${current && !interrupted ? ` (failed while ${current})` : ''}`);
     state.error = (e as Error).message;
     await saveState(dir, state);
-    await restoreWinreLinux(c, dir, progress);
+    // A further signal now says what the rollback is doing.
+    stop.status('finishing the rollback first (the disk is being restored from the journal)', 'rolling back');
+    await restoreWinreLinux(c, dir, (m) => {
+      stop.status('finishing the rollback first (the disk is being restored from the journal)', `rolling back: ${m}`);
+      progress(m);
+    });
     const s = readDiskState(dir)!;
     await saveState(dir, { ...s, phase: 'rolled-back' });
+    if (interrupted) throw new InterruptedError(`${signalWords(interrupted)}; the disk was restored from the journal`);
     if (e instanceof WufixError) throw e;
     throw new RefusedError(`the WinRE rebuild failed and the disk was restored (nothing changed): ${(e as Error).message}`, 'apply-failed');
-  } finally {
-    stop.release();
   }
 }
 
-/** Copy the WinRE files from their source into \Recovery\WindowsRE of the new partition; checks hashes and free space. */
+/** The plan's WinRE files, where the copy step will read them (see plannedFile); refuses before any write. */
+function checkSourceFiles(c: WinreRebuild): void {
+  const w = c.winre;
+  const cl = new Cleanup({ signals: false });
+  try {
+    if (c.source.where === 'partition') {
+      const s = c.source;
+      const mnt = mountPartition(c.disk, s.start, s.size, cl, true);
+      for (const f of s.files) plannedFile(mnt, `${s.dir}\\${f.name}`, f.bytes, `partition ${s.partition}`);
+    } else {
+      const mnt = mountPartition(c.disk, w.os.start, w.os.size, cl, true);
+      for (const f of c.source.files) plannedFile(mnt, f.path, f.bytes, `the Windows volume (partition ${w.os.number})`);
+    }
+  } finally {
+    cl.release();
+  }
+}
+
+/**
+ * Copy the WinRE files the plan lists (and nothing else in the folder) from their source into
+ * \Recovery\WindowsRE of the new partition; each must be a regular file of its planned size, reached
+ * without following a link, and is read through a descriptor opened with O_NOFOLLOW (ntfscp gets
+ * that descriptor, not a path). Checks hashes and free space.
+ */
 async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskState, 'updatedAt'>, progress: (m: string) => void) {
   const w = c.winre;
   const cl = new Cleanup({ signals: false });
   // Where the copy step spends its time (state.json "timings": copy.write, copy.verify).
   const { lap: part } = stageTimer((state.timings ??= {}), 'copy.');
+  const fds: number[] = [];
   try {
-    let srcDir: string;
-    const files: { name: string; from: string }[] = [];
+    const files: { name: string; from: string; bytes: number; fd: number }[] = [];
+    const add = (name: string, from: string, bytes: number) => {
+      const fd = openPlannedFile(from, bytes);
+      fds.push(fd);
+      files.push({ name, from, bytes, fd });
+    };
     if (c.source.where === 'partition') {
       const s = c.source;
       // A deleted (or overwritten) source partition is read from its copy in the journal.
       const saved = state.regions.find((r) => s.start >= r.start && s.start + s.size <= r.start + r.size);
       const mnt = saved ? mountPartition(path.join(dir, saved.file), s.start - saved.start, s.size, cl, true) : mountPartition(c.disk, s.start, s.size, cl, true);
-      const d = resolveCI(mnt, s.dir.replace(/^\\+/, ''));
-      if (!d) throw new BadInputError(`${s.dir} is missing on the source partition ${s.partition}`);
-      srcDir = d;
-      for (const name of readdirSync(srcDir)) files.push({ name, from: path.join(srcDir, name) });
+      const where = saved ? `the journal copy of partition ${s.partition}` : `partition ${s.partition}`;
+      for (const f of s.files) add(f.name, plannedFile(mnt, `${s.dir}\\${f.name}`, f.bytes, where), f.bytes);
     } else {
       const mnt = mountPartition(c.disk, w.os.start, w.os.size - w.shrinkOsBy, cl, true);
-      for (const f of c.source.files) {
-        const p = resolveCI(mnt, f.path);
-        if (!p) throw new BadInputError(`${f.path} is missing on the Windows volume`);
-        files.push({ name: f.name, from: p });
-      }
+      for (const f of c.source.files) add(f.name, plannedFile(mnt, f.path, f.bytes, `the Windows volume (partition ${w.os.number})`), f.bytes);
     }
-    // The directory through ntfs-3g; the bytes with ntfscp reading the source file itself (see
+    // The directory through ntfs-3g; the bytes with ntfscp reading the checked descriptor (see
     // ntfsCopyIn), while this process hashes the same (read-only) file beside it: the copy is then
     // checked against that hash by reading it back through a fresh mount.
     {
@@ -454,28 +536,29 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
     const loop = attachLoop(c.disk, w.newPartition.start, w.newPartition.size, false);
     try {
       for (const f of files) {
-        const bytes = (await fsp.stat(f.from)).size;
-        const report = copyProgress(f.name, bytes, progress);
+        const report = copyProgress(f.name, f.bytes, progress);
         report(0);
         // Both settle before going on: the source mount is released only once nothing reads it.
-        const [copy, hash] = await Promise.allSettled([ntfsCopyIn(loop, f.from, `/Recovery/WindowsRE/${f.name}`, report), sha256File(f.from)]);
+        const [copy, hash] = await Promise.allSettled([ntfsCopyIn(loop, f.from, `/Recovery/WindowsRE/${f.name}`, report, f.fd), sha256Fd(f.fd, f.bytes)]);
         if (copy.status === 'rejected') throw copy.reason;
         if (hash.status === 'rejected') throw hash.reason;
-        report(bytes);
-        copied.push({ name: f.name, sha256: hash.value, bytes });
+        report(f.bytes);
+        copied.push({ name: f.name, sha256: hash.value, bytes: f.bytes });
       }
     } finally {
       detachLoop(loop);
     }
     part('write');
     // Re-read every copied file through a fresh mount before calling it done, and measure the free space there.
+    for (const fd of fds.splice(0)) closeSync(fd);
     cl.release();
     const c2 = new Cleanup({ signals: false });
     try {
       const m2 = mountPartition(c.disk, w.newPartition.start, w.newPartition.size, c2, true);
       for (const f of copied) {
         const p = path.join(m2, 'Recovery', 'WindowsRE', f.name);
-        if (!existsSync(p) || (await sha256File(p)) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
+        const st = existsSync(p) ? lstatSync(p) : undefined;
+        if (!st?.isFile() || st.size !== f.bytes || (await sha256File(p)) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
       }
       const st = statfsSync(m2);
       state.recoveryFreeAfter = st.bsize * st.bavail;
@@ -488,6 +571,7 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
     part('verify');
     return copied;
   } finally {
+    for (const fd of fds) closeSync(fd);
     cl.release();
   }
 }

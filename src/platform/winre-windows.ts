@@ -10,7 +10,7 @@
 // old partition) and the BCD store; `undo` runs the same. diskpart cannot set a partition's unique
 // GUID, so a recreated partition has a new one and the restored BCD is re-pointed at it (stated in the
 // journal); everything else (files, ReAgent.xml via the file part) comes back byte for byte.
-import { mkdirSync, readdirSync, readFileSync, statSync, statfsSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { WinreRebuild } from '../engine/types.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
@@ -23,12 +23,13 @@ import type { BcdTarget } from '../windows/bcd-write.js';
 import { resolveCI } from '../windows/install.js';
 import { recoveryFactsAt, toDiskInfo, type BcdLocation, type DiskFacts } from '../windows/targets.js';
 import { WINRE_UPDATE_FREE, describeBytes, windowsPartitionNumber } from '../windows/winre-plan.js';
-import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { InterruptedError, RefusedError, WufixError } from '../errors.js';
+import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../engine/interrupt.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
 import { faultPoint } from '../faults.js';
 import { diskpartItemNumber, diskpartScript, parseDiskpartListTable, WINRE_LABEL } from './diskpart.js';
 import { freeLetter, type CommandResult, type WinHost } from './winhost.js';
-import { stageTimer, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+import { STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, plannedFile, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
 
 const CRLF = (lines: string[]) => lines.map((l) => l + '\r\n').join('');
 
@@ -124,16 +125,22 @@ export async function withLetter<T>(host: WinHost, disk: number, layout: Layout,
   }
 }
 
-/** Every file under `dir` (relative paths, forward slashes), sorted. */
-function walk(dir: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const d of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-    const r = rel ? `${rel}/${d.name}` : d.name;
-    if (d.isDirectory()) {
-      if (!/^(System Volume Information|\$RECYCLE\.BIN)$/i.test(d.name)) out.push(...walk(dir, r));
-    } else if (d.isFile()) out.push(r);
+/**
+ * Every regular file under `dir` (relative paths, forward slashes, with their lstat sizes), sorted;
+ * folders are entered only when lstat says they are real folders. Links, junctions and special
+ * files are listed in `skipped` and never followed or read.
+ */
+function walk(dir: string, rel = '', skipped: string[] = []): { files: { path: string; bytes: number }[]; skipped: string[] } {
+  const files: { path: string; bytes: number }[] = [];
+  for (const name of readdirSync(path.join(dir, rel))) {
+    const r = rel ? `${rel}/${name}` : name;
+    const st = lstatSync(path.join(dir, ...r.split('/')));
+    if (st.isDirectory()) {
+      if (!/^(System Volume Information|\$RECYCLE\.BIN)$/i.test(name)) files.push(...walk(dir, r, skipped).files);
+    } else if (st.isFile()) files.push({ path: r, bytes: st.size });
+    else skipped.push(r);
   }
-  return out.sort();
+  return { files: files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), skipped };
 }
 
 interface OldPartition {
@@ -147,6 +154,8 @@ interface OldPartition {
   /** MBR: a logical partition inside the extended one (recreated as one). */
   logical?: boolean;
   files: { path: string; sha256: string; bytes: number }[];
+  /** Links, junctions and special files found there: not saved (never followed), so not recreated. */
+  skipped?: string[];
 }
 
 interface WindowsDiskState extends DiskState {
@@ -182,12 +191,31 @@ export interface WindowsRunOptions extends DiskRunOptions {
 
 /** Apply the disk part of a WinRE rebuild with diskpart. `dir` is the run's disk journal (<run>/disk). */
 export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: WindowsRunOptions): Promise<WindowsDiskState> {
-  const { host } = opts;
   const progress = opts.progress ?? (() => {});
+  // Stop signals are recorded from the first check on (the caller's watch, or one of our own).
+  const own = opts.stop ? undefined : watchInterrupts(progress, STOP_BEFORE_CHANGE);
+  const stop = opts.stop ?? own!;
+  try {
+    return await applyWatched(c, dir, opts, progress, stop);
+  } catch (e) {
+    // A piece that failed because of the signal before any change reports the signal.
+    const phase = readWinState(dir)?.phase;
+    if (stop.signal && !(e instanceof InterruptedError) && (phase === undefined || phase === 'planned' || phase === 'interrupted')) throw new InterruptedError(`${signalWords(stop.signal)}; nothing was written (the disk is as it was)`);
+    throw e;
+  } finally {
+    own?.release();
+  }
+}
+
+async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOptions, progress: (m: string) => void, stop: InterruptWatch): Promise<WindowsDiskState> {
+  const { host } = opts;
   const w = c.winre;
   const { timings, lap } = stageTimer();
+  stop.status(STOP_BEFORE_CHANGE, 'checking the disk; nothing has been changed yet');
+  /** Between two pieces of work before the first change: a stop signal ends the run here, nothing written. */
+  const notYet = () => stop.check('nothing was written (the disk is as it was)');
 
-  // --- 1. Preflight.
+  // --- 1. Preflight: every check that can refuse; nothing is written before all of these pass.
   progress('checking the disk before any change');
   const diskNumber = diskNumberOf(host, c.disk);
   const before = readDiskLayout(c.disk);
@@ -221,12 +249,29 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
     }
     repointedBcd(c, bcdBefore); // a store without a WinRE chain is refused here, before any write
   }
+  notYet();
+  // The WinRE files the plan lists, where they are now: regular files of the planned sizes, reached through real folders.
+  if (c.source.where === 'partition') {
+    const s = c.source;
+    if (s.partition !== oldPart?.number) throw new RefusedError(`Winre.wim is on partition ${s.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
+    await withLetter(host, diskNumber, before, s.partition, async (r) => {
+      for (const f of s.files) plannedFile(r, `${s.dir}\\${f.name}`, f.bytes, `partition ${s.partition}`);
+    }, logRun);
+  } else {
+    for (const f of c.source.files) plannedFile(opts.root, f.path, f.bytes, 'the Windows volume');
+  }
   checkJournalSpace(dir, (oldPart?.size ?? 0) + (bcdBefore?.length ?? 0));
+  notYet();
+  // The caller's checks (the file part's) and its journal, still before anything is written here.
+  await opts.ready?.();
+  notYet();
   lap('preflight');
 
-  // --- 2. Journal.
+  // --- 2. Journal. A stop signal here ends the run at the next piece: the disk is not touched yet.
   mkdirSync(dir, { recursive: true });
   await saveState(dir, state);
+  stop.status(STOP_BEFORE_CHANGE, 'saving the journal; nothing has been changed yet');
+  try {
   {
     const dev = openBlockDevice(c.disk);
     try {
@@ -256,11 +301,18 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
       files: [],
     };
     await withLetter(host, diskNumber, before, oldPart.number, async (r) => {
-      for (const rel of walk(r)) {
-        const to = path.join(dir, 'old-recovery', ...rel.split('/'));
+      // Regular files only, each read through a descriptor that did not follow a link (copyWithProgress).
+      const found = walk(r);
+      for (const f of found.files) {
+        notYet();
+        const to = path.join(dir, 'old-recovery', ...f.path.split('/'));
         mkdirSync(path.dirname(to), { recursive: true });
-        const sum = await copyWithProgress(path.join(r, ...rel.split('/')), to, rel, progress);
-        saved.files.push({ path: rel, sha256: sum, bytes: statSync(to).size });
+        const sum = await copyWithProgress(path.join(r, ...f.path.split('/')), to, f.path, progress, f.bytes, notYet);
+        saved.files.push({ path: f.path, sha256: sum, bytes: f.bytes });
+      }
+      if (found.skipped.length) {
+        saved.skipped = found.skipped;
+        progress(`not saved (links or special files, never followed): ${found.skipped.map((x) => JSON.stringify(x)).join(', ')}`);
       }
     }, logRun);
     state.old = saved;
@@ -269,19 +321,32 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
     await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
     state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore) };
   }
+  faultPoint('winre-journal-saved');
+  notYet();
+  } catch (e) {
+    // Nothing was changed: the state says so (interrupted, or the journal could not be written).
+    state.error = (e as Error).message;
+    await saveState(dir, { ...state, phase: stop.signal ? 'interrupted' : 'planned' });
+    if (stop.signal && !(e instanceof InterruptedError)) notYet();
+    throw e;
+  }
   lap('journal');
   state.done.push('backed-up');
   state.phase = 'applying';
   await saveState(dir, state);
   faultPoint('winre-after-backup');
 
+  const doing = (what: string) => stop.status(STOP_DURING_CHANGE, `${what}; then the disk is restored from the journal`);
   const step = async (name: DiskStep, timing: string) => {
     lap(timing);
     state.done.push(name);
     await saveState(dir, state);
     faultPoint(`winre-after-${name}`);
+    stop.check('the disk was restored from the journal');
   };
   try {
+    stop.check('the disk was restored from the journal');
+    doing('running diskpart');
     // --- 3. diskpart: shrink, delete, create, attributes, format, assign.
     progress(`running diskpart on disk ${diskNumber} (shrink, delete, create, format)`);
     await diskpart(host, diskpartScript(w, { number: diskNumber }, w.os.number, { letter: newLetter }), 'rebuilding the WinRE partition', logRun);
@@ -298,25 +363,21 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
     const dest = host.letterRoot(newLetter);
     const to = path.join(dest, 'Recovery', 'WindowsRE');
     mkdirSync(to, { recursive: true });
-    const files: { name: string; from: string }[] = [];
+    const files: { name: string; from: string; bytes: number }[] = [];
     if (c.source.where === 'partition') {
       const sdir = c.source.dir.replace(/^\\+/, '').split('\\');
       const base = c.source.partition === state.old?.number ? path.join(dir, 'old-recovery') : undefined;
       if (!base) throw new RefusedError(`Winre.wim is on partition ${c.source.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
-      const src = resolveCI(base, sdir.join('\\'));
-      if (!src) throw new BadInputError(`${c.source.dir} is missing from the journal copy of partition ${c.source.partition}`);
-      for (const f of c.source.files) files.push({ name: f.name, from: path.join(src, f.name) });
+      // Exactly the files the plan lists, from the journal copy (regular files of the planned sizes).
+      for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(base, `${sdir.join('\\')}\\${f.name}`, f.bytes, `the journal copy of partition ${c.source.partition}`), bytes: f.bytes });
     } else {
-      for (const f of c.source.files) {
-        const p = resolveCI(opts.root, f.path);
-        if (!p) throw new BadInputError(`${f.path} is missing on the Windows volume`);
-        files.push({ name: f.name, from: p });
-      }
+      for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(opts.root, f.path, f.bytes, 'the Windows volume'), bytes: f.bytes });
     }
+    doing('copying the WinRE files');
     const copied: { name: string; sha256: string; bytes: number }[] = [];
     for (const f of files) {
-      const sum = await copyWithProgress(f.from, path.join(to, f.name), f.name, progress);
-      copied.push({ name: f.name, sha256: sum, bytes: statSync(f.from).size });
+      const sum = await copyWithProgress(f.from, path.join(to, f.name), f.name, progress, f.bytes);
+      copied.push({ name: f.name, sha256: sum, bytes: f.bytes });
     }
     for (const f of copied) {
       if ((await sha256File(path.join(to, f.name))) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
@@ -331,6 +392,7 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
 
     // --- 6. The BCD, re-pointed at the partition as it now is.
     if (c.bcd && bcdBefore) {
+      doing('re-pointing the BCD store');
       const target: BcdTarget = c.bcd.target.scheme === 'gpt' ? { ...c.bcd.target, partitionGuid: np.guid! } : c.bcd.target;
       const bytes = repointedBcd(c, bcdBefore, target);
       state.bcd = { ...state.bcd!, sha256After: sha256(bytes) };
@@ -352,12 +414,22 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
     await step('verified', 'verify');
     return { ...state, updatedAt: new Date().toISOString() };
   } catch (e) {
-    progress(`failed: ${(e as Error).message}; restoring the disk from the journal`);
+    const interrupted = stop.signal;
+    progress(`${interrupted ? interruptedBy(interrupted) : `failed: ${(e as Error).message}`}; restoring the disk from the journal`);
     state.error = (e as Error).message;
     await saveState(dir, state);
-    await restoreWinreWindows(c, dir, opts);
+    const rollingBack = 'finishing the rollback first (the disk is being restored from the journal)';
+    stop.status(rollingBack, 'rolling back');
+    await restoreWinreWindows(c, dir, {
+      ...opts,
+      progress: (m) => {
+        stop.status(rollingBack, `rolling back: ${m}`);
+        progress(m);
+      },
+    });
     const s = readWinState(dir)!;
     await saveState(dir, { ...s, phase: 'rolled-back' });
+    if (interrupted) throw new InterruptedError(`${signalWords(interrupted)}; the disk was restored from the journal`);
     throw e;
   }
 }
@@ -434,7 +506,7 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
     for (const f of old.files) {
       const to = path.join(root, ...f.path.split('/'));
       mkdirSync(path.dirname(to), { recursive: true });
-      const sum = await copyWithProgress(path.join(dir, 'old-recovery', ...f.path.split('/')), to, f.path, progress);
+      const sum = await copyWithProgress(path.join(dir, 'old-recovery', ...f.path.split('/')), to, f.path, progress, f.bytes);
       if (sum !== f.sha256 || (await sha256File(to)) !== f.sha256) throw new WufixError('verify-failed', `${f.path} did not come back intact from the journal`, 4);
     }
     await diskpart(host, CRLF([`select disk ${s.diskNumber}`, `select volume ${letter}`, `remove letter=${letter}`]), `removing the letter ${letter}:`, logRun);
