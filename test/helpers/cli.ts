@@ -5,7 +5,8 @@ import path from 'node:path';
 import { PROJECT_ROOT } from './env.js';
 import { testStateDir } from './state-dir.js';
 
-export const CLI = path.join(PROJECT_ROOT, 'dist', 'wufix.js');
+/** WUFIX_CLI: another build of the CLI to run (e.g. one bundled apart from a shared dist/). */
+export const CLI = process.env.WUFIX_CLI || path.join(PROJECT_ROOT, 'dist', 'wufix.js');
 
 export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (make test does)`);

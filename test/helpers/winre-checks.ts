@@ -9,9 +9,11 @@ import { MiB, run } from './disk-images.js';
 import { readEspFile, type WinreDisk } from './winre-images.js';
 import { hivexDump } from './hive-tools.js';
 import { treeHashes } from './tree.js';
+import { ownDevices } from './own.js';
 
 export const RE_TYPE = 'de94bba4-06d1-4d40-a16a-bfd50179d6ac';
-export const loops = () => execFileSync('losetup', ['-a'], { encoding: 'utf8' }).trim();
+/** The test's own loop devices and mounts (backed by files under `dir`, its temp dir): never the machine-wide lists. */
+export const loops = (dir: string) => ownDevices(dir);
 
 /** GUID string -> the 16 bytes Windows stores (first three fields little-endian), as hex. */
 export function guidHex(g: string): string {

@@ -8,16 +8,18 @@ import path from 'node:path';
 import { buildWindowsTree, buildDisk, withMountedNtfs } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, MiB, GiB, win10_1909 } from '../helpers/disk-images.js';
+import { ownDevices } from '../helpers/own.js';
 import { runCli } from '../helpers/cli.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
 import type { ScanReport } from '../../src/windows/scan-types.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
-const loops = () => execFileSync('losetup', ['-a'], { encoding: 'utf8' }).trim();
 
 describe.skipIf(!!reason)('repair and undo on a disk image', () => {
   let tmp = '';
+  /** This file's own loop devices and mounts (backed by its temp dir), never the machine-wide lists. */
+  const loops = () => ownDevices(tmp);
   let img = '';
   let disk: ReturnType<typeof buildDisk>;
   beforeAll(async () => {
@@ -38,7 +40,7 @@ describe.skipIf(!!reason)('repair and undo on a disk image', () => {
     const r = runCli(['repair', '--image', img, '--yes']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Applied 2 change\(s\) and verified them/);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops()).toEqual(loopsBefore);
     const s = runCli(['scan', '--image', img, '--json']);
     const t = (JSON.parse(s.stdout) as ScanReport).targets[0]!;
     expect(t.findings.filter((f) => f.id === 'wintrust-state')).toEqual([]);
@@ -47,7 +49,7 @@ describe.skipIf(!!reason)('repair and undo on a disk image', () => {
     const u = runCli(['undo', '--image', img, '--last']);
     expect(u.status, u.stderr).toBe(0);
     expect(treeDiff(before, osTree())).toEqual([]);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops()).toEqual(loopsBefore);
   });
 
   it('refuses a read-only volume (exit 3, one line)', () => {

@@ -80,7 +80,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     const img = buildWinreDisk(path.join(tmp, 'w10.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
     const oldRec = img.layout.partitions.find((p) => p.role === 'recovery')!;
     const before = { table: table(img.file), extents: extents(img.file), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
     const journalRoot = path.join(tmp, 'journal');
 
     const { runId, log } = await withHost(img, async (host, root) => {
@@ -90,7 +90,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
       await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) });
       return { runId: plan.runId, log: [...host.log] };
     });
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
 
     // The script diskpart ran, in order: shrink, delete, create at the planned offset, attributes, format, letter.
     const w = log.join('\n');
@@ -157,7 +157,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
     withLoop(img.file, img.os.start, img.os.size, (dev) => expect(volumeSize(dev)).toBe(before.osVolume));
     expect(Journal.open(journalRoot, runId).state().phase).toBe('undone');
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     rmSync(img.file, { force: true });
   }, 600_000);
 
@@ -177,7 +177,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     const dump = () => run('sfdisk', ['--dump', img.file]);
     const parts = () => dump().split('\n').filter((l) => / : start=/.test(l));
     const before = { parts: parts(), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
     const journalRoot = path.join(tmp, 'journal-mbr');
 
     const { runId, log } = await withHost(img, async (host, root) => {
@@ -185,7 +185,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
       await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) });
       return { runId: plan.runId, log: [...host.log] };
     });
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     const w = log.join('\n');
     expect(w).toMatch(/shrink desired=\d+ minimum=\d+/i);
     expect(w).toMatch(/create partition logical size=\d+ offset=\d+/i);
@@ -212,7 +212,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd); // MBR: the device is the offset, which is the same again
     expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
     withLoop(img.file, img.os.start, img.os.size, (dev) => expect(volumeSize(dev)).toBe(before.osVolume));
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     rmSync(img.file, { force: true });
   }, 600_000);
 
@@ -221,7 +221,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     const img = buildWinreDisk(path.join(tmp, 'fail.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
     const oldRec = img.layout.partitions.find((p) => p.role === 'recovery')!;
     const before = { extents: extents(img.file), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
     // Like a real diskpart /s: everything before the failing command is done, nothing after it.
     // Only the rebuild's script fails: the rollback's own script formats the recreated partition too.
     let failed = false;
@@ -247,7 +247,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
       failAtFormat,
     );
     expect(error).toMatch(/diskpart failed while rebuilding the WinRE partition .*device is not ready/i);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     expect(extents(img.file)).toEqual(before.extents);
     expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
     const back = readImageLayout(img.file);

@@ -3,7 +3,8 @@
 // then independent checks (sgdisk -v, sgdisk -i, blkid, df on an ntfs-3g mount, python3-hivex on the
 // BCD, ntfsresize --info, ntfsfix --no-action, sha256 of the WinRE files and the OS tree), scan, undo.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, readdirSync, existsSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, readdirSync, existsSync, symlinkSync, statSync, lstatSync, renameSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { spawnSync, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,44 @@ import { dotnetWintrust, server2022Winre, win10Winre } from '../scan/scenarios.j
 import type { PartSpec } from '../helpers/winre-images.js';
 import { RE_TYPE, loops, guidHex, withLoop, bcdOf, bcdDevicesHolding, osTree, regionSha, volumeSize, readSector, sha256Buf } from '../helpers/winre-checks.js';
 import type { ScanReport } from '../../src/windows/scan-types.js';
+import type { Plan } from '../../src/engine/types.js';
+import { applyWithDisk } from '../../src/engine/disk-run.js';
+import { withImageRoot } from '../../src/windows/targets.js';
+import { RefusedError, type WufixError } from '../../src/errors.js';
+import { runCliWithSignals } from '../helpers/cli-signals.js';
+import { loopsOf } from '../helpers/own.js';
+
+const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
+/** The newest run beside an image: its id and the phase each journal level recorded. */
+function runState(image: string): { id: string; file: string; disk: string } {
+  const jr = `${image}.wufix-journal`;
+  const id = readdirSync(jr).filter((d) => existsSync(path.join(jr, d, 'plan.json'))).sort().pop()!;
+  const phase = (f: string) => (JSON.parse(readFileSync(path.join(jr, id, f), 'utf8')) as { phase: string }).phase;
+  return { id, file: phase('state.json'), disk: phase(path.join('disk', 'state.json')) };
+}
+const journalList = (image: string) => runCli(['journal', 'list', '--journal', `${image}.wufix-journal`]).stdout;
+/** The plan `repair --json` shows (a dry run), to apply later from this process. */
+const planOf = (image: string): Plan => {
+  const r = runCli(['repair', '--image', image, '--only', 'winre', '--json']);
+  if (r.status !== 0) throw new Error(`dry run failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { plan: Plan }).plan;
+};
+/** A volume of an image mounted read-only (loop device and mount released afterwards). */
+function withReadOnlyNtfs<T>(image: string, offset: number, size: number, fn: (mnt: string) => T): T {
+  const mnt = mkdtempSync(path.join(path.dirname(image), 'ro-'));
+  const dev = run('losetup', ['--find', '--show', '--read-only', '--offset', String(offset), '--sizelimit', String(size), image]).trim();
+  try {
+    run('ntfs-3g', ['-o', 'ro', dev, mnt]);
+    try {
+      return fn(mnt);
+    } finally {
+      run('umount', [mnt]);
+    }
+  } finally {
+    run('losetup', ['--detach', dev]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+}
 
 const reason = skipReason(
   sharedReason(),
@@ -54,7 +93,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       tree,
       parts: laptopParts(size, 80 * MiB, '3f0e2d1c-0b0a-4908-8706-050403020100'),
     });
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
     const tablePrint = () => run('sgdisk', ['-p', img.file]);
     const before = { osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize), osBoot: readSector(img.file, img.os.start), osTail: regionSha(img.file, img.os.start + img.os.size - MiB, MiB), table: tablePrint(), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size) };
 
@@ -72,7 +111,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
 
     const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
 
     // sgdisk: clean, and the new partition as Windows makes it.
     expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
@@ -138,7 +177,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     // Only NTFS metadata of the OS volume differs (the shrink and grow): its boot sector and last MiB are as they were.
     expect(readSector(img.file, img.os.start)).toBe(before.osBoot);
     expect(regionSha(img.file, img.os.start + img.os.size - MiB, MiB)).toBe(before.osTail);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
   }, 600_000);
 
   interface Scenario {
@@ -239,13 +278,13 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       const onImage = (cmd: string, args: string[]) => onDisk(img.file, ss, (t) => run(cmd, [...args, t]).replaceAll(t, 'DISK'));
       const table = () => (sc.scheme === 'gpt' ? onImage('sgdisk', ['-p']) : onImage('sfdisk', ['--dump']));
       const before = { table: table(), old: sc.old ? regionSha(img.file, sc.old.start, sc.old.size) : '', bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size) };
-      const loopsBefore = loops();
+      const loopsBefore = loops(tmp);
 
       const oldGuid = img.layout.partitions.find((p) => p.start === sc.old?.start)?.guid;
       const r = runCli(['repair', '--image', img.file, '--yes', ...(sc.args ?? [])]);
       expect(r.status, r.stderr + r.stdout).toBe(0);
       expect(r.stdout).toContain(`case ${sc.expectCase}`);
-      expect(loops()).toBe(loopsBefore);
+      expect(loops(tmp)).toEqual(loopsBefore);
 
       if (sc.scheme === 'gpt') expect(onImage('sgdisk', ['-v'])).toMatch(/No problems found/);
       else onImage('sfdisk', ['-V']); // throws on a problem
@@ -297,7 +336,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       if (sc.old) expect(regionSha(img.file, sc.old.start, sc.old.size)).toBe(before.old);
       expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
       expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
-      expect(loops()).toBe(loopsBefore);
+      expect(loops(tmp)).toEqual(loopsBefore);
       rmSync(img.file, { force: true });
     }, 600_000);
   }
@@ -305,14 +344,14 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
   const refusal = async (name: string, spec: Parameters<typeof buildWinreDisk>[1], message: RegExp, env?: NodeJS.ProcessEnv) => {
     const img = buildWinreDisk(path.join(tmp, `${name}.img`), spec);
     const before = sha256(img.file);
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
     const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env });
     expect(r.status, r.stderr + r.stdout).toBe(3);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(sha256(img.file)).toBe(before);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     rmSync(img.file, { force: true });
   };
 
@@ -334,12 +373,12 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     // Everything after Windows: partition 3, the extended partition with its EBRs, logical 5 and the free space the new partition takes.
     const afterOs = () => regionSha(img.file, img.os.start + img.os.size, 4 * GiB - img.os.start - img.os.size);
     const before = { dump: run('sfdisk', ['--dump', img.file]), mbr: readSector(img.file, 0), rest: afterOs(), tree: osTree(img, img.os.size), bcd: sha256Buf(bcdOf(img, tmp)) };
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
 
     const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toContain('case mbr-logical');
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     run('sfdisk', ['-V', img.file]); // throws on a problem
     const dump = run('sfdisk', ['--dump', img.file]);
     // The four primaries and logical 5 unchanged; a new logical 6, type 0x27, after logical 5 inside the extended partition.
@@ -374,7 +413,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     // (the NTFS volumes holding ReAgent.xml and the BCD get their files back; their metadata moves on).
     expect(readSector(img.file, 0)).toBe(before.mbr);
     expect(afterOs()).toBe(before.rest);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     rmSync(img.file, { force: true });
   }, 600_000);
 
@@ -465,12 +504,12 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const img = buildWinreDisk(path.join(tmp, 'crash.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
     const osVolume = () => withLoop(img.file, img.os.start, img.os.size, (dev) => Number(volumeSize(dev)));
     const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), boot: readSector(img.file, img.os.start), volume: osVolume() };
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
 
     const k = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_CRASH_AT: 'winre-shrunk-unrecorded' } });
     expect(k.status, k.stderr).toBeNull(); // SIGKILL: a power cut between two steps
     // Nothing else may clean up after a SIGKILL; detach whatever it left on this image.
-    for (const l of loops().split('\n').filter((l) => l.includes(img.file))) run('losetup', ['--detach', l.split(':')[0]!]);
+    for (const l of loopsOf(img.file)) run('losetup', ['--detach', l]);
     expect(osVolume()).toBeLessThan(before.volume); // ntfsresize had shrunk Windows
     expect(run('sgdisk', ['-p', img.file])).toBe(before.table);
 
@@ -504,7 +543,7 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
     const scan = JSON.parse(runCli(['scan', '--image', img.file, '--json']).stdout) as ScanReport;
     expect(scan.targets[0]!.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
     rmSync(img.file, { force: true });
   }, 600_000);
 
@@ -518,20 +557,228 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       parts: laptopParts(size, 80 * MiB),
     });
     const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), boot: readSector(img.file, img.os.start) };
-    const loopsBefore = loops();
+    const loopsBefore = loops(tmp);
     const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_SIGINT_AT: 'winre-after-formatted' } });
-    expect(r.status, r.stderr).toBe(3);
-    expect(r.stderr).toMatch(/interrupted by Ctrl-C; the disk was restored from the journal/);
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted \(Ctrl-C\): rolling back after the current step/);
+    expect(lastLine(r.stderr)).toBe('wufix: interrupted: Ctrl-C; the disk was restored from the journal');
     expect(run('sgdisk', ['-p', img.file])).toBe(before.table);
     expect(run('sgdisk', ['-v', img.file])).toMatch(/No problems found/);
     expect(regionSha(img.file, recStart, 570 * MiB)).toBe(before.rec);
     expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
     expect(readSector(img.file, img.os.start)).toBe(before.boot);
     expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
-    expect(loops()).toBe(loopsBefore);
+    expect(loops(tmp)).toEqual(loopsBefore);
+    // Both journal levels say what happened: rolled back (not "planned", not "stopped before changing anything").
+    const st = runState(img.file);
+    expect(st).toMatchObject({ file: 'rolled-back', disk: 'rolled-back' });
+    expect(journalList(img.file)).toMatch(new RegExp(`^${st.id}  rolled-back `, 'm'));
     const u = runCli(['undo', '--image', img.file, '--last']);
     expect(u.status).toBe(3);
-    expect(u.stderr).toMatch(/nothing to undo/);
+    expect(u.stderr).toMatch(/was rolled back when it failed; there is nothing to undo/);
+    expect(u.stderr).not.toMatch(/stopped before changing anything/);
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  // --- Issue #14: stop signals, refusals that must leave the image byte for byte, copy confinement.
+
+  it('Ctrl-C while the journal is being saved stops at once: exit 130, the image byte for byte, the run recorded as interrupted', async () => {
+    const size = 4 * GiB;
+    const img = buildWinreDisk(path.join(tmp, 'sigint-journal.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    const before = sha256(img.file);
+    const devs = loops(tmp);
+    // A real signal from outside (kill -INT <pid>) at the first progress line of the journal copy.
+    const r = await runCliWithSignals(['repair', '--image', img.file, '--only', 'winre', '--yes'], [{ when: /saving bytes \d+\.\.\d+ to the journal: \d+%/, signal: 'SIGINT' }]);
+    expect(r.timedOut).toBe(false);
+    expect(r.fired).toBe(1);
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted \(Ctrl-C\): stopping now: nothing has been changed yet/);
+    // Stopped inside the journal copy: it never reached 100%, and no change began.
+    expect(r.stderr).not.toMatch(/to the journal: 100%/);
+    expect(r.stderr).not.toMatch(/shrinking the Windows volume|writing the partition table|formatting partition|restoring/);
+    expect(lastLine(r.stderr)).toBe('wufix: interrupted: Ctrl-C; nothing was written (the disk is as it was)');
+    expect(sha256(img.file)).toBe(before);
+    expect(loops(tmp)).toEqual(devs);
+    const st = runState(img.file);
+    expect(st).toMatchObject({ file: 'interrupted', disk: 'interrupted' });
+    expect(journalList(img.file)).toMatch(new RegExp(`^${st.id}  interrupted `, 'm'));
+    const u = runCli(['undo', '--image', img.file, '--last']);
+    expect(u.status, u.stderr).toBe(3);
+    expect(u.stderr).toMatch(/was interrupted before it changed anything; there is nothing to undo/);
+    expect(sha256(img.file)).toBe(before);
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('SIGTERM mid-change on a disk that needs no shrink (MBR, a logical partition): rolled back after the current step, exit 130, the image byte for byte', async () => {
+    const t4 = await treeWithoutRecovery('tree-4p-ext-sig');
+    const img = buildWinreDisk(path.join(tmp, 'mbr-ext-sig.img'), {
+      scheme: 'mbr',
+      size: 4 * GiB,
+      tree: t4,
+      parts: [
+        { role: 'sysres', start: MiB, size: 100 * MiB, number: 1 },
+        { role: 'os', start: 101 * MiB, size: 2000 * MiB, number: 2 },
+        { role: 'data', start: 2101 * MiB, size: 400 * MiB, number: 3 },
+        { role: 'extended', start: 2501 * MiB, size: 4 * GiB - 2502 * MiB, number: 4 },
+        { role: 'data', start: 2502 * MiB, size: 200 * MiB, number: 5 },
+      ],
+    });
+    const before = sha256(img.file);
+    const devs = loops(tmp);
+    // kill -TERM as the table is written: the run finishes that step (and formats nothing more), then restores.
+    const r = await runCliWithSignals(['repair', '--image', img.file, '--only', 'winre', '--yes'], [{ when: /writing the partition table/, signal: 'SIGTERM' }]);
+    expect(r.timedOut).toBe(false);
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted \(SIGTERM\): rolling back after the current step/);
+    expect(lastLine(r.stderr)).toBe('wufix: interrupted: SIGTERM; the disk was restored from the journal');
+    expect(sha256(img.file)).toBe(before);
+    expect(loops(tmp)).toEqual(devs);
+    expect(runState(img.file)).toMatchObject({ file: 'rolled-back', disk: 'rolled-back' });
+
+    // The same after the copy (the new partition formatted and filled): still byte for byte.
+    const k = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_SIGINT_AT: 'winre-after-copied' } });
+    expect(k.status, k.stderr).toBe(130);
+    expect(k.stderr).toMatch(/copying Winre\.wim: 100%/);
+    expect(lastLine(k.stderr)).toBe('wufix: interrupted: Ctrl-C; the disk was restored from the journal');
+    expect(sha256(img.file)).toBe(before);
+    expect(loops(tmp)).toEqual(devs);
+    const st = runState(img.file);
+    expect(st).toMatchObject({ file: 'rolled-back', disk: 'rolled-back' });
+    expect(journalList(img.file)).toMatch(new RegExp(`^${st.id}  rolled-back `, 'm'));
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('a second Ctrl-C during the changes says what the run is still waiting for; the disk is restored, exit 130', async () => {
+    const size = 4 * GiB;
+    const recStart = gptEnd(size) - 570 * MiB;
+    const img = buildWinreDisk(path.join(tmp, 'sigint-twice.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), boot: readSector(img.file, img.os.start), tree: osTree(img, img.os.size) };
+    const devs = loops(tmp);
+    const r = await runCliWithSignals(
+      ['repair', '--image', img.file, '--only', 'winre', '--yes'],
+      [
+        { when: /shrinking the Windows volume/, signal: 'SIGINT' },
+        { when: /interrupted \(Ctrl-C\): rolling back after the current step/, signal: 'SIGINT' },
+      ],
+    );
+    expect(r.timedOut).toBe(false);
+    expect(r.fired).toBe(2);
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/Ctrl-C again: still (shrinking the Windows volume \(ntfsresize\); then the disk is restored from the journal|rolling back)/);
+    expect(lastLine(r.stderr)).toBe('wufix: interrupted: Ctrl-C; the disk was restored from the journal');
+    expect(run('sgdisk', ['-p', img.file])).toBe(before.table);
+    expect(regionSha(img.file, recStart, 570 * MiB)).toBe(before.rec);
+    expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
+    expect(readSector(img.file, img.os.start)).toBe(before.boot);
+    expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+    expect(loops(tmp)).toEqual(devs);
+    expect(runState(img.file)).toMatchObject({ file: 'rolled-back', disk: 'rolled-back' });
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('the Windows partition mounted elsewhere (read-only, by this test): repair --image --yes refuses before any read-write mount, the image byte for byte', () => {
+    const img = buildWinreDisk(path.join(tmp, 'mounted.img'), { scheme: 'gpt', size: 3 * GiB, tree, parts: laptopParts(3 * GiB, 70 * MiB) });
+    const mnt = path.join(tmp, 'mounted-elsewhere');
+    mkdirSync(mnt, { recursive: true });
+    const dev = run('losetup', ['--find', '--show', '--read-only', '--offset', String(img.os.start), '--sizelimit', String(img.os.size), img.file]).trim();
+    try {
+      run('ntfs-3g', ['-o', 'ro', dev, mnt]);
+      try {
+        const before = sha256(img.file);
+        // The rebuild with the file repairs (the disk's check refuses), and a file-only repair (the read-write mount's check refuses).
+        for (const args of [['--yes'], ['--only', 'wintrust', '--yes']]) {
+          const r = runCli(['repair', '--image', img.file, ...args]);
+          expect(r.status, r.stderr + r.stdout).toBe(3);
+          expect(lastLine(r.stderr)).toMatch(new RegExp(`^wufix: refused: .* is mounted at ${mnt}; .*\\(umount ${mnt}\\) and retry`));
+          expect(r.stderr.split('\n').filter((l) => l.startsWith('wufix:'))).toHaveLength(1);
+          expect(r.stderr).not.toMatch(/\n\s+at /);
+          expect(sha256(img.file), args.join(' ')).toBe(before);
+          expect(existsSync(`${img.file}.wufix-journal`) ? readdirSync(`${img.file}.wufix-journal`).filter((d) => !d.startsWith('.')) : []).toEqual([]);
+        }
+      } finally {
+        run('umount', [mnt]);
+      }
+    } finally {
+      run('losetup', ['--detach', dev]);
+    }
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('the partition table changed since the plan: refused before any write (exit 3), the image byte for byte, no journal', async () => {
+    const img = buildWinreDisk(path.join(tmp, 'changed.img'), { scheme: 'gpt', size: 3 * GiB, tree, parts: laptopParts(3 * GiB, 70 * MiB) });
+    const plan = planOf(img.file);
+    // Another tool resizes partition 2 (the MSR) after the plan was made.
+    run('sgdisk', ['-d', '2', '-n', `2:${(101 * MiB) / 512}:${(116 * MiB) / 512 - 1}`, '-t', '2:e3c9e316-0b5c-4db8-817d-f92df00215ae', img.file]);
+    const before = sha256(img.file);
+    const journalRoot = path.join(tmp, 'j-changed');
+    const e = (await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => withImageRoot(img.file, fn), checkRoot: (fn) => withImageRoot(img.file, fn, true) }).catch((x: unknown) => x)) as WufixError;
+    expect(e).toBeInstanceOf(RefusedError);
+    expect(e.code).toBe('layout-changed');
+    expect(e.exitCode).toBe(3);
+    expect(sha256(img.file)).toBe(before);
+    expect(existsSync(path.join(journalRoot, plan.runId))).toBe(false);
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('WinRE copy: only the files the plan lists; a link to a host secret and a FIFO beside Winre.wim stay behind, the host file untouched', () => {
+    const secretDir = path.join(tmp, 'host-secret');
+    mkdirSync(secretDir, { recursive: true });
+    const secret = path.join(secretDir, 'id_ed25519');
+    writeFileSync(secret, `-----BEGIN OPENSSH PRIVATE KEY-----\n${randomBytes(96).toString('base64')}\n`, { mode: 0o600 });
+    const secretBefore = { sha: sha256(secret), mtime: statSync(secret).mtimeMs };
+    const size = 4 * GiB;
+    const img = buildWinreDisk(path.join(tmp, 'decoy.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    // Made through ntfs-3g, as an attacker's image would hold them: an Interix symlink with an absolute host target, and a FIFO.
+    withMountedNtfs(img.file, img.recovery!.start, img.recovery!.size, (m) => {
+      const d = path.join(m, 'Recovery', 'WindowsRE');
+      symlinkSync(secret, path.join(d, 'id_ed25519'));
+      execFileSync('mkfifo', [path.join(d, 'pipe')]);
+      expect(lstatSync(path.join(d, 'id_ed25519')).isSymbolicLink()).toBe(true);
+    });
+    const devs = loops(tmp);
+    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(loops(tmp)).toEqual(devs);
+    const np = readImageLayout(img.file).partitions.find((p) => p.role === 'recovery')!;
+    expect(np.size).toBeGreaterThanOrEqual(GiB);
+    // The new partition, mounted read-only and listed: the two planned files, nothing else anywhere.
+    const listed = withReadOnlyNtfs(img.file, np.start, np.size, (m) => {
+      const all = execFileSync('find', [m, '-mindepth', '1', '-not', '-path', `${m}/System Volume Information*`, '-printf', '%P %y\n'], { encoding: 'utf8' }).trim().split('\n').sort();
+      return { all, wim: sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim')), sdi: sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi')) };
+    });
+    expect(listed.all).toEqual(['Recovery d', 'Recovery/WindowsRE d', 'Recovery/WindowsRE/Winre.wim f', 'Recovery/WindowsRE/boot.sdi f']);
+    expect(listed.wim).toBe(img.wimSha256);
+    expect(listed.sdi).toBe(img.sdiSha256);
+    expect({ sha: sha256(secret), mtime: statSync(secret).mtimeMs }).toEqual(secretBefore);
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('Winre.wim replaced by a link to a host file: refused (exit 3) before any write, the image byte for byte; a plan made before the swap is refused by the copy confinement', async () => {
+    const secret = path.join(tmp, 'host-secret-2.bin');
+    writeFileSync(secret, randomBytes(4096));
+    const secretSha = sha256(secret);
+    const img = buildWinreDisk(path.join(tmp, 'wim-link.img'), { scheme: 'gpt', size: 3 * GiB, tree, parts: laptopParts(3 * GiB, 70 * MiB) });
+    const plan = planOf(img.file);
+    withMountedNtfs(img.file, img.recovery!.start, img.recovery!.size, (m) => {
+      const d = path.join(m, 'Recovery', 'WindowsRE');
+      renameSync(path.join(d, 'Winre.wim'), path.join(d, 'Winre.old'));
+      symlinkSync(secret, path.join(d, 'Winre.wim'));
+    });
+    const before = sha256(img.file);
+    const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
+    expect(r.status, r.stderr + r.stdout).toBe(3);
+    expect(lastLine(r.stderr)).toMatch(/^wufix: refused: /);
+    expect(sha256(img.file)).toBe(before);
+    // The plan from before the swap lists Winre.wim as a regular file: the copy's own check refuses it, before any write.
+    const journalRoot = path.join(tmp, 'j-wim-link');
+    const e = (await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => withImageRoot(img.file, fn), checkRoot: (fn) => withImageRoot(img.file, fn, true) }).catch((x: unknown) => x)) as WufixError;
+    expect(e).toBeInstanceOf(RefusedError);
+    expect(e.code).toBe('link');
+    expect(e.message).toContain(`Recovery\\WindowsRE\\Winre.wim on partition 4 is a symbolic link (or junction) to ${JSON.stringify(secret)}, not a regular file`);
+    expect(sha256(img.file)).toBe(before);
+    expect(sha256(secret)).toBe(secretSha);
+    expect(existsSync(path.join(journalRoot, plan.runId))).toBe(false);
     rmSync(img.file, { force: true });
   }, 600_000);
 });
+
