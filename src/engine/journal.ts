@@ -19,7 +19,7 @@ import { atomicWrite } from '../hive/hivefile.js';
 import { BadInputError, RefusedError } from '../errors.js';
 import type { Change, Plan } from './types.js';
 import { MiB } from '../disk/types.js';
-import { RUN_ID_RE, findStateDir, hmac, isInside, openStateDir, readLedger, realish, sameMac, stateDirPath, writeLedger, type LedgerEntry, type StateDir } from './keyring.js';
+import { RUN_ID_RE, findStateDir, hmac, isInside, openStateDir, readLedger, realish, sameDevice, sameMac, stateDirPath, writeLedger, type LedgerEntry, type StateDir } from './keyring.js';
 
 export interface JournalFile {
   /** Volume-relative path (backslashes). */
@@ -67,6 +67,8 @@ const SEAL_FORMAT = 'wufix-seal-1';
 const DIGEST_CHUNK = 4 * MiB;
 /** A sealed file that changed size and is larger than this is refused without reading it. */
 const REHASH_LIMIT = 64 * MiB;
+/** A journal JSON file read without authentication larger than this is refused (a planted one). */
+const JSON_LIMIT = 64 * MiB;
 
 export interface SealedFile {
   size: number;
@@ -224,7 +226,9 @@ function ledgerBase(ctx: SealCtx): Omit<LedgerEntry, 'mac' | 'pending'> {
     const r = realish(ctx.root);
     if (isInside(journalDir, r) && journalDir !== r) journalRel = path.relative(r, journalDir);
   }
-  return { runId: ctx.runId, journalDir, ...(journalRel ? { journalRel } : {}), target: ctx.target, updatedAt: new Date().toISOString() };
+  const sdReal = realish(ctx.sd.dir);
+  const journalRelState = sameDevice(journalDir, sdReal) ? path.relative(sdReal, journalDir) : undefined;
+  return { runId: ctx.runId, journalDir, ...(journalRel ? { journalRel } : {}), ...(journalRelState ? { journalRelState } : {}), target: ctx.target, updatedAt: new Date().toISOString() };
 }
 
 /**
@@ -322,7 +326,9 @@ export function authenticateRun(journalRoot: string, runId: string, opts: AuthOp
   if (!ledger) return no(`it is not in the ledger of this machine's state directory (${sd.dir}): it was not made here (planted on the target, or made with another state directory: set WUFIX_STATE_DIR or --state-dir)`);
   const real = realish(runDir);
   const atRel = ledger.journalRel && opts.root ? path.join(realish(opts.root), ledger.journalRel) : undefined;
-  if (real !== ledger.journalDir && real !== atRel) return no(`it is not where wufix wrote it (${ledger.journalDir}): a copied journal is not trusted`);
+  // The journal and the state directory on one volume (a stick) that is mounted elsewhere now.
+  const atState = ledger.journalRelState && sameDevice(real, sd.dir) ? path.resolve(realish(sd.dir), ledger.journalRelState) : undefined;
+  if (real !== ledger.journalDir && real !== atRel && real !== atState) return no(`it is not where wufix wrote it (${ledger.journalDir}): a copied journal is not trusted`);
   if (opts.disk !== undefined && realish(opts.disk) !== ledger.target) return no(`it was made for ${ledger.target}, not for ${realish(opts.disk)}`);
   if (sealProblem) return no(sealProblem);
   const sealOk = !!seal && typeof seal.mac === 'string' && seal.files && typeof seal.files === 'object' && sameMac(hmac(sd.key, canon({ format: SEAL_FORMAT, runId: String(seal.runId), target: String(seal.target), files: seal.files })), seal.mac);
@@ -550,7 +556,11 @@ export class Journal {
 
   readJson<T>(name: string): T {
     const b = this.verified?.get(name);
-    return JSON.parse(b ? b.toString('utf8') : readFileSync(this.file(name), 'utf8')) as T;
+    if (b) return JSON.parse(b.toString('utf8')) as T;
+    // Not authenticated (journal list, a planted run): read only a bounded regular file.
+    const st = lstatSync(this.file(name));
+    if (!st.isFile() || st.size > JSON_LIMIT) throw new BadInputError(`${st.isFile() ? `larger than ${JSON_LIMIT / MiB} MiB` : 'not a regular file'}`, { file: this.file(name) });
+    return JSON.parse(readFileSync(this.file(name), 'utf8')) as T;
   }
 
   async log(line: string): Promise<void> {

@@ -54,6 +54,15 @@ export function realish(p: string): string {
 const fold = (p: string) => (process.platform === 'win32' ? p.toLowerCase() : p);
 
 /** `inner` is `outer` or lies below it (real paths). */
+/** Both paths exist on one device (volume). */
+export function sameDevice(a: string, b: string): boolean {
+  try {
+    return lstatSync(a).dev === lstatSync(b).dev;
+  } catch {
+    return false;
+  }
+}
+
 export function isInside(inner: string, outer: string): boolean {
   const rel = path.relative(fold(outer), fold(inner));
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
@@ -74,6 +83,11 @@ export interface LedgerEntry {
   journalDir: string;
   /** The run directory relative to the target volume's root, when the journal lies on it (it may be mounted elsewhere later). */
   journalRel?: string;
+  /**
+   * The run directory relative to the state directory, when both lie on one volume (a USB stick
+   * holding both: its drive letter or mount point may change between boots).
+   */
+  journalRelState?: string;
   /** For --image: the disk's real path; for --root: the root as given. */
   target: string;
   updatedAt: string;

@@ -1,13 +1,14 @@
 // The repair engine on a realistic installation: plan -> journal -> apply -> verify -> undo, the
 // safety refusals, and crash safety (SIGKILL at seeded points during apply, then undo or re-run).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, cpSync, rmSync as rm, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, cpSync, rmSync as rm, existsSync, readFileSync } from 'node:fs';
 import { spawn, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { runCli, CLI } from '../helpers/cli.js';
+import { testStateDir } from '../helpers/state-dir.js';
 import { hivexDump, regfinfo, hivexsh } from '../helpers/hive-tools.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust, win7Loop } from '../scan/scenarios.js';
@@ -74,7 +75,10 @@ describe.skipIf(!!reason)('repair engine', () => {
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ phase: 'verified', steps: 2 });
     const jdir = path.join(root, 'wufix', 'journal', list[0]!.runId);
-    for (const f of ['plan.json', 'files.json', 'backup.tar', 'state.json', 'log.txt']) expect(existsSync(path.join(jdir, f)), f).toBe(true);
+    for (const f of ['plan.json', 'files.json', 'backup.tar', 'state.json', 'seal.json', 'log.txt']) expect(existsSync(path.join(jdir, f)), f).toBe(true);
+    // Sealed with the key of this test file's own state directory (never the host's ~/.local/state), and in its ledger.
+    expect(existsSync(path.join(testStateDir(), 'journal.key'))).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(testStateDir(), 'runs', `${list[0]!.runId}.json`), 'utf8'))).toMatchObject({ runId: list[0]!.runId, journalDir: jdir, target: root });
     const tarList = execFileSync('tar', ['-tf', path.join(jdir, 'backup.tar')], { encoding: 'utf8' });
     for (const h of CHANGED) expect(tarList).toContain(h);
     // Undo: every byte back.
@@ -98,11 +102,11 @@ describe.skipIf(!!reason)('repair engine', () => {
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
   });
 
-  it('Ctrl-C during apply rolls everything back (exit 3, every byte as before)', () => {
+  it('Ctrl-C during apply rolls everything back (exit 130, every byte as before)', () => {
     const root = fresh('sigint');
     const before = treeHashes(root);
     const r = runCli(['repair', '--root', root, '--yes'], { env: { WUFIX_TEST_SIGINT_AT: 'after-group-0' } });
-    expect(r.status).toBe(3);
+    expect(r.status).toBe(130);
     expect(r.stderr).toMatch(/interrupted by Ctrl-C; everything was rolled back/);
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
     const list = JSON.parse(runCli(['journal', 'list', '--root', root, '--json']).stdout) as { phase: string }[];

@@ -297,6 +297,35 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
   });
 
+  it.skipIf(!isRoot)('a stick holding both the state directory and the journal, mounted at another path, still undoes; a copy of the journal elsewhere on it does not', () => {
+    const root = fresh('stick');
+    const before = treeHashes(root);
+    const stick = path.join(tmp, 'stick');
+    mkdirSync(stick);
+    const env = { WUFIX_STATE_DIR: path.join(stick, 'wufix-state') };
+    const r = runCli(['repair', '--root', root, '--yes', '--only', 'wintrust', '--journal', path.join(stick, 'wufix-journal')], { env });
+    expect(r.status, r.stderr).toBe(0);
+    const id = /wufix undo (\S+)/.exec(r.stdout)![1]!;
+    const after = treeHashes(root);
+    const moved = path.join(tmp, 'stick-elsewhere');
+    mkdirSync(moved);
+    execFileSync('mount', ['--bind', stick, moved]);
+    try {
+      const envMoved = { WUFIX_STATE_DIR: path.join(moved, 'wufix-state') };
+      // A copy beside the original on the same stick is not where wufix wrote it.
+      cpSync(path.join(moved, 'wufix-journal', id), path.join(moved, 'copy', id), { recursive: true });
+      const c = runCli(['undo', id, '--journal', path.join(moved, 'copy'), '--root', root], { env: envMoved });
+      expect(c.status).toBe(3);
+      expect(c.stderr).toMatch(/is not where wufix wrote it/);
+      expect(treeDiff(after, treeHashes(root))).toEqual([]);
+      const u = runCli(['undo', '--last', '--journal', path.join(moved, 'wufix-journal'), '--root', root], { env: envMoved });
+      expect(u.status, u.stderr).toBe(0);
+    } finally {
+      execFileSync('umount', [moved]);
+    }
+    expect(treeDiff(before, treeHashes(root))).toEqual([]);
+  });
+
   it('a power cut between a journal file and its seal: both sides of the ledger\'s pending entry are accepted', () => {
     const root = fresh('pending');
     const before = treeHashes(root);
