@@ -684,13 +684,32 @@ export function isSetupLogName(name: string): boolean {
 }
 
 const ENTITY: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+/**
+ * Every "<...>" replaced by a space, as /<[^>]*>/g would, in linear time: that regex rescans to the
+ * end of the line for every "<" that has no ">" after it (a 600 KB line of "<td" took minutes).
+ */
+function stripTags(s: string): string {
+  if (s.indexOf('<') < 0) return s;
+  const parts: string[] = [];
+  let i = 0;
+  for (;;) {
+    const lt = s.indexOf('<', i);
+    if (lt < 0) break;
+    const gt = s.indexOf('>', lt + 1);
+    if (gt < 0) break; // no ">" after it: no tag from here on
+    parts.push(s.slice(i, lt), ' ');
+    i = gt + 1;
+  }
+  parts.push(s.slice(i));
+  return parts.join('');
+}
+
 /** Split an HTML line into text lines (block tags break lines), tags removed, entities decoded. */
 export function htmlToText(html: string): string[] {
   return html
     .split(/<br\s*\/?>|<\/(?:tr|p|li|div|h\d|table)>/i)
     .map((p) =>
-      p
-        .replace(/<[^>]*>/g, ' ')
+      stripTags(p)
         .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (all, e: string) => {
           if (e[0] === '#') {
             const cp = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
