@@ -3,7 +3,11 @@
 import type { ScanResult } from '../windows/scan-types.js';
 import type { DiskFacts } from '../windows/targets.js';
 import { describeBytes } from '../windows/winre-plan.js';
-import { UsageError } from '../errors.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { lstatSync } from 'node:fs';
+import { describeNode, UnsafePathError } from '../shared/safefs.js';
+import { resolveCI } from '../windows/install.js';
+import { winRel } from '../windows/files.js';
 import type { Plan, PlanStep, RepairModule, RepairOptions, Change, WinreRebuild } from './types.js';
 import { typeName } from '../hive/regtext.js';
 
@@ -30,7 +34,9 @@ export async function buildPlan(
   const steps: PlanStep[] = [];
   const produced = new Set<string>();
   for (const m of chosen) {
-    const s = await m.plan({ root: scan.root, scan, options, disk: meta.disk });
+    const ctx = { root: scan.root, scan, options, disk: meta.disk };
+    for (const rel of m.uses?.(ctx) ?? []) checkUsed(scan.root, rel, m.id);
+    const s = await m.plan(ctx);
     steps.push(...s);
     if (s.length) produced.add(m.id);
   }
@@ -50,6 +56,28 @@ export async function buildPlan(
       return { id: f.id, subject: f.subject, why };
     });
   return { runId: options.runId, root: scan.root, createdAt: meta.createdAt ?? new Date().toISOString(), tool: meta.tool, steps, notFixed };
+}
+
+/**
+ * Refuse (exit 3) when `rel`, or a folder on the way to it, is a link or a special file: the repair
+ * `repair` needs it and wufix never follows one. Each prefix is found case-insensitively and lstat'ed.
+ */
+export function checkUsed(root: string, rel: string, repair: string): void {
+  const parts = rel.split(/[\\/]+/).filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const host = resolveCI(root, parts.slice(0, i).join('\\'));
+    if (host === undefined) return; // absent from here on
+    let st;
+    try {
+      st = lstatSync(host);
+    } catch {
+      return;
+    }
+    if (st.isSymbolicLink() || (!st.isFile() && !st.isDirectory())) {
+      const e = new UnsafePathError(winRel(root, host), st.isSymbolicLink() ? 'link' : 'special-file', describeNode(st, host));
+      throw new RefusedError(`${repair}: ${e.message}${repair === 'wu-cache' ? ' (a junction that moved the folder on purpose: leave this repair out with --skip wu-cache)' : ''}`, e.code);
+    }
+  }
 }
 
 function regData(type: number, hex: string): string {

@@ -109,6 +109,12 @@ export interface RepairModule {
   /** Finding ids this module fixes by default (a module with none runs only with --only). */
   fixes: string[];
   plan(ctx: RepairContext): PlanStep[] | Promise<PlanStep[]>;
+  /**
+   * Volume paths the repair reads or changes. Before it plans, each is checked without following
+   * anything: a link, junction or special file at any of them (or on the way) refuses the repair
+   * (exit 3, naming it); a missing one is the planner's business.
+   */
+  uses?(ctx: RepairContext): string[];
   /** Shown when the module planned nothing although its finding is present (e.g. "--cert <file>"). */
   needs?: string;
 }

@@ -29,6 +29,7 @@ export const auPause: RepairModule = {
   id: 'au-pause',
   title: 'pause automatic updates (policy NoAutoUpdate=1) so a looping update is not retried',
   fixes: ['reboot-loop'],
+  uses: () => [SOFTWARE_REL],
   async plan({ root, scan }: RepairContext): Promise<PlanStep[]> {
     if (scan.policy.noAutoUpdate === 1) return [];
     const cur = await readNoAutoUpdate(root);
@@ -49,6 +50,7 @@ export const auResume: RepairModule = {
   id: 'au-resume',
   title: 'resume automatic updates (remove the policy NoAutoUpdate)',
   fixes: [],
+  uses: () => [SOFTWARE_REL],
   async plan({ root, scan }: RepairContext): Promise<PlanStep[]> {
     const cur = await readNoAutoUpdate(root);
     if (!cur?.old) return [];

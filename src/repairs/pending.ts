@@ -137,5 +137,6 @@ export const pending: RepairModule = {
   id: 'pending',
   title: 'revert pending servicing: rename pending.xml, clear the COMPONENTS queue values and the reboot markers',
   fixes: ['pending-servicing', 'reboot-loop'],
+  uses: () => [SOFTWARE_HIVE, SYSTEM_HIVE, COMPONENTS_HIVE, PENDING_XML],
   plan: planPending,
 };

@@ -22,6 +22,7 @@ export const qualityCompat: RepairModule = {
   id: 'qualitycompat',
   title: 'set the QualityCompat value that pre-2018 builds need to be offered security updates',
   fixes: ['qualitycompat-missing'],
+  uses: () => [SOFTWARE_REL],
   plan({ root, scan }) {
     if (!scan.policy.qualityCompatApplies || scan.policy.qualityCompat !== undefined) return [];
     const file = resolveCI(root, SOFTWARE_REL);

@@ -95,6 +95,7 @@ export const services: RepairModule = {
   id: 'services',
   title: 'set disabled Windows Update services back to their default start type',
   fixes: ['wu-service-disabled'],
+  uses: () => [SYSTEM_REL],
   async plan({ root, scan, options }) {
     const file = resolveCI(root, SYSTEM_REL);
     if (!file || scan.controlSets.length === 0) return [];

@@ -152,6 +152,7 @@ export const trustcert: RepairModule = {
   id: 'trust-cert',
   title: 'trust a WSUS publishing certificate (--cert <file>): TrustedPublisher (+ Root when self-signed), AcceptTrustedPublisherCerts=1',
   fixes: ['wsus-cert-untrusted'],
+  uses: () => [SOFTWARE_HIVE],
   plan: planTrustCert,
   needs: 'the signing certificate: --cert <file>',
 };

@@ -51,6 +51,7 @@ export const winre: RepairModule = {
   id: 'winre',
   title: 'rebuild the WinRE recovery partition larger (KB5034441 / 0x80070643) and re-point ReAgent.xml and the BCD',
   fixes: WINRE_FINDINGS,
+  uses: () => [REAGENT_XML, 'Windows\\System32\\Recovery\\Winre.wim', ...OS_SDI],
   needs: 'the disk: --image <disk image or /dev/sdX> on Linux as root (Windows volume unmounted), or --root <letter> in Windows/WinPE (diskpart)',
   plan({ root, scan, options, disk }) {
     if (!disk) return [];

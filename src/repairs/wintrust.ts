@@ -13,6 +13,12 @@ export const wintrust: RepairModule = {
   id: 'wintrust',
   title: 'reset the WinTrust "Software Publishing" State in every user hive',
   fixes: ['wintrust-state'],
+  // Every user hive ("reset in every hive"): one that is a link, or sits in a linked profile folder, refuses.
+  uses: ({ scan }) => [
+    'Windows\\System32\\config\\SOFTWARE', // ProfileList: which hives there are
+    'Windows\\System32\\config\\DEFAULT',
+    ...scan.wintrust.map((h) => h.hive).filter((h) => !/^([A-Za-z]:|[\\/]{2})/.test(h)),
+  ],
   plan({ scan, options }) {
     const target = options.wintrustValue ?? DEFAULT_STATE;
     const steps: PlanStep[] = [];

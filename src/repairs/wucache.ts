@@ -120,6 +120,15 @@ export const wucache: RepairModule = {
   id: 'wu-cache',
   title: 'rename SoftwareDistribution, catroot2 and the BITS queue so Windows rebuilds them (catroot is never touched)',
   fixes: ['wu-cache'],
+  // A link in place of a cache folder or queue file refuses the repair (exit 3); planCaches also
+  // skips such links, for callers that plan without that check.
+  uses: ({ scan }) => [
+    scan.caches.softwareDistribution?.path ?? SOFTWARE_DISTRIBUTION,
+    `${scan.caches.softwareDistribution?.path ?? SOFTWARE_DISTRIBUTION}\\ReportingEvents.log`,
+    scan.caches.catroot2?.path ?? CATROOT2,
+    BITS_DOWNLOADER,
+    ...scan.caches.bitsQueue.map((q) => q.path),
+  ],
   plan(ctx) {
     return planCaches(ctx).steps;
   },

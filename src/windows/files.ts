@@ -3,6 +3,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCI } from './install.js';
+import { describeNode, noteUnsafe } from '../shared/safefs.js';
 import type { CacheInfo } from './scan-types.js';
 
 /** Total size and file count below a directory (symlinks and junctions are not followed). */
@@ -42,13 +43,33 @@ export function winRel(root: string, hostPath: string): string {
   return path.relative(root, hostPath).split(path.sep).join('\\');
 }
 
+/** The folder at `rel`, when it is a real one; a link or special file there is noted, not entered. */
+export function realDir(root: string, rel: string): string | undefined {
+  const p = resolveCI(root, rel);
+  if (!p) return undefined;
+  const st = lstatSync(p);
+  if (st.isDirectory()) return p;
+  if (!st.isFile()) noteUnsafe(p, describeNode(st, p));
+  return undefined;
+}
+
+/** The regular file at `rel`; a link or special file there is noted (evidence), not used. */
+export function realFile(root: string, rel: string): string | undefined {
+  const p = resolveCI(root, rel);
+  if (!p) return undefined;
+  const st = lstatSync(p);
+  if (st.isFile()) return p;
+  if (!st.isDirectory()) noteUnsafe(p, describeNode(st, p));
+  return undefined;
+}
+
 export function readCaches(root: string): CacheInfo {
   const out: CacheInfo = { bitsQueue: [] };
-  const sd = resolveCI(root, 'Windows\\SoftwareDistribution');
+  const sd = realDir(root, 'Windows\\SoftwareDistribution');
   if (sd) out.softwareDistribution = { path: winRel(root, sd), ...treeSize(sd) };
-  const c2 = resolveCI(root, 'Windows\\System32\\catroot2');
+  const c2 = realDir(root, 'Windows\\System32\\catroot2');
   if (c2) out.catroot2 = { path: winRel(root, c2), ...treeSize(c2) };
-  const dl = resolveCI(root, 'ProgramData\\Microsoft\\Network\\Downloader');
+  const dl = realDir(root, 'ProgramData\\Microsoft\\Network\\Downloader');
   if (dl) {
     let names: string[] = [];
     try {
@@ -59,7 +80,9 @@ export function readCaches(root: string): CacheInfo {
     for (const n of names) {
       if (!/^(qmgr\d*\.dat|qmgr\.db|qmgr\.jfm|edb.*\.(log|chk|jrs))$/i.test(n)) continue;
       try {
-        out.bitsQueue.push({ path: winRel(root, path.join(dl, n)), bytes: lstatSync(path.join(dl, n)).size });
+        const st = lstatSync(path.join(dl, n));
+        if (!st.isFile()) noteUnsafe(path.join(dl, n), describeNode(st, path.join(dl, n)));
+        out.bitsQueue.push({ path: winRel(root, path.join(dl, n)), bytes: st.size });
       } catch {
         /* vanished */
       }

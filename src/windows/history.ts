@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCI } from './install.js';
-import { winRel } from './files.js';
+import { realDir, winRel } from './files.js';
 import { readReportingEventsFile, readCbsLogFile, readWindowsUpdateLogFile, readSetupLogFile } from './logs-file.js';
 import { isSetupLogName, extractKb, type ReportingEvent } from './logs.js';
 import { readWindowsUpdateEvents } from './evtx-file.js';
@@ -37,9 +37,10 @@ async function each<T>(it: AsyncIterable<T>, fn: (x: T) => void): Promise<void> 
 /** Setup logs live in Windows\Temp (LocalSystem) and each profile's AppData\Local\Temp. */
 function setupLogFiles(root: string): string[] {
   const dirs: string[] = [];
-  const wt = resolveCI(root, 'Windows\\Temp');
+  // Real folders only: a Temp or Users that is a link is noted by realDir and not listed.
+  const wt = realDir(root, 'Windows\\Temp');
   if (wt) dirs.push(wt);
-  const users = resolveCI(root, 'Users');
+  const users = realDir(root, 'Users');
   if (users) {
     let names: string[] = [];
     try {
@@ -49,7 +50,7 @@ function setupLogFiles(root: string): string[] {
     }
     for (const u of names) {
       // Resolved from the volume root, so a profile folder that is a link is not entered.
-      const t = resolveCI(root, `${winRel(root, users)}\\${u}\\AppData\\Local\\Temp`);
+      const t = realDir(root, `${winRel(root, users)}\\${u}\\AppData\\Local\\Temp`);
       if (t) dirs.push(t);
     }
   }

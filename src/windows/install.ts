@@ -21,16 +21,21 @@ export function volumeSpace(root: string): VolumeSpace | undefined {
   }
 }
 
-/** The host path of <root>\Windows when the volume holds an offline Windows, else undefined. */
+/**
+ * The host path of <root>\Windows when the volume holds an offline Windows, else undefined. SYSTEM
+ * (or the config folder) may be a link or special file: the volume is still a Windows one, and the
+ * scan reports what stands there instead of following it.
+ */
 export function windowsDirOf(root: string): string | undefined {
-  const system = resolveCI(root, 'Windows\\System32\\config\\SYSTEM');
-  if (!system) return undefined;
+  const config = resolveCI(root, 'Windows\\System32\\config');
+  if (!config) return undefined;
   try {
-    if (!lstatSync(system).isFile()) return undefined; // a link or device is not a hive
+    const st = lstatSync(config);
+    if (st.isDirectory() && !resolveCI(root, 'Windows\\System32\\config\\SYSTEM')) return undefined;
   } catch {
     return undefined;
   }
-  return path.dirname(path.dirname(path.dirname(system)));
+  return path.dirname(path.dirname(config));
 }
 
 /** Drive letters to probe on Windows/WinPE; X: (the WinPE RAM disk) only when asked. */

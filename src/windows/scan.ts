@@ -15,7 +15,7 @@ import { readWuPolicy, readQualityCompat, qualityCompatApplies } from './policy.
 import { readAllStores } from './certs.js';
 import { parseReAgentXml } from './reagent.js';
 import { resolveCI } from './install.js';
-import { readCaches, winRel, fileSize } from './files.js';
+import { readCaches, winRel, fileSize, realDir, realFile } from './files.js';
 import { collectUpdateHistory } from './history.js';
 import { deriveFindings } from './rules.js';
 import type { ScanResult, TargetScan, DiskInfo, HiveWinTrust, CodeInfo } from './scan-types.js';
@@ -165,7 +165,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
       problems.push(`COMPONENTS hive: ${describeError(e)}`);
     }
   }
-  const pendingXml = resolveCI(root, 'Windows\\WinSxS\\pending.xml');
+  const pendingXml = realFile(root, 'Windows\\WinSxS\\pending.xml');
   if (pendingXml) t.servicing.pendingXml = winRel(root, pendingXml);
 
   // WinRE configuration.
@@ -191,11 +191,12 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
       problems.push(`ReAgent.xml: ${describeError(e)}`);
     }
   }
-  const stagedWim = resolveCI(root, 'Windows\\System32\\Recovery\\Winre.wim');
+  const stagedWim = realFile(root, 'Windows\\System32\\Recovery\\Winre.wim');
   const stagedSize = fileSize(stagedWim);
   if (stagedWim && stagedSize !== undefined) t.winre.winreWimOnOs = { path: winRel(root, stagedWim), bytes: stagedSize };
   if (spec.bcd) readBcdFacts(spec.bcd, t, problems);
 
+  realDir(root, 'wufix'); // where journals go with --root: a link there is reported (and refused by repair)
   progress('measuring the update caches');
   t.caches = readCaches(root);
 
