@@ -167,9 +167,13 @@ export interface SecurityDescriptor {
 // SIDs (MS-DTYP 2.4.2.2 binary, 2.4.2.1 string)
 
 const MAX_SUB_AUTHORITIES = 15;
+const MAX_SID_TEXT = 256;
 
 /** "S-1-5-32-544" (or an alias) -> binary SID. */
 export function sidToBytes(text: string): Uint8Array {
+  // The longest SID text is about 190 characters (15 sub-authorities of 10 digits): longer input
+  // is refused before any regex or BigInt work on it (a 1 MB run of digits is slow to convert).
+  if (text.length > MAX_SID_TEXT) throw new FormatError(`not a SID: ${text.length} characters (a SID is at most ${MAX_SID_TEXT})`);
   const alias = SID_ALIASES[text.toUpperCase()];
   const s = alias ?? text;
   const m = /^S-1-(0x[0-9a-f]{1,12}|\d+)((?:-\d+)+)$/i.exec(s);
@@ -313,19 +317,21 @@ export function parseSddl(sddl: string): SecurityDescriptor {
     const isD = c === 'D';
     sd.control |= isD ? SE.DACL_PRESENT : SE.SACL_PRESENT;
     let nullAcl = false;
+    // Case-insensitive "does the text at the cursor start with `w`" without copying the rest of
+    // the string (a slice per flag made "D:PPPP..." quadratic).
+    const at = (w: string) => sddl.substr(r.pos, w.length).toUpperCase() === w;
     for (;;) {
       r.skipSpace();
-      const rest = sddl.slice(r.pos).toUpperCase();
-      if (rest.startsWith('NO_ACCESS_CONTROL')) {
+      if (at('NO_ACCESS_CONTROL')) {
         nullAcl = true;
         r.pos += 'NO_ACCESS_CONTROL'.length;
-      } else if (rest.startsWith('P')) {
+      } else if (at('P')) {
         sd.control |= isD ? SE.DACL_PROTECTED : SE.SACL_PROTECTED;
         r.pos += 1;
-      } else if (rest.startsWith('AI')) {
+      } else if (at('AI')) {
         sd.control |= isD ? SE.DACL_AUTO_INHERITED : SE.SACL_AUTO_INHERITED;
         r.pos += 2;
-      } else if (rest.startsWith('AR')) {
+      } else if (at('AR')) {
         sd.control |= isD ? SE.DACL_AUTO_INHERIT_REQ : SE.SACL_AUTO_INHERIT_REQ;
         r.pos += 2;
       } else break;

@@ -78,7 +78,7 @@ export interface MutateOptions {
  * input itself or a donor), range zeroing. Returns the new bytes and what was done (for reports).
  */
 export function mutate(rng: Rng, input: Uint8Array, opts: MutateOptions = {}): { bytes: Uint8Array; ops: string[] } {
-  let b = input.slice();
+  let b = new Uint8Array(input); // a copy, also for a Buffer (whose slice() is a view)
   const ops: string[] = [];
   const n = 1 + rng.int(opts.maxOps ?? 8);
   const resize = opts.resize !== false;
