@@ -205,7 +205,7 @@ function checkKeyPath(full: string): void {
  * for the root), in the order given. Encode with encodeRegFile() for a file regedit writes.
  */
 export function formatRegFile(keys: Iterable<ExportKey>, opts: { prefix: string }): string {
-  const prefix = opts.prefix.replace(/\\+$/, '');
+  const prefix = trimChar(opts.prefix, '\\', false);
   const out: string[] = [HEADER_5, CRLF];
   for (const key of keys) {
     const full = key.path === '' ? prefix : prefix === '' ? key.path : `${prefix}\\${key.path}`;
@@ -393,8 +393,35 @@ function parseHexLine(s: string, pos: number, ln: number, out: number[]): boolea
 /** REGEDIT4 hex(1)/hex(2)/hex(7) data is 8-bit text: widen it to UTF-16LE, NUL-terminated as regedit does. */
 function widenAnsi(bytes: Uint8Array): Uint8Array {
   if (bytes.length === 0) return bytes;
-  const withNul = bytes[bytes.length - 1] === 0 ? bytes : Uint8Array.of(...bytes, 0);
+  let withNul = bytes;
+  if (bytes[bytes.length - 1] !== 0) {
+    // (Uint8Array.of(...bytes, 0) overflowed the stack for data above ~100 KB.)
+    withNul = new Uint8Array(bytes.length + 1);
+    withNul.set(bytes);
+  }
   return utf16le(decodeCp1252(withNul));
+}
+
+/**
+ * `s` without the runs of `c` at its end (and at its start when `both`). A loop, not a regex: the
+ * engine retries /c+$/ from every position of an inner run, quadratic on a line of 80,000
+ * backslashes or NULs followed by anything (3 s; a crafted .reg file could hang the import).
+ */
+function trimChar(s: string, c: string, both: boolean): string {
+  let a = 0;
+  let b = s.length;
+  if (both) while (a < b && s[a] === c) a++;
+  while (b > a && s[b - 1] === c) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+/** `s` without leading and trailing spaces and tabs (the .reg notion of blank), in linear time. */
+function trimSpaceTab(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s[a] === ' ' || s[a] === '\t')) a++;
+  while (b > a && (s[b - 1] === ' ' || s[b - 1] === '\t')) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /**
@@ -404,10 +431,10 @@ function widenAnsi(bytes: Uint8Array): Uint8Array {
 export function parseRegFile(input: Uint8Array | string): ImportOp[] {
   let text = typeof input === 'string' ? input : decodeRegBytes(input);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  text = text.replace(/\0+$/, ''); // some writers pad the end with NULs
+  text = trimChar(text, '\0', false); // some writers pad the end with NULs
   const lines = text.split(/\r\n|\r|\n/);
 
-  const header = lines[0]!.replace(/^[ \t]+|[ \t]+$/g, '');
+  const header = trimSpaceTab(lines[0]!);
   let ansi: boolean;
   if (header === HEADER_5) ansi = false;
   else if (header === HEADER_4) ansi = true;
@@ -426,7 +453,7 @@ export function parseRegFile(input: Uint8Array | string): ImportOp[] {
     const ln = idx + 1;
     const line = lines[idx]!;
     if (line.includes('\0')) throw new FormatError(`line ${ln}: NUL character in the text`);
-    const s = line.replace(/^[ \t]+|[ \t]+$/g, '');
+    const s = trimSpaceTab(line);
     if (s === '' || s[0] === ';') continue;
 
     if (s[0] === '[') {
@@ -505,7 +532,7 @@ export function parseRegFile(input: Uint8Array | string): ImportOp[] {
         const cl = idx + 1;
         const cont = lines[idx]!;
         if (cont.includes('\0')) throw new FormatError(`line ${cl}: NUL character in the text`);
-        const c = cont.replace(/^[ \t]+|[ \t]+$/g, '');
+        const c = trimSpaceTab(cont);
         if (c === '' || c[0] === ';') continue; // regedit skips blank and comment lines inside hex data
         if (!isHexDigit(c[0])) {
           throw new FormatError(
@@ -528,7 +555,7 @@ export function parseRegFile(input: Uint8Array | string): ImportOp[] {
 // Key paths
 
 function stripSlashes(p: string): string {
-  return p.replace(/^\\+|\\+$/g, '');
+  return trimChar(p, '\\', true);
 }
 
 /**
