@@ -104,29 +104,31 @@ describe('crafted hives: bounded work (regressions)', () => {
     expectRefused(bytes, /value list cell 0x[0-9a-f]+ is used twice/);
   });
 
-  it('an ri list repeating one big leaf under a count of 0xffffffff is refused before it is expanded', () => {
+  it('an ri list repeating one big leaf 65,535 times under a count of 0xffffffff is refused before it is expanded', () => {
     const h = Hive.create({ minor: 5 });
     const a = h.createKey(h.rootCell, 'A');
     for (let i = 0; i < 1000; i++) h.createKey(a, `S${String(i).padStart(4, '0')}`);
     const bytes = h.serialize().slice();
     const leaf = u32at(bytes, at(a, 28));
-    // Replace A's list by an ri of 2,000 entries that all name the same 1,000-entry leaf (in a
-    // new 16 KiB bin appended to the hive).
-    const big = new Uint8Array(bytes.length + 16384);
+    // Replace A's list by an ri of 65,535 entries that all name the same 1,000-entry leaf (in a
+    // new 264 KiB bin appended to the hive): 65 million entries if expanded.
+    const BIN = 264 * 1024;
+    const N = 65535;
+    const big = new Uint8Array(bytes.length + BIN);
     big.set(bytes);
     const binOff = bytes.length - 0x1000;
     setU32(big, bytes.length, 0x6e696268);
     setU32(big, bytes.length + 4, binOff);
-    setU32(big, bytes.length + 8, 16384);
+    setU32(big, bytes.length + 8, BIN);
     const ri = binOff + 32;
-    const riSize = 8 + 4 + 2000 * 4 + 4;
+    const riSize = 8 + 4 + N * 4 + 4;
     const riAligned = (riSize + 7) & ~7;
     new DataView(big.buffer).setInt32(0x1000 + ri, -riAligned, true);
     setU16(big, at(ri, 0), 0x6972);
-    setU16(big, at(ri, 2), 2000);
-    for (let i = 0; i < 2000; i++) setU32(big, at(ri, 4 + i * 4), leaf);
-    new DataView(big.buffer).setInt32(0x1000 + ri + riAligned, 16384 - 32 - riAligned, true);
-    setU32(big, 40, bytes.length - 0x1000 + 16384);
+    setU16(big, at(ri, 2), N);
+    for (let i = 0; i < N; i++) setU32(big, at(ri, 4 + i * 4), leaf);
+    new DataView(big.buffer).setInt32(0x1000 + ri + riAligned, BIN - 32 - riAligned, true);
+    setU32(big, 40, bytes.length - 0x1000 + BIN);
     setU32(big, at(a, 28), ri);
     setU32(big, at(a, 20), 0xffffffff);
     expectRefused(big, /says it has 4294967295 subkeys/);
@@ -135,24 +137,47 @@ describe('crafted hives: bounded work (regressions)', () => {
     expectRefused(big, /key says it has 1000 subkeys but its list holds 2000/);
   });
 
-  it('a chain of 500 keys that each repeat one shared leaf stays linear (refused at the first repeat)', () => {
+  it('a chain of 500 keys that each also list one shared 10,000-key index stays linear (refused at the first repeat)', () => {
     const h = Hive.create({ minor: 5 });
     const shared = h.createKey(h.rootCell, 'Shared');
-    for (let i = 0; i < 1500; i++) h.createKey(shared, `C${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < 10000; i++) h.createKey(shared, `C${String(i).padStart(5, '0')}`);
     let k = h.rootCell;
     const chain: number[] = [];
     for (let d = 0; d < 500; d++) {
       k = h.createKey(k, `D${d}`);
       chain.push(k);
     }
-    const bytes = h.serialize().slice();
-    const leaf = u32at(bytes, at(shared, 28));
-    // Every key of the chain also lists the shared leaf's 1,500 keys (as its only list): before the
-    // push-time mark, the stack held 500 x 1,500 entries before the first repeat was popped.
-    for (const c of chain) {
-      setU32(bytes, at(c, 28), leaf);
-      setU32(bytes, at(c, 20), 1500);
+    const bytes0 = h.serialize().slice();
+    // The shared index is an ri over ~10 leaves. Each chain key gets a new ri: [its own leaf (the
+    // next chain key), ...the shared leaves], so a walk goes down the chain with 10,000 shared
+    // entries pushed at every level: before the push-time mark, 500 x 10,000 stack entries (with
+    // their path strings) before the first repeat was popped.
+    const sharedRi = u32at(bytes0, at(shared, 28));
+    expect(new DataView(bytes0.buffer).getUint16(at(sharedRi, 0), true)).toBe(0x6972);
+    const nLeaves = new DataView(bytes0.buffer).getUint16(at(sharedRi, 2), true);
+    const leaves = Array.from({ length: nLeaves }, (_, i) => u32at(bytes0, at(sharedRi, 4 + i * 4)));
+    const cellSize = (8 + 4 * (1 + nLeaves) + 7) & ~7;
+    const binSize = Math.ceil((32 + chain.length * cellSize + 16) / 4096) * 4096;
+    const bytes = new Uint8Array(bytes0.length + binSize);
+    bytes.set(bytes0);
+    const binOff = bytes0.length - 0x1000;
+    setU32(bytes, bytes0.length, 0x6e696268);
+    setU32(bytes, bytes0.length + 4, binOff);
+    setU32(bytes, bytes0.length + 8, binSize);
+    let cell = binOff + 32;
+    for (const [d, c] of chain.entries()) {
+      new DataView(bytes.buffer).setInt32(0x1000 + cell, -cellSize, true);
+      setU16(bytes, at(cell, 0), 0x6972);
+      const own = d + 1 < chain.length ? [u32at(bytes0, at(c, 28))] : [];
+      const entries = [...own, ...leaves];
+      setU16(bytes, at(cell, 2), entries.length);
+      entries.forEach((l, i) => setU32(bytes, at(cell, 4 + i * 4), l));
+      setU32(bytes, at(c, 28), cell);
+      setU32(bytes, at(c, 20), own.length + 10000);
+      cell += cellSize;
     }
+    new DataView(bytes.buffer).setInt32(0x1000 + cell, binOff + binSize - cell, true);
+    setU32(bytes, 40, binOff + binSize);
     expectRefused(bytes, /linked twice/);
   });
 
