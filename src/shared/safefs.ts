@@ -388,5 +388,5 @@ export async function sha256Safe(p: string, cap = Number.MAX_SAFE_INTEGER): Prom
 /** A relative path from a journal or plan ("Users/Alice/NTUSER.DAT"): no `..`, root, drive or NUL. */
 export function isPlainRelative(rel: string): boolean {
   if (rel === '' || rel.includes('\0') || /^[A-Za-z]:/.test(rel) || /^[\\/]/.test(rel)) return false;
-  return rel.split(/[\\/]+/).every((c) => c !== '..' && c !== '.' && c !== '');
+  return rel.split(/[\\/]/).every((c) => c !== '..' && c !== '.' && c !== '');
 }
