@@ -81,7 +81,7 @@ describe.skipIf(!!fixturesReason())('fuzz: hive transaction logs (inspectLogs + 
     for (const [si, s] of sets.entries()) {
       const n = s.walk ? share(CASES - bigCases, small.length, small.indexOf(s)) : bigCases;
       const r = await fuzz(
-        `logs ${s.primary}`,
+        `hive logs ${s.primary}`,
         n,
         (i) => {
           const rng = caseRng(`logs:${s.primary}`, i);
