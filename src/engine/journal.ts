@@ -219,12 +219,13 @@ function currentBody(ctx: SealCtx, next: Map<string, SealedFile>): SealBody {
   return { format: SEAL_FORMAT, runId: ctx.runId, target: ctx.target, files: out };
 }
 
-function ledgerBase(ctx: SealCtx): Omit<LedgerEntry, 'mac' | 'pending'> {
+function ledgerBase(ctx: SealCtx, prev: LedgerEntry | undefined): Omit<LedgerEntry, 'mac' | 'pending'> {
   const journalDir = realish(ctx.runDir);
-  let journalRel: string | undefined;
+  // Where the run lies on its volume: from the root when known, else as recorded before (the disk part's writes).
+  let journalRel = prev?.journalRel;
   if (ctx.root) {
     const r = realish(ctx.root);
-    if (isInside(journalDir, r) && journalDir !== r) journalRel = path.relative(r, journalDir);
+    journalRel = isInside(journalDir, r) && journalDir !== r ? path.relative(r, journalDir) : undefined;
   }
   const sdReal = realish(ctx.sd.dir);
   const journalRelState = sameDevice(journalDir, sdReal) ? path.relative(sdReal, journalDir) : undefined;
@@ -242,9 +243,9 @@ async function sealedWrite(ctx: SealCtx, name: string, data: Uint8Array | { from
   const body = currentBody(ctx, new Map([[name, d]]));
   const mac = hmac(ctx.sd.key, canon(body));
   const prev = readLedger(ctx.sd, ctx.runId);
-  const base = ledgerBase(ctx);
-  const committed = prev && prev.journalDir === base.journalDir ? prev.mac : '';
-  await writeLedger(ctx.sd, { ...base, mac: committed, pending: mac });
+  const base = ledgerBase(ctx, prev);
+  // Until the new seal is written, the committed state stays acceptable (a power cut before the file changes).
+  await writeLedger(ctx.sd, { ...base, mac: prev?.mac ?? '', pending: mac });
   if (data instanceof Uint8Array) await atomicWrite(file, data);
   else {
     await fsp.rename(data.from, file);
