@@ -59,10 +59,12 @@ describe.skipIf(!!reason)('repair and undo on a disk image', () => {
     try {
       execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
       try {
+        const before = sha256(img);
         const r = runCli(['repair', '--root', mnt, '--yes', '--journal', path.join(tmp, 'j')]);
         expect(r.status).toBe(3);
         expect(r.stderr).toMatch(/^wufix: refused: .* is read-only/);
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(sha256(img)).toBe(before); // the refusal changed nothing
       } finally {
         execFileSync('umount', [mnt]);
       }

@@ -6,7 +6,9 @@
 // failing diskpart, and undo; checked with sgdisk, blkid, ntfsresize, df and python3-hivex, not with
 // our own readers. What it cannot prove: that Windows' diskpart behaves as the host does.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, mkdirSync, writeFileSync, symlinkSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, withMountedNtfs } from '../helpers/winbuilder.js';
@@ -258,6 +260,57 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     expect(bcdDevicesHolding(bcdOf(img, tmp), tmp, guidHex(rec.guid!)).length).toBeGreaterThanOrEqual(2);
     expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
     withLoop(img.file, img.os.start, img.os.size, (dev) => expect(volumeSize(dev)).toBe(before.osVolume));
+    rmSync(img.file, { force: true });
+  }, 600_000);
+
+  it('a link to a host secret and a FIFO in the old Recovery\\WindowsRE: neither saved in the journal nor copied; the new partition holds only the planned files, the host file untouched', async () => {
+    const secret = path.join(tmp, 'host-secret-key');
+    writeFileSync(secret, randomBytes(512).toString('base64'), { mode: 0o600 });
+    const secretSha = sha256(secret);
+    const size = 4 * GiB;
+    const img = buildWinreDisk(path.join(tmp, 'links.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    // Made through ntfs-3g as an attacker's image holds them, plus an ordinary OEM file elsewhere on the partition.
+    withMountedNtfs(img.file, img.recovery!.start, img.recovery!.size, (m) => {
+      const d = path.join(m, 'Recovery', 'WindowsRE');
+      symlinkSync(secret, path.join(d, 'id_ed25519'));
+      execFileSync('mkfifo', [path.join(d, 'pipe')]);
+      mkdirSync(path.join(m, 'OEM'));
+      writeFileSync(path.join(m, 'OEM', 'tool.txt'), 'OEM recovery tool\r\n');
+    });
+    const loopsBefore = loops(tmp);
+    const journalRoot = path.join(tmp, 'journal-links');
+    const runId = await withHost(img, async (host, root) => {
+      const { plan } = await planOn(host, root);
+      const src = plan.steps.map((s) => s.change).find((c) => c.kind === 'winre-rebuild');
+      expect(src?.kind === 'winre-rebuild' && src.source.files.map((f) => f.name).sort()).toEqual(['Winre.wim', 'boot.sdi']);
+      await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) });
+      return plan.runId;
+    });
+    expect(loops(tmp)).toEqual(loopsBefore);
+    // The journal keeps every regular file of the old partition (for undo), and names what it did not follow.
+    const ds = JSON.parse(readFileSync(path.join(journalRoot, runId, 'disk', 'state.json'), 'utf8')) as { old: { files: { path: string }[]; skipped?: string[] } };
+    const saved = ds.old.files.map((f) => f.path);
+    expect(saved).toEqual(expect.arrayContaining(['OEM/tool.txt', 'Recovery/WindowsRE/Winre.wim', 'Recovery/WindowsRE/boot.sdi']));
+    expect(saved.filter((p) => /id_ed25519|pipe/.test(p))).toEqual([]);
+    expect([...(ds.old.skipped ?? [])].sort()).toEqual(['Recovery/WindowsRE/id_ed25519', 'Recovery/WindowsRE/pipe']);
+    expect(existsSync(path.join(journalRoot, runId, 'disk', 'old-recovery', 'Recovery', 'WindowsRE', 'id_ed25519'))).toBe(false);
+    // The new partition, mounted read-only and listed: the planned files only.
+    const np = readImageLayout(img.file).partitions.find((p) => p.type === RE_TYPE)!;
+    const dev = run('losetup', ['--find', '--show', '--read-only', '--offset', String(np.start), '--sizelimit', String(np.size), img.file]).trim();
+    const mnt = mkdtempSync(path.join(tmp, 'ro-'));
+    let listed: string[];
+    try {
+      run('ntfs-3g', ['-o', 'ro', dev, mnt]);
+      try {
+        listed = execFileSync('find', [mnt, '-mindepth', '1', '-not', '-path', `${mnt}/System Volume Information*`, '-printf', '%P %y\n'], { encoding: 'utf8' }).trim().split('\n').sort();
+      } finally {
+        run('umount', [mnt]);
+      }
+    } finally {
+      run('losetup', ['--detach', dev]);
+    }
+    expect(listed).toEqual(['Recovery d', 'Recovery/WindowsRE d', 'Recovery/WindowsRE/Winre.wim f', 'Recovery/WindowsRE/boot.sdi f']);
+    expect(sha256(secret)).toBe(secretSha);
     rmSync(img.file, { force: true });
   }, 600_000);
 });
