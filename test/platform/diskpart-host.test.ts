@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, mkdirSync, writeFileSync, statfsSync, readFileSync
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { ownDevices } from '../helpers/own.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, MiB, GiB, run, withLoop, sgdiskInfo, sgdiskVerifyClean, sfdiskJson } from '../helpers/disk-images.js';
 import { buildWinreDisk, laptopParts, type WinreDisk } from '../helpers/winre-images.js';
@@ -29,14 +30,7 @@ describe.skipIf(!!reason)('linuxDiskpartHost: diskpart commands on a real disk i
   let tree = '';
   const hosts: DiskpartHost[] = [];
   /** Loop devices and mounts of this file's temp directory (other tests may run beside us). */
-  const ours = () => ({
-    loops: execFileSync('losetup', ['-a'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.includes(tmp)),
-    mounts: execFileSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.startsWith(tmp)),
-  });
+  const ours = () => ownDevices(tmp);
 
   beforeAll(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-dphost-'));
