@@ -161,7 +161,9 @@ export async function applyWithDisk(plan: Plan, opts: DiskApplyOptions): Promise
       stop.check('the disk was restored from the journal');
       return await opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
     } catch (e) {
-      const why = stop.signal ? interruptedBy(stop.signal) : 'the file changes did not complete';
+      // Interrupted: the signal came before the file part failed or ended (one during the restore below only waits).
+      const interrupted = stop.signal;
+      const why = interrupted ? interruptedBy(interrupted) : 'the file changes did not complete';
       progress(`${why}: restoring the disk as well`);
       const rolling = (m: string) => {
         stop.status('finishing the rollback first (the disk is being restored from the journal)', `rolling back: ${m}`);
@@ -173,7 +175,7 @@ export async function applyWithDisk(plan: Plan, opts: DiskApplyOptions): Promise
       if (ds) await saveState(dir, { ...ds, phase: 'rolled-back' });
       if (j.state().phase !== 'rolled-back') await j.setState({ phase: 'rolled-back', done: [], renames: [], error: (e as Error).message });
       await j.log(`disk: restored after the file part failed: ${(e as Error).message}`);
-      if (stop.signal && !(e instanceof InterruptedError)) throw new InterruptedError(`${signalWords(stop.signal)}; the disk and the files were restored from the journal`);
+      if (interrupted && !(e instanceof InterruptedError)) throw new InterruptedError(`${signalWords(interrupted)}; the disk and the files were restored from the journal`);
       throw e;
     }
   } finally {

@@ -645,6 +645,21 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const st = runState(img.file);
     expect(st).toMatchObject({ file: 'rolled-back', disk: 'rolled-back' });
     expect(journalList(img.file)).toMatch(new RegExp(`^${st.id}  rolled-back `, 'm'));
+
+    // Ctrl-C once the disk part is done, as the file part has backed up its files: the files and the disk
+    // are both restored (the OS volume was mounted read-write for the file part, so only its files are compared).
+    const afterOs = () => regionSha(img.file, 2101 * MiB, 4 * GiB - 2101 * MiB);
+    const tables = { dump: run('sfdisk', ['--dump', img.file]), mbr: readSector(img.file, 0), rest: afterOs(), tree: osTree(img, img.os.size) };
+    const f = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_SIGINT_AT: 'after-backup' } });
+    expect(f.status, f.stderr).toBe(130);
+    expect(f.stderr).toMatch(/restoring the disk as well/);
+    expect(lastLine(f.stderr)).toMatch(/^wufix: interrupted: .*Ctrl-C; everything was rolled back$/);
+    expect(run('sfdisk', ['--dump', img.file])).toBe(tables.dump);
+    expect(readSector(img.file, 0)).toBe(tables.mbr);
+    expect(afterOs()).toBe(tables.rest);
+    expect(treeDiff(tables.tree, osTree(img, img.os.size))).toEqual([]);
+    expect(loops(tmp)).toEqual(devs);
+    expect(runState(img.file)).toMatchObject({ file: 'rolled-back', disk: 'rolled-back' });
     rmSync(img.file, { force: true });
   }, 600_000);
 
