@@ -190,8 +190,13 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     expect(u.status, u.stderr).toBe(3);
     expect(oneLine(u.stderr)).toHaveLength(1);
     expect(u.stderr).toMatch(/^wufix: refused: none of the 1 run\(s\) in .* is authenticated \(the newest, 99991231T235959Z-ffffff: it is not in the ledger.*nothing was changed/m);
+    // Even told to restore files that changed (--force, as the old refusal suggested): refused.
+    const f = runCli(['undo', '--last', '--root', root, '--force']);
+    expect(f.status, f.stderr).toBe(3);
+    expect(f.stderr).toMatch(/not authenticated|is authenticated/);
+    expect(hashTree(decoy)).toEqual(decoyBefore);
     // Named explicitly: the same refusal.
-    const e = runCli(['undo', PLANTED, '--root', root]);
+    const e = runCli(['undo', PLANTED, '--root', root, '--force']);
     expect(e.status).toBe(3);
     expect(e.stderr).toMatch(/^wufix: refused: run 99991231T235959Z-ffffff in .* is not authenticated: it is not in the ledger/m);
     expect(oneLine(e.stderr)).toHaveLength(1);
