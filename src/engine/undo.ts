@@ -38,8 +38,11 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   const journal = Journal.authenticated(journalRoot, runId, auth);
   const plan = journal.plan();
   const state = journal.state();
-  // Renames: those recorded in state (interrupted runs), else every rename step of the plan.
-  const renames = state.renames.length ? state.renames : plan.steps.flatMap((s) => (s.change.kind === 'rename' ? [{ from: s.change.from, to: s.change.to }] : []));
+  // Renames: those recorded in state, then every other rename step of the plan. A run killed between
+  // a rename and the state write that records it has done one more than its state says; reversing
+  // is idempotent (only where the new name exists and the old one does not), so all are tried.
+  const planned = plan.steps.flatMap((s) => (s.change.kind === 'rename' ? [{ from: s.change.from, to: s.change.to }] : []));
+  const renames = [...state.renames, ...planned.filter((p) => !state.renames.some((r) => r.from === p.from && r.to === p.to))];
   const files = journal.files();
   // Even an authentic journal writes only where its plan said, and only regular files from its tar.
   validateJournal(plan, files, renames);

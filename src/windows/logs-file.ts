@@ -46,6 +46,7 @@ export async function* fileChunks(path: string, opts: FileChunkOptions = {}): As
     fh = (await openReadHandle(path, MAX_LOG_FILE_BYTES, 'the log')).fh;
   } catch (e) {
     if (e instanceof UnsafePathError || (e instanceof BadInputError && e.code === 'too-large')) throw e;
+    if (e instanceof BadInputError && e.code === 'not-found') throw new BadInputError(`cannot open log: ${e.message}`, { file: path, code: 'log-missing' });
     throw ioError(path, e, 'cannot open log');
   }
   try {
