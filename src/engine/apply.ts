@@ -9,7 +9,7 @@ import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive
 import { confine, mkdirSafe, readFileSafe, removeFileSafe, renameSafe, sha256Safe, statSafe, isPlainRelative } from '../shared/safefs.js';
 import { resolveCI } from '../windows/install.js';
 import { BadInputError, InterruptedError, RefusedError, WufixError } from '../errors.js';
-import { interruptedBy, watchInterrupts } from './interrupt.js';
+import { signalWords, watchInterrupts } from './interrupt.js';
 import { Journal, checkJournalSpace, type JournalFile } from './journal.js';
 import type { Change, Plan, PlanStep, RegData } from './types.js';
 import { faultPoint } from '../faults.js';
@@ -161,7 +161,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     });
     let group = 0;
     for (const item of order) {
-      if (stop.signal) throw new InterruptedError(`${interruptedBy(stop.signal)}; everything was rolled back`);
+      if (stop.signal) throw new InterruptedError(`${signalWords(stop.signal)}; everything was rolled back`);
       if (typeof item === 'string') {
         const h = hives.get(item)!;
         for (const i of byHive.get(item)!) applyRegChange(h, plan.steps[i]!.change);

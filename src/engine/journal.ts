@@ -16,6 +16,7 @@ import { promises as fsp, closeSync, createReadStream, existsSync, fstatSync, ls
 import path from 'node:path';
 import * as tar from 'tar';
 import { atomicWrite } from '../hive/hivefile.js';
+import { appendSafe, mkdirSafe, sha256Safe, statSafe } from '../shared/safefs.js';
 import { BadInputError, RefusedError } from '../errors.js';
 import type { Change, Plan } from './types.js';
 import { MiB } from '../disk/types.js';
@@ -485,7 +486,7 @@ export class Journal {
     if (!RUN_ID_RE.test(runId)) throw new RefusedError(`"${runId}" is not a run id wufix makes`, 'bad-run-id');
     const sd = openStateDir();
     const dir = path.join(journalRoot, runId);
-    await fsp.mkdir(dir, { recursive: true });
+    mkdirSafe(dir); // each folder on the way a real one (a `wufix` link in the target never leads out)
     const st = lstatSync(dir);
     if (!st.isDirectory()) throw new RefusedError(`the journal directory ${dir} is a link or not a folder; wufix does not write its journal through links`, 'journal-link');
     const j = new Journal(dir, runId);
@@ -565,7 +566,7 @@ export class Journal {
   }
 
   async log(line: string): Promise<void> {
-    await fsp.appendFile(this.file('log.txt'), `${new Date().toISOString()} ${line}\n`);
+    appendSafe(this.file('log.txt'), `${new Date().toISOString()} ${line}\n`);
   }
 
   async setState(s: Omit<JournalState, 'updatedAt'>): Promise<void> {
@@ -600,8 +601,10 @@ export class Journal {
     for (const f of files) {
       // Tar names are the host paths relative to the root (their real case on disk).
       const entry = path.relative(root, f.host).split(path.sep).join('/');
-      if (existsSync(f.host)) {
-        out.push({ path: f.rel, entry, existed: true, sha256Before: await sha256File(f.host), size: lstatSync(f.host).size });
+      // Through the confined layer: a link or special file in the target is refused, never archived.
+      const st = statSafe(f.host);
+      if (st) {
+        out.push({ path: f.rel, entry, existed: true, sha256Before: await sha256Safe(f.host), size: st.size });
         present.push(entry);
       } else {
         out.push({ path: f.rel, entry, existed: false, sha256Before: null, size: 0 });

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { RefusedError, WufixError } from '../errors.js';
-import { Journal, sha256File, validateBackupTar, validateJournal, type AuthOptions } from './journal.js';
+import { confine, sha256Safe, statSafe } from '../shared/safefs.js';
+import { Journal, validateBackupTar, validateJournal, type AuthOptions } from './journal.js';
 import { hostPath, rollback } from './apply.js';
 import { watchInterrupts } from './interrupt.js';
 
@@ -48,7 +49,7 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   validateJournal(plan, files, renames);
   if (files.some((f) => f.existed)) await validateBackupTar(journal.tarPath, files);
   // The volume may be mounted elsewhere now (WinPE drive letters change between boots).
-  const root = opts.root ?? plan.root;
+  const root = confine(opts.root ?? plan.root);
   if (state.phase === 'undone') throw new RefusedError(`run ${runId} was already undone`, 'already-undone');
   if (state.phase === 'rolled-back') throw new RefusedError(`run ${runId} was rolled back when it failed; there is nothing to undo`, 'nothing-to-undo');
   if (state.phase === 'interrupted') throw new RefusedError(`run ${runId} was interrupted before it changed anything; there is nothing to undo`, 'nothing-to-undo');
@@ -59,7 +60,7 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   if (!opts.force) {
     for (const f of files) {
       const host = path.join(root, ...f.entry.split('/'));
-      const now = existsSync(host) ? await sha256File(host) : null;
+      const now = statSafe(host) ? await sha256Safe(host) : null; // no link followed
       // A finished run knows the after-hashes; an interrupted one accepts before or after.
       const ok = f.sha256After !== undefined ? now === f.sha256After : now === f.sha256Before || state.phase !== 'verified';
       if (!ok) {
@@ -75,7 +76,7 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   // Check the result byte for byte.
   for (const f of files) {
     const host = path.join(root, ...f.entry.split('/'));
-    const now = existsSync(host) ? await sha256File(host) : null;
+    const now = statSafe(host) ? await sha256Safe(host) : null; // no link followed
     if (now !== f.sha256Before) throw new WufixError('verify-failed', `undo verification failed: ${f.path} does not match its backup`, 4);
   }
   for (const r of renames) {
