@@ -27,7 +27,8 @@ With no option, every mounted volume holding Windows\\System32\\config\\SYSTEM i
 (WinPE/Windows: drive letters except X:; Linux: mounted NTFS volumes).
 
 Exit codes: 0 nothing to fix, 10 findings present, 2 bad input, 3 refused, 130 interrupted.
-Nothing in the target is followed: links and special files are named in the problems, not read.
+Nothing in the target is followed: links and special files are named in the
+problems, never read.
 
 Examples:
   wufix scan                              # WinPE: every Windows found on the drive letters
