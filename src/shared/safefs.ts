@@ -265,10 +265,20 @@ export function existsSafe(p: string): boolean {
   }
 }
 
+/**
+ * In-place writes (truncate, append) refuse a file with more than one name: a hard link made on the
+ * host's file system could share its inode with a host file. (Replacing writes are atomic renames and
+ * leave any other name's inode as it was.)
+ */
+function refuseHardLink(abs: string, st: Stats): void {
+  if (st.nlink > 1) throw new UnsafePathError(relName(abs), 'link', `a hard link (the file has ${st.nlink} names; one may be outside the target); not written in place`);
+}
+
 /** Truncate a regular file of the target to 0 bytes and fsync it (a hive's transaction log). */
 export function truncateSafe(p: string): void {
   const abs = path.resolve(p);
   const before = checkPath(abs, 'file')!;
+  refuseHardLink(abs, before);
   const fd = openSync(abs, fsc.O_WRONLY | NOFOLLOW | NONBLOCK | NOCTTY);
   try {
     checkOpened(fd, abs, before);
@@ -330,6 +340,7 @@ export function appendSafe(p: string, text: string): void {
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || (before && st.ino !== before.ino)) throw new UnsafePathError(relName(abs), 'link', 'replaced while it was being opened; not written');
+    refuseHardLink(abs, st);
     const b = Buffer.from(text);
     let done = 0;
     while (done < b.length) done += writeSync(fd, b, done, b.length - done);

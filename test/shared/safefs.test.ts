@@ -156,3 +156,21 @@ describe('isPlainRelative and termSafe', () => {
     expect(termSafeDeep({ a: ['\x1b'], b: { c: '\x07' }, n: 5 })).toEqual({ a: ['\\x1b'], b: { c: '\\x07' }, n: 5 });
   });
 });
+
+describe('hard links', () => {
+  it('truncate and append refuse a file with another name (a host file sharing its inode is untouched)', async () => {
+    const { linkSync } = await import('node:fs');
+    const hostFile = path.join(outside, 'hardlinked.txt');
+    writeFileSync(hostFile, secret);
+    const inTarget = path.join(root, 'Windows', 'Logs', 'hard.LOG1');
+    linkSync(hostFile, inTarget);
+    const e = refusal(() => truncateSafe(inTarget));
+    expect(e.problemLine()).toMatch(/^Windows\\Logs\\hard\.LOG1: a hard link \(the file has 2 names/);
+    refusal(() => appendSafe(inTarget, 'x'));
+    expect(readFileSync(hostFile, 'utf8')).toBe(secret);
+    // A replacing write gives the target's name a new inode and leaves the host's as it was.
+    await atomicWrite(inTarget, new TextEncoder().encode('new'));
+    expect(readFileSync(hostFile, 'utf8')).toBe(secret);
+    expect(readFileSync(inTarget, 'utf8')).toBe('new');
+  });
+});
