@@ -10,7 +10,7 @@ import { confine, mkdirSafe, readFileSafe, removeFileSafe, renameSafe, sha256Saf
 import { resolveCI } from '../windows/install.js';
 import { BadInputError, InterruptedError, RefusedError, WufixError } from '../errors.js';
 import { signalWords, watchInterrupts } from './interrupt.js';
-import { Journal, checkJournalSpace, type JournalFile } from './journal.js';
+import { Journal, checkJournalSpace, planFilePaths, type JournalFile } from './journal.js';
 import type { Change, Plan, PlanStep, RegData } from './types.js';
 import { faultPoint } from '../faults.js';
 
@@ -29,23 +29,8 @@ export function hostPath(root: string, rel: string): string {
 
 const hexBytes = (d: RegData) => new Uint8Array(Buffer.from(d.data, 'hex'));
 
-/** Files a change touches (to back up): hives with their logs, written files. */
-function filesOf(c: Change): string[] {
-  switch (c.kind) {
-    case 'reg-set':
-    case 'reg-delete-value':
-    case 'reg-delete-key':
-      return [c.hive];
-    case 'write-file':
-    case 'keep-copy':
-      return [c.path];
-    case 'dism-revert-pending':
-      return ['Windows\\System32\\config\\COMPONENTS', 'Windows\\System32\\config\\SOFTWARE', 'Windows\\WinSxS\\pending.xml'];
-    case 'rename':
-    case 'winre-rebuild': // the disk part is journaled by its backend (src/engine/disk-run.ts)
-      return [];
-  }
-}
+/** Files a change touches (to back up): hives (their logs are added from the opened hive), written files. */
+const filesOf = planFilePaths; // the disk part of a winre-rebuild is journaled by its backend (disk-run.ts)
 
 export interface ApplyOptions {
   journalRoot: string;
