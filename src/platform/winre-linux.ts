@@ -15,6 +15,8 @@ import { WINRE_ATTRIBUTES } from '../disk/roles.js';
 import { type Layout } from '../disk/types.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
 import { atomicWrite } from '../hive/hivefile.js';
+import { confine, readFileSafe } from '../shared/safefs.js';
+import { MAX_BCD_BYTES } from '../windows/bcd.js';
 import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
 import { WINRE_LABEL } from './diskpart.js';
 import { attachLoop, detachLoop, mountPartition, requireRoot, requireTools, parseMountinfo, backingDisk, Cleanup, type MountEntry } from './linux.js';
@@ -181,10 +183,11 @@ class BcdFile {
       const tmp = path.join(c.tempDir('wufix-bcd-'), 'BCD');
       if (this.loc.fs === 'fat') {
         mtools('mcopy', ['-n', '-i', `${this.disk}@@${this.loc.start}`, `::${this.loc.path}`, tmp]);
-        return new Uint8Array(readFileSync(tmp));
+        return readFileSafe(tmp, MAX_BCD_BYTES, 'the BCD store'); // our temp copy; FAT has no links
       }
-      const mnt = mountPartition(this.disk, this.loc.start, this.loc.size, c, true);
-      return new Uint8Array(readFileSync(path.join(mnt, ...this.loc.path.split('/'))));
+      // \Boot\BCD on an NTFS system partition: read through the confined layer (no link followed).
+      const mnt = confine(mountPartition(this.disk, this.loc.start, this.loc.size, c, true));
+      return readFileSafe(path.join(mnt, ...this.loc.path.split('/')), MAX_BCD_BYTES, 'the BCD store');
     } finally {
       c.release();
     }
@@ -198,8 +201,8 @@ class BcdFile {
         mtools('mcopy', ['-o', '-i', `${this.disk}@@${this.loc.start}`, tmp, `::${this.loc.path}`]);
         return;
       }
-      const mnt = mountPartition(this.disk, this.loc.start, this.loc.size, c, false);
-      await atomicWrite(path.join(mnt, ...this.loc.path.split('/')), bytes);
+      const mnt = confine(mountPartition(this.disk, this.loc.start, this.loc.size, c, false));
+      await atomicWrite(path.join(mnt, ...this.loc.path.split('/')), bytes); // refuses a link in its place
     } finally {
       c.release();
     }

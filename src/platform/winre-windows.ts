@@ -11,6 +11,8 @@
 // GUID, so a recreated partition has a new one and the restored BCD is re-pointed at it (stated in the
 // journal); everything else (files, ReAgent.xml via the file part) comes back byte for byte.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
+import { confine, readFileSafe } from '../shared/safefs.js';
+import { MAX_BCD_BYTES } from '../windows/bcd.js';
 import path from 'node:path';
 import type { WinreRebuild } from '../engine/types.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
@@ -97,7 +99,8 @@ export async function windowsDiskFacts(host: WinHost, root: string, opts: { disk
       const f = resolveCI(r, rel);
       if (!f) return;
       const location: BcdLocation = { partition: holder.number, start: holder.start, size: holder.size, fs: esp ? 'fat' : 'ntfs', path: '/' + path.relative(r, f).split(path.sep).join('/') };
-      facts.bcd = { file: `partition ${holder.number}: \\${rel}`, bytes: new Uint8Array(readFileSync(f)), location };
+      confine(r);
+      facts.bcd = { file: `partition ${holder.number}: \\${rel}`, bytes: readFileSafe(f, MAX_BCD_BYTES, 'the BCD store'), location };
     });
   }
   return facts;
@@ -243,7 +246,7 @@ async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOption
   };
   let bcdBefore: Uint8Array | undefined;
   if (c.bcd) {
-    bcdBefore = await withLetter(host, diskNumber, before, c.bcd.location.partition, async (r) => new Uint8Array(readFileSync(path.join(r, ...bcdPathParts(c.bcd!.location.path)))), logRun);
+    bcdBefore = await withLetter(host, diskNumber, before, c.bcd.location.partition, async (r) => readFileSafe(path.join(confine(r), ...bcdPathParts(c.bcd!.location.path)), MAX_BCD_BYTES, 'the BCD store'), logRun);
     if (isDirty(parseBaseBlock(bcdBefore))) {
       throw new RefusedError(`the BCD store (partition ${c.bcd.location.partition}, ${c.bcd.location.path}) was not closed cleanly; run "bcdedit /enum" once and retry. Nothing was written`, 'bcd-dirty');
     }
@@ -398,9 +401,9 @@ async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOption
       state.bcd = { ...state.bcd!, sha256After: sha256(bytes) };
       progress(`re-pointing the BCD store on partition ${c.bcd.location.partition}`);
       await withLetter(host, diskNumber, after, c.bcd.location.partition, async (r) => {
-        const file = path.join(r, ...bcdPathParts(c.bcd!.location.path));
-        await atomicWrite(file, bytes);
-        const back = new Uint8Array(readFileSync(file));
+        const file = path.join(confine(r), ...bcdPathParts(c.bcd!.location.path));
+        await atomicWrite(file, bytes); // refuses a link in its place
+        const back = readFileSafe(file, MAX_BCD_BYTES, 'the BCD store');
         if (sha256(back) !== state.bcd!.sha256After) throw new VerificationError('the BCD store does not read back as written');
         checkBcdPointsAt(target, back);
       }, logRun);

@@ -9,6 +9,9 @@ import { FormatError } from '../errors.js';
 import { guidFromBytes } from '../disk/guid.js';
 import { multiSzStrings, regDword, regString, utf16le } from './version.js';
 
+/** The largest BCD store read from a disk (a BCD hive is tens of KB; Windows' own are < 1 MB). */
+export const MAX_BCD_BYTES = 64 << 20;
+
 // ---------------------------------------------------------------------------------------------
 // Names
 

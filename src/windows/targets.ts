@@ -3,9 +3,7 @@
 // a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { confine, readFileSafe } from '../shared/safefs.js';
-
-/** The largest BCD store read (a BCD hive is tens of KB; Windows' own are < 1 MB). */
-export const MAX_BCD_BYTES = 64 << 20;
+import { MAX_BCD_BYTES } from './bcd.js';
 import path from 'node:path';
 import { readDiskLayout } from '../disk/blockdev.js';
 import type { Layout } from '../disk/types.js';
