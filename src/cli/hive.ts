@@ -1,7 +1,8 @@
 // `wufix hive ...`: read and edit offline registry hive files. Thin: parsing and printing only.
 import { Command, Option } from 'commander';
 import { promises as fsp } from 'node:fs';
-import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, type OpenedHive } from '../hive/hivefile.js';
+import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
+import { confine, mountRootOf } from '../shared/safefs.js';
 import { Hive } from '../hive/hive.js';
 import { writeJsonLines, requireKey, collectKeys } from '../hive/dump.js';
 import { encodeValueData, formatValueData } from '../hive/values.js';
@@ -16,6 +17,9 @@ function hex(n: number): string {
 }
 
 async function open(file: string, opts: { logs?: boolean }, readOnly = false): Promise<OpenedHive> {
+  // A hive that will be written may sit in a mounted image: every folder from its mount point (or
+  // drive) down must be a real one, so a planted link above it cannot lead the write to a host file.
+  if (!readOnly) confine(mountRootOf(file));
   return openHiveFile(file, { useLogs: opts.logs !== false, inspectLogs: !readOnly });
 }
 
@@ -232,7 +236,7 @@ Examples:
     .action(async (file: string, keyPath: string, o: { output?: string; prefix: string; logs?: boolean }) => {
       const h = await open(file, o, true);
       const text = formatRegFile(collectKeys(h.hive, keyPath), { prefix: o.prefix });
-      if (o.output) await fsp.writeFile(o.output, encodeRegFile(text));
+      if (o.output) await atomicWrite(o.output, encodeRegFile(text)); // never through a link in its place
       else {
         const out = new ChunkedWriter();
         out.write(text);

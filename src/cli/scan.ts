@@ -1,6 +1,6 @@
 // `wufix scan`: find the offline Windows, read it, explain every failure with evidence.
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { atomicWrite } from '../hive/hivefile.js';
 import { scan } from '../windows/targets.js';
 import { renderText, renderHtml } from '../windows/report.js';
 import { hasActionableFindings } from '../windows/rules.js';
@@ -45,7 +45,7 @@ Examples:
         tool: versionString(),
         progress: showProgress ? (m) => process.stderr.write(asciiSafe(`  ... ${m}`) + '\n') : undefined,
       });
-      if (o.html) writeFileSync(o.html, renderHtml(report));
+      if (o.html) await atomicWrite(o.html, new TextEncoder().encode(renderHtml(report))); // a planted link in its place is refused
       if (o.json) writeOut(JSON.stringify(report, null, 2) + '\n');
       // Names from the image are escaped before they reach the terminal (the colours are ours).
       else writeOut(renderText(termSafeDeep(report), { color: o.color && !!process.stdout.isTTY && !process.env.NO_COLOR }));

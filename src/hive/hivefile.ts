@@ -8,7 +8,7 @@ import { Hive } from './hive.js';
 import { parseBaseBlock, isDirty, type BaseBlock } from './baseblock.js';
 import { recoverHive, inspectLogs, DirtyHiveError, type LogInfo, type RecoveryResult } from './recovery.js';
 import { readLogsChecked, truncateLogs } from './logfiles.js';
-import { checkPath, readFileSafe, UnsafePathError } from '../shared/safefs.js';
+import { checkPath, pinDir, readFileSafe, UnsafePathError } from '../shared/safefs.js';
 
 /** Windows refuses to load a hive of 2 GiB or more; wufix reads no larger file as a hive. */
 export const MAX_HIVE_BYTES = 2 ** 31 - 1;
@@ -151,39 +151,46 @@ export async function writeNewHiveFile(file: string, hive: Hive, overwrite = fal
  */
 export async function atomicWrite(file: string, data: Uint8Array): Promise<void> {
   const dir = path.dirname(path.resolve(file));
-  checkPath(dir, 'dir');
-  const existing = checkPath(file, 'file', true);
-  const prefix = `.${path.basename(file)}.wufix-`;
-  // Temp files left by an earlier save that was killed are ours (by name): clear them first.
+  const name = path.basename(file);
+  // Everything below goes through the pinned directory: a folder swapped for a link meanwhile
+  // (a concurrent process in a shared tree) cannot make the temp file or the rename land elsewhere.
+  const pin = pinDir(dir);
   try {
-    for (const n of await fsp.readdir(dir)) if (n.startsWith(prefix) && n.endsWith('.tmp')) await fsp.rm(path.join(dir, n), { force: true });
-  } catch {
-    /* directory not listable: the write below reports the real problem */
+    const existing = checkPath(path.join(pin.base, name), 'file', true);
+    const prefix = `.${name}.wufix-`;
+    // Temp files left by an earlier save that was killed are ours (by name): clear them first.
+    try {
+      for (const n of await fsp.readdir(pin.base)) if (n.startsWith(prefix) && n.endsWith('.tmp')) await fsp.rm(path.join(pin.base, n), { force: true });
+    } catch {
+      /* directory not listable: the write below reports the real problem */
+    }
+    const tmp = path.join(pin.base, `${prefix}${process.pid}-${Date.now()}.tmp`);
+    const mode = existing ? existing.mode & 0o7777 : 0o644;
+    const fh = await fsp.open(tmp, 'wx', mode);
+    try {
+      const half = data.length >>> 1;
+      await writeAll(fh, data.subarray(0, half), 0);
+      faultPoint('mid-write');
+      await writeAll(fh, data.subarray(half), half);
+      faultPoint('before-fsync');
+      await fh.sync();
+    } catch (e) {
+      await fh.close().catch(() => {});
+      await fsp.rm(tmp, { force: true });
+      throw e;
+    }
+    await fh.close();
+    faultPoint('before-rename');
+    try {
+      await fsp.rename(tmp, path.join(pin.base, name));
+    } catch (e) {
+      await fsp.rm(tmp, { force: true });
+      throw e;
+    }
+    await fsyncDir(pin.base);
+  } finally {
+    pin.close();
   }
-  const tmp = path.join(dir, `${prefix}${process.pid}-${Date.now()}.tmp`);
-  const mode = existing ? existing.mode & 0o7777 : 0o644;
-  const fh = await fsp.open(tmp, 'wx', mode);
-  try {
-    const half = data.length >>> 1;
-    await writeAll(fh, data.subarray(0, half), 0);
-    faultPoint('mid-write');
-    await writeAll(fh, data.subarray(half), half);
-    faultPoint('before-fsync');
-    await fh.sync();
-  } catch (e) {
-    await fh.close().catch(() => {});
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  faultPoint('before-rename');
-  try {
-    await fsp.rename(tmp, file);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  }
-  await fsyncDir(dir);
 }
 
 async function writeAll(fh: fsp.FileHandle, data: Uint8Array, position: number): Promise<void> {

@@ -16,6 +16,7 @@ import {
   closeSync,
   constants as fsc,
   fstatSync,
+  readFileSync,
   fsyncSync,
   ftruncateSync,
   lstatSync,
@@ -400,4 +401,54 @@ export async function sha256Safe(p: string, cap = Number.MAX_SAFE_INTEGER): Prom
 export function isPlainRelative(rel: string): boolean {
   if (rel === '' || rel.includes('\0') || /^[A-Za-z]:/.test(rel) || /^[\\/]/.test(rel)) return false;
   return rel.split(/[\\/]/).every((c) => c !== '..' && c !== '.' && c !== '');
+}
+
+/**
+ * The mount point (Linux: the longest entry of /proc/self/mountinfo above it) or drive root holding
+ * `file`: what a command given a bare file path confines itself to.
+ */
+export function mountRootOf(file: string): string {
+  const abs = path.resolve(file);
+  if (process.platform !== 'linux') return path.parse(abs).root;
+  let best = '/';
+  try {
+    for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+      const mp = line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+      if (mp && mp.length > best.length && (abs === mp || abs.startsWith(mp + '/'))) best = mp;
+    }
+  } catch {
+    /* no /proc: the file system root */
+  }
+  return best;
+}
+
+/**
+ * Pin a checked directory for a sequence of operations (Linux): it is opened O_DIRECTORY|O_NOFOLLOW,
+ * the descriptor's real path is compared with the expected one, and the operations use
+ * /proc/self/fd/<n>/<name>, which resolves through the opened directory itself: a folder on the way
+ * swapped for a link after the check (a concurrent process) cannot redirect them. Elsewhere the
+ * directory path itself is returned (the lstat walk stands).
+ */
+export function pinDir(dir: string): { base: string; close(): void } {
+  const abs = path.resolve(dir);
+  checkPath(abs, 'dir');
+  if (process.platform !== 'linux') return { base: abs, close() {} };
+  const r = rootOf(abs);
+  const want = r ? path.join(r.real, path.relative(r.given, abs)) : realpathSync(abs);
+  const fd = openSync(abs, fsc.O_RDONLY | (fsc.O_DIRECTORY ?? 0) | NOFOLLOW);
+  let real: string | undefined;
+  try {
+    real = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    /* no /proc */
+  }
+  if (real === undefined) {
+    closeSync(fd);
+    return { base: abs, close() {} };
+  }
+  if (real !== want) {
+    closeSync(fd);
+    throw new UnsafePathError(relName(abs), 'link', `reached through a link (it opens ${termSafe(real)}); not written`);
+  }
+  return { base: `/proc/self/fd/${fd}`, close: () => closeSync(fd) };
 }

@@ -4,8 +4,8 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCI } from './install.js';
-import { realDir, winRel } from './files.js';
-import { readReportingEventsFile, readCbsLogFile, readWindowsUpdateLogFile, readSetupLogFile } from './logs-file.js';
+import { fileSize, realDir, winRel } from './files.js';
+import { readReportingEventsFile, readCbsLogFile, readWindowsUpdateLogFile, readSetupLogFile, MAX_SETUP_LOG_BYTES, SETUP_LOG_BUDGET } from './logs-file.js';
 import { isSetupLogName, extractKb, type ReportingEvent } from './logs.js';
 import { readWindowsUpdateEvents } from './evtx-file.js';
 import type { UpdateFailure } from './scan-types.js';
@@ -103,9 +103,18 @@ export async function collectUpdateHistory(root: string, problems: string[], pro
       out.push({ source: 'CBS.log', file: rel, line: r.line, time: iso(r.time), kb: r.kb, code: lc(r.hresult), message: r.message.split('\n')[0], status: 'failure' });
     }));
   }
+  let budget = SETUP_LOG_BUDGET;
   for (const f of setupLogFiles(root)) {
     const rel = winRel(root, f);
     const kb = extractKb(path.basename(f));
+    const size = fileSize(f) ?? 0;
+    if (size <= MAX_SETUP_LOG_BYTES) {
+      if (size > budget) {
+        problems.push(`${rel}: not read: the setup logs read so far reached ${SETUP_LOG_BUDGET} bytes, the most a scan reads of them`);
+        continue;
+      }
+      budget -= size;
+    }
     await guard(rel, () => each(readSetupLogFile(f), (r) => {
       const failed = r.kind === 'final-result' ? r.success === false : true;
       if (!failed || !r.hresult) return;

@@ -19,12 +19,20 @@ import {
 export const LOG_CHUNK_SIZE = 1 << 20;
 /** Logs are streamed (memory: one chunk); a larger one than this is not read at all (time bound). */
 export const MAX_LOG_FILE_BYTES = 4 * 2 ** 30;
+/**
+ * .NET/MSI setup logs are many small files (a few MB each): each is read up to 256 MiB, and all of
+ * them together up to SETUP_LOG_BUDGET (sparse files cost an attacker nothing but read time).
+ */
+export const MAX_SETUP_LOG_BYTES = 256 * 2 ** 20;
+export const SETUP_LOG_BUDGET = 2 * 2 ** 30;
 
 export interface FileChunkOptions {
   /** Bytes per read (default 1 MiB). */
   chunkSize?: number;
   /** Start reading at this byte offset (default 0). */
   start?: number;
+  /** A larger file is not read at all (default MAX_LOG_FILE_BYTES). */
+  cap?: number;
 }
 
 function ioError(path: string, e: unknown, what: string, offset?: number): BadInputError {
@@ -43,7 +51,7 @@ export async function* fileChunks(path: string, opts: FileChunkOptions = {}): As
   let fh: FileHandle;
   try {
     // No link followed, no device or FIFO opened (a FIFO or /dev/zero would never end).
-    fh = (await openReadHandle(path, MAX_LOG_FILE_BYTES, 'the log')).fh;
+    fh = (await openReadHandle(path, opts.cap ?? MAX_LOG_FILE_BYTES, 'the log')).fh;
   } catch (e) {
     if (e instanceof UnsafePathError || (e instanceof BadInputError && e.code === 'too-large')) throw e;
     if (e instanceof BadInputError && e.code === 'not-found') throw new BadInputError(`cannot open log: ${e.message}`, { file: path, code: 'log-missing' });
@@ -85,5 +93,5 @@ export function readWindowsUpdateLogFile(path: string, opts: ParseOptions = {}):
 
 /** dd_dotnet*.txt, *_MSP0.txt, .NET 4 HTML logs, verbose MSI logs */
 export function readSetupLogFile(path: string, opts: SetupParseOptions = {}): AsyncGenerator<SetupLogRecord> {
-  return parseSetupLog(fileChunks(path), path, opts);
+  return parseSetupLog(fileChunks(path, { cap: MAX_SETUP_LOG_BYTES }), path, opts);
 }
