@@ -3,7 +3,7 @@
 // real host file; every case checks the decoys' hashes and inodes before and after.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, closeSync, openSync, existsSync, readFileSync, lstatSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, closeSync, openSync, existsSync, truncateSync, linkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
@@ -91,4 +91,64 @@ describe.skipIf(!!reason)('red team of #14: what still escapes', () => {
       rmSync(root, { recursive: true, force: true });
     }
   }, 240_000);
+
+  // Sparse logs: each log is capped at 4 GiB, but nothing bounds the sum, and a sparse file costs the
+  // attacker no space (NTFS and the host fs both keep them). One 4 GiB sparse CBS.log took 21 s to
+  // scan; setup logs are every dd_*.txt in Windows\Temp, so four of them hang the scan past 60 s.
+  it('scan of a tree with four 4 GiB sparse setup logs in Windows\\Temp ends within 60 s', async () => {
+    const root = mkdtempSync(path.join(tmp, 'sparse-'));
+    try {
+      copyTree(base, root);
+      for (let i = 0; i < 4; i++) {
+        const f = path.join(root, 'Windows', 'Temp', `dd_redteam_${i}.txt`);
+        closeSync(openSync(f, 'w'));
+        truncateSync(f, 4 * 2 ** 30 - 1);
+      }
+      const r = await runWufix(['scan', '--root', root], { env: stateEnv(tmp), timeoutMs: 60_000 });
+      expect(r.killed, describeRun(r)).toBeUndefined();
+      expect([0, 10], describeRun(r)).toContain(r.status);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  // --html (and hive export -o) write with a plain writeFile that follows a link: a technician who
+  // works in the mounted volume (cd /mnt/win; wufix scan --root . --html report.html) has the report
+  // written over whatever host file the planted report.html points at.
+  it('scan --html <root>/report.html where report.html is a planted link: the host file is not overwritten', async () => {
+    const root = mkdtempSync(path.join(tmp, 'html-'));
+    try {
+      copyTree(base, root);
+      symlinkSync(decoys.files.passwd, path.join(root, 'report.html'));
+      const before = decoys.snapshot();
+      const r = await runWufix(['scan', '--root', root, '--html', path.join(root, 'report.html')], { env: stateEnv(tmp), timeoutMs: 60_000 });
+      const changed = decoys.changes(before);
+      decoys.reset();
+      expect(changed, describeRun(r)).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  // journal list on a journal folder with many planted runs: every unauthenticated run's plan.json
+  // and state.json are read whole (up to 64 MiB each) and parsed synchronously. Hard links make it
+  // free on the volume (one 60 MiB file, 400 runs): no bound on the total, and the synchronous loop
+  // does not see SIGTERM (2,000 runs: killed by timeout's SIGTERM at 120 s, it ran on to 12 min, 830 MB).
+  it('journal list on 400 planted runs whose plan.json/state.json share one 60 MiB file ends within 60 s', async () => {
+    const jr = mkdtempSync(path.join(tmp, 'jlist-'));
+    try {
+      const big = path.join(jr, 'big.json');
+      writeFileSync(big, `{"root":"/x","runId":"r","steps":[],"pad":"${'A'.repeat(60 * 2 ** 20)}"}`);
+      for (let i = 0; i < 400; i++) {
+        const d = path.join(jr, `20240101T000000Z-${String(i).padStart(4, '0')}`);
+        mkdirSync(d);
+        linkSync(big, path.join(d, 'plan.json'));
+        linkSync(big, path.join(d, 'state.json'));
+      }
+      const r = await runWufix(['journal', 'list', '--journal', jr], { env: stateEnv(tmp), timeoutMs: 60_000 });
+      expect(r.killed, describeRun(r)).toBeUndefined();
+    } finally {
+      rmSync(jr, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
