@@ -68,8 +68,9 @@ const SEAL_FORMAT = 'wufix-seal-1';
 const DIGEST_CHUNK = 4 * MiB;
 /** A sealed file that changed size and is larger than this is refused without reading it. */
 const REHASH_LIMIT = 64 * MiB;
-/** A journal JSON file read without authentication larger than this is refused (a planted one). */
-const JSON_LIMIT = 64 * MiB;
+/** A journal JSON file read without authentication (journal list of a planted run) larger than this is not read:
+ * wufix's own plan.json and state.json are a few KB (400 planted 60 MiB files took minutes). */
+const JSON_LIMIT = MiB;
 
 export interface SealedFile {
   size: number;

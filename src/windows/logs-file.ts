@@ -49,9 +49,10 @@ function ioError(path: string, e: unknown, what: string, offset?: number): BadIn
 export async function* fileChunks(path: string, opts: FileChunkOptions = {}): AsyncGenerator<Uint8Array> {
   const size = Math.max(1, Math.floor(opts.chunkSize ?? LOG_CHUNK_SIZE));
   let fh: FileHandle;
+  let sizeAtOpen: number;
   try {
     // No link followed, no device or FIFO opened (a FIFO or /dev/zero would never end).
-    fh = (await openReadHandle(path, opts.cap ?? MAX_LOG_FILE_BYTES, 'the log')).fh;
+    ({ fh, size: sizeAtOpen } = await openReadHandle(path, opts.cap ?? MAX_LOG_FILE_BYTES, 'the log'));
   } catch (e) {
     if (e instanceof UnsafePathError || (e instanceof BadInputError && e.code === 'too-large')) throw e;
     if (e instanceof BadInputError && e.code === 'not-found') throw new BadInputError(`cannot open log: ${e.message}`, { file: path, code: 'log-missing' });
@@ -59,7 +60,8 @@ export async function* fileChunks(path: string, opts: FileChunkOptions = {}): As
   }
   try {
     let pos = Math.max(0, opts.start ?? 0);
-    for (;;) {
+    // Never past the size seen at open: a file growing while it is read does not extend the work.
+    while (pos < sizeAtOpen) {
       const buf = Buffer.allocUnsafe(size);
       let n: number;
       try {
