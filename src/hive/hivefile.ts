@@ -1,14 +1,14 @@
 // The only part of the hive engine that touches files: open a hive with its transaction logs,
 // recover in memory, and save atomically (temp file beside it, fsync, rename, fsync the directory,
 // then truncate the logs).
-import { promises as fsp, constants as fsc } from 'node:fs';
+import { promises as fsp, constants as fsc, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { BadInputError, FormatError, RefusedError } from '../errors.js';
 import { Hive } from './hive.js';
 import { parseBaseBlock, isDirty, type BaseBlock } from './baseblock.js';
 import { recoverHive, inspectLogs, DirtyHiveError, type LogInfo, type RecoveryResult } from './recovery.js';
 import { readLogsChecked, truncateLogs } from './logfiles.js';
-import { checkPath, pinDir, readFileSafe, UnsafePathError } from '../shared/safefs.js';
+import { describeNode, pinDir, readFileSafe, relName, UnsafePathError } from '../shared/safefs.js';
 
 /** Windows refuses to load a hive of 2 GiB or more; wufix reads no larger file as a hive. */
 export const MAX_HIVE_BYTES = 2 ** 31 - 1;
@@ -156,7 +156,7 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
   // (a concurrent process in a shared tree) cannot make the temp file or the rename land elsewhere.
   const pin = pinDir(dir);
   try {
-    const existing = checkPath(path.join(pin.base, name), 'file', true);
+    const existing = lstatEntry(path.join(pin.base, name), file); // the entry itself, in the pinned directory
     const prefix = `.${name}.wufix-`;
     // Temp files left by an earlier save that was killed are ours (by name): clear them first.
     try {
@@ -191,6 +191,19 @@ export async function atomicWrite(file: string, data: Uint8Array): Promise<void>
   } finally {
     pin.close();
   }
+}
+
+/** lstat of a directory entry (undefined when absent); a link or special file there refuses. */
+function lstatEntry(p: string, shown: string): Stats | undefined {
+  let st: Stats;
+  try {
+    st = lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  if (!st.isFile()) throw new UnsafePathError(relName(shown), st.isSymbolicLink() ? 'link' : 'special-file', st.isDirectory() ? 'a folder where a file was expected; not replaced' : describeNode(st, p));
+  return st;
 }
 
 async function writeAll(fh: fsp.FileHandle, data: Uint8Array, position: number): Promise<void> {
