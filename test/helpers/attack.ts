@@ -18,6 +18,7 @@ import {
   readlinkSync,
   readSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
   writeSync,
@@ -266,12 +267,42 @@ export const HOST_EXCLUDES = [
   '/var/lib/dpkg',
 ];
 
+/**
+ * Regular files other live processes hold open for writing: a CI harness writing its log
+ * (`.ci/run > out/ci.log`, or a `tee` beside it), npm's debug log, a shell's job output. They
+ * change while the tests run, and not because of wufix: the check runs after every wufix process
+ * has exited, so no file listed here is one wufix has open. The decoys wufix's attacks aim at are
+ * checked by their hashes regardless.
+ */
+function heldOpenForWriting(): string[] {
+  const files = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid)) {
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const t = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (!t.startsWith('/') || t.startsWith('/proc/') || t.startsWith('/dev/')) continue;
+        const flags = Number.parseInt(/^flags:\s+([0-7]+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8);
+        if ((flags & 3) !== 0 && statSync(t).isFile()) files.add(t);
+      } catch {
+        /* gone, or not ours to read */
+      }
+    }
+  }
+  return [...files];
+}
+
 export interface HostCheck {
   marker: string;
   /** Paths on the root file system newer than the marker, outside the exclusions and `own` dirs. */
-  changed(own: string[]): { changed: string[]; excluded: string[] };
+  changed(own: string[], watched?: string[]): { changed: string[]; excluded: string[] };
   /** A failure message listing what changed and the exclusions, or undefined. */
-  report(own: string[]): string | undefined;
+  report(own: string[], watched?: string[]): string | undefined;
   cleanup(): void;
 }
 
@@ -279,15 +310,17 @@ export function startHostCheck(): HostCheck {
   const mdir = mkdtempSync(path.join(os.tmpdir(), 'wufix-hostmark-'));
   const marker = path.join(mdir, 'marker');
   writeFileSync(marker, 'host check marker\n');
-  const changed = (own: string[]) => {
+  // `watched`: entries of DECOY_PARENT that are this caller's and are checked, not excluded (the
+  // harness self-test's probe lives there so that concurrent suites' checks exclude it).
+  const changed = (own: string[], watched: string[] = []) => {
     // Other runs' decoy trees (concurrent tests) are theirs.
     const others = existsSync(DECOY_PARENT)
       ? readdirSync(DECOY_PARENT)
           .map((n) => path.join(DECOY_PARENT, n))
-          .filter((p) => !own.some((o) => o === p))
+          .filter((p) => !own.some((o) => o === p) && !watched.includes(p))
       : [];
     // Our own decoy tree is excluded too: its integrity is checked by its hashes (and reset() rewrites it).
-    const excluded = [...HOST_EXCLUDES, ...own, ...others];
+    const excluded = [...HOST_EXCLUDES, ...own, ...others, ...heldOpenForWriting()];
     const prune: string[] = [];
     excluded.forEach((p, i) => prune.push(...(i ? ['-o'] : []), '-path', p));
     const r = spawnSync('find', ['/', '-xdev', '(', ...prune, ')', '-prune', '-o', '-newer', marker, '!', '-path', DECOY_PARENT, '-print'], {
@@ -300,8 +333,8 @@ export function startHostCheck(): HostCheck {
   return {
     marker,
     changed,
-    report(own) {
-      const c = changed(own);
+    report(own, watched) {
+      const c = changed(own, watched);
       if (c.changed.length === 0) return undefined;
       return `host files changed outside the target (find / -xdev -newer ${marker}):\n  ${c.changed.slice(0, 50).join('\n  ')}${c.changed.length > 50 ? `\n  ... ${c.changed.length - 50} more` : ''}\nexcluded: ${c.excluded.join(', ')}`;
     },
