@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { openBlockDevice, checkSectorSize } from '../disk/blockdev.js';
 import { readLayout } from '../disk/layout.js';
 import { showJson, showText } from '../disk/show.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../shared/errors.js';
 import { asciiSafe, writeOut } from './output.js';
 
 function sectorSizeOption(v: string): number {

@@ -7,7 +7,7 @@ import { Hive } from '../hive/hive.js';
 import { writeJsonLines, requireKey, collectKeys } from '../hive/dump.js';
 import { encodeValueData, formatValueData } from '../hive/values.js';
 import { formatRegFile, encodeRegFile, parseRegFile, stripHivePrefix, parseTypeName, typeName } from '../hive/regtext.js';
-import { BadInputError, UsageError } from '../errors.js';
+import { BadInputError, UsageError } from '../shared/errors.js';
 import { asciiSafe, ChunkedWriter, writeChunks, writeJson, writeOut } from './output.js';
 
 const DEFAULT_PREFIX = 'HKEY_LOCAL_MACHINE\\OFFLINE';

@@ -1,14 +1,14 @@
 // wufix command-line entry point. Commands live one per file in src/cli/; this file wires them and
 // owns the single top-level error handler that maps errors to the documented exit codes.
 import { Command, CommanderError } from 'commander';
-import { EXIT } from '../errors.js';
+import { EXIT } from '../shared/errors.js';
 import { handleError } from './output.js';
 import { hiveCommand } from './hive.js';
 import { diskCommand } from './disk.js';
 import { scanCommand } from './scan.js';
 import { repairCommand, undoCommand, journalCommand } from './repair.js';
 import { versionString } from './version.js';
-import { changeStarted, changing, interruptedBy, STOP_SIGNALS } from '../engine/interrupt.js';
+import { changeStarted, changing, interruptedBy, STOP_SIGNALS } from '../shared/interrupt.js';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
 
 // `wufix hive dump ... | head` closes the pipe early: that is not an error, and the command stops.
 // Once a repair or undo has started changing the target, a closed pipe (or terminal) only silences
-// the output: the run finishes or rolls back, and its exit code is kept (src/engine/interrupt.ts).
+// the output: the run finishes or rolls back, and its exit code is kept (src/shared/interrupt.ts).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED' && err.code !== 'EIO') throw err;

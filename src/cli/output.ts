@@ -1,5 +1,5 @@
 // Output helpers shared by every command: the top-level error handler, ASCII-safe text, JSON.
-import { BadInputError, EXIT, WufixError } from '../errors.js';
+import { BadInputError, EXIT, WufixError } from '../shared/errors.js';
 
 /** Map any error to an exit code, printing one line on stderr; stack traces only for real bugs. */
 export function handleError(err: unknown): number {

@@ -1,10 +1,10 @@
 // `wufix scan`: find the offline Windows, read it, explain every failure with evidence.
 import { Command } from 'commander';
 import { atomicWrite } from '../hive/hivefile.js';
-import { scan } from '../windows/targets.js';
-import { renderText, renderHtml } from '../windows/report.js';
-import { hasActionableFindings } from '../windows/rules.js';
-import { EXIT } from '../errors.js';
+import { scan } from './targets.js';
+import { renderText, renderHtml } from '../scan/report.js';
+import { hasActionableFindings } from '../scan/rules.js';
+import { EXIT } from '../shared/errors.js';
 import { asciiSafe, writeOut } from './output.js';
 import { termSafeDeep } from '../shared/termsafe.js';
 import { versionString } from './version.js';

@@ -1,11 +1,11 @@
 // The single write path: validate a plan against the disk as it is now, write the changed sectors,
 // re-read the disk and compare with the plan.
-import { EXIT, WufixError } from '../errors.js';
+import { EXIT, WufixError } from '../shared/errors.js';
 import { gptWrites, readGptStrict, encodeGptEntry, type SectorWrite } from './gpt.js';
 import { readLayout } from './layout.js';
 import { MBR_TYPE, mbrWrites, readMbr, type MbrEntry, type MbrTable } from './mbr.js';
 import { tableFields, validate, type Plan, type ValidatedPlan, type ValidateOptions } from './plan.js';
-import type { BlockDevice, Layout } from './types.js';
+import type { BlockDevice, Layout } from '../model/disk.js';
 
 /** The disk does not hold what was written. The message says what differs. */
 export class VerificationError extends WufixError {

@@ -2,8 +2,8 @@
 // Windows \\.\PhysicalDriveN. Reads are widened to whole sectors; writes must be sector-aligned.
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, constants as fsc } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { BadInputError, RefusedError, UsageError } from '../errors.js';
-import type { BlockDevice, Layout } from './types.js';
+import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
+import type { BlockDevice, Layout } from '../model/disk.js';
 import { readLayout, type ReadOptions } from './layout.js';
 
 export interface OpenOptions {

@@ -1,9 +1,9 @@
 // GUID Partition Table (UEFI spec 2.x, chapter 5.3): headers, entry arrays, CRC32 checks, writing
 // both copies consistently and repairing one copy from the other on request.
-import { FormatError } from '../errors.js';
-import { crc32 } from './crc32.js';
-import { guidFromBytes, guidToBytes, ZERO_GUID } from './guid.js';
-import type { BlockDevice } from './types.js';
+import { FormatError } from '../shared/errors.js';
+import { crc32 } from '../shared/crc32.js';
+import { guidFromBytes, guidToBytes, ZERO_GUID } from '../shared/guid.js';
+import type { BlockDevice } from '../model/disk.js';
 
 export const GPT_SIGNATURE = 'EFI PART';
 export const GPT_REVISION_1_0 = 0x00010000;

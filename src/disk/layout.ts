@@ -1,10 +1,10 @@
 // Read a whole disk layout (scheme, partitions, volumes, free space) from a BlockDevice.
-import { BadInputError, FormatError } from '../errors.js';
+import { BadInputError, FormatError } from '../shared/errors.js';
 import { readGptStrict, GPT_SIGNATURE } from './gpt.js';
 import { hasBootSignature, isExtendedType, MBR_TYPE, parseMbrSector, readMbr } from './mbr.js';
 import { probeVolume } from './probe.js';
 import { gptRole, mbrRole, mbrTypeString } from './roles.js';
-import { MiB, type BlockDevice, type Layout, type Partition, type Region } from './types.js';
+import { MiB, type BlockDevice, type Layout, type Partition, type Region } from '../model/disk.js';
 
 export interface ReadOptions {
   /** Probe each partition's volume (default true). */

@@ -1,7 +1,7 @@
 // Master Boot Record: four primary entries, disk signature, boot indicator, and the chain of
 // Extended Boot Records (EBRs) that holds logical partitions.
-import { FormatError } from '../errors.js';
-import type { BlockDevice } from './types.js';
+import { FormatError } from '../shared/errors.js';
+import type { BlockDevice } from '../model/disk.js';
 import type { SectorWrite } from './gpt.js';
 
 export const MBR_TYPE = {

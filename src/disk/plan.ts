@@ -1,11 +1,11 @@
 // Partition plans as data, and validate(plan, layout): every check happens here, before any byte
 // is written. A valid plan yields the exact layout the disk must have afterwards.
-import { RefusedError } from '../errors.js';
-import { isGuid, randomGuid, ZERO_GUID } from './guid.js';
+import { RefusedError } from '../shared/errors.js';
+import { isGuid, randomGuid, ZERO_GUID } from '../shared/guid.js';
 import { isExtendedType, MBR_TYPE } from './mbr.js';
 import { gptFree, mbrFree } from './layout.js';
 import { gptRole, mbrRole, mbrTypeString, parseMbrType, attributesString } from './roles.js';
-import { MiB, type Layout, type Partition } from './types.js';
+import { MiB, type Layout, type Partition } from '../model/disk.js';
 
 export type PlanOp =
   /** Move the end of partition N down by `bytes` (a multiple of 1 MiB). */

@@ -1,6 +1,6 @@
 // Volume probes: what file system (or BitLocker) a partition holds, from its boot sector and, for
 // labels, a few more sectors. Pure: works on a reader of volume-relative byte ranges.
-import type { VolumeInfo } from './types.js';
+import type { VolumeInfo } from '../model/disk.js';
 
 /** Reads `length` bytes at a byte offset relative to the start of the volume. */
 export type VolumeReader = (offset: number, length: number) => Uint8Array;

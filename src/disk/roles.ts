@@ -1,5 +1,5 @@
 // Partition types: well-known GPT type GUIDs and MBR type bytes, and the role wufix gives them.
-import type { Role } from './types.js';
+import type { Role } from '../model/disk.js';
 
 export const GPT_TYPE = {
   ESP: 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b',

@@ -1,6 +1,6 @@
 // `disk show` as data: the JSON document of the issue's schema and the readable table.
 import { attributesString } from './roles.js';
-import type { Layout, Partition } from './types.js';
+import type { Layout, Partition } from '../model/disk.js';
 
 export interface ShowPartitionJson {
   number: number;

@@ -8,11 +8,11 @@ import os from 'node:os';
 import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
 import { confine, mkdirSafe, readFileSafe, removeFileSafe, renameSafe, sha256Safe, statSafe, isPlainRelative } from '../shared/safefs.js';
 import { resolveCI } from '../windows/install.js';
-import { BadInputError, InterruptedError, RefusedError, WufixError } from '../errors.js';
-import { signalWords, watchInterrupts } from './interrupt.js';
+import { BadInputError, InterruptedError, RefusedError, WufixError } from '../shared/errors.js';
+import { signalWords, watchInterrupts } from '../shared/interrupt.js';
 import { Journal, checkJournalSpace, planFilePaths, type JournalFile } from './journal.js';
-import type { Change, Plan, PlanStep, RegData } from './types.js';
-import { faultPoint } from '../faults.js';
+import type { Change, Plan, PlanStep, RegData } from '../model/plan.js';
+import { faultPoint } from '../shared/faults.js';
 
 /** Host path of a volume-relative path (existing components matched case-insensitively). */
 export function hostPath(root: string, rel: string): string {

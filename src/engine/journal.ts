@@ -17,9 +17,9 @@ import path from 'node:path';
 import * as tar from 'tar';
 import { atomicWrite } from '../hive/hivefile.js';
 import { appendSafe, mkdirSafe, sha256Safe, statSafe } from '../shared/safefs.js';
-import { BadInputError, RefusedError } from '../errors.js';
-import type { Change, Plan } from './types.js';
-import { MiB } from '../disk/types.js';
+import { BadInputError, RefusedError } from '../shared/errors.js';
+import type { Change, Plan } from '../model/plan.js';
+import { MiB } from '../model/disk.js';
 import { RUN_ID_RE, findStateDir, hmac, isInside, openStateDir, readLedger, realish, sameDevice, sameMac, stateDirPath, writeLedger, type LedgerEntry, type StateDir } from './keyring.js';
 
 export interface JournalFile {

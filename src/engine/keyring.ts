@@ -7,7 +7,7 @@ import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readF
 import os from 'node:os';
 import path from 'node:path';
 import { atomicWrite } from '../hive/hivefile.js';
-import { RefusedError } from '../errors.js';
+import { RefusedError } from '../shared/errors.js';
 
 export const KEY_FILE = 'journal.key';
 export const KEY_BYTES = 32;

@@ -1,14 +1,14 @@
 // Building a plan from a scan (which modules run, with which options) and rendering it for a
 // technician: one line per change, grouped by repair, with the reason beside it.
-import type { ScanResult } from '../windows/scan-types.js';
-import type { DiskFacts } from '../windows/targets.js';
-import { describeBytes } from '../windows/winre-plan.js';
-import { RefusedError, UsageError } from '../errors.js';
+import type { ScanResult } from '../model/scan.js';
+import type { DiskFacts } from '../cli/targets.js';
+import { describeBytes } from '../winre/plan.js';
+import { RefusedError, UsageError } from '../shared/errors.js';
 import { lstatSync } from 'node:fs';
 import { describeNode, UnsafePathError } from '../shared/safefs.js';
 import { resolveCI } from '../windows/install.js';
 import { winRel } from '../windows/files.js';
-import type { Plan, PlanStep, RepairModule, RepairOptions, Change, WinreRebuild } from './types.js';
+import type { Plan, PlanStep, RepairModule, RepairOptions, Change, WinreRebuild } from '../model/plan.js';
 import { typeName } from '../hive/regtext.js';
 
 export interface Selection {

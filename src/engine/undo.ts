@@ -3,11 +3,11 @@
 // backup entries reach outside what its plan named, and (unless forced) a file changed since the run.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RefusedError, WufixError } from '../errors.js';
+import { RefusedError, WufixError } from '../shared/errors.js';
 import { confine, sha256Safe, statSafe } from '../shared/safefs.js';
 import { Journal, validateBackupTar, validateJournal, type AuthOptions } from './journal.js';
 import { hostPath, rollback } from './apply.js';
-import { watchInterrupts } from './interrupt.js';
+import { watchInterrupts } from '../shared/interrupt.js';
 
 export interface UndoResult {
   runId: string;

@@ -1,7 +1,7 @@
 // regf base block (the first 4096 bytes of a hive or the first 512 of a transaction log).
 // parse() reads the fields we interpret; write() patches them into a copy of the original bytes so
 // that every byte we do not own (OfRg, GUIDs, flags, reserved junk) is preserved.
-import { FormatError } from '../errors.js';
+import { FormatError } from '../shared/errors.js';
 
 export const BASE_BLOCK_SIZE = 4096;
 export const HBIN_START = 4096;

@@ -1,9 +1,9 @@
 // Walks a hive depth first and yields each key with its values: the source of `hive dump` (JSON
 // Lines) and `hive export` (.reg). Subkeys in stored (Windows) order, values in value-list order.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../shared/errors.js';
 import { decodeName } from './names.js';
 import { MAX_DEPTH, type Hive } from './hive.js';
-import { FormatError } from '../errors.js';
+import { FormatError } from '../shared/errors.js';
 
 export interface DumpedValue {
   name: string;

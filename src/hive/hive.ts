@@ -5,7 +5,7 @@
 // the format itself. Every cell reference read from the file is checked against a bitmap of valid
 // cell starts built when the hive is opened, so corrupt offsets, cycles and absurd sizes become
 // FormatErrors instead of crashes or hangs.
-import { FormatError, BadInputError } from '../errors.js';
+import { FormatError, BadInputError } from '../shared/errors.js';
 import {
   BASE_BLOCK_SIZE,
   HBIN_START,

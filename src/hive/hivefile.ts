@@ -3,7 +3,7 @@
 // then truncate the logs).
 import { promises as fsp, constants as fsc, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { BadInputError, FormatError, RefusedError } from '../errors.js';
+import { BadInputError, FormatError, RefusedError } from '../shared/errors.js';
 import { Hive } from './hive.js';
 import { parseBaseBlock, isDirty, type BaseBlock } from './baseblock.js';
 import { recoverHive, inspectLogs, DirtyHiveError, type LogInfo, type RecoveryResult } from './recovery.js';
@@ -12,7 +12,7 @@ import { describeNode, pinDir, readFileSafe, relName, UnsafePathError } from '..
 
 /** Windows refuses to load a hive of 2 GiB or more; wufix reads no larger file as a hive. */
 export const MAX_HIVE_BYTES = 2 ** 31 - 1;
-import { faultPoint } from '../faults.js';
+import { faultPoint } from '../shared/faults.js';
 
 export interface OpenedHive {
   path: string;

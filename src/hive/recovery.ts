@@ -9,7 +9,7 @@
 // Robustness: every offset read is bounds-checked, the entry walk always moves forward by at least
 // 512 bytes, the hashing done while looking for remnants is budgeted, and the recovered size is
 // bounded by what the applied entries say (hbins sizes above MAX_HBINS_SIZE are a FormatError).
-import { FormatError } from '../errors.js';
+import { FormatError } from '../shared/errors.js';
 import { FILE_TYPE, HBIN_START, isDirty, parseBaseBlock, writeBaseBlock, type BaseBlock } from './baseblock.js';
 import { marvin32 } from './marvin32.js';
 

@@ -9,7 +9,7 @@
 // understand: every malformed line is a FormatError naming its 1-based line number. Hex data is
 // kept byte for byte in 5.00 files (no NUL is added to hex(1)/hex(2)/hex(7) data), so an export
 // always imports back to the same bytes.
-import { FormatError } from '../errors.js';
+import { FormatError } from '../shared/errors.js';
 import { upcase } from './names.js';
 
 export const REG = {

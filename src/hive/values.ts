@@ -1,5 +1,5 @@
 // Value data encoding for the CLI (`hive set --type --data`) and readable display.
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../shared/errors.js';
 import { REG, typeName } from './regtext.js';
 
 function utf16z(s: string): Uint8Array {

@@ -3,9 +3,9 @@
 // diskpart's `list disk` / `list volume` / `list partition` tables that does not depend on the
 // display language: columns are cut at the offsets of the `---` ruler under the header. Pure; the
 // runner (diskpart /s, OEM code page via chcp) belongs to the Windows adapter.
-import { RefusedError, UsageError } from '../errors.js';
-import { MiB } from '../disk/types.js';
-import type { WinrePlan } from '../windows/winre-plan.js';
+import { RefusedError, UsageError } from '../shared/errors.js';
+import { MiB } from '../model/disk.js';
+import type { WinrePlan } from '../winre/plan.js';
 import { decodeOem } from './windows.js';
 
 /** The volume label Windows gives the WinRE partition (KB5028997). */

@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, existsSync, mkdtempSync, rmSync, readlinkSync, realpathSync, accessSync, statSync, constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RefusedError, BadInputError, EXIT } from '../errors.js';
-import { changing, interruptedBy, STOP_SIGNALS } from '../engine/interrupt.js';
+import { RefusedError, BadInputError, EXIT } from '../shared/errors.js';
+import { changing, interruptedBy, STOP_SIGNALS } from '../shared/interrupt.js';
 
 export interface MountEntry {
   mountPoint: string;
@@ -138,7 +138,7 @@ export function unmount(dir: string): void {
 /**
  * Resources to release whatever happens: loop devices, mounts, temp dirs. Released in reverse order
  * by release(), and on SIGINT/SIGTERM/SIGHUP (then the process exits 130, EXIT.INTERRUPTED) unless a
- * change is in flight: that run rolls back and its finally blocks release them (src/engine/interrupt.ts).
+ * change is in flight: that run rolls back and its finally blocks release them (src/shared/interrupt.ts).
  */
 export class Cleanup {
   private steps: (() => void)[] = [];

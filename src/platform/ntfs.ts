@@ -2,7 +2,7 @@
 // in the C locale; every call reports progress and throws one clear line on failure.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { BadInputError, RefusedError } from '../errors.js';
+import { BadInputError, RefusedError } from '../shared/errors.js';
 
 /** The environment for the tools, taken at each call (C locale for parsing; PATH as it is now). */
 const env = () => ({ ...process.env, LC_ALL: 'C', LANG: 'C' });

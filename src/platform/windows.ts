@@ -6,7 +6,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RefusedError } from '../errors.js';
+import { RefusedError } from '../shared/errors.js';
 
 // --- code pages --------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-// The Windows/WinPE host as the WinRE backend sees it (src/platform/winre-windows.ts): diskpart,
+// The Windows/WinPE host as the WinRE backend sees it (src/winre/windows.ts): diskpart,
 // drive letters, the raw disk for reading, reagentc. `windowsHost()` is the real one (diskpart.exe
 // and reagentc.exe of the running Windows/WinPE, output decoded from the console's OEM code page);
 // tests drive the same backend on Linux through a host that carries out the same commands on a real
@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { RefusedError } from '../errors.js';
+import { RefusedError } from '../shared/errors.js';
 import { activeCodePage, commandLine, decodeOem } from './windows.js';
 
 export interface CommandResult {

@@ -3,7 +3,7 @@
 // dealt with (windows-update.md §4 step 4, §6). While it is set, every scan reports the info finding
 // 'au-paused' as a reminder. au-pause does not erase the failures in the logs, so the scan's
 // 'reboot-loop' finding (derived from them) stays; it stops the retries while 'pending' fixes the cause.
-import type { PlanStep, RegData, RepairContext, RepairModule } from '../engine/types.js';
+import type { PlanStep, RegData, RepairContext, RepairModule } from '../model/plan.js';
 import { openHiveFile } from '../hive/hivefile.js';
 import { REG } from '../hive/regtext.js';
 import { resolveCI } from '../windows/install.js';

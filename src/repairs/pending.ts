@@ -5,7 +5,7 @@
 // empty the CBS session queue (PackagesPending, SessionsPending values and incomplete sessions).
 // PendingFileRenameOperations(2) is shown in a note and cleared only with --clear-pending-renames.
 // (`--use-dism` runs DISM /RevertPendingActions instead: src/platform/windows.ts.)
-import type { PlanStep, RegData, RepairModule, RepairContext } from '../engine/types.js';
+import type { PlanStep, RegData, RepairModule, RepairContext } from '../model/plan.js';
 import { openHiveFile } from '../hive/hivefile.js';
 import type { Hive } from '../hive/hive.js';
 import { resolveCI } from '../windows/install.js';

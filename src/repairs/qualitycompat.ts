@@ -2,7 +2,7 @@
 // still withholds security updates without it (scan.policy.qualityCompatApplies: Windows 7 / 8.1 /
 // 2008 R2 / 2012 before the April 2018 rollup, Windows 10 1507-1709 below the March 2018 cumulative
 // update) and it is absent. Setting it is harmless on any build, but it is only planned where it helps.
-import type { RepairModule } from '../engine/types.js';
+import type { RepairModule } from '../model/plan.js';
 import { REG } from '../hive/regtext.js';
 import { resolveCI } from '../windows/install.js';
 import { winRel } from '../windows/files.js';

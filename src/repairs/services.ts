@@ -15,14 +15,14 @@
 //   documented one and the owner, group and SACL of the current descriptor are kept. When there is
 //   no readable descriptor, owner and group are SYSTEM and the SACL is the one Windows' SCM gives
 //   services, (AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD) (read from a real SYSTEM hive, regipy/SYSTEM).
-import type { PlanStep, RegData, RepairModule } from '../engine/types.js';
+import type { PlanStep, RegData, RepairModule } from '../model/plan.js';
 import { openHiveFile } from '../hive/hivefile.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
 import { resolveCI } from '../windows/install.js';
 import { winRel } from '../windows/files.js';
 import { readServices, defaultStart, START_NAMES } from '../windows/services.js';
-import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../windows/sddl.js';
+import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../formats/sddl.js';
 import { dwordHex } from './wintrust.js';
 
 /** The services this repair re-enables (names as in the scan's findings). */

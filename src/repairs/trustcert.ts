@@ -4,12 +4,12 @@
 // SHA-1 thumbprint, properties first and the 0x20 certificate record last), and set the policy
 // AcceptTrustedPublisherCerts=1 ("Allow signed updates from an intranet Microsoft update service").
 import { X509Certificate } from 'node:crypto';
-import type { PlanStep, RegData, RepairModule, RepairContext } from '../engine/types.js';
+import type { PlanStep, RegData, RepairModule, RepairContext } from '../model/plan.js';
 import { openHiveFile } from '../hive/hivefile.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { BadInputError } from '../errors.js';
-import { buildCertBlob, parseCertBlob, thumbprintOf, CERT_PROP_ID, type CertProperty } from '../windows/certs.js';
+import { BadInputError } from '../shared/errors.js';
+import { buildCertBlob, parseCertBlob, thumbprintOf, CERT_PROP_ID, type CertProperty } from '../formats/certstore.js';
 import { resolveCI } from '../windows/install.js';
 import { winRel } from '../windows/files.js';
 import { keyAt, regRaw } from '../windows/version.js';

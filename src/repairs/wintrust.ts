@@ -1,7 +1,7 @@
 // wintrust: reset the WinTrust "Software Publishing" State to the Windows default 0x23C00 (or
 // --wintrust-value) in every user hive where it is present and differs: .DEFAULT (LocalSystem),
 // systemprofile, LocalService, NetworkService and every ProfileList profile.
-import type { PlanStep, RepairModule } from '../engine/types.js';
+import type { PlanStep, RepairModule } from '../model/plan.js';
 import { WINTRUST_KEY, DEFAULT_STATE, decodeState } from '../windows/wintrust.js';
 import { REG } from '../hive/regtext.js';
 

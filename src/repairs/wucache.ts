@@ -5,10 +5,10 @@
 // applies them all or none. Never touches System32\catroot (Windows does not rebuild it), and a
 // junction/symbolic link standing in place of a folder is skipped and reported, never followed.
 import { lstatSync } from 'node:fs';
-import type { PlanStep, RepairContext, RepairModule } from '../engine/types.js';
+import type { PlanStep, RepairContext, RepairModule } from '../model/plan.js';
 import { resolveCI } from '../windows/install.js';
 import { winRel } from '../windows/files.js';
-import { RefusedError } from '../errors.js';
+import { RefusedError } from '../shared/errors.js';
 
 export const SOFTWARE_DISTRIBUTION = 'Windows\\SoftwareDistribution';
 export const CATROOT2 = 'Windows\\System32\\catroot2';

@@ -33,7 +33,7 @@ import {
 import { promises as fsp } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { BadInputError, RefusedError, WufixError } from '../errors.js';
+import { BadInputError, RefusedError, WufixError } from './errors.js';
 import { termSafe } from './termsafe.js';
 
 const NOFOLLOW = fsc.O_NOFOLLOW ?? 0;

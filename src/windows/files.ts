@@ -4,7 +4,7 @@ import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCI } from './install.js';
 import { describeNode, noteUnsafe } from '../shared/safefs.js';
-import type { CacheInfo } from './scan-types.js';
+import type { CacheInfo } from '../model/scan.js';
 
 /** Total size and file count below a directory (symlinks and junctions are not followed). */
 export function treeSize(dir: string, limit = 2_000_000): { bytes: number; files: number } {

@@ -1,7 +1,7 @@
 // SYSTEM hive knowledge: the current control set (Select), the Windows Update related services and
 // PendingFileRenameOperations. windows-update.md §2 (Select), §3 (start types), §4 (pending renames).
 import { Hive } from '../hive/hive.js';
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../shared/errors.js';
 import { regDword, regMultiSz, regRaw, regString } from './version.js';
 
 export interface ControlSetSelection {

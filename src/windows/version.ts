@@ -3,7 +3,7 @@
 // does: a string value is cut at its first NUL, a DWORD must be 4 bytes, wrong types read as absent).
 import { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../shared/errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Value readers (pure; never throw on odd data: a value of the wrong type or size reads as undefined)

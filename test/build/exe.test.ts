@@ -16,7 +16,7 @@ import { PROJECT_ROOT, sharedReason, skipReason } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';
 import { EXE, TOOLS, WINE64, WINESERVER, exeReason, wineReason } from './prereq.js';
 import * as S from '../scan/scenarios.js';
-import type { ScanReport } from '../../src/windows/scan-types.js';
+import type { ScanReport } from '../../src/model/scan.js';
 
 const reason = skipReason(exeReason(), wineReason(), sharedReason());
 if (reason) console.warn(`test/build/exe.test.ts: skipped: ${reason}`);

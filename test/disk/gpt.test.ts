@@ -5,11 +5,11 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryDevice, openBlockDevice } from '../../src/disk/blockdev.js';
-import { crc32, crc32Continue } from '../../src/disk/crc32.js';
+import { crc32, crc32Continue } from '../../src/shared/crc32.js';
 import { encodeGptEntry, gptWrites, parseGptEntries, readGptCopies, readGptStrict, repairGpt, type GptHeader } from '../../src/disk/gpt.js';
-import { guidFromBytes, guidToBytes } from '../../src/disk/guid.js';
+import { guidFromBytes, guidToBytes } from '../../src/shared/guid.js';
 import { readLayout } from '../../src/disk/layout.js';
-import { BadInputError } from '../../src/errors.js';
+import { BadInputError } from '../../src/shared/errors.js';
 import { wufix } from './cli-helper.js';
 import { buildGpt, diskToolsReason, MiB, readAt, run, sgdiskVerifyClean, sfdiskJson, sha256, tempDir, TYPE, win10_22h2, writeAt } from '../helpers/disk-images.js';
 

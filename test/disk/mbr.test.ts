@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryDevice, openBlockDevice } from '../../src/disk/blockdev.js';
 import { readLayout } from '../../src/disk/layout.js';
 import { encodeMbrEntry, mbrWrites, readMbr, type MbrTable } from '../../src/disk/mbr.js';
-import { BadInputError } from '../../src/errors.js';
+import { BadInputError } from '../../src/shared/errors.js';
 import { buildMbr, diskToolsReason, MiB, readAt, sfdiskJson, sfdiskVerifyClean, tempDir, writeAt } from '../helpers/disk-images.js';
 import { wufix } from './cli-helper.js';
 

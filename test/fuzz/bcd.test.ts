@@ -5,8 +5,8 @@
 // integers) see hostile data behind a valid registry structure. Plus a generated regression.
 import { describe, expect, it } from 'vitest';
 import { Hive } from '../../src/hive/hive.js';
-import { describeWinre, formatDevice, parseBcdStore } from '../../src/windows/bcd.js';
-import { FormatError } from '../../src/errors.js';
+import { describeWinre, formatDevice, parseBcdStore } from '../../src/formats/bcd.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { CASES, caseRng, fixtureBytes, fixturesReason, fuzz, mutate, share } from './harness.js';
 
 const STORES: [string, string][] = [

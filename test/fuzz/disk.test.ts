@@ -14,9 +14,9 @@ import { readLayout } from '../../src/disk/layout.js';
 import { readGptCopies } from '../../src/disk/gpt.js';
 import { readMbr } from '../../src/disk/mbr.js';
 import { probeVolume } from '../../src/disk/probe.js';
-import { crc32 } from '../../src/disk/crc32.js';
-import { BadInputError, RefusedError } from '../../src/errors.js';
-import type { BlockDevice } from '../../src/disk/types.js';
+import { crc32 } from '../../src/shared/crc32.js';
+import { BadInputError, RefusedError } from '../../src/shared/errors.js';
+import type { BlockDevice } from '../../src/model/disk.js';
 import { buildGpt, buildMbr, diskToolsReason, MiB, tempDir, TYPE } from '../helpers/disk-images.js';
 import { CASES, caseRng, fuzz, mutate, share, type Rng } from './harness.js';
 

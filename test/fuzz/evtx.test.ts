@@ -5,8 +5,8 @@
 // instead of throwing; an untyped exception caught inside it shows as "TypeError: ..." (and the
 // like) in a problem message, which is a failure here. Plus generated regressions.
 import { describe, expect, it } from 'vitest';
-import { EVTX_CHUNK_SIZE, EVTX_FILE_HEADER_SIZE, MAX_EXPANSION_PER_RECORD, parseEvtxChunk, parseEvtxFileHeader } from '../../src/windows/evtx.js';
-import { crc32, crc32Continue } from '../../src/disk/crc32.js';
+import { EVTX_CHUNK_SIZE, EVTX_FILE_HEADER_SIZE, MAX_EXPANSION_PER_RECORD, parseEvtxChunk, parseEvtxFileHeader } from '../../src/formats/evtx.js';
+import { crc32, crc32Continue } from '../../src/shared/crc32.js';
 import { CASES, caseRng, fixtureBytes, fixturesReason, fuzz, mutate } from './harness.js';
 
 const FILES: [string, string][] = [

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FIXTURES, sharedReason } from '../helpers/env.js';
-import { WufixError } from '../../src/errors.js';
+import { WufixError } from '../../src/shared/errors.js';
 
 export const SEED = Number(process.env.WUFIX_FUZZ_SEED ?? 0x14f0_0014) >>> 0;
 /** The floor per parser family (issue #14 acceptance: at least 2,000 cases each, in CI too). */

@@ -4,7 +4,7 @@
 // Plus the crafted structures that once cost more than linear work, as small generated regressions.
 import { describe, expect, it } from 'vitest';
 import { Hive } from '../../src/hive/hive.js';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { CASES, caseRng, fixtureBytes, fixturesReason, fuzz, mutate, share } from './harness.js';
 import { fullWalk } from './walk.js';
 

@@ -4,8 +4,8 @@
 // DOCTYPE, entity references), plus the crafted shapes that hurt XML readers: entity expansion
 // (billion laughs), deep nesting, huge and numerous attributes, thousands of unterminated comments.
 import { describe, expect, it } from 'vitest';
-import { MAX_REAGENT_BYTES, encodeReAgentText, parseReAgentXml, writeReAgentXml, type ReAgentEncoding } from '../../src/windows/reagent.js';
-import { FormatError } from '../../src/errors.js';
+import { MAX_REAGENT_BYTES, encodeReAgentText, parseReAgentXml, writeReAgentXml, type ReAgentEncoding } from '../../src/formats/reagent.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { ENABLED, Z } from '../helpers/reagent-samples.js';
 import { CASES, caseRng, fuzz, mutate } from './harness.js';
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectLogs, recoverHive, type LogFile } from '../../src/hive/recovery.js';
 import { baseBlockChecksum, newBaseBlock } from '../../src/hive/baseblock.js';
 import { marvin32 } from '../../src/hive/marvin32.js';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { CASES, caseRng, fixtureBytes, fixturesReason, fuzz, mutate, share, type Rng } from './harness.js';
 import { fullWalk } from './walk.js';
 

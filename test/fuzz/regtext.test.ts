@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Hive } from '../../src/hive/hive.js';
 import { collectKeys } from '../../src/hive/dump.js';
 import { encodeRegFile, formatRegFile, parseRegFile } from '../../src/hive/regtext.js';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { CASES, caseRng, fixtureBytes, fixturesReason, fuzz, mutate } from './harness.js';
 
 const HIVES = ['DFIRArtifactMuseum/Win11/BCD-Template', 'hivex/minimal', 'hivex/rlenvalue_test_hive', 'regipy/BCD', 'DFIRArtifactMuseum/Win11/ELAM'];

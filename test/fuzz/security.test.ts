@@ -7,9 +7,9 @@
 //    NTUSER.DAT), each put in a small hive at the store path readStore reads.
 import { describe, expect, it } from 'vitest';
 import { Hive, NIL } from '../../src/hive/hive.js';
-import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, sddlToSecurityDescriptor, securityDescriptorToSddl } from '../../src/windows/sddl.js';
-import { parseCertBlob, readStore } from '../../src/windows/certs.js';
-import { FormatError } from '../../src/errors.js';
+import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, sddlToSecurityDescriptor, securityDescriptorToSddl } from '../../src/formats/sddl.js';
+import { parseCertBlob, readStore } from '../../src/formats/certstore.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { CASES, caseRng, fixtureBytes, fixturesReason, fuzz, mutate } from './harness.js';
 
 const SD_HIVES = ['DFIRArtifactMuseum/Win11/DEFAULT_PROFILE/NTUSER.DAT', 'DFIRArtifactMuseum/Win7/NTUSER1.DAT', 'regipy/BCD', 'DFIRArtifactMuseum/Win11/ELAM'];

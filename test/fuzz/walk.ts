@@ -5,7 +5,7 @@ import { Hive, NIL } from '../../src/hive/hive.js';
 import { baseBlockProblems, isDirty, parseBaseBlock } from '../../src/hive/baseblock.js';
 import { writeJsonLines } from '../../src/hive/dump.js';
 import { formatValueData } from '../../src/hive/values.js';
-import { securityDescriptorToSddl } from '../../src/windows/sddl.js';
+import { securityDescriptorToSddl } from '../../src/formats/sddl.js';
 import { isTypedError } from './harness.js';
 
 /** What a reader of a whole hive does; returns the amount of output it produced. */

@@ -17,9 +17,9 @@ import path from 'node:path';
 import { onDisk, readAt, withLoop, sfdiskAttrs as sfdiskAttrsOf } from './disk-images.js';
 import { readDiskLayout } from '../../src/disk/blockdev.js';
 import { GPT_TYPE } from '../../src/disk/roles.js';
-import { MiB, type Layout, type Partition } from '../../src/disk/types.js';
-import { parseReAgentXml } from '../../src/windows/reagent.js';
-import { windowsPartitionNumber } from '../../src/windows/winre-plan.js';
+import { MiB, type Layout, type Partition } from '../../src/model/disk.js';
+import { parseReAgentXml } from '../../src/formats/reagent.js';
+import { windowsPartitionNumber } from '../../src/winre/plan.js';
 import type { CommandResult, WinHost } from '../../src/platform/winhost.js';
 
 /** diskpart's exit codes: E_INVALIDARG for syntax, E_FAIL (VDS errors) for the rest. */

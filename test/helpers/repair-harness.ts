@@ -2,7 +2,7 @@
 // value maps, and expected dumps after a set of changes.
 import type { DumpRow } from './hive-tools.js';
 import { treeHashes as treeMap, treeDiff } from './tree.js';
-import type { RegData } from '../../src/engine/types.js';
+import type { RegData } from '../../src/model/plan.js';
 // In-process engine runs (applyPlan, undoRun) seal journals in the test file's own state directory.
 import './state-dir.js';
 

@@ -10,10 +10,10 @@ import { buildGpt, buildMbr, gptEnd, run, MiB, TYPE, RECOVERY_ATTRS, type FsSpec
 import { withMountedNtfs } from './winbuilder.js';
 import { fixture } from './env.js';
 import { Hive } from '../../src/hive/hive.js';
-import { repointWinre, applyBcdChanges } from '../../src/windows/bcd-write.js';
-import { repointReAgent } from '../../src/windows/reagent-repoint.js';
+import { repointWinre, applyBcdChanges } from '../../src/formats/bcd-write.js';
+import { repointReAgent } from '../../src/formats/reagent-repoint.js';
 import { readDiskLayout } from '../../src/disk/blockdev.js';
-import type { Layout } from '../../src/disk/types.js';
+import type { Layout } from '../../src/model/disk.js';
 
 export type Role = 'esp' | 'msr' | 'os' | 'recovery' | 'sysres' | 'data' | 'oem' | 'dynamic' | 'bitlocker-os' | 'extended';
 

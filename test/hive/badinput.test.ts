@@ -6,7 +6,7 @@ import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Hive } from '../../src/hive/hive.js';
-import { FormatError, BadInputError } from '../../src/errors.js';
+import { FormatError, BadInputError } from '../../src/shared/errors.js';
 import { recoverHive } from '../../src/hive/recovery.js';
 import { sharedReason, hiveFixture } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';

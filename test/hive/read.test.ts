@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Hive } from '../../src/hive/hive.js';
 import { dumpJsonLines } from '../../src/hive/dump.js';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { sharedReason, toolsReason, skipReason, readManifest, hiveFixture } from '../helpers/env.js';
 import { hivexDump, type DumpRow } from '../helpers/hive-tools.js';
 import { runCli } from '../helpers/cli.js';

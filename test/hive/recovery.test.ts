@@ -3,7 +3,7 @@ import { readFileSync, mkdtempSync, writeFileSync, rmSync, statSync } from 'node
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { parseBaseBlock, baseBlockChecksum, writeBaseBlock } from '../../src/hive/baseblock.js';
 import { marvin32 } from '../../src/hive/marvin32.js';
 import {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import {
   REG,
   encodeRegFile,

@@ -13,9 +13,9 @@ import { diskToolsReason, MiB, GiB, run, withLoop, sgdiskInfo, sgdiskVerifyClean
 import { buildWinreDisk, laptopParts, type WinreDisk } from '../helpers/winre-images.js';
 import { linuxDiskpartHost, type DiskpartHost } from '../helpers/diskpart-host.js';
 import { ENABLED } from '../helpers/reagent-samples.js';
-import { encodeReAgentText } from '../../src/windows/reagent.js';
+import { encodeReAgentText } from '../../src/formats/reagent.js';
 import { readDiskLayout } from '../../src/disk/blockdev.js';
-import { planWinreRebuild } from '../../src/windows/winre-plan.js';
+import { planWinreRebuild } from '../../src/winre/plan.js';
 import { diskpartScript, parseDiskpartListTable, diskpartItemNumber, WINRE_LABEL } from '../../src/platform/diskpart.js';
 
 const reason = skipReason(

@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RefusedError, UsageError } from '../../src/errors.js';
+import { RefusedError, UsageError } from '../../src/shared/errors.js';
 import { gptFree, mbrFree } from '../../src/disk/layout.js';
 import { gptRole, mbrRole } from '../../src/disk/roles.js';
-import type { Layout, Partition } from '../../src/disk/types.js';
-import { planWinreRebuild, type WinrePlan } from '../../src/windows/winre-plan.js';
+import type { Layout, Partition } from '../../src/model/disk.js';
+import { planWinreRebuild, type WinrePlan } from '../../src/winre/plan.js';
 import {
   diskpartItemNumber,
   diskpartScript,

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { toolsReason, skipReason } from '../helpers/env.js';
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, parseNtfsResizeInfo, ntfsCopyIn, filePosition } from '../../src/platform/ntfs.js';
-import { BadInputError, RefusedError } from '../../src/errors.js';
+import { BadInputError, RefusedError } from '../../src/shared/errors.js';
 
 const MiB = 1024 * 1024;
 const reason = skipReason(toolsReason('ntfsresize', 'mkntfs', 'ntfs-3g', 'ntfsfix', 'ntfscp', 'losetup'), typeof process.getuid === 'function' && process.getuid() !== 0 ? 'needs root (loop devices)' : undefined);

@@ -3,7 +3,7 @@
 // codecs and iconv (independent decoders) rather than our own tables.
 import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { RefusedError } from '../../src/errors.js';
+import { RefusedError } from '../../src/shared/errors.js';
 import {
   parseChcp,
   decodeOem,

@@ -10,14 +10,14 @@ import { buildWindowsTree } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 import { win7Loop, staleWsus } from '../scan/scenarios.js';
-import { scanTarget } from '../../src/windows/scan.js';
+import { scanTarget } from '../../src/scan/scan.js';
 import { buildPlan, renderPlan } from '../../src/engine/plan.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
 import { newRunId } from '../../src/engine/journal.js';
 import { auPause, auResume } from '../../src/repairs/aupause.js';
-import type { RepairModule } from '../../src/engine/types.js';
-import type { ScanResult } from '../../src/windows/scan-types.js';
+import type { RepairModule } from '../../src/model/plan.js';
+import type { ScanResult } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 const AU = 'Policies\\Microsoft\\Windows\\WindowsUpdate\\AU';

@@ -13,7 +13,7 @@ import { hivexDump, regfinfo, hivexsh } from '../helpers/hive-tools.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust, win7Loop } from '../scan/scenarios.js';
 import type { InstallSpec } from '../helpers/winbuilder.js';
-import type { ScanReport } from '../../src/windows/scan-types.js';
+import type { ScanReport } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'regfinfo', 'hivexsh'));
 const KEY = 'Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing';

@@ -12,7 +12,7 @@ import { ownDevices } from '../helpers/own.js';
 import { runCli } from '../helpers/cli.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
-import type { ScanReport } from '../../src/windows/scan-types.js';
+import type { ScanReport } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
 

@@ -11,13 +11,13 @@ import { hivexDump, type DumpRow } from '../helpers/hive-tools.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { win7Loop } from '../scan/scenarios.js';
 import { pendingMarkersOnly } from './repair-scenarios-2.js';
-import { scanTarget } from '../../src/windows/scan.js';
+import { scanTarget } from '../../src/scan/scan.js';
 import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
 import { buildPlan, renderPlan } from '../../src/engine/plan.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
 import { pending, planPending, describeRenames } from '../../src/repairs/pending.js';
-import type { Finding } from '../../src/windows/scan-types.js';
+import type { Finding } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 const CFG = 'Windows/System32/config';

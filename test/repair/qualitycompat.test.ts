@@ -10,7 +10,7 @@ import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 import { win7Loop, healthy } from '../scan/scenarios.js';
-import { scanTarget } from '../../src/windows/scan.js';
+import { scanTarget } from '../../src/scan/scan.js';
 import { buildPlan, renderPlan } from '../../src/engine/plan.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';

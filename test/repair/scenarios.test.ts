@@ -11,7 +11,7 @@ import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import * as S from '../scan/scenarios.js';
-import type { ScanReport } from '../../src/windows/scan-types.js';
+import type { ScanReport } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'python3-evtx', 'openssl'));
 const actionable = (root: string) => {

@@ -11,15 +11,15 @@ import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 import { servicesDisabled, win7Loop } from '../scan/scenarios.js';
-import { scanTarget } from '../../src/windows/scan.js';
+import { scanTarget } from '../../src/scan/scan.js';
 import { buildPlan, renderPlan } from '../../src/engine/plan.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
 import { newRunId } from '../../src/engine/journal.js';
 import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
 import { services, targetStart, DEFAULT_SDDL } from '../../src/repairs/services.js';
-import { securityDescriptorToSddl } from '../../src/windows/sddl.js';
-import type { RegData } from '../../src/engine/types.js';
+import { securityDescriptorToSddl } from '../../src/formats/sddl.js';
+import type { RegData } from '../../src/model/plan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 

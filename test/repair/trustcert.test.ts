@@ -15,11 +15,11 @@ import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { hivexDump, type DumpRow } from '../helpers/hive-tools.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { wsusCert } from '../scan/scenarios.js';
-import { scanTarget } from '../../src/windows/scan.js';
+import { scanTarget } from '../../src/scan/scan.js';
 import { buildPlan, renderPlan } from '../../src/engine/plan.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
-import { BadInputError } from '../../src/errors.js';
+import { BadInputError } from '../../src/shared/errors.js';
 import { trustcert, certFromFile, blobFor, planTrustCert } from '../../src/repairs/trustcert.js';
 
 const reason = skipReason(sharedReason(), toolsReason('openssl', 'python3-hivex'));

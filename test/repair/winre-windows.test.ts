@@ -19,14 +19,14 @@ import { treeDiff } from '../helpers/tree.js';
 import { RE_TYPE, loops, guidHex, withLoop, bcdOf, bcdDevicesHolding, osTree, volumeSize, sha256Buf } from '../helpers/winre-checks.js';
 import { linuxDiskpartHost } from '../helpers/diskpart-host.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
-import { windowsDiskFacts } from '../../src/platform/winre-windows.js';
-import { scanTarget } from '../../src/windows/scan.js';
+import { windowsDiskFacts } from '../../src/winre/windows.js';
+import { scanTarget } from '../../src/scan/scan.js';
 import { buildPlan } from '../../src/engine/plan.js';
 import { REPAIRS } from '../../src/repairs/index.js';
 import { newRunId, Journal } from '../../src/engine/journal.js';
-import { applyWithDisk, undoWithDisk, windowsBackend } from '../../src/engine/disk-run.js';
+import { applyWithDisk, undoWithDisk, windowsBackend } from '../../src/winre/run.js';
 import type { WinHost, CommandResult } from '../../src/platform/winhost.js';
-import type { Plan } from '../../src/engine/types.js';
+import type { Plan } from '../../src/model/plan.js';
 
 const reason = skipReason(
   sharedReason(),

@@ -17,11 +17,11 @@ import { treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust, server2022Winre, win10Winre } from '../scan/scenarios.js';
 import type { PartSpec } from '../helpers/winre-images.js';
 import { RE_TYPE, loops, guidHex, withLoop, bcdOf, bcdDevicesHolding, osTree, regionSha, volumeSize, readSector, sha256Buf } from '../helpers/winre-checks.js';
-import type { ScanReport } from '../../src/windows/scan-types.js';
-import type { Plan } from '../../src/engine/types.js';
-import { applyWithDisk } from '../../src/engine/disk-run.js';
-import { withImageRoot } from '../../src/windows/targets.js';
-import { RefusedError, type WufixError } from '../../src/errors.js';
+import type { ScanReport } from '../../src/model/scan.js';
+import type { Plan } from '../../src/model/plan.js';
+import { applyWithDisk } from '../../src/winre/run.js';
+import { withImageRoot } from '../../src/cli/targets.js';
+import { RefusedError, type WufixError } from '../../src/shared/errors.js';
 import { runCliWithSignals } from '../helpers/cli-signals.js';
 import { loopsOf } from '../helpers/own.js';
 

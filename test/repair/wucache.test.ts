@@ -11,12 +11,12 @@ import { buildWindowsTree } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { wuCacheBroken } from './repair-scenarios-2.js';
-import { scanTarget } from '../../src/windows/scan.js';
+import { scanTarget } from '../../src/scan/scan.js';
 import { buildPlan, renderPlan } from '../../src/engine/plan.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
-import { RefusedError } from '../../src/errors.js';
-import type { PlanStep } from '../../src/engine/types.js';
+import { RefusedError } from '../../src/shared/errors.js';
+import type { PlanStep } from '../../src/model/plan.js';
 import { wucache, planCaches, touchesCatroot, assertNoCatroot } from '../../src/repairs/wucache.js';
 
 const reason = skipReason(sharedReason(), toolsReason('tar'));

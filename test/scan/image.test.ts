@@ -12,7 +12,7 @@ import { diskToolsReason, sha256, MiB, GiB, win10_1909 } from '../helpers/disk-i
 import { ownDevices } from '../helpers/own.js';
 import { runCli } from '../helpers/cli.js';
 import * as S from './scenarios.js';
-import type { ScanReport } from '../../src/windows/scan-types.js';
+import type { ScanReport } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
 

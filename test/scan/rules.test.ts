@@ -1,7 +1,7 @@
 // The finding rules on their own (pure): thresholds and edges that the built scenarios do not hit.
 import { describe, it, expect } from 'vitest';
-import { deriveFindings, WINRE_FREE_NEEDED, MiB } from '../../src/windows/rules.js';
-import type { TargetScan, DiskInfo } from '../../src/windows/scan-types.js';
+import { deriveFindings, WINRE_FREE_NEEDED, MiB } from '../../src/scan/rules.js';
+import type { TargetScan, DiskInfo } from '../../src/model/scan.js';
 
 function base(over: Partial<TargetScan> = {}): TargetScan {
   return {

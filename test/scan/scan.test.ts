@@ -11,7 +11,7 @@ import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason, fixture, PROJECT_ROOT } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';
 import * as S from './scenarios.js';
-import type { ScanReport, ScanResult, Finding } from '../../src/windows/scan-types.js';
+import type { ScanReport, ScanResult, Finding } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 let tmp = '';
@@ -206,7 +206,7 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
 
 describe('shellArg: paths a technician can paste', () => {
   it('leaves plain paths bare and never ends a quoted one in \\"', async () => {
-    const { shellArg } = await import('../../src/windows/report.js');
+    const { shellArg } = await import('../../src/scan/report.js');
     expect(shellArg('W:\\')).toBe('W:\\');
     expect(shellArg('/mnt/win')).toBe('/mnt/win');
     expect(shellArg('/mnt/my win')).toBe('"/mnt/my win"');

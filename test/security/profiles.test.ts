@@ -10,7 +10,7 @@ import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
 import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
 import { attackReason, makeDecoys, startHostCheck, runWufix, describeRun, stateEnv, copyTree, ATTACK_SPEC, type Decoys, type HostCheck } from '../helpers/attack.js';
-import type { ScanReport } from '../../src/windows/scan-types.js';
+import type { ScanReport } from '../../src/model/scan.js';
 
 const reason = attackReason();
 if (reason) console.warn(`skipping the ProfileList attacks: ${reason}`);

@@ -12,9 +12,9 @@ import fc from 'fast-check';
 import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
 import { writeNewHiveFile } from '../../src/hive/hivefile.js';
-import { BadInputError, FormatError, RefusedError } from '../../src/errors.js';
-import { decodeDevice, describeWinre, parseBcdStore, type BcdDevice } from '../../src/windows/bcd.js';
-import { encodeDevice, repointWinre, applyBcdChanges, type BcdChange } from '../../src/windows/bcd-write.js';
+import { BadInputError, FormatError, RefusedError } from '../../src/shared/errors.js';
+import { decodeDevice, describeWinre, parseBcdStore, type BcdDevice } from '../../src/formats/bcd.js';
+import { encodeDevice, repointWinre, applyBcdChanges, type BcdChange } from '../../src/formats/bcd-write.js';
 import { sharedReason, toolsReason, skipReason, fixture, hiveFixture } from '../helpers/env.js';
 import { hivexDump, expectAcceptedByReaders, type DumpRow } from '../helpers/hive-tools.js';
 

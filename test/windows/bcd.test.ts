@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import {
   parseBcdStore,
   describeWinre,
@@ -18,7 +18,7 @@ import {
   elementValue,
   type BcdStore,
   type BcdDevice,
-} from '../../src/windows/bcd.js';
+} from '../../src/formats/bcd.js';
 import { sharedReason, toolsReason, skipReason, fixture, hiveFixture } from '../helpers/env.js';
 import { hivexDump, type DumpRow } from '../helpers/hive-tools.js';
 

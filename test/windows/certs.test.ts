@@ -11,8 +11,8 @@ import fc from 'fast-check';
 import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
 import { writeNewHiveFile } from '../../src/hive/hivefile.js';
-import { FormatError } from '../../src/errors.js';
-import { parseCertBlob, buildCertBlob, readStore, readAllStores, thumbprintOf, CERT_PROP_ID, STORE_PATHS } from '../../src/windows/certs.js';
+import { FormatError } from '../../src/shared/errors.js';
+import { parseCertBlob, buildCertBlob, readStore, readAllStores, thumbprintOf, CERT_PROP_ID, STORE_PATHS } from '../../src/formats/certstore.js';
 import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 

@@ -14,7 +14,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BadInputError } from '../../src/errors.js';
+import { BadInputError } from '../../src/shared/errors.js';
 import {
   WIN32_ERRORS,
   hresultFromWin32,
@@ -23,7 +23,7 @@ import {
   lookupError,
   normalizeHresult,
   type RepairId,
-} from '../../src/windows/errorcodes.js';
+} from '../../src/formats/errorcodes.js';
 import { SHARED, sharedReason, skipReason } from '../helpers/env.js';
 
 const REPAIR_IDS: RepairId[] = ['wintrust', 'wu-cache', 'services', 'pending', 'au-pause', 'qualitycompat', 'trust-cert', 'winre', 'wsus-policy'];

@@ -6,10 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FormatError } from '../../src/errors.js';
-import { parseEvtxChunk, type EvtxEvent, type EvtxProblem } from '../../src/windows/evtx.js';
-import { crc32, crc32Continue } from '../../src/disk/crc32.js';
-import { readEvtx, readWindowsUpdateEvents, WU_PROVIDER } from '../../src/windows/evtx-file.js';
+import { FormatError } from '../../src/shared/errors.js';
+import { parseEvtxChunk, type EvtxEvent, type EvtxProblem } from '../../src/formats/evtx.js';
+import { crc32, crc32Continue } from '../../src/shared/crc32.js';
+import { readEvtx, readWindowsUpdateEvents, WU_PROVIDER } from '../../src/scan/evtx-file.js';
 import { fixture, PROJECT_ROOT, sharedReason, skipReason, toolsReason } from '../helpers/env.js';
 
 // ------------------------------------------------------------------------------------------------

@@ -4,9 +4,9 @@
 // end, the encoding and the BOM must be byte-identical in place. Python's ElementTree reads it back.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { BadInputError, FormatError } from '../../src/errors.js';
-import { parseReAgentXml } from '../../src/windows/reagent.js';
-import { repointReAgent } from '../../src/windows/reagent-repoint.js';
+import { BadInputError, FormatError } from '../../src/shared/errors.js';
+import { parseReAgentXml } from '../../src/formats/reagent.js';
+import { repointReAgent } from '../../src/formats/reagent-repoint.js';
 import { toolsReason, skipReason } from '../helpers/env.js';
 
 import { Z, WINRE_BCD, ENABLED } from '../helpers/reagent-samples.js';

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
-import { FormatError } from '../../src/errors.js';
+import { FormatError } from '../../src/shared/errors.js';
 import {
   parseReAgentXml,
   writeReAgentXml,
@@ -13,7 +13,7 @@ import {
   encodeReAgentText,
   detectEncoding,
   reagentSkeleton,
-} from '../../src/windows/reagent.js';
+} from '../../src/formats/reagent.js';
 import { toolsReason, skipReason } from '../helpers/env.js';
 
 import { Z, ENABLED } from '../helpers/reagent-samples.js';

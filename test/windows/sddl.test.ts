@@ -13,7 +13,7 @@
 //      and test_PrivateObjectSecurity: expected SDDL text for descriptors built with the Win32 API
 //      (these tests pass on Windows), and test_sid's authority vectors.
 // The byte-level tests build descriptors by hand from the MS-DTYP 2.4.2.2 / 2.4.4 / 2.4.5 / 2.4.6
-// layouts (helpers below), independent of src/windows/sddl.ts.
+// layouts (helpers below), independent of src/formats/sddl.ts.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -26,8 +26,8 @@ import {
   sidFromBytes,
   formatRights,
   SID_ALIASES,
-} from '../../src/windows/sddl.js';
-import { FormatError } from '../../src/errors.js';
+} from '../../src/formats/sddl.js';
+import { FormatError } from '../../src/shared/errors.js';
 import { DEFAULT_SDDL } from '../../src/repairs/services.js';
 import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
 import { hivexDump } from '../helpers/hive-tools.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
 import { writeNewHiveFile } from '../../src/hive/hivefile.js';
-import { BadInputError } from '../../src/errors.js';
+import { BadInputError } from '../../src/shared/errors.js';
 import { currentControlSet, readServices, defaultStart, pendingFileRenames, WU_SERVICES } from '../../src/windows/services.js';
 import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
 import { hivexDump, type DumpRow } from '../helpers/hive-tools.js';

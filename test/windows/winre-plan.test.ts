@@ -7,13 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { RefusedError, EXIT } from '../../src/errors.js';
+import { RefusedError, EXIT } from '../../src/shared/errors.js';
 import { applyPlan } from '../../src/disk/apply.js';
 import { openBlockDevice } from '../../src/disk/blockdev.js';
 import { gptFree, mbrFree, readLayout } from '../../src/disk/layout.js';
 import { validate } from '../../src/disk/plan.js';
 import { gptRole, mbrRole } from '../../src/disk/roles.js';
-import type { Layout, Partition } from '../../src/disk/types.js';
+import type { Layout, Partition } from '../../src/model/disk.js';
 import {
   planWinreRebuild,
   winreTargetSize,
@@ -22,7 +22,7 @@ import {
   OS_FREE_RESERVE,
   type WinreInputs,
   type WinrePlan,
-} from '../../src/windows/winre-plan.js';
+} from '../../src/winre/plan.js';
 import {
   biosMbr,
   buildGpt,

@@ -12,7 +12,7 @@
 // as two-letter codes or a number (0x.. hex or decimal); SIDs as aliases (table below) or S-1-...
 // Not supported (FormatError): object ACEs (OA/OD/OU/OL), callback/conditional ACEs, resource
 // attribute ACEs, and the domain-relative aliases (DA, DU, LA, ...) which need the domain SID.
-import { FormatError } from '../errors.js';
+import { FormatError } from '../shared/errors.js';
 
 export const SE = {
   OWNER_DEFAULTED: 0x0001,

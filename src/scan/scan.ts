@@ -5,21 +5,21 @@ import path from 'node:path';
 import { confine, problemText, readFileSafe, unsafeNotesUnder } from '../shared/safefs.js';
 import { openHiveFile, type OpenedHive } from '../hive/hivefile.js';
 import { Hive } from '../hive/hive.js';
-import { parseBcdStore, describeWinre, formatDevice } from './bcd.js';
-import { readVersion } from './version.js';
-import { currentControlSet, readServices, defaultStart, pendingFileRenames } from './services.js';
-import { userHives } from './profiles.js';
-import { readState, decodeState } from './wintrust.js';
-import { readServicingMarkers, componentsPending, summarizeCbsPackages } from './servicing.js';
-import { readWuPolicy, readQualityCompat, qualityCompatApplies } from './policy.js';
-import { readAllStores } from './certs.js';
-import { parseReAgentXml } from './reagent.js';
-import { resolveCI } from './install.js';
-import { readCaches, winRel, fileSize, realDir, realFile } from './files.js';
+import { parseBcdStore, describeWinre, formatDevice } from '../formats/bcd.js';
+import { readVersion } from '../windows/version.js';
+import { currentControlSet, readServices, defaultStart, pendingFileRenames } from '../windows/services.js';
+import { userHives } from '../windows/profiles.js';
+import { readState, decodeState } from '../windows/wintrust.js';
+import { readServicingMarkers, componentsPending, summarizeCbsPackages } from '../windows/servicing.js';
+import { readWuPolicy, readQualityCompat, qualityCompatApplies } from '../windows/policy.js';
+import { readAllStores } from '../formats/certstore.js';
+import { parseReAgentXml } from '../formats/reagent.js';
+import { resolveCI } from '../windows/install.js';
+import { readCaches, winRel, fileSize, realDir, realFile } from '../windows/files.js';
 import { collectUpdateHistory } from './history.js';
 import { deriveFindings } from './rules.js';
-import type { ScanResult, TargetScan, DiskInfo, HiveWinTrust, CodeInfo } from './scan-types.js';
-import { lookupError } from './errorcodes.js';
+import type { ScanResult, TargetScan, DiskInfo, HiveWinTrust, CodeInfo } from '../model/scan.js';
+import { lookupError } from '../formats/errorcodes.js';
 
 export interface ScanSpec {
   /** Host path of the mounted Windows volume. */

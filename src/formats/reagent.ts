@@ -2,7 +2,7 @@
 // unknown elements, attribute order, formatting and the file's encoding (UTF-8 with or without BOM,
 // UTF-16 LE/BE with BOM) are kept. A small tolerant scanner, not a general XML parser: ReAgent.xml is
 // a flat list of empty elements under <WindowsRE>.
-import { FormatError } from '../errors.js';
+import { FormatError } from '../shared/errors.js';
 
 export type ReAgentEncoding = { charset: 'utf-8' | 'utf-16le' | 'utf-16be'; bom: boolean };
 

@@ -12,26 +12,26 @@
 // journal); everything else (files, ReAgent.xml via the file part) comes back byte for byte.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, statfsSync } from 'node:fs';
 import { confine, readFileSafe } from '../shared/safefs.js';
-import { MAX_BCD_BYTES } from '../windows/bcd.js';
+import { MAX_BCD_BYTES } from '../formats/bcd.js';
 import path from 'node:path';
-import type { WinreRebuild } from '../engine/types.js';
+import type { WinreRebuild } from '../model/plan.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
 import { planWrites, VerificationError } from '../disk/apply.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
-import { MiB, type Layout, type Partition } from '../disk/types.js';
+import { MiB, type Layout, type Partition } from '../model/disk.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
 import { atomicWrite } from '../hive/hivefile.js';
-import type { BcdTarget } from '../windows/bcd-write.js';
+import type { BcdTarget } from '../formats/bcd-write.js';
 import { resolveCI } from '../windows/install.js';
-import { recoveryFactsAt, toDiskInfo, type BcdLocation, type DiskFacts } from '../windows/targets.js';
-import { WINRE_UPDATE_FREE, describeBytes, windowsPartitionNumber } from '../windows/winre-plan.js';
-import { InterruptedError, RefusedError, WufixError } from '../errors.js';
-import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../engine/interrupt.js';
+import { recoveryFactsAt, toDiskInfo, type BcdLocation, type DiskFacts } from '../cli/targets.js';
+import { WINRE_UPDATE_FREE, describeBytes, windowsPartitionNumber } from './plan.js';
+import { InterruptedError, RefusedError, WufixError } from '../shared/errors.js';
+import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../shared/interrupt.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
-import { faultPoint } from '../faults.js';
-import { diskpartItemNumber, diskpartScript, parseDiskpartListTable, WINRE_LABEL } from './diskpart.js';
-import { freeLetter, type CommandResult, type WinHost } from './winhost.js';
-import { STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, plannedFile, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
+import { faultPoint } from '../shared/faults.js';
+import { diskpartItemNumber, diskpartScript, parseDiskpartListTable, WINRE_LABEL } from '../platform/diskpart.js';
+import { freeLetter, type CommandResult, type WinHost } from '../platform/winhost.js';
+import { STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, plannedFile, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './common.js';
 
 const CRLF = (lines: string[]) => lines.map((l) => l + '\r\n').join('');
 

@@ -12,7 +12,7 @@
 // - ERROR_WINHTTP_*: winhttp.h (WINHTTP_ERROR_BASE 12000).
 // Repair mapping: windows-update.md §1-§7 and winre.md §1; where the doc leaves a choice, the
 // reasoning is written next to the entry ("context decides" = the scan picks by other evidence).
-import { BadInputError } from '../errors.js';
+import { BadInputError } from '../shared/errors.js';
 
 /** Repair ids a finding can point at (one module per repair under src/repairs). */
 export type RepairId =

@@ -2,8 +2,8 @@
 // wine crypt32 serialize.c) and reading a store of the SOFTWARE hive with node:crypto.
 import { createHash, X509Certificate } from 'node:crypto';
 import { Hive } from '../hive/hive.js';
-import { FormatError } from '../errors.js';
-import { keyAt, regRaw } from './version.js';
+import { FormatError } from '../shared/errors.js';
+import { keyAt, regRaw } from '../windows/version.js';
 
 export const CERT_PROP_ID = {
   KEY_PROV_INFO: 2,

@@ -7,9 +7,9 @@
 // when it moves, change), so bytes this module does not model (flags, ramdisk parameters) are kept.
 import { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { BadInputError, FormatError, RefusedError } from '../errors.js';
-import { guidToBytes, isGuid } from '../disk/guid.js';
-import type { RegData } from '../engine/types.js';
+import { BadInputError, FormatError, RefusedError } from '../shared/errors.js';
+import { guidToBytes, isGuid } from '../shared/guid.js';
+import type { RegData } from '../model/plan.js';
 import {
   ELEMENT,
   OBJECT_TYPE,

@@ -3,15 +3,15 @@
 // a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { confine, readFileSafe } from '../shared/safefs.js';
-import { MAX_BCD_BYTES } from './bcd.js';
+import { MAX_BCD_BYTES } from '../formats/bcd.js';
 import path from 'node:path';
 import { readDiskLayout } from '../disk/blockdev.js';
-import type { Layout } from '../disk/types.js';
-import { BadInputError, RefusedError } from '../errors.js';
+import type { Layout } from '../model/disk.js';
+import { BadInputError, RefusedError } from '../shared/errors.js';
 import { backingDisk, Cleanup, mountPartition, ntfsMounts, requireRoot, readFatFile } from '../platform/linux.js';
-import { windowsDirOf, volumeSpace, driveLetters, resolveCI } from './install.js';
-import { scanTarget } from './scan.js';
-import type { DiskInfo, ScanReport, ScanResult } from './scan-types.js';
+import { windowsDirOf, volumeSpace, driveLetters, resolveCI } from '../windows/install.js';
+import { scanTarget } from '../scan/scan.js';
+import type { DiskInfo, ScanReport, ScanResult } from '../model/scan.js';
 
 export interface ScanOptions {
   root?: string;

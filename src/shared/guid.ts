@@ -1,6 +1,6 @@
 // GUIDs as GPT stores them: the first three fields little-endian, the last 8 bytes as-is.
 import { randomBytes } from 'node:crypto';
-import { FormatError } from '../errors.js';
+import { FormatError } from './errors.js';
 
 const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

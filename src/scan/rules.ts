@@ -1,6 +1,6 @@
 // Findings: what is wrong with an offline Windows, explained with evidence, derived from the data a
 // scan collected. Pure: TargetScan in, Finding[] out.
-import type { Evidence, Finding, TargetScan, UpdateFailure } from './scan-types.js';
+import type { Evidence, Finding, TargetScan, UpdateFailure } from '../model/scan.js';
 
 export const MiB = 1024 * 1024;
 /** Free space the WinRE update needs inside the recovery partition (KB5034441 and later). */

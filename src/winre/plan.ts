@@ -7,11 +7,11 @@
 // new partition right after the OS, in unallocated space there or by shrinking the OS end; else
 // (no primary slot, or the OS cannot shrink) any unallocated space after the OS. Every start, end
 // and shrink is a whole MiB; only partitions of role 'recovery' are ever deleted.
-import { BadInputError, RefusedError } from '../errors.js';
+import { BadInputError, RefusedError } from '../shared/errors.js';
 import { validate, type Plan, type PlanOp } from '../disk/plan.js';
 import { gptFree, mbrFree } from '../disk/layout.js';
 import { GPT_TYPE, WINRE_ATTRIBUTES, attributesString } from '../disk/roles.js';
-import { MiB, type Layout, type Partition, type Region, type Scheme } from '../disk/types.js';
+import { MiB, type Layout, type Partition, type Region, type Scheme } from '../model/disk.js';
 
 export const GiB = 1024 * MiB;
 

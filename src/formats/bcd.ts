@@ -5,9 +5,9 @@
 // Disk 0 / Boot 5 / Partition 6 / Locate 8, local types RamDisk 3 / File 5); kupiakos/pybcd.
 import { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { FormatError } from '../errors.js';
-import { guidFromBytes } from '../disk/guid.js';
-import { multiSzStrings, regDword, regString, utf16le } from './version.js';
+import { FormatError } from '../shared/errors.js';
+import { guidFromBytes } from '../shared/guid.js';
+import { multiSzStrings, regDword, regString, utf16le } from '../windows/version.js';
 
 /** The largest BCD store read from a disk (a BCD hive is tens of KB; Windows' own are < 1 MB). */
 export const MAX_BCD_BYTES = 64 << 20;

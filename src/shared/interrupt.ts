@@ -6,7 +6,7 @@
 // busy prints what it is waiting for. A closed stdout/stderr (`wufix repair ... | head`) only
 // silences the output (src/cli/main.ts). Cleanup (src/platform/linux.ts) leaves its resources to the
 // run's own finally blocks while a watch is active.
-import { InterruptedError } from '../errors.js';
+import { InterruptedError } from './errors.js';
 
 export const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -1,6 +1,6 @@
 // EVTX file adapter: reads the file header, then one 64 KiB chunk at a time (never the whole file),
 // and hands each chunk to the pure parser in evtx.ts. Memory stays at one chunk plus its events.
-import { FormatError, WufixError } from '../errors.js';
+import { FormatError, WufixError } from '../shared/errors.js';
 import { openReadHandle } from '../shared/safefs.js';
 
 /** EVTX files are read chunk by chunk; a larger one than this is not read at all (time bound). */
@@ -13,7 +13,7 @@ import {
   parseEvtxFileHeader,
   type EvtxEvent,
   type EvtxProblem,
-} from './evtx.js';
+} from '../formats/evtx.js';
 
 /** Problems kept per file; beyond this a single "more problems" line (bounded memory on garbage). */
 const MAX_PROBLEMS = 1000;

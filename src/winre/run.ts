@@ -4,17 +4,17 @@
 // disk too; `undo` reverses the file part, then the disk part.
 import path from 'node:path';
 import { lstatSync } from 'node:fs';
-import { Journal, authenticateRun } from './journal.js';
-import { realish } from './keyring.js';
-import type { DiskState } from '../platform/winre-common.js';
-import { applyPlan, preflight, type ApplyOptions, type ApplyResult } from './apply.js';
-import { undoRun, type UndoResult } from './undo.js';
-import type { Plan, WinreRebuild } from './types.js';
-import { InterruptedError, RefusedError } from '../errors.js';
-import { interruptedBy, signalWords, watchInterrupts } from './interrupt.js';
-import { saveState, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, type DiskRunOptions } from '../platform/winre-common.js';
-import { applyWinreLinux, restoreWinreLinux, undoWinreLinux, readDiskState } from '../platform/winre-linux.js';
-import { applyWinreWindows, restoreWinreWindows, undoWinreWindows } from '../platform/winre-windows.js';
+import { Journal, authenticateRun } from '../engine/journal.js';
+import { realish } from '../engine/keyring.js';
+import type { DiskState } from './common.js';
+import { applyPlan, preflight, type ApplyOptions, type ApplyResult } from '../engine/apply.js';
+import { undoRun, type UndoResult } from '../engine/undo.js';
+import type { Plan, WinreRebuild } from '../model/plan.js';
+import { InterruptedError, RefusedError } from '../shared/errors.js';
+import { interruptedBy, signalWords, watchInterrupts } from '../shared/interrupt.js';
+import { saveState, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, type DiskRunOptions } from './common.js';
+import { applyWinreLinux, restoreWinreLinux, undoWinreLinux, readDiskState } from './linux.js';
+import { applyWinreWindows, restoreWinreWindows, undoWinreWindows } from './windows.js';
 import type { WinHost } from '../platform/winhost.js';
 
 /** Who carries out the disk part: Linux (loop devices, ntfsresize, the disk engine) or Windows/WinPE (diskpart). */

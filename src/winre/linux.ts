@@ -8,25 +8,25 @@ import { createHash } from 'node:crypto';
 import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import type { WinreRebuild } from '../engine/types.js';
+import type { WinreRebuild } from '../model/plan.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
 import { applyPlan as applyDiskPlan, planWrites, VerificationError } from '../disk/apply.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
-import { type Layout } from '../disk/types.js';
+import { type Layout } from '../model/disk.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
 import { atomicWrite } from '../hive/hivefile.js';
 import { confine, readFileSafe } from '../shared/safefs.js';
-import { MAX_BCD_BYTES } from '../windows/bcd.js';
-import { WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
-import { WINRE_LABEL } from './diskpart.js';
-import { attachLoop, detachLoop, mountPartition, requireRoot, requireTools, parseMountinfo, backingDisk, Cleanup, type MountEntry } from './linux.js';
-import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from './ntfs.js';
-import { BadInputError, InterruptedError, RefusedError, WufixError } from '../errors.js';
+import { MAX_BCD_BYTES } from '../formats/bcd.js';
+import { WINRE_UPDATE_FREE, describeBytes } from './plan.js';
+import { WINRE_LABEL } from '../platform/diskpart.js';
+import { attachLoop, detachLoop, mountPartition, requireRoot, requireTools, parseMountinfo, backingDisk, Cleanup, type MountEntry } from '../platform/linux.js';
+import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from '../platform/ntfs.js';
+import { BadInputError, InterruptedError, RefusedError, WufixError } from '../shared/errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
-import { CHUNK, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyProgress, layoutLines, openPlannedFile, plannedFile, readDiskState, repointedBcd, saveState, sha256, sha256Fd, type DiskRunOptions, type DiskState, type DiskStep } from './winre-common.js';
-export { readDiskState, type DiskState } from './winre-common.js';
-import { faultPoint } from '../faults.js';
-import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../engine/interrupt.js';
+import { CHUNK, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyProgress, layoutLines, openPlannedFile, plannedFile, readDiskState, repointedBcd, saveState, sha256, sha256Fd, type DiskRunOptions, type DiskState, type DiskStep } from './common.js';
+export { readDiskState, type DiskState } from './common.js';
+import { faultPoint } from '../shared/faults.js';
+import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../shared/interrupt.js';
 
 
 function mergeRegions(rs: { start: number; size: number }[]): { start: number; size: number }[] {

@@ -1,22 +1,22 @@
 // winre: rebuild a recovery partition too small for the WinRE update (KB5034441/KB5034439/KB5034440,
 // 0x80070643), or create one where there is none. Planning only: the disk plan comes from the
-// planner (src/windows/winre-plan.ts), the BCD and ReAgent.xml changes are computed here from the
+// planner (src/winre/plan.ts), the BCD and ReAgent.xml changes are computed here from the
 // bytes the scan read, and the plan is two steps: the disk rebuild (applied with the Windows volume
-// unmounted, src/platform/winre-linux.ts) and ReAgent.xml (an ordinary write-file step).
+// unmounted, src/winre/linux.ts) and ReAgent.xml (an ordinary write-file step).
 import { createHash } from 'node:crypto';
 import { checkPath, readFileSafe } from '../shared/safefs.js';
-import { MAX_REAGENT_BYTES } from '../windows/scan.js';
-import type { PlanStep, RepairModule, WinreRebuild, WinreSource } from '../engine/types.js';
-import { planWinreRebuild, WINRE_UPDATE_FREE, describeBytes } from '../windows/winre-plan.js';
-import { repointWinre, type BcdTarget } from '../windows/bcd-write.js';
-import { repointReAgent, WINRE_DIRECTORY, type ReAgentTarget } from '../windows/reagent-repoint.js';
-import { reagentSkeleton, encodeReAgentText } from '../windows/reagent.js';
-import { parseBcdStore, describeWinre } from '../windows/bcd.js';
+import { MAX_REAGENT_BYTES } from '../scan/scan.js';
+import type { PlanStep, RepairModule, WinreRebuild, WinreSource } from '../model/plan.js';
+import { planWinreRebuild, WINRE_UPDATE_FREE, describeBytes } from './plan.js';
+import { repointWinre, type BcdTarget } from '../formats/bcd-write.js';
+import { repointReAgent, WINRE_DIRECTORY, type ReAgentTarget } from '../formats/reagent-repoint.js';
+import { reagentSkeleton, encodeReAgentText } from '../formats/reagent.js';
+import { parseBcdStore, describeWinre } from '../formats/bcd.js';
 import { resolveCI, volumeSpace } from '../windows/install.js';
 import { Hive } from '../hive/hive.js';
-import { randomGuid } from '../disk/guid.js';
-import { RefusedError } from '../errors.js';
-import type { Layout, Partition } from '../disk/types.js';
+import { randomGuid } from '../shared/guid.js';
+import { RefusedError } from '../shared/errors.js';
+import type { Layout, Partition } from '../model/disk.js';
 
 export const REAGENT_XML = 'Windows\\System32\\Recovery\\ReAgent.xml';
 const WINRE_FINDINGS = ['winre-too-small', 'winre-misplaced', 'winre-disabled'];

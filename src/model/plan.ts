@@ -1,10 +1,10 @@
 // Plans as data. A repair module turns scan findings into steps; each step is one change to the
 // offline installation, described fully enough to apply it, verify it and show it to a technician.
 // Paths are relative to the Windows volume root, with backslashes, as Windows would show them.
-import type { ScanResult } from '../windows/scan-types.js';
-import type { DiskFacts, BcdLocation } from '../windows/targets.js';
-import type { WinrePlan } from '../windows/winre-plan.js';
-import type { BcdTarget } from '../windows/bcd-write.js';
+import type { ScanResult } from './scan.js';
+import type { DiskFacts, BcdLocation } from '../cli/targets.js';
+import type { WinrePlan } from '../winre/plan.js';
+import type { BcdTarget } from '../formats/bcd-write.js';
 
 /** A registry value as stored: type and raw bytes (hex). */
 export interface RegData {

@@ -1,6 +1,6 @@
 // Renders a scan report: console text (ASCII-safe, colour only on a TTY) and a self-contained HTML
 // page a technician can attach to a ticket (disk layout as a to-scale SVG bar, update timeline).
-import type { Evidence, Finding, ScanReport, ScanResult, DiskInfo, UpdateFailure } from './scan-types.js';
+import type { Evidence, Finding, ScanReport, ScanResult, DiskInfo, UpdateFailure } from '../model/scan.js';
 
 const MiB = 1024 * 1024;
 function size(n: number): string {

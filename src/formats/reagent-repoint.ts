@@ -2,8 +2,8 @@
 // points at \Recovery\WindowsRE on the new partition, WinRE is marked installed, and the staging
 // state that blocks WinRE (ImageLocation path + WinREStaged=1) is cleared. Only those attributes
 // change; everything else in the file (other elements, formatting, encoding, BOM) stays in place.
-import { BadInputError } from '../errors.js';
-import { isGuid } from '../disk/guid.js';
+import { BadInputError } from '../shared/errors.js';
+import { isGuid } from '../shared/guid.js';
 import { ZERO_GUID_BRACED, writeReAgentXml, type ReAgentConfig } from './reagent.js';
 
 export type ReAgentTarget = { scheme: 'gpt'; diskGuid: string; offset: number } | { scheme: 'mbr'; diskSignature: number; offset: number };

@@ -1,20 +1,20 @@
-// What both WinRE rebuild backends share (Linux: src/platform/winre-linux.ts, Windows/WinPE:
-// src/platform/winre-windows.ts): the disk journal's state file, the layout check before any write,
+// What both WinRE rebuild backends share (Linux: src/winre/linux.ts, Windows/WinPE:
+// src/winre/windows.ts): the disk journal's state file, the layout check before any write,
 // the copy with progress and hash, and the BCD re-pointing with its decode-back check.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, openSync, read, write, closeSync, fsync, createReadStream, fstatSync, lstatSync, readdirSync, readlinkSync, constants as fsc, type Stats } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { WinreRebuild } from '../engine/types.js';
+import type { WinreRebuild } from '../model/plan.js';
 import { VerificationError } from '../disk/apply.js';
 import { tableFields } from '../disk/plan.js';
-import { MiB, type Layout } from '../disk/types.js';
+import { MiB, type Layout } from '../model/disk.js';
 import { Hive } from '../hive/hive.js';
 import { writeJournalFile } from '../engine/journal.js';
-import { repointWinre, applyBcdChanges, type BcdTarget } from '../windows/bcd-write.js';
-import { describeWinre, parseBcdStore } from '../windows/bcd.js';
-import { BadInputError, RefusedError } from '../errors.js';
-import type { InterruptWatch } from '../engine/interrupt.js';
+import { repointWinre, applyBcdChanges, type BcdTarget } from '../formats/bcd-write.js';
+import { describeWinre, parseBcdStore } from '../formats/bcd.js';
+import { BadInputError, RefusedError } from '../shared/errors.js';
+import type { InterruptWatch } from '../shared/interrupt.js';
 import { namesEqual } from '../hive/names.js';
 
 export type DiskStep = 'backed-up' | 'os-shrunk' | 'table-written' | 'formatted' | 'copied' | 'bcd-written' | 'verified';
@@ -43,7 +43,7 @@ export interface DiskState {
 export interface DiskRunOptions {
   progress?: (msg: string) => void;
   /**
-   * The run's stop-signal watch (src/engine/disk-run.ts starts it before any check); without one the
+   * The run's stop-signal watch (src/winre/run.ts starts it before any check); without one the
    * backend watches by itself. A signal before the first change stops at the next check (between
    * journal pieces) with nothing written; during changes, the run rolls back after the current step.
    */

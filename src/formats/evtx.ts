@@ -11,8 +11,8 @@
 // Damage is expected: a bad chunk or record becomes an EvtxProblem and parsing goes on with the
 // next record/chunk. Nothing but FormatError leaves this module, and everything is bounded
 // (recursion depth, nodes per record, offsets inside the chunk), so random bytes cannot hang it.
-import { FormatError } from '../errors.js';
-import { crc32, crc32Continue } from '../disk/crc32.js';
+import { FormatError } from '../shared/errors.js';
+import { crc32, crc32Continue } from '../shared/crc32.js';
 
 export interface EvtxEvent {
   recordId: bigint;
