@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils gdisk fdisk ntfs-3g dosfstools exfatprogs mount util-linux python3-evtx mtools
 APT_TEST_CMDS := hivexsh reglookup regfinfo sgdisk sfdisk mkntfs mkfs.fat mkfs.exfat losetup blkid blockdev mcopy ntfs-3g
 
-.PHONY: all build test test-deps deps typecheck bench clean demo
+.PHONY: all build test test-deps deps typecheck bench clean demo lint-deps
 .PHONY: bundle exe exe-test-deps
 
 all: build
@@ -45,8 +45,13 @@ exe-test-deps:
 	  else echo "exe-test-deps: not root, cannot install $(APT_EXE_TEST_PKGS); tests needing them will skip"; fi; \
 	fi
 
+# The import rules of docs/architecture.md (dependency-cruiser): no cycles, every folder imports down.
+lint-deps: deps
+	npx depcruise src --config .dependency-cruiser.cjs --output-type err
+
 test: deps test-deps exe-test-deps build exe
 	npm run typecheck
+	$(MAKE) --no-print-directory lint-deps
 	npx vitest run
 
 # The README's first set-up command: what wufix does today, on a real hive.

@@ -3,14 +3,15 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { scan, withImageTarget, withImageRoot, type DiskFacts } from './targets.js';
+import { scan, withImageTarget, withImageRoot } from './targets.js';
+import { type DiskFacts } from '../model/target.js';
 import { applyWithDisk, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../winre/run.js';
 import { scanTarget } from '../scan/scan.js';
 import { windowsHost } from '../platform/winhost.js';
 import { windowsDiskFacts } from '../winre/windows.js';
 import { statSync, lstatSync } from 'node:fs';
 import type { ScanResult } from '../model/scan.js';
-import { REPAIRS } from '../repairs/index.js';
+import { REPAIRS, applyHost } from './wiring.js';
 import { buildPlan, renderPlan } from '../engine/plan.js';
 import { undoRun } from '../engine/undo.js';
 import type { Plan } from '../model/plan.js';
@@ -222,7 +223,7 @@ async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: stri
   // The key and ledger that will authenticate this run's journal: outside the target, checked before anything is written.
   openStateDir({ targets: o.image ? [] : [plan.root] });
   setJournalTarget(journalRoot, o.image ? realish(o.image) : plan.root);
-  const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot, backend, checkRoot });
+  const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot, backend, checkRoot, host: applyHost() });
   if (o.json) writeJson({ plan, applied: true, journal: res.journal });
   else {
     const where = o.image ? `--image "${o.image}"${o.journal ? ` --journal "${o.journal}"` : ''}` : `--root "${plan.root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;

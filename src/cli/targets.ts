@@ -1,74 +1,23 @@
 // Which offline Windows installations to scan, and the disk facts around them:
 // --root (one mounted volume), --disk (its disk, for the layout), --image (attach every partition of
 // a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
-import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { confine, readFileSafe } from '../shared/safefs.js';
 import { MAX_BCD_BYTES } from '../formats/bcd.js';
 import path from 'node:path';
 import { readDiskLayout } from '../disk/blockdev.js';
-import type { Layout } from '../model/disk.js';
+import { toDiskInfo } from '../disk/info.js';
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import { backingDisk, Cleanup, mountPartition, ntfsMounts, requireRoot, readFatFile } from '../platform/linux.js';
-import { windowsDirOf, volumeSpace, driveLetters, resolveCI } from '../windows/install.js';
+import { windowsDirOf, driveLetters } from '../windows/install.js';
+import { recoveryFactsAt } from '../windows/recovery.js';
+import { resolveCI } from '../windows/paths.js';
 import { scanTarget } from '../scan/scan.js';
-import type { DiskInfo, ScanReport, ScanResult } from '../model/scan.js';
+import type { ScanReport, ScanResult } from '../model/scan.js';
+import type { BcdLocation, DiskFacts, ScanOptions } from '../model/target.js';
 
-export interface ScanOptions {
-  root?: string;
-  disk?: string;
-  image?: string;
-  /** Windows: also probe X: (the WinPE RAM disk). */
-  includeX?: boolean;
-  progress?: (msg: string) => void;
-  tool: string;
-}
-
-/** Where the BCD store was read from: a FAT ESP (read and written with mtools) or an NTFS System Reserved partition. */
-export interface BcdLocation {
-  partition: number;
-  start: number;
-  size: number;
-  fs: 'fat' | 'ntfs';
-  /** Path inside the volume, forward slashes ("/EFI/Microsoft/Boot/BCD"). */
-  path: string;
-}
-
-export interface DiskFacts {
-  info: DiskInfo;
-  layout: Layout;
-  bitlocker: { partition: number; start: number }[];
-  bcd?: { file: string; bytes: Uint8Array; location: BcdLocation };
-  /** Gathered through diskpart (Windows/WinPE): the rebuild will be diskpart's, which picks the partition GUID itself. */
-  via?: 'diskpart';
-}
-
-export function toDiskInfo(diskPath: string, layout: Layout, osOffset?: number): DiskInfo {
-  const partitions = layout.partitions
-    .filter((p) => p.role !== 'extended')
-    .map((p) => ({ number: p.number, start: p.start, size: p.size, role: p.role, fs: p.volume?.fs ?? 'unknown', label: p.volume?.label || undefined }));
-  const os = osOffset !== undefined ? partitions.find((p) => p.start === osOffset) : undefined;
-  const recoveries = partitions.filter((p) => p.role === 'recovery');
-  return {
-    path: diskPath,
-    scheme: layout.scheme,
-    sizeBytes: layout.sizeBytes,
-    partitions,
-    osPartition: os?.number,
-    recoveryPartition: recoveries[0]?.number,
-  };
-}
 
 /** The recovery partition's free space and its \Recovery\WindowsRE files, read at its mount point `mnt`. */
-export function recoveryFactsAt(mnt: string, rec: DiskInfo['partitions'][number]): void {
-  const space = volumeSpace(mnt);
-  if (space) rec.freeBytes = space.freeBytes;
-  const dir = resolveCI(mnt, 'Recovery\\WindowsRE');
-  if (dir) {
-    rec.winreFiles = readdirSync(dir, { withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => ({ name: d.name, bytes: lstatSync(path.join(dir, d.name)).size }));
-  }
-}
 
 function isRoot(): boolean {
   return typeof process.getuid !== 'function' || process.getuid() === 0;

@@ -4,7 +4,8 @@ import { EXIT, WufixError } from '../shared/errors.js';
 import { gptWrites, readGptStrict, encodeGptEntry, type SectorWrite } from './gpt.js';
 import { readLayout } from './layout.js';
 import { MBR_TYPE, mbrWrites, readMbr, type MbrEntry, type MbrTable } from './mbr.js';
-import { tableFields, validate, type Plan, type ValidatedPlan, type ValidateOptions } from './plan.js';
+import { tableFields, validate, type ValidatedPlan, type ValidateOptions } from './plan.js';
+import { type Plan } from '../model/disk.js';
 import type { BlockDevice, Layout } from '../model/disk.js';
 
 /** The disk does not hold what was written. The message says what differs. */

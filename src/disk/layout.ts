@@ -4,7 +4,8 @@ import { readGptStrict, GPT_SIGNATURE } from './gpt.js';
 import { hasBootSignature, isExtendedType, MBR_TYPE, parseMbrSector, readMbr } from './mbr.js';
 import { probeVolume } from './probe.js';
 import { gptRole, mbrRole, mbrTypeString } from './roles.js';
-import { MiB, type BlockDevice, type Layout, type Partition, type Region } from '../model/disk.js';
+import { type BlockDevice, type Layout, type Partition, type Region } from '../model/disk.js';
+import { MiB } from '../shared/units.js';
 
 export interface ReadOptions {
   /** Probe each partition's volume (default true). */

@@ -5,32 +5,9 @@ import { isGuid, randomGuid, ZERO_GUID } from '../shared/guid.js';
 import { isExtendedType, MBR_TYPE } from './mbr.js';
 import { gptFree, mbrFree } from './layout.js';
 import { gptRole, mbrRole, mbrTypeString, parseMbrType, attributesString } from './roles.js';
-import { MiB, type Layout, type Partition } from '../model/disk.js';
-
-export type PlanOp =
-  /** Move the end of partition N down by `bytes` (a multiple of 1 MiB). */
-  | { op: 'shrink'; partition: number; bytes: number }
-  | { op: 'delete'; partition: number }
-  /**
-   * Create a partition covering [start, end) bytes. GPT: `type` is a GUID; attributes, name and
-   * unique GUID optional (a random GUID when absent). MBR: `type` is a byte ("0x27"), `active`
-   * sets the boot flag, `logical` places it inside the extended partition.
-   */
-  | {
-      op: 'create';
-      start: number;
-      end: number;
-      type: string;
-      attributes?: string | bigint;
-      name?: string;
-      guid?: string;
-      active?: boolean;
-      logical?: boolean;
-    };
-
-export interface Plan {
-  ops: PlanOp[];
-}
+import { type Layout, type Partition } from '../model/disk.js';
+import { MiB } from '../shared/units.js';
+import type { Plan } from '../model/disk.js';
 
 export interface ValidatedPlan {
   before: Layout;

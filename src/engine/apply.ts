@@ -7,7 +7,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
 import { confine, mkdirSafe, readFileSafe, removeFileSafe, renameSafe, sha256Safe, statSafe, isPlainRelative } from '../shared/safefs.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { BadInputError, InterruptedError, RefusedError, WufixError } from '../shared/errors.js';
 import { signalWords, watchInterrupts } from '../shared/interrupt.js';
 import { Journal, checkJournalSpace, planFilePaths, type JournalFile } from './journal.js';
@@ -32,10 +32,21 @@ const hexBytes = (d: RegData) => new Uint8Array(Buffer.from(d.data, 'hex'));
 /** Files a change touches (to back up): hives (their logs are added from the opened hive), written files. */
 const filesOf = planFilePaths; // the disk part of a winre-rebuild is journaled by its backend (disk-run.ts)
 
+/**
+ * What applying needs from the host beyond the file system: Windows' own servicing tool. The engine
+ * never imports a platform driver; src/cli/wiring.ts passes src/platform/windows.ts on Windows.
+ */
+export interface ApplyHost {
+  /** `dism /Image:<root> /Cleanup-Image /RevertPendingActions`, and what it printed. */
+  revertPendingActions(root: string): Promise<{ commandLine: string; exitCode: number | null; ok: boolean; codePage?: number; output: string }>;
+}
+
 export interface ApplyOptions {
   journalRoot: string;
   /** Progress lines for the console. */
   progress?: (msg: string) => void;
+  /** The host's tools (DISM); absent off Windows, where a plan needing them is refused. */
+  host?: ApplyHost;
 }
 
 export interface ApplyResult {
@@ -156,7 +167,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         await journal.log(`saved ${item}: steps ${byHive.get(item)!.join(',')}`);
       } else {
         const s = plan.steps[item]!;
-        await applyFileChange(root, s, journal, renames);
+        await applyFileChange(root, s, journal, renames, opts.host);
         done.push(item);
       }
       await journal.setState({ phase: 'applying', done, renames });
@@ -206,7 +217,7 @@ function applyRegChange(h: OpenedHive, c: Change): void {
   }
 }
 
-async function applyFileChange(root: string, s: PlanStep, journal: Journal, renames: { from: string; to: string }[]): Promise<void> {
+async function applyFileChange(root: string, s: PlanStep, journal: Journal, renames: { from: string; to: string }[], host: ApplyHost | undefined): Promise<void> {
   const c = s.change;
   if (c.kind === 'rename') {
     const from = hostPath(root, c.from);
@@ -220,8 +231,8 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
   if (c.kind === 'keep-copy') return; // the journal's backup.tar holds it
   if (c.kind === 'winre-rebuild') return; // applied before, with the volume unmounted (disk-run.ts)
   if (c.kind === 'dism-revert-pending') {
-    const { runDismRevertPendingActions } = await import('../platform/windows.js');
-    const r = await runDismRevertPendingActions(root);
+    if (!host) throw new RefusedError('--use-dism needs Windows or WinPE (dism.exe); on Linux use the pending repair without --use-dism', 'no-dism');
+    const r = await host.revertPendingActions(root);
     await journal.log(`${r.commandLine} -> exit ${r.exitCode} (code page ${r.codePage})\n${r.output}`);
     if (!r.ok) throw new RefusedError(`DISM /RevertPendingActions failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
     return;

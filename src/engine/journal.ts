@@ -19,7 +19,7 @@ import { atomicWrite } from '../hive/hivefile.js';
 import { appendSafe, mkdirSafe, sha256Safe, statSafe } from '../shared/safefs.js';
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import type { Change, Plan } from '../model/plan.js';
-import { MiB } from '../model/disk.js';
+import { MiB } from '../shared/units.js';
 import { RUN_ID_RE, findStateDir, hmac, isInside, openStateDir, readLedger, realish, sameDevice, sameMac, stateDirPath, writeLedger, type LedgerEntry, type StateDir } from './keyring.js';
 
 export interface JournalFile {

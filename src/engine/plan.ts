@@ -1,12 +1,12 @@
 // Building a plan from a scan (which modules run, with which options) and rendering it for a
 // technician: one line per change, grouped by repair, with the reason beside it.
 import type { ScanResult } from '../model/scan.js';
-import type { DiskFacts } from '../cli/targets.js';
-import { describeBytes } from '../winre/plan.js';
+import type { DiskFacts } from '../model/target.js';
+import { describeBytes } from '../shared/units.js';
 import { RefusedError, UsageError } from '../shared/errors.js';
 import { lstatSync } from 'node:fs';
 import { describeNode, UnsafePathError } from '../shared/safefs.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
 import type { Plan, PlanStep, RepairModule, RepairOptions, Change, WinreRebuild } from '../model/plan.js';
 import { typeName } from '../hive/regtext.js';
@@ -18,7 +18,7 @@ export interface Selection {
 
 export async function buildPlan(
   scan: ScanResult,
-  modules: RepairModule[],
+  modules: readonly RepairModule[],
   sel: Selection,
   options: RepairOptions,
   meta: { tool: string; createdAt?: string; disk?: DiskFacts },
@@ -128,7 +128,7 @@ export function describeChange(c: Change): string {
   }
 }
 
-export function renderPlan(plan: Plan, modules: RepairModule[]): string {
+export function renderPlan(plan: Plan, modules: readonly RepairModule[]): string {
   const lines: string[] = [`Plan for ${plan.root} (run ${plan.runId}): ${plan.steps.length} change(s)`];
   if (plan.steps.length === 0) lines.push('', 'Nothing to change.');
   for (const m of modules) {

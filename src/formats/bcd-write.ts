@@ -23,6 +23,7 @@ import {
   type BcdObject,
   type BcdStore,
 } from './bcd.js';
+import type { BcdTarget } from '../model/winre.js';
 
 // ---------------------------------------------------------------------------------------------
 // Encoding
@@ -207,8 +208,6 @@ function patchPath(raw: Uint8Array, path: string): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------
 // Re-pointing
-
-export type BcdTarget = { scheme: 'gpt'; diskGuid: string; partitionGuid: string } | { scheme: 'mbr'; diskSignature: number; offset: number };
 
 /** One registry value set, relative to the store root (value name "Element", or "Type" for a new object). */
 export interface BcdChange {

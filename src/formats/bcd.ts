@@ -7,7 +7,7 @@ import { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
 import { FormatError } from '../shared/errors.js';
 import { guidFromBytes } from '../shared/guid.js';
-import { multiSzStrings, regDword, regString, utf16le } from '../windows/version.js';
+import { multiSzStrings, regDword, regString, utf16le } from '../hive/query.js';
 
 /** The largest BCD store read from a disk (a BCD hive is tens of KB; Windows' own are < 1 MB). */
 export const MAX_BCD_BYTES = 64 << 20;

@@ -3,7 +3,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { Hive } from '../hive/hive.js';
 import { FormatError } from '../shared/errors.js';
-import { keyAt, regRaw } from '../windows/version.js';
+import { keyAt, regRaw } from '../hive/query.js';
 
 export const CERT_PROP_ID = {
   KEY_PROV_INFO: 2,

@@ -101,4 +101,28 @@ export interface Layout {
   mbr?: MbrGeometry;
 }
 
-export const MiB = 1024 * 1024;
+
+export type PlanOp =
+  /** Move the end of partition N down by `bytes` (a multiple of 1 MiB). */
+  | { op: 'shrink'; partition: number; bytes: number }
+  | { op: 'delete'; partition: number }
+  /**
+   * Create a partition covering [start, end) bytes. GPT: `type` is a GUID; attributes, name and
+   * unique GUID optional (a random GUID when absent). MBR: `type` is a byte ("0x27"), `active`
+   * sets the boot flag, `logical` places it inside the extended partition.
+   */
+  | {
+      op: 'create';
+      start: number;
+      end: number;
+      type: string;
+      attributes?: string | bigint;
+      name?: string;
+      guid?: string;
+      active?: boolean;
+      logical?: boolean;
+    };
+
+export interface Plan {
+  ops: PlanOp[];
+}

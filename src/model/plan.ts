@@ -2,9 +2,9 @@
 // offline installation, described fully enough to apply it, verify it and show it to a technician.
 // Paths are relative to the Windows volume root, with backslashes, as Windows would show them.
 import type { ScanResult } from './scan.js';
-import type { DiskFacts, BcdLocation } from '../cli/targets.js';
-import type { WinrePlan } from '../winre/plan.js';
-import type { BcdTarget } from '../formats/bcd-write.js';
+import type { DiskFacts, BcdLocation } from './target.js';
+import type { WinrePlan } from './winre.js';
+import type { BcdTarget } from './winre.js';
 
 /** A registry value as stored: type and raw bytes (hex). */
 export interface RegData {

@@ -4,8 +4,8 @@
 // display language: columns are cut at the offsets of the `---` ruler under the header. Pure; the
 // runner (diskpart /s, OEM code page via chcp) belongs to the Windows adapter.
 import { RefusedError, UsageError } from '../shared/errors.js';
-import { MiB } from '../model/disk.js';
-import type { WinrePlan } from '../winre/plan.js';
+import { MiB } from '../shared/units.js';
+import type { WinrePlan } from '../model/winre.js';
 import { decodeOem } from './windows.js';
 
 /** The volume label Windows gives the WinRE partition (KB5028997). */

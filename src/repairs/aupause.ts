@@ -6,7 +6,7 @@
 import type { PlanStep, RegData, RepairContext, RepairModule } from '../model/plan.js';
 import { openHiveFile } from '../hive/hivefile.js';
 import { REG } from '../hive/regtext.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
 import { AU_POLICY_KEY } from '../windows/policy.js';
 import { dwordHex } from './wintrust.js';

@@ -1,6 +1,7 @@
-// The repair modules, in the order a plan applies them: registry repairs first, then file renames
-// (pending.xml, the update caches), so a failure in a rename rolls back the registry too. winre's
-// disk rebuild runs before all of them (with the volume unmounted, src/winre/run.ts).
+// The repair modules that change only the Windows volume, in the order a plan applies them: registry
+// repairs first, then file renames (pending.xml, the update caches), so a failure in a rename rolls
+// back the registry too. The full registry, with winre (whose disk rebuild runs before all of these,
+// with the volume unmounted: src/winre/run.ts), is src/cli/wiring.ts.
 import type { RepairModule } from '../model/plan.js';
 import { wintrust } from './wintrust.js';
 import { trustcert } from './trustcert.js';
@@ -9,6 +10,5 @@ import { qualityCompat } from './qualitycompat.js';
 import { auPause, auResume } from './aupause.js';
 import { pending } from './pending.js';
 import { wucache } from './wucache.js';
-import { winre } from '../winre/repair.js';
 
-export const REPAIRS: RepairModule[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, pending, wucache, winre];
+export const VOLUME_REPAIRS: readonly RepairModule[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, pending, wucache];

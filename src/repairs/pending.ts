@@ -8,11 +8,11 @@
 import type { PlanStep, RegData, RepairModule, RepairContext } from '../model/plan.js';
 import { openHiveFile } from '../hive/hivefile.js';
 import type { Hive } from '../hive/hive.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
 import { CBS_KEY, WU_AU_KEY } from '../windows/servicing.js';
 import { pendingFileRenames, type PendingRename } from '../windows/services.js';
-import { keyAt, regRaw } from '../windows/version.js';
+import { keyAt, regRaw } from '../hive/query.js';
 import { renamedTo } from './wucache.js';
 
 export const SOFTWARE_HIVE = 'Windows\\System32\\config\\SOFTWARE';

@@ -4,7 +4,7 @@
 // update) and it is absent. Setting it is harmless on any build, but it is only planned where it helps.
 import type { RepairModule } from '../model/plan.js';
 import { REG } from '../hive/regtext.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
 import { QUALITYCOMPAT_KEY, QUALITYCOMPAT_VALUE, MARCH_2018_CU_UBR } from '../windows/policy.js';
 import { dwordHex } from './wintrust.js';

@@ -19,7 +19,7 @@ import type { PlanStep, RegData, RepairModule } from '../model/plan.js';
 import { openHiveFile } from '../hive/hivefile.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
 import { readServices, defaultStart, START_NAMES } from '../windows/services.js';
 import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../formats/sddl.js';

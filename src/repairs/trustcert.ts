@@ -10,9 +10,9 @@ import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
 import { BadInputError } from '../shared/errors.js';
 import { buildCertBlob, parseCertBlob, thumbprintOf, CERT_PROP_ID, type CertProperty } from '../formats/certstore.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
-import { keyAt, regRaw } from '../windows/version.js';
+import { keyAt, regRaw } from '../hive/query.js';
 import { dwordHex } from './wintrust.js';
 
 export const SOFTWARE_HIVE = 'Windows\\System32\\config\\SOFTWARE';

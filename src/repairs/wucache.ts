@@ -6,7 +6,7 @@
 // junction/symbolic link standing in place of a folder is skipped and reported, never followed.
 import { lstatSync } from 'node:fs';
 import type { PlanStep, RepairContext, RepairModule } from '../model/plan.js';
-import { resolveCI } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
 import { RefusedError } from '../shared/errors.js';
 

@@ -1,12 +1,11 @@
 // Renders a scan report: console text (ASCII-safe, colour only on a TTY) and a self-contained HTML
 // page a technician can attach to a ticket (disk layout as a to-scale SVG bar, update timeline).
 import type { Evidence, Finding, ScanReport, ScanResult, DiskInfo, UpdateFailure } from '../model/scan.js';
+import { GiB, fmtBytes } from '../shared/units.js';
+import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 
-const MiB = 1024 * 1024;
 function size(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GiB`;
-  if (n >= 10 * MiB) return `${Math.round(n / MiB)} MB`;
-  return `${(n / MiB).toFixed(1)} MB`;
+  return n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : fmtBytes(n);
 }
 
 export function ascii(s: string): string {
@@ -116,8 +115,8 @@ export function diskSvg(d: DiskInfo): string {
     parts.push(`<rect x="${x.toFixed(2)}" y="0" width="${w.toFixed(2)}" height="${H}" fill="${fill}" stroke="#333"><title>${esc(`partition ${p.number}: ${p.role} ${p.fs} ${size(p.size)}${p.label ? ` "${p.label}"` : ''}${p.freeBytes !== undefined ? `, ${size(p.freeBytes)} free` : ''}`)}</title></rect>`);
     if (p.freeBytes !== undefined && p.size > 0) {
       const fw = Math.max(1, (p.freeBytes / p.size) * w);
-      const short = p.role === 'recovery' && p.freeBytes < 250 * MiB;
-      parts.push(`<rect x="${(x + w - fw).toFixed(2)}" y="${H - 14}" width="${fw.toFixed(2)}" height="14" fill="${short ? '#e15759' : '#ffffff'}" opacity="0.85"><title>${esc(`${size(p.freeBytes)} free${short ? ' (needs 250 MB)' : ''}`)}</title></rect>`);
+      const short = p.role === 'recovery' && p.freeBytes < WINRE_UPDATE_FREE;
+      parts.push(`<rect x="${(x + w - fw).toFixed(2)}" y="${H - 14}" width="${fw.toFixed(2)}" height="14" fill="${short ? '#e15759' : '#ffffff'}" opacity="0.85"><title>${esc(`${size(p.freeBytes)} free${short ? ` (needs ${fmtBytes(WINRE_UPDATE_FREE)})` : ''}`)}</title></rect>`);
     }
     if (w > 40) parts.push(`<text x="${(x + 4).toFixed(2)}" y="20" font-size="12" fill="#fff">${esc(`${p.number} ${p.role}`)}</text>`);
   }

@@ -1,12 +1,10 @@
 // Findings: what is wrong with an offline Windows, explained with evidence, derived from the data a
 // scan collected. Pure: TargetScan in, Finding[] out.
 import type { Evidence, Finding, TargetScan, UpdateFailure } from '../model/scan.js';
+import { fmtBytes } from '../shared/units.js';
+import { WINRE_KBS, WINRE_UPDATE_FREE } from '../windows/winre.js';
+import { DEFAULT_STATE } from '../windows/wintrust.js';
 
-export const MiB = 1024 * 1024;
-/** Free space the WinRE update needs inside the recovery partition (KB5034441 and later). */
-export const WINRE_FREE_NEEDED = 250 * MiB;
-export const WINRE_KBS = new Set(['KB5034441', 'KB5034439', 'KB5034440']);
-export const WINTRUST_DEFAULT = 0x23c00;
 
 const CACHE_CODES = new Set(['0x80240034', '0x8024200d', '0x80070002', '0x8007000d', '0x80246007', '0x80248007', '0x8024a10a']);
 const WSUS_UNREACHABLE = new Set(['0x8024402c', '0x80244022', '0x80072ee2', '0x80072efd', '0x8024401c']);
@@ -17,7 +15,6 @@ const UPDATE_SERVICES = ['wuauserv', 'bits', 'cryptsvc', 'TrustedInstaller', 'ms
 /** Services that must exist on every supported Windows. */
 const REQUIRED_SERVICES = new Set(['wuauserv', 'bits', 'cryptsvc', 'TrustedInstaller', 'msiserver', 'EventLog']);
 
-const fmtBytes = (n: number) => (n >= 10 * MiB ? `${Math.round(n / MiB)} MB` : `${(n / MiB).toFixed(1)} MB`);
 const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
 
 function failureEvidence(f: UpdateFailure): Evidence {
@@ -65,7 +62,7 @@ export function deriveFindings(t: TargetScan): Finding[] {
   const winreFailures = failures.filter((f) => f.kb && WINRE_KBS.has(f.kb.toUpperCase()));
   const rec = t.disk?.partitions.find((p) => p.number === t.disk?.recoveryPartition);
   const os = t.disk?.partitions.find((p) => p.number === t.disk?.osPartition);
-  if (rec && rec.freeBytes !== undefined && rec.freeBytes < WINRE_FREE_NEEDED) {
+  if (rec && rec.freeBytes !== undefined && rec.freeBytes < WINRE_UPDATE_FREE) {
     out.push({
       id: 'winre-too-small',
       severity: 'error',
@@ -133,13 +130,13 @@ export function deriveFindings(t: TargetScan): Finding[] {
       id: 'wintrust-state',
       severity: 'error',
       subject: h.hive,
-      explanation: `The WinTrust "Software Publishing" State of ${h.kind}${h.sid ? ` (${h.sid})` : ''} is ${hex(s)}, which ${why}, so signed updates fail with 0x800B010B/0x800B010E and installers with 0x80070643; the wintrust repair resets it to the Windows default 0x23C00.`,
+      explanation: `The WinTrust "Software Publishing" State of ${h.kind}${h.sid ? ` (${h.sid})` : ''} is ${hex(s)}, which ${why}, so signed updates fail with 0x800B010B/0x800B010E and installers with 0x80070643; the wintrust repair resets it to the Windows default ${hex(DEFAULT_STATE)}.`,
       evidence: [
         {
           file: h.hive,
           key: 'Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing',
           value: 'State',
-          data: `${hex(s)} (setreg options on: ${(h.enabledOptions ?? []).join(', ') || 'none'}; default 0x23C00 = 2, 3, 4, 5, 6, 7)`,
+          data: `${hex(s)} (setreg options on: ${(h.enabledOptions ?? []).join(', ') || 'none'}; default ${hex(DEFAULT_STATE)} = 2, 3, 4, 5, 6, 7)`,
         },
         ...trustFailures.map(failureEvidence),
       ],

@@ -13,8 +13,8 @@ import { readState, decodeState } from '../windows/wintrust.js';
 import { readServicingMarkers, componentsPending, summarizeCbsPackages } from '../windows/servicing.js';
 import { readWuPolicy, readQualityCompat, qualityCompatApplies } from '../windows/policy.js';
 import { readAllStores } from '../formats/certstore.js';
-import { parseReAgentXml } from '../formats/reagent.js';
-import { resolveCI } from '../windows/install.js';
+import { MAX_REAGENT_BYTES, parseReAgentXml } from '../formats/reagent.js';
+import { resolveCI } from '../windows/paths.js';
 import { readCaches, winRel, fileSize, realDir, realFile } from '../windows/files.js';
 import { collectUpdateHistory } from './history.js';
 import { deriveFindings } from './rules.js';
@@ -34,7 +34,6 @@ export interface ScanSpec {
 }
 
 /** The largest ReAgent.xml read (Windows writes about 1.5 KB). */
-export const MAX_REAGENT_BYTES = 1 << 20;
 
 const describeError = problemText;
 

@@ -2,7 +2,7 @@
 // WinRE image. Sizes are summed without reading file contents.
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { resolveCI } from './install.js';
+import { resolveCI } from './paths.js';
 import { describeNode, noteUnsafe } from '../shared/safefs.js';
 import type { CacheInfo } from '../model/scan.js';
 

@@ -1,11 +1,8 @@
 // Finding offline Windows installations: a volume root holds Windows\System32\config\SYSTEM.
 // Paths inside an NTFS volume mounted on Linux keep their case, so lookups are case-insensitive.
 import { lstatSync, statfsSync } from 'node:fs';
-import { resolveCaseInsensitive } from './profiles.js';
 import path from 'node:path';
-
-/** Case-insensitive lookup of a Windows path under a host directory (see profiles.ts). */
-export const resolveCI = resolveCaseInsensitive;
+import { resolveCI } from './paths.js';
 
 export interface VolumeSpace {
   sizeBytes: number;

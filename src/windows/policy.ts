@@ -1,6 +1,6 @@
 // Windows Update policy (WSUS / AU, windows-update.md §6) and the QualityCompat value (§5).
 import { Hive } from '../hive/hive.js';
-import { keyAt, regDword, regRaw, regString } from './version.js';
+import { keyAt, regDword, regRaw, regString } from '../hive/query.js';
 
 export const WU_POLICY_KEY = 'Policies\\Microsoft\\Windows\\WindowsUpdate';
 export const AU_POLICY_KEY = 'Policies\\Microsoft\\Windows\\WindowsUpdate\\AU';

@@ -2,7 +2,7 @@
 // PendingFileRenameOperations. windows-update.md §2 (Select), §3 (start types), §4 (pending renames).
 import { Hive } from '../hive/hive.js';
 import { BadInputError } from '../shared/errors.js';
-import { regDword, regMultiSz, regRaw, regString } from './version.js';
+import { regDword, regMultiSz, regRaw, regString } from '../hive/query.js';
 
 export interface ControlSetSelection {
   current: number;

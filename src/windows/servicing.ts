@@ -2,7 +2,7 @@
 // sessions (by content, not existence), WU reboot markers, CBS package states and the COMPONENTS
 // hive's queued-transaction values. Whether Windows\WinSxS\pending.xml exists is the caller's check.
 import { Hive } from '../hive/hive.js';
-import { keyAt, regDword, regRaw, utf16le } from './version.js';
+import { keyAt, regDword, regRaw, utf16le } from '../hive/query.js';
 
 export const CBS_KEY = 'Microsoft\\Windows\\CurrentVersion\\Component Based Servicing';
 export const WU_AU_KEY = 'Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update';

@@ -1,7 +1,7 @@
 // WinTrust "Software Publishing" State (windows-update.md §1): decoding like setreg.exe, with the
 // inverted options, and reading it from a user hive (DEFAULT, NTUSER.DAT).
 import { Hive } from '../hive/hive.js';
-import { regDword } from './version.js';
+import { regDword } from '../hive/query.js';
 
 /** Path of the value's key relative to a user hive's root (HKCU / HKU\<sid>). */
 export const WINTRUST_KEY = 'Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing';

@@ -8,20 +8,21 @@
 // (no primary slot, or the OS cannot shrink) any unallocated space after the OS. Every start, end
 // and shrink is a whole MiB; only partitions of role 'recovery' are ever deleted.
 import { BadInputError, RefusedError } from '../shared/errors.js';
-import { validate, type Plan, type PlanOp } from '../disk/plan.js';
+import { validate } from '../disk/plan.js';
+import { type Plan, type PlanOp } from '../model/disk.js';
 import { gptFree, mbrFree } from '../disk/layout.js';
 import { GPT_TYPE, WINRE_ATTRIBUTES, attributesString } from '../disk/roles.js';
-import { MiB, type Layout, type Partition, type Region, type Scheme } from '../model/disk.js';
+import type { Layout, Partition, Region } from '../model/disk.js';
+import { GiB, MiB, describeBytes } from '../shared/units.js';
+import { WINRE_UPDATE_FREE } from '../windows/winre.js';
+import type { WinreCase, WinreInputs, WinrePlan } from '../model/winre.js';
 
-export const GiB = 1024 * MiB;
 
 /** GPT type of the new partition (PARTITION_MSFT_RECOVERY_GUID) and its attributes (winre.md §1). */
 export const WINRE_GPT_TYPE = GPT_TYPE.RECOVERY;
 export const WINRE_GPT_ATTRIBUTES = attributesString(WINRE_ATTRIBUTES); // 0x8000000000000001
 export const WINRE_MBR_TYPE = '0x27';
 
-/** Free space the WinRE update needs inside the partition (KB5034441), counted as MiB. */
-export const WINRE_UPDATE_FREE = 250 * MiB;
 /** reagentc's own test: WIM size + 52 MiB free (winre.md §1, ReAgent.log). */
 export const REAGENTC_SLACK = 52 * MiB;
 /** NTFS metadata of a ~1 GiB volume (winre.md §3: 5-15 MB on 750 MB), counted as MiB. */
@@ -33,85 +34,11 @@ export const OEM_RECOVERY_LIMIT = 2 * GiB;
 /** Free space left in the OS volume after a shrink, unless the caller says otherwise. */
 export const OS_FREE_RESERVE = 512 * MiB;
 
-export interface WinreInputs {
-  layout: Layout;
-  /** Number of the Windows partition (engine numbering: GPT entry + 1, MBR 1-4 / 5..). */
-  osPartition: number;
-  /** Number of the partition WinRE is on now (ReAgent.xml WinreLocation), when it is not the OS. */
-  recoveryPartition?: number;
-  winreWimBytes: number;
-  /** Free bytes inside the current recovery volume (for notes only). */
-  recoveryFreeBytes?: number;
-  /** Free space in the OS NTFS volume. */
-  osFreeBytes: number;
-  /** `ntfsresize --info` minimum size of the OS volume, when known. */
-  osMinSizeBytes?: number;
-  /**
-   * The OS volume is BitLocker-encrypted and locked. The caller decides: on Linux the probe's
-   * `-FVE-FS-` means true; in WinPE, after `manage-bde -unlock`, the volume is usable (false) even
-   * though its raw first sector still says -FVE-FS-.
-   */
-  bitlockerOs: boolean;
-  /** `--winre-size` in bytes. */
-  targetSize?: number;
-  /** Reuse the old partition's unique GUID for the new one (GPT; default true). */
-  reuseGuid?: boolean;
-  /** Free space that must stay in the OS volume after the shrink (default OS_FREE_RESERVE). */
-  osReserveBytes?: number;
-}
-
-export type WinreCase = 'after-os' | 'before-os' | 'unallocated-after-os' | 'no-recovery' | 'mbr-logical';
-
-/** A partition the plan (and the diskpart script) refers to, with both numberings. */
-export interface PlannedRef {
-  /** Engine / Linux number. */
-  number: number;
-  /** The number diskpart's `select partition` uses (see windowsPartitionNumber). */
-  windowsNumber: number;
-  start: number;
-  size: number;
-}
-
-export interface WinrePlan {
-  case: WinreCase;
-  scheme: Scheme;
-  sectorSize: number;
-  targetSize: number;
-  /** The disk engine's plan: shrink, delete, create (validate(diskPlan, layout) passes). */
-  diskPlan: Plan;
-  newPartition: {
-    number: number;
-    start: number;
-    size: number;
-    /** GPT: the old unique GUID when reused; absent = a new random one chosen when applied. */
-    guid?: string;
-    /** GPT type GUID or MBR "0x27". */
-    type: string;
-    /** MBR: a logical partition inside the extended one. */
-    logical?: boolean;
-  };
-  /** Bytes taken off the end of the OS partition (0 = no shrink). */
-  shrinkOsBy: number;
-  /** Number of the old recovery partition the plan deletes. */
-  deleteOld?: number;
-  os: PlannedRef;
-  /** The deleted partition (present when deleteOld is). */
-  old?: PlannedRef;
-  /** What was decided and why, one ASCII sentence each. */
-  notes: string[];
-}
-
 // --- sizes ---------------------------------------------------------------------------------------
 
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 const alignDown = (n: number, a: number) => Math.floor(n / a) * a;
 
-/** "1024 MiB (1073741824 bytes)": exact and readable. */
-export function describeBytes(n: number): string {
-  const mib = n / MiB;
-  const m = Number.isInteger(mib) ? String(mib) : mib.toFixed(1);
-  return `${m} MiB (${n} bytes)`;
-}
 const mibs = (n: number) => {
   const mib = n / MiB;
   return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;

@@ -5,14 +5,18 @@
 // unmounted, src/winre/linux.ts) and ReAgent.xml (an ordinary write-file step).
 import { createHash } from 'node:crypto';
 import { checkPath, readFileSafe } from '../shared/safefs.js';
-import { MAX_REAGENT_BYTES } from '../scan/scan.js';
+import { MAX_REAGENT_BYTES } from '../formats/reagent.js';
 import type { PlanStep, RepairModule, WinreRebuild, WinreSource } from '../model/plan.js';
-import { planWinreRebuild, WINRE_UPDATE_FREE, describeBytes } from './plan.js';
-import { repointWinre, type BcdTarget } from '../formats/bcd-write.js';
+import { planWinreRebuild } from './plan.js';
+import { WINRE_UPDATE_FREE } from '../windows/winre.js';
+import { describeBytes } from '../shared/units.js';
+import { repointWinre } from '../formats/bcd-write.js';
+import { type BcdTarget } from '../model/winre.js';
 import { repointReAgent, WINRE_DIRECTORY, type ReAgentTarget } from '../formats/reagent-repoint.js';
 import { reagentSkeleton, encodeReAgentText } from '../formats/reagent.js';
 import { parseBcdStore, describeWinre } from '../formats/bcd.js';
-import { resolveCI, volumeSpace } from '../windows/install.js';
+import { volumeSpace } from '../windows/install.js';
+import { resolveCI } from '../windows/paths.js';
 import { Hive } from '../hive/hive.js';
 import { randomGuid } from '../shared/guid.js';
 import { RefusedError } from '../shared/errors.js';

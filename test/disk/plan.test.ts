@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/disk/apply.js';
 import { readLayout } from '../../src/disk/layout.js';
 import { openBlockDevice } from '../../src/disk/blockdev.js';
-import { PlanError, validate, type Plan, type PlanOp } from '../../src/disk/plan.js';
+import { PlanError, validate } from '../../src/disk/plan.js';
+import { type Plan, type PlanOp } from '../../src/model/disk.js';
 import {
   buildGpt,
   buildMbr,

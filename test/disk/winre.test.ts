@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPlan, planWrites } from '../../src/disk/apply.js';
 import { openBlockDevice } from '../../src/disk/blockdev.js';
-import { PlanError, type Plan } from '../../src/disk/plan.js';
+import { PlanError } from '../../src/disk/plan.js';
+import { type Plan } from '../../src/model/disk.js';
 import path from 'node:path';
 import { biosMbr, blkidProbe, buildMbr, win10_4kn, diskToolsReason, MiB, sfdiskJson, sgdiskInfo, sgdiskVerifyClean, sfdiskVerifyClean, sha256, tempDir, TYPE, win10_22h2 } from '../helpers/disk-images.js';
 

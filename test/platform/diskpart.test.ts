@@ -11,7 +11,8 @@ import { RefusedError, UsageError } from '../../src/shared/errors.js';
 import { gptFree, mbrFree } from '../../src/disk/layout.js';
 import { gptRole, mbrRole } from '../../src/disk/roles.js';
 import type { Layout, Partition } from '../../src/model/disk.js';
-import { planWinreRebuild, type WinrePlan } from '../../src/winre/plan.js';
+import { planWinreRebuild } from '../../src/winre/plan.js';
+import { type WinrePlan } from '../../src/model/winre.js';
 import {
   diskpartItemNumber,
   diskpartScript,

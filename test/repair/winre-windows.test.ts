@@ -22,7 +22,7 @@ import { dotnetWintrust } from '../scan/scenarios.js';
 import { windowsDiskFacts } from '../../src/winre/windows.js';
 import { scanTarget } from '../../src/scan/scan.js';
 import { buildPlan } from '../../src/engine/plan.js';
-import { REPAIRS } from '../../src/repairs/index.js';
+import { REPAIRS } from '../../src/cli/wiring.js';
 import { newRunId, Journal } from '../../src/engine/journal.js';
 import { applyWithDisk, undoWithDisk, windowsBackend } from '../../src/winre/run.js';
 import type { WinHost, CommandResult } from '../../src/platform/winhost.js';

@@ -1,6 +1,8 @@
 // The finding rules on their own (pure): thresholds and edges that the built scenarios do not hit.
 import { describe, it, expect } from 'vitest';
-import { deriveFindings, WINRE_FREE_NEEDED, MiB } from '../../src/scan/rules.js';
+import { deriveFindings } from '../../src/scan/rules.js';
+import { MiB } from '../../src/shared/units.js';
+import { WINRE_UPDATE_FREE } from '../../src/windows/winre.js';
 import type { TargetScan, DiskInfo } from '../../src/model/scan.js';
 
 function base(over: Partial<TargetScan> = {}): TargetScan {
@@ -42,8 +44,8 @@ const ids = (t: TargetScan) => deriveFindings(t).map((f) => f.id).sort();
 
 describe('finding rules', () => {
   it('winre-too-small fires below 250 MB free, not at it', () => {
-    expect(ids(base({ disk: disk(61 * 1024 * MiB, 117 * MiB, WINRE_FREE_NEEDED) }))).toEqual([]);
-    expect(ids(base({ disk: disk(61 * 1024 * MiB, 117 * MiB, WINRE_FREE_NEEDED - 1) }))).toEqual(['winre-too-small']);
+    expect(ids(base({ disk: disk(61 * 1024 * MiB, 117 * MiB, WINRE_UPDATE_FREE) }))).toEqual([]);
+    expect(ids(base({ disk: disk(61 * 1024 * MiB, 117 * MiB, WINRE_UPDATE_FREE - 1) }))).toEqual(['winre-too-small']);
   });
 
   it('winre-misplaced: recovery before Windows', () => {

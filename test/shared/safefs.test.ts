@@ -24,7 +24,7 @@ import {
   TooLargeError,
 } from '../../src/shared/safefs.js';
 import { atomicWrite } from '../../src/hive/hivefile.js';
-import { resolveCaseInsensitive } from '../../src/windows/profiles.js';
+import { resolveCaseInsensitive } from '../../src/windows/paths.js';
 import { termSafe, termSafeBlock, termSafeDeep } from '../../src/shared/termsafe.js';
 
 let tmp: string;

@@ -8,7 +8,8 @@ import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
 import { writeNewHiveFile } from '../../src/hive/hivefile.js';
 import { BadInputError } from '../../src/shared/errors.js';
-import { readVersion, windowsFamily, formatBuild, CURRENT_VERSION_KEY, regDword, regString, regMultiSz } from '../../src/windows/version.js';
+import { readVersion, windowsFamily, formatBuild, CURRENT_VERSION_KEY } from '../../src/windows/version.js';
+import { regDword, regString, regMultiSz } from '../../src/hive/query.js';
 import { toolsReason, skipReason } from '../helpers/env.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 

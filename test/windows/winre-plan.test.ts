@@ -14,15 +14,8 @@ import { gptFree, mbrFree, readLayout } from '../../src/disk/layout.js';
 import { validate } from '../../src/disk/plan.js';
 import { gptRole, mbrRole } from '../../src/disk/roles.js';
 import type { Layout, Partition } from '../../src/model/disk.js';
-import {
-  planWinreRebuild,
-  winreTargetSize,
-  winreNeededSize,
-  windowsPartitionNumber,
-  OS_FREE_RESERVE,
-  type WinreInputs,
-  type WinrePlan,
-} from '../../src/winre/plan.js';
+import { planWinreRebuild, winreTargetSize, winreNeededSize, windowsPartitionNumber, OS_FREE_RESERVE } from '../../src/winre/plan.js';
+import { type WinreInputs, type WinrePlan } from '../../src/model/winre.js';
 import {
   biosMbr,
   buildGpt,
