@@ -1,19 +1,12 @@
 // The single write path: validate a plan against the disk as it is now, write the changed sectors,
 // re-read the disk and compare with the plan.
-import { EXIT, WufixError } from '../shared/errors.js';
+import { VerificationError } from '../shared/errors.js';
 import { gptWrites, readGptStrict, encodeGptEntry, type SectorWrite } from './gpt.js';
 import { readLayout } from './layout.js';
 import { MBR_TYPE, mbrWrites, readMbr, type MbrEntry, type MbrTable } from './mbr.js';
 import { tableFields, validate, type ValidatedPlan, type ValidateOptions } from './plan.js';
 import { type Plan } from '../model/disk.js';
 import type { BlockDevice, Layout } from '../model/disk.js';
-
-/** The disk does not hold what was written. The message says what differs. */
-export class VerificationError extends WufixError {
-  constructor(message: string) {
-    super('verify-failed', message, EXIT.VERIFY_FAILED);
-  }
-}
 
 function gptPlanWrites(dev: BlockDevice, v: ValidatedPlan): SectorWrite[] {
   const copy = readGptStrict(dev);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
 import { confine, mkdirSafe, readFileSafe, removeFileSafe, renameSafe, sha256Safe, statSafe, isPlainRelative } from '../shared/safefs.js';
 import { resolveCI } from '../windows/paths.js';
-import { BadInputError, InterruptedError, RefusedError, WufixError } from '../shared/errors.js';
+import { BadInputError, InterruptedError, RefusedError, VerificationError, WufixError } from '../shared/errors.js';
 import { signalWords, watchInterrupts } from '../shared/interrupt.js';
 import { Journal, checkJournalSpace, planFilePaths, type JournalFile } from './journal.js';
 import type { Change, Plan, PlanStep, RegData } from '../model/plan.js';
@@ -262,7 +262,7 @@ export async function verifyPlan(plan: Plan): Promise<void> {
   for (const s of plan.steps) {
     const c = s.change;
     const fail = (what: string) => {
-      throw new WufixError('verify-failed', `verification failed: ${what}`, 4);
+      throw new VerificationError(`verification failed: ${what}`);
     };
     switch (c.kind) {
       case 'reg-set': {

@@ -3,7 +3,7 @@
 // backup entries reach outside what its plan named, and (unless forced) a file changed since the run.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { RefusedError, WufixError } from '../shared/errors.js';
+import { RefusedError, VerificationError } from '../shared/errors.js';
 import { confine, sha256Safe, statSafe } from '../shared/safefs.js';
 import { Journal, validateBackupTar, validateJournal, type AuthOptions } from './journal.js';
 import { hostPath, rollback } from './apply.js';
@@ -77,10 +77,10 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   for (const f of files) {
     const host = path.join(root, ...f.entry.split('/'));
     const now = statSafe(host) ? await sha256Safe(host) : null; // no link followed
-    if (now !== f.sha256Before) throw new WufixError('verify-failed', `undo verification failed: ${f.path} does not match its backup`, 4);
+    if (now !== f.sha256Before) throw new VerificationError(`undo verification failed: ${f.path} does not match its backup`);
   }
   for (const r of renames) {
-    if (!existsSync(hostPath(root, r.from))) throw new WufixError('verify-failed', `undo verification failed: ${r.from} was not restored`, 4);
+    if (!existsSync(hostPath(root, r.from))) throw new VerificationError(`undo verification failed: ${r.from} was not restored`);
   }
   await journal.setState({ phase: 'undone', done: [], renames: [] });
   await journal.log('undone');

@@ -47,6 +47,13 @@ export class RefusedError extends WufixError {
   }
 }
 
+/** Something written (or restored) does not read back as planned: exit 4. The message says what differs. */
+export class VerificationError extends WufixError {
+  constructor(message: string, code = 'verify-failed') {
+    super(code, message, EXIT.VERIFY_FAILED);
+  }
+}
+
 /** A stop signal ended the run (exit 130); the message says what state the target was left in. */
 export class InterruptedError extends WufixError {
   constructor(message: string) {

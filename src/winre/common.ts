@@ -6,7 +6,7 @@ import { existsSync, readFileSync, openSync, read, write, closeSync, fsync, crea
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WinreRebuild } from '../model/plan.js';
-import { VerificationError } from '../disk/apply.js';
+import { VerificationError } from '../shared/errors.js';
 import { tableFields } from '../disk/plan.js';
 import { type Layout } from '../model/disk.js';
 import { MiB } from '../shared/units.js';

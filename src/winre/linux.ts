@@ -10,7 +10,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { WinreRebuild } from '../model/plan.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
-import { applyPlan as applyDiskPlan, planWrites, VerificationError } from '../disk/apply.js';
+import { applyPlan as applyDiskPlan, planWrites } from '../disk/apply.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
 import { type Layout } from '../model/disk.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
@@ -22,7 +22,7 @@ import { describeBytes } from '../shared/units.js';
 import { WINRE_LABEL } from '../platform/diskpart.js';
 import { attachLoop, detachLoop, mountPartition, requireRoot, requireTools, parseMountinfo, backingDisk, Cleanup, type MountEntry } from '../platform/linux.js';
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from '../platform/ntfs.js';
-import { BadInputError, InterruptedError, RefusedError, WufixError } from '../shared/errors.js';
+import { BadInputError, InterruptedError, RefusedError, VerificationError, WufixError } from '../shared/errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
 import { CHUNK, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyProgress, layoutLines, openPlannedFile, plannedFile, readDiskState, repointedBcd, saveState, sha256, sha256Fd, type DiskRunOptions, type DiskState, type DiskStep } from './common.js';
 export { readDiskState, type DiskState } from './common.js';
@@ -157,7 +157,7 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, d
     closeSync(fi);
     closeSync(fo);
   }
-  if (!only && h.digest() !== digest) throw new WufixError('verify-failed', `the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`, 4);
+  if (!only && h.digest() !== digest) throw new VerificationError(`the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`);
 }
 
 const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
@@ -612,10 +612,10 @@ export async function restoreWinreLinux(c: WinreRebuild, dir: string, progress: 
   if (done.has('bcd-written') && s.bcd) {
     progress('restoring the BCD store');
     const bytes = new Uint8Array(readFileSync(path.join(dir, s.bcd.file)));
-    if (sha256(bytes) !== s.bcd.sha256Before) throw new WufixError('verify-failed', 'the journal copy of the BCD store does not match its hash', 4);
+    if (sha256(bytes) !== s.bcd.sha256Before) throw new VerificationError('the journal copy of the BCD store does not match its hash');
     const f = new BcdFile(c.disk, c.bcd!.location);
     await f.write(bytes);
-    if (sha256(f.read()) !== s.bcd.sha256Before) throw new WufixError('verify-failed', 'the BCD store does not read back as restored', 4);
+    if (sha256(f.read()) !== s.bcd.sha256Before) throw new VerificationError('the BCD store does not read back as restored');
   }
   if (done.has('table-written') || done.has('formatted') || shrunk) {
     progress('restoring the partition table and the saved regions');
@@ -646,7 +646,7 @@ export async function restoreWinreLinux(c: WinreRebuild, dir: string, progress: 
   const now = readDiskLayout(c.disk);
   const lines = layoutLines(now);
   if (lines.join('\n') !== s.layoutBefore.join('\n')) {
-    throw new WufixError('verify-failed', `the partition table was restored but reads back different: ${lines.filter((l) => !s.layoutBefore.includes(l)).join('; ')}`, 4);
+    throw new VerificationError(`the partition table was restored but reads back different: ${lines.filter((l) => !s.layoutBefore.includes(l)).join('; ')}`);
   }
 }
 

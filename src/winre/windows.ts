@@ -16,7 +16,7 @@ import { MAX_BCD_BYTES } from '../formats/bcd.js';
 import path from 'node:path';
 import type { WinreRebuild } from '../model/plan.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
-import { planWrites, VerificationError } from '../disk/apply.js';
+import { planWrites } from '../disk/apply.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
 import { type Layout, type Partition } from '../model/disk.js';
 import { MiB } from '../shared/units.js';
@@ -30,7 +30,7 @@ import { type BcdLocation, type DiskFacts } from '../model/target.js';
 import { windowsPartitionNumber } from './plan.js';
 import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 import { describeBytes } from '../shared/units.js';
-import { InterruptedError, RefusedError, WufixError } from '../shared/errors.js';
+import { InterruptedError, RefusedError, VerificationError } from '../shared/errors.js';
 import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../shared/interrupt.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
 import { faultPoint } from '../shared/faults.js';
@@ -46,7 +46,7 @@ async function diskpart(host: WinHost, script: string, what: string, log?: (r: C
   await log?.(r);
   if (r.exitCode !== 0) {
     const last = r.output.split('\n').map((l) => l.trim()).filter(Boolean).slice(-2).join(' ');
-    throw new WufixError('diskpart-failed', `diskpart failed while ${what} (exit ${r.exitCode}): ${last}`, 4);
+    throw new VerificationError(`diskpart failed while ${what} (exit ${r.exitCode}): ${last}`, 'diskpart-failed');
   }
   return r;
 }
@@ -515,7 +515,7 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
       const to = path.join(root, ...f.path.split('/'));
       mkdirSync(path.dirname(to), { recursive: true });
       const sum = await copyWithProgress(path.join(dir, 'old-recovery', ...f.path.split('/')), to, f.path, progress, f.bytes);
-      if (sum !== f.sha256 || (await sha256File(to)) !== f.sha256) throw new WufixError('verify-failed', `${f.path} did not come back intact from the journal`, 4);
+      if (sum !== f.sha256 || (await sha256File(to)) !== f.sha256) throw new VerificationError(`${f.path} did not come back intact from the journal`);
     }
     await diskpart(host, CRLF([`select disk ${s.diskNumber}`, `select volume ${letter}`, `remove letter=${letter}`]), `removing the letter ${letter}:`, logRun);
     notes.push(`partition at byte ${old.start} recreated by diskpart: same offset, size, type, attributes, label and files; new unique GUID and a fresh NTFS`);
@@ -527,7 +527,7 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
   const guidChanged = !!(c.bcd?.target.scheme === 'gpt' && rec?.guid && old?.guid && rec.guid !== old.guid);
   if (c.bcd && s.bcd && (s.done.includes('bcd-written') || guidChanged)) {
     const before = new Uint8Array(readFileSync(path.join(dir, s.bcd.file)));
-    if (sha256(before) !== s.bcd.sha256Before) throw new WufixError('verify-failed', 'the journal copy of the BCD store does not match its hash', 4);
+    if (sha256(before) !== s.bcd.sha256Before) throw new VerificationError('the journal copy of the BCD store does not match its hash');
     let bytes: Uint8Array = before;
     const t = c.bcd.target;
     if (guidChanged && t.scheme === 'gpt') {
@@ -538,11 +538,11 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
     await withLetter(host, s.diskNumber, now, c.bcd.location.partition, async (r) => {
       const file = path.join(r, ...bcdPathParts(c.bcd!.location.path));
       await atomicWrite(file, bytes);
-      if (sha256(new Uint8Array(readFileSync(file))) !== sha256(bytes)) throw new WufixError('verify-failed', 'the BCD store does not read back as restored', 4);
+      if (sha256(new Uint8Array(readFileSync(file))) !== sha256(bytes)) throw new VerificationError('the BCD store does not read back as restored');
     }, logRun);
   }
   const lost = c.expect.filter((e) => !now.partitions.some((p) => p.start === e.start && p.size === e.size));
-  if (lost.length) throw new WufixError('verify-failed', `after the restore, partition(s) ${lost.map((e) => e.number).join(', ')} are not back at their offsets; see ${dir}/sectors.bin for the original table`, 4);
+  if (lost.length) throw new VerificationError(`after the restore, partition(s) ${lost.map((e) => e.number).join(', ')} are not back at their offsets; see ${dir}/sectors.bin for the original table`);
   await saveState(dir, { ...s, restoreNotes: notes });
 }
 
