@@ -1,25 +1,52 @@
 // Output helpers shared by every command: the top-level error handler, ASCII-safe text, JSON.
-import { BadInputError, EXIT, WufixError } from '../shared/errors.js';
+import { BadInputError, EXIT, WufixError, type ExitCode } from '../shared/errors.js';
 
-/** Map any error to an exit code, printing one line on stderr; stack traces only for real bugs. */
-export function handleError(err: unknown): number {
+/** The error as --json prints it on stdout: `{"error": {"code", "exitCode", "message", ...}}`. */
+export interface JsonError {
+  code: string;
+  exitCode: ExitCode;
+  message: string;
+  /** Bad input: the file, and the offset in it when one applies. */
+  file?: string;
+  offset?: number;
+  /** An operating-system error on the user's paths: its errno name (ENOENT, EACCES, ...). */
+  errno?: string;
+}
+
+/** --json among the options (before any `--`): errors are then also printed as JSON on stdout. */
+export function jsonRequested(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * Map any error to an exit code, printing one line on stderr (stack traces only for real bugs,
+ * EXIT.INTERNAL) and, with --json, the error object on stdout.
+ */
+export function handleError(err: unknown, json = jsonRequested(process.argv.slice(2))): number {
+  const { line, error } = describeError(err);
+  process.stderr.write(line + '\n');
+  if (json) writeJsonAscii({ error });
+  return error.exitCode;
+}
+
+function describeError(err: unknown): { line: string; error: JsonError } {
   if (err instanceof BadInputError) {
-    process.stderr.write(asciiSafe(`wufix: error: ${err.describe()}`) + '\n');
-    return err.exitCode;
+    const where = { ...(err.file !== undefined ? { file: err.file } : {}), ...(err.offset !== undefined ? { offset: err.offset } : {}) };
+    return { line: asciiSafe(`wufix: error: ${err.describe()}`), error: { code: err.code, exitCode: err.exitCode, message: err.message, ...where } };
   }
   if (err instanceof WufixError) {
     const what = err.exitCode === EXIT.REFUSED ? 'refused' : err.exitCode === EXIT.VERIFY_FAILED ? 'verification failed' : err.exitCode === EXIT.INTERRUPTED ? 'interrupted' : 'error';
-    process.stderr.write(asciiSafe(`wufix: ${what}: ${err.message}`) + '\n');
-    return err.exitCode;
+    return { line: asciiSafe(`wufix: ${what}: ${err.message}`), error: { code: err.code, exitCode: err.exitCode, message: err.message } };
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string') {
     // Operating-system errors on the user's paths are bad input, not bugs.
-    process.stderr.write(asciiSafe(`wufix: error: ${e.path ?? ''}${e.path ? ': ' : ''}${e.message}`) + '\n');
-    return EXIT.BAD_INPUT;
+    const line = asciiSafe(`wufix: error: ${e.path ?? ''}${e.path ? ': ' : ''}${e.message}`);
+    return { line, error: { code: 'bad-input', exitCode: EXIT.BAD_INPUT, message: e.message, errno: e.code, ...(e.path ? { file: e.path } : {}) } };
   }
-  process.stderr.write(`wufix: internal error (please report): ${e?.stack ?? String(err)}\n`);
-  return 70;
+  const message = e?.message ?? String(err);
+  return { line: `wufix: internal error (please report): ${e?.stack ?? String(err)}`, error: { code: 'internal', exitCode: EXIT.INTERNAL, message } };
 }
 
 /**
@@ -36,6 +63,11 @@ export function writeOut(s: string): void {
 
 export function writeJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** JSON with everything outside printable ASCII escaped (\uXXXX is valid JSON inside strings). */
+function writeJsonAscii(value: unknown): void {
+  process.stdout.write(asciiSafe(JSON.stringify(value, null, 2)) + '\n');
 }
 
 /** Collects output and writes it to stdout in large chunks, respecting back-pressure. */

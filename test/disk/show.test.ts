@@ -58,7 +58,7 @@ describe.skipIf(!!reason)(`wufix disk show${reason ? ` (skipped: ${reason})` : '
     for (const target of [path.join(t.dir, 'nope.img'), dir, empty]) {
       const r = await wufix('disk', 'show', '--json', target);
       expect(r.code, target).toBe(2);
-      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { exitCode: 2 } }); // --json: the error, as JSON
       expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(r.stderr).not.toMatch(/internal error/);
     }

@@ -69,7 +69,7 @@ describe.skipIf(!!sharedReason())('bad hives are refused with exit 2 and one lin
       const file = hiveFixture(dest);
       const r = runCli(['hive', 'dump', file, '--json']);
       expect(r.status).toBe(2);
-      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'format', exitCode: 2, file } }); // --json: the error, as JSON
       expect(r.stderr).toMatch(msg);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(() => Hive.open(new Uint8Array(readFileSync(file)))).toThrow(FormatError);
