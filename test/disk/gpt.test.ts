@@ -248,7 +248,7 @@ describe.skipIf(!!reason)(`GPT against sgdisk-made tables${reason ? ` (skipped: 
     truncateSync(img.file, 600 * MiB);
     const r = await wufix('disk', 'show', '--json', img.file);
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'bad-input', exitCode: 2 } }); // --json: the error, as JSON
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'format', exitCode: 2 } }); // --json: the error, as JSON
     expect(r.stderr).toMatch(/truncated image/);
     truncateSync(img.file, 600 * MiB + 100);
     const r2 = await wufix('disk', 'show', img.file);
