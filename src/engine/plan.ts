@@ -8,7 +8,8 @@ import { lstatSync } from 'node:fs';
 import { describeNode, UnsafePathError } from '../shared/safefs.js';
 import { resolveCI } from '../windows/paths.js';
 import { winRel } from '../windows/files.js';
-import type { Plan, PlanStep, RepairModule, RepairOptions, Change, WinreRebuild } from '../model/plan.js';
+import { isRepairId, type Plan, type PlanStep, type RepairModule, type RepairOptions, type Change, type WinreRebuild } from '../model/plan.js';
+import { hostVolume, type PlanContext, type Repair, type Volume } from './volume.js';
 import { typeName } from '../hive/regtext.js';
 
 export interface Selection {
@@ -16,33 +17,19 @@ export interface Selection {
   skip?: string[];
 }
 
-export async function buildPlan(
-  scan: ScanResult,
-  modules: readonly RepairModule[],
-  sel: Selection,
-  options: RepairOptions,
-  meta: { tool: string; createdAt?: string; disk?: DiskFacts },
-): Promise<Plan> {
-  const known = new Set(modules.map((m) => m.id));
+/** --only / --skip name repairs that exist (a usage error names the known ones). */
+function checkSelection(sel: Selection, modules: readonly Repair[]): void {
+  const known = new Set<string>(modules.map((m) => m.id));
   for (const id of [...(sel.only ?? []), ...(sel.skip ?? [])]) {
-    if (!known.has(id)) throw new UsageError(`unknown repair "${id}" (repairs: ${[...known].join(', ')})`);
+    if (!isRepairId(id) || !known.has(id)) throw new UsageError(`unknown repair "${id}" (repairs: ${[...known].join(', ')})`);
   }
-  const findingIds = new Set(scan.findings.filter((f) => f.severity !== 'info').map((f) => f.id));
-  const chosen = modules.filter((m) =>
-    sel.only?.length ? sel.only.includes(m.id) : m.fixes.some((f) => findingIds.has(f)) && !(sel.skip ?? []).includes(m.id),
-  );
-  const steps: PlanStep[] = [];
-  const produced = new Set<string>();
-  for (const m of chosen) {
-    const ctx = { root: scan.root, scan, options, disk: meta.disk };
-    for (const rel of m.uses?.(ctx) ?? []) checkUsed(scan.root, rel, m.id);
-    const s = await m.plan(ctx);
-    steps.push(...s);
-    if (s.length) produced.add(m.id);
-  }
+}
+
+/** Why each finding the plan does not fix stays (no module, not selected, planned nothing). */
+function notFixedBy(scan: ScanResult, modules: readonly Repair[], chosen: readonly Repair[], produced: ReadonlySet<string>): Plan['notFixed'] {
   // A finding is fixed by the plan when the repair named in it planned changes.
-  const byId = new Map(modules.map((m) => [m.id, m]));
-  const notFixed = scan.findings
+  const byId = new Map<string, Repair>(modules.map((m) => [m.id, m]));
+  return scan.findings
     .filter((f) => f.severity !== 'info' && !(f.repair && produced.has(f.repair)))
     .map((f) => {
       const m = f.repair ? byId.get(f.repair) : undefined;
@@ -55,6 +42,35 @@ export async function buildPlan(
             : `repair "${m.id}" not selected`;
       return { id: f.id, subject: f.subject, why };
     });
+}
+
+/**
+ * The plan for a scan: the selected modules (by --only, else those fixing a finding, less --skip)
+ * plan in registry order, each reading the volume only through `meta.volume` (default: the host
+ * directory scan.root).
+ */
+export async function buildPlan(
+  scan: ScanResult,
+  modules: readonly Repair[],
+  sel: Selection,
+  options: RepairOptions,
+  meta: { tool: string; createdAt?: string; disk?: DiskFacts; volume?: Volume },
+): Promise<Plan> {
+  checkSelection(sel, modules);
+  const findingIds = new Set(scan.findings.filter((f) => f.severity !== 'info').map((f) => f.id));
+  const chosen = modules.filter((m) =>
+    sel.only?.length ? sel.only.includes(m.id) : m.fixes.some((f) => findingIds.has(f)) && !(sel.skip ?? []).includes(m.id),
+  );
+  const steps: PlanStep[] = [];
+  const produced = new Set<string>();
+  const ctx: PlanContext = { root: scan.root, scan, options, disk: meta.disk, volume: meta.volume ?? hostVolume(scan.root) };
+  for (const m of chosen) {
+    for (const rel of m.uses?.(ctx) ?? []) checkUsed(scan.root, rel, m.id);
+    const s = await m.plan(ctx);
+    steps.push(...s);
+    if (s.length) produced.add(m.id);
+  }
+  const notFixed = notFixedBy(scan, modules, chosen, produced);
   return { runId: options.runId, root: scan.root, createdAt: meta.createdAt ?? new Date().toISOString(), tool: meta.tool, steps, notFixed };
 }
 
@@ -128,7 +144,7 @@ export function describeChange(c: Change): string {
   }
 }
 
-export function renderPlan(plan: Plan, modules: readonly RepairModule[]): string {
+export function renderPlan(plan: Plan, modules: readonly Pick<RepairModule, 'id' | 'title'>[]): string {
   const lines: string[] = [`Plan for ${plan.root} (run ${plan.runId}): ${plan.steps.length} change(s)`];
   if (plan.steps.length === 0) lines.push('', 'Nothing to change.');
   for (const m of modules) {

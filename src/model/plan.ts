@@ -53,9 +53,16 @@ export interface WinreRebuild {
   reagentXml: string;
 }
 
+/** Every repair module's id, in plan order (--only/--skip accept exactly these; cli/wiring.ts has the modules). */
+export const REPAIR_IDS = ['wintrust', 'trust-cert', 'services', 'qualitycompat', 'au-pause', 'au-resume', 'pending', 'wu-cache', 'winre'] as const;
+
+export type RepairId = (typeof REPAIR_IDS)[number];
+
+export const isRepairId = (s: string): s is RepairId => (REPAIR_IDS as readonly string[]).includes(s);
+
 export interface PlanStep {
   /** Repair module id ("wintrust", "wu-cache", ...). */
-  repair: string;
+  repair: RepairId;
   /** The finding that motivates it (id + subject), shown beside the change. */
   reason: string;
   change: Change;
@@ -103,11 +110,11 @@ export interface RepairContext {
 }
 
 export interface RepairModule {
-  id: string;
+  id: RepairId;
   /** One line for --help and the plan header. */
   title: string;
   /** Finding ids this module fixes by default (a module with none runs only with --only). */
-  fixes: string[];
+  fixes: readonly string[];
   plan(ctx: RepairContext): PlanStep[] | Promise<PlanStep[]>;
   /**
    * Volume paths the repair reads or changes. Before it plans, each is checked without following

@@ -3,11 +3,9 @@
 // dealt with (windows-update.md §4 step 4, §6). While it is set, every scan reports the info finding
 // 'au-paused' as a reminder. au-pause does not erase the failures in the logs, so the scan's
 // 'reboot-loop' finding (derived from them) stays; it stops the retries while 'pending' fixes the cause.
-import type { PlanStep, RegData, RepairContext, RepairModule } from '../model/plan.js';
-import { openHiveFile } from '../hive/hivefile.js';
+import type { PlanStep, RegData } from '../model/plan.js';
+import type { PlanContext, Repair, Volume } from '../engine/volume.js';
 import { REG } from '../hive/regtext.js';
-import { resolveCI } from '../windows/paths.js';
-import { winRel } from '../windows/files.js';
 import { AU_POLICY_KEY } from '../windows/policy.js';
 import { dwordHex } from './wintrust.js';
 
@@ -15,24 +13,24 @@ const SOFTWARE_REL = 'Windows\\System32\\config\\SOFTWARE';
 const NAME = 'NoAutoUpdate';
 
 /** The SOFTWARE hive (volume-relative path) and the NoAutoUpdate value as stored, if any. */
-async function readNoAutoUpdate(root: string): Promise<{ hive: string; old: RegData | null } | undefined> {
-  const file = resolveCI(root, SOFTWARE_REL);
-  if (!file) return undefined;
-  const h = (await openHiveFile(file, { inspectLogs: false })).hive;
+async function readNoAutoUpdate(volume: Volume): Promise<{ hive: string; old: RegData | null } | undefined> {
+  const hive = volume.resolve(SOFTWARE_REL);
+  const h = hive === undefined ? undefined : await volume.openHive(hive);
+  if (hive === undefined || !h) return undefined;
   const nk = h.lookup(AU_POLICY_KEY);
   const vk = nk === undefined ? undefined : h.findValue(nk, NAME);
   const old = vk === undefined ? null : { type: h.valueType(vk), data: Buffer.from(h.valueData(vk)).toString('hex') };
-  return { hive: winRel(root, file), old };
+  return { hive, old };
 }
 
-export const auPause: RepairModule = {
+export const auPause: Repair = {
   id: 'au-pause',
   title: 'pause automatic updates (policy NoAutoUpdate=1) so a looping update is not retried',
   fixes: ['reboot-loop'],
   uses: () => [SOFTWARE_REL],
-  async plan({ root, scan }: RepairContext): Promise<PlanStep[]> {
+  async plan({ scan, volume }: PlanContext): Promise<PlanStep[]> {
     if (scan.policy.noAutoUpdate === 1) return [];
-    const cur = await readNoAutoUpdate(root);
+    const cur = await readNoAutoUpdate(volume);
     if (!cur) return [];
     const loops = scan.findings.filter((f) => f.id === 'reboot-loop');
     return [
@@ -46,13 +44,13 @@ export const auPause: RepairModule = {
   },
 };
 
-export const auResume: RepairModule = {
+export const auResume: Repair = {
   id: 'au-resume',
   title: 'resume automatic updates (remove the policy NoAutoUpdate)',
   fixes: [],
   uses: () => [SOFTWARE_REL],
-  async plan({ root, scan }: RepairContext): Promise<PlanStep[]> {
-    const cur = await readNoAutoUpdate(root);
+  async plan({ scan, volume }: PlanContext): Promise<PlanStep[]> {
+    const cur = await readNoAutoUpdate(volume);
     if (!cur?.old) return [];
     const paused = scan.findings.find((f) => f.id === 'au-paused');
     return [

@@ -2,7 +2,7 @@
 // repairs first, then file renames (pending.xml, the update caches), so a failure in a rename rolls
 // back the registry too. The full registry, with winre (whose disk rebuild runs before all of these,
 // with the volume unmounted: src/winre/run.ts), is src/cli/wiring.ts.
-import type { RepairModule } from '../model/plan.js';
+import type { Repair } from '../engine/volume.js';
 import { wintrust } from './wintrust.js';
 import { trustcert } from './trustcert.js';
 import { services } from './services.js';
@@ -11,4 +11,4 @@ import { auPause, auResume } from './aupause.js';
 import { pending } from './pending.js';
 import { wucache } from './wucache.js';
 
-export const VOLUME_REPAIRS: readonly RepairModule[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, pending, wucache];
+export const VOLUME_REPAIRS: readonly Repair[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, pending, wucache];

@@ -5,11 +5,9 @@
 // empty the CBS session queue (PackagesPending, SessionsPending values and incomplete sessions).
 // PendingFileRenameOperations(2) is shown in a note and cleared only with --clear-pending-renames.
 // (`--use-dism` runs DISM /RevertPendingActions instead: src/platform/windows.ts.)
-import type { PlanStep, RegData, RepairModule, RepairContext } from '../model/plan.js';
-import { openHiveFile } from '../hive/hivefile.js';
+import type { PlanStep, RegData } from '../model/plan.js';
+import type { PlanContext, Repair, Volume } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
-import { resolveCI } from '../windows/paths.js';
-import { winRel } from '../windows/files.js';
 import { CBS_KEY, WU_AU_KEY } from '../windows/servicing.js';
 import { pendingFileRenames, type PendingRename } from '../windows/services.js';
 import { keyAt, regRaw } from '../hive/query.js';
@@ -30,11 +28,10 @@ const raw = (h: Hive, key: string, name: string): RegData | undefined => {
   return v ? { type: v.type, data: Buffer.from(v.data).toString('hex') } : undefined;
 };
 
-async function openReadOnly(root: string, rel: string): Promise<{ hive: Hive; rel: string } | undefined> {
-  const host = resolveCI(root, rel);
-  if (!host) return undefined;
-  const h = await openHiveFile(host, { inspectLogs: false });
-  return { hive: h.hive, rel: winRel(root, host) };
+async function openReadOnly(volume: Volume, rel: string): Promise<{ hive: Hive; rel: string } | undefined> {
+  const stored = volume.resolve(rel);
+  const hive = stored === undefined ? undefined : await volume.openHive(stored);
+  return stored === undefined || !hive ? undefined : { hive, rel: stored };
 }
 
 /** One line per pending rename for the plan ("delete X" / "X -> Y"), the first `max` of them. */
@@ -44,8 +41,92 @@ export function describeRenames(renames: PendingRename[], max = 3): string {
   return `${shown.join('; ')}${more}`;
 }
 
-export async function planPending(ctx: RepairContext): Promise<PlanStep[]> {
-  const { root, scan, options } = ctx;
+type Reason = (what: string) => string;
+
+/** 1. The queued CSI transaction: pending.xml and the COMPONENTS values that point to it. */
+async function queuedTransaction(ctx: PlanContext, reason: Reason): Promise<PlanStep[]> {
+  const { scan, options, volume } = ctx;
+  const steps: PlanStep[] = [];
+  const rel = volume.resolve(scan.servicing.pendingXml ?? PENDING_XML);
+  if (rel) steps.push({ repair: 'pending', reason: reason('queued component transaction'), change: { kind: 'rename', from: rel, to: renamedTo(rel, options.runId) } });
+  const comp = await openReadOnly(volume, COMPONENTS_HIVE);
+  if (comp) {
+    for (const name of COMPONENTS_VALUES) {
+      const old = raw(comp.hive, '', name);
+      if (old) steps.push({ repair: 'pending', reason: reason(`COMPONENTS ${name} present`), change: { kind: 'reg-delete-value', hive: comp.rel, key: '', name, old } });
+    }
+  }
+  return steps;
+}
+
+/** 2. The reboot markers (keys of SOFTWARE). */
+function rebootMarkers(sw: { hive: Hive; rel: string }, reason: Reason): PlanStep[] {
+  const steps: PlanStep[] = [];
+  for (const key of REBOOT_KEYS) {
+    const nk = keyAt(sw.hive, key);
+    if (nk === undefined) continue;
+    const entries = sw.hive.values(nk).length + sw.hive.subkeys(nk).length;
+    steps.push({
+      repair: 'pending',
+      reason: reason(`${key.split('\\').pop()} present`),
+      change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(nk) },
+      ...(entries ? { note: `${entries} entr${entries === 1 ? 'y' : 'ies'} below it` } : {}),
+    });
+  }
+  return steps;
+}
+
+/**
+ * 2b. The CBS session queue, back to what a healthy system has: no PackagesPending key and an
+ * empty SessionsPending key (windows-update.md section 4: "the empty key exists on healthy
+ * systems"). Without pending.xml a queued session would make TrustedInstaller wait for it.
+ */
+function sessionQueue(sw: { hive: Hive; rel: string }, reason: Reason): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const pp = keyAt(sw.hive, `${CBS_KEY}\\PackagesPending`);
+  if (pp !== undefined) {
+    const n = sw.hive.values(pp).length + sw.hive.subkeys(pp).length;
+    steps.push({ repair: 'pending', reason: reason('PackagesPending present'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(pp) }, note: `${n} pending package entr${n === 1 ? 'y' : 'ies'}` });
+  }
+  const spKey = `${CBS_KEY}\\SessionsPending`;
+  const sp = keyAt(sw.hive, spKey);
+  if (sp === undefined) return steps;
+  for (const name of ['Exclusive', 'TotalSessionPhases']) {
+    const old = raw(sw.hive, spKey, name);
+    if (old && /[^0]/.test(old.data)) steps.push({ repair: 'pending', reason: reason(`SessionsPending ${name} set`), change: { kind: 'reg-delete-value', hive: sw.rel, key: sw.hive.pathOf(sp), name, old } });
+  }
+  for (const s2 of sw.hive.subkeys(sp)) {
+    const done = regRaw(sw.hive, s2, 'Complete');
+    if (done && done.data.length >= 4 && new DataView(done.data.buffer, done.data.byteOffset, 4).getUint32(0, true) === 1) continue;
+    steps.push({ repair: 'pending', reason: reason('incomplete servicing session'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(s2) } });
+  }
+  return steps;
+}
+
+/** 3. PendingFileRenameOperations: steps when --clear-pending-renames, else the notes that say what is kept. */
+function pendingRenames(ctx: PlanContext, sys: { hive: Hive; rel: string }, reason: Reason): { steps: PlanStep[]; notes: string[] } {
+  const { scan, options } = ctx;
+  const sets = scan.controlSets.length ? scan.controlSets : undefined;
+  const renames = pendingFileRenames(sys.hive, sets);
+  const steps: PlanStep[] = [];
+  const notes: string[] = [];
+  for (const cs of [...new Set(renames.map((r) => r.controlSet))]) {
+    for (const value of RENAME_VALUES) {
+      const mine = renames.filter((r) => r.controlSet === cs && r.value === value);
+      const key = `${cs}\\Control\\Session Manager`;
+      const old = raw(sys.hive, key, value);
+      if (!old || !mine.length) continue;
+      const what = `${value} in ${cs}: ${mine.length} operation${mine.length === 1 ? '' : 's'} (${describeRenames(mine)})`;
+      if (options.clearPendingRenames) {
+        steps.push({ repair: 'pending', reason: reason(`${value} (--clear-pending-renames)`), change: { kind: 'reg-delete-value', hive: sys.rel, key, name: value, old }, note: what });
+      } else notes.push(what);
+    }
+  }
+  return { steps, notes };
+}
+
+export async function planPending(ctx: PlanContext): Promise<PlanStep[]> {
+  const { scan, options, volume } = ctx;
   if (options.useDism) {
     const queued = scan.findings.some((f) => f.id === 'pending-servicing' || f.id === 'reboot-loop');
     return queued ? [{ repair: 'pending', reason: 'pending-servicing / reboot-loop: revert with DISM (--use-dism)', change: { kind: 'dism-revert-pending' } }] : [];
@@ -53,87 +134,22 @@ export async function planPending(ctx: RepairContext): Promise<PlanStep[]> {
   const pendingFinding = scan.findings.find((f) => f.id === 'pending-servicing');
   const loops = scan.findings.filter((f) => f.id === 'reboot-loop').map((f) => f.subject ?? '');
   const why = [pendingFinding ? 'pending-servicing' : undefined, loops.length ? `reboot-loop (${loops.join(', ')})` : undefined].filter(Boolean).join(' / ');
-  const reason = (what: string) => `${why || 'requested with --only pending'}: ${what}`;
-  const steps: PlanStep[] = [];
+  const reason: Reason = (what) => `${why || 'requested with --only pending'}: ${what}`;
 
-  // 1. The queued CSI transaction: pending.xml and the COMPONENTS values that point to it.
-  const xml = resolveCI(root, scan.servicing.pendingXml ?? PENDING_XML);
-  if (xml) {
-    const rel = winRel(root, xml);
-    steps.push({ repair: 'pending', reason: reason('queued component transaction'), change: { kind: 'rename', from: rel, to: renamedTo(rel, options.runId) } });
-  }
-  const comp = await openReadOnly(root, COMPONENTS_HIVE);
-  if (comp) {
-    for (const name of COMPONENTS_VALUES) {
-      const old = raw(comp.hive, '', name);
-      if (old) steps.push({ repair: 'pending', reason: reason(`COMPONENTS ${name} present`), change: { kind: 'reg-delete-value', hive: comp.rel, key: '', name, old } });
-    }
-  }
-  // 2. The reboot markers.
-  const sw = await openReadOnly(root, SOFTWARE_HIVE);
-  if (sw) {
-    for (const key of REBOOT_KEYS) {
-      const nk = keyAt(sw.hive, key);
-      if (nk === undefined) continue;
-      const entries = sw.hive.values(nk).length + sw.hive.subkeys(nk).length;
-      steps.push({
-        repair: 'pending',
-        reason: reason(`${key.split('\\').pop()} present`),
-        change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(nk) },
-        ...(entries ? { note: `${entries} entr${entries === 1 ? 'y' : 'ies'} below it` } : {}),
-      });
-    }
-  }
-  // 2b. The CBS session queue, back to what a healthy system has: no PackagesPending key and an
-  // empty SessionsPending key (windows-update.md section 4: "the empty key exists on healthy
-  // systems"). Without pending.xml a queued session would make TrustedInstaller wait for it.
-  if (sw) {
-    const pp = keyAt(sw.hive, `${CBS_KEY}\\PackagesPending`);
-    if (pp !== undefined) {
-      const n = sw.hive.values(pp).length + sw.hive.subkeys(pp).length;
-      steps.push({ repair: 'pending', reason: reason('PackagesPending present'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(pp) }, note: `${n} pending package entr${n === 1 ? 'y' : 'ies'}` });
-    }
-    const spKey = `${CBS_KEY}\\SessionsPending`;
-    const sp = keyAt(sw.hive, spKey);
-    if (sp !== undefined) {
-      for (const name of ['Exclusive', 'TotalSessionPhases']) {
-        const old = raw(sw.hive, spKey, name);
-        if (old && /[^0]/.test(old.data)) steps.push({ repair: 'pending', reason: reason(`SessionsPending ${name} set`), change: { kind: 'reg-delete-value', hive: sw.rel, key: sw.hive.pathOf(sp), name, old } });
-      }
-      for (const s2 of sw.hive.subkeys(sp)) {
-        const done = regRaw(sw.hive, s2, 'Complete');
-        if (done && done.data.length >= 4 && new DataView(done.data.buffer, done.data.byteOffset, 4).getUint32(0, true) === 1) continue;
-        steps.push({ repair: 'pending', reason: reason('incomplete servicing session'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(s2) } });
-      }
-    }
-  }
-  // 3. PendingFileRenameOperations: shown; cleared only when asked.
-  const sys = await openReadOnly(root, SYSTEM_HIVE);
+  const steps = await queuedTransaction(ctx, reason);
+  const sw = await openReadOnly(volume, SOFTWARE_HIVE);
+  if (sw) steps.push(...rebootMarkers(sw, reason), ...sessionQueue(sw, reason));
+  const sys = await openReadOnly(volume, SYSTEM_HIVE);
   if (sys) {
-    const sets = scan.controlSets.length ? scan.controlSets : undefined;
-    const renames = pendingFileRenames(sys.hive, sets);
-    const notes: string[] = [];
-    for (const cs of [...new Set(renames.map((r) => r.controlSet))]) {
-      for (const value of RENAME_VALUES) {
-        const mine = renames.filter((r) => r.controlSet === cs && r.value === value);
-        const key = `${cs}\\Control\\Session Manager`;
-        const old = raw(sys.hive, key, value);
-        if (!old || !mine.length) continue;
-        const what = `${value} in ${cs}: ${mine.length} operation${mine.length === 1 ? '' : 's'} (${describeRenames(mine)})`;
-        if (options.clearPendingRenames) {
-          steps.push({ repair: 'pending', reason: reason(`${value} (--clear-pending-renames)`), change: { kind: 'reg-delete-value', hive: sys.rel, key, name: value, old }, note: what });
-        } else notes.push(what);
-      }
-    }
-    if (notes.length && steps.length) {
-      const first = steps[0]!;
-      first.note = [first.note, `kept (add --clear-pending-renames to clear): ${notes.join('; ')}`].filter(Boolean).join('; ');
-    }
+    const r = pendingRenames(ctx, sys, reason);
+    steps.push(...r.steps);
+    const first = steps[0];
+    if (r.notes.length && first) first.note = [first.note, `kept (add --clear-pending-renames to clear): ${r.notes.join('; ')}`].filter(Boolean).join('; ');
   }
   return steps;
 }
 
-export const pending: RepairModule = {
+export const pending: Repair = {
   id: 'pending',
   title: 'revert pending servicing: rename pending.xml, clear the COMPONENTS queue values and the reboot markers',
   fixes: ['pending-servicing', 'reboot-loop'],

@@ -2,10 +2,8 @@
 // still withholds security updates without it (scan.policy.qualityCompatApplies: Windows 7 / 8.1 /
 // 2008 R2 / 2012 before the April 2018 rollup, Windows 10 1507-1709 below the March 2018 cumulative
 // update) and it is absent. Setting it is harmless on any build, but it is only planned where it helps.
-import type { RepairModule } from '../model/plan.js';
+import type { Repair } from '../engine/volume.js';
 import { REG } from '../hive/regtext.js';
-import { resolveCI } from '../windows/paths.js';
-import { winRel } from '../windows/files.js';
 import { QUALITYCOMPAT_KEY, QUALITYCOMPAT_VALUE, MARCH_2018_CU_UBR } from '../windows/policy.js';
 import { dwordHex } from './wintrust.js';
 
@@ -18,15 +16,15 @@ function why(build: number | undefined, ubr: number | undefined): string {
   return `build ${build} is assumed to lack the April 2018 rollup (KB4093118 / KB4093114)`;
 }
 
-export const qualityCompat: RepairModule = {
+export const qualityCompat: Repair = {
   id: 'qualitycompat',
   title: 'set the QualityCompat value that pre-2018 builds need to be offered security updates',
   fixes: ['qualitycompat-missing'],
   uses: () => [SOFTWARE_REL],
-  plan({ root, scan }) {
+  plan({ scan, volume }) {
     if (!scan.policy.qualityCompatApplies || scan.policy.qualityCompat !== undefined) return [];
-    const file = resolveCI(root, SOFTWARE_REL);
-    if (!file) return [];
+    const hive = volume.resolve(SOFTWARE_REL);
+    if (!hive) return [];
     const finding = scan.findings.find((f) => f.id === 'qualitycompat-missing');
     return [
       {
@@ -34,7 +32,7 @@ export const qualityCompat: RepairModule = {
         reason: finding ? 'qualitycompat-missing' : 'QualityCompat value absent',
         change: {
           kind: 'reg-set',
-          hive: winRel(root, file),
+          hive,
           key: QUALITYCOMPAT_KEY,
           name: QUALITYCOMPAT_VALUE,
           value: { type: REG.DWORD, data: dwordHex(0) },

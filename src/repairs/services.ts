@@ -15,12 +15,10 @@
 //   documented one and the owner, group and SACL of the current descriptor are kept. When there is
 //   no readable descriptor, owner and group are SYSTEM and the SACL is the one Windows' SCM gives
 //   services, (AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD) (read from a real SYSTEM hive, regipy/SYSTEM).
-import type { PlanStep, RegData, RepairModule } from '../model/plan.js';
-import { openHiveFile } from '../hive/hivefile.js';
+import type { PlanStep, RegData } from '../model/plan.js';
+import type { Repair } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { resolveCI } from '../windows/paths.js';
-import { winRel } from '../windows/files.js';
 import { readServices, defaultStart, START_NAMES } from '../windows/services.js';
 import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../formats/sddl.js';
 import { dwordHex } from './wintrust.js';
@@ -91,16 +89,16 @@ export function resetDacl(current: Uint8Array | undefined, daclSddl: string): Ui
   return encodeSecurityDescriptor(sd);
 }
 
-export const services: RepairModule = {
+export const services: Repair = {
   id: 'services',
   title: 'set disabled Windows Update services back to their default start type',
   fixes: ['wu-service-disabled'],
   uses: () => [SYSTEM_REL],
-  async plan({ root, scan, options }) {
-    const file = resolveCI(root, SYSTEM_REL);
-    if (!file || scan.controlSets.length === 0) return [];
-    const hiveRel = winRel(root, file);
-    const system = (await openHiveFile(file, { inspectLogs: false })).hive;
+  async plan({ scan, options, volume }) {
+    const hiveRel = volume.resolve(SYSTEM_REL);
+    if (!hiveRel || scan.controlSets.length === 0) return [];
+    const system = await volume.openHive(hiveRel);
+    if (!system) return [];
     const build = scan.system.currentBuild ?? 0;
     const steps: PlanStep[] = [];
     for (const cs of scan.controlSets) {

@@ -4,14 +4,12 @@
 // SHA-1 thumbprint, properties first and the 0x20 certificate record last), and set the policy
 // AcceptTrustedPublisherCerts=1 ("Allow signed updates from an intranet Microsoft update service").
 import { X509Certificate } from 'node:crypto';
-import type { PlanStep, RegData, RepairModule, RepairContext } from '../model/plan.js';
-import { openHiveFile } from '../hive/hivefile.js';
+import type { PlanStep, RegData } from '../model/plan.js';
+import type { PlanContext, Repair } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
 import { BadInputError } from '../shared/errors.js';
 import { buildCertBlob, parseCertBlob, thumbprintOf, CERT_PROP_ID, type CertProperty } from '../formats/certstore.js';
-import { resolveCI } from '../windows/paths.js';
-import { winRel } from '../windows/files.js';
 import { keyAt, regRaw } from '../hive/query.js';
 import { dwordHex } from './wintrust.js';
 
@@ -103,18 +101,17 @@ function holds(old: RegData | undefined, der: Uint8Array): boolean {
   }
 }
 
-export async function planTrustCert(ctx: RepairContext): Promise<PlanStep[]> {
-  const { root, scan, options } = ctx;
+export async function planTrustCert(ctx: PlanContext): Promise<PlanStep[]> {
+  const { scan, options, volume } = ctx;
   const files = options.certs ?? [];
   if (files.length === 0) return []; // nothing to import: the plan lists the finding as not fixed
   const certs = files.map((f) => ({ file: f.path, cert: certFromFile(f.bytes, f.path) }));
   const finding = scan.findings.find((f) => f.id === 'wsus-cert-untrusted');
   const reason = finding ? 'wsus-cert-untrusted (0x800B0109)' : 'requested with --cert';
 
-  const host = resolveCI(root, SOFTWARE_HIVE);
-  if (!host) throw new BadInputError('SOFTWARE hive not found', { file: SOFTWARE_HIVE });
-  const hiveRel = winRel(root, host);
-  const sw = (await openHiveFile(host, { inspectLogs: false })).hive;
+  const hiveRel = volume.resolve(SOFTWARE_HIVE);
+  const sw = hiveRel === undefined ? undefined : await volume.openHive(hiveRel);
+  if (hiveRel === undefined || !sw) throw new BadInputError('SOFTWARE hive not found', { file: SOFTWARE_HIVE });
   const steps: PlanStep[] = [];
   const seen = new Set<string>();
   for (const { file, cert } of certs) {
@@ -148,7 +145,7 @@ export async function planTrustCert(ctx: RepairContext): Promise<PlanStep[]> {
   return steps;
 }
 
-export const trustcert: RepairModule = {
+export const trustcert: Repair = {
   id: 'trust-cert',
   title: 'trust a WSUS publishing certificate (--cert <file>): TrustedPublisher (+ Root when self-signed), AcceptTrustedPublisherCerts=1',
   fixes: ['wsus-cert-untrusted'],

@@ -1,7 +1,8 @@
 // wintrust: reset the WinTrust "Software Publishing" State to the Windows default 0x23C00 (or
 // --wintrust-value) in every user hive where it is present and differs: .DEFAULT (LocalSystem),
 // systemprofile, LocalService, NetworkService and every ProfileList profile.
-import type { PlanStep, RepairModule } from '../model/plan.js';
+import type { PlanStep } from '../model/plan.js';
+import type { Repair } from '../engine/volume.js';
 import { WINTRUST_KEY, DEFAULT_STATE, decodeState } from '../windows/wintrust.js';
 import { REG } from '../hive/regtext.js';
 
@@ -9,7 +10,7 @@ export const dwordHex = (n: number) => Buffer.from(new Uint32Array([n >>> 0]).bu
 const opts = (n: number) => decodeState(n).enabledSet.join(',') || 'none';
 const hex = (n: number) => `0x${n.toString(16).toUpperCase().padStart(5, '0')}`;
 
-export const wintrust: RepairModule = {
+export const wintrust: Repair = {
   id: 'wintrust',
   title: 'reset the WinTrust "Software Publishing" State in every user hive',
   fixes: ['wintrust-state'],

@@ -4,10 +4,8 @@
 // qmgr.jfm, moved as one set) to `<name>.wufix-<runId>`. All steps are in one plan, so the engine
 // applies them all or none. Never touches System32\catroot (Windows does not rebuild it), and a
 // junction/symbolic link standing in place of a folder is skipped and reported, never followed.
-import { lstatSync } from 'node:fs';
-import type { PlanStep, RepairContext, RepairModule } from '../model/plan.js';
-import { resolveCI } from '../windows/paths.js';
-import { winRel } from '../windows/files.js';
+import type { PlanStep } from '../model/plan.js';
+import type { PlanContext, Repair } from '../engine/volume.js';
 import { RefusedError } from '../shared/errors.js';
 
 export const SOFTWARE_DISTRIBUTION = 'Windows\\SoftwareDistribution';
@@ -40,14 +38,6 @@ export function assertNoCatroot(steps: PlanStep[]): PlanStep[] {
 /** The name a renamed cache gets: `<path>.wufix-<runId>` in the same directory. */
 export const renamedTo = (rel: string, runId: string) => `${rel}.wufix-${runId}`;
 
-function isLink(host: string): boolean {
-  try {
-    return lstatSync(host).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 export interface CachePlan {
   steps: PlanStep[];
   /** Folders/files left alone because a junction or symbolic link stands in their place. */
@@ -55,8 +45,8 @@ export interface CachePlan {
 }
 
 /** The steps (and what was skipped); exported for tests. `plan` puts the skipped ones in a note. */
-export function planCaches(ctx: RepairContext): CachePlan {
-  const { root, scan, options } = ctx;
+export function planCaches(ctx: PlanContext): CachePlan {
+  const { scan, options, volume } = ctx;
   const finding = scan.findings.find((f) => f.id === 'wu-cache');
   const reason = finding ? `wu-cache (${finding.errorCodes?.join(', ') ?? 'update cache errors'})` : 'requested with --only wu-cache';
   const steps: PlanStep[] = [];
@@ -66,18 +56,19 @@ export function planCaches(ctx: RepairContext): CachePlan {
     steps.push({ repair: 'wu-cache', reason, change, ...(note ? { note } : {}) });
   };
   // Volume-relative path as it is on disk (case kept), or undefined when absent.
-  const found = (rel: string): { rel: string; host: string } | undefined => {
-    const host = resolveCI(root, rel);
-    return host ? { rel: winRel(root, host), host } : undefined;
+  const found = (rel: string): { rel: string } | undefined => {
+    const stored = volume.resolve(rel);
+    return stored ? { rel: stored } : undefined;
   };
+  const isLink = (f: { rel: string }) => volume.kind(f.rel) === 'link';
 
   // SoftwareDistribution: keep ReportingEvents.log first (the update history), then rename the folder.
   const sd = found(scan.caches.softwareDistribution?.path ?? SOFTWARE_DISTRIBUTION);
   if (sd) {
-    if (isLink(sd.host)) skippedLinks.push(sd.rel);
+    if (isLink(sd)) skippedLinks.push(sd.rel);
     else {
       const rep = found(`${sd.rel}\\ReportingEvents.log`);
-      if (rep && !isLink(rep.host)) step({ kind: 'keep-copy', path: rep.rel }, 'the update history, kept in the journal before the folder is renamed');
+      if (rep && !isLink(rep)) step({ kind: 'keep-copy', path: rep.rel }, 'the update history, kept in the journal before the folder is renamed');
       const size = scan.caches.softwareDistribution;
       step({ kind: 'rename', from: sd.rel, to: renamedTo(sd.rel, options.runId) }, size ? `${size.files} files, ${size.bytes} bytes; Windows Update rebuilds it at its next start` : undefined);
     }
@@ -85,15 +76,15 @@ export function planCaches(ctx: RepairContext): CachePlan {
   // catroot2 (the CryptSvc catalog database; Windows recreates it). catroot itself is never touched.
   const c2 = found(scan.caches.catroot2?.path ?? CATROOT2);
   if (c2) {
-    if (isLink(c2.host)) skippedLinks.push(c2.rel);
+    if (isLink(c2)) skippedLinks.push(c2.rel);
     else step({ kind: 'rename', from: c2.rel, to: renamedTo(c2.rel, options.runId) }, 'CryptSvc recreates it; System32\\catroot is left as it is');
   }
   // The BITS queue: move the whole set together, or none of it.
-  const queue = scan.caches.bitsQueue.map((q) => found(q.path)).filter((q): q is { rel: string; host: string } => !!q);
+  const queue = scan.caches.bitsQueue.map((q) => found(q.path)).filter((q): q is { rel: string } => !!q);
   const dl = found(BITS_DOWNLOADER);
-  if (dl && isLink(dl.host)) skippedLinks.push(dl.rel);
+  if (dl && isLink(dl)) skippedLinks.push(dl.rel);
   else if (queue.length) {
-    const links = queue.filter((q) => isLink(q.host));
+    const links = queue.filter((q) => isLink(q));
     // The set moves together: one link among the files keeps all of them where they are.
     if (links.length) {
       skippedLinks.push(...links.map((q) => q.rel));
@@ -116,7 +107,7 @@ export function planCaches(ctx: RepairContext): CachePlan {
   return { steps: assertNoCatroot(steps), skippedLinks };
 }
 
-export const wucache: RepairModule = {
+export const wucache: Repair = {
   id: 'wu-cache',
   title: 'rename SoftwareDistribution, catroot2 and the BITS queue so Windows rebuilds them (catroot is never touched)',
   fixes: ['wu-cache'],

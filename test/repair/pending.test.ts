@@ -18,6 +18,7 @@ import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
 import { pending, planPending, describeRenames } from '../../src/repairs/pending.js';
 import type { Finding } from '../../src/model/scan.js';
+import { hostVolume } from '../../src/engine/volume.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 const CFG = 'Windows/System32/config';
@@ -69,7 +70,7 @@ describe.skipIf(!!reason)('pending repair', () => {
     const scan = await scanTarget({ root });
     expect(fixedIds(scan.findings).map((f) => `${f.id}${f.subject ? `:${f.subject}` : ''}`).sort()).toEqual(['pending-servicing', 'reboot-loop:KB4056894']);
     const id = runId('plan01');
-    const steps = await planPending({ root, scan, options: { runId: id } });
+    const steps = await planPending({ root, volume: hostVolume(root), scan, options: { runId: id } });
     expect(steps.map((s) => s.change)).toEqual([
       { kind: 'rename', from: 'Windows\\WinSxS\\pending.xml', to: `Windows\\WinSxS\\pending.xml.wufix-${id}` },
       ...THREE.map((name) => ({ kind: 'reg-delete-value', hive: 'Windows\\System32\\config\\COMPONENTS', key: '', name, old: BUILT_COMPONENTS[name as keyof typeof BUILT_COMPONENTS] })),
@@ -127,7 +128,7 @@ describe.skipIf(!!reason)('pending repair', () => {
     const loop = scanAfter.findings.find((f) => f.id === 'reboot-loop')!;
     expect(loop.evidence.every((e) => e.file === 'Windows\\WindowsUpdate.log')).toBe(true);
     // Idempotent: nothing left for this repair to plan.
-    expect(await planPending({ root, scan: scanAfter, options: { runId: runId('again1') } })).toEqual([]);
+    expect(await planPending({ root, volume: hostVolume(root), scan: scanAfter, options: { runId: runId('again1') } })).toEqual([]);
 
     await undoRun(journalRoot, id);
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
@@ -185,7 +186,7 @@ describe.skipIf(!!reason)('pending repair', () => {
     const h = await openHiveFile(path.join(root, CFG, 'SOFTWARE'));
     h.hive.setValue(h.hive.ensureKey(`${CBS}\\RebootInProgress`), '{8A2C3F1E-0000-0000-0000-000000000001}', 4, new Uint8Array([1, 0, 0, 0]));
     await saveHiveFile(h);
-    const steps = await planPending({ root, scan: await scanTarget({ root }), options: { runId: runId('inprog') } });
+    const steps = await planPending({ root, volume: hostVolume(root), scan: await scanTarget({ root }), options: { runId: runId('inprog') } });
     const s = steps.find((x) => x.change.kind === 'reg-delete-key' && x.change.key.endsWith('RebootInProgress'))!;
     expect(s.change).toEqual({ kind: 'reg-delete-key', hive: 'Windows\\System32\\config\\SOFTWARE', key: `${CBS}\\RebootInProgress` });
     expect(s.note).toBe('1 entry below it');

@@ -21,6 +21,7 @@ import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
 import { BadInputError } from '../../src/shared/errors.js';
 import { trustcert, certFromFile, blobFor, planTrustCert } from '../../src/repairs/trustcert.js';
+import { hostVolume } from '../../src/engine/volume.js';
 
 const reason = skipReason(sharedReason(), toolsReason('openssl', 'python3-hivex'));
 const opensslReason = skipReason(toolsReason('openssl'));
@@ -168,7 +169,7 @@ describe.skipIf(!!reason)('trust-cert repair on the WSUS 0x800B0109 scenario', (
     const root = fresh();
     const scan = await scanTarget({ root });
     expect(scan.findings.map((x) => x.id)).toEqual(['wsus-cert-untrusted']);
-    expect(await trustcert.plan({ root, scan, options: { runId: runId('none01') } })).toEqual([]);
+    expect(await trustcert.plan({ root, volume: hostVolume(root), scan, options: { runId: runId('none01') } })).toEqual([]);
   });
 
   it('self-signed: TrustedPublisher + ROOT Blobs and AcceptTrustedPublisherCerts=1, read back with python3-hivex into X509Certificate; undo restores every byte', async () => {
@@ -219,7 +220,7 @@ describe.skipIf(!!reason)('trust-cert repair on the WSUS 0x800B0109 scenario', (
     expect(scanAfter.policy.acceptTrustedPublisherCerts).toBe(1);
     expect(scanAfter.findings.map((x) => x.id)).toEqual([]);
     // Idempotent: the same certificate again plans nothing.
-    expect(await planTrustCert({ root, scan: scanAfter, options: { runId: runId('again1'), certs: [{ path: 'c.pem', bytes: self.pem }] } })).toEqual([]);
+    expect(await planTrustCert({ root, volume: hostVolume(root), scan: scanAfter, options: { runId: runId('again1'), certs: [{ path: 'c.pem', bytes: self.pem }] } })).toEqual([]);
 
     await undoRun(journalRoot, id);
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
@@ -251,7 +252,7 @@ describe.skipIf(!!reason)('trust-cert repair on the WSUS 0x800B0109 scenario', (
     h.hive.setValue(h.hive.ensureKey(POLICY), 'AcceptTrustedPublisherCerts', 4, new Uint8Array([0, 0, 0, 0]));
     h.hive.setValue(h.hive.ensureKey(`${TP}\\${signed.sha1}`), 'Blob', 3, blobFor(certFromFile(self.der)));
     await saveHiveFile(h);
-    const steps = await planTrustCert({ root, scan: await scanTarget({ root }), options: { runId: runId('old001'), certs: [{ path: 'pub.der', bytes: signed.der }] } });
+    const steps = await planTrustCert({ root, volume: hostVolume(root), scan: await scanTarget({ root }), options: { runId: runId('old001'), certs: [{ path: 'pub.der', bytes: signed.der }] } });
     expect(steps.map((s) => s.change)).toEqual([
       expect.objectContaining({ key: `${TP}\\${signed.sha1}`, old: { type: 3, data: Buffer.from(blobFor(certFromFile(self.der))).toString('hex') } }),
       expect.objectContaining({ key: POLICY, name: 'AcceptTrustedPublisherCerts', value: { type: 4, data: '01000000' }, old: { type: 4, data: '00000000' } }),

@@ -18,6 +18,7 @@ import { undoRun } from '../../src/engine/undo.js';
 import { RefusedError } from '../../src/shared/errors.js';
 import type { PlanStep } from '../../src/model/plan.js';
 import { wucache, planCaches, touchesCatroot, assertNoCatroot } from '../../src/repairs/wucache.js';
+import { hostVolume } from '../../src/engine/volume.js';
 
 const reason = skipReason(sharedReason(), toolsReason('tar'));
 const SD = 'Windows/SoftwareDistribution';
@@ -85,7 +86,7 @@ describe.skipIf(!!reason)('wu-cache repair', () => {
     expect(scan.findings.map((f) => f.id)).toEqual(['wu-cache']);
     expect(scan.findings[0]!.errorCodes).toEqual(['0x80240034']);
     const id = runId('plan01');
-    const steps = await wucache.plan({ root, scan, options: { runId: id } });
+    const steps = await wucache.plan({ root, volume: hostVolume(root), scan, options: { runId: id } });
     expect(steps.slice(0, 3).map((s) => s.change)).toEqual([
       { kind: 'keep-copy', path: 'Windows\\SoftwareDistribution\\ReportingEvents.log' },
       { kind: 'rename', from: 'Windows\\SoftwareDistribution', to: `Windows\\SoftwareDistribution.wufix-${id}` },
@@ -143,7 +144,7 @@ describe.skipIf(!!reason)('wu-cache repair', () => {
     // The scan no longer finds wu-cache (nor anything else), and a re-plan has nothing left to do.
     const scanAfter = await scanTarget({ root });
     expect(scanAfter.findings.map((f) => f.id)).toEqual([]);
-    expect(planCaches({ root, scan: scanAfter, options: { runId: runId('again1') } }).steps).toEqual([]);
+    expect(planCaches({ root, volume: hostVolume(root), scan: scanAfter, options: { runId: runId('again1') } }).steps).toEqual([]);
 
     await undoRun(journalRoot, id);
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
@@ -186,7 +187,7 @@ describe.skipIf(!!reason)('wu-cache repair', () => {
     expect((refused as RefusedError).code).toBe('link');
     expect((refused as RefusedError).message).toMatch(/^wu-cache: Windows\\System32\\catroot2 is a symbolic link \(or junction\) to .*not followed.*--skip wu-cache/);
     // The planner on its own still skips the link and names it (for callers without the check).
-    const { steps, skippedLinks } = planCaches({ root, scan, options: { runId: id } });
+    const { steps, skippedLinks } = planCaches({ root, volume: hostVolume(root), scan, options: { runId: id } });
     expect(skippedLinks).toEqual(['Windows\\System32\\catroot2']);
     expect(steps.flatMap((s) => (s.change.kind === 'rename' ? [s.change.from] : []))).not.toContain('Windows\\System32\\catroot2');
     expect(lstatSync(path.join(root, C2)).isSymbolicLink()).toBe(true);
@@ -200,7 +201,7 @@ describe.skipIf(!!reason)('wu-cache repair', () => {
     renameSync(path.join(root, SD), elsewhere);
     symlinkSync(elsewhere, path.join(root, SD));
     const scan = await scanTarget({ root });
-    const { steps, skippedLinks } = planCaches({ root, scan, options: { runId: runId('link02') } });
+    const { steps, skippedLinks } = planCaches({ root, volume: hostVolume(root), scan, options: { runId: runId('link02') } });
     expect(skippedLinks).toEqual(['Windows\\SoftwareDistribution']);
     expect(steps.some((s) => s.change.kind === 'keep-copy')).toBe(false);
     expect(steps.map((s) => (s.change.kind === 'rename' ? s.change.from : s.change.kind))).toEqual([
