@@ -166,7 +166,7 @@ describe.skipIf(!!reason)('services repair', () => {
       return { off, acl: b.subarray(off, off + b.readUInt16LE(off + 2)).toString('hex'), owner: b.readUInt32LE(4), control: b.readUInt16LE(2) };
     };
     const after = asMap(r.dumpAfter);
-    for (const [key, realKey] of [['BITS', 'BITS'], ['wuauserv', 'wuauserv']]) {
+    for (const [key, realKey] of [['BITS', 'BITS'], ['wuauserv', 'wuauserv']] as const) {
       const written = after[`controlset001\\services\\${key.toLowerCase()}\\security`]!['security']!;
       expect(written.type).toBe(3);
       const realRow = real.find((x) => x.path.toLowerCase() === `controlset001\\services\\${realKey.toLowerCase()}\\security`)!;
