@@ -39,6 +39,7 @@ Exit codes:
   3   refused as unsafe (one line says what, why and what to do)
   4   a write did not read back as planned (verification failed)
   10  scan: findings present
+  70  internal error: a bug in wufix (stack on stderr); please report it
   130 interrupted (Ctrl-C, SIGTERM, SIGHUP): nothing written, or everything rolled back`,
   );
   return program;
@@ -64,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED' && err.code !== 'EIO') throw err;
-    if (!changeStarted()) process.exit(process.exitCode ?? 0);
+    if (!changeStarted()) process.exit(process.exitCode ?? EXIT.OK);
   });
 }
 

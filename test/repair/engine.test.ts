@@ -15,6 +15,9 @@ import { dotnetWintrust, win7Loop } from '../scan/scenarios.js';
 import type { InstallSpec } from '../helpers/winbuilder.js';
 import type { ScanReport } from '../../src/model/scan.js';
 
+/** The `code` of the error a command run with --json printed on stdout. */
+const jsonErrorCode = (stdout: string | Buffer): string | undefined => (JSON.parse(stdout.toString()) as { error?: { code?: string } }).error?.code;
+
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'regfinfo', 'hivexsh'));
 const KEY = 'Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing';
 const CHANGED = ['Windows/System32/config/DEFAULT', 'Users/Alice/NTUSER.DAT'];
@@ -120,9 +123,10 @@ describe.skipIf(!!reason)('repair engine', () => {
     for (const l of ['NTUSER.DAT.LOG1', 'NTUSER.DAT.LOG2']) rm(path.join(ls, l));
     const before = treeHashes(root, []);
     // 0x22849 differs from every hive's State, so the dirty one is in the plan.
-    const r = runCli(['repair', '--root', root, '--yes', '--wintrust-value', '0x22849']);
+    const r = runCli(['repair', '--root', root, '--yes', '--wintrust-value', '0x22849', '--json']);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/^wufix: refused: .*LocalService.*dirty.*logs/);
+    expect(jsonErrorCode(r.stdout)).toBe('dirty-hive');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(treeDiff(before, treeHashes(root, []))).toEqual([]);
   });
@@ -134,9 +138,10 @@ describe.skipIf(!!reason)('repair engine', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', small]);
     try {
       const before = treeHashes(root, []);
-      const r = runCli(['repair', '--root', root, '--yes', '--journal', small]);
+      const r = runCli(['repair', '--root', root, '--yes', '--journal', small, '--json']);
       expect(r.status).toBe(3);
       expect(r.stderr).toMatch(/not enough free space for the journal/);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'journal-space', exitCode: 3, message: expect.stringMatching(/not enough free space for the journal/) } });
       expect(treeDiff(before, treeHashes(root, []))).toEqual([]);
     } finally {
       execFileSync('umount', [small]);

@@ -14,6 +14,9 @@ import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
 import type { ScanReport } from '../../src/model/scan.js';
 
+/** The `code` of the error a command run with --json printed on stdout. */
+const jsonErrorCode = (stdout: string | Buffer): string | undefined => (JSON.parse(stdout.toString()) as { error?: { code?: string } }).error?.code;
+
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
 
 describe.skipIf(!!reason)('repair and undo on a disk image', () => {
@@ -60,9 +63,10 @@ describe.skipIf(!!reason)('repair and undo on a disk image', () => {
       execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
       try {
         const before = sha256(img);
-        const r = runCli(['repair', '--root', mnt, '--yes', '--journal', path.join(tmp, 'j')]);
+        const r = runCli(['repair', '--root', mnt, '--yes', '--journal', path.join(tmp, 'j'), '--json']);
         expect(r.status).toBe(3);
         expect(r.stderr).toMatch(/^wufix: refused: .* is read-only/);
+        expect(jsonErrorCode(r.stdout)).toBe('read-only');
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
         expect(sha256(img)).toBe(before); // the refusal changed nothing
       } finally {
@@ -77,9 +81,10 @@ describe.skipIf(!!reason)('repair and undo on a disk image', () => {
     const d = mkdtempSync(path.join(tmp, 'bl-'));
     const bl = win10_1909(d);
     const before = sha256(bl.file);
-    const r = runCli(['repair', '--image', bl.file, '--yes']);
+    const r = runCli(['repair', '--image', bl.file, '--yes', '--json']);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/BitLocker-encrypted and locked.*manage-bde -unlock/);
+    expect(jsonErrorCode(r.stdout)).toBe('bitlocker');
     expect(sha256(bl.file)).toBe(before);
   });
 });

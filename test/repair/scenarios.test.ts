@@ -13,6 +13,9 @@ import { treeHashes, treeDiff } from '../helpers/tree.js';
 import * as S from '../scan/scenarios.js';
 import type { ScanReport } from '../../src/model/scan.js';
 
+/** The `code` of the error a command run with --json printed on stdout. */
+const jsonErrorCode = (stdout: string | Buffer): string | undefined => (JSON.parse(stdout.toString()) as { error?: { code?: string } }).error?.code;
+
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'python3-evtx', 'openssl'));
 const actionable = (root: string) => {
   const r = runCli(['scan', '--root', root, '--json']);
@@ -68,9 +71,10 @@ describe.skipIf(!!reason || process.platform === 'win32')('--use-dism off Window
       const before = treeHashes(root, []);
       const dry = runCli(['repair', '--root', root, '--only', 'pending', '--use-dism']);
       expect(dry.stdout).toMatch(/run dism \/Image:<volume> \/Cleanup-Image \/RevertPendingActions/);
-      const r = runCli(['repair', '--root', root, '--only', 'pending', '--use-dism', '--yes']);
+      const r = runCli(['repair', '--root', root, '--only', 'pending', '--use-dism', '--yes', '--json']);
       expect(r.status).toBe(3);
       expect(r.stderr).toMatch(/^wufix: refused: --use-dism needs Windows or WinPE with DISM/);
+      expect(jsonErrorCode(r.stdout)).toBe('no-dism');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(treeDiff(before, treeHashes(root, []))).toEqual([]);
     } finally {

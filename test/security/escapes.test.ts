@@ -116,9 +116,11 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
       copyTree(base, root);
       symlinkSync(path.join(decoys.dir, `log1${ESC}`), path.join(root, 'Users', `Eve${ESC}`, 'NTUSER.DAT.LOG1'));
       const env = stateEnv(tmp);
-      const rep = await runWufix(['repair', '--root', root, '--only', 'wintrust', '--yes'], { env });
+      const rep = await runWufix(['repair', '--root', root, '--only', 'wintrust', '--yes', '--json'], { env });
       clean('repair (refused: Eve LOG1 is a link)', rep);
       expect.soft(rep.status, describeRun(rep)).toBe(3);
+      // --json: the same refusal as an object with its code; the name stays escaped (no raw ESC on stdout).
+      expect.soft(JSON.parse(rep.stdout.toString('utf8')), describeRun(rep)).toMatchObject({ error: { code: 'link', exitCode: 3, message: expect.stringMatching(/Eve\u001b/) } });
       expect.soft(rep.stderr.toString('utf8'), 'the refusal does not name the Eve profile').toMatch(/wufix: refused: .*Eve/);
     } finally {
       rmSync(root, { recursive: true, force: true });

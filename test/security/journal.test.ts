@@ -19,6 +19,9 @@ import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
 import { stateDirPath } from '../../src/engine/keyring.js';
 
+/** The `code` of the error a command run with --json printed on stdout. */
+const jsonErrorCode = (stdout: string | Buffer): string | undefined => (JSON.parse(stdout.toString()) as { error?: { code?: string } }).error?.code;
+
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 const isRoot = process.getuid?.() === 0;
 const imageReason = skipReason(reason, isRoot ? undefined : 'needs root (loop devices, ntfs-3g)', toolsReason('ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
@@ -439,17 +442,32 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     expect(statSync(key).size).toBe(32);
     const inside = fresh('state-inside');
     const before = treeHashes(inside, []);
-    const r = runCli(['repair', '--root', inside, '--yes', '--only', 'wintrust'], { env: { WUFIX_STATE_DIR: path.join(inside, 'Users', 'state') } });
+    const r = runCli(['repair', '--root', inside, '--yes', '--only', 'wintrust', '--json'], { env: { WUFIX_STATE_DIR: path.join(inside, 'Users', 'state') } });
     expect(r.status).toBe(3);
+    expect(jsonErrorCode(r.stdout)).toBe('state-dir');
     expect(r.stderr).toMatch(/^wufix: refused: the wufix state directory .* lies inside the target .*; set WUFIX_STATE_DIR \(or pass --state-dir <dir>\)/m);
     expect(oneLine(r.stderr)).toHaveLength(1);
     expect(treeDiff(before, treeHashes(inside, []))).toEqual([]);
     const link = path.join(tmp, 'state-link');
     symlinkSync(mkdtempSync(path.join(tmp, 'state-real-')), link);
-    const l = runCli(['repair', '--root', inside, '--yes', '--only', 'wintrust', '--state-dir', link]);
+    const l = runCli(['repair', '--root', inside, '--yes', '--only', 'wintrust', '--state-dir', link, '--json']);
     expect(l.status).toBe(3);
+    expect(jsonErrorCode(l.stdout)).toBe('state-dir');
     expect(l.stderr).toMatch(/is a symbolic link; the wufix state directory must be a real folder/);
     expect(treeDiff(before, treeHashes(inside, []))).toEqual([]);
+  });
+
+  it('a link planted as <root>/wufix (where the journal goes) is refused (exit 3, code journal-link in --json), nothing written there', () => {
+    const root = fresh('journal-link');
+    const elsewhere = mkdtempSync(path.join(tmp, 'journal-elsewhere-'));
+    symlinkSync(elsewhere, path.join(root, 'wufix'));
+    const before = treeHashes(root, []);
+    const r = runCli(['repair', '--root', root, '--yes', '--only', 'wintrust', '--json']);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/^wufix: refused: .*wufix on the target is a link or not a folder/);
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'journal-link', exitCode: 3 } });
+    expect(treeDiff(before, treeHashes(root, []))).toEqual([]);
+    expect(readdirSync(elsewhere)).toEqual([]);
   });
 });
 
