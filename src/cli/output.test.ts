@@ -1,0 +1,60 @@
+// Pure test of the one error handler: exit codes from the EXIT table, the stderr line, and with
+// --json the error object (code, exitCode, message) on stdout, escaped to ASCII.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BadInputError, EXIT, RefusedError, REFUSAL_CODES, UsageError, VerificationError } from '../shared/errors.js';
+import { handleError, jsonRequested } from './output.js';
+
+function run(err: unknown, json: boolean): { code: number; out: string; errText: string } {
+  let out = '';
+  let errText = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((errText += String(s)), true));
+  const code = handleError(err, json);
+  vi.restoreAllMocks();
+  return { code, out, errText };
+}
+
+describe('handleError', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('a refusal: exit 3, one stderr line, and with --json its code on stdout', () => {
+    const e = new RefusedError('Windows\\x\u001b[31m is a symbolic link', 'link');
+    const text = run(e, false);
+    expect(text).toEqual({ code: EXIT.REFUSED, out: '', errText: 'wufix: refused: Windows\\x\\u001b[31m is a symbolic link\n' });
+    const json = run(e, true);
+    expect(json.errText).toBe(text.errText);
+    expect(JSON.parse(json.out)).toEqual({ error: { code: 'link', exitCode: 3, message: 'Windows\\x\u001b[31m is a symbolic link' } });
+    expect(json.out).toMatch(/^[\x20-\x7e\n]*$/);
+  });
+
+  it('bad input carries file and offset; usage, verification and OS errors their codes', () => {
+    expect(JSON.parse(run(new BadInputError('no "hbin" signature', { file: 'SYSTEM', offset: 0x1a000, code: 'format' }), true).out)).toEqual({
+      error: { code: 'format', exitCode: 2, message: 'no "hbin" signature', file: 'SYSTEM', offset: 0x1a000 },
+    });
+    expect(JSON.parse(run(new UsageError('give a run id'), true).out).error).toEqual({ code: 'usage', exitCode: 1, message: 'give a run id' });
+    expect(JSON.parse(run(new VerificationError('x differs'), true).out).error).toMatchObject({ code: 'verify-failed', exitCode: 4 });
+    const os = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT', syscall: 'open', path: '/x' });
+    expect(JSON.parse(run(os, true).out).error).toMatchObject({ code: 'bad-input', exitCode: 2, errno: 'ENOENT', file: '/x' });
+  });
+
+  it('a bug: EXIT.INTERNAL (70), the stack on stderr', () => {
+    const r = run(new TypeError('x is undefined'), true);
+    expect(r.code).toBe(EXIT.INTERNAL);
+    expect(r.code).toBe(70);
+    expect(r.errText).toMatch(/^wufix: internal error \(please report\): TypeError: x is undefined\n\s+at /);
+    expect(JSON.parse(r.out).error).toEqual({ code: 'internal', exitCode: 70, message: 'x is undefined' });
+  });
+
+  it('--json counts only among the options, not after --', () => {
+    expect(jsonRequested(['repair', '--root', 'r', '--json'])).toBe(true);
+    expect(jsonRequested(['hive', 'get', '--', '--json'])).toBe(false);
+    expect(jsonRequested(['scan', '--root', 'r'])).toBe(false);
+  });
+
+  it('every refusal code has a one-line ASCII meaning', () => {
+    for (const [code, meaning] of Object.entries(REFUSAL_CODES)) {
+      expect(code).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(meaning, code).toMatch(/^[\x20-\x7e]{10,100}$/);
+    }
+  });
+});
