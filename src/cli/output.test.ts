@@ -1,7 +1,9 @@
 // Pure test of the one error handler: exit codes from the EXIT table, the stderr line, and with
 // --json the error object (code, exitCode, message) on stdout, escaped to ASCII.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { BadInputError, EXIT, RefusedError, REFUSAL_CODES, UsageError, VerificationError } from '../shared/errors.js';
+import { BAD_INPUT_CODES, BadInputError, EXIT, RefusedError, REFUSAL_CODES, UsageError, VERIFICATION_CODES, VerificationError } from '../shared/errors.js';
 import { handleError, jsonRequested } from './output.js';
 
 function run(err: unknown, json: boolean): { code: number; out: string; errText: string } {
@@ -56,5 +58,18 @@ describe('handleError', () => {
       expect(code).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
       expect(meaning, code).toMatch(/^[\x20-\x7e]{10,100}$/);
     }
+  });
+});
+
+describe('README error-code table', () => {
+  it('lists every code of REFUSAL_CODES, BAD_INPUT_CODES and VERIFICATION_CODES with its exit code and meaning, and no other', () => {
+    const readme = readFileSync(path.join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z0-9-]+)` \| (\d+) \| (.*) \|$/gm)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const want = [
+      ...Object.entries(REFUSAL_CODES).map(([c, m]) => `${c} 3 ${m}`),
+      ...Object.entries(BAD_INPUT_CODES).map(([c, m]) => `${c} 2 ${m}`),
+      ...Object.entries(VERIFICATION_CODES).map(([c, m]) => `${c} 4 ${m}`),
+    ];
+    expect(rows).toEqual(want);
   });
 });
