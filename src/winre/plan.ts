@@ -15,6 +15,7 @@ import { GPT_TYPE, WINRE_ATTRIBUTES, attributesString } from '../disk/roles.js';
 import type { Layout, Partition, Region } from '../model/disk.js';
 import { GiB, MiB, describeBytes } from '../shared/units.js';
 import { WINRE_UPDATE_FREE } from '../windows/winre.js';
+import { manageBdeOff, manageBdeUnlock } from '../windows/bitlocker.js';
 import type { WinreCase, WinreInputs, WinrePlan } from '../model/winre.js';
 
 
@@ -145,8 +146,8 @@ export function planWinreRebuild(i: WinreInputs): WinrePlan {
   if (i.bitlockerOs) {
     throw new RefusedError(
       `OS partition ${os.number} is BitLocker-encrypted: it cannot be shrunk and ReAgent.xml cannot be written while it is locked. ` +
-        `In WinPE (with the WinPE-SecureStartup package) unlock it first, e.g. "manage-bde -unlock C: -RecoveryPassword <48-digit key>", and run wufix there; ` +
-        `from Linux an encrypted volume is never resized: decrypt it in Windows first ("manage-bde -off C:"). Nothing was written`,
+        `In WinPE (with the WinPE-SecureStartup package) unlock it first, e.g. "${manageBdeUnlock('C', '<48-digit key>')}", and run wufix there; ` +
+        `from Linux an encrypted volume is never resized: decrypt it in Windows first ("${manageBdeOff('C')}"). Nothing was written`,
       'winre-bitlocker',
     );
   }
