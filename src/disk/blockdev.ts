@@ -1,7 +1,7 @@
 // The only file-system adapter of the disk engine: image files, Linux block devices, and (read-only)
 // Windows \\.\PhysicalDriveN. Reads are widened to whole sectors; writes must be sector-aligned.
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, writeSync, constants as fsc } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, realpathSync, writeSync, constants as fsc } from 'node:fs';
+import { dirname } from 'node:path';
 import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import type { BlockDevice, Layout } from '../model/disk.js';
 import { readLayout, type ReadOptions } from './layout.js';
@@ -79,11 +79,34 @@ class FdDevice implements OpenedDevice {
   }
 }
 
-function blockdevQuery(path: string, flag: '--getsize64' | '--getss'): number {
-  const out = execFileSync('blockdev', [flag, path], { stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
-  const n = Number(out);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new BadInputError(`blockdev ${flag} printed "${out}"`, { file: path });
-  return n;
+/**
+ * Size and logical sector size of a Linux block device, read from sysfs: the same numbers the
+ * BLKGETSIZE64 / BLKSSZGET ioctls (and `blockdev --getsize64 --getss`) report, without a tool.
+ * `size` counts 512-byte units whatever the sector size; a partition's queue is its disk's.
+ */
+function blockGeometry(path: string, fd: number): { size: number; sectorSize: number } {
+  const dev = fstatSync(fd, { bigint: true }).rdev;
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  const number = (file: string): number => {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new BadInputError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}): the size of this block device is unknown`, { file: path });
+    }
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new BadInputError(`${file} says "${text}"`, { file: path });
+    return n;
+  };
+  let sys: string;
+  try {
+    sys = realpathSync(`/sys/dev/block/${major}:${minor}`);
+  } catch {
+    throw new BadInputError(`block device ${major}:${minor} is not in /sys/dev/block: its size is unknown`, { file: path });
+  }
+  const queue = existsSync(`${sys}/partition`) ? `${dirname(sys)}/queue` : `${sys}/queue`;
+  return { size: number(`${sys}/size`) * 512, sectorSize: number(`${queue}/logical_block_size`) };
 }
 
 function readAt(fd: number, pos: number, len: number): Buffer | undefined {
@@ -136,8 +159,9 @@ export function openBlockDevice(path: string, opts: OpenOptions = {}): OpenedDev
   try {
     const st = fstatSync(fd);
     if (st.isBlockDevice()) {
-      const size = blockdevQuery(path, '--getsize64');
-      const ss = opts.sectorSize ?? blockdevQuery(path, '--getss');
+      const geo = blockGeometry(path, fd);
+      const size = geo.size;
+      const ss = opts.sectorSize ?? geo.sectorSize;
       return new FdDevice(fd, path, size - (size % ss), ss, 'block', !!opts.write);
     }
     if (!st.isFile()) throw new BadInputError('not a disk image file or block device', { file: path });

@@ -343,8 +343,6 @@ function pickWinre(store: BcdStore, os: BcdObject, want: string | undefined, rec
 export function repointWinre(hive: Hive, target: BcdTarget, opts: RepointOptions = {}): RepointResult {
   const part = targetDevice(target);
   const dir = normalizeDir(opts.directory ?? '\\Recovery\\WindowsRE');
-  const wimPath = `${dir}\\Winre.wim`;
-  const sdiPath = `${dir}\\boot.sdi`;
   const store = parseBcdStore(hive);
   const w = describeWinre(store);
   const warnings: string[] = [];
@@ -356,31 +354,49 @@ export function repointWinre(hive: Hive, target: BcdTarget, opts: RepointOptions
   if (re.id === os.id) throw new RefusedError(`BCD: ${os.id} cannot be its own WinRE loader`, 'bcd-no-winre');
   if (re.type !== OBJECT_TYPE.OSLOADER) throw new RefusedError(`BCD: WinRE object ${re.id} is a ${re.typeName} object, not an OS loader`, 'bcd-no-winre');
 
-  const changes: BcdChange[] = [];
-  const keyName = (path: string, fallback: string) => {
-    const nk = hive.lookup(path);
-    return nk === undefined ? fallback : hive.keyName(nk);
-  };
-  const objKey = (id: string) => `Objects\\${keyName(`Objects\\${id}`, id)}`;
-  const elKey = (id: string, el: number) => {
+  const cs = new ChangeSet(hive);
+  const optionsIds = repointLoaderDevices(cs, re, part, `${dir}\\Winre.wim`, warnings);
+  for (const optId of optionsIds) repointRamdiskOptions(cs, store, re, optId, part, `${dir}\\boot.sdi`, warnings);
+  repointOsLoader(cs, os, re);
+  return { changes: cs.changes, osLoader: os.id, winreLoader: re.id, optionsIds, warnings };
+}
+
+/** The element changes being collected, named by the key names the store already uses. */
+class ChangeSet {
+  readonly changes: BcdChange[] = [];
+  constructor(private readonly hive: Hive) {}
+  private keyName(path: string, fallback: string): string {
+    const nk = this.hive.lookup(path);
+    return nk === undefined ? fallback : this.hive.keyName(nk);
+  }
+  objKey(id: string): string {
+    return `Objects\\${this.keyName(`Objects\\${id}`, id)}`;
+  }
+  elKey(id: string, el: number): string {
     const h = (el >>> 0).toString(16).padStart(8, '0');
-    const base = objKey(id);
-    return `${base}\\Elements\\${keyName(`${base}\\Elements\\${h}`, h)}`;
-  };
-  const current = (key: string, name: string): RegData | null => {
-    const nk = hive.lookup(key);
-    const vk = nk === undefined ? undefined : hive.findValue(nk, name);
-    return vk === undefined ? null : { type: hive.valueType(vk), data: hex(hive.valueData(vk)) };
-  };
-  const set = (key: string, name: string, type: number, data: Uint8Array) => {
-    const old = current(key, name);
+    const base = this.objKey(id);
+    return `${base}\\Elements\\${this.keyName(`${base}\\Elements\\${h}`, h)}`;
+  }
+  private current(key: string, name: string): RegData | null {
+    const nk = this.hive.lookup(key);
+    const vk = nk === undefined ? undefined : this.hive.findValue(nk, name);
+    return vk === undefined ? null : { type: this.hive.valueType(vk), data: hex(this.hive.valueData(vk)) };
+  }
+  /** Record `key\name` = (type, data) unless it already holds exactly that. */
+  set(key: string, name: string, type: number, data: Uint8Array): void {
+    const old = this.current(key, name);
     const value = { type, data: hex(data) };
     if (old && old.type === value.type && old.data === value.data) return;
-    changes.push({ key, name, old, value });
-  };
-  const rawOf = (o: BcdObject | undefined, id: number) => o?.elements.find((e) => e.id === id);
+    this.changes.push({ key, name, old, value });
+  }
+}
 
-  // WinRE loader: device and osdevice.
+type PartitionDevice = Extract<BcdDevice, { kind: 'partition' }>;
+
+const rawOf = (o: BcdObject | undefined, id: number) => o?.elements.find((e) => e.id === id);
+
+/** WinRE loader: device and osdevice as ramdisk [part]wimPath; returns the ramdisk options ids used. */
+function repointLoaderDevices(cs: ChangeSet, re: BcdObject, part: PartitionDevice, wimPath: string, warnings: string[]): string[] {
   const rdOs = ramdiskOf(re, ELEMENT.OSDEVICE);
   const rdDev = ramdiskOf(re, ELEMENT.DEVICE);
   const commonOptions = rdOs?.optionsId ?? rdDev?.optionsId;
@@ -403,53 +419,53 @@ export function repointWinre(hive: Hive, target: BcdTarget, opts: RepointOptions
     }
     const opt = (rd?.optionsId ?? commonOptions).toLowerCase();
     if (!optionsIds.includes(opt)) optionsIds.push(opt);
-    set(elKey(re.id, id), 'Element', type, data);
+    cs.set(cs.elKey(re.id, id), 'Element', type, data);
   }
+  return optionsIds;
+}
 
-  // Ramdisk device options: boot.sdi device and path.
-  for (const optId of optionsIds) {
-    const opt = findObject(store, optId);
-    const sharers = store.objects.filter(
-      (o) => o.id !== re.id && [ELEMENT.DEVICE, ELEMENT.OSDEVICE].some((e) => ramdiskOf(o, e)?.optionsId?.toLowerCase() === optId),
-    );
-    if (sharers.length) warnings.push(`ramdisk options ${optId} are also used by ${sharers.map((o) => o.id).join(', ')}; their boot.sdi moves too`);
-    if (!opt) {
-      const base = `Objects\\${optId}`;
-      const type = new Uint8Array(4);
-      new DataView(type.buffer).setUint32(0, OBJECT_TYPE.DEVICE_OPTIONS, true);
-      set(`${base}\\Description`, 'Type', REG.DWORD, type);
-      set(`${base}\\Elements\\12000004`, 'Element', REG.SZ, sz('Windows Recovery'));
-      set(`${base}\\Elements\\31000003`, 'Element', REG.BINARY, encodeDevice(part));
-      set(`${base}\\Elements\\32000004`, 'Element', REG.SZ, sz(sdiPath));
-      warnings.push(`ramdisk options ${optId} were missing; created`);
-      continue;
-    }
-    if (opt.type !== OBJECT_TYPE.DEVICE_OPTIONS) warnings.push(`ramdisk options ${optId} have type ${opt.typeName}, not device`);
-    const sdiEl = rawOf(opt, ELEMENT.RAMDISK_SDI_DEVICE);
-    const sdiDev = elementValue(opt, ELEMENT.RAMDISK_SDI_DEVICE);
-    if (sdiEl && !sdiEl.error && isDevice(sdiDev) && sdiDev.kind === 'partition') {
-      set(elKey(opt.id, ELEMENT.RAMDISK_SDI_DEVICE), 'Element', sdiEl.regType, patchPartitions(sdiEl.raw, part));
-    } else {
-      set(elKey(opt.id, ELEMENT.RAMDISK_SDI_DEVICE), 'Element', REG.BINARY, encodeDevice(part));
-    }
-    const pathEl = rawOf(opt, ELEMENT.RAMDISK_SDI_PATH);
-    const cur = elementValue(opt, ELEMENT.RAMDISK_SDI_PATH);
-    if (typeof cur !== 'string' || cur.toLowerCase() !== sdiPath.toLowerCase()) {
-      const t = pathEl && !pathEl.error && (pathEl.regType === REG.SZ || pathEl.regType === REG.EXPAND_SZ) ? pathEl.regType : REG.SZ;
-      set(elKey(opt.id, ELEMENT.RAMDISK_SDI_PATH), 'Element', t, sz(sdiPath));
-    }
+/** Ramdisk device options `optId`: boot.sdi device and path (the object created when missing). */
+function repointRamdiskOptions(cs: ChangeSet, store: BcdStore, re: BcdObject, optId: string, part: PartitionDevice, sdiPath: string, warnings: string[]): void {
+  const opt = findObject(store, optId);
+  const sharers = store.objects.filter((o) => o.id !== re.id && [ELEMENT.DEVICE, ELEMENT.OSDEVICE].some((e) => ramdiskOf(o, e)?.optionsId?.toLowerCase() === optId));
+  if (sharers.length) warnings.push(`ramdisk options ${optId} are also used by ${sharers.map((o) => o.id).join(', ')}; their boot.sdi moves too`);
+  if (!opt) {
+    const base = `Objects\\${optId}`;
+    const type = new Uint8Array(4);
+    new DataView(type.buffer).setUint32(0, OBJECT_TYPE.DEVICE_OPTIONS, true);
+    cs.set(`${base}\\Description`, 'Type', REG.DWORD, type);
+    cs.set(`${base}\\Elements\\12000004`, 'Element', REG.SZ, sz('Windows Recovery'));
+    cs.set(`${base}\\Elements\\31000003`, 'Element', REG.BINARY, encodeDevice(part));
+    cs.set(`${base}\\Elements\\32000004`, 'Element', REG.SZ, sz(sdiPath));
+    warnings.push(`ramdisk options ${optId} were missing; created`);
+    return;
   }
+  if (opt.type !== OBJECT_TYPE.DEVICE_OPTIONS) warnings.push(`ramdisk options ${optId} have type ${opt.typeName}, not device`);
+  const sdiEl = rawOf(opt, ELEMENT.RAMDISK_SDI_DEVICE);
+  const sdiDev = elementValue(opt, ELEMENT.RAMDISK_SDI_DEVICE);
+  if (sdiEl && !sdiEl.error && isDevice(sdiDev) && sdiDev.kind === 'partition') {
+    cs.set(cs.elKey(opt.id, ELEMENT.RAMDISK_SDI_DEVICE), 'Element', sdiEl.regType, patchPartitions(sdiEl.raw, part));
+  } else {
+    cs.set(cs.elKey(opt.id, ELEMENT.RAMDISK_SDI_DEVICE), 'Element', REG.BINARY, encodeDevice(part));
+  }
+  const pathEl = rawOf(opt, ELEMENT.RAMDISK_SDI_PATH);
+  const cur = elementValue(opt, ELEMENT.RAMDISK_SDI_PATH);
+  if (typeof cur !== 'string' || cur.toLowerCase() !== sdiPath.toLowerCase()) {
+    const t = pathEl && !pathEl.error && (pathEl.regType === REG.SZ || pathEl.regType === REG.EXPAND_SZ) ? pathEl.regType : REG.SZ;
+    cs.set(cs.elKey(opt.id, ELEMENT.RAMDISK_SDI_PATH), 'Element', t, sz(sdiPath));
+  }
+}
 
-  // OS loader: recoverysequence and recoveryenabled.
+/** OS loader: recoverysequence = [WinRE loader] and recoveryenabled = Yes. */
+function repointOsLoader(cs: ChangeSet, os: BcdObject, re: BcdObject): void {
   const seq = asList(elementValue(os, ELEMENT.RECOVERY_SEQUENCE));
   if (seq?.[0] !== re.id) {
     const el = rawOf(os, ELEMENT.RECOVERY_SEQUENCE);
-    set(elKey(os.id, ELEMENT.RECOVERY_SEQUENCE), 'Element', el?.regType === REG.MULTI_SZ ? el.regType : REG.MULTI_SZ, multiSz([re.id]));
+    cs.set(cs.elKey(os.id, ELEMENT.RECOVERY_SEQUENCE), 'Element', el?.regType === REG.MULTI_SZ ? el.regType : REG.MULTI_SZ, multiSz([re.id]));
   }
   if (elementValue(os, ELEMENT.RECOVERY_ENABLED) !== true) {
-    set(elKey(os.id, ELEMENT.RECOVERY_ENABLED), 'Element', REG.BINARY, new Uint8Array([1]));
+    cs.set(cs.elKey(os.id, ELEMENT.RECOVERY_ENABLED), 'Element', REG.BINARY, new Uint8Array([1]));
   }
-  return { changes, osLoader: os.id, winreLoader: re.id, optionsIds, warnings };
 }
 
 /**

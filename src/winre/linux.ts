@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp, existsSync, mkdirSync, readFileSync, statfsSync, openSync, readSync, writeSync, closeSync, fsyncSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { WinreRebuild } from '../model/plan.js';
 import { openBlockDevice, readDiskLayout } from '../disk/blockdev.js';
 import { applyPlan as applyDiskPlan, planWrites } from '../disk/apply.js';
@@ -21,6 +20,7 @@ import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 import { describeBytes } from '../shared/units.js';
 import { WINRE_LABEL } from '../platform/diskpart.js';
 import { attachLoop, detachLoop, mountPartition, requireRoot, requireTools, parseMountinfo, backingDisk, Cleanup, type MountEntry } from '../platform/linux.js';
+import { mcopyIn, mcopyOut } from '../platform/mtools.js';
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from '../platform/ntfs.js';
 import { BadInputError, InterruptedError, RefusedError, VerificationError, WufixError } from '../shared/errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
@@ -80,6 +80,7 @@ async function copyRegionOut(src: string, start: number, size: number, dest: str
   const fo = await fsp.open(dest, 'w');
   const h = new RegionHash();
   const bufs = [Buffer.alloc(CHUNK), Buffer.alloc(CHUNK), Buffer.alloc(CHUNK)];
+  const ring = (k: number): Buffer => bufs[k % 3]!; // k % 3 is always 0..2
   const writes: (Promise<unknown> | undefined)[] = [undefined, undefined, undefined];
   const readChunk = async (buf: Buffer, at: number, n: number): Promise<void> => {
     for (let got = 0; got < n; ) {
@@ -94,16 +95,16 @@ async function copyRegionOut(src: string, start: number, size: number, dest: str
   let lastPct = -1;
   let reading: Promise<void> | undefined;
   try {
-    reading = size > 0 ? readChunk(bufs[0], 0, Math.min(CHUNK, size)) : undefined;
+    reading = size > 0 ? readChunk(ring(0), 0, Math.min(CHUNK, size)) : undefined;
     for (let k = 0, done = 0; done < size; k++) {
       stop(); // a stop signal ends the copy between two pieces (it may throw)
       const n = Math.min(CHUNK, size - done);
-      const buf = bufs[k % 3];
+      const buf = ring(k);
       await reading;
       const next = done + n;
       const slot = (k + 1) % 3;
       await writes[slot];
-      reading = next < size ? readChunk(bufs[slot], next, Math.min(CHUNK, size - next)) : undefined;
+      reading = next < size ? readChunk(ring(slot), next, Math.min(CHUNK, size - next)) : undefined;
       if (!h.add(buf, n)) writes[k % 3] = writeChunk(buf, done, n);
       else writes[k % 3] = undefined;
       done = next;
@@ -160,18 +161,6 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, d
   if (!only && h.digest() !== digest) throw new VerificationError(`the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`);
 }
 
-const MTOOLS_ENV = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
-
-function mtools(cmd: string, args: string[]): string {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', env: MTOOLS_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: string };
-    if (err.code === 'ENOENT') throw new RefusedError(`${cmd} (Debian package mtools) is not installed; it writes the EFI system partition`, 'missing-tool');
-    throw new BadInputError(`${cmd} failed: ${(err.stderr ?? err.message).trim().split('\n')[0]}`);
-  }
-}
-
 /** Read or write the BCD store where the scan found it (FAT ESP with mtools, NTFS with ntfs-3g). */
 class BcdFile {
   constructor(
@@ -183,7 +172,7 @@ class BcdFile {
     try {
       const tmp = path.join(c.tempDir('wufix-bcd-'), 'BCD');
       if (this.loc.fs === 'fat') {
-        mtools('mcopy', ['-n', '-i', `${this.disk}@@${this.loc.start}`, `::${this.loc.path}`, tmp]);
+        mcopyOut(this.disk, this.loc.start, this.loc.path, tmp);
         return readFileSafe(tmp, MAX_BCD_BYTES, 'the BCD store'); // our temp copy; FAT has no links
       }
       // \Boot\BCD on an NTFS system partition: read through the confined layer (no link followed).
@@ -199,7 +188,7 @@ class BcdFile {
       if (this.loc.fs === 'fat') {
         const tmp = path.join(c.tempDir('wufix-bcd-'), 'BCD');
         await fsp.writeFile(tmp, bytes);
-        mtools('mcopy', ['-o', '-i', `${this.disk}@@${this.loc.start}`, tmp, `::${this.loc.path}`]);
+        mcopyIn(this.disk, this.loc.start, tmp, this.loc.path);
         return;
       }
       const mnt = confine(mountPartition(this.disk, this.loc.start, this.loc.size, c, false));
@@ -243,128 +232,58 @@ export async function applyWinreLinux(c: WinreRebuild, dir: string, opts: DiskRu
   }
 }
 
+/** One rebuild in progress: the rebuild, its journal directory, and the stop-signal helpers. */
+interface Run {
+  c: WinreRebuild;
+  dir: string;
+  progress: (m: string) => void;
+  stop: InterruptWatch;
+  /** Size of the OS partition after the shrink. */
+  newOsSize: number;
+  bcdFile: BcdFile | undefined;
+  lap: (name: string) => void;
+  /** Between two pieces of work before the first change: a stop signal ends the run here, nothing written. */
+  notYet: () => void;
+  /** A piece that failed because of the signal (a tool killed by the terminal's Ctrl-C) reports the signal. */
+  orStop: (e: unknown) => never;
+}
+
+/** What the preflight read and planned; nothing was written to get it. */
+interface Preflight {
+  before: Layout;
+  writes: { offset: number; bytes: Uint8Array }[];
+  osVolumeBytes: number | undefined;
+  bcdBefore: Uint8Array | undefined;
+  bcdAfter: Uint8Array | undefined;
+  /** Regions the rebuild writes into (the new partition, and the old one it deletes). */
+  regions: { start: number; size: number }[];
+}
+
+type RunState = Omit<DiskState, 'updatedAt'>;
+
 async function applyWatched(c: WinreRebuild, dir: string, progress: (m: string) => void, stop: InterruptWatch, ready?: () => Promise<void>): Promise<DiskState> {
   const w = c.winre;
-  const ss = w.sectorSize;
   stop.status(STOP_BEFORE_CHANGE, 'checking the disk; nothing has been changed yet');
-  /** Between two pieces of work before the first change: a stop signal ends the run here, nothing written. */
   const notYet = () => stop.check('nothing was written (the disk is as it was)');
-  // A piece that failed because of the signal (a tool killed by the terminal's Ctrl-C) reports the signal.
   const orStop = (e: unknown): never => {
     notYet();
     throw e;
   };
-  if (process.platform !== 'linux') throw new RefusedError('the WinRE rebuild runs on Linux here; the Windows (diskpart) backend is not available in this build', 'platform');
-  requireRoot('the WinRE rebuild');
-  // Every tool of the rebuild, before anything is written (a missing one would otherwise show half-way, and roll back).
-  requireTools('the WinRE rebuild', ['losetup', 'ntfs-3g', 'umount', 'ntfsresize', 'mkntfs', 'ntfscp', 'ntfsfix', ...(c.bcd?.location.fs === 'fat' ? ['mcopy'] : [])]);
-
+  checkHost(c);
   // --- 1. Preflight: every check that can refuse, read-only (read-only loop devices and mounts); nothing is written before all of these pass.
   const { timings, lap } = stageTimer();
-  progress('checking the disk before any change');
-  let before: Layout;
-  let writes: { offset: number; bytes: Uint8Array }[];
-  const newOsSize = w.os.size - w.shrinkOsBy;
-  let osVolumeBytes: number | undefined;
-  let bcdBefore: Uint8Array | undefined;
-  let bcdAfter: Uint8Array | undefined;
   const bcdFile = c.bcd ? new BcdFile(c.disk, c.bcd.location) : undefined;
-  const regions: { start: number; size: number }[] = [];
-  try {
-    before = readDiskLayout(c.disk);
-    checkUnchanged(c, before);
-    checkNotMounted(c.disk, before);
-    const dev0 = openBlockDevice(c.disk);
-    try {
-      writes = planWrites(dev0, w.diskPlan).writes;
-    } finally {
-      dev0.close();
-    }
-    notYet();
-    {
-      const loop = attachLoop(c.disk, w.os.start, w.os.size, true);
-      try {
-        const info = ntfsInfo(loop);
-        osVolumeBytes = info.volumeBytes;
-        if (w.shrinkOsBy > 0 && info.minBytes > newOsSize) {
-          throw new RefusedError(
-            `the Windows volume (partition ${w.os.number}) cannot shrink to ${describeBytes(newOsSize)}: ntfsresize says its minimum is ${describeBytes(info.minBytes)} (files near its end, or too full). Free space in Windows or defragment, then retry. Nothing was written`,
-            'winre-os-full',
-          );
-        }
-      } finally {
-        detachLoop(loop);
-      }
-    }
-    notYet();
-    // The WinRE files the plan lists, where the copy will read them: regular files of the planned sizes, reached through real folders.
-    checkSourceFiles(c);
-    notYet();
-    if (bcdFile) {
-      bcdBefore = bcdFile.read();
-      if (isDirty(parseBaseBlock(bcdBefore))) {
-        throw new RefusedError(`the BCD store (partition ${c.bcd!.location.partition}, ${c.bcd!.location.path}) was not closed cleanly; boot Windows once (or run "bcdedit /enum" in WinPE) and retry. Nothing was written`, 'bcd-dirty');
-      }
-      bcdAfter = repointedBcd(c, bcdBefore); // throws (refusal) before any write when the store has no WinRE chain
-    }
-    // Regions the rebuild writes into (the new partition, and the old one it deletes).
-    regions.push(...mergeRegions([{ start: w.newPartition.start, size: w.newPartition.size }, ...(w.old ? [{ start: w.old.start, size: w.old.size }] : [])]));
-    checkJournalSpace(dir, regions.reduce((a, r) => a + r.size, 0) + (bcdBefore?.length ?? 0));
-    notYet();
-    // The caller's checks (the file part's) and its journal, still before anything is written here.
-    await ready?.();
-    notYet();
-  } catch (e) {
-    orStop(e);
-  }
-
+  const run: Run = { c, dir, progress, stop, newOsSize: w.os.size - w.shrinkOsBy, bcdFile, lap, notYet, orStop };
+  progress('checking the disk before any change');
+  const pre = await preflight(run, ready).catch(orStop);
   // --- 2. Journal. A stop signal here ends the run at the next piece: the disk is not touched yet.
   mkdirSync(dir, { recursive: true });
   lap('preflight');
-  const state: Omit<DiskState, 'updatedAt'> = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(before!), osVolumeBytes, timings };
+  const state: RunState = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(pre.before), osVolumeBytes: pre.osVolumeBytes, timings };
   await saveState(dir, state);
   stop.status(STOP_BEFORE_CHANGE, 'saving the journal; nothing has been changed yet');
   try {
-    const sectorsFile = path.join(dir, 'sectors.bin');
-    {
-      const dev = openBlockDevice(c.disk);
-      try {
-        const chunks: Buffer[] = [];
-        let at = 0;
-        for (const wr of writes!) {
-          const cur = dev.read(wr.offset, wr.bytes.length);
-          chunks.push(Buffer.from(cur));
-          state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
-          at += wr.bytes.length;
-        }
-        await atomicWrite(sectorsFile, new Uint8Array(Buffer.concat(chunks)));
-      } finally {
-        dev.close();
-      }
-    }
-    for (const r of regions) {
-      notYet();
-      const file = `region-${r.start}.img`;
-      const sum = await copyRegionOut(c.disk, r.start, r.size, path.join(dir, file), progress, `saving bytes ${r.start}..${r.start + r.size} to the journal`, notYet);
-      state.regions.push({ ...r, file, digest: sum });
-    }
-    {
-      // The Windows volume's boot sector: ntfsresize rewrites its sector count, undo puts it back.
-      const fd = openSync(c.disk, 'r');
-      try {
-        const b = Buffer.alloc(ss);
-        readSync(fd, b, 0, ss, w.os.start);
-        await atomicWrite(path.join(dir, 'os-boot.bin'), new Uint8Array(b));
-      } finally {
-        closeSync(fd);
-      }
-    }
-    if (bcdBefore) {
-      await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
-      state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore), sha256After: sha256(bcdAfter!) };
-    }
-    faultPoint('winre-journal-saved');
-    notYet();
+    await saveJournal(run, pre, state);
   } catch (e) {
     // Nothing was changed: the state says so (interrupted, or the journal could not be written).
     state.error = (e as Error).message;
@@ -376,105 +295,256 @@ async function applyWatched(c: WinreRebuild, dir: string, progress: (m: string) 
   state.phase = 'applying';
   await saveState(dir, state);
   faultPoint('winre-after-backup');
+  return await applyWithRollback(run, pre, state);
+}
 
-  // --- 3..7 with rollback: from here a stop signal waits for the current step, then everything is undone.
+/** Refuse before any disk access when this host cannot run the rebuild (platform, root, tools). */
+function checkHost(c: WinreRebuild): void {
+  if (process.platform !== 'linux') throw new RefusedError('the WinRE rebuild runs on Linux here; the Windows (diskpart) backend is not available in this build', 'platform');
+  requireRoot('the WinRE rebuild');
+  // Every tool of the rebuild, before anything is written (a missing one would otherwise show half-way, and roll back).
+  requireTools('the WinRE rebuild', ['losetup', 'ntfs-3g', 'umount', 'ntfsresize', 'mkntfs', 'ntfscp', 'ntfsfix', ...(c.bcd?.location.fs === 'fat' ? ['mcopy'] : [])]);
+}
+
+/** 1. Every check that can refuse, read-only; the caller's `ready` runs last. */
+async function preflight(r: Run, ready: (() => Promise<void>) | undefined): Promise<Preflight> {
+  const { c, notYet } = r;
+  const w = c.winre;
+  const before = readDiskLayout(c.disk);
+  checkUnchanged(c, before);
+  checkNotMounted(c.disk, before);
+  const dev0 = openBlockDevice(c.disk);
+  let writes: Preflight['writes'];
+  try {
+    writes = planWrites(dev0, w.diskPlan).writes;
+  } finally {
+    dev0.close();
+  }
+  notYet();
+  const osVolumeBytes = checkOsShrinkable(r);
+  notYet();
+  // The WinRE files the plan lists, where the copy will read them: regular files of the planned sizes, reached through real folders.
+  checkSourceFiles(c);
+  notYet();
+  const bcd = r.bcdFile ? preflightBcd(c, r.bcdFile) : undefined;
+  const regions = mergeRegions([{ start: w.newPartition.start, size: w.newPartition.size }, ...(w.old ? [{ start: w.old.start, size: w.old.size }] : [])]);
+  checkJournalSpace(r.dir, regions.reduce((a, x) => a + x.size, 0) + (bcd?.before.length ?? 0));
+  notYet();
+  // The caller's checks (the file part's) and its journal, still before anything is written here.
+  await ready?.();
+  notYet();
+  return { before, writes, osVolumeBytes, bcdBefore: bcd?.before, bcdAfter: bcd?.after, regions };
+}
+
+/** The Windows volume's size, refusing when ntfsresize cannot shrink it as planned. */
+function checkOsShrinkable(r: Run): number {
+  const w = r.c.winre;
+  const loop = attachLoop(r.c.disk, w.os.start, w.os.size, true);
+  try {
+    const info = ntfsInfo(loop);
+    if (w.shrinkOsBy > 0 && info.minBytes > r.newOsSize) {
+      throw new RefusedError(
+        `the Windows volume (partition ${w.os.number}) cannot shrink to ${describeBytes(r.newOsSize)}: ntfsresize says its minimum is ${describeBytes(info.minBytes)} (files near its end, or too full). Free space in Windows or defragment, then retry. Nothing was written`,
+        'winre-os-full',
+      );
+    }
+    return info.volumeBytes;
+  } finally {
+    detachLoop(loop);
+  }
+}
+
+/** The BCD store now and re-pointed; refuses a store not closed cleanly or without a WinRE chain. */
+function preflightBcd(c: WinreRebuild, bcdFile: BcdFile): { before: Uint8Array; after: Uint8Array } {
+  const before = bcdFile.read();
+  if (isDirty(parseBaseBlock(before))) {
+    const loc = c.bcd?.location;
+    throw new RefusedError(`the BCD store (partition ${loc?.partition}, ${loc?.path}) was not closed cleanly; boot Windows once (or run "bcdedit /enum" in WinPE) and retry. Nothing was written`, 'bcd-dirty');
+  }
+  return { before, after: repointedBcd(c, before) }; // throws (refusal) before any write when the store has no WinRE chain
+}
+
+/** 2. The journal: the table sectors the engine will write, the regions, the OS boot sector, the BCD. */
+async function saveJournal(r: Run, pre: Preflight, state: RunState): Promise<void> {
+  const { c, dir, notYet } = r;
+  const w = c.winre;
+  const dev = openBlockDevice(c.disk);
+  try {
+    const chunks: Buffer[] = [];
+    let at = 0;
+    for (const wr of pre.writes) {
+      chunks.push(Buffer.from(dev.read(wr.offset, wr.bytes.length)));
+      state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
+      at += wr.bytes.length;
+    }
+    await atomicWrite(path.join(dir, 'sectors.bin'), new Uint8Array(Buffer.concat(chunks)));
+  } finally {
+    dev.close();
+  }
+  for (const x of pre.regions) {
+    notYet();
+    const file = `region-${x.start}.img`;
+    const sum = await copyRegionOut(c.disk, x.start, x.size, path.join(dir, file), r.progress, `saving bytes ${x.start}..${x.start + x.size} to the journal`, notYet);
+    state.regions.push({ ...x, file, digest: sum });
+  }
+  // The Windows volume's boot sector: ntfsresize rewrites its sector count, undo puts it back.
+  const fd = openSync(c.disk, 'r');
+  try {
+    const b = Buffer.alloc(w.sectorSize);
+    readSync(fd, b, 0, w.sectorSize, w.os.start);
+    await atomicWrite(path.join(dir, 'os-boot.bin'), new Uint8Array(b));
+  } finally {
+    closeSync(fd);
+  }
+  if (pre.bcdBefore && pre.bcdAfter) {
+    await atomicWrite(path.join(dir, 'BCD.before'), pre.bcdBefore);
+    state.bcd = { file: 'BCD.before', sha256Before: sha256(pre.bcdBefore), sha256After: sha256(pre.bcdAfter) };
+  }
+  faultPoint('winre-journal-saved');
+  notYet();
+}
+
+const STEP_LAP: Record<DiskStep, string> = { 'backed-up': 'journal', 'os-shrunk': 'ntfsresize', 'table-written': 'table', formatted: 'mkntfs', copied: 'copy', 'bcd-written': 'bcd', verified: 'verify' };
+
+/** 3..7 with rollback: from here a stop signal waits for the current step, then everything is undone. */
+async function applyWithRollback(r: Run, pre: Preflight, state: RunState): Promise<DiskState> {
+  const { stop } = r;
   let current = '';
   const doing = (what: string) => {
     current = what;
     stop.status(STOP_DURING_CHANGE, `${what}; then the disk is restored from the journal`);
   };
   const step = async (name: DiskStep) => {
-    lap(name === 'os-shrunk' ? 'ntfsresize' : name === 'table-written' ? 'table' : name === 'formatted' ? 'mkntfs' : name === 'copied' ? 'copy' : name === 'bcd-written' ? 'bcd' : 'verify');
+    r.lap(STEP_LAP[name]);
     state.done.push(name);
-    await saveState(dir, state);
+    await saveState(r.dir, state);
     faultPoint(`winre-after-${name}`);
     stop.check('the disk was restored from the journal');
   };
   try {
     stop.check('the disk was restored from the journal');
-    if (w.shrinkOsBy > 0) {
-      doing('shrinking the Windows volume (ntfsresize)');
-      progress(`shrinking the Windows volume (partition ${w.os.number}) to ${describeBytes(newOsSize)}`);
-      const loop = attachLoop(c.disk, w.os.start, w.os.size, false);
-      try {
-        await ntfsResize(loop, newOsSize, progress);
-      } finally {
-        detachLoop(loop);
-      }
-      faultPoint('winre-shrunk-unrecorded');
-      await step('os-shrunk');
-    }
-
-    doing('writing the partition table');
-    progress('writing the partition table');
-    const dev = openBlockDevice(c.disk, { write: true });
-    try {
-      applyDiskPlan(dev, w.diskPlan);
-    } finally {
-      dev.close();
-    }
-    await step('table-written');
-
-    doing(`formatting partition ${w.newPartition.number}`);
-    progress(`formatting partition ${w.newPartition.number} NTFS "${WINRE_LABEL}"`);
-    {
-      const loop = attachLoop(c.disk, w.newPartition.start, w.newPartition.size, false);
-      try {
-        mkntfs(loop, WINRE_LABEL, { startSector: w.newPartition.start / ss, sectorSize: ss });
-      } finally {
-        detachLoop(loop);
-      }
-    }
-    await step('formatted');
-
-    doing('copying the WinRE files');
-    state.copied = await copyWinreFiles(c, dir, state, progress);
-    await step('copied');
-
-    if (bcdFile && bcdAfter) {
-      doing('re-pointing the BCD store');
-      progress(`re-pointing the BCD store on partition ${c.bcd!.location.partition}`);
-      await bcdFile.write(bcdAfter);
-      const back = bcdFile.read();
-      if (sha256(back) !== state.bcd!.sha256After) throw new VerificationError('the BCD store does not read back as written');
-      checkBcdPointsAt(c.bcd!.target, back);
-      await step('bcd-written');
-    }
-
-    doing('verifying the disk');
-    progress('verifying the disk');
-    const after = readDiskLayout(c.disk);
-    verifyLayout(c, after, newOsSize);
-    state.layoutAfter = layoutLines(after);
-    const loop = attachLoop(c.disk, w.os.start, newOsSize, true);
-    try {
-      const chk = ntfsCheck(loop);
-      if (!chk.ok) throw new VerificationError(`ntfsfix --no-action reports a problem on the Windows volume after the shrink: ${chk.output.trim().split('\n').pop()}`);
-    } finally {
-      detachLoop(loop);
-    }
-    state.phase = 'verified';
-    await step('verified');
+    await changeDisk(r, pre, state, doing, step);
     return { ...state, updatedAt: new Date().toISOString() };
   } catch (e) {
-    // Interrupted: the signal came before this step failed or ended (a tool killed by the terminal's Ctrl-C counts too).
-    const interrupted = stop.signal;
-    const why = interrupted ? interruptedBy(interrupted) : (e as Error).message;
-    progress(`${interrupted ? why : `failed: ${why}`}; restoring the disk from the journal${current && !interrupted ? ` (failed while ${current})` : ''}`);
-    state.error = (e as Error).message;
-    await saveState(dir, state);
-    // A further signal now says what the rollback is doing.
-    stop.status('finishing the rollback first (the disk is being restored from the journal)', 'rolling back');
-    await restoreWinreLinux(c, dir, (m) => {
-      stop.status('finishing the rollback first (the disk is being restored from the journal)', `rolling back: ${m}`);
-      progress(m);
-    });
-    const s = readDiskState(dir)!;
-    await saveState(dir, { ...s, phase: 'rolled-back' });
-    if (interrupted) throw new InterruptedError(`${signalWords(interrupted)}; the disk was restored from the journal`);
-    if (e instanceof WufixError) throw e;
-    throw new RefusedError(`the WinRE rebuild failed and the disk was restored (nothing changed): ${(e as Error).message}`, 'apply-failed');
+    return await rollBack(r, state, e, current);
   }
+}
+
+/** The changing steps in order: shrink, table, format, copy, BCD, verify. */
+async function changeDisk(r: Run, pre: Preflight, state: RunState, doing: (what: string) => void, step: (name: DiskStep) => Promise<void>): Promise<void> {
+  const { c, progress } = r;
+  const w = c.winre;
+  if (w.shrinkOsBy > 0) {
+    doing('shrinking the Windows volume (ntfsresize)');
+    progress(`shrinking the Windows volume (partition ${w.os.number}) to ${describeBytes(r.newOsSize)}`);
+    await shrinkOs(r);
+    faultPoint('winre-shrunk-unrecorded');
+    await step('os-shrunk');
+  }
+  doing('writing the partition table');
+  progress('writing the partition table');
+  writeTable(c);
+  await step('table-written');
+
+  doing(`formatting partition ${w.newPartition.number}`);
+  progress(`formatting partition ${w.newPartition.number} NTFS "${WINRE_LABEL}"`);
+  formatNew(c);
+  await step('formatted');
+
+  doing('copying the WinRE files');
+  state.copied = await copyWinreFiles(c, r.dir, state, progress);
+  await step('copied');
+
+  if (r.bcdFile && pre.bcdAfter && c.bcd) {
+    doing('re-pointing the BCD store');
+    progress(`re-pointing the BCD store on partition ${c.bcd.location.partition}`);
+    await repointBcd(r.bcdFile, pre.bcdAfter, state.bcd?.sha256After, c.bcd.target);
+    await step('bcd-written');
+  }
+
+  doing('verifying the disk');
+  progress('verifying the disk');
+  state.layoutAfter = verifyDisk(r);
+  state.phase = 'verified';
+  await step('verified');
+}
+
+/** 3. ntfsresize the Windows volume down to its planned size. */
+async function shrinkOs(r: Run): Promise<void> {
+  const w = r.c.winre;
+  const loop = attachLoop(r.c.disk, w.os.start, w.os.size, false);
+  try {
+    await ntfsResize(loop, r.newOsSize, r.progress);
+  } finally {
+    detachLoop(loop);
+  }
+}
+
+/** 4. The partition table, through the disk engine. */
+function writeTable(c: WinreRebuild): void {
+  const dev = openBlockDevice(c.disk, { write: true });
+  try {
+    applyDiskPlan(dev, c.winre.diskPlan);
+  } finally {
+    dev.close();
+  }
+}
+
+/** 5. mkntfs on the new partition. */
+function formatNew(c: WinreRebuild): void {
+  const w = c.winre;
+  const loop = attachLoop(c.disk, w.newPartition.start, w.newPartition.size, false);
+  try {
+    mkntfs(loop, WINRE_LABEL, { startSector: w.newPartition.start / w.sectorSize, sectorSize: w.sectorSize });
+  } finally {
+    detachLoop(loop);
+  }
+}
+
+/** 6. Write the re-pointed BCD store and check it reads back, pointing at the new partition. */
+async function repointBcd(bcdFile: BcdFile, after: Uint8Array, sha256After: string | undefined, target: NonNullable<WinreRebuild['bcd']>['target']): Promise<void> {
+  await bcdFile.write(after);
+  const back = bcdFile.read();
+  if (sha256(back) !== sha256After) throw new VerificationError('the BCD store does not read back as written');
+  checkBcdPointsAt(target, back);
+}
+
+/** 7. The table as planned and the shrunk Windows volume clean; returns the layout lines after. */
+function verifyDisk(r: Run): string[] {
+  const { c } = r;
+  const w = c.winre;
+  const after = readDiskLayout(c.disk);
+  verifyLayout(c, after, r.newOsSize);
+  const loop = attachLoop(c.disk, w.os.start, r.newOsSize, true);
+  try {
+    const chk = ntfsCheck(loop);
+    if (!chk.ok) throw new VerificationError(`ntfsfix --no-action reports a problem on the Windows volume after the shrink: ${chk.output.trim().split('\n').pop()}`);
+  } finally {
+    detachLoop(loop);
+  }
+  return layoutLines(after);
+}
+
+/** A step failed or a stop signal came: restore the disk from the journal, then throw what happened. */
+async function rollBack(r: Run, state: RunState, e: unknown, current: string): Promise<never> {
+  const { stop, progress, dir } = r;
+  // Interrupted: the signal came before this step failed or ended (a tool killed by the terminal's Ctrl-C counts too).
+  const interrupted = stop.signal;
+  const why = interrupted ? interruptedBy(interrupted) : (e as Error).message;
+  progress(`${interrupted ? why : `failed: ${why}`}; restoring the disk from the journal${current && !interrupted ? ` (failed while ${current})` : ''}`);
+  state.error = (e as Error).message;
+  await saveState(dir, state);
+  // A further signal now says what the rollback is doing.
+  stop.status('finishing the rollback first (the disk is being restored from the journal)', 'rolling back');
+  await restoreWinreLinux(r.c, dir, (m) => {
+    stop.status('finishing the rollback first (the disk is being restored from the journal)', `rolling back: ${m}`);
+    progress(m);
+  });
+  const s = readDiskState(dir);
+  if (s) await saveState(dir, { ...s, phase: 'rolled-back' });
+  if (interrupted) throw new InterruptedError(`${signalWords(interrupted)}; the disk was restored from the journal`);
+  if (e instanceof WufixError) throw e;
+  throw new RefusedError(`the WinRE rebuild failed and the disk was restored (nothing changed): ${(e as Error).message}`, 'apply-failed');
 }
 
 /** The plan's WinRE files, where the copy step will read them (see plannedFile); refuses before any write. */

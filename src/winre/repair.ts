@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto';
 import { checkPath, readFileSafe } from '../shared/safefs.js';
 import { MAX_REAGENT_BYTES } from '../formats/reagent.js';
-import type { PlanStep, RepairModule, WinreRebuild, WinreSource } from '../model/plan.js';
+import type { PlanStep, RepairContext, RepairModule, WinreRebuild, WinreSource } from '../model/plan.js';
+import type { PartitionInfo } from '../model/scan.js';
+import type { DiskFacts } from '../model/target.js';
 import { planWinreRebuild } from './plan.js';
 import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 import { describeBytes } from '../shared/units.js';
 import { repointWinre } from '../formats/bcd-write.js';
-import { type BcdTarget } from '../model/winre.js';
+import { type BcdTarget, type WinrePlan } from '../model/winre.js';
 import { repointReAgent, WINRE_DIRECTORY, type ReAgentTarget } from '../formats/reagent-repoint.js';
 import { reagentSkeleton, encodeReAgentText } from '../formats/reagent.js';
 import { parseBcdStore, describeWinre } from '../formats/bcd.js';
@@ -51,98 +53,128 @@ function osLoaderFor(bcd: Uint8Array, layout: Layout, os: Partition): string | u
 
 const OS_SDI = ['Windows\\Boot\\DVD\\EFI\\boot.sdi', 'Windows\\Boot\\DVD\\PCAT\\boot.sdi'];
 
+/** Where Winre.wim and boot.sdi come from: the current recovery partition, else the Windows volume. */
+function winreSource(root: string, rec: Partition | undefined, recInfo: PartitionInfo | undefined): WinreSource {
+  const recFiles = recInfo?.winreFiles ?? [];
+  const wimOnRec = recFiles.find((f) => f.name.toLowerCase() === 'winre.wim');
+  if (rec && wimOnRec) {
+    if (!recFiles.some((f) => f.name.toLowerCase() === 'boot.sdi')) {
+      throw new RefusedError(`winre: partition ${rec.number} has Winre.wim but no boot.sdi in ${WINRE_DIRECTORY}; WinRE cannot start without it`, 'winre-no-sdi');
+    }
+    return { where: 'partition', partition: rec.number, start: rec.start, size: rec.size, dir: WINRE_DIRECTORY, files: recFiles };
+  }
+  const wim = resolveCI(root, 'Windows\\System32\\Recovery\\Winre.wim');
+  const sdiRel = OS_SDI.find((p) => resolveCI(root, p));
+  if (!wim || !sdiRel) {
+    throw new RefusedError(
+      `winre: no Winre.wim found (not in ${WINRE_DIRECTORY} on the recovery partition, not in Windows\\System32\\Recovery)${wim ? ' or no boot.sdi' : ''}; copy Winre.wim from the install media (sources\\install.wim, Windows\\System32\\Recovery) and retry`,
+      'winre-no-wim',
+    );
+  }
+  // Regular files only: a link or device in their place refuses (exit 3) before anything is written.
+  const size = (rel: string) => checkPath(resolveCI(root, rel)!, 'file')!.size; // both resolved just above
+  return {
+    where: 'os',
+    files: [
+      { name: 'Winre.wim', bytes: size('Windows\\System32\\Recovery\\Winre.wim'), path: 'Windows\\System32\\Recovery\\Winre.wim' },
+      { name: 'boot.sdi', bytes: size(sdiRel), path: sdiRel },
+    ],
+  };
+}
+
+/** The partition plan, with the new partition's unique GUID fixed now (the BCD and the plan agree). */
+function rebuildPlan(ctx: RepairContext, disk: DiskFacts, os: Partition, rec: Partition | undefined, recInfo: PartitionInfo | undefined, source: WinreSource): WinrePlan {
+  const { root, scan, options } = ctx;
+  const layout = disk.layout;
+  const wim = source.files.find((f) => f.name.toLowerCase() === 'winre.wim');
+  if (!wim) throw new RefusedError('winre: the plan lists no Winre.wim', 'winre-no-wim');
+  const free = volumeSpace(root)?.freeBytes;
+  if (free === undefined) throw new RefusedError(`winre: the free space of the Windows volume (${root}) could not be read`, 'winre-no-free');
+  const wp = planWinreRebuild({
+    layout,
+    osPartition: os.number,
+    recoveryPartition: rec?.number,
+    winreWimBytes: wim.bytes,
+    recoveryFreeBytes: recInfo?.freeBytes,
+    osFreeBytes: free,
+    bitlockerOs: scan.bitlocker.some((b) => b.partition === os.number),
+    targetSize: options.winreSize,
+    // diskpart cannot keep the old GUID: never promise it when diskpart will do the work.
+    reuseGuid: disk.via === 'diskpart' ? false : options.reuseGuid,
+  });
+  if (disk.via === 'diskpart') wp.notes.push('diskpart picks the new unique GUID itself: the BCD is re-pointed at it right after diskpart runs');
+  const create = wp.diskPlan.ops.find((o) => o.op === 'create');
+  if (layout.scheme === 'gpt' && create && create.op === 'create' && !create.guid) {
+    create.guid = randomGuid();
+    wp.newPartition.guid = create.guid;
+  }
+  return wp;
+}
+
+/** Where ReAgent.xml and the BCD point WinRE: the new partition, by offset (MBR) or GUID (GPT). */
+function targetsOf(layout: Layout, wp: WinrePlan): { reagent: ReAgentTarget; bcd: BcdTarget } {
+  const start = wp.newPartition.start;
+  if (layout.scheme === 'gpt') {
+    return {
+      reagent: { scheme: 'gpt', diskGuid: layout.diskGuid!, offset: start }, // a GPT layout always has its disk GUID
+      bcd: { scheme: 'gpt', diskGuid: layout.diskGuid!, partitionGuid: wp.newPartition.guid! }, // set by rebuildPlan
+    };
+  }
+  const mbr = { scheme: 'mbr', diskSignature: layout.signature ?? 0, offset: start } as const;
+  return { reagent: mbr, bcd: mbr };
+}
+
+/** The BCD changes, computed now (a store without a WinRE chain is refused before any write). */
+function bcdChanges(disk: DiskFacts, os: Partition, target: BcdTarget, wp: WinrePlan): { bcd?: WinreRebuild['bcd']; winreLoader?: string } {
+  if (!disk.bcd) {
+    wp.notes.push('no BCD store was found on the disk: only ReAgent.xml is re-pointed; run "reagentc /enable" in Windows afterwards');
+    return {};
+  }
+  const hive = Hive.open(disk.bcd.bytes.slice());
+  const osLoader = osLoaderFor(disk.bcd.bytes, disk.layout, os);
+  const r = repointWinre(hive, target, { osLoader });
+  for (const w of r.warnings) wp.notes.push(`BCD: ${w}`);
+  return { bcd: { location: disk.bcd.location, target, ...(osLoader ? { osLoader } : {}), changes: r.changes.length }, winreLoader: r.winreLoader };
+}
+
+/** The second step: ReAgent.xml re-pointed in place (or created from Windows' skeleton). */
+function reagentStep(root: string, target: ReAgentTarget, winreLoader: string | undefined): PlanStep {
+  const reHost = resolveCI(root, REAGENT_XML);
+  const original = reHost ? readFileSafe(reHost, MAX_REAGENT_BYTES, 'ReAgent.xml') : encodeReAgentText(reagentSkeleton(), { charset: 'utf-8', bom: true });
+  const reagentBytes = repointReAgent(original, target, winreLoader);
+  return {
+    repair: 'winre',
+    reason: 'point WinRE at the new partition',
+    change: {
+      kind: 'write-file',
+      path: REAGENT_XML,
+      base64: Buffer.from(reagentBytes).toString('base64'),
+      oldSha256: reHost ? createHash('sha256').update(original).digest('hex') : null,
+    },
+    note: `WinreLocation offset ${target.offset}, InstallState 1`,
+  };
+}
+
 export const winre: RepairModule = {
   id: 'winre',
   title: 'rebuild the WinRE recovery partition larger (KB5034441 / 0x80070643) and re-point ReAgent.xml and the BCD',
   fixes: WINRE_FINDINGS,
   uses: () => [REAGENT_XML, 'Windows\\System32\\Recovery\\Winre.wim', ...OS_SDI],
   needs: 'the disk: --image <disk image or /dev/sdX> on Linux as root (Windows volume unmounted), or --root <letter> in Windows/WinPE (diskpart)',
-  plan({ root, scan, options, disk }) {
+  plan(ctx) {
+    const { root, scan, disk } = ctx;
     if (!disk) return [];
     const layout = disk.layout;
     const osNumber = disk.info.osPartition;
-    if (osNumber === undefined) throw new RefusedError(`winre: the Windows partition was not found on ${disk.info.path}`, 'winre-no-os');
-    const os = layout.partitions.find((p) => p.number === osNumber)!;
+    const os = osNumber === undefined ? undefined : layout.partitions.find((p) => p.number === osNumber);
+    if (!os) throw new RefusedError(`winre: the Windows partition was not found on ${disk.info.path}`, 'winre-no-os');
     const rec = currentRecovery(layout, scan.winre.winreLocation?.offset, disk.info.recoveryPartition);
     const recInfo = rec ? disk.info.partitions.find((p) => p.number === rec.number) : undefined;
-
-    // Where Winre.wim and boot.sdi come from.
-    let source: WinreSource;
-    const recFiles = recInfo?.winreFiles ?? [];
-    const wimOnRec = recFiles.find((f) => f.name.toLowerCase() === 'winre.wim');
-    if (rec && wimOnRec) {
-      if (!recFiles.some((f) => f.name.toLowerCase() === 'boot.sdi')) {
-        throw new RefusedError(`winre: partition ${rec.number} has Winre.wim but no boot.sdi in ${WINRE_DIRECTORY}; WinRE cannot start without it`, 'winre-no-sdi');
-      }
-      source = { where: 'partition', partition: rec.number, start: rec.start, size: rec.size, dir: WINRE_DIRECTORY, files: recFiles };
-    } else {
-      const wim = resolveCI(root, 'Windows\\System32\\Recovery\\Winre.wim');
-      const sdiRel = OS_SDI.find((p) => resolveCI(root, p));
-      if (!wim || !sdiRel) {
-        throw new RefusedError(
-          `winre: no Winre.wim found (not in ${WINRE_DIRECTORY} on the recovery partition, not in Windows\\System32\\Recovery)${wim ? ' or no boot.sdi' : ''}; copy Winre.wim from the install media (sources\\install.wim, Windows\\System32\\Recovery) and retry`,
-          'winre-no-wim',
-        );
-      }
-      // Regular files only: a link or device in their place refuses (exit 3) before anything is written.
-      const size = (rel: string) => checkPath(resolveCI(root, rel)!, 'file')!.size;
-      source = {
-        where: 'os',
-        files: [
-          { name: 'Winre.wim', bytes: size('Windows\\System32\\Recovery\\Winre.wim'), path: 'Windows\\System32\\Recovery\\Winre.wim' },
-          { name: 'boot.sdi', bytes: size(sdiRel), path: sdiRel },
-        ],
-      };
-    }
-    const wimBytes = source.files.find((f) => f.name.toLowerCase() === 'winre.wim')!.bytes;
-
-    const free = volumeSpace(root)?.freeBytes;
-    if (free === undefined) throw new RefusedError(`winre: the free space of the Windows volume (${root}) could not be read`, 'winre-no-free');
-    const wp = planWinreRebuild({
-      layout,
-      osPartition: os.number,
-      recoveryPartition: rec?.number,
-      winreWimBytes: wimBytes,
-      recoveryFreeBytes: recInfo?.freeBytes,
-      osFreeBytes: free,
-      bitlockerOs: scan.bitlocker.some((b) => b.partition === os.number),
-      targetSize: options.winreSize,
-      // diskpart cannot keep the old GUID: never promise it when diskpart will do the work.
-      reuseGuid: disk.via === 'diskpart' ? false : options.reuseGuid,
-    });
-    if (disk.via === 'diskpart') wp.notes.push('diskpart picks the new unique GUID itself: the BCD is re-pointed at it right after diskpart runs');
-    // Fix the new partition's unique GUID now, so the BCD and the plan agree before anything is written.
-    const create = wp.diskPlan.ops.find((o) => o.op === 'create');
-    if (layout.scheme === 'gpt' && create && create.op === 'create' && !create.guid) {
-      create.guid = randomGuid();
-      wp.newPartition.guid = create.guid;
-    }
-    const start = wp.newPartition.start;
-    const reagentTarget: ReAgentTarget =
-      layout.scheme === 'gpt' ? { scheme: 'gpt', diskGuid: layout.diskGuid!, offset: start } : { scheme: 'mbr', diskSignature: layout.signature ?? 0, offset: start };
-    const bcdTarget: BcdTarget =
-      layout.scheme === 'gpt'
-        ? { scheme: 'gpt', diskGuid: layout.diskGuid!, partitionGuid: wp.newPartition.guid! }
-        : { scheme: 'mbr', diskSignature: layout.signature ?? 0, offset: start };
-
-    // The BCD: compute the changes now (a store without a WinRE chain is refused before any write).
-    let bcd: WinreRebuild['bcd'];
-    let winreLoader: string | undefined;
-    if (disk.bcd) {
-      const hive = Hive.open(disk.bcd.bytes.slice());
-      const osLoader = osLoaderFor(disk.bcd.bytes, layout, os);
-      const r = repointWinre(hive, bcdTarget, { osLoader });
-      winreLoader = r.winreLoader;
-      bcd = { location: disk.bcd.location, target: bcdTarget, ...(osLoader ? { osLoader } : {}), changes: r.changes.length };
-      for (const w of r.warnings) wp.notes.push(`BCD: ${w}`);
-    } else {
-      wp.notes.push('no BCD store was found on the disk: only ReAgent.xml is re-pointed; run "reagentc /enable" in Windows afterwards');
-    }
-
-    // ReAgent.xml: re-pointed in place (or created from Windows' skeleton).
-    const reHost = resolveCI(root, REAGENT_XML);
-    const original = reHost ? readFileSafe(reHost, MAX_REAGENT_BYTES, 'ReAgent.xml') : encodeReAgentText(reagentSkeleton(), { charset: 'utf-8', bom: true });
-    const reagentBytes = repointReAgent(original, reagentTarget, winreLoader);
+    const source = winreSource(root, rec, recInfo);
+    const wp = rebuildPlan(ctx, disk, os, rec, recInfo, source);
+    const targets = targetsOf(layout, wp);
+    const { bcd, winreLoader } = bcdChanges(disk, os, targets.bcd, wp);
+    const reagent = reagentStep(root, targets.reagent, winreLoader);
 
     const finding = scan.findings.find((f) => WINRE_FINDINGS.includes(f.id));
     const reason = finding ? `${finding.id}${rec?.number !== undefined && recInfo?.freeBytes !== undefined ? ` (partition ${rec.number}: ${describeBytes(recInfo.freeBytes)} free, ${describeBytes(WINRE_UPDATE_FREE)} needed)` : ''}` : 'requested with --only winre';
@@ -155,20 +187,6 @@ export const winre: RepairModule = {
       ...(bcd ? { bcd } : {}),
       reagentXml: REAGENT_XML,
     };
-    const steps: PlanStep[] = [
-      { repair: 'winre', reason, change },
-      {
-        repair: 'winre',
-        reason: 'point WinRE at the new partition',
-        change: {
-          kind: 'write-file',
-          path: REAGENT_XML,
-          base64: Buffer.from(reagentBytes).toString('base64'),
-          oldSha256: reHost ? createHash('sha256').update(original).digest('hex') : null,
-        },
-        note: `WinreLocation offset ${start}, InstallState 1`,
-      },
-    ];
-    return steps;
+    return [{ repair: 'winre', reason, change }, reagent];
   },
 };

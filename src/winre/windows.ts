@@ -215,27 +215,84 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
   }
 }
 
+type WinState = Omit<WindowsDiskState, 'updatedAt'>;
+
+/** One rebuild in progress: the rebuild, its journal, the host and disk, and the stop-signal helpers. */
+interface Run {
+  c: WinreRebuild;
+  dir: string;
+  opts: WindowsRunOptions;
+  host: WinHost;
+  progress: (m: string) => void;
+  stop: InterruptWatch;
+  diskNumber: number;
+  /** The layout read at the start (unchanged from the plan). */
+  before: Layout;
+  newOsSize: number;
+  /** The old recovery partition the plan deletes, as it is now. */
+  oldPart: Partition | undefined;
+  /** The drive letter diskpart gives the new partition. */
+  newLetter: string;
+  state: WinState;
+  lap: (name: string) => void;
+  /** Between two pieces of work before the first change: a stop signal ends the run here, nothing written. */
+  notYet: () => void;
+  /** Append a diskpart (or other tool) run to the journal's log. */
+  logRun: (r: CommandResult) => Promise<void>;
+}
+
 async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOptions, progress: (m: string) => void, stop: InterruptWatch): Promise<WindowsDiskState> {
-  const { host } = opts;
-  const w = c.winre;
   const { timings, lap } = stageTimer();
   stop.status(STOP_BEFORE_CHANGE, 'checking the disk; nothing has been changed yet');
-  /** Between two pieces of work before the first change: a stop signal ends the run here, nothing written. */
-  const notYet = () => stop.check('nothing was written (the disk is as it was)');
-
   // --- 1. Preflight: every check that can refuse; nothing is written before all of these pass.
   progress('checking the disk before any change');
+  const r = startRun(c, dir, opts, progress, stop, timings, lap);
+  const bcdBefore = await preflight(r);
+  lap('preflight');
+
+  // --- 2. Journal. A stop signal here ends the run at the next piece: the disk is not touched yet.
+  const { state } = r;
+  mkdirSync(dir, { recursive: true });
+  await saveState(dir, state);
+  stop.status(STOP_BEFORE_CHANGE, 'saving the journal; nothing has been changed yet');
+  try {
+    await saveJournal(r, bcdBefore);
+  } catch (e) {
+    // Nothing was changed: the state says so (interrupted, or the journal could not be written).
+    state.error = (e as Error).message;
+    await saveState(dir, { ...state, phase: stop.signal ? 'interrupted' : 'planned' });
+    if (stop.signal && !(e instanceof InterruptedError)) r.notYet();
+    throw e;
+  }
+  lap('journal');
+  state.done.push('backed-up');
+  state.phase = 'applying';
+  await saveState(dir, state);
+  faultPoint('winre-after-backup');
+
+  try {
+    stop.check('the disk was restored from the journal');
+    await changeDisk(r, bcdBefore);
+    return { ...state, updatedAt: new Date().toISOString() };
+  } catch (e) {
+    return await rollBack(r, e);
+  }
+}
+
+/** The run's fixed facts, checked: the disk number, the layout unchanged, every size a whole MiB. */
+function startRun(c: WinreRebuild, dir: string, opts: WindowsRunOptions, progress: (m: string) => void, stop: InterruptWatch, timings: Record<string, number>, lap: (name: string) => void): Run {
+  const { host } = opts;
+  const w = c.winre;
   const diskNumber = diskNumberOf(host, c.disk);
   const before = readDiskLayout(c.disk);
   checkUnchanged(c, before);
-  const newOsSize = w.os.size - w.shrinkOsBy;
   if (w.shrinkOsBy) mib(w.shrinkOsBy, 'the shrink');
   mib(w.newPartition.size, 'the new partition');
-  const oldPart = w.old ? before.partitions.find((p) => p.number === w.old!.number) : undefined;
+  const old = w.old;
+  const oldPart = old ? before.partitions.find((p) => p.number === old.number) : undefined;
   if (oldPart) mib(oldPart.size, `the old recovery partition ${oldPart.number}`);
-  const used = host.lettersInUse();
-  const newLetter = freeLetter(used);
-  const state: Omit<WindowsDiskState, 'updatedAt'> = {
+  const newLetter = freeLetter(host.lettersInUse());
+  const state: WinState = {
     backend: 'windows',
     diskNumber,
     phase: 'planned',
@@ -246,14 +303,22 @@ async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOption
     timings,
     diskpartLog: [],
   };
-  const logRun = async (r: CommandResult) => {
-    state.diskpartLog.push(`> ${r.commandLine} (exit ${r.exitCode})`, ...r.output.split('\n').filter((l) => l.trim()));
+  const logRun = async (x: CommandResult) => {
+    state.diskpartLog.push(`> ${x.commandLine} (exit ${x.exitCode})`, ...x.output.split('\n').filter((l) => l.trim()));
   };
+  const notYet = () => stop.check('nothing was written (the disk is as it was)');
+  return { c, dir, opts, host, progress, stop, diskNumber, before, newOsSize: w.os.size - w.shrinkOsBy, oldPart, newLetter, state, lap, notYet, logRun };
+}
+
+/** 1. The BCD store readable, clean and re-pointable; the WinRE files where planned; journal space. */
+async function preflight(r: Run): Promise<Uint8Array | undefined> {
+  const { c, host, diskNumber, before, logRun, notYet } = r;
   let bcdBefore: Uint8Array | undefined;
-  if (c.bcd) {
-    bcdBefore = await withLetter(host, diskNumber, before, c.bcd.location.partition, async (r) => readFileSafe(path.join(confine(r), ...bcdPathParts(c.bcd!.location.path)), MAX_BCD_BYTES, 'the BCD store'), logRun);
+  const bcd = c.bcd;
+  if (bcd) {
+    bcdBefore = await withLetter(host, diskNumber, before, bcd.location.partition, async (root) => readFileSafe(path.join(confine(root), ...bcdPathParts(bcd.location.path)), MAX_BCD_BYTES, 'the BCD store'), logRun);
     if (isDirty(parseBaseBlock(bcdBefore))) {
-      throw new RefusedError(`the BCD store (partition ${c.bcd.location.partition}, ${c.bcd.location.path}) was not closed cleanly; run "bcdedit /enum" once and retry. Nothing was written`, 'bcd-dirty');
+      throw new RefusedError(`the BCD store (partition ${bcd.location.partition}, ${bcd.location.path}) was not closed cleanly; run "bcdedit /enum" once and retry. Nothing was written`, 'bcd-dirty');
     }
     repointedBcd(c, bcdBefore); // a store without a WinRE chain is refused here, before any write
   }
@@ -261,185 +326,199 @@ async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOption
   // The WinRE files the plan lists, where they are now: regular files of the planned sizes, reached through real folders.
   if (c.source.where === 'partition') {
     const s = c.source;
-    if (s.partition !== oldPart?.number) throw new RefusedError(`Winre.wim is on partition ${s.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
-    await withLetter(host, diskNumber, before, s.partition, async (r) => {
-      for (const f of s.files) plannedFile(r, `${s.dir}\\${f.name}`, f.bytes, `partition ${s.partition}`);
+    if (s.partition !== r.oldPart?.number) throw new RefusedError(`Winre.wim is on partition ${s.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
+    await withLetter(host, diskNumber, before, s.partition, async (root) => {
+      for (const f of s.files) plannedFile(root, `${s.dir}\\${f.name}`, f.bytes, `partition ${s.partition}`);
     }, logRun);
   } else {
-    for (const f of c.source.files) plannedFile(opts.root, f.path, f.bytes, 'the Windows volume');
+    for (const f of c.source.files) plannedFile(r.opts.root, f.path, f.bytes, 'the Windows volume');
   }
-  checkJournalSpace(dir, (oldPart?.size ?? 0) + (bcdBefore?.length ?? 0));
+  checkJournalSpace(r.dir, (r.oldPart?.size ?? 0) + (bcdBefore?.length ?? 0));
   notYet();
   // The caller's checks (the file part's) and its journal, still before anything is written here.
-  await opts.ready?.();
+  await r.opts.ready?.();
   notYet();
-  lap('preflight');
+  return bcdBefore;
+}
 
-  // --- 2. Journal. A stop signal here ends the run at the next piece: the disk is not touched yet.
-  mkdirSync(dir, { recursive: true });
-  await saveState(dir, state);
-  stop.status(STOP_BEFORE_CHANGE, 'saving the journal; nothing has been changed yet');
+/** 2. The journal: the table sectors diskpart will rewrite, the old partition's files, the BCD store. */
+async function saveJournal(r: Run, bcdBefore: Uint8Array | undefined): Promise<void> {
+  const { c, dir, state } = r;
+  const dev = openBlockDevice(c.disk);
   try {
-  {
-    const dev = openBlockDevice(c.disk);
-    try {
-      const chunks: Buffer[] = [];
-      let at = 0;
-      for (const wr of planWrites(dev, w.diskPlan).writes) {
-        chunks.push(Buffer.from(dev.read(wr.offset, wr.bytes.length)));
-        state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
-        at += wr.bytes.length;
-      }
-      await atomicWrite(path.join(dir, 'sectors.bin'), new Uint8Array(Buffer.concat(chunks)));
-    } finally {
-      dev.close();
+    const chunks: Buffer[] = [];
+    let at = 0;
+    for (const wr of planWrites(dev, c.winre.diskPlan).writes) {
+      chunks.push(Buffer.from(dev.read(wr.offset, wr.bytes.length)));
+      state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
+      at += wr.bytes.length;
     }
+    await atomicWrite(path.join(dir, 'sectors.bin'), new Uint8Array(Buffer.concat(chunks)));
+  } finally {
+    dev.close();
   }
-  if (oldPart) {
-    progress(`saving the files of recovery partition ${oldPart.number} to the journal`);
-    const saved: OldPartition = {
-      number: oldPart.number,
-      start: oldPart.start,
-      size: oldPart.size,
-      type: oldPart.type,
-      ...(oldPart.attributes !== undefined ? { attributes: `0x${oldPart.attributes.toString(16).padStart(16, '0')}` } : {}),
-      ...(oldPart.guid ? { guid: oldPart.guid } : {}),
-      label: oldPart.volume?.label ?? '',
-      ...(oldPart.logical ? { logical: true } : {}),
-      files: [],
-    };
-    await withLetter(host, diskNumber, before, oldPart.number, async (r) => {
-      // Regular files only, each read through a descriptor that did not follow a link (copyWithProgress).
-      const found = walk(r);
-      for (const f of found.files) {
-        notYet();
-        const to = path.join(dir, 'old-recovery', ...f.path.split('/'));
-        mkdirSync(path.dirname(to), { recursive: true });
-        const sum = await copyWithProgress(path.join(r, ...f.path.split('/')), to, f.path, progress, f.bytes, notYet);
-        saved.files.push({ path: f.path, sha256: sum, bytes: f.bytes });
-      }
-      if (found.skipped.length) {
-        saved.skipped = found.skipped;
-        progress(`not saved (links or special files, never followed): ${found.skipped.map((x) => JSON.stringify(x)).join(', ')}`);
-      }
-    }, logRun);
-    state.old = saved;
-  }
+  if (r.oldPart) state.old = await saveOldPartition(r, r.oldPart);
   if (bcdBefore) {
     await atomicWrite(path.join(dir, 'BCD.before'), bcdBefore);
     state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore) };
   }
   faultPoint('winre-journal-saved');
-  notYet();
-  } catch (e) {
-    // Nothing was changed: the state says so (interrupted, or the journal could not be written).
-    state.error = (e as Error).message;
-    await saveState(dir, { ...state, phase: stop.signal ? 'interrupted' : 'planned' });
-    if (stop.signal && !(e instanceof InterruptedError)) notYet();
-    throw e;
-  }
-  lap('journal');
-  state.done.push('backed-up');
-  state.phase = 'applying';
-  await saveState(dir, state);
-  faultPoint('winre-after-backup');
+  r.notYet();
+}
 
-  const doing = (what: string) => stop.status(STOP_DURING_CHANGE, `${what}; then the disk is restored from the journal`);
-  const step = async (name: DiskStep, timing: string) => {
-    lap(timing);
-    state.done.push(name);
-    await saveState(dir, state);
-    faultPoint(`winre-after-${name}`);
-    stop.check('the disk was restored from the journal');
+/** Every regular file of the old recovery partition, copied into <dir>/old-recovery. */
+async function saveOldPartition(r: Run, oldPart: Partition): Promise<OldPartition> {
+  const { dir, progress, notYet } = r;
+  progress(`saving the files of recovery partition ${oldPart.number} to the journal`);
+  const saved: OldPartition = {
+    number: oldPart.number,
+    start: oldPart.start,
+    size: oldPart.size,
+    type: oldPart.type,
+    ...(oldPart.attributes !== undefined ? { attributes: `0x${oldPart.attributes.toString(16).padStart(16, '0')}` } : {}),
+    ...(oldPart.guid ? { guid: oldPart.guid } : {}),
+    label: oldPart.volume?.label ?? '',
+    ...(oldPart.logical ? { logical: true } : {}),
+    files: [],
   };
-  try {
-    stop.check('the disk was restored from the journal');
-    doing('running diskpart');
-    // --- 3. diskpart: shrink, delete, create, attributes, format, assign.
-    progress(`running diskpart on disk ${diskNumber} (shrink, delete, create, format)`);
-    await diskpart(host, diskpartScript(w, { number: diskNumber }, w.os.number, { letter: newLetter }), 'rebuilding the WinRE partition', logRun);
-    await step('formatted', 'diskpart');
+  await withLetter(r.host, r.diskNumber, r.before, oldPart.number, async (root) => {
+    // Regular files only, each read through a descriptor that did not follow a link (copyWithProgress).
+    const found = walk(root);
+    for (const f of found.files) {
+      notYet();
+      const to = path.join(dir, 'old-recovery', ...f.path.split('/'));
+      mkdirSync(path.dirname(to), { recursive: true });
+      const sum = await copyWithProgress(path.join(root, ...f.path.split('/')), to, f.path, progress, f.bytes, notYet);
+      saved.files.push({ path: f.path, sha256: sum, bytes: f.bytes });
+    }
+    if (found.skipped.length) {
+      saved.skipped = found.skipped;
+      progress(`not saved (links or special files, never followed): ${found.skipped.map((x) => JSON.stringify(x)).join(', ')}`);
+    }
+  }, r.logRun);
+  return saved;
+}
 
-    // --- 4. The layout as Windows now has it, against the plan, before anything else is written.
-    const after = readDiskLayout(c.disk);
-    const np = checkAgainstPlan(c, after, newOsSize);
-    state.newGuid = np.guid;
-    state.layoutAfter = layoutLines(after);
-    await saveState(dir, state);
+/** 3..7, each step recorded in the journal: diskpart, the layout check, copy, BCD, verify. */
+async function changeDisk(r: Run, bcdBefore: Uint8Array | undefined): Promise<void> {
+  const { c, host, diskNumber, newLetter, state, logRun } = r;
+  const w = c.winre;
+  const doing = (what: string) => r.stop.status(STOP_DURING_CHANGE, `${what}; then the disk is restored from the journal`);
+  const step = async (name: DiskStep, timing: string) => {
+    r.lap(timing);
+    state.done.push(name);
+    await saveState(r.dir, state);
+    faultPoint(`winre-after-${name}`);
+    r.stop.check('the disk was restored from the journal');
+  };
+  doing('running diskpart');
+  // --- 3. diskpart: shrink, delete, create, attributes, format, assign.
+  r.progress(`running diskpart on disk ${diskNumber} (shrink, delete, create, format)`);
+  await diskpart(host, diskpartScript(w, { number: diskNumber }, w.os.number, { letter: newLetter }), 'rebuilding the WinRE partition', logRun);
+  await step('formatted', 'diskpart');
 
-    // --- 5. Winre.wim and boot.sdi.
-    const dest = host.letterRoot(newLetter);
-    const to = path.join(dest, 'Recovery', 'WindowsRE');
-    mkdirSync(to, { recursive: true });
-    const files: { name: string; from: string; bytes: number }[] = [];
-    if (c.source.where === 'partition') {
-      const sdir = c.source.dir.replace(/^\\+/, '').split('\\');
-      const base = c.source.partition === state.old?.number ? path.join(dir, 'old-recovery') : undefined;
-      if (!base) throw new RefusedError(`Winre.wim is on partition ${c.source.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
-      // Exactly the files the plan lists, from the journal copy (regular files of the planned sizes).
-      for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(base, `${sdir.join('\\')}\\${f.name}`, f.bytes, `the journal copy of partition ${c.source.partition}`), bytes: f.bytes });
-    } else {
-      for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(opts.root, f.path, f.bytes, 'the Windows volume'), bytes: f.bytes });
-    }
-    doing('copying the WinRE files');
-    const copied: { name: string; sha256: string; bytes: number }[] = [];
-    for (const f of files) {
-      const sum = await copyWithProgress(f.from, path.join(to, f.name), f.name, progress, f.bytes);
-      copied.push({ name: f.name, sha256: sum, bytes: f.bytes });
-    }
-    for (const f of copied) {
-      if ((await sha256File(path.join(to, f.name))) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
-    }
-    const st = statfsSync(dest);
-    state.recoveryFreeAfter = st.bsize * st.bavail;
-    if (state.recoveryFreeAfter < WINRE_UPDATE_FREE) {
-      throw new VerificationError(`the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`);
-    }
-    state.copied = copied;
-    await step('copied', 'copy');
+  // --- 4. The layout as Windows now has it, against the plan, before anything else is written.
+  const after = readDiskLayout(c.disk);
+  const np = checkAgainstPlan(c, after, r.newOsSize);
+  state.newGuid = np.guid;
+  state.layoutAfter = layoutLines(after);
+  await saveState(r.dir, state);
 
-    // --- 6. The BCD, re-pointed at the partition as it now is.
-    if (c.bcd && bcdBefore) {
-      doing('re-pointing the BCD store');
-      const target: BcdTarget = c.bcd.target.scheme === 'gpt' ? { ...c.bcd.target, partitionGuid: np.guid! } : c.bcd.target;
-      const bytes = repointedBcd(c, bcdBefore, target);
-      state.bcd = { ...state.bcd!, sha256After: sha256(bytes) };
-      progress(`re-pointing the BCD store on partition ${c.bcd.location.partition}`);
-      await withLetter(host, diskNumber, after, c.bcd.location.partition, async (r) => {
-        const file = path.join(confine(r), ...bcdPathParts(c.bcd!.location.path));
-        await atomicWrite(file, bytes); // refuses a link in its place
-        const back = readFileSafe(file, MAX_BCD_BYTES, 'the BCD store');
-        if (sha256(back) !== state.bcd!.sha256After) throw new VerificationError('the BCD store does not read back as written');
-        checkBcdPointsAt(target, back);
-      }, logRun);
-      await step('bcd-written', 'bcd');
-    }
+  // --- 5. Winre.wim and boot.sdi.
+  const files = sourceFiles(r);
+  doing('copying the WinRE files');
+  state.copied = await copyFiles(r, files);
+  await step('copied', 'copy');
 
-    // --- 7. Verify, and take the letter away again (a recovery partition has none).
-    await diskpart(host, CRLF([`select disk ${diskNumber}`, `select volume ${newLetter}`, `remove letter=${newLetter}`]), `removing the letter ${newLetter}:`, logRun);
-    checkAgainstPlan(c, readDiskLayout(c.disk), newOsSize);
-    state.phase = 'verified';
-    await step('verified', 'verify');
-    return { ...state, updatedAt: new Date().toISOString() };
-  } catch (e) {
-    const interrupted = stop.signal;
-    progress(`${interrupted ? interruptedBy(interrupted) : `failed: ${(e as Error).message}`}; restoring the disk from the journal`);
-    state.error = (e as Error).message;
-    await saveState(dir, state);
-    const rollingBack = 'finishing the rollback first (the disk is being restored from the journal)';
-    stop.status(rollingBack, 'rolling back');
-    await restoreWinreWindows(c, dir, {
-      ...opts,
-      progress: (m) => {
-        stop.status(rollingBack, `rolling back: ${m}`);
-        progress(m);
-      },
-    });
-    const s = readWinState(dir)!;
-    await saveState(dir, { ...s, phase: 'rolled-back' });
-    if (interrupted) throw new InterruptedError(`${signalWords(interrupted)}; the disk was restored from the journal`);
-    throw e;
+  // --- 6. The BCD, re-pointed at the partition as it now is.
+  if (c.bcd && bcdBefore) {
+    doing('re-pointing the BCD store');
+    await repointBcd(r, c.bcd, bcdBefore, after, np);
+    await step('bcd-written', 'bcd');
   }
+
+  // --- 7. Verify, and take the letter away again (a recovery partition has none).
+  await diskpart(host, CRLF([`select disk ${diskNumber}`, `select volume ${newLetter}`, `remove letter=${newLetter}`]), `removing the letter ${newLetter}:`, logRun);
+  checkAgainstPlan(c, readDiskLayout(c.disk), r.newOsSize);
+  state.phase = 'verified';
+  await step('verified', 'verify');
+}
+
+/** The plan's WinRE files where the copy reads them: the journal copy of the old partition, or the Windows volume. */
+function sourceFiles(r: Run): { name: string; from: string; bytes: number }[] {
+  const { c, dir, state } = r;
+  const files: { name: string; from: string; bytes: number }[] = [];
+  if (c.source.where === 'partition') {
+    const sdir = c.source.dir.replace(/^\\+/, '').split('\\');
+    const base = c.source.partition === state.old?.number ? path.join(dir, 'old-recovery') : undefined;
+    if (!base) throw new RefusedError(`Winre.wim is on partition ${c.source.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
+    // Exactly the files the plan lists, from the journal copy (regular files of the planned sizes).
+    for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(base, `${sdir.join('\\')}\\${f.name}`, f.bytes, `the journal copy of partition ${c.source.partition}`), bytes: f.bytes });
+  } else {
+    for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(r.opts.root, f.path, f.bytes, 'the Windows volume'), bytes: f.bytes });
+  }
+  return files;
+}
+
+/** 5. Copy into \Recovery\WindowsRE of the new partition, re-read every hash, check the free space. */
+async function copyFiles(r: Run, files: { name: string; from: string; bytes: number }[]): Promise<{ name: string; sha256: string; bytes: number }[]> {
+  const { state } = r;
+  const dest = r.host.letterRoot(r.newLetter);
+  const to = path.join(dest, 'Recovery', 'WindowsRE');
+  mkdirSync(to, { recursive: true });
+  const copied: { name: string; sha256: string; bytes: number }[] = [];
+  for (const f of files) {
+    const sum = await copyWithProgress(f.from, path.join(to, f.name), f.name, r.progress, f.bytes);
+    copied.push({ name: f.name, sha256: sum, bytes: f.bytes });
+  }
+  for (const f of copied) {
+    if ((await sha256File(path.join(to, f.name))) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
+  }
+  const st = statfsSync(dest);
+  state.recoveryFreeAfter = st.bsize * st.bavail;
+  if (state.recoveryFreeAfter < WINRE_UPDATE_FREE) {
+    throw new VerificationError(`the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`);
+  }
+  return copied;
+}
+
+/** 6. Write the BCD store re-pointed at the GUID diskpart gave the new partition `np`, and read it back. */
+async function repointBcd(r: Run, bcd: NonNullable<WinreRebuild['bcd']>, bcdBefore: Uint8Array, after: Layout, np: Partition): Promise<void> {
+  const { state } = r;
+  const target: BcdTarget = bcd.target.scheme === 'gpt' ? { ...bcd.target, partitionGuid: np.guid! } : bcd.target; // a GPT entry read back always has its unique GUID
+  const bytes = repointedBcd(r.c, bcdBefore, target);
+  const sha256After = sha256(bytes);
+  state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore), ...state.bcd, sha256After };
+  r.progress(`re-pointing the BCD store on partition ${bcd.location.partition}`);
+  await withLetter(r.host, r.diskNumber, after, bcd.location.partition, async (root) => {
+    const file = path.join(confine(root), ...bcdPathParts(bcd.location.path));
+    await atomicWrite(file, bytes); // refuses a link in its place
+    const back = readFileSafe(file, MAX_BCD_BYTES, 'the BCD store');
+    if (sha256(back) !== sha256After) throw new VerificationError('the BCD store does not read back as written');
+    checkBcdPointsAt(target, back);
+  }, r.logRun);
+}
+
+/** A step failed or a stop signal came: restore the disk from the journal, then throw what happened. */
+async function rollBack(r: Run, e: unknown): Promise<never> {
+  const { stop, progress, dir, state } = r;
+  const interrupted = stop.signal;
+  progress(`${interrupted ? interruptedBy(interrupted) : `failed: ${(e as Error).message}`}; restoring the disk from the journal`);
+  state.error = (e as Error).message;
+  await saveState(dir, state);
+  const rollingBack = 'finishing the rollback first (the disk is being restored from the journal)';
+  stop.status(rollingBack, 'rolling back');
+  await restoreWinreWindows(r.c, dir, {
+    ...r.opts,
+    progress: (m) => {
+      stop.status(rollingBack, `rolling back: ${m}`);
+      progress(m);
+    },
+  });
+  const s = readWinState(dir);
+  if (s) await saveState(dir, { ...s, phase: 'rolled-back' });
+  if (interrupted) throw new InterruptedError(`${signalWords(interrupted)}; the disk was restored from the journal`);
+  throw e;
 }
 
 /** After diskpart: the plan's partitions at the plan's offsets (numbers and the GUID are diskpart's). */
