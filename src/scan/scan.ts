@@ -17,7 +17,7 @@ import { MAX_REAGENT_BYTES, parseReAgentXml } from '../formats/reagent.js';
 import { resolveCI } from '../windows/paths.js';
 import { readCaches, winRel, fileSize, realDir, realFile } from '../windows/files.js';
 import { collectUpdateHistory } from './history.js';
-import { deriveFindings } from './rules.js';
+import { deriveFindings } from './rules/index.js';
 import type { ScanResult, TargetScan, DiskInfo, HiveWinTrust, CodeInfo } from '../model/scan.js';
 import { lookupError } from '../formats/errorcodes.js';
 
