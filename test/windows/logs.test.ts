@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BadInputError } from '../../src/shared/errors.js';
 import { lookupError } from '../../src/formats/errorcodes.js';
-import { fileChunks, readCbsLogFile, readReportingEventsFile, readSetupLogFile, readWindowsUpdateLogFile } from '../../src/scan/logs-file.js';
+import { fileChunks, readCbsLogFile, readReportingEventsFile, readSetupLogFile, readWindowsUpdateLogFile } from '../../src/scan/collect/logs-file.js';
 import {
   detectEncoding,
   decodeWindows1252,
