@@ -23,7 +23,7 @@ import {
   parseWindowsUpdateLog,
   readLines,
   type DetectedEncoding,
-} from '../../src/formats/logs.js';
+} from '../../src/formats/logs/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers

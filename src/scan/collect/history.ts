@@ -6,7 +6,7 @@ import path from 'node:path';
 import { resolveCI } from '../../windows/paths.js';
 import { fileSize, realDir, winRel } from '../../windows/files.js';
 import { readReportingEventsFile, readCbsLogFile, readWindowsUpdateLogFile, readSetupLogFile, MAX_SETUP_LOG_BYTES, SETUP_LOG_BUDGET } from './logs-file.js';
-import { isSetupLogName, extractKb, type ReportingEvent } from '../../formats/logs.js';
+import { isSetupLogName, extractKb, type ReportingEvent } from '../../formats/logs/index.js';
 import { readWindowsUpdateEvents } from './evtx-file.js';
 import type { UpdateFailure } from '../../model/scan.js';
 import { problemText as describeError } from '../../shared/safefs.js';

@@ -14,7 +14,7 @@ import {
   type SetupLogRecord,
   type SetupParseOptions,
   type WindowsUpdateLogRecord,
-} from '../../formats/logs.js';
+} from '../../formats/logs/index.js';
 
 export const LOG_CHUNK_SIZE = 1 << 20;
 /** Logs are streamed (memory: one chunk); a larger one than this is not read at all (time bound). */
