@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { checkPath, readFileSafe } from '../shared/safefs.js';
 import { MAX_REAGENT_BYTES } from '../formats/reagent.js';
 import type { PlanStep, RepairModule, WinreRebuild, WinreSource } from '../model/plan.js';
-import type { FindingId } from '../model/scan.js';
 import { planWinreRebuild } from './plan.js';
 import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 import { describeBytes } from '../shared/units.js';
@@ -24,7 +23,7 @@ import { RefusedError } from '../shared/errors.js';
 import type { Layout, Partition } from '../model/disk.js';
 
 export const REAGENT_XML = 'Windows\\System32\\Recovery\\ReAgent.xml';
-const WINRE_FINDINGS: readonly FindingId[] = ['winre-too-small', 'winre-misplaced', 'winre-disabled'];
+const WINRE_FINDINGS: readonly import('../model/scan.js').FindingId[] = ['winre-too-small', 'winre-misplaced', 'winre-disabled'];
 
 /** The partition ReAgent.xml's WinreLocation points at (by offset), else the scan's recovery partition. */
 function currentRecovery(layout: Layout, offset: number | undefined, fallback: number | undefined): Partition | undefined {
