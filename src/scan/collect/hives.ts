@@ -4,6 +4,7 @@ import { problemText } from '../../shared/safefs.js';
 import { openHiveFile, type OpenedHive } from '../../hive/hivefile.js';
 import type { Hive } from '../../hive/hive.js';
 import { resolveCI } from '../../windows/paths.js';
+import { configHive } from '../../windows/locations.js';
 
 export async function tryOpen(file: string | undefined, problems: string[], label: string): Promise<OpenedHive | undefined> {
   if (!file) return undefined;
@@ -26,7 +27,7 @@ export interface MachineHives {
 
 /** SOFTWARE, SYSTEM and COMPONENTS from Windows\System32\config, in that order. */
 export async function openMachineHives(root: string, problems: string[]): Promise<MachineHives> {
-  const cfgPath = (name: string) => resolveCI(root, `Windows\\System32\\config\\${name}`);
+  const cfgPath = (name: string) => resolveCI(root, configHive(name));
   const software = (await tryOpen(cfgPath('SOFTWARE'), problems, 'SOFTWARE hive'))?.hive;
   const system = (await tryOpen(cfgPath('SYSTEM'), problems, 'SYSTEM hive'))?.hive;
   const components = (await tryOpen(cfgPath('COMPONENTS'), problems, 'COMPONENTS hive'))?.hive;

@@ -5,6 +5,7 @@ import type { Hive } from '../../hive/hive.js';
 import type { TargetScan } from '../../model/scan.js';
 import { readServicingMarkers, componentsPending, summarizeCbsPackages } from '../../windows/servicing.js';
 import { realFile, winRel } from '../../windows/files.js';
+import { PENDING_XML } from '../../windows/locations.js';
 
 export function collectServicing(software: Hive, t: TargetScan): void {
   try {
@@ -45,6 +46,6 @@ export function collectComponents(components: Hive, t: TargetScan): void {
 }
 
 export function collectPendingXml(root: string, t: TargetScan): void {
-  const pendingXml = realFile(root, 'Windows\\WinSxS\\pending.xml');
+  const pendingXml = realFile(root, PENDING_XML);
   if (pendingXml) t.servicing.pendingXml = winRel(root, pendingXml);
 }

@@ -7,9 +7,10 @@ import { parseBcdStore, describeWinre, formatDevice } from '../../formats/bcd.js
 import { MAX_REAGENT_BYTES, parseReAgentXml } from '../../formats/reagent.js';
 import { resolveCI } from '../../windows/paths.js';
 import { fileSize, realFile, winRel } from '../../windows/files.js';
+import { REAGENT_XML, STAGED_WINRE_WIM } from '../../windows/locations.js';
 
 export function collectReAgent(root: string, t: TargetScan): void {
-  const reagent = resolveCI(root, 'Windows\\System32\\Recovery\\ReAgent.xml');
+  const reagent = resolveCI(root, REAGENT_XML);
   if (!reagent) return;
   t.winre.reagentXml = winRel(root, reagent);
   try {
@@ -34,7 +35,7 @@ export function collectReAgent(root: string, t: TargetScan): void {
 
 /** Winre.wim left in Windows\System32\Recovery (where it waits while WinRE is disabled). */
 export function collectStagedWim(root: string, t: TargetScan): void {
-  const stagedWim = realFile(root, 'Windows\\System32\\Recovery\\Winre.wim');
+  const stagedWim = realFile(root, STAGED_WINRE_WIM);
   const stagedSize = fileSize(stagedWim);
   if (stagedWim && stagedSize !== undefined) t.winre.winreWimOnOs = { path: winRel(root, stagedWim), bytes: stagedSize };
 }

@@ -11,9 +11,7 @@ export interface Rule {
 export type RuleFamily = 'winre' | 'pending' | 'wsus' | 'policy';
 
 /** Where the offline registry's machine hives are, as evidence names them. */
-export const SOFTWARE_HIVE = 'Windows\\System32\\config\\SOFTWARE';
-export const SYSTEM_HIVE = 'Windows\\System32\\config\\SYSTEM';
-export const COMPONENTS_HIVE = 'Windows\\System32\\config\\COMPONENTS';
+export { COMPONENTS_HIVE, SOFTWARE_HIVE, SYSTEM_HIVE } from '../../windows/locations.js';
 
 export const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
 
