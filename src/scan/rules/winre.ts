@@ -4,6 +4,10 @@ import { fmtBytes } from '../../shared/units.js';
 import { WINRE_KBS, WINRE_UPDATE_FREE } from '../../windows/winre.js';
 import { codesOf, failureEvidence, failuresOf, type Rule } from './rule.js';
 
+/** "250 MB" and "KB5034441/KB5034439/KB5034440", from the facts in windows/winre.ts. */
+const NEEDED = fmtBytes(WINRE_UPDATE_FREE);
+const WINRE_UPDATES = [...WINRE_KBS].join('/');
+
 function partitionText(rec: PartitionInfo): string {
   return `partition ${rec.number}: ${fmtBytes(rec.size)}`;
 }
@@ -17,7 +21,7 @@ function tooSmall(t: TargetScan, rec: PartitionInfo | undefined): Finding[] {
       {
         id: 'winre-too-small',
         severity: 'error',
-        explanation: `The recovery partition has ${fmtBytes(rec.freeBytes)} free but the WinRE update (KB5034441/KB5034439/KB5034440) needs 250 MB, so it fails with 0x80070643; the winre repair rebuilds the partition larger.`,
+        explanation: `The recovery partition has ${fmtBytes(rec.freeBytes)} free but the WinRE update (${WINRE_UPDATES}) needs ${NEEDED}, so it fails with 0x80070643; the winre repair rebuilds the partition larger.`,
         evidence: [
           { file: diskPath, offset: rec.start, data: `${partitionText(rec)}, ${fmtBytes(rec.freeBytes)} free, ${rec.fs}${rec.label ? ` "${rec.label}"` : ''}` },
           ...winreFailures.map(failureEvidence),
@@ -33,8 +37,8 @@ function tooSmall(t: TargetScan, rec: PartitionInfo | undefined): Finding[] {
       id: 'winre-too-small',
       severity: 'error',
       explanation: rec
-        ? `The WinRE update failed with ${codesOf(winreFailures).join(', ') || 'an error'}; the recovery partition's free space could not be measured (scan with --image or --disk as root to mount it), but this failure means less than 250 MB free.`
-        : 'The WinRE update failed and no recovery partition was examined; scan with --disk/--image to check the recovery partition (the update needs 250 MB free in it).',
+        ? `The WinRE update failed with ${codesOf(winreFailures).join(', ') || 'an error'}; the recovery partition's free space could not be measured (scan with --image or --disk as root to mount it), but this failure means less than ${NEEDED} free.`
+        : `The WinRE update failed and no recovery partition was examined; scan with --disk/--image to check the recovery partition (the update needs ${NEEDED} free in it).`,
       evidence: [...(rec ? [{ file: diskPath, offset: rec.start, data: partitionText(rec) }] : []), ...winreFailures.map(failureEvidence)],
       repair: 'winre',
       errorCodes: codesOf(winreFailures),
