@@ -1,6 +1,6 @@
 // Services: an update service missing from the registry, or disabled (Start=4).
 import type { Finding, ServiceState, TargetScan } from '../../model/scan.js';
-import { WU_SERVICES } from '../../windows/services.js';
+import { WU_SERVICES, controlSetName } from '../../windows/services.js';
 import { SYSTEM_HIVE, type Rule } from './rule.js';
 
 /** Services whose Start=4 breaks updates. */
@@ -17,7 +17,7 @@ function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
       severity: 'error',
       subject: s.name,
       explanation: `The ${s.name} service is missing from the registry, so Windows Update cannot run it.`,
-      evidence: [{ file: SYSTEM_HIVE, key: `${t.controlSets[0] ?? 'ControlSet001'}\\Services\\${s.name}`, data: 'key not found' }],
+      evidence: [{ file: SYSTEM_HIVE, key: `${t.controlSets[0] ?? controlSetName(1)}\\Services\\${s.name}`, data: 'key not found' }],
       errorCodes,
     };
   }
