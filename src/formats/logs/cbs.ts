@@ -1,6 +1,6 @@
 // CBS.log records: servicing failures and package state changes with their HRESULTs.
 import { detach, extractKb, hexField, parseLogTime } from './fields.js';
-import { type ByteChunks, type ParseOptions, readLineBatches } from './text.js';
+import { type ByteChunks, type ParseOptions, readLineBatches } from './lines.js';
 
 export interface CbsRecord {
   file: string;

@@ -7,7 +7,8 @@
 // Times: these logs write wall-clock time. ReportingEvents carries a UTC offset and gets an exact
 // Date; CBS.log, WindowsUpdate.log and setup logs have none, so their wall-clock time is encoded
 // as if it were UTC (`timeIsLocal: true`), which keeps ordering and the printed value right.
-export * from './text.js';
+export { DETECT_BYTES, decodeWindows1252, detectEncoding, type DetectedEncoding, type LogEncoding } from './encoding.js';
+export * from './lines.js';
 export { extractKb, parseLogTime } from './fields.js';
 export * from './reporting-events.js';
 export * from './cbs.js';

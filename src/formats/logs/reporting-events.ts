@@ -1,6 +1,6 @@
 // ReportingEvents.log records (and the REPORT EVENT lines of WindowsUpdate.log).
 import { detach, extractKb, hexField, parseLogTime } from './fields.js';
-import { type ByteChunks, type ParseOptions, readLineBatches } from './text.js';
+import { type ByteChunks, type ParseOptions, readLineBatches } from './lines.js';
 
 export interface ReportingEvent {
   file: string;

@@ -1,7 +1,7 @@
 // .NET / MSI setup logs (text or HTML): failures, signature problems, final results.
 import { normalizeHresult } from '../errorcodes.js';
 import { detach } from './fields.js';
-import { type ByteChunks, type ParseOptions, readLineBatches } from './text.js';
+import { type ByteChunks, type ParseOptions, readLineBatches } from './lines.js';
 
 export type SetupRecordKind =
   | 'errorlog-event' // dd_dotnet*.txt '***errorlog event***'

@@ -1,7 +1,7 @@
 // WindowsUpdate.log (plain text through Windows 8.1): records, REPORT EVENT lines parsed.
 import { detach, extractKb, hexField, parseLogTime } from './fields.js';
 import { type ReportingEvent, parseReportEventText } from './reporting-events.js';
-import { type ByteChunks, type ParseOptions, readLineBatches } from './text.js';
+import { type ByteChunks, type ParseOptions, readLineBatches } from './lines.js';
 
 export interface WindowsUpdateLogRecord {
   file: string;
