@@ -1,5 +1,5 @@
 // The only fs code of the log readers: open a log and stream it in 1 MiB chunks (never read whole),
-// plus one-call wrappers around the pure parsers of logs.ts.
+// plus one-call wrappers around the pure parsers of formats/logs/.
 import type { FileHandle } from 'node:fs/promises';
 import { BadInputError } from '../../shared/errors.js';
 import { openReadHandle, UnsafePathError } from '../../shared/safefs.js';
