@@ -2,8 +2,9 @@
 import { Command } from 'commander';
 import { atomicWrite } from '../hive/hivefile.js';
 import { scan } from './targets.js';
-import { renderText, renderHtml } from '../scan/report.js';
-import { hasActionableFindings } from '../scan/rules.js';
+import { renderText } from '../scan/report/text.js';
+import { renderHtml } from '../scan/report/html.js';
+import { hasActionableFindings } from '../scan/rules/index.js';
 import { EXIT } from '../shared/errors.js';
 import { asciiSafe, writeOut } from './output.js';
 import { termSafeDeep } from '../shared/termsafe.js';

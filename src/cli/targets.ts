@@ -12,15 +12,46 @@ import { backingDisk, Cleanup, mountPartition, ntfsMounts, requireRoot, readFatF
 import { windowsDirOf, driveLetters } from '../windows/install.js';
 import { recoveryFactsAt } from '../windows/recovery.js';
 import { resolveCI } from '../windows/paths.js';
+import { BITLOCKER_UNLOCK_ADVICE } from '../windows/bitlocker.js';
 import { scanTarget } from '../scan/scan.js';
 import type { ScanReport, ScanResult } from '../model/scan.js';
 import type { BcdLocation, DiskFacts, ScanOptions } from '../model/target.js';
 
 
-/** The recovery partition's free space and its \Recovery\WindowsRE files, read at its mount point `mnt`. */
-
 function isRoot(): boolean {
   return typeof process.getuid !== 'function' || process.getuid() === 0;
+}
+
+/** The recovery partition's free space (and its WinRE files), measured on a read-only mount. */
+function measureRecovery(diskPath: string, info: DiskFacts['info'], cleanup: Cleanup, problems: string[], progress: (m: string) => void): void {
+  const rec = info.partitions.find((p) => p.number === info.recoveryPartition);
+  if (!rec || rec.fs !== 'ntfs') return;
+  progress(`measuring free space in recovery partition ${rec.number}`);
+  try {
+    recoveryFactsAt(confine(mountPartition(diskPath, rec.start, rec.size, cleanup)), rec);
+  } catch (e) {
+    problems.push(`recovery partition ${rec.number}: ${(e as Error).message}`);
+  }
+}
+
+/** The BCD store: \EFI\Microsoft\Boot\BCD on the ESP, or \Boot\BCD on the active NTFS partition of an MBR disk. */
+function readBcd(diskPath: string, facts: DiskFacts, cleanup: Cleanup): DiskFacts['bcd'] {
+  const { info, layout } = facts;
+  const esp = info.partitions.find((p) => p.role === 'esp');
+  if (esp && esp.fs.startsWith('fat')) {
+    const bytes = readFatFile(diskPath, esp.start, '/EFI/Microsoft/Boot/BCD', cleanup, MAX_BCD_BYTES);
+    if (!bytes) return undefined;
+    const location: BcdLocation = { partition: esp.number, start: esp.start, size: esp.size, fs: 'fat', path: '/EFI/Microsoft/Boot/BCD' };
+    return { file: `partition ${esp.number}: \\EFI\\Microsoft\\Boot\\BCD`, bytes, location };
+  }
+  if (layout.scheme !== 'mbr') return undefined;
+  const sys = info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active);
+  if (!sys) return undefined;
+  const mnt = confine(mountPartition(diskPath, sys.start, sys.size, cleanup));
+  const bcd = resolveCI(mnt, 'Boot\\BCD');
+  if (!bcd) return undefined;
+  const location: BcdLocation = { partition: sys.number, start: sys.start, size: sys.size, fs: 'ntfs', path: path.relative(mnt, bcd).split(path.sep).join('/') };
+  return { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: readFileSafe(bcd, MAX_BCD_BYTES, 'the BCD store'), location };
 }
 
 /**
@@ -37,40 +68,15 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
     problems.push('not root: the recovery partition free space and the BCD store were not read (run as root)');
     return facts;
   }
-  const rec = info.partitions.find((p) => p.number === info.recoveryPartition);
-  if (rec && rec.fs === 'ntfs') {
-    progress(`measuring free space in recovery partition ${rec.number}`);
-    try {
-      recoveryFactsAt(confine(mountPartition(diskPath, rec.start, rec.size, cleanup)), rec);
-    } catch (e) {
-      problems.push(`recovery partition ${rec.number}: ${(e as Error).message}`);
-    }
-  }
-  const esp = info.partitions.find((p) => p.role === 'esp');
+  measureRecovery(diskPath, info, cleanup, problems, progress);
   try {
-    if (esp && esp.fs.startsWith('fat')) {
-      const bytes = readFatFile(diskPath, esp.start, '/EFI/Microsoft/Boot/BCD', cleanup, MAX_BCD_BYTES);
-      if (bytes) {
-        const location: BcdLocation = { partition: esp.number, start: esp.start, size: esp.size, fs: 'fat', path: '/EFI/Microsoft/Boot/BCD' };
-        facts.bcd = { file: `partition ${esp.number}: \\EFI\\Microsoft\\Boot\\BCD`, bytes, location };
-      }
-    } else if (layout.scheme === 'mbr') {
-      const sys = info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active);
-      if (sys) {
-        const mnt = confine(mountPartition(diskPath, sys.start, sys.size, cleanup));
-        const bcd = resolveCI(mnt, 'Boot\\BCD');
-        if (bcd) {
-          const location: BcdLocation = { partition: sys.number, start: sys.start, size: sys.size, fs: 'ntfs', path: path.relative(mnt, bcd).split(path.sep).join('/') };
-          facts.bcd = { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: readFileSafe(bcd, MAX_BCD_BYTES, 'the BCD store'), location };
-        }
-      }
-    }
+    const bcd = readBcd(diskPath, facts, cleanup);
+    if (bcd) facts.bcd = bcd;
   } catch (e) {
     problems.push(`BCD store: ${(e as Error).message}`);
   }
   return facts;
 }
-
 
 /**
  * Find the Windows partition of a disk image (each NTFS candidate probed on a read-only mount, so
@@ -104,7 +110,7 @@ async function withImageWindows<T>(image: string, readOnly: boolean, fn: (root: 
   const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
   if (locked.length) {
     throw new RefusedError(
-      `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`,
+      `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; ${BITLOCKER_UNLOCK_ADVICE}`,
       'bitlocker',
     );
   }
@@ -154,71 +160,79 @@ async function scanWithDiskFacts(
   return { result: r, facts };
 }
 
+/** --image: every NTFS partition but the recovery one mounted read-only, each holding Windows scanned. */
+async function scanImage(image: string, report: ScanReport, cleanup: Cleanup, opts: ScanOptions): Promise<void> {
+  const progress = opts.progress ?? (() => {});
+  if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
+  requireRoot('--image');
+  if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
+  const layout = readDiskLayout(image);
+  const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
+  for (const p of layout.partitions) {
+    if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
+    progress(`mounting partition ${p.number} read-only`);
+    let mnt: string;
+    try {
+      mnt = mountPartition(image, p.start, p.size, cleanup);
+    } catch (e) {
+      progress(`partition ${p.number}: ${(e as Error).message}`);
+      continue;
+    }
+    if (!windowsDirOf(mnt)) continue;
+    progress(`Windows found on partition ${p.number}`);
+    const r = await scanWithDisk(mnt, image, p.start, cleanup, opts);
+    r.root = `${image} partition ${p.number}`;
+    report.targets.push(r);
+  }
+  if (report.targets.length === 0 && locked.length) {
+    // The OS volume is probably the encrypted one: report it so the technician knows why.
+    const r = await scanTarget({ root: image, disk: toDiskInfo(image, layout), bitlocker: locked.map((p) => ({ partition: p.number, start: p.start })) });
+    r.problems.push('no readable Windows volume: the BitLocker volumes must be unlocked first');
+    report.targets.push(r);
+  }
+}
+
+/** --root: one mounted volume; on Linux its disk (and offset) found from the mount when not given. */
+async function scanRoot(root: string, report: ScanReport, cleanup: Cleanup, opts: ScanOptions): Promise<void> {
+  if (!windowsDirOf(root)) {
+    throw new BadInputError('no Windows\\System32\\config\\SYSTEM below this directory: not the root of a Windows volume', { file: root, code: 'not-windows' });
+  }
+  let disk = opts.disk;
+  let osOffset: number | undefined;
+  if (process.platform === 'linux') {
+    const mount = ntfsMounts().find((m) => path.resolve(m.mountPoint) === path.resolve(root));
+    const back = mount ? backingDisk(mount.source) : undefined;
+    if (back) {
+      disk ??= back.disk;
+      if (disk === back.disk) osOffset = back.offset;
+    }
+  }
+  report.targets.push(await scanWithDisk(root, disk, osOffset, cleanup, opts));
+}
+
+/** No target given: every mounted Windows volume (drive letters on Windows, NTFS mounts on Linux). */
+async function scanMounted(report: ScanReport, cleanup: Cleanup, opts: ScanOptions): Promise<void> {
+  if (process.platform === 'win32') {
+    for (const letter of driveLetters(!!opts.includeX)) {
+      if (!existsSync(letter) || !windowsDirOf(letter)) continue;
+      report.targets.push(await scanWithDisk(letter, opts.disk, undefined, cleanup, opts));
+    }
+    return;
+  }
+  for (const m of ntfsMounts()) {
+    if (!windowsDirOf(m.mountPoint)) continue;
+    const back = backingDisk(m.source);
+    report.targets.push(await scanWithDisk(m.mountPoint, opts.disk ?? back?.disk, back?.offset, cleanup, opts));
+  }
+}
+
 export async function scan(opts: ScanOptions): Promise<ScanReport> {
   const report: ScanReport = { tool: opts.tool, scannedAt: new Date().toISOString(), targets: [] };
   const cleanup = new Cleanup();
-  const progress = opts.progress ?? (() => {});
   try {
-    if (opts.image) {
-      if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
-      requireRoot('--image');
-      if (!existsSync(opts.image)) throw new BadInputError('no such file', { file: opts.image });
-      const layout = readDiskLayout(opts.image);
-      const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
-      for (const p of layout.partitions) {
-        if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
-        progress(`mounting partition ${p.number} read-only`);
-        let mnt: string;
-        try {
-          mnt = mountPartition(opts.image, p.start, p.size, cleanup);
-        } catch (e) {
-          progress(`partition ${p.number}: ${(e as Error).message}`);
-          continue;
-        }
-        if (!windowsDirOf(mnt)) continue;
-        progress(`Windows found on partition ${p.number}`);
-        const r = await scanWithDisk(mnt, opts.image, p.start, cleanup, opts);
-        r.root = `${opts.image} partition ${p.number}`;
-        report.targets.push(r);
-      }
-      if (report.targets.length === 0 && locked.length) {
-        // The OS volume is probably the encrypted one: report it so the technician knows why.
-        const r = await scanTarget({ root: opts.image, disk: toDiskInfo(opts.image, layout), bitlocker: locked.map((p) => ({ partition: p.number, start: p.start })) });
-        r.problems.push('no readable Windows volume: the BitLocker volumes must be unlocked first');
-        report.targets.push(r);
-      }
-      return report;
-    }
-    if (opts.root) {
-      if (!windowsDirOf(opts.root)) {
-        throw new BadInputError('no Windows\\System32\\config\\SYSTEM below this directory: not the root of a Windows volume', { file: opts.root, code: 'not-windows' });
-      }
-      let disk = opts.disk;
-      let osOffset: number | undefined;
-      if (process.platform === 'linux') {
-        const mount = ntfsMounts().find((m) => path.resolve(m.mountPoint) === path.resolve(opts.root!));
-        const back = mount ? backingDisk(mount.source) : undefined;
-        if (back) {
-          disk ??= back.disk;
-          if (disk === back.disk) osOffset = back.offset;
-        }
-      }
-      report.targets.push(await scanWithDisk(opts.root, disk, osOffset, cleanup, opts));
-      return report;
-    }
-    // No target given: every mounted Windows volume.
-    if (process.platform === 'win32') {
-      for (const letter of driveLetters(!!opts.includeX)) {
-        if (!existsSync(letter) || !windowsDirOf(letter)) continue;
-        report.targets.push(await scanWithDisk(letter, opts.disk, undefined, cleanup, opts));
-      }
-    } else {
-      for (const m of ntfsMounts()) {
-        if (!windowsDirOf(m.mountPoint)) continue;
-        const back = backingDisk(m.source);
-        report.targets.push(await scanWithDisk(m.mountPoint, opts.disk ?? back?.disk, back?.offset, cleanup, opts));
-      }
-    }
+    if (opts.image) await scanImage(opts.image, report, cleanup, opts);
+    else if (opts.root) await scanRoot(opts.root, report, cleanup, opts);
+    else await scanMounted(report, cleanup, opts);
     return report;
   } finally {
     cleanup.release();

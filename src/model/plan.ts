@@ -1,7 +1,7 @@
 // Plans as data. A repair module turns scan findings into steps; each step is one change to the
 // offline installation, described fully enough to apply it, verify it and show it to a technician.
 // Paths are relative to the Windows volume root, with backslashes, as Windows would show them.
-import type { ScanResult } from './scan.js';
+import type { FindingId, ScanResult } from './scan.js';
 import type { DiskFacts, BcdLocation } from './target.js';
 import type { WinrePlan } from './winre.js';
 import type { BcdTarget } from './winre.js';
@@ -114,7 +114,7 @@ export interface RepairModule {
   /** One line for --help and the plan header. */
   title: string;
   /** Finding ids this module fixes by default (a module with none runs only with --only). */
-  fixes: readonly string[];
+  fixes: readonly FindingId[];
   plan(ctx: RepairContext): PlanStep[] | Promise<PlanStep[]>;
   /**
    * Volume paths the repair reads or changes. Before it plans, each is checked without following

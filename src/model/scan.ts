@@ -19,9 +19,25 @@ export interface Evidence {
   note?: string;
 }
 
+/** Every finding a scan can report (src/scan/rules/); stable, part of the --json schema. */
+export type FindingId =
+  | 'bitlocker-locked'
+  | 'winre-too-small'
+  | 'winre-disabled'
+  | 'winre-misplaced'
+  | 'wintrust-state'
+  | 'wu-service-disabled'
+  | 'reboot-loop'
+  | 'pending-servicing'
+  | 'wu-cache'
+  | 'wsus-cert-untrusted'
+  | 'stale-wsus-policy'
+  | 'qualitycompat-missing'
+  | 'au-paused';
+
 export interface Finding {
   /** Stable id, e.g. "winre-too-small", "wintrust-state". */
-  id: string;
+  id: FindingId;
   severity: Severity;
   /** One sentence a technician can act on. */
   explanation: string;

@@ -3,6 +3,7 @@
 import { lstatSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { resolveCI } from './paths.js';
+import { SYSTEM_HIVE } from './locations.js';
 
 export interface VolumeSpace {
   sizeBytes: number;
@@ -28,7 +29,7 @@ export function windowsDirOf(root: string): string | undefined {
   if (!config) return undefined;
   try {
     const st = lstatSync(config);
-    if (st.isDirectory() && !resolveCI(root, 'Windows\\System32\\config\\SYSTEM')) return undefined;
+    if (st.isDirectory() && !resolveCI(root, SYSTEM_HIVE)) return undefined;
   } catch {
     return undefined;
   }

@@ -25,7 +25,7 @@ import { RefusedError } from '../shared/errors.js';
 import type { Layout, Partition } from '../model/disk.js';
 
 export const REAGENT_XML = 'Windows\\System32\\Recovery\\ReAgent.xml';
-const WINRE_FINDINGS = ['winre-too-small', 'winre-misplaced', 'winre-disabled'];
+const WINRE_FINDINGS: readonly import('../model/scan.js').FindingId[] = ['winre-too-small', 'winre-misplaced', 'winre-disabled'];
 
 /** The partition ReAgent.xml's WinreLocation points at (by offset), else the scan's recovery partition. */
 function currentRecovery(layout: Layout, offset: number | undefined, fallback: number | undefined): Partition | undefined {

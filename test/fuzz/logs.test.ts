@@ -6,7 +6,7 @@
 // Plus crafted streams: lines far over the line cap, no newline at all, CR-only, NUL floods, and
 // lines built to make regular expressions backtrack.
 import { describe, expect, it } from 'vitest';
-import { parseCbsLog, parseReportingEvents, parseSetupLog, parseWindowsUpdateLog, readLines, type ByteChunks } from '../../src/formats/logs.js';
+import { parseCbsLog, parseReportingEvents, parseSetupLog, parseWindowsUpdateLog, readLines, type ByteChunks } from '../../src/formats/logs/index.js';
 import { CASES, caseRng, fixtureBytes, fixturesReason, fuzz, mutate, type Rng } from './harness.js';
 
 const LOGS = [
@@ -137,7 +137,7 @@ describe('crafted HTML setup log: linear tag stripping (regression)', () => {
   it('a 600 KB line of 200,000 unclosed "<td" is read in linear time (the tag regex took minutes)', async () => {
     const t0 = performance.now();
     const line = `<html>Error 0x800b010b ${'<td'.repeat(200_000)} tail`;
-    const { htmlToText } = await import('../../src/formats/logs.js');
+    const { htmlToText } = await import('../../src/formats/logs/index.js');
     const text = htmlToText(line);
     // Semantics kept: a "<" without a ">" after it is text; closed tags become spaces.
     expect(htmlToText('a<b>c<d')).toEqual(['a c<d']);

@@ -1,6 +1,6 @@
 // The finding rules on their own (pure): thresholds and edges that the built scenarios do not hit.
 import { describe, it, expect } from 'vitest';
-import { deriveFindings } from '../../src/scan/rules.js';
+import { deriveFindings, RULES } from '../../src/scan/rules/index.js';
 import { MiB } from '../../src/shared/units.js';
 import { WINRE_UPDATE_FREE } from '../../src/windows/winre.js';
 import type { TargetScan, DiskInfo } from '../../src/model/scan.js';
@@ -71,5 +71,36 @@ describe('finding rules', () => {
 
   it('services: Start=4 is a finding, a missing UsoSvc (Windows 7) is not', () => {
     expect(ids(base({ services: [{ name: 'UsoSvc', exists: false }, { name: 'cryptsvc', exists: true, start: 4 }] }))).toEqual(['wu-service-disabled']);
+  });
+
+  it('findings come in the order of the rule families, whatever order the data is in', () => {
+    const fail = (kb: string, code: string, day: string) => ({ source: 'ReportingEvents.log' as const, file: 'ReportingEvents.log', time: `2024-01-${day}T01:00:00Z`, kb, code, status: 'failure' as const });
+    const t = base({
+      // Listed in the reverse of the rule order.
+      policy: { noAutoUpdate: 0, qualityCompatApplies: true, useWUServer: 1, wuServer: 'http://wsus:8530' },
+      caches: { bitsQueue: [], softwareDistribution: { path: 'Windows\\SoftwareDistribution', files: 3, bytes: 4096 } },
+      updates: [fail('KB9', '0x8024402c', '01'), fail('KB8', '0x800b0109', '01'), fail('KB7', '0x80240034', '01'), ...['02', '03', '04'].map((d) => fail('KB1', '0x80073aa2', d))],
+      servicing: { rebootPending: true, packagesPending: [], sessionsPending: [], rebootRequired: false, componentsPending: [], pendingFileRenames: 0 },
+      services: [{ name: 'bits', exists: true, start: 4 }],
+      wintrust: [{ kind: 'LocalSystem', hive: 'Windows\\System32\\config\\DEFAULT', exists: true, state: 0xc9 }],
+      winre: { installState: 0 },
+      disk: disk(MiB * 200, 1024 * MiB, 100 * MiB),
+      bitlocker: [{ partition: 5, start: 70 * 1024 * MiB }],
+    });
+    expect(deriveFindings(t).map((f) => f.id)).toEqual([
+      'bitlocker-locked',
+      'winre-too-small',
+      'winre-disabled',
+      'winre-misplaced',
+      'wintrust-state',
+      'wu-service-disabled',
+      'reboot-loop',
+      'pending-servicing',
+      'wu-cache',
+      'wsus-cert-untrusted',
+      'stale-wsus-policy',
+      'qualitycompat-missing',
+    ]);
+    expect(RULES.map((r) => r.id)).toEqual(['bitlocker-locked', 'winre', 'wintrust-state', 'wu-service-disabled', 'pending', 'wu-cache', 'wsus', 'policy']);
   });
 });

@@ -206,7 +206,7 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
 
 describe('shellArg: paths a technician can paste', () => {
   it('leaves plain paths bare and never ends a quoted one in \\"', async () => {
-    const { shellArg } = await import('../../src/scan/report.js');
+    const { shellArg } = await import('../../src/scan/report/shared.js');
     expect(shellArg('W:\\')).toBe('W:\\');
     expect(shellArg('/mnt/win')).toBe('/mnt/win');
     expect(shellArg('/mnt/my win')).toBe('"/mnt/my win"');

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { FormatError } from '../../src/shared/errors.js';
 import { parseEvtxChunk, type EvtxEvent, type EvtxProblem } from '../../src/formats/evtx.js';
 import { crc32, crc32Continue } from '../../src/shared/crc32.js';
-import { readEvtx, readWindowsUpdateEvents, WU_PROVIDER } from '../../src/scan/evtx-file.js';
+import { readEvtx, readWindowsUpdateEvents, WU_PROVIDER } from '../../src/scan/collect/evtx-file.js';
 import { fixture, PROJECT_ROOT, sharedReason, skipReason, toolsReason } from '../helpers/env.js';
 
 // ------------------------------------------------------------------------------------------------

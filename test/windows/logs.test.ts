@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BadInputError } from '../../src/shared/errors.js';
 import { lookupError } from '../../src/formats/errorcodes.js';
-import { fileChunks, readCbsLogFile, readReportingEventsFile, readSetupLogFile, readWindowsUpdateLogFile } from '../../src/scan/logs-file.js';
+import { fileChunks, readCbsLogFile, readReportingEventsFile, readSetupLogFile, readWindowsUpdateLogFile } from '../../src/scan/collect/logs-file.js';
 import {
   detectEncoding,
   decodeWindows1252,
@@ -23,7 +23,7 @@ import {
   parseWindowsUpdateLog,
   readLines,
   type DetectedEncoding,
-} from '../../src/formats/logs.js';
+} from '../../src/formats/logs/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers

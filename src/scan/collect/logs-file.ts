@@ -1,8 +1,8 @@
 // The only fs code of the log readers: open a log and stream it in 1 MiB chunks (never read whole),
-// plus one-call wrappers around the pure parsers of logs.ts.
+// plus one-call wrappers around the pure parsers of formats/logs/.
 import type { FileHandle } from 'node:fs/promises';
-import { BadInputError } from '../shared/errors.js';
-import { openReadHandle, UnsafePathError } from '../shared/safefs.js';
+import { BadInputError } from '../../shared/errors.js';
+import { openReadHandle, UnsafePathError } from '../../shared/safefs.js';
 import {
   parseCbsLog,
   parseReportingEvents,
@@ -14,7 +14,7 @@ import {
   type SetupLogRecord,
   type SetupParseOptions,
   type WindowsUpdateLogRecord,
-} from '../formats/logs.js';
+} from '../../formats/logs/index.js';
 
 export const LOG_CHUNK_SIZE = 1 << 20;
 /** Logs are streamed (memory: one chunk); a larger one than this is not read at all (time bound). */

@@ -1,7 +1,7 @@
 // EVTX file adapter: reads the file header, then one 64 KiB chunk at a time (never the whole file),
 // and hands each chunk to the pure parser in evtx.ts. Memory stays at one chunk plus its events.
-import { FormatError, WufixError } from '../shared/errors.js';
-import { openReadHandle } from '../shared/safefs.js';
+import { FormatError, WufixError } from '../../shared/errors.js';
+import { openReadHandle } from '../../shared/safefs.js';
 
 /** EVTX files are read chunk by chunk; a larger one than this is not read at all (time bound). */
 export const MAX_EVTX_FILE_BYTES = 4 * 2 ** 30;
@@ -13,7 +13,7 @@ import {
   parseEvtxFileHeader,
   type EvtxEvent,
   type EvtxProblem,
-} from '../formats/evtx.js';
+} from '../../formats/evtx.js';
 
 /** Problems kept per file; beyond this a single "more problems" line (bounded memory on garbage). */
 const MAX_PROBLEMS = 1000;

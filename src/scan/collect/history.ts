@@ -3,13 +3,13 @@
 // System event log. Every file is streamed; each record keeps its file and line (or event record).
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { resolveCI } from '../windows/paths.js';
-import { fileSize, realDir, winRel } from '../windows/files.js';
+import { resolveCI } from '../../windows/paths.js';
+import { fileSize, realDir, winRel } from '../../windows/files.js';
 import { readReportingEventsFile, readCbsLogFile, readWindowsUpdateLogFile, readSetupLogFile, MAX_SETUP_LOG_BYTES, SETUP_LOG_BUDGET } from './logs-file.js';
-import { isSetupLogName, extractKb, type ReportingEvent } from '../formats/logs.js';
+import { isSetupLogName, extractKb, type ReportingEvent } from '../../formats/logs/index.js';
 import { readWindowsUpdateEvents } from './evtx-file.js';
-import type { UpdateFailure } from '../model/scan.js';
-import { problemText as describeError } from '../shared/safefs.js';
+import type { UpdateFailure } from '../../model/scan.js';
+import { problemText as describeError } from '../../shared/safefs.js';
 
 const iso = (d: Date | undefined) => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : undefined);
 const lc = (code: string | undefined) => code?.toLowerCase();

@@ -1,92 +1,9 @@
-// Renders a scan report: console text (ASCII-safe, colour only on a TTY) and a self-contained HTML
-// page a technician can attach to a ticket (disk layout as a to-scale SVG bar, update timeline).
-import type { Evidence, Finding, ScanReport, ScanResult, DiskInfo, UpdateFailure } from '../model/scan.js';
-import { GiB, fmtBytes } from '../shared/units.js';
-import { WINRE_UPDATE_FREE } from '../windows/winre.js';
-
-function size(n: number): string {
-  return n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : fmtBytes(n);
-}
-
-export function ascii(s: string): string {
-  return s.replace(/[^\x20-\x7e\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function evidenceLine(e: Evidence): string {
-  let where = e.file ?? '';
-  if (e.line !== undefined) where += `:${e.line}`;
-  if (e.offset !== undefined) where += ` @ byte ${e.offset}`;
-  if (e.key) where += `${where ? ' ' : ''}[${e.key}${e.value !== undefined ? ` -> ${e.value === '' ? '(default)' : e.value}` : ''}]`;
-  else if (e.value !== undefined) where += `${where ? ' ' : ''}[value ${e.value === '' ? '(default)' : e.value}]`;
-  const parts = [where, e.time, e.data, e.note].filter((x) => x !== undefined && x !== '');
-  return parts.join('  ');
-}
-
-export function systemLine(t: ScanResult): string {
-  const s = t.system;
-  const build = s.currentBuild !== undefined ? `build ${s.currentBuild}${s.ubr !== undefined ? `.${s.ubr}` : ''}` : 'build unknown';
-  return `${s.productName ?? 'Windows (version unknown)'}${s.installationType ? ` (${s.installationType})` : ''}, ${build}${s.displayVersion ? ` (${s.displayVersion})` : ''}`;
-}
-
-function diskLine(d: DiskInfo): string {
-  const os = d.partitions.find((p) => p.number === d.osPartition);
-  const rec = d.partitions.find((p) => p.number === d.recoveryPartition);
-  let s = `${d.path}: ${d.scheme.toUpperCase()}, ${size(d.sizeBytes)}, ${d.partitions.length} partitions`;
-  if (os) s += `; Windows on ${os.number} (${size(os.size)})`;
-  if (rec) s += `; recovery ${rec.number} (${size(rec.size)}${rec.freeBytes !== undefined ? `, ${size(rec.freeBytes)} free` : ''})`;
-  return s;
-}
-
-export function renderText(report: ScanReport, opts: { color: boolean }): string {
-  const c = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const sev = (f: Finding) =>
-    f.severity === 'error' ? c('31;1', '[ERROR]  ') : f.severity === 'warning' ? c('33;1', '[WARNING]') : c('36', '[INFO]   ');
-  const lines: string[] = [`wufix scan - ${report.scannedAt}`];
-  if (report.targets.length === 0) lines.push('', 'No offline Windows installation found.');
-  for (const t of report.targets) {
-    lines.push('', `Target:  ${t.root}`, `System:  ${systemLine(t)}`);
-    if (t.disk) lines.push(`Disk:    ${diskLine(t.disk)}`);
-    const fails = t.updates.filter((u) => u.status === 'failure');
-    lines.push(`Updates: ${fails.length} failed install${fails.length === 1 ? '' : 's'} found in the logs`);
-    const actionable = t.findings.filter((f) => f.severity !== 'info');
-    lines.push('', actionable.length ? `FINDINGS (${actionable.length})` : 'No problems found that wufix repairs.');
-    for (const f of t.findings) {
-      const meta = [f.repair ? `repair: ${f.repair}` : 'no automatic repair', f.errorCodes?.length ? `codes: ${f.errorCodes.join(', ')}` : ''].filter(Boolean).join('   ');
-      lines.push(`${sev(f)} ${c('1', f.id)}${f.subject ? ` (${f.subject})` : ''}   ${meta}`);
-      lines.push(...wrap(f.explanation, 96).map((l) => `    ${l}`));
-      for (const e of f.evidence.slice(0, 8)) lines.push(`    evidence: ${evidenceLine(e)}`);
-      if (f.evidence.length > 8) lines.push(`    evidence: ... ${f.evidence.length - 8} more (see --json or --html)`);
-    }
-    if (t.codes.length) {
-      lines.push('', 'Error codes in the logs:');
-      for (const c of t.codes) lines.push(`    ${c.code}  ${c.symbol ?? ''}${c.symbol ? ': ' : ''}${c.meaning} (${c.count}x)`);
-    }
-    if (t.problems.length) {
-      lines.push('', 'Could not read everything:');
-      for (const p of t.problems) lines.push(`    - ${p}`);
-    }
-    const repairs = [...new Set(t.findings.filter((f) => f.repair && f.severity !== 'info').map((f) => f.repair!))];
-    const image = / partition \d+$/.test(t.root) && t.disk && t.root.startsWith(t.disk.path) ? t.disk.path : undefined;
-    const target = image ? `--image ${shellArg(image)}` : `--root ${shellArg(t.root)}`;
-    if (repairs.length) lines.push('', `Next: wufix repair ${target} --only ${repairs.join(',')}   (shows the plan; changes nothing until confirmed)`);
-  }
-  return ascii(lines.join('\n')) + '\n';
-}
-
-function wrap(s: string, width: number): string[] {
-  const out: string[] = [];
-  let line = '';
-  for (const w of s.split(' ')) {
-    if (line && line.length + 1 + w.length > width) {
-      out.push(line);
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
-  }
-  if (line) out.push(line);
-  return out;
-}
-
-// ------------------------------------------------------------------ HTML
+// The HTML report of a scan: a self-contained page a technician can attach to a ticket (disk layout
+// as a to-scale SVG bar, update timeline).
+import type { DiskInfo, ScanReport, UpdateFailure } from '../../model/scan.js';
+import { fmtBytes } from '../../shared/units.js';
+import { WINRE_UPDATE_FREE } from '../../windows/winre.js';
+import { diskLine, evidenceLine, size, systemLine } from './shared.js';
 
 function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -174,13 +91,4 @@ ${body.join('\n')}
 ${report.targets.length ? '' : '<p>No offline Windows installation found.</p>'}
 </body></html>
 `;
-}
-
-/**
- * A path as a command-line argument the technician can paste: unquoted when it has no spaces, and
- * never ending in \" (cmd.exe and the C runtime read "W:\" as W:" with the quote escaped).
- */
-export function shellArg(p: string): string {
-  if (!/[\s"&|<>^]/.test(p)) return p;
-  return `"${p.replace(/\\+$/, (m) => m + m)}"`;
 }

@@ -1,0 +1,37 @@
+// The Windows version (SOFTWARE) and the update services (SYSTEM) of a scan.
+import { problemText as describeError } from '../../shared/safefs.js';
+import type { Hive } from '../../hive/hive.js';
+import type { TargetScan } from '../../model/scan.js';
+import { readVersion } from '../../windows/version.js';
+import { currentControlSet, readServices, defaultStart, pendingFileRenames } from '../../windows/services.js';
+
+/** Fills t.system; returns the build number (0 when unknown) the service defaults depend on. */
+export function collectVersion(software: Hive, t: TargetScan): number {
+  try {
+    const v = readVersion(software);
+    t.system = { productName: v.productName, editionId: v.editionId, installationType: v.installationType, currentBuild: v.currentBuild, ubr: v.ubr, displayVersion: v.displayVersion };
+    return v.currentBuild;
+  } catch (e) {
+    t.problems.push(`Windows version: ${describeError(e)}`);
+    return 0;
+  }
+}
+
+/** Fills t.controlSets, t.services and the pending file renames count. */
+export function collectServices(system: Hive, build: number, t: TargetScan): void {
+  try {
+    const cs = currentControlSet(system);
+    t.controlSets = cs.paths;
+    t.services = readServices(system).map((s) => ({
+      name: s.name,
+      exists: s.exists,
+      start: s.start,
+      delayedAutostart: s.delayedAutostart ? 1 : 0,
+      hasSecurity: s.hasSecurity,
+      defaultStart: defaultStart(s.name, { currentBuild: build })?.start,
+    }));
+    t.servicing.pendingFileRenames = pendingFileRenames(system, cs.paths).length;
+  } catch (e) {
+    t.problems.push(`services: ${describeError(e)}`);
+  }
+}

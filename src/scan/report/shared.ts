@@ -1,0 +1,45 @@
+// What the text and HTML reports share: sizes, evidence and system lines, pasteable arguments.
+import type { Evidence, ScanResult, DiskInfo } from '../../model/scan.js';
+import { GiB, fmtBytes } from '../../shared/units.js';
+
+export function size(n: number): string {
+  return n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : fmtBytes(n);
+}
+
+export function ascii(s: string): string {
+  return s.replace(/[^\x20-\x7e\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export function evidenceLine(e: Evidence): string {
+  let where = e.file ?? '';
+  if (e.line !== undefined) where += `:${e.line}`;
+  if (e.offset !== undefined) where += ` @ byte ${e.offset}`;
+  if (e.key) where += `${where ? ' ' : ''}[${e.key}${e.value !== undefined ? ` -> ${e.value === '' ? '(default)' : e.value}` : ''}]`;
+  else if (e.value !== undefined) where += `${where ? ' ' : ''}[value ${e.value === '' ? '(default)' : e.value}]`;
+  const parts = [where, e.time, e.data, e.note].filter((x) => x !== undefined && x !== '');
+  return parts.join('  ');
+}
+
+export function systemLine(t: ScanResult): string {
+  const s = t.system;
+  const build = s.currentBuild !== undefined ? `build ${s.currentBuild}${s.ubr !== undefined ? `.${s.ubr}` : ''}` : 'build unknown';
+  return `${s.productName ?? 'Windows (version unknown)'}${s.installationType ? ` (${s.installationType})` : ''}, ${build}${s.displayVersion ? ` (${s.displayVersion})` : ''}`;
+}
+
+export function diskLine(d: DiskInfo): string {
+  const os = d.partitions.find((p) => p.number === d.osPartition);
+  const rec = d.partitions.find((p) => p.number === d.recoveryPartition);
+  let s = `${d.path}: ${d.scheme.toUpperCase()}, ${size(d.sizeBytes)}, ${d.partitions.length} partitions`;
+  if (os) s += `; Windows on ${os.number} (${size(os.size)})`;
+  if (rec) s += `; recovery ${rec.number} (${size(rec.size)}${rec.freeBytes !== undefined ? `, ${size(rec.freeBytes)} free` : ''})`;
+  return s;
+}
+
+/**
+ * A path as a command-line argument the technician can paste: unquoted when it has no spaces, and
+ * never ending in \" (cmd.exe and the C runtime read "W:\" as W:" with the quote escaped).
+ */
+export function shellArg(p: string): string {
+  if (!/[\s"&|<>^]/.test(p)) return p;
+  return `"${p.replace(/\\+$/, (m) => m + m)}"`;
+}

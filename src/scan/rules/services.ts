@@ -1,0 +1,39 @@
+// Services: an update service missing from the registry, or disabled (Start=4).
+import type { Finding, ServiceState, TargetScan } from '../../model/scan.js';
+import { WU_SERVICES, controlSetName } from '../../windows/services.js';
+import { SYSTEM_HIVE, type Rule } from './rule.js';
+
+/** Services whose Start=4 breaks updates. */
+const UPDATE_SERVICES: readonly string[] = WU_SERVICES;
+
+/** Services that must exist on every supported Windows (UsoSvc came with Windows 10). */
+const REQUIRED_SERVICES: ReadonlySet<string> = new Set(WU_SERVICES.filter((s) => s !== 'UsoSvc'));
+
+function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
+  const errorCodes = s.name === 'wuauserv' ? ['0x80070422'] : undefined;
+  if (!s.exists && REQUIRED_SERVICES.has(s.name)) {
+    return {
+      id: 'wu-service-disabled',
+      severity: 'error',
+      subject: s.name,
+      explanation: `The ${s.name} service is missing from the registry, so Windows Update cannot run it.`,
+      evidence: [{ file: SYSTEM_HIVE, key: `${t.controlSets[0] ?? controlSetName(1)}\\Services\\${s.name}`, data: 'key not found' }],
+      errorCodes,
+    };
+  }
+  if (!s.exists || s.start !== 4) return undefined;
+  return {
+    id: 'wu-service-disabled',
+    severity: 'error',
+    subject: s.name,
+    explanation: `The ${s.name} service is disabled (Start=4), which makes updates fail${s.name === 'wuauserv' ? ' with 0x80070422' : ''}; the services repair restores Start=${s.defaultStart ?? 3}.`,
+    evidence: t.controlSets.map((cs) => ({ file: SYSTEM_HIVE, key: `${cs}\\Services\\${s.name}`, value: 'Start', data: '4 (Disabled)' })),
+    repair: 'services',
+    errorCodes,
+  };
+}
+
+export const servicesRule: Rule = {
+  id: 'wu-service-disabled',
+  derive: (t) => t.services.filter((s) => UPDATE_SERVICES.includes(s.name)).flatMap((s) => serviceFinding(t, s) ?? []),
+};
