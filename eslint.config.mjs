@@ -1,0 +1,33 @@
+// ESLint 9 flat config: typescript-eslint's type-checked recommended rules over src/ and test/.
+// `npm run lint` runs this and `prettier --check`; formatting is prettier's job, not eslint's.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out-tsc/**', 'bench/out/**', 'node_modules/**', '.tools/**', 'winpe/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      // tsconfig.strict.json: noUncheckedIndexedAccess on, so the `!` after a proven index is needed.
+      parserOptions: { project: './tsconfig.strict.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Off: ports and command actions are async by contract (ApplyHost, Volume, commander
+      // actions); an implementation that happens not to await still returns a Promise.
+      '@typescript-eslint/require-await': 'off',
+      // `_name` marks a deliberately unused binding; `const { a, ...rest }` drops `a` on purpose.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+    },
+  },
+  {
+    // Plain JS (build, bench, scripts, configs): no type information.
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+  },
+);
