@@ -1,14 +1,16 @@
-// ESLint 9 flat config: typescript-eslint's type-checked recommended rules over src/ and test/.
+// ESLint 9 flat config: typescript-eslint's type-checked recommended rules over the TypeScript of
+// src/ and test/, the plain recommended rules over the build, bench and script files (JS).
 // `npm run lint` runs this and `prettier --check`; formatting is prettier's job, not eslint's.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out-tsc/**', 'bench/out/**', 'node_modules/**', '.tools/**', 'winpe/**'] },
   js.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
-    files: ['**/*.ts'],
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       // tsconfig.strict.json: noUncheckedIndexedAccess on, so the `!` after a proven index is needed.
       parserOptions: { project: './tsconfig.strict.json', tsconfigRootDir: import.meta.dirname },
@@ -25,9 +27,10 @@ export default tseslint.config(
     },
   },
   {
-    // Plain JS (build, bench, scripts, configs): no type information.
-    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
-    ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' } },
+    // Config files and the JS of build/, bench/, scripts/: Node globals, no type information.
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js', '*.mts'],
+    extends: [tseslint.configs.base],
+    languageOptions: { globals: globals.node },
+    rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }] },
   },
 );
