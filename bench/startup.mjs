@@ -1,6 +1,7 @@
 // Start-up: `node dist/wufix.js --version` (load the bundle, parse arguments, print, exit) against
 // `node -e 0` (Node alone) in the same run; the ratio is what the bundle adds. Goal (issue #7):
-// < 150 ms. Also timed on Node 22.22.2 (the runtime inside dist/wufix.exe) when `make exe` has
+// < 150 ms. `--help` is timed too: it loads every command's definition (src/cli/main.ts loads a
+// command's modules only when it runs, issue #15), `--version` none. Also timed on Node 22.22.2 (the runtime inside dist/wufix.exe) when `make exe` has
 // fetched it into .tools/, and the sizes of dist/wufix.js and dist/wufix.exe (if built) recorded.
 // The exe itself is not timed here: under Wine it would measure Wine, not WinPE.
 // Usage: node bench/startup.mjs [runs]   (default 20; BENCH_RUNS also works)
@@ -25,15 +26,18 @@ function startup(node) {
     // Warm the page cache for both before measuring.
     measure(node, ['-e', '0']);
     measure(node, [CLI, '--version']);
+    measure(node, [CLI, '--help']);
   }
   const ref = [];
   const ours = [];
+  const help = [];
   for (let i = 0; i < N; i++) {
     ref.push(measure(node, ['-e', '0']));
     ours.push(measure(node, [CLI, '--version']));
+    help.push(measure(node, [CLI, '--help']));
   }
   const pick = (rs) => repeat(rs.length, (i) => rs[i]);
-  return { ref: pick(ref), ours: pick(ours) };
+  return { ref: pick(ref), ours: pick(ours), help: pick(help) };
 }
 
 const out = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8' });
@@ -45,11 +49,12 @@ const nodes = [process.execPath];
 if (existsSync(NODE22) && path.resolve(NODE22) !== path.resolve(process.execPath)) nodes.push(NODE22);
 let worst = 0;
 for (const node of nodes) {
-  const { ref, ours } = startup(node);
+  const { ref, ours, help } = startup(node);
   worst = Math.max(worst, ours.ms);
   console.log(`  node ${version(node)}${node === NODE22 ? ' (.tools, the exe runtime)' : ''}`);
   console.log(`    node -e 0:                    ${fmtMs(ref.ms)}  peak ${fmtMb(ref.rssKb)}`);
   console.log(`    node dist/wufix.js --version: ${fmtMs(ours.ms)}  peak ${fmtMb(ours.rssKb)}`);
+  console.log(`    node dist/wufix.js --help:    ${fmtMs(help.ms)}  peak ${fmtMb(help.rssKb)}`);
   console.log(`    ratio wufix/node: ${(ours.ms / ref.ms).toFixed(2)}x  (bundle adds ${fmtMs(ours.ms - ref.ms)})`);
 }
 if (existsSync(EXE)) {

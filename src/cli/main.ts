@@ -3,14 +3,36 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { handleError } from './output.js';
-import { hiveCommand } from './hive.js';
-import { diskCommand } from './disk.js';
-import { scanCommand } from './scan.js';
-import { repairCommand, undoCommand, journalCommand } from './repair.js';
 import { versionString } from './version.js';
 import { changeStarted, changing, interruptedBy, STOP_SIGNALS } from '../shared/interrupt.js';
 
-export function buildProgram(): Command {
+/**
+ * The commands in the order `--help` lists them, each loaded only when needed: a dynamic import()
+ * becomes a lazily initialised module in the bundle, so `wufix --version` evaluates none of them and
+ * `wufix disk show` only the disk command's modules.
+ */
+const COMMANDS: readonly { name: string; load: () => Promise<Command> }[] = [
+  { name: 'scan', load: async () => (await import('./scan.js')).scanCommand() },
+  { name: 'repair', load: async () => (await import('./repair.js')).repairCommand() },
+  { name: 'undo', load: async () => (await import('./repair.js')).undoCommand() },
+  { name: 'journal', load: async () => (await import('./repair.js')).journalCommand() },
+  { name: 'hive', load: async () => (await import('./hive.js')).hiveCommand() },
+  { name: 'disk', load: async () => (await import('./disk.js')).diskCommand() },
+];
+
+/**
+ * The commands `argv` needs: none for `--version` first (commander prints it before reading further),
+ * only the named one when the command comes first, and every one otherwise (top-level help, `help`,
+ * an unknown command and its suggestions), so all output is what the full program prints.
+ */
+export async function loadCommands(argv: readonly string[]): Promise<Command[]> {
+  const first = argv[0];
+  if (first === '-V' || first === '--version') return [];
+  const named = COMMANDS.find((c) => c.name === first);
+  return Promise.all((named ? [named] : COMMANDS).map((c) => c.load()));
+}
+
+export function buildProgram(commands: readonly Command[]): Command {
   const program = new Command();
   program
     .name('wufix')
@@ -23,12 +45,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
-  program.addCommand(scanCommand());
-  program.addCommand(repairCommand());
-  program.addCommand(undoCommand());
-  program.addCommand(journalCommand());
-  program.addCommand(hiveCommand());
-  program.addCommand(diskCommand());
+  for (const command of commands) program.addCommand(command);
   program.addHelpText(
     'after',
     `
@@ -46,7 +63,7 @@ Exit codes:
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(await loadCommands(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;

@@ -101,7 +101,6 @@ export interface Layout {
   mbr?: MbrGeometry;
 }
 
-
 export type PlanOp =
   /** Move the end of partition N down by `bytes` (a multiple of 1 MiB). */
   | { op: 'shrink'; partition: number; bytes: number }

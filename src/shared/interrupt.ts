@@ -60,7 +60,10 @@ export function watchInterrupts(progress: (msg: string) => void, then = 'rolling
     for (const w of stack) w.signal ??= sig;
     const top = stack[stack.length - 1] ?? me;
     if (first) progress(`interrupted (${signalName(sig)}): ${top.then}`);
-    else progress(`${signalName(sig)} again: still ${top.doing ?? top.then}; wufix stops by itself at the next safe point (killing it now could leave the disk half-changed)`);
+    else
+      progress(
+        `${signalName(sig)} again: still ${top.doing ?? top.then}; wufix stops by itself at the next safe point (killing it now could leave the disk half-changed)`,
+      );
   };
   for (const s of STOP_SIGNALS) process.on(s, on);
   stack.push(me);

@@ -160,7 +160,12 @@ export function checkPath(p: string, want: Want, mayBeAbsent = false): Stats | u
         if (mayBeAbsent) return undefined;
         throw notFound(p);
       }
-      if (!st.isDirectory()) throw new UnsafePathError(relName(cur), st.isSymbolicLink() ? 'link' : 'not-a-directory', st.isSymbolicLink() || !st.isFile() ? describeNode(st, cur) : 'a file where a folder was expected; not used');
+      if (!st.isDirectory())
+        throw new UnsafePathError(
+          relName(cur),
+          st.isSymbolicLink() ? 'link' : 'not-a-directory',
+          st.isSymbolicLink() || !st.isFile() ? describeNode(st, cur) : 'a file where a folder was expected; not used',
+        );
     }
   }
   const st = lstatOrUndefined(abs);
@@ -172,7 +177,11 @@ export function checkPath(p: string, want: Want, mayBeAbsent = false): Stats | u
   if (!ok) {
     if (st.isSymbolicLink()) throw new UnsafePathError(relName(abs), 'link', describeNode(st, abs));
     if (!st.isFile() && !st.isDirectory()) throw new UnsafePathError(relName(abs), 'special-file', describeNode(st, abs));
-    throw new UnsafePathError(relName(abs), 'not-a-directory', want === 'file' ? 'a folder where a file was expected; not used' : 'a file where a folder was expected; not used');
+    throw new UnsafePathError(
+      relName(abs),
+      'not-a-directory',
+      want === 'file' ? 'a folder where a file was expected; not used' : 'a file where a folder was expected; not used',
+    );
   }
   return st;
 }
@@ -272,7 +281,8 @@ export function existsSafe(p: string): boolean {
  * leave any other name's inode as it was.)
  */
 function refuseHardLink(abs: string, st: Stats): void {
-  if (st.nlink > 1) throw new UnsafePathError(relName(abs), 'link', `a hard link (the file has ${st.nlink} names; one may be outside the target); not written in place`);
+  if (st.nlink > 1)
+    throw new UnsafePathError(relName(abs), 'link', `a hard link (the file has ${st.nlink} names; one may be outside the target); not written in place`);
 }
 
 /** Truncate a regular file of the target to 0 bytes and fsync it (a hive's transaction log). */
@@ -308,7 +318,12 @@ export function mkdirSafe(dir: string): void {
       }
       st = lstatSync(cur);
     }
-    if (!st.isDirectory()) throw new UnsafePathError(relName(cur), st.isSymbolicLink() ? 'link' : 'not-a-directory', st.isSymbolicLink() || !st.isFile() ? describeNode(st, cur) : 'a file where a folder was expected; not used');
+    if (!st.isDirectory())
+      throw new UnsafePathError(
+        relName(cur),
+        st.isSymbolicLink() ? 'link' : 'not-a-directory',
+        st.isSymbolicLink() || !st.isFile() ? describeNode(st, cur) : 'a file where a folder was expected; not used',
+      );
   }
 }
 
@@ -380,12 +395,11 @@ export function problemText(e: unknown, label?: string): string {
 
 /** SHA-256 of a regular file of the target, read in 1 MiB pieces (no link followed). */
 export async function sha256Safe(p: string, cap = Number.MAX_SAFE_INTEGER): Promise<string> {
-
   const h = createHash('sha256');
   const { fh } = await openReadHandle(p, cap);
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = 0; ; ) {
+    for (let pos = 0; ;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
       h.update(buf.subarray(0, bytesRead));

@@ -26,7 +26,7 @@ export function termSafeBlock(s: string): string {
 /** A copy of a JSON-like value with every string passed through termSafe (for text renderers). */
 export function termSafeDeep<T>(v: T): T {
   if (typeof v === 'string') return termSafe(v) as T;
-  if (Array.isArray(v)) return v.map((x) => termSafeDeep(x)) as T;
+  if (Array.isArray(v)) return (v as unknown[]).map((x) => termSafeDeep(x)) as T;
   if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = termSafeDeep(x);

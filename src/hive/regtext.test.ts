@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { FormatError } from '../../src/shared/errors.js';
+import { FormatError } from '../shared/errors.js';
 import {
   REG,
   encodeRegFile,
@@ -12,7 +12,7 @@ import {
   type ExportKey,
   type ImportOp,
   type RegValue,
-} from '../../src/hive/regtext.js';
+} from './regtext.js';
 
 const H5 = 'Windows Registry Editor Version 5.00';
 

@@ -22,10 +22,10 @@ import {
   unsafeNotesUnder,
   UnsafePathError,
   TooLargeError,
-} from '../../src/shared/safefs.js';
-import { atomicWrite } from '../../src/hive/hivefile.js';
-import { resolveCaseInsensitive } from '../../src/windows/paths.js';
-import { termSafe, termSafeBlock, termSafeDeep } from '../../src/shared/termsafe.js';
+} from './safefs.js';
+import { atomicWrite } from '../hive/hivefile.js';
+import { resolveCaseInsensitive } from '../windows/paths.js';
+import { termSafe, termSafeBlock, termSafeDeep } from './termsafe.js';
 
 let tmp: string;
 let root: string;

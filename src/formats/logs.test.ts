@@ -9,9 +9,9 @@ import path from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BadInputError } from '../../src/shared/errors.js';
-import { lookupError } from '../../src/formats/errorcodes.js';
-import { fileChunks, readCbsLogFile, readReportingEventsFile, readSetupLogFile, readWindowsUpdateLogFile } from '../../src/scan/collect/logs-file.js';
+import { BadInputError } from '../shared/errors.js';
+import { lookupError } from './errorcodes.js';
+import { fileChunks, readCbsLogFile, readReportingEventsFile, readSetupLogFile, readWindowsUpdateLogFile } from '../scan/collect/logs-file.js';
 import {
   detectEncoding,
   decodeWindows1252,
@@ -23,7 +23,7 @@ import {
   parseWindowsUpdateLog,
   readLines,
   type DetectedEncoding,
-} from '../../src/formats/logs/index.js';
+} from './logs/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // helpers

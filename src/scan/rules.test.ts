@@ -1,9 +1,9 @@
 // The finding rules on their own (pure): thresholds and edges that the built scenarios do not hit.
 import { describe, it, expect } from 'vitest';
-import { deriveFindings, RULES } from '../../src/scan/rules/index.js';
-import { MiB } from '../../src/shared/units.js';
-import { WINRE_UPDATE_FREE } from '../../src/windows/winre.js';
-import type { TargetScan, DiskInfo } from '../../src/model/scan.js';
+import { deriveFindings, RULES } from './rules/index.js';
+import { MiB } from '../shared/units.js';
+import { WINRE_UPDATE_FREE } from '../windows/winre.js';
+import type { TargetScan, DiskInfo } from '../model/scan.js';
 
 function base(over: Partial<TargetScan> = {}): TargetScan {
   return {
