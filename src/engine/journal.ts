@@ -404,7 +404,7 @@ export function validateJournal(plan: Plan, files: JournalFile[], renames: { fro
   const allowed = new Set<string>();
   for (const s of plan.steps) {
     for (const p of planFilePaths(s.change)) {
-      if (!isSafeRelative(p, '\\')) refuseJournal(`a plan path "${p}"`);
+      if (!isSafeRelative(p, '\\')) refuseJournal(`a plan path "${String(p)}"`);
       allowed.add(up(p));
       if (s.change.kind.startsWith('reg-')) for (const ext of ['.LOG', '.LOG1', '.LOG2']) allowed.add(up(p + ext));
     }
@@ -451,7 +451,7 @@ export async function validateBackupTar(tarPath: string, files: JournalFile[]): 
       onReadEntry: (e) => {
         const name = e.path;
         if (e.type !== 'File' && e.type !== 'OldFile') problems.push(`holds a ${e.type} entry "${name}"${e.linkpath ? ` -> "${e.linkpath}"` : ''} (only regular files are restored)`);
-        else if (!isSafeRelative(name, '/')) problems.push(`holds an entry with an unsafe name "${name}"`);
+        else if (!isSafeRelative(name, '/')) problems.push(`holds an entry with an unsafe name "${String(name)}"`);
         else if (!want.has(name)) problems.push(`holds "${name}", which files.json does not list`);
         else if (seen.has(name)) problems.push(`holds "${name}" twice`);
         else if (e.size !== want.get(name)!.size) problems.push(`holds "${name}" with ${e.size} bytes, not the ${want.get(name)!.size} recorded`);

@@ -270,7 +270,7 @@ function normalizeDir(d: string): string {
 }
 
 const isDevice = (v: unknown): v is BcdDevice => !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
-const asList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]).map((s) => s.toLowerCase()) : undefined);
+const asList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v).map((s) => s.toLowerCase()) : undefined);
 
 function ramdiskOf(o: BcdObject, id: number): Extract<BcdDevice, { kind: 'ramdisk' }> | undefined {
   const v = elementValue(o, id);

@@ -489,10 +489,10 @@ export function elementValue(obj: BcdObject | undefined, id: number): ElementVal
 }
 
 const asString = (v: ElementValue | undefined) => (typeof v === 'string' ? v : undefined);
-const asList = (v: ElementValue | undefined) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined);
+const asList = (v: ElementValue | undefined) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v) : undefined);
 const asBool = (v: ElementValue | undefined) => (typeof v === 'boolean' ? v : undefined);
 const asDevice = (v: ElementValue | undefined) =>
-  v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v as BcdDevice) : undefined;
+  v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v) : undefined;
 
 // ---------------------------------------------------------------------------------------------
 // WinRE chain
@@ -563,7 +563,7 @@ export function describeWinre(store: BcdStore): WinreDescription {
   if (!reId) return out;
   const re = findObject(store, reId);
   if (!re) {
-    problems.push(`recoverysequence of ${primary!.id} points at ${reId}, which is not in the store`);
+    problems.push(`recoverysequence of ${primary.id} points at ${reId}, which is not in the store`);
     out.winreLoader = { id: reId, exists: false };
     return out;
   }
@@ -582,7 +582,7 @@ export function describeWinre(store: BcdStore): WinreDescription {
   if (re.type !== OBJECT_TYPE.OSLOADER) problems.push(`WinRE object ${re.id} is of type ${re.typeName}, not osloader`);
   if (!rd) problems.push(`WinRE loader ${re.id} has no ramdisk device/osdevice`);
   if (dev && osdev && formatDevice(dev) !== formatDevice(osdev)) problems.push(`WinRE loader ${re.id}: device and osdevice differ`);
-  if (primary!.recoveryEnabled === false) problems.push(`recoveryenabled is No on ${primary!.id}`);
+  if (primary.recoveryEnabled === false) problems.push(`recoveryenabled is No on ${primary.id}`);
   if (rd?.optionsId) {
     const opt = findObject(store, rd.optionsId);
     if (!opt) {

@@ -279,7 +279,9 @@ class ChunkParser {
     const tok = this.u8(p, end);
     // p+1: u16 dependency id, p+3: u32 data size
     this.need(p, 7, end, 'element start');
-    let [name, q] = this.nameRef(p + 7, end);
+    const ref = this.nameRef(p + 7, end);
+    const name = ref[0];
+    let q = ref[1];
     const e: TElem = { name, attrs: [], children: [] };
     if (tok & 0x40) {
       this.u32(q, end); // attribute list size
@@ -673,7 +675,7 @@ function attr(e: XElem | undefined, name: string): string | undefined {
 }
 
 function escXml(s: string, quote: boolean): string {
-  // eslint-disable-next-line no-control-regex
+   
   let r = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
   if (quote) r = r.replace(/"/g, '&quot;');
   return r;

@@ -409,6 +409,8 @@ export function renderReAgentXml(config: Partial<ReAgentConfig>, originalText?: 
     if (kind === 'state' && tag && !tag.attrs.some((a) => a.name.toLowerCase() === 'state')) {
       // A file that wrongly uses value=: fix the value in place rather than adding a second attribute.
       const valueAttr = tag.attrs.find((a) => a.name.toLowerCase() === 'value');
+      // The fields' values are strings, numbers and booleans (FIELDS); never objects.
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string
       if (valueAttr) wanted = [['value', String(v)]];
     }
     if (tag) setAttrs(tag, wanted);

@@ -126,7 +126,7 @@ export function parseDiskpartListTables(output: string): DiskpartTable[] {
     if (!RULER.test(ruler)) continue;
     const header = lines[i - 1]!;
     const runs: { start: number; width: number }[] = [];
-    for (const m of ruler.matchAll(/-+/g)) runs.push({ start: m.index!, width: m[0].length });
+    for (const m of ruler.matchAll(/-+/g)) runs.push({ start: m.index, width: m[0].length });
     const cut = (line: string, k: number) => line.slice(runs[k]!.start, k + 1 < runs.length ? runs[k + 1]!.start : undefined).trim();
     const columns = runs.map((r, k) => ({ header: cut(header, k), start: r.start, width: r.width }));
     const rows: DiskpartRow[] = [];

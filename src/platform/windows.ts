@@ -141,7 +141,7 @@ export function decodeOem(bytes: Uint8Array, codePage: number | undefined): stri
   const d = decodingFor(codePage);
   if (d.how === 'latin1') return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   const high = highHalf(codePage!, d.label);
-  if (!high) return new TextDecoder(d.label!).decode(bytes);
+  if (!high) return new TextDecoder(d.label).decode(bytes);
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i]!;

@@ -18,7 +18,7 @@ describe('wu-cache plans through the volume port', () => {
       'ProgramData\\Microsoft\\Network\\Downloader\\qmgr1.dat': file,
     });
     const bitsQueue = ['qmgr0.dat', 'qmgr1.dat'].map((n) => ({ path: `ProgramData\\Microsoft\\Network\\Downloader\\${n}`, bytes: 3 }));
-    const { steps, skippedLinks } = planCaches({ root: '/nowhere', scan: scanOf({ bitsQueue } as Partial<ScanResult['caches']>), options: { runId: 'R1' }, volume });
+    const { steps, skippedLinks } = planCaches({ root: '/nowhere', scan: scanOf({ bitsQueue }), options: { runId: 'R1' }, volume });
     expect(skippedLinks).toEqual([]);
     expect(steps.map((s) => s.change)).toEqual([
       { kind: 'keep-copy', path: 'Windows\\softwaredistribution\\ReportingEvents.log' },
@@ -37,7 +37,7 @@ describe('wu-cache plans through the volume port', () => {
       'ProgramData\\Microsoft\\Network\\Downloader\\qmgr1.dat': file,
     });
     const bitsQueue = ['qmgr0.dat', 'qmgr1.dat'].map((n) => ({ path: `ProgramData\\Microsoft\\Network\\Downloader\\${n}`, bytes: 3 }));
-    const { steps, skippedLinks } = planCaches({ root: '/nowhere', scan: scanOf({ bitsQueue } as Partial<ScanResult['caches']>), options: { runId: 'R2' }, volume });
+    const { steps, skippedLinks } = planCaches({ root: '/nowhere', scan: scanOf({ bitsQueue }), options: { runId: 'R2' }, volume });
     expect(skippedLinks).toEqual(['Windows\\SoftwareDistribution', 'ProgramData\\Microsoft\\Network\\Downloader\\qmgr0.dat']);
     expect(steps.map((s) => s.change)).toEqual([{ kind: 'rename', from: 'Windows\\System32\\catroot2', to: 'Windows\\System32\\catroot2.wufix-R2' }]);
     expect(steps[0]?.note).toMatch(/not renamed: Windows\\SoftwareDistribution, .*qmgr0\.dat are junctions or symbolic links.*left together/);

@@ -141,7 +141,7 @@ export function defaultStart(name: string, version: { currentBuild: number }): D
   if (b >= 10240) {
     const t: Record<string, number> = { wuauserv: 3, bits: 3, cryptsvc: 2, trustedinstaller: 3, msiserver: 3 };
     if (t[n] === undefined) return undefined;
-    return { start: t[n]!, delayedAutostart: false, source: 'Win10/Server 2016+ default (verified: WS2016 service guidance)' };
+    return { start: t[n], delayedAutostart: false, source: 'Win10/Server 2016+ default (verified: WS2016 service guidance)' };
   }
   if (b > 0 && b < 9200) {
     const t: Record<string, [number, boolean, string]> = {

@@ -13,7 +13,7 @@ export interface WindowsVersion {
   productName: string;
   editionId: string;
   /** 'Client' | 'Server' | 'Server Core' | 'Nano Server' | ... ('' when absent and not derivable). */
-  installationType: 'Client' | 'Server' | string;
+  installationType: string;
   currentBuild: number;
   ubr?: number;
   /** 21H2, 22H2, ... (Windows 10 20H2 and later). */

@@ -114,7 +114,7 @@ async function copyRegionOut(src: string, start: number, size: number, dest: str
         lastPct = pct;
       }
     }
-    await Promise.all(writes);
+    await Promise.all(writes.filter((w) => w !== undefined));
     await fo.truncate(size);
     await fo.sync();
   } finally {

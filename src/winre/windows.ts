@@ -610,8 +610,8 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
     let bytes: Uint8Array = before;
     const t = c.bcd.target;
     if (guidChanged && t.scheme === 'gpt') {
-      bytes = repointedBcd(c, before, { ...t, partitionGuid: rec!.guid! });
-      notes.push(`the BCD store is the saved one re-pointed at the recreated partition's GUID ${rec!.guid}`);
+      bytes = repointedBcd(c, before, { ...t, partitionGuid: rec.guid! });
+      notes.push(`the BCD store is the saved one re-pointed at the recreated partition's GUID ${rec.guid}`);
     }
     progress('restoring the BCD store');
     await withLetter(host, s.diskNumber, now, c.bcd.location.partition, async (r) => {

@@ -144,7 +144,7 @@ describe('corrupted GPT bytes (property)', () => {
         const table = 34 * 512;
         for (const [pos, v] of changes) {
           const p = pos % (2 * table);
-          dev.bytes[p < table ? p : dev.bytes.length - 2 * table + p]! = v;
+          dev.bytes[p < table ? p : dev.bytes.length - 2 * table + p] = v;
         }
         try {
           readLayout(dev);

@@ -426,7 +426,7 @@ describe.skipIf(!!reason)(`applyPlan property tests${reason ? ` (skipped: ${reas
             const base = readWant(file, 'none');
             const bad = invalidOps(scheme, base, inv);
             fc.pre(bad !== undefined);
-            const ops = bad!;
+            const ops = bad;
             stats.invalid[inv.kind] = (stats.invalid[inv.kind] ?? 0) + 1;
             const before = sha256(file);
             let err: unknown;

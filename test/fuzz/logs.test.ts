@@ -118,7 +118,7 @@ describe.skipIf(!!fixturesReason())('fuzz: text logs (CBS, DISM, WindowsUpdate.l
       (i) => {
         const [label, make] = CRAFTED[i >> 1]!;
         const bytes = make();
-        return { input: { bytes, parser: (i & 1 ? 'setup-html' : 'cbs') as Parser, i }, inSize: bytes.length, ops: [], label };
+        return { input: { bytes, parser: (i & 1 ? 'setup-html' : 'cbs'), i }, inSize: bytes.length, ops: [], label };
       },
       async (x) => {
         // Every parser on every crafted stream (the case bound covers all six).

@@ -448,12 +448,12 @@ export function runWufix(args: string[], o: RunOptions = {}): Promise<RunResult>
     killed = why;
     child.kill('SIGKILL');
   };
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     outLen += d.length;
     if (outLen <= maxOutput) out.push(d);
     else kill(`stdout beyond ${maxOutput} bytes`);
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  child.stderr.on('data', (d: Buffer) => {
     errLen += d.length;
     if (errLen <= maxOutput) err.push(d);
     else kill(`stderr beyond ${maxOutput} bytes`);

@@ -707,7 +707,8 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
     return 'DiskPart successfully removed the drive letter or mount point.';
   }
 
-  function execute(line: string): string | 'exit' {
+  /** The command's output, or 'exit'. */
+  function execute(line: string): string {
     const w = words(line);
     const cmd = w[0]!.toLowerCase();
     const rest = w.slice(1);

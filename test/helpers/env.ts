@@ -61,7 +61,7 @@ const PY_TOOLS: Record<string, string> = { 'python3-hivex': 'hivex', 'python3-ev
 
 /** undefined when every named tool is present ("python3-hivex" / "python3-evtx" = the Python bindings). */
 export function toolsReason(...names: string[]): string | undefined {
-  const absent = names.filter((n) => (PY_TOOLS[n] ? !pyModuleAvailable(PY_TOOLS[n]!) : !hasTool(n)));
+  const absent = names.filter((n) => (PY_TOOLS[n] ? !pyModuleAvailable(PY_TOOLS[n]) : !hasTool(n)));
   if (absent.length === 0) return undefined;
   return missing(`tools not installed: ${absent.join(', ')} (run \`make test-deps\` as root)`);
 }

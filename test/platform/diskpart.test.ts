@@ -263,7 +263,7 @@ function cp850(s: string): Uint8Array {
     const c = ch.charCodeAt(0);
     if (c < 0x80) return c;
     if (map[ch] === undefined) throw new Error(`no cp850 byte for ${ch}`);
-    return map[ch]!;
+    return map[ch];
   }));
 }
 

@@ -52,7 +52,7 @@ describe.skipIf(!!reason)('pending repair', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-pending-'));
     for (const [name, spec] of [['win7Loop', win7Loop], ['markers', pendingMarkersOnly]] as [string, InstallSpec][]) {
       pristine[name] = path.join(tmp, name);
-      await buildWindowsTree(pristine[name]!, spec);
+      await buildWindowsTree(pristine[name], spec);
     }
   });
   afterAll(() => {

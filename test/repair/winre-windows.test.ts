@@ -25,7 +25,7 @@ import { buildPlan } from '../../src/engine/plan.js';
 import { REPAIRS } from '../../src/cli/wiring.js';
 import { newRunId, Journal } from '../../src/engine/journal.js';
 import { applyWithDisk, undoWithDisk, windowsBackend } from '../../src/winre/run.js';
-import type { WinHost, CommandResult } from '../../src/platform/winhost.js';
+import type { WinHost } from '../../src/platform/winhost.js';
 import type { Plan } from '../../src/model/plan.js';
 
 const reason = skipReason(
@@ -132,7 +132,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
 
     // Windows' own view (the host's reagentc /info) and a fresh scan: enabled, no WinRE finding.
     await withHost(img, async (host, root) => {
-      const r = (await host.reagentc!(['/info', '/target', 'W:\\Windows'])) as CommandResult;
+      const r = (await host.reagentc!(['/info', '/target', 'W:\\Windows']));
       expect(r.output).toMatch(/Windows RE status:\s+Enabled/);
       expect(r.output).toContain(`partition${np.number}\\Recovery\\WindowsRE`);
       const facts = await windowsDiskFacts(host, 'W:');

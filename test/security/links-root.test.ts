@@ -72,7 +72,7 @@ describe.skipIf(!!reason)('links at every place of a --root tree (issue #14)', (
       const text = await runWufix(['scan', '--root', root, '--html', html], { env, timeoutMs: HANG_MS });
       expect.soft(text.killed, describeRun(text, 'scan: ')).toBeUndefined();
       expect.soft([0, 10], describeRun(text, 'scan: ')).toContain(text.status);
-      const textLines = `${text.stdout}\n${text.stderr}`.split('\n');
+      const textLines = `${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n');
       expect.soft(linesNaming(textLines, place.rel, { linkTarget: target }), `scan text: no line names ${place.rel} as a link to ${target}\n${describeRun(text)}`).not.toEqual([]);
       const page = existsSync(html) ? readFileSync(html) : Buffer.alloc(0);
       expect.soft(decoys.leaked(text.stdout, text.stderr, page), 'decoy content in the scan output / --html').toEqual([]);

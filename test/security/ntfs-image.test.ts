@@ -132,7 +132,7 @@ describe.skipIf(!!reason)('links, device nodes and FIFOs stored in a real NTFS i
         const decoysBefore = decoys.snapshot();
         const imgBefore = imageDigest(img);
         const { text, json } = await scanBoth(img, dir, env);
-        expect.soft(linesNaming(`${text.stdout}\n${text.stderr}`.split('\n'), place.rel, { linkTarget: target }), `scan text: no line names ${place.rel} as a link to ${target}\n${describeRun(text)}`).not.toEqual([]);
+        expect.soft(linesNaming(`${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n'), place.rel, { linkTarget: target }), `scan text: no line names ${place.rel} as a link to ${target}\n${describeRun(text)}`).not.toEqual([]);
         if (!json) throw new Error(`scan --image hung or blew up (${text.killed}); --json scan and repair not run`);
         const jp = jsonProblems(json.stdout);
         expect.soft(jp.error, describeRun(json)).toBeUndefined();
@@ -176,7 +176,7 @@ describe.skipIf(!!reason)('links, device nodes and FIFOs stored in a real NTFS i
         const decoysBefore = decoys.snapshot();
         const imgBefore = imageDigest(img);
         const { text, json } = await scanBoth(img, dir, env);
-        const textLines = `${text.stdout}\n${text.stderr}`.split('\n');
+        const textLines = `${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n');
         for (const rel of paths) expect.soft(linesNaming(textLines, rel), `scan text: no line names ${rel} (${kind}) as not a regular file\n${describeRun(text)}`).not.toEqual([]);
         if (!json) throw new Error(`scan --image hung or blew up (${text.killed}); --json scan and repair not run`);
         const jp = jsonProblems(json.stdout);

@@ -79,7 +79,7 @@ function runWithSignal(sig: 'SIGTERM' | 'SIGINT', pattern: string, args: string[
   const outFile = path.join(dir, 'stdout.txt');
   const child = spawn('/usr/bin/python3', ['-c', PTY_RUN, sig, pattern, outFile, process.execPath, ATTACK_CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text += d.toString('utf8')));
+  child.stdout.on('data', (d: Buffer) => (text += d.toString('utf8')));
   const loops = new Set<string>();
   const mounts = new Set<string>();
   const poll = setInterval(() => {

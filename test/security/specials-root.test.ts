@@ -73,7 +73,7 @@ describe.skipIf(!!reason)('device nodes and FIFOs at the read paths of a --root 
       const text = await runWufix(['scan', '--root', root], bound);
       expect.soft(text.killed, describeRun(text, 'scan: ')).toBeUndefined();
       expect.soft([0, 10], describeRun(text, 'scan: ')).toContain(text.status);
-      expect.soft(linesNaming(`${text.stdout}\n${text.stderr}`.split('\n'), rel), `scan text: no line names ${rel} as not a regular file\n${describeRun(text)}`).not.toEqual([]);
+      expect.soft(linesNaming(`${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n'), rel), `scan text: no line names ${rel} as not a regular file\n${describeRun(text)}`).not.toEqual([]);
       expect.soft(decoys.leaked(text.stdout, text.stderr), 'decoy disk content in the scan output').toEqual([]);
       if (text.killed) throw new Error(`scan hung or blew up (${text.killed}); --json scan and repair not run`);
 

@@ -84,7 +84,7 @@ function isoMicros(s: string): number | undefined {
 
 const GUID_RE = /^\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}$/i;
 // python-evtx drops these characters when it writes XML, and XML parsing turns CR LF into LF.
-// eslint-disable-next-line no-control-regex
+ 
 const RESTRICTED = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/g;
 
 const stats = { timeTolerance: 0, guidCase: 0, exact: 0 };
@@ -128,7 +128,7 @@ function diffEvent(ours: EvtxEvent, py: PyRecord): string[] {
   const pk = Object.keys(py.data).sort();
   if (JSON.stringify(ok) !== JSON.stringify(pk)) d.push(`${where}: data keys ${JSON.stringify(ok)} != ${JSON.stringify(pk)}`);
   for (const k of pk) {
-    if (ours.data[k] !== undefined && !sameValue(ours.data[k]!, py.data[k]!)) {
+    if (ours.data[k] !== undefined && !sameValue(ours.data[k], py.data[k]!)) {
       d.push(`${where}: data[${k}] ${JSON.stringify(ours.data[k])} != ${JSON.stringify(py.data[k])}`);
     }
   }

@@ -5,7 +5,7 @@ import { fmtBytes } from '../../shared/units.js';
 import { WINRE_UPDATE_FREE } from '../../windows/winre.js';
 import { diskLine, evidenceLine, size, systemLine } from './shared.js';
 
-function esc(s: unknown): string {
+function esc(s: string | number | boolean | undefined | null): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
