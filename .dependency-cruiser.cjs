@@ -34,7 +34,8 @@ module.exports = {
     })),
     {
       name: 'repairs-are-pure-planners',
-      comment: 'A repair reads the volume only through the Volume port it is given (src/engine/volume.ts): no file system, no safe-fs layer, no host path lookups.',
+      comment:
+        'A repair reads the volume only through the Volume port it is given (src/engine/volume.ts): no file system, no safe-fs layer, no host path lookups.',
       severity: 'error',
       from: { path: '^src/repairs/' },
       to: { path: '^((node:)?fs(/promises)?|src/shared/safefs\\.ts|src/hive/hivefile\\.ts|src/windows/(paths|files)\\.ts)$' },

@@ -35,10 +35,16 @@ try {
   const rec = lastAligned - 570 * MiB;
   sh('sgdisk', [
     '-o',
-    '-n1:2048:206847', '-t1:ef00',
-    '-n2:206848:239615', '-t2:0c01',
-    `-n3:239616:${rec / 512 - 1}`, '-t3:0700',
-    `-n4:${rec / 512}:${lastAligned / 512 - 1}`, '-t4:de94bba4-06d1-4d40-a16a-bfd50179d6ac', '-A4:set:0', '-A4:set:63',
+    '-n1:2048:206847',
+    '-t1:ef00',
+    '-n2:206848:239615',
+    '-t2:0c01',
+    `-n3:239616:${rec / 512 - 1}`,
+    '-t3:0700',
+    `-n4:${rec / 512}:${lastAligned / 512 - 1}`,
+    '-t4:de94bba4-06d1-4d40-a16a-bfd50179d6ac',
+    '-A4:set:0',
+    '-A4:set:63',
     img,
   ]);
   mkfs(img, MiB, 100 * MiB, ['mkfs.fat', '-F', '32', '-n', 'SYSTEM']);
@@ -52,7 +58,11 @@ try {
       resolveDir: root,
       loader: 'ts',
     },
-    bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'error',
   });
   const { readLayout, openBlockDevice } = await import(pathToFileURL(out).href);
   const times = [];
@@ -78,8 +88,12 @@ try {
   };
   const cliMs = med(() => sh(process.execPath, [cli, 'disk', 'show', '--json', img]));
   const sfdiskMs = med(() => sh('sfdisk', ['--json', img]));
-  console.log(`readLayout (open + GPT + probes) of a 2 TB sparse image, ${runs} runs: worst ${times.at(-1).toFixed(2)} ms, median ${times[Math.floor(runs / 2)].toFixed(2)} ms, best ${times[0].toFixed(2)} ms (target < 50 ms)`);
-  console.log(`end to end: wufix disk show --json ${cliMs.toFixed(1)} ms (node startup included, volumes probed); sfdisk --json ${sfdiskMs.toFixed(1)} ms (table only); ratio ${(cliMs / sfdiskMs).toFixed(2)}x`);
+  console.log(
+    `readLayout (open + GPT + probes) of a 2 TB sparse image, ${runs} runs: worst ${times.at(-1).toFixed(2)} ms, median ${times[Math.floor(runs / 2)].toFixed(2)} ms, best ${times[0].toFixed(2)} ms (target < 50 ms)`,
+  );
+  console.log(
+    `end to end: wufix disk show --json ${cliMs.toFixed(1)} ms (node startup included, volumes probed); sfdisk --json ${sfdiskMs.toFixed(1)} ms (table only); ratio ${(cliMs / sfdiskMs).toFixed(2)}x`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

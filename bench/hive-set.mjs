@@ -11,7 +11,12 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-bench-'));
 try {
   const big = path.join(dir, 'big.hive');
   // Generate with the engine: 25,000 keys x 2 values of ~2 KB, about 100 MB.
-  const gen = spawnSync(process.execPath, ['--input-type=module', '-e', `
+  const gen = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     const { Hive } = await import(${JSON.stringify(path.join(ROOT, 'bench/out/hive-lib.cjs'))}).then(m => m.default ?? m);
     const { writeFileSync } = await import('node:fs');
     const h = Hive.create({ minor: 5 });
@@ -25,7 +30,10 @@ try {
       }
     }
     writeFileSync(${JSON.stringify(big)}, h.serialize());
-  `], { stdio: 'inherit' });
+  `,
+    ],
+    { stdio: 'inherit' },
+  );
   if (gen.status !== 0) throw new Error('generating the hive failed');
   const size = statSync(big).size;
   const N = Number(process.env.BENCH_RUNS ?? 5);
@@ -42,7 +50,7 @@ try {
   });
   console.log(`hive set + save: generated hive ${(size / 1048576).toFixed(1)} MB, median of ${N}`);
   console.log(`  hivexsh -w setval+commit: ${fmtMs(ref.ms)}  peak ${fmtMb(ref.rssKb)}`);
-  console.log(`  wufix hive set:           ${fmtMs(ours.ms)}  peak ${fmtMb(ours.rssKb)} (${(ours.rssKb * 1024 / size).toFixed(2)}x file size)`);
+  console.log(`  wufix hive set:           ${fmtMs(ours.ms)}  peak ${fmtMb(ours.rssKb)} (${((ours.rssKb * 1024) / size).toFixed(2)}x file size)`);
   console.log(`  ratio wufix/hivexsh: ${(ours.ms / ref.ms).toFixed(2)}x`);
   console.log(`  goals: < 1 s ${ours.ms < 1000 ? 'MET' : 'NOT MET'}; peak <= 3x file ${ours.rssKb * 1024 <= 3 * size ? 'MET' : 'NOT MET'}`);
 } finally {

@@ -10,7 +10,14 @@ import { build } from 'esbuild';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // The engine as a library for generators (bench/out is ignored by git).
-await build({ entryPoints: [path.join(here, '../src/hive/hive.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: path.join(here, 'out/hive-lib.cjs'), logLevel: 'warning' });
+await build({
+  entryPoints: [path.join(here, '../src/hive/hive.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  outfile: path.join(here, 'out/hive-lib.cjs'),
+  logLevel: 'warning',
+});
 await build({
   entryPoints: [path.join(here, 'winre-image.ts')],
   bundle: true,
@@ -32,7 +39,9 @@ const git = (args) => {
 };
 const commit = `${git(['rev-parse', '--short', 'HEAD']) || 'unknown'}${git(['status', '--porcelain', '--', '../src', '.', ':(exclude)logs']) ? ' (with uncommitted changes)' : ''}`;
 let failed = 0;
-for (const f of readdirSync(here).filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs'].includes(f)).sort()) {
+for (const f of readdirSync(here)
+  .filter((f) => f.endsWith('.mjs') && !['run.mjs', 'lib.mjs'].includes(f))
+  .sort()) {
   if (only.length && !only.some((o) => f.includes(o))) continue;
   console.log(`\n== ${f}`);
   const header = `# bench/${f}, ${new Date().toISOString()}, commit ${commit}, Node ${process.version}, ${os.type()} ${os.release()}, ${os.cpus().length} CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB\n`;

@@ -12,7 +12,11 @@ const require = createRequire(import.meta.url);
 const { Hive } = require(path.join(ROOT, 'bench/out/hive-lib.cjs'));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-bench-scan-'));
 const u16 = (s) => new Uint8Array(Buffer.from(s + '\0', 'utf16le'));
-const dw = (n) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n, true); return b; };
+const dw = (n) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+};
 try {
   const cfg = path.join(dir, 'Windows', 'System32', 'config');
   mkdirSync(cfg, { recursive: true });
@@ -24,7 +28,12 @@ try {
   sw.setValue(cv, 'InstallationType', 1, u16('Client'));
   sw.setValue(cv, 'CurrentBuild', 1, u16('19045'));
   sw.setValue(cv, 'UBR', 4, dw(3930));
-  sw.setValue(sw.ensureKey('Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\S-1-5-18'), 'ProfileImagePath', 2, u16('%systemroot%\\system32\\config\\systemprofile'));
+  sw.setValue(
+    sw.ensureKey('Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\S-1-5-18'),
+    'ProfileImagePath',
+    2,
+    u16('%systemroot%\\system32\\config\\systemprofile'),
+  );
   const blob = new Uint8Array(1500).fill(0x41);
   for (let i = 0; i < 510; i++) {
     const g = sw.createKey(sw.rootCell, `Classes${i}`);
@@ -39,7 +48,8 @@ try {
   const sel = sy.ensureKey('Select');
   sy.setValue(sel, 'Current', 4, dw(1));
   sy.setValue(sel, 'Default', 4, dw(1));
-  for (const s of ['wuauserv', 'BITS', 'CryptSvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog']) sy.setValue(sy.ensureKey(`ControlSet001\\Services\\${s}`), 'Start', 4, dw(3));
+  for (const s of ['wuauserv', 'BITS', 'CryptSvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'])
+    sy.setValue(sy.ensureKey(`ControlSet001\\Services\\${s}`), 'Start', 4, dw(3));
   writeFileSync(path.join(cfg, 'SYSTEM'), sy.serialize());
   copyFileSync(path.join(SHARED, 'fixtures/hives/DFIRArtifactMuseum/Win11/DEFAULT'), path.join(cfg, 'DEFAULT'));
   // CBS.log: ~200 MB of Info lines with an error every 50,000 lines.
@@ -47,13 +57,18 @@ try {
   mkdirSync(cbsDir, { recursive: true });
   const cbs = path.join(cbsDir, 'CBS.log');
   const fd = openSync(cbs, 'w');
-  const info = '2024-01-10 03:12:40, Info                  CBS    Exec: Processing started.  Client: UpdateAgentLCU, Session: 31076848_1409547231, Package: Package_for_RollupFix~31bf3856ad364e35~amd64~~19041.3930.1.7\r\n';
+  const info =
+    '2024-01-10 03:12:40, Info                  CBS    Exec: Processing started.  Client: UpdateAgentLCU, Session: 31076848_1409547231, Package: Package_for_RollupFix~31bf3856ad364e35~amd64~~19041.3930.1.7\r\n';
   const block = info.repeat(1000);
   let n = 0;
   while (n < 200 * 1024 * 1024) {
     writeSync(fd, block);
     n += block.length;
-    if ((n / block.length) % 50 === 0) writeSync(fd, '2024-01-10 03:12:41, Error                 CBS    Failed to execute execution package: Package_for_KB5034441~31bf3856ad364e35~amd64~~10.0.1.0 [HRESULT = 0x80070643]\r\n');
+    if ((n / block.length) % 50 === 0)
+      writeSync(
+        fd,
+        '2024-01-10 03:12:41, Error                 CBS    Failed to execute execution package: Package_for_KB5034441~31bf3856ad364e35~amd64~~10.0.1.0 [HRESULT = 0x80070643]\r\n',
+      );
   }
   closeSync(fd);
   const swSize = statSync(path.join(cfg, 'SOFTWARE')).size;

@@ -115,9 +115,24 @@ try {
   );
   ref.table = timed(() =>
     sh('sgdisk', [
-      '-d', '4', '-d', '3',
-      '-n', `3:${osOld.first}:${osOld.first + osNew.sectors - 1}`, '-t', '3:0700', '-c', '3:Basic data partition',
-      '-n', `4:${reNew.first}:${reNew.first + reNew.sectors - 1}`, '-t', `4:${RE_TYPE}`, '-A', '4:set:0', '-A', '4:set:63',
+      '-d',
+      '4',
+      '-d',
+      '3',
+      '-n',
+      `3:${osOld.first}:${osOld.first + osNew.sectors - 1}`,
+      '-t',
+      '3:0700',
+      '-c',
+      '3:Basic data partition',
+      '-n',
+      `4:${reNew.first}:${reNew.first + reNew.sectors - 1}`,
+      '-t',
+      `4:${RE_TYPE}`,
+      '-A',
+      '4:set:0',
+      '-A',
+      '4:set:63',
       imgR,
     ]),
   );
@@ -141,9 +156,21 @@ try {
   const beyondRef = repairMs - refTools;
   const beyondOwn = med((r) => r.repairMs - r.own);
   const verdict = (ms) => (ms < 2000 ? 'met' : 'NOT met');
-  rounds.forEach((r, i) => console.log(`wufix round ${i + 1}: repair ${fmtMs(r.repairMs)}, undo ${fmtMs(r.undoMs)}; stages (ms): ${Object.entries(r.stages).map(([k, v]) => `${k} ${v}`).join(', ')}`));
-  console.log(`reference by hand (ms): ${Object.entries(ref).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}; all ${refAll.toFixed(0)}`);
-  console.log(`wufix repair (median of ${rounds.length}) ${fmtMs(repairMs)}; reference ntfsresize + file copy (out and in) ${fmtMs(refTools)}; beyond ${fmtMs(beyondRef)} (goal < 2 s: ${verdict(beyondRef)}); ratio to the whole hand procedure ${(repairMs / refAll).toFixed(2)}x`);
+  rounds.forEach((r, i) =>
+    console.log(
+      `wufix round ${i + 1}: repair ${fmtMs(r.repairMs)}, undo ${fmtMs(r.undoMs)}; stages (ms): ${Object.entries(r.stages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    ),
+  );
+  console.log(
+    `reference by hand (ms): ${Object.entries(ref)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', ')}; all ${refAll.toFixed(0)}`,
+  );
+  console.log(
+    `wufix repair (median of ${rounds.length}) ${fmtMs(repairMs)}; reference ntfsresize + file copy (out and in) ${fmtMs(refTools)}; beyond ${fmtMs(beyondRef)} (goal < 2 s: ${verdict(beyondRef)}); ratio to the whole hand procedure ${(repairMs / refAll).toFixed(2)}x`,
+  );
   console.log(`against wufix's own ntfsresize + copy-in stages: beyond ${fmtMs(beyondOwn)} (median; ${verdict(beyondOwn)})`);
   console.log(`undo (median) ${fmtMs(med((r) => r.undoMs))}`);
 } finally {

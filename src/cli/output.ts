@@ -36,7 +36,14 @@ function describeError(err: unknown): { line: string; error: JsonError } {
     return { line: asciiSafe(`wufix: error: ${err.describe()}`), error: { code: err.code, exitCode: err.exitCode, message: err.message, ...where } };
   }
   if (err instanceof WufixError) {
-    const what = err.exitCode === EXIT.REFUSED ? 'refused' : err.exitCode === EXIT.VERIFY_FAILED ? 'verification failed' : err.exitCode === EXIT.INTERRUPTED ? 'interrupted' : 'error';
+    const what =
+      err.exitCode === EXIT.REFUSED
+        ? 'refused'
+        : err.exitCode === EXIT.VERIFY_FAILED
+          ? 'verification failed'
+          : err.exitCode === EXIT.INTERRUPTED
+            ? 'interrupted'
+            : 'error';
     return { line: asciiSafe(`wufix: ${what}: ${err.message}`), error: { code: err.code, exitCode: err.exitCode, message: err.message } };
   }
   const e = err as NodeJS.ErrnoException;
@@ -75,7 +82,10 @@ export class ChunkedWriter {
   private parts: string[] = [];
   private size = 0;
   private pending: Promise<void> = Promise.resolve();
-  constructor(private readonly stream: NodeJS.WritableStream = process.stdout, private readonly chunk = 1 << 20) {}
+  constructor(
+    private readonly stream: NodeJS.WritableStream = process.stdout,
+    private readonly chunk = 1 << 20,
+  ) {}
   write(s: string): void {
     this.parts.push(s);
     this.size += s.length;

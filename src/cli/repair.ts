@@ -21,14 +21,21 @@ import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
 import { versionString } from './version.js';
 
-const STATE_DIR_HELP = "where wufix keeps the key that seals journals and its ledger of runs, outside any target (default: $WUFIX_STATE_DIR, else ~/.local/state/wufix; WinPE: wufix-state beside wufix.exe)";
+const STATE_DIR_HELP =
+  'where wufix keeps the key that seals journals and its ledger of runs, outside any target (default: $WUFIX_STATE_DIR, else ~/.local/state/wufix; WinPE: wufix-state beside wufix.exe)';
 
 /** --state-dir: the same as WUFIX_STATE_DIR for this process. */
 function useStateDir(dir: string | undefined): void {
   if (dir) process.env.WUFIX_STATE_DIR = path.resolve(dir);
 }
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 function parseSize(v: string): number {
   const m = /^(\d+)\s*([KMG]i?B?|B)?$/i.exec(v.trim());
@@ -56,11 +63,18 @@ export function journalRootFor(root: string, given?: string): string {
       } catch {
         /* absent: created as a folder */
       }
-      if (link) throw new RefusedError(`${p} on the target is a link or not a folder; wufix does not follow it for its journal (it may have been planted): look at it, or pass --journal <dir> elsewhere`, 'journal-link');
+      if (link)
+        throw new RefusedError(
+          `${p} on the target is a link or not a folder; wufix does not follow it for its journal (it may have been planted): look at it, or pass --journal <dir> elsewhere`,
+          'journal-link',
+        );
     }
   }
   if (process.platform === 'win32' && /^x:/i.test(dir) && (process.env.SystemDrive ?? '').toUpperCase() === 'X:') {
-    throw new RefusedError(`the journal would live only in the WinPE RAM disk (${dir}) and vanish at reboot; pass --journal on the target volume or the USB stick`, 'journal-ramdisk');
+    throw new RefusedError(
+      `the journal would live only in the WinPE RAM disk (${dir}) and vanish at reboot; pass --journal on the target volume or the USB stick`,
+      'journal-ramdisk',
+    );
   }
   return dir;
 }
@@ -108,8 +122,12 @@ export function repairCommand(): Command {
     .option('--clear-pending-renames', 'pending: also clear PendingFileRenameOperations')
     .option('--use-dism', 'pending: run DISM /RevertPendingActions instead of the offline edits (Windows/WinPE)')
     .option('--cert <file>', 'trust-cert: a signing certificate (PEM or DER); repeatable', (v: string, p: string[] = []) => [...p, v])
-    .option('--winre-size <size>', 'winre: size of the new recovery partition, e.g. 1024M or 2G (default: the larger of 1 GiB and what Winre.wim needs)', parseSize)
-    .option('--no-reuse-guid', 'winre: give the new recovery partition a new unique GUID (default: the old one\'s)')
+    .option(
+      '--winre-size <size>',
+      'winre: size of the new recovery partition, e.g. 1024M or 2G (default: the larger of 1 GiB and what Winre.wim needs)',
+      parseSize,
+    )
+    .option('--no-reuse-guid', "winre: give the new recovery partition a new unique GUID (default: the old one's)")
     .addHelpText(
       'after',
       `
@@ -182,7 +200,10 @@ const wantsWinre = (o: RepairCliOptions) => !(o.skip ?? []).includes('winre') &&
 /** Scan result -> plan -> shown -> confirmed? Returns the plan to apply, or undefined. */
 async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: DiskFacts | undefined): Promise<Plan | undefined> {
   if (target.bitlocker.length) {
-    throw new RefusedError(`partition ${target.bitlocker.map((b) => b.partition).join(', ')} is BitLocker-encrypted and locked; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`, 'bitlocker');
+    throw new RefusedError(
+      `partition ${target.bitlocker.map((b) => b.partition).join(', ')} is BitLocker-encrypted and locked; unlock it first (WinPE: manage-bde -unlock <drive>: -RecoveryPassword <key>)`,
+      'bitlocker',
+    );
   }
   const runId = newRunId();
   const certs = (o.cert ?? []).map((p) => {
@@ -219,14 +240,23 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   return plan;
 }
 
-async function applyAndReport(plan: Plan, o: RepairCliOptions, journalRoot: string, mountRoot: MountRoot, backend?: DiskBackend, checkRoot?: MountRoot): Promise<void> {
+async function applyAndReport(
+  plan: Plan,
+  o: RepairCliOptions,
+  journalRoot: string,
+  mountRoot: MountRoot,
+  backend?: DiskBackend,
+  checkRoot?: MountRoot,
+): Promise<void> {
   // The key and ledger that will authenticate this run's journal: outside the target, checked before anything is written.
   openStateDir({ targets: o.image ? [] : [plan.root] });
   setJournalTarget(journalRoot, o.image ? realish(o.image) : plan.root);
   const res = await applyWithDisk(plan, { journalRoot, progress, mountRoot, backend, checkRoot, host: applyHost() });
   if (o.json) writeJson({ plan, applied: true, journal: res.journal });
   else {
-    const where = o.image ? `--image "${o.image}"${o.journal ? ` --journal "${o.journal}"` : ''}` : `--root "${plan.root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;
+    const where = o.image
+      ? `--image "${o.image}"${o.journal ? ` --journal "${o.journal}"` : ''}`
+      : `--root "${plan.root}"${o.journal ? ` --journal "${o.journal}"` : ''}`;
     writeOut(asciiSafe(`\nApplied ${res.applied} change(s) and verified them. Journal: ${res.journal}\nUndo with: wufix undo ${plan.runId} ${where}\n`));
   }
 }

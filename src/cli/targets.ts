@@ -17,7 +17,6 @@ import { scanTarget } from '../scan/scan.js';
 import type { ScanReport, ScanResult } from '../model/scan.js';
 import type { BcdLocation, DiskFacts, ScanOptions } from '../model/target.js';
 
-
 function isRoot(): boolean {
   return typeof process.getuid !== 'function' || process.getuid() === 0;
 }
@@ -50,7 +49,13 @@ function readBcd(diskPath: string, facts: DiskFacts, cleanup: Cleanup): DiskFact
   const mnt = confine(mountPartition(diskPath, sys.start, sys.size, cleanup));
   const bcd = resolveCI(mnt, 'Boot\\BCD');
   if (!bcd) return undefined;
-  const location: BcdLocation = { partition: sys.number, start: sys.start, size: sys.size, fs: 'ntfs', path: path.relative(mnt, bcd).split(path.sep).join('/') };
+  const location: BcdLocation = {
+    partition: sys.number,
+    start: sys.start,
+    size: sys.size,
+    fs: 'ntfs',
+    path: path.relative(mnt, bcd).split(path.sep).join('/'),
+  };
   return { file: `partition ${sys.number}: \\Boot\\BCD`, bytes: readFileSafe(bcd, MAX_BCD_BYTES, 'the BCD store'), location };
 }
 
@@ -122,7 +127,11 @@ async function withImageWindows<T>(image: string, readOnly: boolean, fn: (root: 
  * `fn` (the planning) run on it. A refusal then leaves the image byte for byte as it was (a
  * read-write ntfs-3g mount alone changes the volume); changes mount it again with withImageRoot.
  */
-export function withImageTarget<T>(image: string, opts: ScanOptions, fn: (root: string, target: ScanResult, facts: DiskFacts | undefined) => Promise<T>): Promise<T> {
+export function withImageTarget<T>(
+  image: string,
+  opts: ScanOptions,
+  fn: (root: string, target: ScanResult, facts: DiskFacts | undefined) => Promise<T>,
+): Promise<T> {
   return withImageWindows(image, true, async (root, start, cleanup) => {
     const { result, facts } = await scanWithDiskFacts(root, image, start, cleanup, opts);
     return fn(root, result, facts);
@@ -163,7 +172,8 @@ async function scanWithDiskFacts(
 /** --image: every NTFS partition but the recovery one mounted read-only, each holding Windows scanned. */
 async function scanImage(image: string, report: ScanReport, cleanup: Cleanup, opts: ScanOptions): Promise<void> {
   const progress = opts.progress ?? (() => {});
-  if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
+  if (process.platform !== 'linux')
+    throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
   requireRoot('--image');
   if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
   const layout = readDiskLayout(image);

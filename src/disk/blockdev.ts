@@ -93,7 +93,9 @@ function blockGeometry(path: string, fd: number): { size: number; sectorSize: nu
     try {
       text = readFileSync(file, 'utf8').trim();
     } catch (e) {
-      throw new BadInputError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}): the size of this block device is unknown`, { file: path });
+      throw new BadInputError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'}): the size of this block device is unknown`, {
+        file: path,
+      });
     }
     const n = Number(text);
     if (!Number.isSafeInteger(n) || n <= 0) throw new BadInputError(`${file} says "${text}"`, { file: path });

@@ -73,10 +73,7 @@ export function parseGptHeader(buf: Uint8Array, lba: number, base: number, which
   copy.fill(0, 16, 20);
   const calc = crc32(copy);
   if (calc !== headerCrc) {
-    throw new FormatError(
-      `${which} GPT header at LBA ${lba}: header CRC32 mismatch (stored 0x${hex32(headerCrc)}, computed 0x${hex32(calc)})`,
-      base + 16,
-    );
+    throw new FormatError(`${which} GPT header at LBA ${lba}: header CRC32 mismatch (stored 0x${hex32(headerCrc)}, computed 0x${hex32(calc)})`, base + 16);
   }
   const h: GptHeader = {
     revision,
@@ -192,10 +189,7 @@ function readCopy(dev: BlockDevice, lba: number, which: string): GptCopy {
   const bytes = header.entryCount * header.entrySize;
   const sectors = Math.ceil(bytes / ss);
   if (header.entriesLba + sectors - 1 > lastLba) {
-    throw new FormatError(
-      `${which} GPT partition entries at LBA ${header.entriesLba} run past the end of the disk (truncated image?)`,
-      lba * ss + 72,
-    );
+    throw new FormatError(`${which} GPT partition entries at LBA ${header.entriesLba} run past the end of the disk (truncated image?)`, lba * ss + 72);
   }
   if (header.lastUsableLba > lastLba) {
     throw new FormatError(
@@ -205,10 +199,7 @@ function readCopy(dev: BlockDevice, lba: number, which: string): GptCopy {
   }
   // The entry array must not overlap the usable area nor the header itself.
   const entriesEnd = header.entriesLba + sectors - 1;
-  if (
-    header.entriesLba <= lba && lba <= entriesEnd ||
-    !(entriesEnd < header.firstUsableLba || header.entriesLba > header.lastUsableLba)
-  ) {
+  if ((header.entriesLba <= lba && lba <= entriesEnd) || !(entriesEnd < header.firstUsableLba || header.entriesLba > header.lastUsableLba)) {
     throw new FormatError(`${which} GPT partition entries at LBA ${header.entriesLba} overlap the header or usable area`, lba * ss + 72);
   }
   const raw = dev.read(header.entriesLba * ss, bytes);

@@ -190,7 +190,7 @@ export function readMbr(dev: BlockDevice, sector0?: Uint8Array): MbrTable {
         );
       }
       const prev = logicals[logicals.length - 1];
-      if (prev && (ebrLba < prev.startLba + prev.sectors)) {
+      if (prev && ebrLba < prev.startLba + prev.sectors) {
         throw new FormatError(`logical partitions ${number - 1} and ${number} overlap (EBR at sector ${ebrLba})`, ebrLba * ss + TABLE_OFFSET + 8);
       }
       logicals.push({ ebrLba, status: l.status, type: l.type, startLba: start, sectors: l.sectors });
@@ -200,7 +200,10 @@ export function readMbr(dev: BlockDevice, sector0?: Uint8Array): MbrTable {
       }
       const next = ext.startLba + link.startLba;
       if (next <= ebrLba || next >= extEnd) {
-        throw new FormatError(`EBR at sector ${ebrLba}: next EBR at sector ${next} is not after it inside the extended partition`, ebrLba * ss + TABLE_OFFSET + 24);
+        throw new FormatError(
+          `EBR at sector ${ebrLba}: next EBR at sector ${next} is not after it inside the extended partition`,
+          ebrLba * ss + TABLE_OFFSET + 24,
+        );
       }
       if (next < start + l.sectors) {
         throw new FormatError(`EBR at sector ${next} lies inside logical partition ${number}`, ebrLba * ss + TABLE_OFFSET + 24);

@@ -26,8 +26,7 @@ export class PlanError extends RefusedError {
   }
 }
 
-const overlaps = (a: { start: number; size: number }, b: { start: number; size: number }) =>
-  a.start < b.start + b.size && b.start < a.start + a.size;
+const overlaps = (a: { start: number; size: number }, b: { start: number; size: number }) => a.start < b.start + b.size && b.start < a.start + a.size;
 
 function parseAttributes(a: string | bigint | undefined): bigint | undefined {
   if (a === undefined) return 0n;
@@ -119,7 +118,8 @@ function deleteProblem(v: Check, p: Partition): string | undefined {
   if (v.gpt) return undefined;
   if (p.logical) {
     const later = v.parts.filter((q) => q.logical && q.number > p.number && !isDeleted(v, q.number));
-    if (later.length) return `deleting logical partition ${p.number} would renumber partition${later.length > 1 ? 's' : ''} ${later.map((q) => q.number).join(', ')}; not supported`;
+    if (later.length)
+      return `deleting logical partition ${p.number} would renumber partition${later.length > 1 ? 's' : ''} ${later.map((q) => q.number).join(', ')}; not supported`;
   }
   if (p.role === 'extended') {
     const kept = v.parts.filter((q) => q.logical && !isDeleted(v, q.number));
@@ -294,7 +294,8 @@ function createLogical(v: Check, op: CreateOp, reg: Region, t: number, bad: (m: 
     ebr = ext.start;
   } else {
     const prevEnd = last.start + last.size;
-    if (reg.start <= prevEnd) return void bad(`${range(reg)} must come after the last logical partition ${last.number} ${range(last)} with a sector for its EBR`);
+    if (reg.start <= prevEnd)
+      return void bad(`${range(reg)} must come after the last logical partition ${last.number} ${range(last)} with a sector for its EBR`);
     ebr = reg.start - MiB >= prevEnd ? reg.start - MiB : reg.start - ss;
   }
   const number = 5 + logicals.length;

@@ -57,7 +57,13 @@ export function gptRole(type: string): Role {
 
 export function mbrRole(type: number): Role {
   switch (type) {
-    case 0x01: case 0x04: case 0x06: case 0x07: case 0x0b: case 0x0c: case 0x0e:
+    case 0x01:
+    case 0x04:
+    case 0x06:
+    case 0x07:
+    case 0x0b:
+    case 0x0c:
+    case 0x0e:
       return 'basic';
     case 0x27:
       return 'recovery';
@@ -65,9 +71,14 @@ export function mbrRole(type: number): Role {
       return 'esp';
     case 0x42:
       return 'windows-ldm';
-    case 0x05: case 0x0f: case 0x85:
+    case 0x05:
+    case 0x0f:
+    case 0x85:
       return 'extended';
-    case 0x82: case 0x83: case 0x8e: case 0xfd:
+    case 0x82:
+    case 0x83:
+    case 0x8e:
+    case 0xfd:
       return 'linux';
     default:
       return 'other';

@@ -88,14 +88,14 @@ export function showText(l: Layout, name: string): string {
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>
-    r.map((c, i) => (i <= 2 ? lpad(c, w[i]!) : pad(c, w[i]!))).join('  ').trimEnd();
+    r
+      .map((c, i) => (i <= 2 ? lpad(c, w[i]!) : pad(c, w[i]!)))
+      .join('  ')
+      .trimEnd();
   lines.push(fmt(head));
   l.partitions.forEach((p, k) => {
     lines.push(fmt(rows[k]!));
-    const detail =
-      l.scheme === 'gpt'
-        ? `type ${p.type}  guid ${p.guid}  attributes ${attributesString(p.attributes ?? 0n)}`
-        : `type ${p.type}`;
+    const detail = l.scheme === 'gpt' ? `type ${p.type}  guid ${p.guid}  attributes ${attributesString(p.attributes ?? 0n)}` : `type ${p.type}`;
     const vol = p.volume;
     const extra: string[] = [`bytes ${p.start}+${p.size}`];
     if (vol?.serial) extra.push(`serial ${vol.serial}`);

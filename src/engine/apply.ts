@@ -55,14 +55,21 @@ export interface ApplyResult {
 }
 
 /** Refusals that apply to any plan, checked before anything is written. */
-export async function preflight(plan: Plan, journalRoot: string, opts: { writable?: boolean } = {}): Promise<{ hives: Map<string, OpenedHive>; backupBytes: number }> {
+export async function preflight(
+  plan: Plan,
+  journalRoot: string,
+  opts: { writable?: boolean } = {},
+): Promise<{ hives: Map<string, OpenedHive>; backupBytes: number }> {
   const root = confine(plan.root); // every access below: no link followed, no special file opened
   // 1. The running OS.
   if (process.platform === 'win32') {
     const sysDrive = (process.env.SystemDrive ?? 'C:').toUpperCase();
     const inWinPE = sysDrive === 'X:' || existsSync('X:\\Windows\\System32\\winpeshl.exe');
     if (!inWinPE && path.resolve(root).slice(0, 2).toUpperCase() === sysDrive) {
-      throw new RefusedError(`${root} is the running Windows; wufix repairs an offline installation only: boot WinPE (or another Windows) and run it from there`, 'running-os');
+      throw new RefusedError(
+        `${root} is the running Windows; wufix repairs an offline installation only: boot WinPE (or another Windows) and run it from there`,
+        'running-os',
+      );
     }
   }
   // 2. The volume must be writable (`writable: false`: checked on a read-only mount made on purpose, before the read-write one).
@@ -80,7 +87,11 @@ export async function preflight(plan: Plan, journalRoot: string, opts: { writabl
     for (const rel of filesOf(s.change)) {
       const host = hostPath(root, rel);
       if (s.change.kind === 'dism-revert-pending') {
-        if (process.platform !== 'win32') throw new RefusedError('--use-dism needs Windows or WinPE with DISM; without it the pending repair edits the hives offline (leave out --use-dism)', 'no-dism');
+        if (process.platform !== 'win32')
+          throw new RefusedError(
+            '--use-dism needs Windows or WinPE with DISM; without it the pending repair edits the hives offline (leave out --use-dism)',
+            'no-dism',
+          );
         backupBytes += statSafe(host)?.size ?? 0;
         continue;
       }
@@ -101,7 +112,10 @@ export async function preflight(plan: Plan, journalRoot: string, opts: { writabl
         /* absent: already renamed */
       }
       if (st?.isSymbolicLink()) {
-        throw new RefusedError(`${s.change.from} is a junction or symbolic link, not a folder; wufix does not follow it (check where it points and rename it by hand)`, 'link');
+        throw new RefusedError(
+          `${s.change.from} is a junction or symbolic link, not a folder; wufix does not follow it (check where it points and rename it by hand)`,
+          'link',
+        );
       }
       if (st) statSafe(from); // a link or special file on the way, or in its place, refuses
       statSafe(path.dirname(hostPath(root, s.change.to)));
@@ -132,7 +146,10 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     }
   }
   progress(`backing up ${toBackup.size} file(s) to ${journal.dir}`);
-  const files = await journal.backup(root, [...toBackup].map(([host, rel]) => ({ host, rel })));
+  const files = await journal.backup(
+    root,
+    [...toBackup].map(([host, rel]) => ({ host, rel })),
+  );
   await journal.setState({ phase: 'backed-up', done: [], renames: [] });
   faultPoint('after-backup');
 
@@ -217,7 +234,13 @@ function applyRegChange(h: OpenedHive, c: Change): void {
   }
 }
 
-async function applyFileChange(root: string, s: PlanStep, journal: Journal, renames: { from: string; to: string }[], host: ApplyHost | undefined): Promise<void> {
+async function applyFileChange(
+  root: string,
+  s: PlanStep,
+  journal: Journal,
+  renames: { from: string; to: string }[],
+  host: ApplyHost | undefined,
+): Promise<void> {
   const c = s.change;
   if (c.kind === 'rename') {
     const from = hostPath(root, c.from);
@@ -234,7 +257,8 @@ async function applyFileChange(root: string, s: PlanStep, journal: Journal, rena
     if (!host) throw new RefusedError('--use-dism needs Windows or WinPE (dism.exe); on Linux use the pending repair without --use-dism', 'no-dism');
     const r = await host.revertPendingActions(root);
     await journal.log(`${r.commandLine} -> exit ${r.exitCode} (code page ${r.codePage})\n${r.output}`);
-    if (!r.ok) throw new RefusedError(`DISM /RevertPendingActions failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
+    if (!r.ok)
+      throw new RefusedError(`DISM /RevertPendingActions failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
     return;
   }
   if (c.kind === 'write-file') {
@@ -307,7 +331,8 @@ export async function verifyPlan(plan: Plan): Promise<void> {
 export async function rollback(root: string, journal: Journal, files: JournalFile[], renames: { from: string; to: string }[]): Promise<void> {
   root = confine(root);
   for (const r of [...renames].reverse()) {
-    if (!isPlainRelative(r.from) || !isPlainRelative(r.to)) throw new RefusedError(`the journal names a rename outside the volume (${r.from} -> ${r.to}); refusing to undo from it`, 'journal-path');
+    if (!isPlainRelative(r.from) || !isPlainRelative(r.to))
+      throw new RefusedError(`the journal names a rename outside the volume (${r.from} -> ${r.to}); refusing to undo from it`, 'journal-path');
     const to = resolveCI(root, r.to);
     if (to && !resolveCI(root, r.from)) renameSafe(to, path.join(path.dirname(to), r.from.split('\\').pop()!));
   }
@@ -318,7 +343,8 @@ export async function rollback(root: string, journal: Journal, files: JournalFil
 export async function restoreFiles(root: string, journal: Journal, files: JournalFile[]): Promise<void> {
   root = confine(root);
   for (const f of files) {
-    if (!isPlainRelative(f.entry)) throw new RefusedError(`the journal names a file outside the volume (${f.entry}); refusing to restore from it`, 'journal-path');
+    if (!isPlainRelative(f.entry))
+      throw new RefusedError(`the journal names a file outside the volume (${f.entry}); refusing to restore from it`, 'journal-path');
   }
   const tmp = confine(await fsp.mkdtemp(path.join(os.tmpdir(), 'wufix-restore-')));
   try {

@@ -12,7 +12,21 @@
 // Every sealed write goes: ledger "pending" = the new MAC -> the file -> seal.json -> ledger commit,
 // so a power cut at any point leaves a state the ledger accepts (the old one or the new one).
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fsp, closeSync, createReadStream, existsSync, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statfsSync, constants as fsc, type BigIntStats } from 'node:fs';
+import {
+  promises as fsp,
+  closeSync,
+  createReadStream,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statfsSync,
+  constants as fsc,
+  type BigIntStats,
+} from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
 import { atomicWrite } from '../hive/hivefile.js';
@@ -20,7 +34,21 @@ import { appendSafe, mkdirSafe, sha256Safe, statSafe } from '../shared/safefs.js
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import type { Change, Plan } from '../model/plan.js';
 import { MiB } from '../shared/units.js';
-import { RUN_ID_RE, findStateDir, hmac, isInside, openStateDir, readLedger, realish, sameDevice, sameMac, stateDirPath, writeLedger, type LedgerEntry, type StateDir } from './keyring.js';
+import {
+  RUN_ID_RE,
+  findStateDir,
+  hmac,
+  isInside,
+  openStateDir,
+  readLedger,
+  realish,
+  sameDevice,
+  sameMac,
+  stateDirPath,
+  writeLedger,
+  type LedgerEntry,
+  type StateDir,
+} from './keyring.js';
 
 export interface JournalFile {
   /** Volume-relative path (backslashes). */
@@ -47,7 +75,10 @@ export interface JournalState {
 }
 
 export function newRunId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const t = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${t}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -89,7 +120,14 @@ export interface Seal {
 type SealBody = Omit<Seal, 'mac'>;
 
 const canon = (b: SealBody) =>
-  JSON.stringify([b.format, b.runId, b.target, Object.keys(b.files).sort().map((k) => [k, b.files[k]!.size, b.files[k]!.digest])]);
+  JSON.stringify([
+    b.format,
+    b.runId,
+    b.target,
+    Object.keys(b.files)
+      .sort()
+      .map((k) => [k, b.files[k]!.size, b.files[k]!.digest]),
+  ]);
 
 const ZEROS = Buffer.alloc(DIGEST_CHUNK);
 
@@ -130,7 +168,7 @@ function digestFile(file: string, keep = false): { d: SealedFile; bytes?: Buffer
     let bytes: Buffer | undefined;
     if (size <= DIGEST_CHUNK) {
       bytes = Buffer.alloc(size);
-      for (let got = 0; got < size; ) {
+      for (let got = 0; got < size;) {
         const n = readSync(fd, bytes, got, size - got, got);
         if (n === 0) throw new BadInputError('short read', { file });
         got += n;
@@ -139,7 +177,7 @@ function digestFile(file: string, keep = false): { d: SealedFile; bytes?: Buffer
     } else {
       const h = createHash('sha256');
       const buf = Buffer.alloc(DIGEST_CHUNK);
-      for (let at = 0; at < size; ) {
+      for (let at = 0; at < size;) {
         const want = Math.min(DIGEST_CHUNK, size - at);
         let got = 0;
         while (got < want) {
@@ -214,7 +252,8 @@ interface SealCtx {
 /** The seal body of the run as it is now, with `next` standing for files about to be written. */
 function currentBody(ctx: SealCtx, next: Map<string, SealedFile>): SealBody {
   const { files, problems } = runFiles(ctx.runDir);
-  if (problems.length) throw new RefusedError(`the journal ${ctx.runDir} holds ${problems[0]}; wufix does not seal or trust links or special files in a journal`, 'journal-link');
+  if (problems.length)
+    throw new RefusedError(`the journal ${ctx.runDir} holds ${problems[0]}; wufix does not seal or trust links or special files in a journal`, 'journal-link');
   const out: Record<string, SealedFile> = {};
   for (const [name, abs] of files) out[name] = digestFile(abs).d;
   for (const [name, d] of next) out[name] = d;
@@ -231,7 +270,14 @@ function ledgerBase(ctx: SealCtx, prev: LedgerEntry | undefined): Omit<LedgerEnt
   }
   const sdReal = realish(ctx.sd.dir);
   const journalRelState = sameDevice(journalDir, sdReal) ? path.relative(sdReal, journalDir) : undefined;
-  return { runId: ctx.runId, journalDir, ...(journalRel ? { journalRel } : {}), ...(journalRelState ? { journalRelState } : {}), target: ctx.target, updatedAt: new Date().toISOString() };
+  return {
+    runId: ctx.runId,
+    journalDir,
+    ...(journalRel ? { journalRel } : {}),
+    ...(journalRelState ? { journalRelState } : {}),
+    target: ctx.target,
+    updatedAt: new Date().toISOString(),
+  };
 }
 
 /**
@@ -323,18 +369,33 @@ export function authenticateRun(journalRoot: string, runId: string, opts: AuthOp
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') sealProblem = 'its seal.json cannot be read';
   }
   const sd = findStateDir();
-  if (!seal && !sealProblem) return no('it has no seal (seal.json): it was written before wufix sealed its journals (no migration: restore by hand from its backup.tar only if you trust it), or not by wufix');
-  if (!sd) return no(`there is no wufix state directory with a journal key at ${stateDirPath()}, so nothing sealed it here (set WUFIX_STATE_DIR or --state-dir to the one used for the repair)`);
+  if (!seal && !sealProblem)
+    return no(
+      'it has no seal (seal.json): it was written before wufix sealed its journals (no migration: restore by hand from its backup.tar only if you trust it), or not by wufix',
+    );
+  if (!sd)
+    return no(
+      `there is no wufix state directory with a journal key at ${stateDirPath()}, so nothing sealed it here (set WUFIX_STATE_DIR or --state-dir to the one used for the repair)`,
+    );
   const ledger = readLedger(sd, runId);
-  if (!ledger) return no(`it is not in the ledger of this machine's state directory (${sd.dir}): it was not made here (planted on the target, or made with another state directory: set WUFIX_STATE_DIR or --state-dir)`);
+  if (!ledger)
+    return no(
+      `it is not in the ledger of this machine's state directory (${sd.dir}): it was not made here (planted on the target, or made with another state directory: set WUFIX_STATE_DIR or --state-dir)`,
+    );
   const real = realish(runDir);
   const atRel = ledger.journalRel && opts.root ? path.join(realish(opts.root), ledger.journalRel) : undefined;
   // The journal and the state directory on one volume (a stick) that is mounted elsewhere now.
   const atState = ledger.journalRelState && sameDevice(real, sd.dir) ? path.resolve(realish(sd.dir), ledger.journalRelState) : undefined;
-  if (real !== ledger.journalDir && real !== atRel && real !== atState) return no(`it is not where wufix wrote it (${ledger.journalDir}): a copied journal is not trusted`);
+  if (real !== ledger.journalDir && real !== atRel && real !== atState)
+    return no(`it is not where wufix wrote it (${ledger.journalDir}): a copied journal is not trusted`);
   if (opts.disk !== undefined && realish(opts.disk) !== ledger.target) return no(`it was made for ${ledger.target}, not for ${realish(opts.disk)}`);
   if (sealProblem) return no(sealProblem);
-  const sealOk = !!seal && typeof seal.mac === 'string' && seal.files && typeof seal.files === 'object' && sameMac(hmac(sd.key, canon({ format: SEAL_FORMAT, runId: String(seal.runId), target: String(seal.target), files: seal.files })), seal.mac);
+  const sealOk =
+    !!seal &&
+    typeof seal.mac === 'string' &&
+    seal.files &&
+    typeof seal.files === 'object' &&
+    sameMac(hmac(sd.key, canon({ format: SEAL_FORMAT, runId: String(seal.runId), target: String(seal.target), files: seal.files })), seal.mac);
   if (!sealOk) return no("its seal does not verify with this machine's journal key (forged, or damaged)");
   const known = sameMac(seal!.mac, ledger.mac) || sameMac(seal!.mac, ledger.pending);
   // A power cut between a file and its seal leaves seal.json one write behind: the files then match the pending MAC.
@@ -391,7 +452,10 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const up = (p: string) => p.toUpperCase();
 
 function refuseJournal(what: string): never {
-  throw new RefusedError(`the journal lists ${what}, which its plan does not name; it was altered or not written by wufix, so nothing was restored from it`, 'journal-outside-plan');
+  throw new RefusedError(
+    `the journal lists ${what}, which its plan does not name; it was altered or not written by wufix, so nothing was restored from it`,
+    'journal-outside-plan',
+  );
 }
 
 /**
@@ -421,16 +485,25 @@ export function validateJournal(plan: Plan, files: JournalFile[], renames: { fro
     if (seen.has(f.entry)) refuseJournal(`"${f.path}" twice`);
     seen.add(f.entry);
     const hashOk = (h: unknown) => h === null || (typeof h === 'string' && HEX64.test(h));
-    if (typeof f.existed !== 'boolean' || !Number.isSafeInteger(f.size) || f.size < 0 || !hashOk(f.sha256Before) || (f.existed && f.sha256Before === null) || (f.sha256After !== undefined && !hashOk(f.sha256After))) {
+    if (
+      typeof f.existed !== 'boolean' ||
+      !Number.isSafeInteger(f.size) ||
+      f.size < 0 ||
+      !hashOk(f.sha256Before) ||
+      (f.existed && f.sha256Before === null) ||
+      (f.sha256After !== undefined && !hashOk(f.sha256After))
+    ) {
       refuseJournal(`a malformed record for "${f.path}"`);
     }
   }
   const planned = new Set(plan.steps.flatMap((s) => (s.change.kind === 'rename' ? [`${s.change.from}\0${s.change.to}`] : [])));
   for (const r of renames) {
-    if (!r || !isSafeRelative(r.from, '\\') || !isSafeRelative(r.to, '\\') || !planned.has(`${r.from}\0${r.to}`)) refuseJournal(`a rename ${String(r?.from)} -> ${String(r?.to)}`);
+    if (!r || !isSafeRelative(r.from, '\\') || !isSafeRelative(r.to, '\\') || !planned.has(`${r.from}\0${r.to}`))
+      refuseJournal(`a rename ${String(r?.from)} -> ${String(r?.to)}`);
   }
   for (const s of plan.steps) {
-    if (s.change.kind === 'rename' && (!isSafeRelative(s.change.from, '\\') || !isSafeRelative(s.change.to, '\\'))) refuseJournal(`a plan rename "${s.change.from}" -> "${s.change.to}"`);
+    if (s.change.kind === 'rename' && (!isSafeRelative(s.change.from, '\\') || !isSafeRelative(s.change.to, '\\')))
+      refuseJournal(`a plan rename "${s.change.from}" -> "${s.change.to}"`);
   }
 }
 
@@ -443,14 +516,16 @@ export async function validateBackupTar(tarPath: string, files: JournalFile[]): 
   const want = new Map(files.filter((f) => f.existed).map((f) => [f.entry, f]));
   const seen = new Set<string>();
   const problems: string[] = [];
-  const fail = (m: string) => new RefusedError(`the journal's backup.tar ${m}; it was altered or not written by wufix, so nothing was restored from it`, 'journal-tar');
+  const fail = (m: string) =>
+    new RefusedError(`the journal's backup.tar ${m}; it was altered or not written by wufix, so nothing was restored from it`, 'journal-tar');
   try {
     await tar.t({
       file: tarPath,
       strict: true,
       onReadEntry: (e) => {
         const name = e.path;
-        if (e.type !== 'File' && e.type !== 'OldFile') problems.push(`holds a ${e.type} entry "${name}"${e.linkpath ? ` -> "${e.linkpath}"` : ''} (only regular files are restored)`);
+        if (e.type !== 'File' && e.type !== 'OldFile')
+          problems.push(`holds a ${e.type} entry "${name}"${e.linkpath ? ` -> "${e.linkpath}"` : ''} (only regular files are restored)`);
         else if (!isSafeRelative(name, '/')) problems.push(`holds an entry with an unsafe name "${String(name)}"`);
         else if (!want.has(name)) problems.push(`holds "${name}", which files.json does not list`);
         else if (seen.has(name)) problems.push(`holds "${name}" twice`);
@@ -489,7 +564,8 @@ export class Journal {
     const dir = path.join(journalRoot, runId);
     mkdirSafe(dir); // each folder on the way a real one (a `wufix` link in the target never leads out)
     const st = lstatSync(dir);
-    if (!st.isDirectory()) throw new RefusedError(`the journal directory ${dir} is a link or not a folder; wufix does not write its journal through links`, 'journal-link');
+    if (!st.isDirectory())
+      throw new RefusedError(`the journal directory ${dir} is a link or not a folder; wufix does not write its journal through links`, 'journal-link');
     const j = new Journal(dir, runId);
     const prev = readLedger(sd, runId);
     const target = opts.target ?? targets.get(path.resolve(journalRoot)) ?? (prev && prev.journalDir === realish(dir) ? prev.target : undefined);
@@ -508,7 +584,11 @@ export class Journal {
   static authenticated(journalRoot: string, runId: string, opts: AuthOptions = {}): Journal {
     const a = authenticateRun(journalRoot, runId, opts);
     const j = a.ok || !RUN_ID_RE.test(runId) ? new Journal(path.join(journalRoot, runId), runId) : Journal.open(journalRoot, runId);
-    if (!a.ok) throw new RefusedError(`run ${runId} in ${journalRoot} is not authenticated: ${a.why}; ${HOW_TO}, so it was not used (nothing changed)`, 'journal-unauthenticated');
+    if (!a.ok)
+      throw new RefusedError(
+        `run ${runId} in ${journalRoot} is not authenticated: ${a.why}; ${HOW_TO}, so it was not used (nothing changed)`,
+        'journal-unauthenticated',
+      );
     j.verified = a.bytes;
     j.ctx = { sd: a.sd, runId, runDir: j.dir, target: a.ledger.target, root: opts.root };
     return j;
@@ -543,7 +623,10 @@ export class Journal {
       const plan = JSON.parse(new TextDecoder().decode(bytes)) as Plan;
       this.ctx.root = plan.root;
       if (isInside(realish(this.ctx.sd.dir), realish(plan.root))) {
-        throw new RefusedError(`the wufix state directory ${this.ctx.sd.dir} lies inside the target ${plan.root}, which must not hold the key that authenticates its journals; set WUFIX_STATE_DIR (or pass --state-dir <dir>) to a folder outside the target`, 'state-dir');
+        throw new RefusedError(
+          `the wufix state directory ${this.ctx.sd.dir} lies inside the target ${plan.root}, which must not hold the key that authenticates its journals; set WUFIX_STATE_DIR (or pass --state-dir <dir>) to a folder outside the target`,
+          'state-dir',
+        );
       }
       if (!this.ctx.target) this.ctx.target = targetOfPlan(plan);
     } else if (!this.ctx.root && existsSync(this.file('plan.json'))) this.ctx.root = this.plan().root;
@@ -562,7 +645,8 @@ export class Journal {
     if (b) return JSON.parse(b.toString('utf8')) as T;
     // Not authenticated (journal list, a planted run): read only a bounded regular file.
     const st = lstatSync(this.file(name));
-    if (!st.isFile() || st.size > JSON_LIMIT) throw new BadInputError(`${st.isFile() ? `larger than ${JSON_LIMIT / MiB} MiB` : 'not a regular file'}`, { file: this.file(name) });
+    if (!st.isFile() || st.size > JSON_LIMIT)
+      throw new BadInputError(`${st.isFile() ? `larger than ${JSON_LIMIT / MiB} MiB` : 'not a regular file'}`, { file: this.file(name) });
     return JSON.parse(readFileSync(this.file(name), 'utf8')) as T;
   }
 
@@ -629,7 +713,13 @@ export class Journal {
     await validateBackupTar(this.tarPath, files);
     const names = new Set(files.filter((f) => f.existed).map((f) => f.entry));
     await fsp.mkdir(to, { recursive: true });
-    await tar.x({ file: this.tarPath, cwd: to, preserveOwner: false, strict: true, filter: (p, e) => names.has(p) && 'type' in e && (e.type === 'File' || e.type === 'OldFile') });
+    await tar.x({
+      file: this.tarPath,
+      cwd: to,
+      preserveOwner: false,
+      strict: true,
+      filter: (p, e) => names.has(p) && 'type' in e && (e.type === 'File' || e.type === 'OldFile'),
+    });
   }
 }
 

@@ -3,7 +3,20 @@
 // ledger of runs (runs/<run-id>.json: the latest seal's MAC, the journal's real path, the target).
 // A journal is trusted only when its seal verifies with this key AND is the ledger's latest entry.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, realpathSync, chmodSync, writeSync, constants as fsc } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  chmodSync,
+  writeSync,
+  constants as fsc,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atomicWrite } from '../hive/hivefile.js';
@@ -105,7 +118,8 @@ function checkDir(dir: string, targets: string[]): void {
   for (const t of targets) {
     if (!t) continue;
     const rt = realish(t);
-    if (isInside(real, rt)) refuse(`the wufix state directory ${dir} lies inside the target ${t}, which may be hostile and must not hold the key that authenticates its journals`);
+    if (isInside(real, rt))
+      refuse(`the wufix state directory ${dir} lies inside the target ${t}, which may be hostile and must not hold the key that authenticates its journals`);
   }
   if (process.platform === 'win32' && (process.env.SystemDrive ?? '').toUpperCase() === 'X:' && /^x:/i.test(real)) {
     refuse(`the wufix state directory ${dir} would live only in the WinPE RAM disk and vanish at reboot (with it every journal's key)`);
@@ -123,7 +137,8 @@ function ensureDir(dir: string, mode: number): void {
     }
     st = lstatSync(dir);
   }
-  if (st.isSymbolicLink() || !st.isDirectory()) refuse(`${dir} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; the wufix state directory must be a real folder`);
+  if (st.isSymbolicLink() || !st.isDirectory())
+    refuse(`${dir} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a directory'}; the wufix state directory must be a real folder`);
   if (process.platform !== 'win32') {
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid) refuse(`the wufix state directory ${dir} belongs to user ${st.uid}, not to this user (${uid})`);
@@ -142,7 +157,10 @@ function isLink(p: string): boolean {
 function readKey(file: string): Buffer {
   const st = lstatSync(file);
   if (st.isSymbolicLink() || !st.isFile()) refuse(`${file} is not a regular file`);
-  if (st.size !== KEY_BYTES) refuse(`${file} is ${st.size} bytes, not ${KEY_BYTES}: the journal key is damaged (journals sealed with it cannot be undone by wufix; move it away only if no journal needs it)`);
+  if (st.size !== KEY_BYTES)
+    refuse(
+      `${file} is ${st.size} bytes, not ${KEY_BYTES}: the journal key is damaged (journals sealed with it cannot be undone by wufix; move it away only if no journal needs it)`,
+    );
   const fd = openSync(file, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
   try {
     const b = Buffer.alloc(KEY_BYTES);

@@ -91,7 +91,10 @@ export function checkUsed(root: string, rel: string, repair: string): void {
     }
     if (st.isSymbolicLink() || (!st.isFile() && !st.isDirectory())) {
       const e = new UnsafePathError(winRel(root, host), st.isSymbolicLink() ? 'link' : 'special-file', describeNode(st, host));
-      throw new RefusedError(`${repair}: ${e.message}${repair === 'wu-cache' ? ' (a junction that moved the folder on purpose: leave this repair out with --skip wu-cache)' : ''}`, e.code);
+      throw new RefusedError(
+        `${repair}: ${e.message}${repair === 'wu-cache' ? ' (a junction that moved the folder on purpose: leave this repair out with --skip wu-cache)' : ''}`,
+        e.code,
+      );
     }
   }
 }
@@ -100,7 +103,10 @@ function regData(type: number, hex: string): string {
   const b = Buffer.from(hex, 'hex');
   if ((type === 4 && b.length === 4) || (type === 11 && b.length === 8)) {
     const v = type === 4 ? b.readUInt32LE(0) : Number(b.readBigUInt64LE(0));
-    return `0x${v.toString(16).toUpperCase().padStart(type === 4 ? 8 : 16, '0')}`;
+    return `0x${v
+      .toString(16)
+      .toUpperCase()
+      .padStart(type === 4 ? 8 : 16, '0')}`;
   }
   if ((type === 1 || type === 2) && b.length % 2 === 0) return JSON.stringify(b.toString('utf16le').replace(/\u0000+$/, ''));
   return b.length > 24 ? `${b.subarray(0, 24).toString('hex')}... (${b.length} bytes)` : b.toString('hex') || '(empty)';
@@ -151,7 +157,8 @@ export function renderPlan(plan: Plan, modules: readonly Pick<RepairModule, 'id'
     const steps = plan.steps.filter((s) => s.repair === m.id);
     if (!steps.length) continue;
     lines.push('', `${m.id}: ${m.title}`);
-    for (const s of steps) lines.push(`  - ${describeChange(s.change).split('\n').join('\n      ')}`, `      because: ${s.reason}${s.note ? `; ${s.note}` : ''}`);
+    for (const s of steps)
+      lines.push(`  - ${describeChange(s.change).split('\n').join('\n      ')}`, `      because: ${s.reason}${s.note ? `; ${s.note}` : ''}`);
   }
   if (plan.notFixed.length) {
     lines.push('', 'Not fixed by this plan:');

@@ -52,7 +52,8 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   const root = confine(opts.root ?? plan.root);
   if (state.phase === 'undone') throw new RefusedError(`run ${runId} was already undone`, 'already-undone');
   if (state.phase === 'rolled-back') throw new RefusedError(`run ${runId} was rolled back when it failed; there is nothing to undo`, 'nothing-to-undo');
-  if (state.phase === 'interrupted') throw new RefusedError(`run ${runId} was interrupted before it changed anything; there is nothing to undo`, 'nothing-to-undo');
+  if (state.phase === 'interrupted')
+    throw new RefusedError(`run ${runId} was interrupted before it changed anything; there is nothing to undo`, 'nothing-to-undo');
   if (state.phase === 'planned') {
     // Stopped before its backup was complete, so before any change (changes start after 'backed-up').
     throw new RefusedError(`run ${runId} stopped before changing anything; there is nothing to undo`, 'nothing-to-undo');

@@ -111,7 +111,8 @@ function descriptor(d: BcdDevice, depth: number): Uint8Array {
     }
     case 'ramdisk': {
       if (d.parent.optionsId !== undefined) throw new FormatError('BCD device: a device inside a ramdisk has no options GUID');
-      if (d.parent.kind !== 'partition' && d.parent.kind !== 'boot') throw new FormatError(`BCD device: a ramdisk on a ${d.parent.kind} device is not supported`);
+      if (d.parent.kind !== 'partition' && d.parent.kind !== 'boot')
+        throw new FormatError(`BCD device: a ramdisk on a ${d.parent.kind} device is not supported`);
       const inner = descriptor(d.parent, depth + 1);
       const path = pathBytes(d.path);
       // header 0x10 | local type + 20 bytes of ramdisk parameters | file path block (version 1,
@@ -247,14 +248,21 @@ function targetDevice(t: BcdTarget): Extract<BcdDevice, { kind: 'partition' }> {
   const bad = (m: string) => new BadInputError(`WinRE target: ${m}`, { code: 'bcd-target' });
   if (t.scheme === 'gpt') {
     const g = (s: string, what: string) => {
-      const x = typeof s === 'string' ? s.trim().replace(/^\{(.*)\}$/, '$1').toLowerCase() : '';
+      const x =
+        typeof s === 'string'
+          ? s
+              .trim()
+              .replace(/^\{(.*)\}$/, '$1')
+              .toLowerCase()
+          : '';
       if (!isGuid(x)) throw bad(`${what} "${s}" is not a GUID`);
       return x;
     };
     return { kind: 'partition', table: 'gpt', partitionGuid: g(t.partitionGuid, 'partition GUID'), diskGuid: g(t.diskGuid, 'disk GUID') };
   }
   if (t.scheme === 'mbr') {
-    if (!Number.isInteger(t.diskSignature) || t.diskSignature < 0 || t.diskSignature > 0xffffffff) throw bad(`disk signature ${t.diskSignature} is not a 32-bit number`);
+    if (!Number.isInteger(t.diskSignature) || t.diskSignature < 0 || t.diskSignature > 0xffffffff)
+      throw bad(`disk signature ${t.diskSignature} is not a 32-bit number`);
     if (!Number.isSafeInteger(t.offset) || t.offset <= 0) throw bad(`partition offset ${t.offset} is not a byte offset`);
     return { kind: 'partition', table: 'mbr', partitionOffset: t.offset, diskSignature: t.diskSignature };
   }
@@ -270,7 +278,7 @@ function normalizeDir(d: string): string {
 }
 
 const isDevice = (v: unknown): v is BcdDevice => !!v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
-const asList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v).map((s) => s.toLowerCase()) : undefined);
+const asList = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.map((s) => s.toLowerCase()) : undefined);
 
 function ramdiskOf(o: BcdObject, id: number): Extract<BcdDevice, { kind: 'ramdisk' }> | undefined {
   const v = elementValue(o, id);
@@ -321,7 +329,10 @@ function pickWinre(store: BcdStore, os: BcdObject, want: string | undefined, rec
     warnings.push(`recoverysequence of ${os.id} points at ${seq[0]}, which is not in the store`);
   }
   const found = store.objects.filter(
-    (o) => o.id !== os.id && o.type === OBJECT_TYPE.OSLOADER && (recoveryTargets.has(o.id) || isWinreWim(ramdiskOf(o, ELEMENT.OSDEVICE)) || isWinreWim(ramdiskOf(o, ELEMENT.DEVICE))),
+    (o) =>
+      o.id !== os.id &&
+      o.type === OBJECT_TYPE.OSLOADER &&
+      (recoveryTargets.has(o.id) || isWinreWim(ramdiskOf(o, ELEMENT.OSDEVICE)) || isWinreWim(ramdiskOf(o, ELEMENT.DEVICE))),
   );
   if (found.length === 1) return found[0]!;
   throw new RefusedError(
@@ -427,7 +438,9 @@ function repointLoaderDevices(cs: ChangeSet, re: BcdObject, part: PartitionDevic
 /** Ramdisk device options `optId`: boot.sdi device and path (the object created when missing). */
 function repointRamdiskOptions(cs: ChangeSet, store: BcdStore, re: BcdObject, optId: string, part: PartitionDevice, sdiPath: string, warnings: string[]): void {
   const opt = findObject(store, optId);
-  const sharers = store.objects.filter((o) => o.id !== re.id && [ELEMENT.DEVICE, ELEMENT.OSDEVICE].some((e) => ramdiskOf(o, e)?.optionsId?.toLowerCase() === optId));
+  const sharers = store.objects.filter(
+    (o) => o.id !== re.id && [ELEMENT.DEVICE, ELEMENT.OSDEVICE].some((e) => ramdiskOf(o, e)?.optionsId?.toLowerCase() === optId),
+  );
   if (sharers.length) warnings.push(`ramdisk options ${optId} are also used by ${sharers.map((o) => o.id).join(', ')}; their boot.sdi moves too`);
   if (!opt) {
     const base = `Objects\\${optId}`;

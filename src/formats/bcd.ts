@@ -463,7 +463,9 @@ export function parseBcdStore(h: Hive): BcdStore {
       const regType = h.valueType(vk);
       budget -= h.valueLength(vk);
       if (budget < 0) {
-        throw new FormatError(`BCD store: element data adds up to more than the ${h.hiveBinsSize}-byte hive holds (cells shared between elements: crafted or corrupt store)`);
+        throw new FormatError(
+          `BCD store: element data adds up to more than the ${h.hiveBinsSize}-byte hive holds (cells shared between elements: crafted or corrupt store)`,
+        );
       }
       const raw = h.valueData(vk);
       const { value, error } = decodeElement(eid, regType, raw);
@@ -489,10 +491,9 @@ export function elementValue(obj: BcdObject | undefined, id: number): ElementVal
 }
 
 const asString = (v: ElementValue | undefined) => (typeof v === 'string' ? v : undefined);
-const asList = (v: ElementValue | undefined) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v) : undefined);
+const asList = (v: ElementValue | undefined) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined);
 const asBool = (v: ElementValue | undefined) => (typeof v === 'boolean' ? v : undefined);
-const asDevice = (v: ElementValue | undefined) =>
-  v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? (v) : undefined;
+const asDevice = (v: ElementValue | undefined) => (v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) ? v : undefined);
 
 // ---------------------------------------------------------------------------------------------
 // WinRE chain

@@ -15,16 +15,7 @@
 import { BadInputError } from '../shared/errors.js';
 
 /** Repair ids a finding can point at (one module per repair under src/repairs). */
-export type RepairId =
-  | 'wintrust'
-  | 'wu-cache'
-  | 'services'
-  | 'pending'
-  | 'au-pause'
-  | 'qualitycompat'
-  | 'trust-cert'
-  | 'winre'
-  | 'wsus-policy';
+export type RepairId = 'wintrust' | 'wu-cache' | 'services' | 'pending' | 'au-pause' | 'qualitycompat' | 'trust-cert' | 'winre' | 'wsus-policy';
 
 export interface ErrorInfo {
   /** '0x80070643': lowercase, 8 hex digits. */
@@ -260,7 +251,12 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0x80073713: { symbol: 'ERROR_ADVANCED_INSTALLER_FAILED', meaning: 'An advanced installer failed during setup or servicing.', repairs: ['services'] },
   0x800f0906: { symbol: 'CBS_E_DOWNLOAD_FAILURE', meaning: 'The source files could not be downloaded.', repairs: [] },
-  0x800f0823: { symbol: 'CBS_E_NEW_SERVICING_STACK_REQUIRED', meaning: 'The package needs a newer servicing stack.', repairs: [], hint: 'Install the servicing stack update first.' },
+  0x800f0823: {
+    symbol: 'CBS_E_NEW_SERVICING_STACK_REQUIRED',
+    meaning: 'The package needs a newer servicing stack.',
+    repairs: [],
+    hint: 'Install the servicing stack update first.',
+  },
   0x800b0004: { symbol: 'TRUST_E_SUBJECT_NOT_TRUSTED', meaning: 'The subject is not trusted for the specified action.', repairs: ['wintrust'] },
   0x800b0111: { symbol: 'TRUST_E_EXPLICIT_DISTRUST', meaning: 'The certificate was explicitly marked as untrusted.', repairs: [] },
   0x80096010: { symbol: 'TRUST_E_BAD_DIGEST', meaning: "The object's digest did not verify (corrupt file).", repairs: ['wu-cache'] },

@@ -599,8 +599,23 @@ class ChunkParser {
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 const FIXED_WIDTH: Record<number, number> = {
-  0x03: 1, 0x04: 1, 0x05: 2, 0x06: 2, 0x07: 4, 0x08: 4, 0x09: 8, 0x0a: 8, 0x0b: 4, 0x0c: 8, 0x0d: 4,
-  0x0f: 16, 0x10: 8, 0x11: 8, 0x12: 16, 0x14: 4, 0x15: 8,
+  0x03: 1,
+  0x04: 1,
+  0x05: 2,
+  0x06: 2,
+  0x07: 4,
+  0x08: 4,
+  0x09: 8,
+  0x0a: 8,
+  0x0b: 4,
+  0x0c: 8,
+  0x0d: 4,
+  0x0f: 16,
+  0x10: 8,
+  0x11: 8,
+  0x12: 16,
+  0x14: 4,
+  0x15: 8,
 };
 
 function pad(n: number, w: number): string {
@@ -609,9 +624,7 @@ function pad(n: number, w: number): string {
 
 function guidString(b: Uint8Array, p: number): string {
   const h = (i: number) => b[p + i]!.toString(16).padStart(2, '0');
-  const s =
-    h(3) + h(2) + h(1) + h(0) + '-' + h(5) + h(4) + '-' + h(7) + h(6) + '-' + h(8) + h(9) + '-' +
-    h(10) + h(11) + h(12) + h(13) + h(14) + h(15);
+  const s = h(3) + h(2) + h(1) + h(0) + '-' + h(5) + h(4) + '-' + h(7) + h(6) + '-' + h(8) + h(9) + '-' + h(10) + h(11) + h(12) + h(13) + h(14) + h(15);
   return `{${s.toUpperCase()}}`;
 }
 
@@ -675,8 +688,11 @@ function attr(e: XElem | undefined, name: string): string | undefined {
 }
 
 function escXml(s: string, quote: boolean): string {
-   
-  let r = s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
+  let r = s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '');
   if (quote) r = r.replace(/"/g, '&quot;');
   return r;
 }
@@ -778,7 +794,10 @@ export function parseEvtxChunk(
   if (checkCrc && headerOk && free <= len) {
     const c = crc32(chunk.subarray(CHUNK_HEADER_SIZE, free));
     if (c !== dv.getUint32(52, true)) {
-      problem(52, `chunk ${chunkIndex}: event records CRC32 mismatch (stored 0x${dv.getUint32(52, true).toString(16)}, computed 0x${c.toString(16)}); records checked one by one`);
+      problem(
+        52,
+        `chunk ${chunkIndex}: event records CRC32 mismatch (stored 0x${dv.getUint32(52, true).toString(16)}, computed 0x${c.toString(16)}); records checked one by one`,
+      );
     }
   }
   const end = Math.min(free, len);
@@ -799,11 +818,18 @@ export function parseEvtxChunk(
     if (size === 0) {
       // Slack after the last record is zero: nothing to report.
       let allZero = true;
-      for (let i = p; i < end; i++) if (chunk[i] !== 0) { allZero = false; break; }
+      for (let i = p; i < end; i++)
+        if (chunk[i] !== 0) {
+          allZero = false;
+          break;
+        }
       if (allZero) break;
       let q = p + 1;
       while (q + RECORD_HEADER_SIZE <= end && !validAt(q)) q++;
-      problem(p, `chunk ${chunkIndex}: no valid event record at chunk offset 0x${p.toString(16)}; skipped ${q + RECORD_HEADER_SIZE <= end ? q - p : end - p} bytes`);
+      problem(
+        p,
+        `chunk ${chunkIndex}: no valid event record at chunk offset 0x${p.toString(16)}; skipped ${q + RECORD_HEADER_SIZE <= end ? q - p : end - p} bytes`,
+      );
       p = q;
       continue;
     }

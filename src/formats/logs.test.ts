@@ -187,10 +187,12 @@ describe('readLines edge cases', () => {
   it('garbage bytes do not throw and do not shift line numbers', async () => {
     let seed = 12345;
     const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
-    const junk = Buffer.from(Array.from({ length: 3000 }, () => {
-      const b = rnd();
-      return b === 10 ? 0x20 : b; // no LF inside the junk line
-    }));
+    const junk = Buffer.from(
+      Array.from({ length: 3000 }, () => {
+        const b = rnd();
+        return b === 10 ? 0x20 : b; // no LF inside the junk line
+      }),
+    );
     const buf = Buffer.concat([Buffer.from(RE_SAMPLE + '\r\n'), junk, Buffer.from('\r\n' + RE_WSUS + '\r\n')]);
     const recs = await collect(parseReportingEvents(chunked(buf, 333), 'RE.log', { encoding: 'windows-1252' }));
     expect(recs.map((r) => r.line)).toEqual([1, 3]);
@@ -262,7 +264,14 @@ describe('ReportingEvents.log', () => {
 
     // KB5034441 failing with 0x80070643, Win10 line with the extra field
     const winre = recs.find((r) => r.kb === 'KB5034441')!;
-    expect(winre).toMatchObject({ line: 7, eventId: 182, eventName: 'AGENT_INSTALLING_FAILED', hresult: '0x80070643', client: 'UpdateOrchestrator', extra: ['Windows Update Client'] });
+    expect(winre).toMatchObject({
+      line: 7,
+      eventId: 182,
+      eventName: 'AGENT_INSTALLING_FAILED',
+      hresult: '0x80070643',
+      client: 'UpdateOrchestrator',
+      extra: ['Windows Update Client'],
+    });
     expect(winre.time.toISOString()).toBe('2024-01-10T02:12:45.120Z');
     expect(lookupError(winre.hresult).repairs).toContain('winre');
   });
@@ -309,7 +318,14 @@ describe('WindowsUpdate.log (pre-Windows 10)', () => {
     const rep = recs[1]!;
     expect(rep.component).toBe('Report');
     expect(rep.hresult).toBe('0x800b0109');
-    expect(rep.report).toMatchObject({ eventId: 161, status: 'Failure', category: 'Content Download', message: 'Error: Download failed.', client: 'AutomaticUpdatesWuApp', revision: 1 });
+    expect(rep.report).toMatchObject({
+      eventId: 161,
+      status: 'Failure',
+      category: 'Content Download',
+      message: 'Error: Download failed.',
+      client: 'AutomaticUpdatesWuApp',
+      revision: 1,
+    });
     expect(rep.report!.time.toISOString()).toBe('2011-05-13T05:47:07.169Z');
     expect(recs[2]).toMatchObject({ severity: 'warning', hresult: '0x8024402c' });
     const spaced = recs[3]!;
@@ -335,12 +351,37 @@ describe('CBS.log', () => {
 
   const log = [
     pad('Info', 'CBS', 'TI: --- Initializing Trusted Installer ---', '2024-01-10 03:12:40'),
-    pad('Info', 'CBS', 'Loaded Servicing Stack v10.0.19041.3924 with Core: C:\\Windows\\winsxs\\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3924_none_7b5a3c5e0f3b1c2d\\cbscore.dll', '2024-01-10 03:12:40'),
-    pad('Info', 'CBS', 'Exec: Installing Package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, Update: 5034441-1_neutral', '2024-01-10 03:12:44'),
+    pad(
+      'Info',
+      'CBS',
+      'Loaded Servicing Stack v10.0.19041.3924 with Core: C:\\Windows\\winsxs\\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3924_none_7b5a3c5e0f3b1c2d\\cbscore.dll',
+      '2024-01-10 03:12:40',
+    ),
+    pad(
+      'Info',
+      'CBS',
+      'Exec: Installing Package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, Update: 5034441-1_neutral',
+      '2024-01-10 03:12:44',
+    ),
     pad('Info', 'CSI', '00000e64 [SR] Verify complete', '2024-01-10 03:12:44'),
-    pad('Error', 'CBS', 'Failed to execute WinRE servicing: not enough free space in the recovery partition. [HRESULT = 0x80070643 - ERROR_INSTALL_FAILURE]', '2024-01-10 03:12:45'),
-    pad('Info', 'CBS', 'Package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, current: Staged, pending: Default, start: Staged, applicable: Installed, target: Installed, limit: Installed', '2024-01-10 03:12:45'),
-    pad('Info', 'CBS', 'Reporting package change for package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, current: Staged, pending: Default, start: Staged, applicable: Installed, target: Installed, client id: UpdateAgentLCU, initiated offline: False, execution sequence: 82, first merged sequence: 82,', '2024-01-10 03:12:45'),
+    pad(
+      'Error',
+      'CBS',
+      'Failed to execute WinRE servicing: not enough free space in the recovery partition. [HRESULT = 0x80070643 - ERROR_INSTALL_FAILURE]',
+      '2024-01-10 03:12:45',
+    ),
+    pad(
+      'Info',
+      'CBS',
+      'Package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, current: Staged, pending: Default, start: Staged, applicable: Installed, target: Installed, limit: Installed',
+      '2024-01-10 03:12:45',
+    ),
+    pad(
+      'Info',
+      'CBS',
+      'Reporting package change for package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, current: Staged, pending: Default, start: Staged, applicable: Installed, target: Installed, client id: UpdateAgentLCU, initiated offline: False, execution sequence: 82, first merged sequence: 82,',
+      '2024-01-10 03:12:45',
+    ),
     ' download source: 0, download time (secs): 4294967295, download status: 0x0 (S_OK),reboot required: False, overall result:0x80070643 (ERROR_INSTALL_FAILURE)',
     pad('Info', 'CBS', 'SQM: Update change report datapoints not populated because SQM is not initialized or not running online.', '2024-01-10 03:12:45'),
     pad('Warning', 'CSI', '00000e65 Warning: Unable to repair payload file ([l:10]"winre.wim") for component', '2024-01-10 03:12:46'),
@@ -375,14 +416,34 @@ describe('CBS.log', () => {
     expect(recs[3]!.message).toContain('\n download source: 0');
     expect(recs[4]).toMatchObject({ component: 'CSI', csiSequence: '00000e65', level: 'Warning' });
     expect(recs[5]!.hresult).toBe('0x00000000');
-    expect(recs[6]).toMatchObject({ line: 12, level: 'Error', hresult: '0x800f0922', message: 'Failed to perform operation.  [HRESULT = 0x800f0922 - CBS_E_INSTALLERS_FAILED]' });
+    expect(recs[6]).toMatchObject({
+      line: 12,
+      level: 'Error',
+      hresult: '0x800f0922',
+      message: 'Failed to perform operation.  [HRESULT = 0x800f0922 - CBS_E_INSTALLERS_FAILED]',
+    });
   });
 
   it('Windows 7 KB4056894 rollback in CBS.log (UTF-8 without trailing newline)', async () => {
     const win7 = [
-      pad('Info', 'CBS', 'Exec: Resolving Package: Package_for_KB4056894~31bf3856ad364e35~amd64~~6.1.1.3, Update: 4056894-1, PinDeployment: amd64_...', '2018-01-05 08:05:11'),
-      pad('Error', 'CBS', 'Startup: Failed to process advanced operation queue, startupPhase: 0.  A rollback transaction will be created. [HRESULT = 0x80073aa2 - ERROR_EVT_CONFIGURATION_ERROR]', '2018-01-05 08:05:40'),
-      pad('Info', 'CBS', 'Setting original failure status: HRESULT_FROM_WIN32(ERROR_EVT_CONFIGURATION_ERROR), last forward execute state: CbsExecuteStateResolvePending', '2018-01-05 08:05:40'),
+      pad(
+        'Info',
+        'CBS',
+        'Exec: Resolving Package: Package_for_KB4056894~31bf3856ad364e35~amd64~~6.1.1.3, Update: 4056894-1, PinDeployment: amd64_...',
+        '2018-01-05 08:05:11',
+      ),
+      pad(
+        'Error',
+        'CBS',
+        'Startup: Failed to process advanced operation queue, startupPhase: 0.  A rollback transaction will be created. [HRESULT = 0x80073aa2 - ERROR_EVT_CONFIGURATION_ERROR]',
+        '2018-01-05 08:05:40',
+      ),
+      pad(
+        'Info',
+        'CBS',
+        'Setting original failure status: HRESULT_FROM_WIN32(ERROR_EVT_CONFIGURATION_ERROR), last forward execute state: CbsExecuteStateResolvePending',
+        '2018-01-05 08:05:40',
+      ),
     ].join('\n');
     const recs = await collect(parseCbsLog([Buffer.from(win7)], 'CBS.log'));
     expect(recs.map((r) => r.line)).toEqual([1, 2]);
@@ -397,7 +458,14 @@ describe('CBS.log', () => {
 
 describe('.NET / MSI setup logs', () => {
   it('names', () => {
-    for (const n of ['dd_dotnetfx35install.txt', 'dd_NET_Framework40_Setup_Full.txt', 'KB2656368_20120315_101010123_MSP0.txt', 'KB2656368_20120315_101010123.html', 'MSI3a5f1.LOG', 'NDP40-KB2656368-v2-x64_decompression_log.txt']) {
+    for (const n of [
+      'dd_dotnetfx35install.txt',
+      'dd_NET_Framework40_Setup_Full.txt',
+      'KB2656368_20120315_101010123_MSP0.txt',
+      'KB2656368_20120315_101010123.html',
+      'MSI3a5f1.LOG',
+      'NDP40-KB2656368-v2-x64_decompression_log.txt',
+    ]) {
       expect(isSetupLogName(n), n).toBe(true);
     }
     for (const n of ['CBS.log', 'ReportingEvents.log', 'notes.txt', 'setupact.log']) expect(isSetupLogName(n), n).toBe(false);
@@ -570,8 +638,18 @@ describe('a 200 MB CBS.log', () => {
     for (let i = 0; i < BLOCK_LINES; i++) {
       if (i === ERR_AT) block.push(pad('Error', 'CBS', 'Failed to perform operation.  [HRESULT = 0x800f0922 - CBS_E_INSTALLERS_FAILED]'));
       else if (i === ERR_AT + 1) block.push(' continuation of the failed operation');
-      else if (i === KB_AT) block.push(pad('Info', 'CBS', 'Package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, current: Staged, pending: Default, target: Installed'));
-      else block.push(pad('Info', 'CSI', `${(i + 0x1000).toString(16).padStart(8, '0')} Performing 1 operations as follows: (0) LockComponentPath: flags: 0 comp: {l:16 b:a1b2c3d4e5f60718293a4b5c6d7e8f90}`));
+      else if (i === KB_AT)
+        block.push(
+          pad('Info', 'CBS', 'Package: Package_for_KB5034441~31bf3856ad364e35~amd64~~19041.3920.1.1, current: Staged, pending: Default, target: Installed'),
+        );
+      else
+        block.push(
+          pad(
+            'Info',
+            'CSI',
+            `${(i + 0x1000).toString(16).padStart(8, '0')} Performing 1 operations as follows: (0) LockComponentPath: flags: 0 comp: {l:16 b:a1b2c3d4e5f60718293a4b5c6d7e8f90}`,
+          ),
+        );
     }
     const blockBuf = Buffer.from(block.join('\r\n') + '\r\n', 'latin1');
     const blocks = Math.ceil((200 * 1024 * 1024) / blockBuf.length);

@@ -11,7 +11,13 @@ export type ReAgentTarget = { scheme: 'gpt'; diskGuid: string; offset: number } 
 export const WINRE_DIRECTORY = '\\Recovery\\WindowsRE';
 
 function bracedGuid(s: string, what: string): string {
-  const g = typeof s === 'string' ? s.trim().replace(/^\{(.*)\}$/, '$1').toLowerCase() : '';
+  const g =
+    typeof s === 'string'
+      ? s
+          .trim()
+          .replace(/^\{(.*)\}$/, '$1')
+          .toLowerCase()
+      : '';
   if (!isGuid(g)) throw new BadInputError(`ReAgent.xml target: ${what} "${s}" is not a GUID`, { code: 'reagent-target' });
   return `{${g}}`;
 }

@@ -296,7 +296,10 @@ function fieldValue(tag: TagSpan, kind: FieldKind): unknown {
 export function parseReAgentXml(input: string | Uint8Array): ReAgentConfig {
   const size = typeof input === 'string' ? input.length : input.length;
   if (size > MAX_REAGENT_BYTES) {
-    throw new FormatError(`ReAgent.xml is ${size} ${typeof input === 'string' ? 'characters' : 'bytes'}, more than the ${MAX_REAGENT_BYTES} a real one can be (real files are about 2 KB)`, MAX_REAGENT_BYTES);
+    throw new FormatError(
+      `ReAgent.xml is ${size} ${typeof input === 'string' ? 'characters' : 'bytes'}, more than the ${MAX_REAGENT_BYTES} a real one can be (real files are about 2 KB)`,
+      MAX_REAGENT_BYTES,
+    );
   }
   const text = typeof input === 'string' ? input.replace(/^\uFEFF/, '') : decodeReAgentBytes(input).text;
   const { root, children } = scan(text);

@@ -178,12 +178,16 @@ export function sidToBytes(text: string): Uint8Array {
   const s = alias ?? text;
   const m = /^S-1-(0x[0-9a-f]{1,12}|\d+)((?:-\d+)+)$/i.exec(s);
   if (!m) {
-    if (DOMAIN_ALIASES.has(text.toUpperCase())) throw new FormatError(`SID alias ${text} is relative to a domain SID, which is not known offline; write the S-1-5-21-... SID`);
+    if (DOMAIN_ALIASES.has(text.toUpperCase()))
+      throw new FormatError(`SID alias ${text} is relative to a domain SID, which is not known offline; write the S-1-5-21-... SID`);
     throw new FormatError(`not a SID: ${JSON.stringify(text)}`);
   }
   const auth = BigInt(m[1]!.toLowerCase()); // decimal, or 0x-prefixed hex as Windows prints authorities >= 2^32
   if (auth >= 1n << 48n) throw new FormatError(`SID identifier authority out of range: ${text}`);
-  const subs = m[2]!.slice(1).split('-').map((x) => BigInt(x));
+  const subs = m[2]!
+    .slice(1)
+    .split('-')
+    .map((x) => BigInt(x));
   if (subs.length > MAX_SUB_AUTHORITIES) throw new FormatError(`SID has more than ${MAX_SUB_AUTHORITIES} sub-authorities: ${text}`);
   const out = new Uint8Array(8 + 4 * subs.length);
   const dv = new DataView(out.buffer);
@@ -468,7 +472,11 @@ export function formatRights(mask: number, type = 0): string {
   if (m === 0) return '';
   if (type === ACE_TYPES.ML) {
     const label = LABEL_RIGHTS.filter(([, v]) => m & v);
-    if (label.reduce((n, [, v]) => n | v, 0) === m) return [...label].sort((a, b) => a[1] - b[1]).map(([n]) => n).join('');
+    if (label.reduce((n, [, v]) => n | v, 0) === m)
+      return [...label]
+        .sort((a, b) => a[1] - b[1])
+        .map(([n]) => n)
+        .join('');
   }
   const combo = RIGHT_COMBOS.find(([, v]) => v === m);
   if (combo) return combo[0];

@@ -52,7 +52,10 @@ export function diskpartScript(plan: WinrePlan, disk: { number: number }, osPart
   L.push(`REM wufix: rebuild the WinRE partition (case ${plan.case}, ${plan.scheme.toUpperCase()}, ${plan.sectorSize}-byte sectors)`);
   L.push(`REM OS partition ${plan.os.number} (diskpart ${plan.os.windowsNumber}): offset ${plan.os.start} bytes, size ${plan.os.size} bytes`);
   if (plan.shrinkOsBy > 0) L.push(`REM shrink it by ${plan.shrinkOsBy} bytes`);
-  if (plan.old) L.push(`REM old WinRE partition ${plan.old.number} (diskpart ${plan.old.windowsNumber}): offset ${plan.old.start} bytes, size ${plan.old.size} bytes, deleted`);
+  if (plan.old)
+    L.push(
+      `REM old WinRE partition ${plan.old.number} (diskpart ${plan.old.windowsNumber}): offset ${plan.old.start} bytes, size ${plan.old.size} bytes, deleted`,
+    );
   L.push(`REM new WinRE partition: offset ${np.start} bytes, size ${np.size} bytes${np.logical ? ', logical' : ''}`);
   if (gpt) L.push('REM diskpart gives it a new unique GUID: re-point the BCD WinRE devices afterwards');
   L.push(`select disk ${disk.number}`);
@@ -161,7 +164,7 @@ const UNITS: Record<string, number> = { B: 1, KB: 1024, MB: MiB, GB: 1024 * MiB,
 export function parseDiskpartSize(cell: string): number | undefined {
   const m = /^(\d+)\s*([KMGTP]?)(B|o)$/i.exec(cell.trim());
   if (!m) return undefined;
-  const unit = UNITS[(m[2]!.toUpperCase() + 'B')];
+  const unit = UNITS[m[2]!.toUpperCase() + 'B'];
   if (unit === undefined) return undefined;
   const n = Number(m[1]) * unit;
   return Number.isSafeInteger(n) ? n : undefined;

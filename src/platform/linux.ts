@@ -69,20 +69,27 @@ function pkgOf(cmd: string): string {
 /** The first of `cmds` not found as an executable on PATH, if any. */
 export function missingTool(cmds: string[], pathVar = process.env.PATH ?? ''): string | undefined {
   const dirs = pathVar.split(path.delimiter).filter(Boolean);
-  return cmds.find((cmd) => !dirs.some((d) => {
-    try {
-      accessSync(path.join(d, cmd), fsConstants.X_OK);
-      return statSync(path.join(d, cmd)).isFile();
-    } catch {
-      return false;
-    }
-  }));
+  return cmds.find(
+    (cmd) =>
+      !dirs.some((d) => {
+        try {
+          accessSync(path.join(d, cmd), fsConstants.X_OK);
+          return statSync(path.join(d, cmd)).isFile();
+        } catch {
+          return false;
+        }
+      }),
+  );
 }
 
 /** Refuse, before anything is written, when a tool `what` needs is not installed. */
 export function requireTools(what: string, cmds: string[]): void {
   const m = missingTool(cmds);
-  if (m) throw new RefusedError(`${what} needs ${m}, which is not installed; install it (Debian: apt-get install ${pkgOf(m).split('/')[0]}) and retry. Nothing was written`, 'missing-tool');
+  if (m)
+    throw new RefusedError(
+      `${what} needs ${m}, which is not installed; install it (Debian: apt-get install ${pkgOf(m).split('/')[0]}) and retry. Nothing was written`,
+      'missing-tool',
+    );
 }
 
 export function requireRoot(what: string): void {

@@ -12,8 +12,12 @@ function run(cmd: string, args: string[]): string {
     return execFileSync(cmd, args, { encoding: 'utf8', env: env(), stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
-    if (err.code === 'ENOENT') throw new RefusedError(`${cmd} is not installed (Debian package ntfs-3g); it is needed to resize and create NTFS volumes`, 'missing-tool');
-    const msg = `${err.stderr ?? ''}\n${err.stdout ?? ''}`.split('\n').map((l) => l.trim()).filter((l) => /error|fail|cannot|can't|not /i.test(l))[0];
+    if (err.code === 'ENOENT')
+      throw new RefusedError(`${cmd} is not installed (Debian package ntfs-3g); it is needed to resize and create NTFS volumes`, 'missing-tool');
+    const msg = `${err.stderr ?? ''}\n${err.stdout ?? ''}`
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => /error|fail|cannot|can't|not /i.test(l))[0];
     throw new BadInputError(`${cmd} failed: ${msg ?? err.message.split('\n')[0]}`);
   }
 }
@@ -40,7 +44,10 @@ export function parseNtfsResizeInfo(out: string): NtfsInfo {
   const minBytes = num(/You might resize at (\d+) bytes/);
   if (volumeBytes === undefined || minBytes === undefined) {
     const why = out.split('\n').find((l) => /ERROR|error|hibernat|unclean|dirty|chkdsk/i.test(l));
-    throw new RefusedError(`ntfsresize cannot resize this NTFS volume${why ? `: ${why.trim()}` : ''}; boot Windows and run chkdsk /f (and disable hibernation/fast startup), then retry`, 'ntfs-not-resizable');
+    throw new RefusedError(
+      `ntfsresize cannot resize this NTFS volume${why ? `: ${why.trim()}` : ''}; boot Windows and run chkdsk /f (and disable hibernation/fast startup), then retry`,
+      'ntfs-not-resizable',
+    );
   }
   const used = /Space in use\s*:\s*(\d+) MB/.exec(out);
   return { volumeBytes, deviceBytes: deviceBytes ?? volumeBytes, minBytes, usedBytes: used ? Number(used[1]) * 1e6 : undefined };
@@ -84,7 +91,10 @@ export async function ntfsResize(dev: string, bytes: number, progress: (msg: str
     child.on('error', (e) => reject(e));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new BadInputError(`ntfsresize failed (exit ${code}): ${out.split('\n').filter((l) => /error|fail/i.test(l))[0] ?? out.trim().split('\n').pop()}`));
+      else
+        reject(
+          new BadInputError(`ntfsresize failed (exit ${code}): ${out.split('\n').filter((l) => /error|fail/i.test(l))[0] ?? out.trim().split('\n').pop()}`),
+        );
     });
   });
 }
@@ -142,11 +152,20 @@ export async function ntfsCopyIn(dev: string, hostFile: string, ntfsPath: string
       child.on('error', reject);
       child.on('close', resolve);
     }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') throw new RefusedError('ntfscp is not installed (Debian package ntfs-3g); it is needed to copy Winre.wim into the new partition', 'missing-tool');
+      if (e.code === 'ENOENT')
+        throw new RefusedError('ntfscp is not installed (Debian package ntfs-3g); it is needed to copy Winre.wim into the new partition', 'missing-tool');
       throw e;
     });
     if (code !== 0) {
-      throw new BadInputError(`ntfscp failed (${code === null ? 'killed' : `exit ${code}`}) writing ${ntfsPath}: ${out.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'no output'}`);
+      throw new BadInputError(
+        `ntfscp failed (${code === null ? 'killed' : `exit ${code}`}) writing ${ntfsPath}: ${
+          out
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .pop() ?? 'no output'
+        }`,
+      );
     }
   } finally {
     if (poll) clearInterval(poll);

@@ -47,7 +47,9 @@ describe('au-pause / au-resume plan through the volume port', () => {
 
   it('au-resume deletes the stored value, and plans nothing without one', async () => {
     const steps = await auResume.plan(ctx(software(1), 1));
-    expect(steps.map((s) => s.change)).toEqual([{ kind: 'reg-delete-value', hive: SOFTWARE_REL, key: AU_POLICY_KEY, name: 'NoAutoUpdate', old: { type: REG.DWORD, data: dwordHex(1) } }]);
+    expect(steps.map((s) => s.change)).toEqual([
+      { kind: 'reg-delete-value', hive: SOFTWARE_REL, key: AU_POLICY_KEY, name: 'NoAutoUpdate', old: { type: REG.DWORD, data: dwordHex(1) } },
+    ]);
     expect(await auResume.plan(ctx(software()))).toEqual([]);
   });
 });

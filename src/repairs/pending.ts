@@ -48,12 +48,18 @@ async function queuedTransaction(ctx: PlanContext, reason: Reason): Promise<Plan
   const { scan, options, volume } = ctx;
   const steps: PlanStep[] = [];
   const rel = volume.resolve(scan.servicing.pendingXml ?? PENDING_XML);
-  if (rel) steps.push({ repair: 'pending', reason: reason('queued component transaction'), change: { kind: 'rename', from: rel, to: renamedTo(rel, options.runId) } });
+  if (rel)
+    steps.push({ repair: 'pending', reason: reason('queued component transaction'), change: { kind: 'rename', from: rel, to: renamedTo(rel, options.runId) } });
   const comp = await openReadOnly(volume, COMPONENTS_HIVE);
   if (comp) {
     for (const name of COMPONENTS_VALUES) {
       const old = raw(comp.hive, '', name);
-      if (old) steps.push({ repair: 'pending', reason: reason(`COMPONENTS ${name} present`), change: { kind: 'reg-delete-value', hive: comp.rel, key: '', name, old } });
+      if (old)
+        steps.push({
+          repair: 'pending',
+          reason: reason(`COMPONENTS ${name} present`),
+          change: { kind: 'reg-delete-value', hive: comp.rel, key: '', name, old },
+        });
     }
   }
   return steps;
@@ -86,19 +92,33 @@ function sessionQueue(sw: { hive: Hive; rel: string }, reason: Reason): PlanStep
   const pp = keyAt(sw.hive, `${CBS_KEY}\\PackagesPending`);
   if (pp !== undefined) {
     const n = sw.hive.values(pp).length + sw.hive.subkeys(pp).length;
-    steps.push({ repair: 'pending', reason: reason('PackagesPending present'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(pp) }, note: `${n} pending package entr${n === 1 ? 'y' : 'ies'}` });
+    steps.push({
+      repair: 'pending',
+      reason: reason('PackagesPending present'),
+      change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(pp) },
+      note: `${n} pending package entr${n === 1 ? 'y' : 'ies'}`,
+    });
   }
   const spKey = `${CBS_KEY}\\SessionsPending`;
   const sp = keyAt(sw.hive, spKey);
   if (sp === undefined) return steps;
   for (const name of ['Exclusive', 'TotalSessionPhases']) {
     const old = raw(sw.hive, spKey, name);
-    if (old && /[^0]/.test(old.data)) steps.push({ repair: 'pending', reason: reason(`SessionsPending ${name} set`), change: { kind: 'reg-delete-value', hive: sw.rel, key: sw.hive.pathOf(sp), name, old } });
+    if (old && /[^0]/.test(old.data))
+      steps.push({
+        repair: 'pending',
+        reason: reason(`SessionsPending ${name} set`),
+        change: { kind: 'reg-delete-value', hive: sw.rel, key: sw.hive.pathOf(sp), name, old },
+      });
   }
   for (const s2 of sw.hive.subkeys(sp)) {
     const done = regRaw(sw.hive, s2, 'Complete');
     if (done && done.data.length >= 4 && new DataView(done.data.buffer, done.data.byteOffset, 4).getUint32(0, true) === 1) continue;
-    steps.push({ repair: 'pending', reason: reason('incomplete servicing session'), change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(s2) } });
+    steps.push({
+      repair: 'pending',
+      reason: reason('incomplete servicing session'),
+      change: { kind: 'reg-delete-key', hive: sw.rel, key: sw.hive.pathOf(s2) },
+    });
   }
   return steps;
 }
@@ -118,7 +138,12 @@ function pendingRenames(ctx: PlanContext, sys: { hive: Hive; rel: string }, reas
       if (!old || !mine.length) continue;
       const what = `${value} in ${cs}: ${mine.length} operation${mine.length === 1 ? '' : 's'} (${describeRenames(mine)})`;
       if (options.clearPendingRenames) {
-        steps.push({ repair: 'pending', reason: reason(`${value} (--clear-pending-renames)`), change: { kind: 'reg-delete-value', hive: sys.rel, key, name: value, old }, note: what });
+        steps.push({
+          repair: 'pending',
+          reason: reason(`${value} (--clear-pending-renames)`),
+          change: { kind: 'reg-delete-value', hive: sys.rel, key, name: value, old },
+          note: what,
+        });
       } else notes.push(what);
     }
   }
@@ -129,7 +154,9 @@ export async function planPending(ctx: PlanContext): Promise<PlanStep[]> {
   const { scan, options, volume } = ctx;
   if (options.useDism) {
     const queued = scan.findings.some((f) => f.id === 'pending-servicing' || f.id === 'reboot-loop');
-    return queued ? [{ repair: 'pending', reason: 'pending-servicing / reboot-loop: revert with DISM (--use-dism)', change: { kind: 'dism-revert-pending' } }] : [];
+    return queued
+      ? [{ repair: 'pending', reason: 'pending-servicing / reboot-loop: revert with DISM (--use-dism)', change: { kind: 'dism-revert-pending' } }]
+      : [];
   }
   const pendingFinding = scan.findings.find((f) => f.id === 'pending-servicing');
   const loops = scan.findings.filter((f) => f.id === 'reboot-loop').map((f) => f.subject ?? '');

@@ -39,7 +39,11 @@ describe('services plans through the volume port', () => {
     const starts = steps.filter((s) => s.change.kind === 'reg-set' && s.change.name === 'Start');
     expect(starts.map((s) => s.change.kind === 'reg-set' && s.change.key)).toEqual(['ControlSet001\\Services\\wuauserv', 'ControlSet001\\Services\\BITS']);
     for (const s of starts) {
-      expect(s.change).toMatchObject({ hive: 'WINDOWS\\system32\\Config\\SYSTEM', value: { type: REG.DWORD, data: dwordHex(3) }, old: { type: REG.DWORD, data: dwordHex(4) } });
+      expect(s.change).toMatchObject({
+        hive: 'WINDOWS\\system32\\Config\\SYSTEM',
+        value: { type: REG.DWORD, data: dwordHex(3) },
+        old: { type: REG.DWORD, data: dwordHex(4) },
+      });
     }
     // The fixture's own values were not Disabled: the plan comes from the edit, not from the fixture.
     expect(Object.values(before)).not.toContain(dwordHex(4));

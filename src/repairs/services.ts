@@ -43,7 +43,12 @@ export interface StartTarget {
 /** The start type to restore for a disabled service on this build (see the choices above). */
 export function targetStart(name: string, build: number): StartTarget {
   const n = name.toLowerCase();
-  if (n === 'usosvc') return { start: 2, delayed: true, source: 'UsoSvc: Automatic (Delayed Start) as Windows 10/11 install it (windows-update.md section 3 only says "must not be 4")' };
+  if (n === 'usosvc')
+    return {
+      start: 2,
+      delayed: true,
+      source: 'UsoSvc: Automatic (Delayed Start) as Windows 10/11 install it (windows-update.md section 3 only says "must not be 4")',
+    };
   if (n === 'eventlog') return { start: 2, delayed: false, source: 'EventLog: Automatic on every Windows version' };
   const d = defaultStart(name, { currentBuild: build });
   if (d) return { start: d.start, delayed: d.delayedAutostart, source: d.source };
@@ -110,14 +115,28 @@ export const services: Repair = {
         steps.push({
           repair: 'services',
           reason,
-          change: { kind: 'reg-set', hive: hiveRel, key: s.keyPath, name: 'Start', value: { type: REG.DWORD, data: dwordHex(t.start) }, old: rawValue(system, s.keyPath, 'Start') },
+          change: {
+            kind: 'reg-set',
+            hive: hiveRel,
+            key: s.keyPath,
+            name: 'Start',
+            value: { type: REG.DWORD, data: dwordHex(t.start) },
+            old: rawValue(system, s.keyPath, 'Start'),
+          },
           note: `Disabled -> ${startText(t.start, t.delayed)}; ${t.source}`,
         });
         if (t.delayed && !s.delayedAutostart) {
           steps.push({
             repair: 'services',
             reason,
-            change: { kind: 'reg-set', hive: hiveRel, key: s.keyPath, name: 'DelayedAutostart', value: { type: REG.DWORD, data: dwordHex(1) }, old: rawValue(system, s.keyPath, 'DelayedAutostart') },
+            change: {
+              kind: 'reg-set',
+              hive: hiveRel,
+              key: s.keyPath,
+              name: 'DelayedAutostart',
+              value: { type: REG.DWORD, data: dwordHex(1) },
+              old: rawValue(system, s.keyPath, 'DelayedAutostart'),
+            },
             note: 'delayed automatic start, with Start=2',
           });
         }

@@ -44,10 +44,16 @@ export function certFromFile(bytes: Uint8Array, file?: string): CertFile {
     const blocks = [...text.matchAll(PEM_RE)];
     if (blocks.length === 0) {
       const what = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1] ?? 'unknown';
-      throw new BadInputError(`not a certificate: the PEM block is "${what}"; give the certificate (-----BEGIN CERTIFICATE-----)`, { file, code: 'not-a-certificate' });
+      throw new BadInputError(`not a certificate: the PEM block is "${what}"; give the certificate (-----BEGIN CERTIFICATE-----)`, {
+        file,
+        code: 'not-a-certificate',
+      });
     }
     if (blocks.length > 1) {
-      throw new BadInputError(`${blocks.length} certificates in one file; give each with its own --cert (the signing certificate goes to TrustedPublisher, a CA only to Root)`, { file, code: 'several-certificates' });
+      throw new BadInputError(
+        `${blocks.length} certificates in one file; give each with its own --cert (the signing certificate goes to TrustedPublisher, a CA only to Root)`,
+        { file, code: 'several-certificates' },
+      );
     }
     der = new Uint8Array(Buffer.from(blocks[0]![1]!.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64'));
   } else {
@@ -138,7 +144,14 @@ export async function planTrustCert(ctx: PlanContext): Promise<PlanStep[]> {
     steps.push({
       repair: 'trust-cert',
       reason,
-      change: { kind: 'reg-set', hive: hiveRel, key: WU_POLICY_KEY, name: ACCEPT_VALUE, value: { type: REG.DWORD, data: dwordHex(1) }, old: v ? { type: v.type, data: hex(v.data) } : null },
+      change: {
+        kind: 'reg-set',
+        hive: hiveRel,
+        key: WU_POLICY_KEY,
+        name: ACCEPT_VALUE,
+        value: { type: REG.DWORD, data: dwordHex(1) },
+        old: v ? { type: v.type, data: hex(v.data) } : null,
+      },
       note: 'policy "Allow signed updates from an intranet Microsoft update service location"',
     });
   }

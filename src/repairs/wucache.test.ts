@@ -4,8 +4,7 @@ import { memoryVolume } from '../engine/volume.js';
 import type { ScanResult } from '../model/scan.js';
 import { planCaches } from './wucache.js';
 
-const scanOf = (caches: Partial<ScanResult['caches']>): ScanResult =>
-  ({ findings: [], caches: { bitsQueue: [], ...caches } }) as unknown as ScanResult;
+const scanOf = (caches: Partial<ScanResult['caches']>): ScanResult => ({ findings: [], caches: { bitsQueue: [], ...caches } }) as unknown as ScanResult;
 const file = new Uint8Array([1, 2, 3]);
 
 describe('wu-cache plans through the volume port', () => {

@@ -70,7 +70,10 @@ export function planCaches(ctx: PlanContext): CachePlan {
       const rep = found(`${sd.rel}\\ReportingEvents.log`);
       if (rep && !isLink(rep)) step({ kind: 'keep-copy', path: rep.rel }, 'the update history, kept in the journal before the folder is renamed');
       const size = scan.caches.softwareDistribution;
-      step({ kind: 'rename', from: sd.rel, to: renamedTo(sd.rel, options.runId) }, size ? `${size.files} files, ${size.bytes} bytes; Windows Update rebuilds it at its next start` : undefined);
+      step(
+        { kind: 'rename', from: sd.rel, to: renamedTo(sd.rel, options.runId) },
+        size ? `${size.files} files, ${size.bytes} bytes; Windows Update rebuilds it at its next start` : undefined,
+      );
     }
   }
   // catroot2 (the CryptSvc catalog database; Windows recreates it). catroot itself is never touched.
@@ -91,7 +94,8 @@ export function planCaches(ctx: PlanContext): CachePlan {
       extra.push(`the BITS queue set (${queue.map((q) => q.rel.split('\\').pop()).join(', ')}) is left together as it is`);
     } else {
       const names = queue.map((q) => q.rel.split('\\').pop()).join(', ');
-      for (const q of queue) step({ kind: 'rename', from: q.rel, to: renamedTo(q.rel, options.runId) }, `BITS queue (${names}) moved as one set; BITS creates an empty queue`);
+      for (const q of queue)
+        step({ kind: 'rename', from: q.rel, to: renamedTo(q.rel, options.runId) }, `BITS queue (${names}) moved as one set; BITS creates an empty queue`);
     }
   }
   if (skippedLinks.length && steps.length) {

@@ -40,7 +40,10 @@ function disk(recStart: number, osStart: number, free: number): DiskInfo {
   };
 }
 
-const ids = (t: TargetScan) => deriveFindings(t).map((f) => f.id).sort();
+const ids = (t: TargetScan) =>
+  deriveFindings(t)
+    .map((f) => f.id)
+    .sort();
 
 describe('finding rules', () => {
   it('winre-too-small fires below 250 MB free, not at it', () => {
@@ -62,24 +65,63 @@ describe('finding rules', () => {
   });
 
   it('reboot-loop counts attempts per log, not the same attempt seen in several logs', () => {
-    const u = (source: 'ReportingEvents.log' | 'CBS.log', time: string) => ({ source, file: source, time, kb: 'KB1', code: '0x80073aa2', status: 'failure' as const });
+    const u = (source: 'ReportingEvents.log' | 'CBS.log', time: string) => ({
+      source,
+      file: source,
+      time,
+      kb: 'KB1',
+      code: '0x80073aa2',
+      status: 'failure' as const,
+    });
     // Two attempts, each logged twice: no loop.
-    expect(ids(base({ updates: [u('ReportingEvents.log', '2024-01-01T01:00:00Z'), u('CBS.log', '2024-01-01T01:00:30Z'), u('ReportingEvents.log', '2024-01-02T01:00:00Z'), u('CBS.log', '2024-01-02T01:00:40Z')] }))).toEqual([]);
+    expect(
+      ids(
+        base({
+          updates: [
+            u('ReportingEvents.log', '2024-01-01T01:00:00Z'),
+            u('CBS.log', '2024-01-01T01:00:30Z'),
+            u('ReportingEvents.log', '2024-01-02T01:00:00Z'),
+            u('CBS.log', '2024-01-02T01:00:40Z'),
+          ],
+        }),
+      ),
+    ).toEqual([]);
     // Three attempts in one log: a loop.
     expect(ids(base({ updates: ['01', '02', '03'].map((d) => u('ReportingEvents.log', `2024-01-${d}T01:00:00Z`)) }))).toEqual(['reboot-loop']);
   });
 
   it('services: Start=4 is a finding, a missing UsoSvc (Windows 7) is not', () => {
-    expect(ids(base({ services: [{ name: 'UsoSvc', exists: false }, { name: 'cryptsvc', exists: true, start: 4 }] }))).toEqual(['wu-service-disabled']);
+    expect(
+      ids(
+        base({
+          services: [
+            { name: 'UsoSvc', exists: false },
+            { name: 'cryptsvc', exists: true, start: 4 },
+          ],
+        }),
+      ),
+    ).toEqual(['wu-service-disabled']);
   });
 
   it('findings come in the order of the rule families, whatever order the data is in', () => {
-    const fail = (kb: string, code: string, day: string) => ({ source: 'ReportingEvents.log' as const, file: 'ReportingEvents.log', time: `2024-01-${day}T01:00:00Z`, kb, code, status: 'failure' as const });
+    const fail = (kb: string, code: string, day: string) => ({
+      source: 'ReportingEvents.log' as const,
+      file: 'ReportingEvents.log',
+      time: `2024-01-${day}T01:00:00Z`,
+      kb,
+      code,
+      status: 'failure' as const,
+    });
     const t = base({
       // Listed in the reverse of the rule order.
       policy: { noAutoUpdate: 0, qualityCompatApplies: true, useWUServer: 1, wuServer: 'http://wsus:8530' },
       caches: { bitsQueue: [], softwareDistribution: { path: 'Windows\\SoftwareDistribution', files: 3, bytes: 4096 } },
-      updates: [fail('KB9', '0x8024402c', '01'), fail('KB8', '0x800b0109', '01'), fail('KB7', '0x80240034', '01'), ...['02', '03', '04'].map((d) => fail('KB1', '0x80073aa2', d))],
+      updates: [
+        fail('KB9', '0x8024402c', '01'),
+        fail('KB8', '0x800b0109', '01'),
+        fail('KB7', '0x80240034', '01'),
+        ...['02', '03', '04'].map((d) => fail('KB1', '0x80073aa2', d)),
+      ],
       servicing: { rebootPending: true, packagesPending: [], sessionsPending: [], rebootRequired: false, componentsPending: [], pendingFileRenames: 0 },
       services: [{ name: 'bits', exists: true, start: 4 }],
       wintrust: [{ kind: 'LocalSystem', hive: 'Windows\\System32\\config\\DEFAULT', exists: true, state: 0xc9 }],

@@ -47,7 +47,7 @@ export const REFUSAL_CODES = {
   'journal-ramdisk': 'the journal would live only in the WinPE RAM disk and vanish at reboot',
   'journal-space': 'not enough free space for the journal backup',
   'journal-tar': 'the journal backup.tar is malformed or altered',
-  'journal-unauthenticated': 'the journal is not sealed with this machine\'s key: not used',
+  'journal-unauthenticated': "the journal is not sealed with this machine's key: not used",
   'layout-changed': 'the partition table changed since the plan was made',
   link: 'a path the run needs is a symbolic link or junction: never followed',
   'missing-tool': 'a host tool wufix needs is not installed',
@@ -107,7 +107,7 @@ export const BAD_INPUT_CODES = {
   'not-windows': 'no Windows installation at the root or on the image',
   'reagent-target': 'ReAgent.xml cannot be re-pointed to that partition',
   'several-certificates': 'a --cert file holds more than one certificate',
-  'too-large': 'a file is larger than its reader\'s stated cap: not read',
+  'too-large': "a file is larger than its reader's stated cap: not read",
   'winre-input': 'WinRE: a planner input is out of range',
   'winre-source-missing': 'WinRE: a source file the plan names is missing',
 } as const satisfies Record<string, string>;

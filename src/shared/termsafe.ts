@@ -2,7 +2,6 @@
 // C1 such as CSI 0x9b) and bidirectional overrides are shown as escapes, so an ESC sequence in a
 // folder name cannot clear the screen, move the cursor or fake a message (issue #14).
 
- 
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 const esc = (c: string): string => {

@@ -9,9 +9,7 @@ import { describeNode, noteUnsafe } from '../shared/safefs.js';
 /** Expand %SystemRoot%, %windir%, %SystemDrive% (case-insensitive); other variables are left as they are. */
 export function expandWindowsPath(p: string, systemRoot = 'C:\\Windows'): string {
   const drive = /^[A-Za-z]:/.test(systemRoot) ? systemRoot.slice(0, 2) : 'C:';
-  return p.replace(/%(SystemRoot|windir|SystemDrive)%/gi, (_m, v: string) =>
-    v.toLowerCase() === 'systemdrive' ? drive : systemRoot,
-  );
+  return p.replace(/%(SystemRoot|windir|SystemDrive)%/gi, (_m, v: string) => (v.toLowerCase() === 'systemdrive' ? drive : systemRoot));
 }
 
 /**

@@ -98,10 +98,7 @@ export const MARCH_2018_CU_UBR: Readonly<Record<number, { ubr: number; kb: strin
  * successors; pass `hasApril2018Update` when the caller knows, else it is assumed missing), and the
  * Windows 10 releases 1507-1709 below the March 2018 cumulative update. Never for 1803 and later.
  */
-export function qualityCompatApplies(
-  version: { currentBuild: number; ubr?: number },
-  opts: { hasApril2018Update?: boolean } = {},
-): boolean {
+export function qualityCompatApplies(version: { currentBuild: number; ubr?: number }, opts: { hasApril2018Update?: boolean } = {}): boolean {
   const b = version.currentBuild;
   if (b <= 0) return false;
   if (b < 10240) return b >= 7600 && !opts.hasApril2018Update;

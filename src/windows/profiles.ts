@@ -40,11 +40,7 @@ function lastComponent(winPath: string): string {
  * Every user hive an offline installation has, for the WinTrust State check and repair.
  * `root` is the mounted system volume (a host path). `resolve` is injectable for tests.
  */
-export function userHives(
-  software: Hive,
-  root: string,
-  resolve?: (root: string, winPath: string) => string | undefined,
-): UserHive[] {
+export function userHives(software: Hive, root: string, resolve?: (root: string, winPath: string) => string | undefined): UserHive[] {
   const cache: DirCache = new Map();
   resolve ??= (r, w) => resolveCaseInsensitive(r, w, cache);
   const systemRoot = regString(software, 'Microsoft\\Windows NT\\CurrentVersion', 'SystemRoot') || 'C:\\Windows';

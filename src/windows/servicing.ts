@@ -87,12 +87,7 @@ export function readServicingMarkers(software: Hive): ServicingMarkers {
     anyPending: false,
   };
   m.anyPending =
-    m.rebootPending ||
-    m.rebootInProgress ||
-    m.packagesPending.length > 0 ||
-    m.sessionsPending.pending ||
-    m.wuRebootRequired ||
-    m.wuPostRebootReporting;
+    m.rebootPending || m.rebootInProgress || m.packagesPending.length > 0 || m.sessionsPending.pending || m.wuRebootRequired || m.wuPostRebootReporting;
   return m;
 }
 

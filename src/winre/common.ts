@@ -2,7 +2,22 @@
 // src/winre/windows.ts): the disk journal's state file, the layout check before any write,
 // the copy with progress and hash, and the BCD re-pointing with its decode-back check.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, openSync, read, write, closeSync, fsync, createReadStream, fstatSync, lstatSync, readdirSync, readlinkSync, constants as fsc, type Stats } from 'node:fs';
+import {
+  existsSync,
+  readFileSync,
+  openSync,
+  read,
+  write,
+  closeSync,
+  fsync,
+  createReadStream,
+  fstatSync,
+  lstatSync,
+  readdirSync,
+  readlinkSync,
+  constants as fsc,
+  type Stats,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { WinreRebuild } from '../model/plan.js';
@@ -100,7 +115,10 @@ export const layoutLines = (l: Layout) => l.partitions.map((p) => `${p.number}: 
 export function checkUnchanged(c: WinreRebuild, before: Layout): void {
   const changed = c.expect.filter((e) => !before.partitions.some((p) => p.number === e.number && p.start === e.start && p.size === e.size));
   if (changed.length || before.partitions.length !== c.expect.length) {
-    throw new RefusedError(`the partition table of ${c.disk} changed since the plan was made (partition ${changed.map((e) => e.number).join(', ') || 'count'}); run the repair again to plan afresh. Nothing was written`, 'layout-changed');
+    throw new RefusedError(
+      `the partition table of ${c.disk} changed since the plan was made (partition ${changed.map((e) => e.number).join(', ') || 'count'}); run the repair again to plan afresh. Nothing was written`,
+      'layout-changed',
+    );
   }
 }
 
@@ -146,7 +164,8 @@ function nodeWords(st: Stats, p: string): string {
  */
 export function plannedFile(root: string, rel: string, bytes: number, where: string): string {
   const parts = rel.split(/[\\/]+/).filter((c) => c !== '' && c !== '.');
-  if (!parts.length || parts.some((c) => c === '..')) throw new RefusedError(`the plan names ${JSON.stringify(rel)} on ${where}, which is not a path inside the volume; plan the repair again`, 'winre-source');
+  if (!parts.length || parts.some((c) => c === '..'))
+    throw new RefusedError(`the plan names ${JSON.stringify(rel)} on ${where}, which is not a path inside the volume; plan the repair again`, 'winre-source');
   let cur = root;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!;
@@ -157,19 +176,29 @@ export function plannedFile(root: string, rel: string, bytes: number, where: str
     } catch {
       hit = undefined;
     }
-    if (hit === undefined) throw new BadInputError(`${parts.slice(0, i + 1).join('\\')} is missing on ${where} (the plan lists ${rel})`, { code: 'winre-source-missing' });
+    if (hit === undefined)
+      throw new BadInputError(`${parts.slice(0, i + 1).join('\\')} is missing on ${where} (the plan lists ${rel})`, { code: 'winre-source-missing' });
     cur = path.join(cur, hit);
     const st = lstatSync(cur);
     const last = i === parts.length - 1;
     const shown = parts.slice(0, i + 1).join('\\');
     if (!last && !st.isDirectory()) {
-      throw new RefusedError(`${shown} on ${where} is ${nodeWords(st, cur)}, not a folder; the WinRE copy never follows links: look at it (it may have been planted), fix it by hand, then plan the repair again`, st.isSymbolicLink() ? 'link' : 'special-file');
+      throw new RefusedError(
+        `${shown} on ${where} is ${nodeWords(st, cur)}, not a folder; the WinRE copy never follows links: look at it (it may have been planted), fix it by hand, then plan the repair again`,
+        st.isSymbolicLink() ? 'link' : 'special-file',
+      );
     }
     if (last && !st.isFile()) {
-      throw new RefusedError(`${shown} on ${where} is ${nodeWords(st, cur)}, not a regular file; the WinRE copy never follows links or reads special files: look at it (it may have been planted), replace it by the real file, then retry`, st.isSymbolicLink() ? 'link' : 'special-file');
+      throw new RefusedError(
+        `${shown} on ${where} is ${nodeWords(st, cur)}, not a regular file; the WinRE copy never follows links or reads special files: look at it (it may have been planted), replace it by the real file, then retry`,
+        st.isSymbolicLink() ? 'link' : 'special-file',
+      );
     }
     if (last && st.size !== bytes) {
-      throw new RefusedError(`${shown} on ${where} is ${st.size} bytes, but the plan was made for ${bytes}; it changed since: run the repair again to plan afresh`, 'winre-source-changed');
+      throw new RefusedError(
+        `${shown} on ${where} is ${st.size} bytes, but the plan was made for ${bytes}; it changed since: run the repair again to plan afresh`,
+        'winre-source-changed',
+      );
     }
   }
   return cur;
@@ -198,7 +227,8 @@ export function openPlannedFile(file: string, bytes: number): number {
 /** SHA-256 of the first `bytes` bytes of an open descriptor (positional reads: the descriptor's offset is left alone). */
 export async function sha256Fd(fd: number, bytes: number): Promise<string> {
   const h = createHash('sha256');
-  if (bytes > 0) for await (const chunk of createReadStream('', { fd, start: 0, end: bytes - 1, autoClose: false, highWaterMark: MiB })) h.update(chunk as Buffer);
+  if (bytes > 0)
+    for await (const chunk of createReadStream('', { fd, start: 0, end: bytes - 1, autoClose: false, highWaterMark: MiB })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
@@ -212,7 +242,14 @@ const fsyncFd = promisify(fsync);
  * asynchronous reads, so a stop signal is seen between pieces: `stop` (when given) is called before
  * each and may throw to end the copy.
  */
-export async function copyWithProgress(from: string, to: string, label: string, progress: (m: string) => void, bytes?: number, stop?: () => void): Promise<string> {
+export async function copyWithProgress(
+  from: string,
+  to: string,
+  label: string,
+  progress: (m: string) => void,
+  bytes?: number,
+  stop?: () => void,
+): Promise<string> {
   const total = bytes ?? lstatSync(from).size;
   const fi = openPlannedFile(from, total);
   let fo: number;
@@ -260,7 +297,11 @@ export function checkBcdPointsAt(t: BcdTarget, bytes: Uint8Array): void {
   const dev = d.winreLoader?.ramdisk?.device;
   const ok =
     dev?.kind === 'partition' &&
-    (t.scheme === 'gpt' ? dev.partitionGuid === t.partitionGuid && dev.diskGuid === t.diskGuid : dev.partitionOffset === t.offset && dev.diskSignature === t.diskSignature);
-  if (!ok) throw new VerificationError(`the BCD WinRE loader does not point at the new partition after the write (it reads ${d.winreLoader?.deviceText ?? 'nothing'})`);
+    (t.scheme === 'gpt'
+      ? dev.partitionGuid === t.partitionGuid && dev.diskGuid === t.diskGuid
+      : dev.partitionOffset === t.offset && dev.diskSignature === t.diskSignature);
+  if (!ok)
+    throw new VerificationError(
+      `the BCD WinRE loader does not point at the new partition after the write (it reads ${d.winreLoader?.deviceText ?? 'nothing'})`,
+    );
 }
-

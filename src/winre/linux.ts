@@ -24,11 +24,29 @@ import { mcopyIn, mcopyOut } from '../platform/mtools.js';
 import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, ntfsCopyIn } from '../platform/ntfs.js';
 import { BadInputError, InterruptedError, RefusedError, VerificationError, WufixError } from '../shared/errors.js';
 import { checkJournalSpace, sha256File } from '../engine/journal.js';
-import { CHUNK, STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyProgress, layoutLines, openPlannedFile, plannedFile, readDiskState, repointedBcd, saveState, sha256, sha256Fd, type DiskRunOptions, type DiskState, type DiskStep } from './common.js';
+import {
+  CHUNK,
+  STOP_BEFORE_CHANGE,
+  STOP_DURING_CHANGE,
+  stageTimer,
+  checkBcdPointsAt,
+  checkUnchanged,
+  copyProgress,
+  layoutLines,
+  openPlannedFile,
+  plannedFile,
+  readDiskState,
+  repointedBcd,
+  saveState,
+  sha256,
+  sha256Fd,
+  type DiskRunOptions,
+  type DiskState,
+  type DiskStep,
+} from './common.js';
 export { readDiskState, type DiskState } from './common.js';
 import { faultPoint } from '../shared/faults.js';
 import { interruptedBy, signalWords, watchInterrupts, type InterruptWatch } from '../shared/interrupt.js';
-
 
 function mergeRegions(rs: { start: number; size: number }[]): { start: number; size: number }[] {
   const sorted = rs.filter((r) => r.size > 0).sort((a, b) => a.start - b.start);
@@ -75,7 +93,15 @@ class RegionHash {
  * the range. Pipelined over three buffers: chunk k is hashed on this thread while chunk k+1 is read and chunk
  * k-1 written in the I/O pool, so the copy costs about the slowest of read, hash and write, not their sum.
  */
-async function copyRegionOut(src: string, start: number, size: number, dest: string, progress: (m: string) => void, label: string, stop: () => void = () => {}): Promise<string> {
+async function copyRegionOut(
+  src: string,
+  start: number,
+  size: number,
+  dest: string,
+  progress: (m: string) => void,
+  label: string,
+  stop: () => void = () => {},
+): Promise<string> {
   const fi = await fsp.open(src, 'r');
   const fo = await fsp.open(dest, 'w');
   const h = new RegionHash();
@@ -83,14 +109,14 @@ async function copyRegionOut(src: string, start: number, size: number, dest: str
   const ring = (k: number): Buffer => bufs[k % 3]!; // k % 3 is always 0..2
   const writes: (Promise<unknown> | undefined)[] = [undefined, undefined, undefined];
   const readChunk = async (buf: Buffer, at: number, n: number): Promise<void> => {
-    for (let got = 0; got < n; ) {
+    for (let got = 0; got < n;) {
       const { bytesRead } = await fi.read(buf, got, n - got, start + at + got);
       if (bytesRead === 0) throw new BadInputError(`short read at byte ${start + at + got}`, { file: src });
       got += bytesRead;
     }
   };
   const writeChunk = async (buf: Buffer, at: number, n: number): Promise<void> => {
-    for (let put = 0; put < n; ) put += (await fo.write(buf, put, n - put, at + put)).bytesWritten;
+    for (let put = 0; put < n;) put += (await fo.write(buf, put, n - put, at + put)).bytesWritten;
   };
   let lastPct = -1;
   let reading: Promise<void> | undefined;
@@ -140,7 +166,7 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, d
   const h = new RegionHash();
   const buf = Buffer.alloc(CHUNK);
   try {
-    for (let done = from; done < to; ) {
+    for (let done = from; done < to;) {
       const n = Math.min(CHUNK, to - done);
       let got = 0;
       while (got < n) {
@@ -158,7 +184,8 @@ function copyRegionIn(file: string, disk: string, start: number, size: number, d
     closeSync(fi);
     closeSync(fo);
   }
-  if (!only && h.digest() !== digest) throw new VerificationError(`the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`);
+  if (!only && h.digest() !== digest)
+    throw new VerificationError(`the journal copy of bytes ${start}..${start + size} does not match its hash; it was not restored intact`);
 }
 
 /** Read or write the BCD store where the scan found it (FAT ESP with mtools, NTFS with ntfs-3g). */
@@ -261,7 +288,13 @@ interface Preflight {
 
 type RunState = Omit<DiskState, 'updatedAt'>;
 
-async function applyWatched(c: WinreRebuild, dir: string, progress: (m: string) => void, stop: InterruptWatch, ready?: () => Promise<void>): Promise<DiskState> {
+async function applyWatched(
+  c: WinreRebuild,
+  dir: string,
+  progress: (m: string) => void,
+  stop: InterruptWatch,
+  ready?: () => Promise<void>,
+): Promise<DiskState> {
   const w = c.winre;
   stop.status(STOP_BEFORE_CHANGE, 'checking the disk; nothing has been changed yet');
   const notYet = () => stop.check('nothing was written (the disk is as it was)');
@@ -279,7 +312,15 @@ async function applyWatched(c: WinreRebuild, dir: string, progress: (m: string) 
   // --- 2. Journal. A stop signal here ends the run at the next piece: the disk is not touched yet.
   mkdirSync(dir, { recursive: true });
   lap('preflight');
-  const state: RunState = { phase: 'planned', done: [], sectors: [], regions: [], layoutBefore: layoutLines(pre.before), osVolumeBytes: pre.osVolumeBytes, timings };
+  const state: RunState = {
+    phase: 'planned',
+    done: [],
+    sectors: [],
+    regions: [],
+    layoutBefore: layoutLines(pre.before),
+    osVolumeBytes: pre.osVolumeBytes,
+    timings,
+  };
   await saveState(dir, state);
   stop.status(STOP_BEFORE_CHANGE, 'saving the journal; nothing has been changed yet');
   try {
@@ -300,10 +341,20 @@ async function applyWatched(c: WinreRebuild, dir: string, progress: (m: string) 
 
 /** Refuse before any disk access when this host cannot run the rebuild (platform, root, tools). */
 function checkHost(c: WinreRebuild): void {
-  if (process.platform !== 'linux') throw new RefusedError('the WinRE rebuild runs on Linux here; the Windows (diskpart) backend is not available in this build', 'platform');
+  if (process.platform !== 'linux')
+    throw new RefusedError('the WinRE rebuild runs on Linux here; the Windows (diskpart) backend is not available in this build', 'platform');
   requireRoot('the WinRE rebuild');
   // Every tool of the rebuild, before anything is written (a missing one would otherwise show half-way, and roll back).
-  requireTools('the WinRE rebuild', ['losetup', 'ntfs-3g', 'umount', 'ntfsresize', 'mkntfs', 'ntfscp', 'ntfsfix', ...(c.bcd?.location.fs === 'fat' ? ['mcopy'] : [])]);
+  requireTools('the WinRE rebuild', [
+    'losetup',
+    'ntfs-3g',
+    'umount',
+    'ntfsresize',
+    'mkntfs',
+    'ntfscp',
+    'ntfsfix',
+    ...(c.bcd?.location.fs === 'fat' ? ['mcopy'] : []),
+  ]);
 }
 
 /** 1. Every check that can refuse, read-only; the caller's `ready` runs last. */
@@ -359,7 +410,10 @@ function preflightBcd(c: WinreRebuild, bcdFile: BcdFile): { before: Uint8Array; 
   const before = bcdFile.read();
   if (isDirty(parseBaseBlock(before))) {
     const loc = c.bcd?.location;
-    throw new RefusedError(`the BCD store (partition ${loc?.partition}, ${loc?.path}) was not closed cleanly; boot Windows once (or run "bcdedit /enum" in WinPE) and retry. Nothing was written`, 'bcd-dirty');
+    throw new RefusedError(
+      `the BCD store (partition ${loc?.partition}, ${loc?.path}) was not closed cleanly; boot Windows once (or run "bcdedit /enum" in WinPE) and retry. Nothing was written`,
+      'bcd-dirty',
+    );
   }
   return { before, after: repointedBcd(c, before) }; // throws (refusal) before any write when the store has no WinRE chain
 }
@@ -384,7 +438,15 @@ async function saveJournal(r: Run, pre: Preflight, state: RunState): Promise<voi
   for (const x of pre.regions) {
     notYet();
     const file = `region-${x.start}.img`;
-    const sum = await copyRegionOut(c.disk, x.start, x.size, path.join(dir, file), r.progress, `saving bytes ${x.start}..${x.start + x.size} to the journal`, notYet);
+    const sum = await copyRegionOut(
+      c.disk,
+      x.start,
+      x.size,
+      path.join(dir, file),
+      r.progress,
+      `saving bytes ${x.start}..${x.start + x.size} to the journal`,
+      notYet,
+    );
     state.regions.push({ ...x, file, digest: sum });
   }
   // The Windows volume's boot sector: ntfsresize rewrites its sector count, undo puts it back.
@@ -404,7 +466,15 @@ async function saveJournal(r: Run, pre: Preflight, state: RunState): Promise<voi
   notYet();
 }
 
-const STEP_LAP: Record<DiskStep, string> = { 'backed-up': 'journal', 'os-shrunk': 'ntfsresize', 'table-written': 'table', formatted: 'mkntfs', copied: 'copy', 'bcd-written': 'bcd', verified: 'verify' };
+const STEP_LAP: Record<DiskStep, string> = {
+  'backed-up': 'journal',
+  'os-shrunk': 'ntfsresize',
+  'table-written': 'table',
+  formatted: 'mkntfs',
+  copied: 'copy',
+  'bcd-written': 'bcd',
+  verified: 'verify',
+};
 
 /** 3..7 with rollback: from here a stop signal waits for the current step, then everything is undone. */
 async function applyWithRollback(r: Run, pre: Preflight, state: RunState): Promise<DiskState> {
@@ -502,7 +572,12 @@ function formatNew(c: WinreRebuild): void {
 }
 
 /** 6. Write the re-pointed BCD store and check it reads back, pointing at the new partition. */
-async function repointBcd(bcdFile: BcdFile, after: Uint8Array, sha256After: string | undefined, target: NonNullable<WinreRebuild['bcd']>['target']): Promise<void> {
+async function repointBcd(
+  bcdFile: BcdFile,
+  after: Uint8Array,
+  sha256After: string | undefined,
+  target: NonNullable<WinreRebuild['bcd']>['target'],
+): Promise<void> {
   await bcdFile.write(after);
   const back = bcdFile.read();
   if (sha256(back) !== sha256After) throw new VerificationError('the BCD store does not read back as written');
@@ -518,7 +593,8 @@ function verifyDisk(r: Run): string[] {
   const loop = attachLoop(c.disk, w.os.start, r.newOsSize, true);
   try {
     const chk = ntfsCheck(loop);
-    if (!chk.ok) throw new VerificationError(`ntfsfix --no-action reports a problem on the Windows volume after the shrink: ${chk.output.trim().split('\n').pop()}`);
+    if (!chk.ok)
+      throw new VerificationError(`ntfsfix --no-action reports a problem on the Windows volume after the shrink: ${chk.output.trim().split('\n').pop()}`);
   } finally {
     detachLoop(loop);
   }
@@ -588,7 +664,9 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
       const s = c.source;
       // A deleted (or overwritten) source partition is read from its copy in the journal.
       const saved = state.regions.find((r) => s.start >= r.start && s.start + s.size <= r.start + r.size);
-      const mnt = saved ? mountPartition(path.join(dir, saved.file), s.start - saved.start, s.size, cl, true) : mountPartition(c.disk, s.start, s.size, cl, true);
+      const mnt = saved
+        ? mountPartition(path.join(dir, saved.file), s.start - saved.start, s.size, cl, true)
+        : mountPartition(c.disk, s.start, s.size, cl, true);
       const where = saved ? `the journal copy of partition ${s.partition}` : `partition ${s.partition}`;
       for (const f of s.files) add(f.name, plannedFile(mnt, `${s.dir}\\${f.name}`, f.bytes, where), f.bytes);
     } else {
@@ -632,12 +710,15 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
       for (const f of copied) {
         const p = path.join(m2, 'Recovery', 'WindowsRE', f.name);
         const st = existsSync(p) ? lstatSync(p) : undefined;
-        if (!st?.isFile() || st.size !== f.bytes || (await sha256File(p)) !== f.sha256) throw new VerificationError(`${f.name} does not read back from the new partition`);
+        if (!st?.isFile() || st.size !== f.bytes || (await sha256File(p)) !== f.sha256)
+          throw new VerificationError(`${f.name} does not read back from the new partition`);
       }
       const st = statfsSync(m2);
       state.recoveryFreeAfter = st.bsize * st.bavail;
       if (state.recoveryFreeAfter < WINRE_UPDATE_FREE) {
-        throw new VerificationError(`the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`);
+        throw new VerificationError(
+          `the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`,
+        );
       }
     } finally {
       c2.release();
@@ -654,15 +735,18 @@ function verifyLayout(c: WinreRebuild, after: Layout, newOsSize: number): void {
   const w = c.winre;
   const np = after.partitions.find((p) => p.number === w.newPartition.number);
   const problems: string[] = [];
-  if (!np || np.start !== w.newPartition.start || np.size !== w.newPartition.size) problems.push(`partition ${w.newPartition.number} is not at byte ${w.newPartition.start} with ${w.newPartition.size} bytes`);
+  if (!np || np.start !== w.newPartition.start || np.size !== w.newPartition.size)
+    problems.push(`partition ${w.newPartition.number} is not at byte ${w.newPartition.start} with ${w.newPartition.size} bytes`);
   else {
     if (np.type !== w.newPartition.type) problems.push(`partition ${np.number} has type ${np.type}`);
-    if (after.scheme === 'gpt' && np.attributes !== WINRE_ATTRIBUTES) problems.push(`partition ${np.number} has attributes 0x${(np.attributes ?? 0n).toString(16)}`);
+    if (after.scheme === 'gpt' && np.attributes !== WINRE_ATTRIBUTES)
+      problems.push(`partition ${np.number} has attributes 0x${(np.attributes ?? 0n).toString(16)}`);
     if (after.scheme === 'gpt' && w.newPartition.guid && np.guid !== w.newPartition.guid) problems.push(`partition ${np.number} has GUID ${np.guid}`);
     if (np.volume?.fs !== 'ntfs' || np.volume.label !== WINRE_LABEL) problems.push(`partition ${np.number} is not NTFS "${WINRE_LABEL}"`);
   }
   const os = after.partitions.find((p) => p.number === w.os.number);
-  if (!os || os.start !== w.os.start || os.size !== newOsSize) problems.push(`the Windows partition ${w.os.number} is not ${newOsSize} bytes at byte ${w.os.start}`);
+  if (!os || os.start !== w.os.start || os.size !== newOsSize)
+    problems.push(`the Windows partition ${w.os.number} is not ${newOsSize} bytes at byte ${w.os.start}`);
   if (problems.length) throw new VerificationError(`after the rebuild: ${problems.join('; ')}`);
 }
 
@@ -770,7 +854,10 @@ export async function undoWinreLinux(c: WinreRebuild, dir: string, opts: DiskRun
   if (!s || s.phase === 'rolled-back' || s.phase === 'undone') return;
   const now = layoutLines(readDiskLayout(c.disk));
   if (!opts.force && s.layoutAfter && now.join('\n') !== s.layoutAfter.join('\n')) {
-    throw new RefusedError(`the partition table of ${c.disk} changed after the run; undoing would overwrite that change. Check it, then use --force to restore anyway`, 'changed-since');
+    throw new RefusedError(
+      `the partition table of ${c.disk} changed after the run; undoing would overwrite that change. Check it, then use --force to restore anyway`,
+      'changed-since',
+    );
   }
   checkNotMounted(c.disk, readDiskLayout(c.disk));
   await restoreWinreLinux(c, dir, progress);

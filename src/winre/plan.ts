@@ -18,7 +18,6 @@ import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 import { manageBdeOff, manageBdeUnlock } from '../windows/bitlocker.js';
 import type { WinreCase, WinreInputs, WinrePlan } from '../model/winre.js';
 
-
 /** GPT type of the new partition (PARTITION_MSFT_RECOVERY_GUID) and its attributes (winre.md §1). */
 export const WINRE_GPT_TYPE = GPT_TYPE.RECOVERY;
 export const WINRE_GPT_ATTRIBUTES = attributesString(WINRE_ATTRIBUTES); // 0x8000000000000001
@@ -48,7 +47,9 @@ const mibs = (n: number) => {
 function checkBytes(name: string, n: number | undefined, opts: { positive?: boolean } = {}): void {
   if (n === undefined) return;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || (opts.positive && n === 0)) {
-    throw new BadInputError(`${name} must be a ${opts.positive ? 'positive' : 'non-negative'} whole number of bytes, got ${String(n)}`, { code: 'winre-input' });
+    throw new BadInputError(`${name} must be a ${opts.positive ? 'positive' : 'non-negative'} whole number of bytes, got ${String(n)}`, {
+      code: 'winre-input',
+    });
   }
 }
 
@@ -182,10 +183,16 @@ function checkOs(i: WinreInputs): Partition {
   const layout = i.layout;
   const os = layout.partitions.find((p) => p.number === i.osPartition);
   if (!os) {
-    throw new RefusedError(`OS partition ${i.osPartition} is not on this disk (partitions: ${layout.partitions.map((p) => p.number).join(', ') || 'none'})`, 'winre-no-os');
+    throw new RefusedError(
+      `OS partition ${i.osPartition} is not on this disk (partitions: ${layout.partitions.map((p) => p.number).join(', ') || 'none'})`,
+      'winre-no-os',
+    );
   }
   if (os.role !== 'basic') {
-    const what = os.role === 'windows-ldm' ? 'is on a dynamic (LDM) disk; dynamic disks are not supported' : `has role ${os.role} (type ${os.type}), not a basic data partition`;
+    const what =
+      os.role === 'windows-ldm'
+        ? 'is on a dynamic (LDM) disk; dynamic disks are not supported'
+        : `has role ${os.role} (type ${os.type}), not a basic data partition`;
     throw new RefusedError(`OS partition ${os.number} ${what}`, 'winre-os-type');
   }
   if (i.bitlockerOs) {
@@ -218,7 +225,8 @@ function keepReasonFor(layout: Layout, rec: Partition): string | undefined {
   const logicalsAfter = layout.partitions.filter((q) => q.logical && q.number > rec.number).map((q) => q.number);
   if (rec.role !== 'recovery') return `partition ${rec.number} has role ${rec.role} (type ${rec.type}), not recovery; only recovery partitions are deleted`;
   if (rec.active) return `partition ${rec.number} is the active (system) partition`;
-  if (rec.size > OEM_RECOVERY_LIMIT) return `partition ${rec.number} is ${mibs(rec.size)}, larger than ${mibs(OEM_RECOVERY_LIMIT)}: treated as an OEM recovery image and kept`;
+  if (rec.size > OEM_RECOVERY_LIMIT)
+    return `partition ${rec.number} is ${mibs(rec.size)}, larger than ${mibs(OEM_RECOVERY_LIMIT)}: treated as an OEM recovery image and kept`;
   if (layout.scheme !== 'gpt' && rec.logical && logicalsAfter.length) {
     return `partition ${rec.number} is a logical partition followed by logical partition${logicalsAfter.length > 1 ? 's' : ''} ${logicalsAfter.join(', ')}; deleting it would renumber them`;
   }
@@ -286,11 +294,17 @@ function creatableAfterOs(c: Ctx, list: Partition[]): NoRoom | undefined {
   if (c.gpt) return undefined;
   if (c.osLogical) {
     const later = list.filter((p) => p.logical && p.number > os.number).map((p) => p.number);
-    if (later.length) return new NoRoom(`OS partition ${os.number} is a logical partition followed by logical partition${later.length > 1 ? 's' : ''} ${later.join(', ')}, so no logical partition can be added right after it`);
+    if (later.length)
+      return new NoRoom(
+        `OS partition ${os.number} is a logical partition followed by logical partition${later.length > 1 ? 's' : ''} ${later.join(', ')}, so no logical partition can be added right after it`,
+      );
     return undefined;
   }
   if (primarySlotsUsed(list) >= 4) {
-    const nums = list.filter((p) => !p.logical).map((p) => p.number).join(', ');
+    const nums = list
+      .filter((p) => !p.logical)
+      .map((p) => p.number)
+      .join(', ');
     return new NoRoom(`all four MBR primary slots are used (partitions ${nums})`);
   }
   return undefined;
@@ -304,8 +318,10 @@ function shrinkFor(c: Ctx, newStart: number): number | NoRoom {
   const by = alignUp(need, MiB);
   const after = os.size - by;
   const problems: string[] = [];
-  if (i.osFreeBytes < by + reserve) problems.push(`need ${describeBytes(by + reserve)} free in it (${mibs(by)} + ${mibs(reserve)} left for Windows), free ${describeBytes(i.osFreeBytes)}`);
-  if (i.osMinSizeBytes !== undefined && after < i.osMinSizeBytes) problems.push(`minimum size ${describeBytes(i.osMinSizeBytes)} (ntfsresize), size after the shrink ${describeBytes(Math.max(after, 0))}`);
+  if (i.osFreeBytes < by + reserve)
+    problems.push(`need ${describeBytes(by + reserve)} free in it (${mibs(by)} + ${mibs(reserve)} left for Windows), free ${describeBytes(i.osFreeBytes)}`);
+  if (i.osMinSizeBytes !== undefined && after < i.osMinSizeBytes)
+    problems.push(`minimum size ${describeBytes(i.osMinSizeBytes)} (ntfsresize), size after the shrink ${describeBytes(Math.max(after, 0))}`);
   if (after < MiB) problems.push(`the partition is only ${describeBytes(os.size)}`);
   if (!problems.length) return by;
   return new NoRoom(
@@ -467,8 +483,15 @@ function refuseNoRoom(c: Ctx, tried: NoRoom[], fits: string[]): never {
   const extNow = c.remaining.find((p) => p.role === 'extended');
   if (!c.gpt && !extNow && primarySlotsUsed(c.remaining) >= 4) why.push('there is no extended partition for a logical one');
   const counting = c.deletable && rec ? ` (counting the space of partition ${rec.number} once deleted)` : '';
-  why.push(fits.length ? `unallocated space after the OS${counting}: ${fits.join(', ')}, need ${mibs(target)}` : `no unallocated space after the OS for ${mibs(target)}${counting}`);
-  throw new RefusedError(`cannot make room for a ${describeBytes(target)} WinRE partition: ${why.join('; ')}. Nothing was written`, tried.some((t) => t.reason.startsWith('not enough free space')) ? 'winre-os-full' : 'winre-no-room');
+  why.push(
+    fits.length
+      ? `unallocated space after the OS${counting}: ${fits.join(', ')}, need ${mibs(target)}`
+      : `no unallocated space after the OS for ${mibs(target)}${counting}`,
+  );
+  throw new RefusedError(
+    `cannot make room for a ${describeBytes(target)} WinRE partition: ${why.join('; ')}. Nothing was written`,
+    tried.some((t) => t.reason.startsWith('not enough free space')) ? 'winre-os-full' : 'winre-no-room',
+  );
 }
 
 /** The old partition's unique GUID, when the new one keeps it (GPT, deleted, reuseGuid not false). */
@@ -502,7 +525,8 @@ function closingNotes(c: Ctx, p: Placement, guid: string | undefined): string[] 
     notes.push('MBR: BCD devices and ReAgent.xml refer to the partition offset, so both are re-pointed');
   }
   if (p.shrink === 0) notes.push('the OS partition is not resized');
-  if (i.recoveryFreeBytes !== undefined && rec) notes.push(`the old WinRE volume has ${mibs(i.recoveryFreeBytes)} free; the update needs ${mibs(WINRE_UPDATE_FREE)}`);
+  if (i.recoveryFreeBytes !== undefined && rec)
+    notes.push(`the old WinRE volume has ${mibs(i.recoveryFreeBytes)} free; the update needs ${mibs(WINRE_UPDATE_FREE)}`);
   return notes;
 }
 

@@ -59,7 +59,10 @@ function winreSource(root: string, rec: Partition | undefined, recInfo: Partitio
   const wimOnRec = recFiles.find((f) => f.name.toLowerCase() === 'winre.wim');
   if (rec && wimOnRec) {
     if (!recFiles.some((f) => f.name.toLowerCase() === 'boot.sdi')) {
-      throw new RefusedError(`winre: partition ${rec.number} has Winre.wim but no boot.sdi in ${WINRE_DIRECTORY}; WinRE cannot start without it`, 'winre-no-sdi');
+      throw new RefusedError(
+        `winre: partition ${rec.number} has Winre.wim but no boot.sdi in ${WINRE_DIRECTORY}; WinRE cannot start without it`,
+        'winre-no-sdi',
+      );
     }
     return { where: 'partition', partition: rec.number, start: rec.start, size: rec.size, dir: WINRE_DIRECTORY, files: recFiles };
   }
@@ -83,7 +86,14 @@ function winreSource(root: string, rec: Partition | undefined, recInfo: Partitio
 }
 
 /** The partition plan, with the new partition's unique GUID fixed now (the BCD and the plan agree). */
-function rebuildPlan(ctx: RepairContext, disk: DiskFacts, os: Partition, rec: Partition | undefined, recInfo: PartitionInfo | undefined, source: WinreSource): WinrePlan {
+function rebuildPlan(
+  ctx: RepairContext,
+  disk: DiskFacts,
+  os: Partition,
+  rec: Partition | undefined,
+  recInfo: PartitionInfo | undefined,
+  source: WinreSource,
+): WinrePlan {
   const { root, scan, options } = ctx;
   const layout = disk.layout;
   const wim = source.files.find((f) => f.name.toLowerCase() === 'winre.wim');
@@ -177,7 +187,9 @@ export const winre: RepairModule = {
     const reagent = reagentStep(root, targets.reagent, winreLoader);
 
     const finding = scan.findings.find((f) => WINRE_FINDINGS.includes(f.id));
-    const reason = finding ? `${finding.id}${rec?.number !== undefined && recInfo?.freeBytes !== undefined ? ` (partition ${rec.number}: ${describeBytes(recInfo.freeBytes)} free, ${describeBytes(WINRE_UPDATE_FREE)} needed)` : ''}` : 'requested with --only winre';
+    const reason = finding
+      ? `${finding.id}${rec?.number !== undefined && recInfo?.freeBytes !== undefined ? ` (partition ${rec.number}: ${describeBytes(recInfo.freeBytes)} free, ${describeBytes(WINRE_UPDATE_FREE)} needed)` : ''}`
+      : 'requested with --only winre';
     const change: WinreRebuild = {
       kind: 'winre-rebuild',
       disk: disk.info.path,

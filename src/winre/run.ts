@@ -77,7 +77,9 @@ export function unfinishedDiskRun(journalRoot: string, note: (m: string) => void
     if (s?.phase !== 'applying') continue;
     const a = authenticateRun(journalRoot, runId);
     if (!a.ok) {
-      note(`run ${runId} in ${journalRoot} says it stopped half-way through rebuilding the WinRE partition, but it is not authenticated (${a.why}); it is ignored`);
+      note(
+        `run ${runId} in ${journalRoot} says it stopped half-way through rebuilding the WinRE partition, but it is not authenticated (${a.why}); it is ignored`,
+      );
       continue;
     }
     const sealed = a.bytes.get('disk/state.json');
@@ -118,7 +120,9 @@ export async function applyWithDisk(plan: Plan, opts: DiskApplyOptions): Promise
   const progress = opts.progress ?? (() => {});
   // The file part's refusals, on a read-only mount when there is one (nothing is written yet).
   const checkFiles = () =>
-    opts.checkRoot ? opts.checkRoot((root) => preflight({ ...plan, root }, opts.journalRoot, { writable: false })) : opts.mountRoot((root) => preflight({ ...plan, root }, opts.journalRoot));
+    opts.checkRoot
+      ? opts.checkRoot((root) => preflight({ ...plan, root }, opts.journalRoot, { writable: false }))
+      : opts.mountRoot((root) => preflight({ ...plan, root }, opts.journalRoot));
   if (!disk) {
     if (opts.checkRoot) await checkFiles();
     return opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));
@@ -147,7 +151,8 @@ export async function applyWithDisk(plan: Plan, opts: DiskApplyOptions): Promise
       // The disk part ended before its first change (interrupted, or its journal failed) or was rolled back.
       if (journal) {
         const ds = readDiskState(dir);
-        const phase = ds?.phase === 'rolled-back' ? 'rolled-back' : ds?.phase === 'applying' ? 'failed' : e instanceof InterruptedError ? 'interrupted' : 'planned';
+        const phase =
+          ds?.phase === 'rolled-back' ? 'rolled-back' : ds?.phase === 'applying' ? 'failed' : e instanceof InterruptedError ? 'interrupted' : 'planned';
         await journal.setState({ phase, done: [], renames: [], error: (e as Error).message });
         await journal.log(`disk: ${phase}: ${(e as Error).message}`);
       }
@@ -175,7 +180,8 @@ export async function applyWithDisk(plan: Plan, opts: DiskApplyOptions): Promise
       if (ds) await saveState(dir, { ...ds, phase: 'rolled-back' });
       if (j.state().phase !== 'rolled-back') await j.setState({ phase: 'rolled-back', done: [], renames: [], error: (e as Error).message });
       await j.log(`disk: restored after the file part failed: ${(e as Error).message}`);
-      if (interrupted && !(e instanceof InterruptedError)) throw new InterruptedError(`${signalWords(interrupted)}; the disk and the files were restored from the journal`);
+      if (interrupted && !(e instanceof InterruptedError))
+        throw new InterruptedError(`${signalWords(interrupted)}; the disk and the files were restored from the journal`);
       throw e;
     }
   } finally {
@@ -239,7 +245,10 @@ async function undoBoth(journalRoot: string, runId: string, opts: UndoWithDiskOp
   if (disk && diskPending) {
     const windows = (diskState as { backend?: string }).backend === 'windows';
     if (windows !== (backend.name === 'windows')) {
-      throw new RefusedError(`run ${runId} changed the disk with the ${windows ? 'Windows (diskpart)' : 'Linux'} backend; undo it there (${windows ? 'WinPE: wufix undo --root <volume>' : 'Linux: wufix undo --image'})`, 'undo-backend');
+      throw new RefusedError(
+        `run ${runId} changed the disk with the ${windows ? 'Windows (diskpart)' : 'Linux'} backend; undo it there (${windows ? 'WinPE: wufix undo --root <volume>' : 'Linux: wufix undo --image'})`,
+        'undo-backend',
+      );
     }
     const diskNotes = await backend.undo(disk, dir, { force: opts.force, progress: opts.progress ?? (() => {}) });
     await journal.log(`undo: disk restored${diskNotes.length ? ` (${diskNotes.join('; ')})` : ''}`);

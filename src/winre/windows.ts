@@ -36,7 +36,23 @@ import { checkJournalSpace, sha256File } from '../engine/journal.js';
 import { faultPoint } from '../shared/faults.js';
 import { diskpartItemNumber, diskpartScript, parseDiskpartListTable, WINRE_LABEL } from '../platform/diskpart.js';
 import { freeLetter, type CommandResult, type WinHost } from '../platform/winhost.js';
-import { STOP_BEFORE_CHANGE, STOP_DURING_CHANGE, stageTimer, checkBcdPointsAt, checkUnchanged, copyWithProgress, layoutLines, plannedFile, readDiskState, repointedBcd, saveState, sha256, type DiskRunOptions, type DiskState, type DiskStep } from './common.js';
+import {
+  STOP_BEFORE_CHANGE,
+  STOP_DURING_CHANGE,
+  stageTimer,
+  checkBcdPointsAt,
+  checkUnchanged,
+  copyWithProgress,
+  layoutLines,
+  plannedFile,
+  readDiskState,
+  repointedBcd,
+  saveState,
+  sha256,
+  type DiskRunOptions,
+  type DiskState,
+  type DiskStep,
+} from './common.js';
 
 const CRLF = (lines: string[]) => lines.map((l) => l + '\r\n').join('');
 
@@ -45,7 +61,12 @@ async function diskpart(host: WinHost, script: string, what: string, log?: (r: C
   const r = await host.diskpart(script);
   await log?.(r);
   if (r.exitCode !== 0) {
-    const last = r.output.split('\n').map((l) => l.trim()).filter(Boolean).slice(-2).join(' ');
+    const last = r.output
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(-2)
+      .join(' ');
     throw new VerificationError(`diskpart failed while ${what} (exit ${r.exitCode}): ${last}`, 'diskpart-failed');
   }
   return r;
@@ -70,7 +91,11 @@ export async function partitionOfLetter(host: WinHost, letter: string, layout: L
   const starts = new Set(layout.partitions.map((p) => p.start));
   const hits = new Set<number>();
   for (const m of r.output.matchAll(/\b\d{5,}\b/g)) if (starts.has(Number(m[0]))) hits.add(Number(m[0]));
-  if (hits.size !== 1) throw new RefusedError(`diskpart's "detail partition" for ${letter}: names no single partition offset of the disk; pass --disk and check the layout`, 'no-partition');
+  if (hits.size !== 1)
+    throw new RefusedError(
+      `diskpart's "detail partition" for ${letter}: names no single partition offset of the disk; pass --disk and check the layout`,
+      'no-partition',
+    );
   return atOffset(layout, [...hits][0]!)!;
 }
 
@@ -96,14 +121,21 @@ export async function windowsDiskFacts(host: WinHost, root: string, opts: { disk
     await withLetter(host, n, layout, rec.number, async (r) => recoveryFactsAt(r, rec));
   }
   const esp = info.partitions.find((p) => p.role === 'esp' && p.fs.startsWith('fat'));
-  const sys = layout.scheme === 'mbr' ? info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active) : undefined;
+  const sys =
+    layout.scheme === 'mbr' ? info.partitions.find((p) => p.fs === 'ntfs' && layout.partitions.find((q) => q.number === p.number)?.active) : undefined;
   const holder = esp ?? sys;
   if (holder) {
     const rel = esp ? 'EFI\\Microsoft\\Boot\\BCD' : 'Boot\\BCD';
     await withLetter(host, n, layout, holder.number, async (r) => {
       const f = resolveCI(r, rel);
       if (!f) return;
-      const location: BcdLocation = { partition: holder.number, start: holder.start, size: holder.size, fs: esp ? 'fat' : 'ntfs', path: '/' + path.relative(r, f).split(path.sep).join('/') };
+      const location: BcdLocation = {
+        partition: holder.number,
+        start: holder.start,
+        size: holder.size,
+        fs: esp ? 'fat' : 'ntfs',
+        path: '/' + path.relative(r, f).split(path.sep).join('/'),
+      };
       confine(r);
       facts.bcd = { file: `partition ${holder.number}: \\${rel}`, bytes: readFileSafe(f, MAX_BCD_BYTES, 'the BCD store'), location };
     });
@@ -121,11 +153,23 @@ export function diskNumberOf(host: WinHost, disk: string): number {
  * A partition's volume reachable at a temporary drive letter while `fn` runs (diskpart assign,
  * then remove). Recovery and EFI partitions have no letter of their own.
  */
-export async function withLetter<T>(host: WinHost, disk: number, layout: Layout, number: number, fn: (root: string, letter: string) => Promise<T>, log?: (r: CommandResult) => Promise<void>): Promise<T> {
+export async function withLetter<T>(
+  host: WinHost,
+  disk: number,
+  layout: Layout,
+  number: number,
+  fn: (root: string, letter: string) => Promise<T>,
+  log?: (r: CommandResult) => Promise<void>,
+): Promise<T> {
   const letter = freeLetter(host.lettersInUse(), ['T', 'S', 'Q', 'P', 'O']);
   const wn = windowsPartitionNumber(layout, number);
   if (wn === undefined) throw new RefusedError(`partition ${number} has no diskpart number`, 'no-partition');
-  await diskpart(host, CRLF([`select disk ${disk}`, `select partition ${wn}`, `assign letter=${letter}`]), `giving partition ${number} the letter ${letter}:`, log);
+  await diskpart(
+    host,
+    CRLF([`select disk ${disk}`, `select partition ${wn}`, `assign letter=${letter}`]),
+    `giving partition ${number} the letter ${letter}:`,
+    log,
+  );
   try {
     return await fn(host.letterRoot(letter), letter);
   } finally {
@@ -187,7 +231,11 @@ const atOffset = (l: Layout, start: number) => l.partitions.find((p) => p.start 
 
 /** Whole MiB or refuse: diskpart takes sizes in MB (MiB). */
 function mib(n: number, what: string): number {
-  if (n % MiB !== 0) throw new RefusedError(`${what} (${n} bytes) is not a whole number of MiB, so diskpart could not put it back on undo; use the Linux backend (wufix repair --image) for this disk`, 'diskpart-unaligned');
+  if (n % MiB !== 0)
+    throw new RefusedError(
+      `${what} (${n} bytes) is not a whole number of MiB, so diskpart could not put it back on undo; use the Linux backend (wufix repair --image) for this disk`,
+      'diskpart-unaligned',
+    );
   return n / MiB;
 }
 
@@ -208,7 +256,8 @@ export async function applyWinreWindows(c: WinreRebuild, dir: string, opts: Wind
   } catch (e) {
     // A piece that failed because of the signal before any change reports the signal.
     const phase = readWinState(dir)?.phase;
-    if (stop.signal && !(e instanceof InterruptedError) && (phase === undefined || phase === 'planned' || phase === 'interrupted')) throw new InterruptedError(`${signalWords(stop.signal)}; nothing was written (the disk is as it was)`);
+    if (stop.signal && !(e instanceof InterruptedError) && (phase === undefined || phase === 'planned' || phase === 'interrupted'))
+      throw new InterruptedError(`${signalWords(stop.signal)}; nothing was written (the disk is as it was)`);
     throw e;
   } finally {
     own?.release();
@@ -241,7 +290,13 @@ interface Run {
   logRun: (r: CommandResult) => Promise<void>;
 }
 
-async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOptions, progress: (m: string) => void, stop: InterruptWatch): Promise<WindowsDiskState> {
+async function applyWatched(
+  c: WinreRebuild,
+  dir: string,
+  opts: WindowsRunOptions,
+  progress: (m: string) => void,
+  stop: InterruptWatch,
+): Promise<WindowsDiskState> {
   const { timings, lap } = stageTimer();
   stop.status(STOP_BEFORE_CHANGE, 'checking the disk; nothing has been changed yet');
   // --- 1. Preflight: every check that can refuse; nothing is written before all of these pass.
@@ -280,7 +335,15 @@ async function applyWatched(c: WinreRebuild, dir: string, opts: WindowsRunOption
 }
 
 /** The run's fixed facts, checked: the disk number, the layout unchanged, every size a whole MiB. */
-function startRun(c: WinreRebuild, dir: string, opts: WindowsRunOptions, progress: (m: string) => void, stop: InterruptWatch, timings: Record<string, number>, lap: (name: string) => void): Run {
+function startRun(
+  c: WinreRebuild,
+  dir: string,
+  opts: WindowsRunOptions,
+  progress: (m: string) => void,
+  stop: InterruptWatch,
+  timings: Record<string, number>,
+  lap: (name: string) => void,
+): Run {
   const { host } = opts;
   const w = c.winre;
   const diskNumber = diskNumberOf(host, c.disk);
@@ -316,9 +379,19 @@ async function preflight(r: Run): Promise<Uint8Array | undefined> {
   let bcdBefore: Uint8Array | undefined;
   const bcd = c.bcd;
   if (bcd) {
-    bcdBefore = await withLetter(host, diskNumber, before, bcd.location.partition, async (root) => readFileSafe(path.join(confine(root), ...bcdPathParts(bcd.location.path)), MAX_BCD_BYTES, 'the BCD store'), logRun);
+    bcdBefore = await withLetter(
+      host,
+      diskNumber,
+      before,
+      bcd.location.partition,
+      async (root) => readFileSafe(path.join(confine(root), ...bcdPathParts(bcd.location.path)), MAX_BCD_BYTES, 'the BCD store'),
+      logRun,
+    );
     if (isDirty(parseBaseBlock(bcdBefore))) {
-      throw new RefusedError(`the BCD store (partition ${bcd.location.partition}, ${bcd.location.path}) was not closed cleanly; run "bcdedit /enum" once and retry. Nothing was written`, 'bcd-dirty');
+      throw new RefusedError(
+        `the BCD store (partition ${bcd.location.partition}, ${bcd.location.path}) was not closed cleanly; run "bcdedit /enum" once and retry. Nothing was written`,
+        'bcd-dirty',
+      );
     }
     repointedBcd(c, bcdBefore); // a store without a WinRE chain is refused here, before any write
   }
@@ -326,10 +399,21 @@ async function preflight(r: Run): Promise<Uint8Array | undefined> {
   // The WinRE files the plan lists, where they are now: regular files of the planned sizes, reached through real folders.
   if (c.source.where === 'partition') {
     const s = c.source;
-    if (s.partition !== r.oldPart?.number) throw new RefusedError(`Winre.wim is on partition ${s.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
-    await withLetter(host, diskNumber, before, s.partition, async (root) => {
-      for (const f of s.files) plannedFile(root, `${s.dir}\\${f.name}`, f.bytes, `partition ${s.partition}`);
-    }, logRun);
+    if (s.partition !== r.oldPart?.number)
+      throw new RefusedError(
+        `Winre.wim is on partition ${s.partition}, which this plan does not replace; the Windows backend copies it from the journal only`,
+        'winre-source',
+      );
+    await withLetter(
+      host,
+      diskNumber,
+      before,
+      s.partition,
+      async (root) => {
+        for (const f of s.files) plannedFile(root, `${s.dir}\\${f.name}`, f.bytes, `partition ${s.partition}`);
+      },
+      logRun,
+    );
   } else {
     for (const f of c.source.files) plannedFile(r.opts.root, f.path, f.bytes, 'the Windows volume');
   }
@@ -381,21 +465,28 @@ async function saveOldPartition(r: Run, oldPart: Partition): Promise<OldPartitio
     ...(oldPart.logical ? { logical: true } : {}),
     files: [],
   };
-  await withLetter(r.host, r.diskNumber, r.before, oldPart.number, async (root) => {
-    // Regular files only, each read through a descriptor that did not follow a link (copyWithProgress).
-    const found = walk(root);
-    for (const f of found.files) {
-      notYet();
-      const to = path.join(dir, 'old-recovery', ...f.path.split('/'));
-      mkdirSync(path.dirname(to), { recursive: true });
-      const sum = await copyWithProgress(path.join(root, ...f.path.split('/')), to, f.path, progress, f.bytes, notYet);
-      saved.files.push({ path: f.path, sha256: sum, bytes: f.bytes });
-    }
-    if (found.skipped.length) {
-      saved.skipped = found.skipped;
-      progress(`not saved (links or special files, never followed): ${found.skipped.map((x) => JSON.stringify(x)).join(', ')}`);
-    }
-  }, r.logRun);
+  await withLetter(
+    r.host,
+    r.diskNumber,
+    r.before,
+    oldPart.number,
+    async (root) => {
+      // Regular files only, each read through a descriptor that did not follow a link (copyWithProgress).
+      const found = walk(root);
+      for (const f of found.files) {
+        notYet();
+        const to = path.join(dir, 'old-recovery', ...f.path.split('/'));
+        mkdirSync(path.dirname(to), { recursive: true });
+        const sum = await copyWithProgress(path.join(root, ...f.path.split('/')), to, f.path, progress, f.bytes, notYet);
+        saved.files.push({ path: f.path, sha256: sum, bytes: f.bytes });
+      }
+      if (found.skipped.length) {
+        saved.skipped = found.skipped;
+        progress(`not saved (links or special files, never followed): ${found.skipped.map((x) => JSON.stringify(x)).join(', ')}`);
+      }
+    },
+    r.logRun,
+  );
   return saved;
 }
 
@@ -438,7 +529,12 @@ async function changeDisk(r: Run, bcdBefore: Uint8Array | undefined): Promise<vo
   }
 
   // --- 7. Verify, and take the letter away again (a recovery partition has none).
-  await diskpart(host, CRLF([`select disk ${diskNumber}`, `select volume ${newLetter}`, `remove letter=${newLetter}`]), `removing the letter ${newLetter}:`, logRun);
+  await diskpart(
+    host,
+    CRLF([`select disk ${diskNumber}`, `select volume ${newLetter}`, `remove letter=${newLetter}`]),
+    `removing the letter ${newLetter}:`,
+    logRun,
+  );
   checkAgainstPlan(c, readDiskLayout(c.disk), r.newOsSize);
   state.phase = 'verified';
   await step('verified', 'verify');
@@ -451,9 +547,18 @@ function sourceFiles(r: Run): { name: string; from: string; bytes: number }[] {
   if (c.source.where === 'partition') {
     const sdir = c.source.dir.replace(/^\\+/, '').split('\\');
     const base = c.source.partition === state.old?.number ? path.join(dir, 'old-recovery') : undefined;
-    if (!base) throw new RefusedError(`Winre.wim is on partition ${c.source.partition}, which this plan does not replace; the Windows backend copies it from the journal only`, 'winre-source');
+    if (!base)
+      throw new RefusedError(
+        `Winre.wim is on partition ${c.source.partition}, which this plan does not replace; the Windows backend copies it from the journal only`,
+        'winre-source',
+      );
     // Exactly the files the plan lists, from the journal copy (regular files of the planned sizes).
-    for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(base, `${sdir.join('\\')}\\${f.name}`, f.bytes, `the journal copy of partition ${c.source.partition}`), bytes: f.bytes });
+    for (const f of c.source.files)
+      files.push({
+        name: f.name,
+        from: plannedFile(base, `${sdir.join('\\')}\\${f.name}`, f.bytes, `the journal copy of partition ${c.source.partition}`),
+        bytes: f.bytes,
+      });
   } else {
     for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(r.opts.root, f.path, f.bytes, 'the Windows volume'), bytes: f.bytes });
   }
@@ -477,7 +582,9 @@ async function copyFiles(r: Run, files: { name: string; from: string; bytes: num
   const st = statfsSync(dest);
   state.recoveryFreeAfter = st.bsize * st.bavail;
   if (state.recoveryFreeAfter < WINRE_UPDATE_FREE) {
-    throw new VerificationError(`the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`);
+    throw new VerificationError(
+      `the new recovery partition has only ${describeBytes(state.recoveryFreeAfter)} free after the copy; the update needs ${describeBytes(WINRE_UPDATE_FREE)}`,
+    );
   }
   return copied;
 }
@@ -490,13 +597,20 @@ async function repointBcd(r: Run, bcd: NonNullable<WinreRebuild['bcd']>, bcdBefo
   const sha256After = sha256(bytes);
   state.bcd = { file: 'BCD.before', sha256Before: sha256(bcdBefore), ...state.bcd, sha256After };
   r.progress(`re-pointing the BCD store on partition ${bcd.location.partition}`);
-  await withLetter(r.host, r.diskNumber, after, bcd.location.partition, async (root) => {
-    const file = path.join(confine(root), ...bcdPathParts(bcd.location.path));
-    await atomicWrite(file, bytes); // refuses a link in its place
-    const back = readFileSafe(file, MAX_BCD_BYTES, 'the BCD store');
-    if (sha256(back) !== sha256After) throw new VerificationError('the BCD store does not read back as written');
-    checkBcdPointsAt(target, back);
-  }, r.logRun);
+  await withLetter(
+    r.host,
+    r.diskNumber,
+    after,
+    bcd.location.partition,
+    async (root) => {
+      const file = path.join(confine(root), ...bcdPathParts(bcd.location.path));
+      await atomicWrite(file, bytes); // refuses a link in its place
+      const back = readFileSafe(file, MAX_BCD_BYTES, 'the BCD store');
+      if (sha256(back) !== sha256After) throw new VerificationError('the BCD store does not read back as written');
+      checkBcdPointsAt(target, back);
+    },
+    r.logRun,
+  );
 }
 
 /** A step failed or a stop signal came: restore the disk from the journal, then throw what happened. */
@@ -570,7 +684,8 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
     script.push(`select partition ${windowsPartitionNumber(now, np.number)}`, 'delete partition override');
   }
   const os = atOffset(now, w.os.start);
-  if (os && os.size < w.os.size) script.push(`select partition ${windowsPartitionNumber(now, os.number)}`, `extend size=${mib(w.os.size - os.size, 'the shrink')}`);
+  if (os && os.size < w.os.size)
+    script.push(`select partition ${windowsPartitionNumber(now, os.number)}`, `extend size=${mib(w.os.size - os.size, 'the shrink')}`);
   const old = s.old;
   const oldGone = old && !now.partitions.some((p) => p.start === old.start && p.size === old.size && p.type === old.type);
   const letter = freeLetter(host.lettersInUse());
@@ -614,14 +729,24 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
       notes.push(`the BCD store is the saved one re-pointed at the recreated partition's GUID ${rec.guid}`);
     }
     progress('restoring the BCD store');
-    await withLetter(host, s.diskNumber, now, c.bcd.location.partition, async (r) => {
-      const file = path.join(r, ...bcdPathParts(c.bcd!.location.path));
-      await atomicWrite(file, bytes);
-      if (sha256(new Uint8Array(readFileSync(file))) !== sha256(bytes)) throw new VerificationError('the BCD store does not read back as restored');
-    }, logRun);
+    await withLetter(
+      host,
+      s.diskNumber,
+      now,
+      c.bcd.location.partition,
+      async (r) => {
+        const file = path.join(r, ...bcdPathParts(c.bcd!.location.path));
+        await atomicWrite(file, bytes);
+        if (sha256(new Uint8Array(readFileSync(file))) !== sha256(bytes)) throw new VerificationError('the BCD store does not read back as restored');
+      },
+      logRun,
+    );
   }
   const lost = c.expect.filter((e) => !now.partitions.some((p) => p.start === e.start && p.size === e.size));
-  if (lost.length) throw new VerificationError(`after the restore, partition(s) ${lost.map((e) => e.number).join(', ')} are not back at their offsets; see ${dir}/sectors.bin for the original table`);
+  if (lost.length)
+    throw new VerificationError(
+      `after the restore, partition(s) ${lost.map((e) => e.number).join(', ')} are not back at their offsets; see ${dir}/sectors.bin for the original table`,
+    );
   await saveState(dir, { ...s, restoreNotes: notes });
 }
 
@@ -633,7 +758,10 @@ export async function undoWinreWindows(c: WinreRebuild, dir: string, opts: Windo
     const now = readDiskLayout(c.disk);
     const np = atOffset(now, c.winre.newPartition.start);
     if (!np || (s.newGuid && np.guid !== s.newGuid)) {
-      throw new RefusedError(`the WinRE partition this run created is no longer at byte ${c.winre.newPartition.start}; the disk changed since, so undo stops (--force to try anyway)`, 'undo-changed');
+      throw new RefusedError(
+        `the WinRE partition this run created is no longer at byte ${c.winre.newPartition.start}; the disk changed since, so undo stops (--force to try anyway)`,
+        'undo-changed',
+      );
     }
   }
   await restoreWinreWindows(c, dir, opts);

@@ -16,7 +16,12 @@ describe.skipIf(!!reason)('make demo', () => {
     // Its images (and wufix's own mount dirs) under this test's temp dir: only those loop devices and mounts are checked.
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-demo-'));
     const before = ownDevices(tmp);
-    const r = spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts', 'demo.sh')], { cwd: PROJECT_ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, TMPDIR: tmp } });
+    const r = spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts', 'demo.sh')], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      env: { ...process.env, TMPDIR: tmp },
+    });
     expect(r.status, r.stderr + r.stdout.slice(-3000)).toBe(0);
     const [first, rest] = r.stdout.split('== 2.');
     expect(first).toMatch(/winre-too-small|recovery partition has/i);

@@ -85,7 +85,7 @@ describe.skipIf(!!reason)(`dist/wufix.exe under Wine${reason ? ` (skipped: ${rea
     expect(exe.stdout).toMatch(/^wufix \d+\.\d+\.\d+ \(commit /);
   });
 
-  it('dist/wufix.exe.sha256 is the exe\'s sha256 (sha256sum format)', () => {
+  it("dist/wufix.exe.sha256 is the exe's sha256 (sha256sum format)", () => {
     const line = readFileSync(`${EXE}.sha256`, 'utf8');
     const sha = createHash('sha256').update(readFileSync(EXE)).digest('hex');
     expect(line).toBe(`${sha}  wufix.exe\n`);
@@ -140,7 +140,10 @@ describe.skipIf(!!reason)(`dist/wufix.exe under Wine${reason ? ` (skipped: ${rea
     expect(output).toContain('Drive letter of the offline Windows (for example C): ');
     const linux = runCli(['repair', '--root', root, '--dry-run']);
     expect(linux.status, linux.stderr).toBe(0);
-    const planLines = linux.stdout.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '' && !l.includes(root) && !/\(run \S+\)/.test(l));
+    const planLines = linux.stdout
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .filter((l) => l.trim() !== '' && !l.includes(root) && !/\(run \S+\)/.test(l));
     expect(planLines.length).toBeGreaterThanOrEqual(3);
     for (const l of planLines) expect(output).toContain(l);
     expect(output).toContain('To apply: ');

@@ -89,7 +89,11 @@ describe('winpe/add-to-winpe.cmd (Windows ADK)', () => {
     });
     for (let k = 1; k < at.length; k++) expect(at[k], `${steps[k]![0]} after ${steps[k - 1]![0]}`).toBeGreaterThan(at[k - 1]!);
     // Each of these commands appears once (the failure path's unmount is /Discard).
-    for (const [what, re] of steps.slice(0, -1)) expect(lines.filter((l) => re.test(l.text)), what).toHaveLength(1);
+    for (const [what, re] of steps.slice(0, -1))
+      expect(
+        lines.filter((l) => re.test(l.text)),
+        what,
+      ).toHaveLength(1);
   });
 
   it('checks every step with `if errorlevel 1` on the next line; failures after the mount discard it', () => {
@@ -136,7 +140,11 @@ describe('winpe/startnet.cmd (the menu)', () => {
     expect(lines[wpeinit]).toBe('if /i not "%~1"=="menu" wpeinit');
     const menu = lines.indexOf(':menu');
     expect(menu).toBeGreaterThan(wpeinit);
-    const choice = (n: number) => lines.find((l) => l.startsWith(`if "%CH%"=="${n}" goto `))?.split(' ').pop();
+    const choice = (n: number) =>
+      lines
+        .find((l) => l.startsWith(`if "%CH%"=="${n}" goto `))
+        ?.split(' ')
+        .pop();
     expect([choice(1), choice(2), choice(3)]).toEqual(['scan', 'dryrun', 'shell']);
     const body = (label: string) => lines.slice(lines.indexOf(`:${label}`) + 1);
     expect(body('scan')[0]).toBe('"%WUFIX%" scan');
@@ -188,7 +196,10 @@ describe.skipIf(!!reason)(`winpe/add-to-wim.sh on synthetic boot.wim files${reas
     return wim;
   }
   const info = (wim: string, key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(ok('wiminfo', [wim]))?.[1];
-  const listing = (wim: string, index: number) => ok('wimdir', [wim, String(index)]).split('\n').filter(Boolean);
+  const listing = (wim: string, index: number) =>
+    ok('wimdir', [wim, String(index)])
+      .split('\n')
+      .filter(Boolean);
   function extract(wim: string, index: number, files: string[]): Buffer[] {
     const dest = mkdtempSync(path.join(tmp, 'x-'));
     ok('wimextract', [wim, String(index), ...files, `--dest-dir=${dest}`, '--no-acls']);
@@ -203,7 +214,15 @@ describe.skipIf(!!reason)(`winpe/add-to-wim.sh on synthetic boot.wim files${reas
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('image 1');
     const files = listing(wim, 1);
-    expect(files).toEqual(expect.arrayContaining(['/wufix', '/wufix/wufix.exe', '/Windows/System32/startnet.cmd', '/Windows/System32/config/SYSTEM', '/Windows/System32/winload.exe']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        '/wufix',
+        '/wufix/wufix.exe',
+        '/Windows/System32/startnet.cmd',
+        '/Windows/System32/config/SYSTEM',
+        '/Windows/System32/winload.exe',
+      ]),
+    );
     expect(files.filter((f) => /startnet\.cmd$/i.test(f))).toEqual(['/Windows/System32/startnet.cmd']);
     const [gotExe, gotMenu, system] = extract(wim, 1, ['/wufix/wufix.exe', '/Windows/System32/startnet.cmd', '/Windows/System32/config/SYSTEM']);
     expect(sha(gotExe!)).toBe(sha(readFileSync(exe)));

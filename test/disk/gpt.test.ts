@@ -11,7 +11,20 @@ import { guidFromBytes, guidToBytes } from '../../src/shared/guid.js';
 import { readLayout } from '../../src/disk/layout.js';
 import { BadInputError } from '../../src/shared/errors.js';
 import { wufix } from './cli-helper.js';
-import { buildGpt, diskToolsReason, MiB, readAt, run, sgdiskVerifyClean, sfdiskJson, sha256, tempDir, TYPE, win10_22h2, writeAt } from '../helpers/disk-images.js';
+import {
+  buildGpt,
+  diskToolsReason,
+  MiB,
+  readAt,
+  run,
+  sgdiskVerifyClean,
+  sfdiskJson,
+  sha256,
+  tempDir,
+  TYPE,
+  win10_22h2,
+  writeAt,
+} from '../helpers/disk-images.js';
 
 describe('CRC32 and GUIDs (published values)', () => {
   it('CRC-32/IEEE check value of "123456789" is 0xCBF43926', () => {
@@ -29,7 +42,14 @@ describe('CRC32 and GUIDs (published values)', () => {
   });
 
   it('attributes 0x8000000000000001 are stored as 01 00 00 00 00 00 00 80', () => {
-    const e = encodeGptEntry({ type: TYPE.RECOVERY, guid: '11111111-2222-4333-8444-555555555555', firstLba: 2048, lastLba: 4095, attributes: 0x8000000000000001n, name: '' });
+    const e = encodeGptEntry({
+      type: TYPE.RECOVERY,
+      guid: '11111111-2222-4333-8444-555555555555',
+      firstLba: 2048,
+      lastLba: 4095,
+      attributes: 0x8000000000000001n,
+      name: '',
+    });
     expect([...e.subarray(48, 56)]).toEqual([0x01, 0, 0, 0, 0, 0, 0, 0x80]);
   });
 
@@ -70,9 +90,18 @@ describe('GPT round trips in memory (properties)', () => {
         const dev = new MemoryDevice(sectors * ss, ss);
         const entrySectors = (128 * 128) / ss;
         const header: GptHeader = {
-          revision: 0x10000, headerSize: 92, headerCrc: 0, myLba: 1, alternateLba: sectors - 1,
-          firstUsableLba: 2 + entrySectors, lastUsableLba: sectors - 2 - entrySectors, diskGuid,
-          entriesLba: 2, entryCount: 128, entrySize: 128, entriesCrc: 0,
+          revision: 0x10000,
+          headerSize: 92,
+          headerCrc: 0,
+          myLba: 1,
+          alternateLba: sectors - 1,
+          firstUsableLba: 2 + entrySectors,
+          lastUsableLba: sectors - 2 - entrySectors,
+          diskGuid,
+          entriesLba: 2,
+          entryCount: 128,
+          entrySize: 128,
+          entriesCrc: 0,
         };
         const raw = new Uint8Array(128 * 128);
         // Lay entries out without overlap inside the usable area.
@@ -105,12 +134,29 @@ describe('corrupted GPT bytes (property)', () => {
     const sectors = 4096;
     const dev = new MemoryDevice(sectors * 512);
     const header: GptHeader = {
-      revision: 0x10000, headerSize: 92, headerCrc: 0, myLba: 1, alternateLba: sectors - 1, firstUsableLba: 34, lastUsableLba: sectors - 34,
-      diskGuid: '8a5d4c1e-1f2b-4c3d-9e8f-0a1b2c3d4e5f', entriesLba: 2, entryCount: 128, entrySize: 128, entriesCrc: 0,
+      revision: 0x10000,
+      headerSize: 92,
+      headerCrc: 0,
+      myLba: 1,
+      alternateLba: sectors - 1,
+      firstUsableLba: 34,
+      lastUsableLba: sectors - 34,
+      diskGuid: '8a5d4c1e-1f2b-4c3d-9e8f-0a1b2c3d4e5f',
+      entriesLba: 2,
+      entryCount: 128,
+      entrySize: 128,
+      entriesCrc: 0,
     };
     const raw = new Uint8Array(128 * 128);
-    [[2048, 2559], [2560, 3071], [3072, 4000]].forEach(([a, b], i) =>
-      raw.set(encodeGptEntry({ type: TYPE.BASIC, guid: `8a5d4c1e-1f2b-4c3d-9e8f-0a1b2c3d4e6${i}`, firstLba: a!, lastLba: b!, attributes: 0n, name: `p${i}` }), i * 128),
+    [
+      [2048, 2559],
+      [2560, 3071],
+      [3072, 4000],
+    ].forEach(([a, b], i) =>
+      raw.set(
+        encodeGptEntry({ type: TYPE.BASIC, guid: `8a5d4c1e-1f2b-4c3d-9e8f-0a1b2c3d4e6${i}`, firstLba: a!, lastLba: b!, attributes: 0n, name: `p${i}` }),
+        i * 128,
+      ),
     );
     for (const w of gptWrites(header, raw, 512, sectors)) dev.write(w.offset, w.bytes);
     dev.write(0, pmbr(512, sectors));
@@ -210,7 +256,11 @@ describe.skipIf(!!reason)(`GPT against sgdisk-made tables${reason ? ` (skipped: 
   const corruptions: { name: string; apply: (file: string) => void; message: RegExp }[] = [
     { name: 'primary header CRC', apply: (f) => flip(f, 512 + 40), message: /primary GPT header at LBA 1: header CRC32 mismatch/ },
     { name: 'primary entry array CRC', apply: (f) => flip(f, 1024 + 56), message: /primary GPT partition entry array: CRC32 mismatch/ },
-    { name: 'backup header missing', apply: (f) => writeAt(f, sizeOf(f) - 512, new Uint8Array(512)), message: /backup GPT header .*invalid signature.*primary copy is valid/ },
+    {
+      name: 'backup header missing',
+      apply: (f) => writeAt(f, sizeOf(f) - 512, new Uint8Array(512)),
+      message: /backup GPT header .*invalid signature.*primary copy is valid/,
+    },
     { name: 'backup entries CRC', apply: (f) => flip(f, sizeOf(f) - 33 * 512 + 3 * 128 + 20), message: /backup GPT partition entry array: CRC32 mismatch/ },
   ];
 

@@ -10,7 +10,12 @@ import { BadInputError } from '../../src/shared/errors.js';
 import { buildMbr, diskToolsReason, MiB, readAt, sfdiskJson, sfdiskVerifyClean, tempDir, writeAt } from '../helpers/disk-images.js';
 import { wufix } from './cli-helper.js';
 
-const EMPTY_TABLE: MbrTable = { diskSignature: 0, primaries: [0, 1, 2, 3].map(() => ({ status: 0, type: 0, startLba: 0, sectors: 0 })), extendedSlot: -1, logicals: [] };
+const EMPTY_TABLE: MbrTable = {
+  diskSignature: 0,
+  primaries: [0, 1, 2, 3].map(() => ({ status: 0, type: 0, startLba: 0, sectors: 0 })),
+  extendedSlot: -1,
+  logicals: [],
+};
 
 function blankDisk(sectors: number): MemoryDevice {
   const dev = new MemoryDevice(sectors * 512);
@@ -26,7 +31,10 @@ describe('MBR in memory (properties)', () => {
   const tableArb = fc
     .record({
       sizes: fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 0, maxLength: 3 }),
-      logicals: fc.array(fc.record({ gap: fc.integer({ min: 1, max: 5 }), size: fc.integer({ min: 1, max: 40 }), type: fc.constantFrom(0x07, 0x27, 0x0c, 0x83) }), { maxLength: 6 }),
+      logicals: fc.array(
+        fc.record({ gap: fc.integer({ min: 1, max: 5 }), size: fc.integer({ min: 1, max: 40 }), type: fc.constantFrom(0x07, 0x27, 0x0c, 0x83) }),
+        { maxLength: 6 },
+      ),
       extended: fc.boolean(),
       active: fc.nat(4),
       types: fc.array(fc.constantFrom(0x07, 0x27, 0x0c, 0x0b, 0x42, 0x83), { minLength: 3, maxLength: 3 }),
@@ -142,7 +150,11 @@ describe.skipIf(!!reason)(`MBR against sfdisk${reason ? ` (skipped: ${reason})` 
     const dev = openBlockDevice(img.file);
     try {
       const m = readMbr(dev);
-      expect(m.logicals.map((l) => [l.startLba * 512, l.sectors * 512])).toEqual(sfdiskJson(img.file).partitions.filter((p) => p.number >= 5).map((p) => [p.start, p.size]));
+      expect(m.logicals.map((l) => [l.startLba * 512, l.sectors * 512])).toEqual(
+        sfdiskJson(img.file)
+          .partitions.filter((p) => p.number >= 5)
+          .map((p) => [p.start, p.size]),
+      );
       expect(mbrWrites(dev, m, m)).toEqual([]);
     } finally {
       dev.close();

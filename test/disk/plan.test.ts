@@ -127,7 +127,11 @@ function gptPlan(base: Want[], c: Choices): { plan: Plan; want: Want[] } {
   });
   const usedGuids = new Set(parts.map((p) => p.guid));
   for (const cr of c.creates) {
-    const segs = freeSegs(GPT_LO, GPT_HI, parts.map((p) => ({ lo: p.start / MiB, hi: (p.start + p.size) / MiB })));
+    const segs = freeSegs(
+      GPT_LO,
+      GPT_HI,
+      parts.map((p) => ({ lo: p.start / MiB, hi: (p.start + p.size) / MiB })),
+    );
     if (!segs.length) break;
     const seg = segs[cr.region % segs.length]!;
     const lo = seg.lo + (cr.startPick % (seg.hi - seg.lo));
@@ -172,7 +176,13 @@ function mbrBase(spec: { gap: number; size: number }[], types: number[], extende
     }
     const hi = lo + s.size;
     if (hi > MBR_HI) break;
-    out.push({ number: slot++, start: lo * MiB, size: s.size * MiB, type: MBR_TYPES[types[i]! % MBR_TYPES.length]!, active: slot === 2 && types[0]! % 2 === 0 });
+    out.push({
+      number: slot++,
+      start: lo * MiB,
+      size: s.size * MiB,
+      type: MBR_TYPES[types[i]! % MBR_TYPES.length]!,
+      active: slot === 2 && types[0]! % 2 === 0,
+    });
     pos = hi;
   }
   return out;
@@ -225,7 +235,11 @@ function mbrPlan(base: Want[], c: Choices): { plan: Plan; want: Want[] } {
     while (slot <= 4 && parts.some((p) => p.number === slot)) slot++;
     if (slot > 4) continue;
     const prim = parts.filter((p) => p.number <= 4);
-    const segs = freeSegs(MBR_LO, MBR_HI, prim.map((p) => ({ lo: p.start / MiB, hi: (p.start + p.size) / MiB })));
+    const segs = freeSegs(
+      MBR_LO,
+      MBR_HI,
+      prim.map((p) => ({ lo: p.start / MiB, hi: (p.start + p.size) / MiB })),
+    );
     if (!segs.length) continue;
     const seg = segs[cr.region % segs.length]!;
     const lo = seg.lo + (cr.startPick % (seg.hi - seg.lo));
@@ -377,7 +391,19 @@ describe.skipIf(!!reason)(`applyPlan property tests${reason ? ` (skipped: ${reas
 
   /** Mutations that make a valid plan invalid, each with the rule it breaks. */
   const invalidArb = fc.record({
-    kind: fc.constantFrom('overlap', 'misaligned-start', 'misaligned-shrink', 'out-of-range', 'no-such-partition', 'twice', 'shrink-too-much', 'bad-type', 'fifth-primary', 'dup-guid', 'gpt-only-field'),
+    kind: fc.constantFrom(
+      'overlap',
+      'misaligned-start',
+      'misaligned-shrink',
+      'out-of-range',
+      'no-such-partition',
+      'twice',
+      'shrink-too-much',
+      'bad-type',
+      'fifth-primary',
+      'dup-guid',
+      'gpt-only-field',
+    ),
     pick: fc.nat(),
     shift: fc.integer({ min: 1, max: MiB - 1 }),
   });
@@ -398,7 +424,12 @@ describe.skipIf(!!reason)(`applyPlan property tests${reason ? ` (skipped: ${reas
       case 'no-such-partition':
         return [{ op: 'delete', partition: 9 + (inv.pick % 100) }];
       case 'twice':
-        return p ? [{ op: 'delete', partition: p.number }, { op: 'delete', partition: p.number }] : undefined;
+        return p
+          ? [
+              { op: 'delete', partition: p.number },
+              { op: 'delete', partition: p.number },
+            ]
+          : undefined;
       case 'shrink-too-much':
         return p ? [{ op: 'shrink', partition: p.number, bytes: p.size }] : undefined;
       case 'bad-type':
@@ -410,7 +441,9 @@ describe.skipIf(!!reason)(`applyPlan property tests${reason ? ` (skipped: ${reas
       case 'dup-guid':
         return scheme === 'gpt' && p?.guid ? [{ op: 'create', start: 62 * MiB, end: 63 * MiB, type, guid: p.guid }] : undefined;
       case 'gpt-only-field':
-        return scheme === 'mbr' ? [{ op: 'create', start: 63 * MiB, end: 64 * MiB, type, name: 'x' }] : [{ op: 'create', start: 62 * MiB, end: 63 * MiB, type, active: true }];
+        return scheme === 'mbr'
+          ? [{ op: 'create', start: 63 * MiB, end: 64 * MiB, type, name: 'x' }]
+          : [{ op: 'create', start: 62 * MiB, end: 63 * MiB, type, active: true }];
     }
     return undefined;
   }

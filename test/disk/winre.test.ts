@@ -6,7 +6,22 @@ import { openBlockDevice } from '../../src/disk/blockdev.js';
 import { PlanError } from '../../src/disk/plan.js';
 import { type Plan } from '../../src/model/disk.js';
 import path from 'node:path';
-import { biosMbr, blkidProbe, buildMbr, win10_4kn, diskToolsReason, MiB, sfdiskJson, sgdiskInfo, sgdiskVerifyClean, sfdiskVerifyClean, sha256, tempDir, TYPE, win10_22h2 } from '../helpers/disk-images.js';
+import {
+  biosMbr,
+  blkidProbe,
+  buildMbr,
+  win10_4kn,
+  diskToolsReason,
+  MiB,
+  sfdiskJson,
+  sgdiskInfo,
+  sgdiskVerifyClean,
+  sfdiskVerifyClean,
+  sha256,
+  tempDir,
+  TYPE,
+  win10_22h2,
+} from '../helpers/disk-images.js';
 
 const reason = diskToolsReason('mkntfs', 'mkfs.fat');
 
@@ -36,7 +51,15 @@ describe.skipIf(!!reason)(`WinRE rebuild plans${reason ? ` (skipped: ${reason})`
       ops: [
         { op: 'shrink', partition: 3, bytes: grow },
         { op: 'delete', partition: 4 },
-        { op: 'create', start: win.start + win.size - grow, end: rec.start + rec.size, type: TYPE.RECOVERY, attributes: '0x8000000000000001', guid: rec.guid!, name: 'Recovery' },
+        {
+          op: 'create',
+          start: win.start + win.size - grow,
+          end: rec.start + rec.size,
+          type: TYPE.RECOVERY,
+          attributes: '0x8000000000000001',
+          guid: rec.guid!,
+          name: 'Recovery',
+        },
       ],
     };
     apply(img.file, plan);
@@ -62,7 +85,14 @@ describe.skipIf(!!reason)(`WinRE rebuild plans${reason ? ` (skipped: ${reason})`
       ops: [
         { op: 'shrink', partition: 3, bytes: grow },
         { op: 'delete', partition: 4 },
-        { op: 'create', start: win!.start + win!.size - grow, end: rec!.start + rec!.size, type: TYPE.RECOVERY, attributes: '0x8000000000000001', guid: rec!.guid! },
+        {
+          op: 'create',
+          start: win!.start + win!.size - grow,
+          end: rec!.start + rec!.size,
+          type: TYPE.RECOVERY,
+          attributes: '0x8000000000000001',
+          guid: rec!.guid!,
+        },
       ],
     });
     const v = sgdiskVerifyClean(img.file, 4096);
@@ -99,9 +129,14 @@ describe.skipIf(!!reason)(`WinRE rebuild plans${reason ? ` (skipped: ${reason})`
     const hash = sha256(img.file);
     const dev = openBlockDevice(img.file, { write: true });
     try {
-      expect(() => applyPlan(dev, { ops: [{ op: 'delete', partition: 4 }, { op: 'create', start: 50 * MiB, end: 60 * MiB, type: TYPE.RECOVERY }] })).toThrow(
-        /nothing written: op 2 \(create\): \[52428800, 62914560\) overlaps partition 1/,
-      );
+      expect(() =>
+        applyPlan(dev, {
+          ops: [
+            { op: 'delete', partition: 4 },
+            { op: 'create', start: 50 * MiB, end: 60 * MiB, type: TYPE.RECOVERY },
+          ],
+        }),
+      ).toThrow(/nothing written: op 2 \(create\): \[52428800, 62914560\) overlaps partition 1/);
       expect(() => planWrites(dev, { ops: [{ op: 'shrink', partition: 3, bytes: 1000 }] })).toThrow(PlanError);
     } finally {
       dev.close();

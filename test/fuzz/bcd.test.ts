@@ -25,7 +25,7 @@ function runBcd(bytes: Uint8Array): { outSize: number } {
     for (const e of o.elements) {
       out += e.raw.length + 32;
       const v = e.value as unknown;
-      if (v && typeof v === 'object' && 'kind' in (v)) out += formatDevice(v as Parameters<typeof formatDevice>[0]).length;
+      if (v && typeof v === 'object' && 'kind' in v) out += formatDevice(v as Parameters<typeof formatDevice>[0]).length;
       else if (typeof v === 'string') out += v.length;
       else if (Array.isArray(v)) out += v.length * 8;
     }

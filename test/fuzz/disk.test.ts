@@ -72,25 +72,41 @@ beforeAll(() => {
   try {
     const size = 48 * MiB;
     const g = path.join(tmp.dir, 'gpt.img');
-    buildGpt(g, size, [
-      { start: 1 * MiB, size: 17 * MiB, type: TYPE.ESP, name: 'EFI system partition', fs: { kind: 'fat16', label: 'ESP' } },
-      { start: 18 * MiB, size: 1 * MiB, type: TYPE.MSR, name: 'Microsoft reserved partition' },
-      { start: 19 * MiB, size: 12 * MiB, type: TYPE.BASIC, name: 'Basic data partition', fs: { kind: 'ntfs', label: 'Windows' } },
-      { start: 31 * MiB, size: 8 * MiB, type: TYPE.BASIC, name: 'Data', fs: { kind: 'exfat', label: 'DATA' } },
-      { start: 39 * MiB, size: 8 * MiB, type: TYPE.RECOVERY, name: 'Recovery', attributes: 0x8000000000000001n, fs: { kind: 'ntfs', label: 'Recovery' } },
-    ], SS, 'sfdisk');
+    buildGpt(
+      g,
+      size,
+      [
+        { start: 1 * MiB, size: 17 * MiB, type: TYPE.ESP, name: 'EFI system partition', fs: { kind: 'fat16', label: 'ESP' } },
+        { start: 18 * MiB, size: 1 * MiB, type: TYPE.MSR, name: 'Microsoft reserved partition' },
+        { start: 19 * MiB, size: 12 * MiB, type: TYPE.BASIC, name: 'Basic data partition', fs: { kind: 'ntfs', label: 'Windows' } },
+        { start: 31 * MiB, size: 8 * MiB, type: TYPE.BASIC, name: 'Data', fs: { kind: 'exfat', label: 'DATA' } },
+        { start: 39 * MiB, size: 8 * MiB, type: TYPE.RECOVERY, name: 'Recovery', attributes: 0x8000000000000001n, fs: { kind: 'ntfs', label: 'Recovery' } },
+      ],
+      SS,
+      'sfdisk',
+    );
     const m = path.join(tmp.dir, 'mbr.img');
-    buildMbr(m, size, [
-      { number: 1, start: 1 * MiB, size: 12 * MiB, type: 0x07, active: true, fs: { kind: 'ntfs', label: 'System' } },
-      { number: 2, start: 13 * MiB, size: 30 * MiB, type: 0x0f },
-      { number: 5, start: 14 * MiB, size: 8 * MiB, type: 0x07 },
-      { number: 6, start: 23 * MiB, size: 8 * MiB, type: 0x0b },
-      { number: 7, start: 32 * MiB, size: 8 * MiB, type: 0x27 },
-      { number: 3, start: 44 * MiB, size: 3 * MiB, type: 0x0c },
-    ], SS);
+    buildMbr(
+      m,
+      size,
+      [
+        { number: 1, start: 1 * MiB, size: 12 * MiB, type: 0x07, active: true, fs: { kind: 'ntfs', label: 'System' } },
+        { number: 2, start: 13 * MiB, size: 30 * MiB, type: 0x0f },
+        { number: 5, start: 14 * MiB, size: 8 * MiB, type: 0x07 },
+        { number: 6, start: 23 * MiB, size: 8 * MiB, type: 0x0b },
+        { number: 7, start: 32 * MiB, size: 8 * MiB, type: 0x27 },
+        { number: 3, start: 44 * MiB, size: 3 * MiB, type: 0x0c },
+      ],
+      SS,
+    );
     const gb = new Uint8Array(readFileSync(g));
     const mb = new Uint8Array(readFileSync(m));
-    const gptVolumes: [number, number][] = [[1 * MiB, 17 * MiB], [19 * MiB, 12 * MiB], [31 * MiB, 8 * MiB], [39 * MiB, 8 * MiB]];
+    const gptVolumes: [number, number][] = [
+      [1 * MiB, 17 * MiB],
+      [19 * MiB, 12 * MiB],
+      [31 * MiB, 8 * MiB],
+      [39 * MiB, 8 * MiB],
+    ];
     disks.push({
       name: 'gpt',
       bytes: gb,
@@ -140,13 +156,25 @@ function resealGpt(read: (o: number, n: number) => Uint8Array, patch: (o: number
 }
 
 /** The changes a crafted table makes (applied to the overlay), with re-sealed CRCs for GPT. */
-function crafted(rng: Rng, disk: Disk, read: (o: number, n: number) => Uint8Array, overlayRead: (o: number, n: number) => Uint8Array, patch: (o: number, b: Uint8Array) => void, size: number): string {
+function crafted(
+  rng: Rng,
+  disk: Disk,
+  read: (o: number, n: number) => Uint8Array,
+  overlayRead: (o: number, n: number) => Uint8Array,
+  patch: (o: number, b: Uint8Array) => void,
+  size: number,
+): string {
   if (disk.name === 'gpt') {
     // The same change to one copy, or to both (then they agree and the semantic checks decide).
     const both = rng.chance(0.6);
     const copies = both ? [SS, disk.bytes.length - SS] : [rng.chance(0.7) ? SS : disk.bytes.length - SS];
     const kind = rng.int(7);
-    const pick = { count: rng.pick([0xffffffff, 0x7fffffff, 1_000_000, 32768, 65536]), end: rng.pick([size / SS, size / SS + 1e6, 2 ** 53, 2 ** 40]), esize: rng.pick([0, 64, 256, 1 << 20, 0x80000000]), last: rng.pick([0, 1, size / SS, 2 ** 60]) };
+    const pick = {
+      count: rng.pick([0xffffffff, 0x7fffffff, 1_000_000, 32768, 65536]),
+      end: rng.pick([size / SS, size / SS + 1e6, 2 ** 53, 2 ** 40]),
+      esize: rng.pick([0, 64, 256, 1 << 20, 0x80000000]),
+      last: rng.pick([0, 1, size / SS, 2 ** 60]),
+    };
     let what = '';
     for (const which of copies) {
       const h = read(which, SS);
@@ -155,13 +183,34 @@ function crafted(rng: Rng, disk: Disk, read: (o: number, n: number) => Uint8Arra
       const e = read(entriesLba * SS, 128 * 4);
       const ed = dvOf(e);
       switch (kind) {
-        case 0: d.setUint32(80, pick.count, true); what = 'huge entry count'; break;
-        case 1: ed.setBigUint64(40, BigInt(pick.end), true); what = 'entry 1 ends beyond the disk'; break;
-        case 2: ed.setBigUint64(128 + 32, ed.getBigUint64(32, true) + 8n, true); what = 'entries 1 and 2 overlap'; break;
-        case 3: d.setBigUint64(72, BigInt(which / SS), true); what = 'entry array over the header'; break;
-        case 4: ed.setBigUint64(32, ed.getBigUint64(40, true) + 1n, true); what = 'entry 1 starts after it ends'; break;
-        case 5: d.setUint32(84, pick.esize, true); what = 'entry size'; break;
-        case 6: d.setBigUint64(48, BigInt(pick.last), true); what = 'last usable LBA'; break;
+        case 0:
+          d.setUint32(80, pick.count, true);
+          what = 'huge entry count';
+          break;
+        case 1:
+          ed.setBigUint64(40, BigInt(pick.end), true);
+          what = 'entry 1 ends beyond the disk';
+          break;
+        case 2:
+          ed.setBigUint64(128 + 32, ed.getBigUint64(32, true) + 8n, true);
+          what = 'entries 1 and 2 overlap';
+          break;
+        case 3:
+          d.setBigUint64(72, BigInt(which / SS), true);
+          what = 'entry array over the header';
+          break;
+        case 4:
+          ed.setBigUint64(32, ed.getBigUint64(40, true) + 1n, true);
+          what = 'entry 1 starts after it ends';
+          break;
+        case 5:
+          d.setUint32(84, pick.esize, true);
+          what = 'entry size';
+          break;
+        case 6:
+          d.setBigUint64(48, BigInt(pick.last), true);
+          what = 'last usable LBA';
+          break;
       }
       patch(entriesLba * SS, e);
       patch(which, h);

@@ -90,7 +90,15 @@ describe.skipIf(!!fixturesReason())('fuzz: EVTX (file header + chunks)', () => {
       (i) => {
         const rng = caseRng('evtx:chunk', i);
         const c = chunks[rng.int(chunks.length)]!;
-        const m = mutate(rng, c.bytes, { hot: [[0, 512], [512, 4096], [512, EVTX_CHUNK_SIZE]], maxOps: 10, donor: chunks[rng.int(chunks.length)]!.bytes });
+        const m = mutate(rng, c.bytes, {
+          hot: [
+            [0, 512],
+            [512, 4096],
+            [512, EVTX_CHUNK_SIZE],
+          ],
+          maxOps: 10,
+          donor: chunks[rng.int(chunks.length)]!.bytes,
+        });
         const reseal = rng.chance(0.5);
         if (reseal) resealChunk(m.bytes);
         return {
@@ -122,18 +130,25 @@ function explodingChunk(subs: number, levels: number): Uint8Array {
   const tplAt = 0x200;
   let p = tplAt + 24;
   const start = p;
-  c[p++] = 0x0f; c[p++] = 1; c[p++] = 1; c[p++] = 0; // fragment header
+  c[p++] = 0x0f;
+  c[p++] = 1;
+  c[p++] = 1;
+  c[p++] = 0; // fragment header
   // <E> element: open start tag 0x01, dependency id u16, size u32, name offset u32 (name at nameAt).
   const nameAt = 0x1800;
   c[p++] = 0x01;
-  dv.setUint16(p, 0xffff, true); p += 2;
-  const sizeAt = p; p += 4;
-  dv.setUint32(p, nameAt, true); p += 4;
+  dv.setUint16(p, 0xffff, true);
+  p += 2;
+  const sizeAt = p;
+  p += 4;
+  dv.setUint32(p, nameAt, true);
+  p += 4;
   const elemStart = p;
   c[p++] = 0x02; // close start tag
   for (let i = 0; i < subs; i++) {
     c[p++] = 0x0d; // normal substitution
-    dv.setUint16(p, 0, true); p += 2;
+    dv.setUint16(p, 0, true);
+    p += 2;
     c[p++] = 0x21; // BinXml
   }
   c[p++] = 0x04; // end element
@@ -148,22 +163,34 @@ function explodingChunk(subs: number, levels: number): Uint8Array {
   let q = rec + 24;
   const build = (level: number): void => {
     // fragment header + template instance token 0x0c, unknown u8, template id u32, def offset u32.
-    c[q++] = 0x0f; c[q++] = 1; c[q++] = 1; c[q++] = 0;
-    c[q++] = 0x0c; c[q++] = 0x01;
+    c[q++] = 0x0f;
+    c[q++] = 1;
+    c[q++] = 1;
+    c[q++] = 0;
+    c[q++] = 0x0c;
+    c[q++] = 0x01;
     q += 4;
-    dv.setUint32(q, tplAt, true); q += 4;
-    dv.setUint32(q, 1, true); q += 4; // one value
+    dv.setUint32(q, tplAt, true);
+    q += 4;
+    dv.setUint32(q, 1, true);
+    q += 4; // one value
     const descAt = q;
     q += 4;
     const valStart = q;
     if (level > 0) build(level - 1);
     else {
       // innermost value: a fragment holding one empty element <E/>.
-      c[q++] = 0x0f; c[q++] = 1; c[q++] = 1; c[q++] = 0;
+      c[q++] = 0x0f;
+      c[q++] = 1;
+      c[q++] = 1;
+      c[q++] = 0;
       c[q++] = 0x01;
-      dv.setUint16(q, 0xffff, true); q += 2;
-      dv.setUint32(q, 5, true); q += 4;
-      dv.setUint32(q, nameAt, true); q += 4;
+      dv.setUint16(q, 0xffff, true);
+      q += 2;
+      dv.setUint32(q, 5, true);
+      q += 4;
+      dv.setUint32(q, nameAt, true);
+      q += 4;
       c[q++] = 0x03; // close empty element
       c[q++] = 0x00;
     }

@@ -238,7 +238,16 @@ export async function fuzz<T>(
   const outFactor = opts.outFactor ?? 16;
   const outSlack = opts.outSlack ?? 1 << 20;
   const report: FuzzReport = {
-    suite, cases: 0, ok: 0, typed: 0, refusals: new Map(), slowestMs: 0, slowestCase: '', heapGrowthMb: 0, maxOutRatio: 0, failures: [],
+    suite,
+    cases: 0,
+    ok: 0,
+    typed: 0,
+    refusals: new Map(),
+    slowestMs: 0,
+    slowestCase: '',
+    heapGrowthMb: 0,
+    maxOutRatio: 0,
+    failures: [],
   };
   const heap0 = process.memoryUsage().heapUsed;
   let heapPeak = heap0;
@@ -286,8 +295,12 @@ export async function fuzz<T>(
   heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
   report.heapGrowthMb = (heapPeak - heap0) / 2 ** 20;
   const heapBound = opts.heapBoundMb ?? 512;
-  if (report.heapGrowthMb > heapBound) report.failures.push(`${suite}: heap grew by ${report.heapGrowthMb.toFixed(0)} MB over the batch (bound ${heapBound} MB)`);
-  const top = [...report.refusals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([m, k]) => `${k}x "${m}"`);
+  if (report.heapGrowthMb > heapBound)
+    report.failures.push(`${suite}: heap grew by ${report.heapGrowthMb.toFixed(0)} MB over the batch (bound ${heapBound} MB)`);
+  const top = [...report.refusals.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([m, k]) => `${k}x "${m}"`);
   // One line per suite, read by docs/parser-bounds.md and the report of a run.
   console.log(
     `fuzz ${suite}: ${report.cases} cases (seed 0x${SEED.toString(16)}), ${report.ok} parsed, ${report.typed} refused with a typed error, ` +
@@ -306,7 +319,6 @@ export function share(total: number, parts: number, index: number): number {
 // ---------------------------------------------------------------------------------------------
 // Fixtures: real files from ../shared/fixtures, by path, checked against their MANIFEST sha256.
 
-
 /** Why the fuzz tier cannot run here (undefined: it can). Under CI=true a missing ../shared throws. */
 export const fixturesReason = (): string | undefined => sharedReason();
 
@@ -314,11 +326,18 @@ const manifests = new Map<string, Map<string, string>>();
 function manifest(dir: string): Map<string, string> {
   let m = manifests.get(dir);
   if (!m) {
-    const lines = readFileSync(path.join(FIXTURES, dir, 'MANIFEST.tsv'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = readFileSync(path.join(FIXTURES, dir, 'MANIFEST.tsv'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const head = lines[0]!.split('\t');
     const name = head.indexOf('dest') >= 0 ? head.indexOf('dest') : head.indexOf('path');
     const sha = head.indexOf('sha256');
-    m = new Map(lines.slice(1).map((l) => l.split('\t')).map((c) => [c[name]!, c[sha]!]));
+    m = new Map(
+      lines
+        .slice(1)
+        .map((l) => l.split('\t'))
+        .map((c) => [c[name]!, c[sha]!]),
+    );
     manifests.set(dir, m);
   }
   return m;

@@ -33,7 +33,11 @@ describe.skipIf(!!fixturesReason())('fuzz: registry hives (Hive.open + full walk
         (i) => {
           const rng = caseRng(`hive:${FIXTURES[fi]}`, i);
           const m = mutate(rng, orig, {
-            hot: [[0, 512], [0x1000, 0x1000 + 0x4000], [0x1000, orig.length]],
+            hot: [
+              [0, 512],
+              [0x1000, 0x1000 + 0x4000],
+              [0x1000, orig.length],
+            ],
             donor: originals[(fi + 1) % originals.length],
             maxOps: 12,
           });

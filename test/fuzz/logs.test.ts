@@ -26,7 +26,7 @@ const NATURAL: Parser[] = ['cbs', 'cbs', 'cbs', 'wu', 'wu', 're', 'setup', 'setu
 
 /** Byte chunks of random sizes (1 byte to 64 KiB), as the file reader hands them out. */
 function* chunksOf(bytes: Uint8Array, rng: Rng): Generator<Uint8Array> {
-  for (let o = 0; o < bytes.length; ) {
+  for (let o = 0; o < bytes.length;) {
     const n = rng.chance(0.2) ? 1 + rng.int(16) : 1 + rng.int(65536);
     yield bytes.subarray(o, o + n);
     o += n;
@@ -76,7 +76,10 @@ const CRAFTED: [string, () => Uint8Array][] = [
   ['backtracking bait: 100,000 "0x" without digits', () => Buffer.from(`${'error 0x'.repeat(100_000)}\n`)],
   ['HTML: 200,000 unclosed tags', () => Buffer.from(`<html>${'<td'.repeat(200_000)}\n`)],
   ['ReportingEvents UTF-16: 30,000 fields', () => enc16(`{${'A\t'.repeat(30_000)}}\r\n`)],
-  ['CBS continuation flood: one record, 150,000 continuation lines', () => Buffer.from(`2024-01-01 00:00:00, Error                 CBS    Failed HRESULT = 0x800f0922\r\n${'   continuation\r\n'.repeat(150_000)}`)],
+  [
+    'CBS continuation flood: one record, 150,000 continuation lines',
+    () => Buffer.from(`2024-01-01 00:00:00, Error                 CBS    Failed HRESULT = 0x800f0922\r\n${'   continuation\r\n'.repeat(150_000)}`),
+  ],
 ];
 
 describe.skipIf(!!fixturesReason())('fuzz: text logs (CBS, DISM, WindowsUpdate.log, ReportingEvents, setup logs)', () => {
@@ -118,7 +121,7 @@ describe.skipIf(!!fixturesReason())('fuzz: text logs (CBS, DISM, WindowsUpdate.l
       (i) => {
         const [label, make] = CRAFTED[i >> 1]!;
         const bytes = make();
-        return { input: { bytes, parser: (i & 1 ? 'setup-html' : 'cbs'), i }, inSize: bytes.length, ops: [], label };
+        return { input: { bytes, parser: i & 1 ? 'setup-html' : 'cbs', i }, inSize: bytes.length, ops: [], label };
       },
       async (x) => {
         // Every parser on every crafted stream (the case bound covers all six).

@@ -73,7 +73,16 @@ describe.skipIf(!!fixturesReason())('fuzz: hive transaction logs (inspectLogs + 
       return { ...s, bytes: fixtureBytes('hives', s.primary), logBytes: s.logs.map((l) => fixtureBytes('hives', `${dir}/${l}`)) };
     });
     // Unmutated, every set replays and opens.
-    for (const s of sets) expect(() => runRecovery(s.bytes, s.logs.map((name, i) => ({ name, bytes: s.logBytes[i]! })), s.walk), s.primary).not.toThrow();
+    for (const s of sets)
+      expect(
+        () =>
+          runRecovery(
+            s.bytes,
+            s.logs.map((name, i) => ({ name, bytes: s.logBytes[i]! })),
+            s.walk,
+          ),
+        s.primary,
+      ).not.toThrow();
     let total = 0;
     // SYSTEM_B gets fewer cases (its replay alone costs ~40 ms); the small sets share the rest.
     const bigCases = 120;
@@ -97,7 +106,14 @@ describe.skipIf(!!fixturesReason())('fuzz: hive transaction logs (inspectLogs + 
             if (reseal) dv(primary).setUint32(508, baseBlockChecksum(primary), true);
           } else {
             const log = logs[target]!;
-            const m = mutate(rng, log.bytes, { hot: [[0, 512], [512, 512 + 4096]], maxOps: 6, donor: logs[(target + 1) % logs.length]!.bytes });
+            const m = mutate(rng, log.bytes, {
+              hot: [
+                [0, 512],
+                [512, 512 + 4096],
+              ],
+              maxOps: 6,
+              donor: logs[(target + 1) % logs.length]!.bytes,
+            });
             const bytes = m.bytes;
             ops.push(`${log.name}:`, ...m.ops, ...(rng.chance(0.5) ? mutateEntryFields(rng, bytes) : []));
             if (reseal) resealLog(bytes);

@@ -34,9 +34,15 @@ const CRAFTED: [string, () => Uint8Array | string][] = [
     '100,000 continuation lines',
     () => `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\A]\r\n"v"=hex:00,\\\r\n${'  01,\\\r\n'.repeat(100_000)}  02\r\n`,
   ],
-  ['a 500,000-character value name with escapes', () => `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\A]\r\n"${'\\"\\\\'.repeat(125_000)}"="x"\r\n`],
+  [
+    'a 500,000-character value name with escapes',
+    () => `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\A]\r\n"${'\\"\\\\'.repeat(125_000)}"="x"\r\n`,
+  ],
   ['80,000 spaces and tabs inside a line', () => `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\A]\r\n"v"=${' \t'.repeat(40_000)}x\r\n`],
-  ['hex(ffffffffffff) type and 40,000 leading zeros', () => `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\A]\r\n"v"=hex(${'0'.repeat(40_000)}ffffffffffff):00\r\n`],
+  [
+    'hex(ffffffffffff) type and 40,000 leading zeros',
+    () => `Windows Registry Editor Version 5.00\r\n\r\n[HKEY_CURRENT_USER\\A]\r\n"v"=hex(${'0'.repeat(40_000)}ffffffffffff):00\r\n`,
+  ],
 ];
 
 describe.skipIf(!!fixturesReason())('fuzz: .reg text (parseRegFile)', () => {
@@ -45,7 +51,10 @@ describe.skipIf(!!fixturesReason())('fuzz: .reg text (parseRegFile)', () => {
     const sources: { bytes: Uint8Array; label: string }[] = [];
     for (const [i, t] of texts.entries()) {
       sources.push({ bytes: encodeRegFile(t), label: `${HIVES[i]} utf-16le` });
-      sources.push({ bytes: new Uint8Array(Buffer.from(t.replace('Windows Registry Editor Version 5.00', 'REGEDIT4'), 'latin1')), label: `${HIVES[i]} regedit4` });
+      sources.push({
+        bytes: new Uint8Array(Buffer.from(t.replace('Windows Registry Editor Version 5.00', 'REGEDIT4'), 'latin1')),
+        label: `${HIVES[i]} regedit4`,
+      });
       sources.push({ bytes: new Uint8Array(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t, 'utf8')])), label: `${HIVES[i]} utf-8` });
     }
     // The real exports parse back.
@@ -62,7 +71,9 @@ describe.skipIf(!!fixturesReason())('fuzz: .reg text (parseRegFile)', () => {
           const m = mutate(rng, new Uint8Array(Buffer.from(texts[ti]!, 'latin1')), { hot: [[38, texts[ti]!.length]], maxOps: 4 });
           for (let k = 0; k < m.bytes.length; k++) if (m.bytes[k] === 0 && rng.chance(0.95)) m.bytes[k] = 0x22 + rng.int(0x5c);
           const text = Buffer.from(m.bytes).toString('latin1');
-          const bytes = rng.chance(0.5) ? encodeRegFile(text) : new Uint8Array(Buffer.from(text.replace('Windows Registry Editor Version 5.00', 'REGEDIT4'), 'latin1'));
+          const bytes = rng.chance(0.5)
+            ? encodeRegFile(text)
+            : new Uint8Array(Buffer.from(text.replace('Windows Registry Editor Version 5.00', 'REGEDIT4'), 'latin1'));
           return { input: bytes, inSize: bytes.length, ops: m.ops, label: `${HIVES[ti]} text-level` };
         }
         const src = sources[rng.int(sources.length)]!;

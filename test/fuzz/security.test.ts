@@ -86,11 +86,17 @@ describe.skipIf(!!fixturesReason())('fuzz: security descriptors, SDDL and certif
     const certs = CERT_HIVES.flatMap(([f, root]) => blobs(fixtureBytes('hives', f), root));
     expect(sds.length).toBeGreaterThan(50);
     expect(certs.length).toBeGreaterThanOrEqual(5);
-    for (const c of certs) expect(readStore((() => {
-      const h = Hive.create({ minor: 5 });
-      h.setValue(h.ensureKey('S\\Certificates\\X'), 'Blob', 3, c);
-      return h;
-    })(), 'S')[0]!.subject).toBeTruthy();
+    for (const c of certs)
+      expect(
+        readStore(
+          (() => {
+            const h = Hive.create({ minor: 5 });
+            h.setValue(h.ensureKey('S\\Certificates\\X'), 'Blob', 3, c);
+            return h;
+          })(),
+          'S',
+        )[0]!.subject,
+      ).toBeTruthy();
     const nSd = Math.ceil(CASES * 0.4);
     const nText = Math.ceil(CASES * 0.3);
     const nCert = CASES - nSd - nText;
@@ -99,7 +105,14 @@ describe.skipIf(!!fixturesReason())('fuzz: security descriptors, SDDL and certif
       nSd,
       (i) => {
         const rng = caseRng('sd', i);
-        const m = mutate(rng, sds[rng.int(sds.length)]!, { hot: [[0, 20], [20, 64]], maxOps: 6, maxLength: 1 << 16 });
+        const m = mutate(rng, sds[rng.int(sds.length)]!, {
+          hot: [
+            [0, 20],
+            [20, 64],
+          ],
+          maxOps: 6,
+          maxLength: 1 << 16,
+        });
         return { input: m.bytes, inSize: m.bytes.length, ops: m.ops, label: 'binary' };
       },
       runSd,

@@ -194,7 +194,10 @@ export async function makeDecoys(): Promise<Decoys> {
   keep(dir);
   const attach = () => {
     const dev = execFileSync('losetup', ['--find', '--show', files.diskImg], { encoding: 'utf8' }).trim();
-    const [major, minor] = readFileSync(`/sys/class/block/${path.basename(dev)}/dev`, 'utf8').trim().split(':').map(Number) as [number, number];
+    const [major, minor] = readFileSync(`/sys/class/block/${path.basename(dev)}/dev`, 'utf8')
+      .trim()
+      .split(':')
+      .map(Number) as [number, number];
     return { dev, major, minor };
   };
   const loop = attach();
@@ -552,7 +555,10 @@ export function controlBytes(b: Buffer): string[] {
 export function refusalProblems(r: RunResult, rel: string): string[] {
   const p: string[] = [];
   if (r.status !== 3) p.push(`exit ${r.status}, expected 3 (refused)`);
-  const lines = r.stderr.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = r.stderr
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const ref = lines.filter((l) => l.startsWith('wufix: refused:'));
   if (ref.length !== 1) p.push(`expected one "wufix: refused:" line on stderr, found ${ref.length}`);
   else if (!ref[0]!.toLowerCase().includes(rel.toLowerCase())) p.push(`the refusal does not name ${rel}: ${ref[0]}`);
@@ -578,10 +584,27 @@ export const ATTACK_SPEC: InstallSpec = {
   wintrust: { default: 0xc9, user: 0xc9 },
   pending: { rebootPending: true, pendingXml: true, components: true },
   reportingEvents: [
-    { time: '2024-01-09 21:14:02', kb: 'KB5034441', code: '80070643', title: '2024-01 Security Update for Windows 10 Version 22H2 for x64-based Systems (KB5034441)' },
-    { time: '2024-01-10 21:15:40', kb: 'KB5034765', code: '80240034', title: '2024-02 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5034765)' },
+    {
+      time: '2024-01-09 21:14:02',
+      kb: 'KB5034441',
+      code: '80070643',
+      title: '2024-01 Security Update for Windows 10 Version 22H2 for x64-based Systems (KB5034441)',
+    },
+    {
+      time: '2024-01-10 21:15:40',
+      kb: 'KB5034765',
+      code: '80240034',
+      title: '2024-02 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5034765)',
+    },
   ],
-  windowsUpdateLog: [{ time: '2024-01-11 03:04:11', kb: 'KB5034765', code: '8024a10a', title: '2024-02 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5034765)' }],
+  windowsUpdateLog: [
+    {
+      time: '2024-01-11 03:04:11',
+      kb: 'KB5034765',
+      code: '8024a10a',
+      title: '2024-02 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5034765)',
+    },
+  ],
   cbs: [{ time: '2024-01-10 03:12:40', kb: 'KB5034441', code: '80070643', title: '' }],
   setupLog: {
     name: SETUP_LOG,
@@ -626,8 +649,22 @@ export const PLACES: Place[] = [
   { rel: 'Windows\\WindowsUpdate.log', kind: 'file', file: 'cbsLog', dir: 'ssh', repair: { only: 'wintrust', needs: false } },
   { rel: `Windows\\Temp\\${SETUP_LOG}`, kind: 'file', file: 'passwd', dir: 'ssh', repair: { only: 'wintrust', needs: false } },
   { rel: 'Windows\\System32\\winevt\\Logs\\System.evtx', kind: 'file', file: 'diskImg', dir: 'ssh', repair: { only: 'wintrust', needs: false } },
-  { rel: 'Windows\\System32\\Recovery', kind: 'dir', file: 'passwd', dir: 'logs', repair: { only: 'wintrust', needs: false }, imageRepair: { only: 'winre', needs: true } },
-  { rel: 'Windows\\System32\\Recovery\\ReAgent.xml', kind: 'file', file: 'reagent', dir: 'ssh', repair: { only: 'wintrust', needs: false }, imageRepair: { only: 'winre', needs: true } },
+  {
+    rel: 'Windows\\System32\\Recovery',
+    kind: 'dir',
+    file: 'passwd',
+    dir: 'logs',
+    repair: { only: 'wintrust', needs: false },
+    imageRepair: { only: 'winre', needs: true },
+  },
+  {
+    rel: 'Windows\\System32\\Recovery\\ReAgent.xml',
+    kind: 'file',
+    file: 'reagent',
+    dir: 'ssh',
+    repair: { only: 'wintrust', needs: false },
+    imageRepair: { only: 'winre', needs: true },
+  },
   // The journal folder on the volume: with --root every --yes run writes there; with --image the
   // journal goes beside the image, so the repair may proceed.
   { rel: 'wufix', kind: 'dir', file: 'passwd', dir: 'ssh', repair: { only: 'wintrust', needs: true }, imageRepair: { only: 'wintrust', needs: false } },
@@ -691,7 +728,7 @@ export function copyImage(from: string, to: string): void {
 /** Write a big file from real lines repeated (no allocation of the whole thing). */
 export function repeatLinesToFile(file: string, lines: string[], bytes: number): void {
   const chunk = Buffer.from(lines.join('\r\n') + '\r\n');
-  const block = Buffer.concat(Array.from({ length: Math.max(1, Math.floor(4 * MiB / chunk.length)) }, () => chunk));
+  const block = Buffer.concat(Array.from({ length: Math.max(1, Math.floor((4 * MiB) / chunk.length)) }, () => chunk));
   const fd = openSync(file, 'w');
   try {
     for (let done = 0; done < bytes; done += block.length) writeSync(fd, block);

@@ -110,7 +110,8 @@ export function withLoop<T>(file: string, fn: (dev: string) => T, opts: { offset
   }
 }
 
-export type FsSpec = { kind: 'ntfs' | 'fat32' | 'fat16' | 'exfat'; label: string } | { kind: 'bitlocker'; flavour: 'vista' | 'win7' | 'togo' } | { kind: 'refs' };
+export type FsSpec =
+  { kind: 'ntfs' | 'fat32' | 'fat16' | 'exfat'; label: string } | { kind: 'bitlocker'; flavour: 'vista' | 'win7' | 'togo' } | { kind: 'refs' };
 
 /** Make a file system inside [offset, offset+size) of the image through a loop device. */
 export function mkfsInPartition(file: string, offset: number, size: number, fs: FsSpec, sectorSize = 512): void {
@@ -311,7 +312,15 @@ export function server2022(dir: string, size = 6 * GiB): BuiltImage {
     { start: MiB, size: 100 * MiB, type: TYPE.ESP, name: 'EFI system partition', fs: { kind: 'fat32', label: 'SYSTEM' } },
     { start: 101 * MiB, size: 16 * MiB, type: TYPE.MSR, name: 'Microsoft reserved partition' },
     { start: 117 * MiB, size: dataStart - 645 * MiB - 117 * MiB, type: TYPE.BASIC, name: 'Basic data partition', fs: { kind: 'ntfs', label: 'Server' } },
-    { start: dataStart - 645 * MiB, size: 645 * MiB, type: TYPE.RECOVERY, name: 'Recovery', attributes: RECOVERY_ATTRS, guid: '0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9', fs: { kind: 'ntfs', label: 'Windows RE tools' } },
+    {
+      start: dataStart - 645 * MiB,
+      size: 645 * MiB,
+      type: TYPE.RECOVERY,
+      name: 'Recovery',
+      attributes: RECOVERY_ATTRS,
+      guid: '0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9',
+      fs: { kind: 'ntfs', label: 'Windows RE tools' },
+    },
     { start: dataStart, size: 2 * GiB, type: TYPE.BASIC, name: 'Donn\u00e9es \u65e5\u672c', fs: { kind: 'refs' } },
   ]);
 }

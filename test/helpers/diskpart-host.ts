@@ -94,7 +94,15 @@ const row = (cells: string[], widths: number[], align: ('l' | 'r' | 'c')[], sele
     .join('  ')
     .trimEnd();
 const table = (headers: string[], rows: { cells: string[]; selected?: boolean }[], widths: number[], align: ('l' | 'r' | 'c')[]) =>
-  [row(headers, widths, headers.map(() => 'l')), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => row(r.cells, widths, align, r.selected))].join('\n');
+  [
+    row(
+      headers,
+      widths,
+      headers.map(() => 'l'),
+    ),
+    '  ' + widths.map((w) => '-'.repeat(w)).join('  '),
+    ...rows.map((r) => row(r.cells, widths, align, r.selected)),
+  ].join('\n');
 
 /** Split a command line into words; "quoted strings" keep their spaces (quotes removed). */
 function words(line: string): string[] {
@@ -124,7 +132,13 @@ function treeOf(dir: string): Map<string, string> {
       if (e.isDirectory()) {
         out.set(r, '');
         walk(r);
-      } else if (e.isFile()) out.set(r, createHash('sha256').update(readFileSync(path.join(dir, r))).digest('hex'));
+      } else if (e.isFile())
+        out.set(
+          r,
+          createHash('sha256')
+            .update(readFileSync(path.join(dir, r)))
+            .digest('hex'),
+        );
     }
   };
   if (existsSync(dir)) walk('');
@@ -163,7 +177,9 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
   const ssOf = (l: Layout) => l.sectorSize;
   /** sfdisk / sgdisk on the image (through a 4096-byte-sector loop device for 4Kn images). */
   const tableTool = (ss: number, cmd: 'sfdisk' | 'sgdisk', args: string[], input?: string): string =>
-    onDisk(image, ss, (target) => must(cmd, cmd === 'sfdisk' ? ['--no-reread', '--no-tell-kernel', ...args.map((a) => (a === '@' ? target : a))] : [...args, target], input));
+    onDisk(image, ss, (target) =>
+      must(cmd, cmd === 'sfdisk' ? ['--no-reread', '--no-tell-kernel', ...args.map((a) => (a === '@' ? target : a))] : [...args, target], input),
+    );
   const winNumber = (l: Layout, p: Partition) => windowsPartitionNumber(l, p.number);
   const partAt = (l: Layout, start: number) => l.partitions.find((p) => p.start === start && p.role !== 'extended');
   const end = (p: { start: number; size: number }) => p.start + p.size;
@@ -287,9 +303,7 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
   let focus: number | undefined; // start of the selected partition
 
   const volumes = (l: Layout) =>
-    l.partitions
-      .filter((p) => p.role !== 'extended' && p.role !== 'msr')
-      .sort((a, b) => (winNumber(l, a) ?? 0) - (winNumber(l, b) ?? 0));
+    l.partitions.filter((p) => p.role !== 'extended' && p.role !== 'msr').sort((a, b) => (winNumber(l, a) ?? 0) - (winNumber(l, b) ?? 0));
   const volumeNumber = (l: Layout, p: Partition) => volumes(l).findIndex((q) => q.number === p.number) + 1;
 
   function needDisk(what: string): void {
@@ -308,7 +322,15 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       (dev) => {
         const r = exec('ntfsresize', ['--info', '--force', '--no-progress-bar', dev]);
         const m = /You might resize at (\d+) bytes/.exec(r.out);
-        if (!m) throw vds(`The volume cannot be shrunk: ntfsresize --info: ${r.out.trim().split('\n').filter((x) => /error|hibernat|unclean|dirty/i.test(x))[0] ?? 'no minimum size reported'}`);
+        if (!m)
+          throw vds(
+            `The volume cannot be shrunk: ntfsresize --info: ${
+              r.out
+                .trim()
+                .split('\n')
+                .filter((x) => /error|hibernat|unclean|dirty/i.test(x))[0] ?? 'no minimum size reported'
+            }`,
+          );
         return Number(m[1]);
       },
       { offset: start, size, ...(ss !== 512 ? { sectorSize: ss } : {}) },
@@ -319,7 +341,15 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       image,
       (dev) => {
         const r = exec('ntfsresize', ['--force', '--force', '--no-progress-bar', '--size', String(bytes), dev], 'y\n');
-        if (r.status !== 0) throw vds(`The volume could not be resized (ntfsresize exit ${r.status}): ${r.out.trim().split('\n').filter((x) => /error|fail|cannot|too small/i.test(x))[0] ?? r.out.trim().split('\n').pop()}`);
+        if (r.status !== 0)
+          throw vds(
+            `The volume could not be resized (ntfsresize exit ${r.status}): ${
+              r.out
+                .trim()
+                .split('\n')
+                .filter((x) => /error|fail|cannot|too small/i.test(x))[0] ?? r.out.trim().split('\n').pop()
+            }`,
+          );
       },
       { offset: start, size: deviceSize, ...(ss !== 512 ? { sectorSize: ss } : {}) },
     );
@@ -388,11 +418,25 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
     const rows = parts.map((p) => {
       const fs = fsOf(p);
       return {
-        cells: [`Volume ${volumeNumber(l, p)}`, letterOfStart(p.start) ?? '', (p.volume?.label ?? '').slice(0, 11), fs === 'ntfs' ? 'NTFS' : fs === 'fat' ? 'FAT32' : 'RAW', 'Partition', diskpartSize(p.size), 'Healthy', ''],
+        cells: [
+          `Volume ${volumeNumber(l, p)}`,
+          letterOfStart(p.start) ?? '',
+          (p.volume?.label ?? '').slice(0, 11),
+          fs === 'ntfs' ? 'NTFS' : fs === 'fat' ? 'FAT32' : 'RAW',
+          'Partition',
+          diskpartSize(p.size),
+          'Healthy',
+          '',
+        ],
         selected: p.start === focus,
       };
     });
-    return table(['Volume ###', 'Ltr', 'Label', 'Fs', 'Type', 'Size', 'Status', 'Info'], rows, [10, 3, 11, 5, 10, 7, 9, 8], ['l', 'c', 'l', 'l', 'l', 'r', 'l', 'l']);
+    return table(
+      ['Volume ###', 'Ltr', 'Label', 'Fs', 'Type', 'Size', 'Status', 'Info'],
+      rows,
+      [10, 3, 11, 5, 10, 7, 9, 8],
+      ['l', 'c', 'l', 'l', 'l', 'r', 'l', 'l'],
+    );
   }
 
   function detail(args: string[]): string {
@@ -403,8 +447,19 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       const a = p.attributes ?? 0n;
       const head =
         l.scheme === 'gpt'
-          ? [`Partition ${winNumber(l, p)}`, `Type    : ${p.type}`, `Hidden  : ${a & (1n << 62n) ? 'Yes' : 'No'}`, `Required: ${a & 1n ? 'Yes' : 'No'}`, `Attrib  : 0X${a.toString(16).toUpperCase().padStart(16, '0')}`]
-          : [`Partition ${winNumber(l, p)}`, `Type  : ${p.type.replace(/^0x/i, '').toUpperCase().padStart(2, '0')}`, 'Hidden: No', `Active: ${p.active ? 'Yes' : 'No'}`];
+          ? [
+              `Partition ${winNumber(l, p)}`,
+              `Type    : ${p.type}`,
+              `Hidden  : ${a & (1n << 62n) ? 'Yes' : 'No'}`,
+              `Required: ${a & 1n ? 'Yes' : 'No'}`,
+              `Attrib  : 0X${a.toString(16).toUpperCase().padStart(16, '0')}`,
+            ]
+          : [
+              `Partition ${winNumber(l, p)}`,
+              `Type  : ${p.type.replace(/^0x/i, '').toUpperCase().padStart(2, '0')}`,
+              'Hidden: No',
+              `Active: ${p.active ? 'Yes' : 'No'}`,
+            ];
       const vols = volumes(l).filter((q) => q.number === p.number);
       return [...head, `Offset in Bytes: ${p.start}`, '', vols.length ? volumeTable(l, vols) : 'There is no volume associated with this partition.'].join('\n');
     }
@@ -469,10 +524,17 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
             ? 'Logical'
             : 'Primary';
       const parts = l.partitions.filter((p) => p.role !== 'extended').sort((a, b) => (winNumber(l, a) ?? 0) - (winNumber(l, b) ?? 0));
-      const rows = parts.map((p) => ({ cells: [`Partition ${winNumber(l, p)}`, typeOf(p), diskpartSize(p.size), diskpartSize(p.start)], selected: p.start === focus }));
+      const rows = parts.map((p) => ({
+        cells: [`Partition ${winNumber(l, p)}`, typeOf(p), diskpartSize(p.size), diskpartSize(p.start)],
+        selected: p.start === focus,
+      }));
       // The extended container is listed as "Partition 0" between the primaries and the logicals.
       const ext = l.partitions.find((p) => p.role === 'extended');
-      if (ext) rows.splice(parts.filter((p) => !p.logical).length, 0, { cells: ['Partition 0', 'Extended', diskpartSize(ext.size), diskpartSize(ext.start)], selected: false });
+      if (ext)
+        rows.splice(parts.filter((p) => !p.logical).length, 0, {
+          cells: ['Partition 0', 'Extended', diskpartSize(ext.size), diskpartSize(ext.start)],
+          selected: false,
+        });
       return table(['Partition ###', 'Type', 'Size', 'Offset'], rows, [13, 16, 7, 7], ['l', 'l', 'r', 'r']);
     }
     if (what === 'volume') return volumeTable(l, volumes(l));
@@ -499,7 +561,9 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       if (flags.has('querymax')) return { query: `The maximum number of reclaimable bytes is: ${diskpartSize(maxMb * MiB).padStart(7)}` };
       const by = desired === undefined ? maxMb : Math.min(desired, maxMb);
       if (by <= 0 || (minimum !== undefined && by < minimum) || (desired !== undefined && desired > maxMb && minimum === undefined)) {
-        throw vds(`The specified shrink size is too big and will cause the volume to be smaller than the minimum volume size.\n(The volume can be shrunk by at most ${maxMb} MB.)`);
+        throw vds(
+          `The specified shrink size is too big and will cause the volume to be smaller than the minimum volume size.\n(The volume can be shrunk by at most ${maxMb} MB.)`,
+        );
       }
       const newSize = p.size - by * MiB;
       ntfsResizeTo(p.start, p.size, newSize, ss);
@@ -583,7 +647,9 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       if (!ext) throw vds('There is no extended partition on the disk to create a logical drive in.');
       lo = ext.start + ss;
       hi = end(ext);
-      others = l.partitions.filter((p) => p.logical).map((p) => ({ start: l.mbr?.ebrOffsets.get(p.number) ?? p.start, size: end(p) - (l.mbr?.ebrOffsets.get(p.number) ?? p.start) }));
+      others = l.partitions
+        .filter((p) => p.logical)
+        .map((p) => ({ start: l.mbr?.ebrOffsets.get(p.number) ?? p.start, size: end(p) - (l.mbr?.ebrOffsets.get(p.number) ?? p.start) }));
     } else {
       if (l.partitions.filter((p) => !p.logical).length >= 4) throw vds('The partition table on the disk is full: no more primary partitions can be created.');
       lo = ss;
@@ -653,7 +719,8 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
     if (l.scheme === 'gpt') t = GUID_RE.exec(v)?.[1];
     else t = /^(?:0x)?([0-9a-f]{1,2})$/i.exec(v)?.[1];
     if (!t) throw badArgs('set');
-    if (l.scheme !== 'gpt' && (p.role === 'extended' || /^(0?5|0?f|85)$/i.test(t))) throw vds('The partition type cannot be changed to or from an extended partition.');
+    if (l.scheme !== 'gpt' && (p.role === 'extended' || /^(0?5|0?f|85)$/i.test(t)))
+      throw vds('The partition type cannot be changed to or from an extended partition.');
     tableTool(ssOf(l), 'sfdisk', ['-q', '--part-type', '@', String(p.number), t]);
     return 'DiskPart successfully set the partition ID.';
   }

@@ -68,9 +68,7 @@ export function expectAcceptedByReaders(file: string, opts: { minor?: number } =
   // the format has them from 1.4 on, so in a 1.4 hive its "Data length larger than remaining cell"
   // and the follow-up line are expected for values above 16344 bytes.
   const benign14 = /Data length \(0x[0-9A-F]+\) larger than remaining cell length|Could not parse data record while parsing VK/;
-  const bad = a.stderr
-    .split('\n')
-    .filter((l) => /^(ERROR|WARN)/.test(l) && !benign.test(l) && !(opts.minor === 4 && benign14.test(l)));
+  const bad = a.stderr.split('\n').filter((l) => /^(ERROR|WARN)/.test(l) && !benign.test(l) && !(opts.minor === 4 && benign14.test(l)));
   if (a.status !== 0 || bad.length) problems.push(`reglookup: status ${a.status}: ${bad.join('\n').slice(0, 400)}`);
   const b = regfinfo(file);
   if (b.status !== 0) problems.push(`regfinfo: status ${b.status}: ${(b.stderr || b.stdout).slice(0, 400)}`);

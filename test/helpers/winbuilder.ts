@@ -135,7 +135,13 @@ async function buildSoftware(file: string, s: InstallSpec): Promise<void> {
 async function buildSystem(file: string, s: InstallSpec): Promise<void> {
   const h = Hive.create({ minor: 5, rootName: 'ROOT' });
   const sel = h.ensureKey('Select');
-  for (const [n, v] of [['Current', 1], ['Default', 1], ['Failed', 0], ['LastKnownGood', 1]] as const) h.setValue(sel, n, 4, dword(v));
+  for (const [n, v] of [
+    ['Current', 1],
+    ['Default', 1],
+    ['Failed', 0],
+    ['LastKnownGood', 1],
+  ] as const)
+    h.setValue(sel, n, 4, dword(v));
   for (const [name, d] of Object.entries(SERVICES)) {
     if (name === 'UsoSvc' && s.currentBuild < 10240) continue;
     const k = h.ensureKey(`ControlSet001\\Services\\${name}`);
@@ -143,7 +149,12 @@ async function buildSystem(file: string, s: InstallSpec): Promise<void> {
     h.setValue(k, 'Type', 4, dword(0x20));
     h.setValue(k, 'ImagePath', 2, utf16(d.image));
     if (d.delayed) h.setValue(k, 'DelayedAutostart', 4, dword(d.delayed));
-    h.setValue(h.ensureKey(`ControlSet001\\Services\\${name}\\Security`), 'Security', 3, new Uint8Array([1, 0, 0x14, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+    h.setValue(
+      h.ensureKey(`ControlSet001\\Services\\${name}\\Security`),
+      'Security',
+      3,
+      new Uint8Array([1, 0, 0x14, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    );
   }
   const sm = h.ensureKey('ControlSet001\\Control\\Session Manager');
   if (s.pending?.rebootPending) h.setValue(sm, 'PendingFileRenameOperations', 7, multiSz(['\\??\\C:\\Windows\\WinSxS\\Temp\\PendingRenames\\x.dll', '']));
@@ -214,10 +225,16 @@ function windowsUpdateLog(lines: LogLine[]): string {
 }
 
 function cbsLog(lines: LogLine[]): string {
-  const out = ['2024-01-09 08:00:01, Info                  CBS    Loaded Servicing Stack v10.0.20348.2200 with Core: C:\\Windows\\winsxs\\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2200_none_8a2a2a0e5b1c6f1a\\cbscore.dll'];
+  const out = [
+    '2024-01-09 08:00:01, Info                  CBS    Loaded Servicing Stack v10.0.20348.2200 with Core: C:\\Windows\\winsxs\\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2200_none_8a2a2a0e5b1c6f1a\\cbscore.dll',
+  ];
   for (const l of lines) {
-    out.push(`${l.time}, Info                  CBS    Exec: Processing started.  Client: UpdateAgentLCU, Session: 31076848_1409547231, Package: Package_for_${l.kb}~31bf3856ad364e35~amd64~~10.0.1.0`);
-    out.push(`${l.time}, Error                 CBS    Failed to execute execution package: Package_for_${l.kb}~31bf3856ad364e35~amd64~~10.0.1.0 [HRESULT = 0x${l.code}]`);
+    out.push(
+      `${l.time}, Info                  CBS    Exec: Processing started.  Client: UpdateAgentLCU, Session: 31076848_1409547231, Package: Package_for_${l.kb}~31bf3856ad364e35~amd64~~10.0.1.0`,
+    );
+    out.push(
+      `${l.time}, Error                 CBS    Failed to execute execution package: Package_for_${l.kb}~31bf3856ad364e35~amd64~~10.0.1.0 [HRESULT = 0x${l.code}]`,
+    );
   }
   return out.join('\r\n') + '\r\n';
 }
@@ -258,8 +275,18 @@ export async function buildWindowsTree(root: string, s: InstallSpec): Promise<vo
   // .DEFAULT: the real (dirty) Windows 11 DEFAULT with its .LOG1/.LOG2.
   await realHive(path.join(cfg, 'DEFAULT'), 'DFIRArtifactMuseum/Win11/DEFAULT', ['DEFAULT.LOG1', 'DEFAULT.LOG2'], w.default);
   await realHive(path.join(cfg, 'systemprofile', 'NTUSER.DAT'), 'DFIRArtifactMuseum/Win11/DEFAULT_PROFILE/NTUSER.DAT', [], w.system);
-  await realHive(path.join(root, 'Windows', 'ServiceProfiles', 'LocalService', 'NTUSER.DAT'), 'DFIRArtifactMuseum/Win11/LocalService/NTUSER.DAT', ['NTUSER.DAT.LOG1', 'NTUSER.DAT.LOG2'], w.localservice);
-  await realHive(path.join(root, 'Windows', 'ServiceProfiles', 'NetworkService', 'NTUSER.DAT'), 'DFIRArtifactMuseum/Win11/NetworkService/NTUSER.DAT', ['NTUSER.DAT.LOG1', 'NTUSER.DAT.LOG2'], w.networkservice);
+  await realHive(
+    path.join(root, 'Windows', 'ServiceProfiles', 'LocalService', 'NTUSER.DAT'),
+    'DFIRArtifactMuseum/Win11/LocalService/NTUSER.DAT',
+    ['NTUSER.DAT.LOG1', 'NTUSER.DAT.LOG2'],
+    w.localservice,
+  );
+  await realHive(
+    path.join(root, 'Windows', 'ServiceProfiles', 'NetworkService', 'NTUSER.DAT'),
+    'DFIRArtifactMuseum/Win11/NetworkService/NTUSER.DAT',
+    ['NTUSER.DAT.LOG1', 'NTUSER.DAT.LOG2'],
+    w.networkservice,
+  );
   await realHive(path.join(root, 'Users', 'Alice', 'NTUSER.DAT'), 'regipy/NTUSER.DAT', [], w.user);
   // Logs.
   const sd = path.join(root, 'Windows', 'SoftwareDistribution');
@@ -283,7 +310,11 @@ export async function buildWindowsTree(root: string, s: InstallSpec): Promise<vo
     const dl = path.join(root, 'ProgramData', 'Microsoft', 'Network', 'Downloader');
     for (const f of ['qmgr.db', 'edb.chk', 'edb.log', 'qmgr.jfm']) write(path.join(dl, f), new Uint8Array(4096));
   }
-  if (s.pending?.pendingXml) write(path.join(root, 'Windows', 'WinSxS', 'pending.xml'), '<?xml version="1.0" encoding="utf-8"?>\r\n<PendingTransaction Version="3.1" Identifier="1d3a4f5e6b7c8d9e"></PendingTransaction>\r\n');
+  if (s.pending?.pendingXml)
+    write(
+      path.join(root, 'Windows', 'WinSxS', 'pending.xml'),
+      '<?xml version="1.0" encoding="utf-8"?>\r\n<PendingTransaction Version="3.1" Identifier="1d3a4f5e6b7c8d9e"></PendingTransaction>\r\n',
+    );
   const rec = path.join(root, 'Windows', 'System32', 'Recovery');
   mkdirSync(rec, { recursive: true });
   const r = s.reagent ?? { installState: 1, offset: 0, guid: '{00000000-0000-0000-0000-000000000000}' };
@@ -311,7 +342,15 @@ export function buildDisk(file: string, tree: string, d: DiskSpec): BuiltImage &
     { start: MiB, size: 100 * MiB, type: TYPE.ESP, name: 'EFI system partition', attributes: 0x8000000000000000n, fs: { kind: 'fat32', label: 'SYSTEM' } },
     { start: 101 * MiB, size: 16 * MiB, type: TYPE.MSR, name: 'Microsoft reserved partition' },
     { start: osStart, size: recStart - osStart, type: TYPE.BASIC, name: 'Basic data partition', fs: { kind: 'ntfs', label: 'Windows' } },
-    { start: recStart, size: d.recoverySize, type: TYPE.RECOVERY, name: '', attributes: RECOVERY_ATTRS, guid: d.guid, fs: { kind: 'ntfs', label: 'Windows RE tools' } },
+    {
+      start: recStart,
+      size: d.recoverySize,
+      type: TYPE.RECOVERY,
+      name: '',
+      attributes: RECOVERY_ATTRS,
+      guid: d.guid,
+      fs: { kind: 'ntfs', label: 'Windows RE tools' },
+    },
   ]);
   withMountedNtfs(file, osStart, recStart - osStart, (mnt) => {
     run('cp', ['-a', `${tree}/.`, mnt]);

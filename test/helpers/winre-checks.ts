@@ -56,7 +56,8 @@ export const regionSha = (file: string, start: number, size: number) => {
 };
 
 export const volumeSize = (dev: string) => /Current volume size: (\d+) bytes/.exec(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev]))![1];
-export const readSector = (file: string, at: number) => execFileSync('sh', ['-c', `dd if="${file}" bs=512 skip=${at / 512} count=1 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
+export const readSector = (file: string, at: number) =>
+  execFileSync('sh', ['-c', `dd if="${file}" bs=512 skip=${at / 512} count=1 status=none | sha256sum`], { encoding: 'utf8' }).split(' ')[0];
 
 export function sha256Buf(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');

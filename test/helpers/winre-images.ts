@@ -80,7 +80,18 @@ const GPT_TYPES: Record<Role, string> = {
   dynamic: TYPE.BASIC,
   extended: '', // MBR only
 };
-const MBR_TYPES: Record<Role, number> = { esp: 0xef, msr: 0x07, os: 0x07, 'bitlocker-os': 0x07, recovery: 0x27, sysres: 0x07, data: 0x07, oem: 0x27, dynamic: 0x42, extended: 0x0f };
+const MBR_TYPES: Record<Role, number> = {
+  esp: 0xef,
+  msr: 0x07,
+  os: 0x07,
+  'bitlocker-os': 0x07,
+  recovery: 0x27,
+  sysres: 0x07,
+  data: 0x07,
+  oem: 0x27,
+  dynamic: 0x42,
+  extended: 0x0f,
+};
 
 function sha(file: string): string {
   return run('sha256sum', [file]).split(' ')[0]!;
@@ -90,7 +101,7 @@ function sha(file: string): string {
 function randomFile(file: string, size: number): void {
   const fd = openSync(file, 'w');
   try {
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const n = Math.min(8 * MiB, size - done);
       writeSync(fd, randomBytes(n));
       done += n;
@@ -164,7 +175,10 @@ export function buildWinreDisk(file: string, spec: WinreDiskSpec): WinreDisk {
       run('cp', ['-a', `${spec.tree}/.`, mnt]);
       if (rec) {
         const re = path.join(mnt, 'Windows', 'System32', 'Recovery', 'ReAgent.xml');
-        const target = layout.scheme === 'gpt' ? { scheme: 'gpt' as const, diskGuid: layout.diskGuid!, offset: rec.start } : { scheme: 'mbr' as const, diskSignature: layout.signature ?? 0, offset: rec.start };
+        const target =
+          layout.scheme === 'gpt'
+            ? { scheme: 'gpt' as const, diskGuid: layout.diskGuid!, offset: rec.start }
+            : { scheme: 'mbr' as const, diskSignature: layout.signature ?? 0, offset: rec.start };
         writeFileSync(re, repointReAgent(new Uint8Array(readFileSync(re)), target));
       }
     });
@@ -174,7 +188,10 @@ export function buildWinreDisk(file: string, spec: WinreDiskSpec): WinreDisk {
   const bcdBytes = new Uint8Array(readFileSync(fixture('bcd', 'BCDrecovery')));
   const hive = Hive.open(bcdBytes);
   if (recPart) {
-    const t = layout.scheme === 'gpt' ? { scheme: 'gpt' as const, diskGuid: layout.diskGuid!, partitionGuid: recPart.guid! } : { scheme: 'mbr' as const, diskSignature: layout.signature ?? 0, offset: rec!.start };
+    const t =
+      layout.scheme === 'gpt'
+        ? { scheme: 'gpt' as const, diskGuid: layout.diskGuid!, partitionGuid: recPart.guid! }
+        : { scheme: 'mbr' as const, diskSignature: layout.signature ?? 0, offset: rec!.start };
     applyBcdChanges(hive, repointWinre(hive, t).changes);
   }
   const bcdFile = path.join(work, 'BCD');

@@ -140,7 +140,11 @@ describe('the CLI answers bad input with exit 2 and one line, never a stack trac
       for (const [name, bytes, msg] of cases) {
         const f = path.join(dir, name);
         if (bytes) writeFileSync(f, bytes);
-        for (const args of [['hive', 'info', f], ['hive', 'dump', f, '--json'], ['hive', 'set', f, 'K', 'v', '--type', 'REG_DWORD', '--data', '1']]) {
+        for (const args of [
+          ['hive', 'info', f],
+          ['hive', 'dump', f, '--json'],
+          ['hive', 'set', f, 'K', 'v', '--type', 'REG_DWORD', '--data', '1'],
+        ]) {
           const r = runCli(args);
           expect(r.status, `${name} ${args[1]}: ${r.stderr}`).toBe(2);
           expect(r.stderr).toMatch(msg);

@@ -86,7 +86,11 @@ describe.skipIf(!!reason)('wufix hive set / get / delete', () => {
     expect(gj).toEqual({ name: 'M', type: 7, typeName: 'REG_MULTI_SZ', data: '61000000620063000000' + '0000' });
     // delete a value, then the key
     expect(runCli(['hive', 'delete', file, key, 'Q']).status).toBe(0);
-    expect(hivexDump(file).find((x) => x.path === key)!.values.some((v) => v.name === 'Q')).toBe(false);
+    expect(
+      hivexDump(file)
+        .find((x) => x.path === key)!
+        .values.some((v) => v.name === 'Q'),
+    ).toBe(false);
     expect(runCli(['hive', 'delete', file, 'Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust']).status).toBe(0);
     expect(hivexDump(file).some((x) => x.path.startsWith('Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust'))).toBe(false);
     expect(expectAcceptedByReaders(file)).toEqual([]);

@@ -92,7 +92,11 @@ describe.skipIf(!!reason)('a save killed at any moment leaves the old or the new
       expect(await runSet(dir, {})).toBe(0);
       expect(await checkState(dir, orig)).toBe('new');
       // Left-over temp files never replace the hive; they are only litter.
-      expect(readdirSync(dir).filter((f) => !FILES.includes(f)).every((f) => f.endsWith('.tmp'))).toBe(true);
+      expect(
+        readdirSync(dir)
+          .filter((f) => !FILES.includes(f))
+          .every((f) => f.endsWith('.tmp')),
+      ).toBe(true);
     });
   }
 

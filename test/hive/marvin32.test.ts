@@ -45,12 +45,9 @@ const VECTORS: [bigint, string, bigint][] = [
 ];
 
 describe('marvin32: published reference vectors', () => {
-  it.each(VECTORS.map(([seed, data, want]) => ({ seed, data, want })))(
-    'seed $seed, data "$data"',
-    ({ seed, data, want }) => {
-      expect(marvin32(hex(data), seed)).toBe(want);
-    },
-  );
+  it.each(VECTORS.map(([seed, data, want]) => ({ seed, data, want })))('seed $seed, data "$data"', ({ seed, data, want }) => {
+    expect(marvin32(hex(data), seed)).toBe(want);
+  });
 
   it('defaults to the registry log seed 0x82EF4D887A4E55C5', () => {
     expect(REGISTRY_LOG_SEED).toBe(0x82ef4d887a4e55c5n);

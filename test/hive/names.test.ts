@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 
 describe('Windows collation table carried in the product', () => {
   const table = path.join(SHARED, 'data', 'upcase-win10.u16le');
-  const reason = existsSync(table) ? undefined : sharedReason() ?? 'upcase table missing';
+  const reason = existsSync(table) ? undefined : (sharedReason() ?? 'upcase table missing');
   it.skipIf(!!reason)('equals ../shared/data/upcase-win10.u16le entry for entry', () => {
     const buf = readFileSync(table);
     expect(createHash('sha256').update(buf).digest('hex')).toBe(UPCASE_SOURCE_SHA256);

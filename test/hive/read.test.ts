@@ -42,7 +42,10 @@ describe.skipIf(!!reason)('hive read vs libhivex', () => {
     const file = hiveFixture('regipy/BCD');
     const r = runCli(['hive', 'dump', file, '--json', '--no-logs']);
     expect(r.status).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toEqual(hivexDump(file));
     expect(r.stdout.split('\n')[0]).toMatch(/^\{"path":"","values":\[/);
   });
@@ -51,7 +54,10 @@ describe.skipIf(!!reason)('hive read vs libhivex', () => {
     const file = hiveFixture('regipy/SYSTEM');
     const r = runCli(['hive', 'dump', file, '--key', 'select', '--json']);
     expect(r.status).toBe(0);
-    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows[0].path).toBe('Select');
     const ref = hivexDump(file).filter((x) => x.path === 'Select' || x.path.startsWith('Select\\'));
     expect(rows).toEqual(ref);

@@ -6,14 +6,7 @@ import path from 'node:path';
 import { FormatError } from '../../src/shared/errors.js';
 import { parseBaseBlock, baseBlockChecksum, writeBaseBlock } from '../../src/hive/baseblock.js';
 import { marvin32 } from '../../src/hive/marvin32.js';
-import {
-  DirtyHiveError,
-  inspectLogs,
-  needsRecovery,
-  recoverHive,
-  type LogFile,
-  type RecoveryResult,
-} from '../../src/hive/recovery.js';
+import { DirtyHiveError, inspectLogs, needsRecovery, recoverHive, type LogFile, type RecoveryResult } from '../../src/hive/recovery.js';
 import { findLogs, readLogs, truncateLogs } from '../../src/hive/logfiles.js';
 import { FIXTURES, hiveFixture, sharedReason, skipReason, toolsReason } from '../helpers/env.js';
 
@@ -61,7 +54,9 @@ function hashValidEntries(b: Uint8Array): RawEntry[] {
     if (b[p] === 0x48 && b[p + 1] === 0x76 && b[p + 2] === 0x4c && b[p + 3] === 0x45) {
       const size = dv.getUint32(p + 4, true);
       if (
-        size >= 512 && size % 512 === 0 && p + size <= b.length &&
+        size >= 512 &&
+        size % 512 === 0 &&
+        p + size <= b.length &&
         marvin32(b.subarray(p, p + 32)) === dv.getBigUint64(p + 32, true) &&
         marvin32(b.subarray(p + 40, p + size)) === dv.getBigUint64(p + 24, true)
       ) {
@@ -448,14 +443,19 @@ describe.skipIf(!!readersReason)(`recovery: recovered hives are accepted by inde
     expect(viaReglookup).toBe(after);
   });
 
-  it.each(['regipy/UsrClass.dat', `${W11}/DEFAULT`, `${W11}/BBI`, `${W11}/NTUSER.DAT`, `${W11}/UsrClass.dat`, `${W11}/LocalService/NTUSER.DAT`, `${W11}/NetworkService/NTUSER.DAT`])(
-    '%s: hivexml, reglookup and regfinfo accept the recovered hive',
-    async (dest) => {
-      const r = recoverHive(fx(dest), await logsFor(dest));
-      expect(r.applied.length).toBeGreaterThan(0);
-      expect(acceptedByReaders(r.bytes, dest)).toBeGreaterThan(1);
-    },
-  );
+  it.each([
+    'regipy/UsrClass.dat',
+    `${W11}/DEFAULT`,
+    `${W11}/BBI`,
+    `${W11}/NTUSER.DAT`,
+    `${W11}/UsrClass.dat`,
+    `${W11}/LocalService/NTUSER.DAT`,
+    `${W11}/NetworkService/NTUSER.DAT`,
+  ])('%s: hivexml, reglookup and regfinfo accept the recovered hive', async (dest) => {
+    const r = recoverHive(fx(dest), await logsFor(dest));
+    expect(r.applied.length).toBeGreaterThan(0);
+    expect(acceptedByReaders(r.bytes, dest)).toBeGreaterThan(1);
+  });
 
   it('negative control: the readers reject a recovered hive cut in half', async () => {
     const r = recoverHive(fx(`${W11}/DEFAULT`), await logsFor(`${W11}/DEFAULT`));
@@ -663,7 +663,10 @@ describe.skipIf(!!fixturesReason)(`recovery: robustness${skipNote(fixturesReason
   it('300 seeded random byte flips in logs and primary base blocks: a clean result or a FormatError', async () => {
     const rnd = mulberry32(0x5eed1234);
     const sets = await Promise.all(
-      [`${W11}/DEFAULT`, `${W11}/LocalService/NTUSER.DAT`, `${W11}/NetworkService/NTUSER.DAT`, `${W11}/BBI`].map(async (d) => ({ primary: fx(d), logs: await logsFor(d) })),
+      [`${W11}/DEFAULT`, `${W11}/LocalService/NTUSER.DAT`, `${W11}/NetworkService/NTUSER.DAT`, `${W11}/BBI`].map(async (d) => ({
+        primary: fx(d),
+        logs: await logsFor(d),
+      })),
     );
     let ok = 0;
     let errors = 0;
@@ -758,7 +761,16 @@ describe('logfiles: findLogs / readLogs / truncateLogs', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'wufix-logs-'));
     try {
       const primary = path.join(dir, 'NTUSER.DAT');
-      for (const n of ['NTUSER.DAT', 'ntuser.dat.LOG2', 'NTUSER.DAT.log', 'Ntuser.Dat.Log1', 'NTUSER.DAT.LOG3', 'NTUSER.DAT.LOG1.bak', 'XNTUSER.DAT.LOG1', 'NTUSER.DA.LOG1']) {
+      for (const n of [
+        'NTUSER.DAT',
+        'ntuser.dat.LOG2',
+        'NTUSER.DAT.log',
+        'Ntuser.Dat.Log1',
+        'NTUSER.DAT.LOG3',
+        'NTUSER.DAT.LOG1.bak',
+        'XNTUSER.DAT.LOG1',
+        'NTUSER.DA.LOG1',
+      ]) {
         writeFileSync(path.join(dir, n), n);
       }
       const found = await findLogs(primary);

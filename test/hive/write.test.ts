@@ -71,7 +71,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delkey' as const), at: fc.nat() }) },
   {
     weight: 4,
-    arbitrary: fc.record({ kind: fc.constant('set' as const), at: fc.nat(), name: valueName, reuse: fc.integer({ min: -3, max: 20 }), type: valueType, size: valueSize, seed: fc.nat() }),
+    arbitrary: fc.record({
+      kind: fc.constant('set' as const),
+      at: fc.nat(),
+      name: valueName,
+      reuse: fc.integer({ min: -3, max: 20 }),
+      type: valueType,
+      size: valueSize,
+      seed: fc.nat(),
+    }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delval' as const), at: fc.nat(), pick: fc.nat() }) },
 );

@@ -71,7 +71,14 @@ describe.skipIf(!!reason)('linuxDiskpartHost: diskpart commands on a real disk i
       const s = statfsSync(host.letterRoot('W'));
       return s.bavail * s.bsize;
     })();
-    const plan = planWinreRebuild({ layout: before, osPartition: osNumber, recoveryPartition: recNumber, winreWimBytes: 60 * MiB, osFreeBytes: osFree, bitlockerOs: false });
+    const plan = planWinreRebuild({
+      layout: before,
+      osPartition: osNumber,
+      recoveryPartition: recNumber,
+      winreWimBytes: 60 * MiB,
+      osFreeBytes: osFree,
+      bitlockerOs: false,
+    });
     expect(plan.case).toBe('after-os');
     expect(plan.shrinkOsBy).toBe(454 * MiB);
     const script = diskpartScript(plan, { number: 0 }, osNumber, { letter: 'R' });
@@ -152,7 +159,9 @@ describe.skipIf(!!reason)('linuxDiskpartHost: diskpart commands on a real disk i
   it('stops at the first failing command with a non-zero exit; later commands are not run', async () => {
     const { img, host } = laptop('fail');
     const table = run('sgdisk', ['-p', img.file]);
-    const r = await host.diskpart(['select disk 0', 'select partition 3', 'shrink desired=999999 minimum=999999', 'select partition 4', 'delete partition override', ''].join('\r\n'));
+    const r = await host.diskpart(
+      ['select disk 0', 'select partition 3', 'shrink desired=999999 minimum=999999', 'select partition 4', 'delete partition override', ''].join('\r\n'),
+    );
     expect(r.exitCode).not.toBe(0);
     expect(r.output).toMatch(/Virtual Disk Service error:\nThe specified shrink size is too big/);
     expect(r.output).not.toContain('deleted');
@@ -166,7 +175,9 @@ describe.skipIf(!!reason)('linuxDiskpartHost: diskpart commands on a real disk i
     expect(bad.exitCode).not.toBe(0);
     expect(bad.output).toMatch(/unknown/i);
     expect(host.log.slice(-2)).toEqual(['select disk 0', 'frobnicate now']);
-    const overlap = await host.diskpart(`select disk 0\r\ncreate partition primary size=100 offset=${(img.os.start + 10 * MiB) / 1024} id=${RE_TYPE}\r\nassign letter=Q\r\n`);
+    const overlap = await host.diskpart(
+      `select disk 0\r\ncreate partition primary size=100 offset=${(img.os.start + 10 * MiB) / 1024} id=${RE_TYPE}\r\nassign letter=Q\r\n`,
+    );
     expect(overlap.exitCode).not.toBe(0);
     expect(overlap.output).toContain('There is not enough usable space for this operation.');
     expect(host.log.at(-1)).toMatch(/^create partition/);

@@ -47,15 +47,36 @@ function gptLayout(sizeBytes: number, parts: P[]): Layout {
     headerSize: 92,
     revision: 0x10000,
   };
-  const partitions: Partition[] = parts.map((p) => ({ name: '', attributes: 0n, guid: `00000000-0000-4000-8000-${String(p.number).padStart(12, '0')}`, active: false, role: gptRole(p.type), ...p }));
+  const partitions: Partition[] = parts.map((p) => ({
+    name: '',
+    attributes: 0n,
+    guid: `00000000-0000-4000-8000-${String(p.number).padStart(12, '0')}`,
+    active: false,
+    role: gptRole(p.type),
+    ...p,
+  }));
   return { scheme: 'gpt', sectorSize: 512, sizeBytes, partitions, free: gptFree({ partitions, sectorSize: 512, gpt }), gpt };
 }
 
 function mbrLayout(sizeBytes: number, parts: (Omit<P, 'type'> & { type: number })[]): Layout {
-  const partitions: Partition[] = parts.map((p) => ({ ...p, type: '0x' + p.type.toString(16).padStart(2, '0'), role: mbrRole(p.type), active: !!p.active, ...(p.number >= 5 ? { logical: true } : {}) }));
+  const partitions: Partition[] = parts.map((p) => ({
+    ...p,
+    type: '0x' + p.type.toString(16).padStart(2, '0'),
+    role: mbrRole(p.type),
+    active: !!p.active,
+    ...(p.number >= 5 ? { logical: true } : {}),
+  }));
   const ebrOffsets = new Map(partitions.filter((p) => p.logical).map((p) => [p.number, p.start - MiB] as [number, number]));
   const ext = partitions.find((p) => p.role === 'extended');
-  const l: Layout = { scheme: 'mbr', sectorSize: 512, sizeBytes, signature: 0x1234abcd, partitions, free: [], mbr: { extendedNumber: ext?.number ?? 0, ebrOffsets } };
+  const l: Layout = {
+    scheme: 'mbr',
+    sectorSize: 512,
+    sizeBytes,
+    signature: 0x1234abcd,
+    partitions,
+    free: [],
+    mbr: { extendedNumber: ext?.number ?? 0, ebrOffsets },
+  };
   l.free = mbrFree(l);
   return l;
 }
@@ -259,12 +280,14 @@ const DE_OUTPUT = [
 /** cp850 bytes of the German sample (the four non-ASCII letters it uses; cp850 table, IBM). */
 function cp850(s: string): Uint8Array {
   const map: Record<string, number> = { '\u00e4': 0x84, '\u00f6': 0x94, '\u00fc': 0x81, '\u00df': 0xe1 };
-  return new Uint8Array([...s].map((ch) => {
-    const c = ch.charCodeAt(0);
-    if (c < 0x80) return c;
-    if (map[ch] === undefined) throw new Error(`no cp850 byte for ${ch}`);
-    return map[ch];
-  }));
+  return new Uint8Array(
+    [...s].map((ch) => {
+      const c = ch.charCodeAt(0);
+      if (c < 0x80) return c;
+      if (map[ch] === undefined) throw new Error(`no cp850 byte for ${ch}`);
+      return map[ch];
+    }),
+  );
 }
 
 describe('diskpart list tables', () => {

@@ -11,7 +11,10 @@ import { ntfsInfo, ntfsResize, mkntfs, ntfsCheck, parseNtfsResizeInfo, ntfsCopyI
 import { BadInputError, RefusedError } from '../../src/shared/errors.js';
 
 const MiB = 1024 * 1024;
-const reason = skipReason(toolsReason('ntfsresize', 'mkntfs', 'ntfs-3g', 'ntfsfix', 'ntfscp', 'losetup'), typeof process.getuid === 'function' && process.getuid() !== 0 ? 'needs root (loop devices)' : undefined);
+const reason = skipReason(
+  toolsReason('ntfsresize', 'mkntfs', 'ntfs-3g', 'ntfsfix', 'ntfscp', 'losetup'),
+  typeof process.getuid === 'function' && process.getuid() !== 0 ? 'needs root (loop devices)' : undefined,
+);
 
 function withLoop<T>(file: string, fn: (dev: string) => T | Promise<T>, size?: number): Promise<T> {
   const args = ['--find', '--show', ...(size ? ['--sizelimit', String(size)] : []), file];
@@ -27,7 +30,9 @@ describe.skipIf(process.platform !== 'linux')('progress of a running tool', () =
     const file = path.join(dir, 'data.bin');
     writeFileSync(file, Buffer.alloc(64 * 1024));
     // fd 3 stays open on the file; dd advances the shared file position by 5000 bytes, then the shell waits.
-    const child = spawn('sh', ['-c', 'exec 3<"$0"; dd bs=1000 count=5 <&3 >/dev/null 2>&1; echo ready; exec sleep 30', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('sh', ['-c', 'exec 3<"$0"; dd bs=1000 count=5 <&3 >/dev/null 2>&1; echo ready; exec sleep 30', file], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       expect(filePosition(child.pid!, file)).toBe(5000);
@@ -42,7 +47,9 @@ describe.skipIf(process.platform !== 'linux')('progress of a running tool', () =
 
 describe.skipIf(!!reason)('ntfs adapters', () => {
   it('parses ntfsresize --info and refuses a volume it cannot resize', () => {
-    const ok = parseNtfsResizeInfo('Current volume size: 629142016 bytes (630 MB)\nCurrent device size: 629145600 bytes (630 MB)\nSpace in use       : 4 MB (0.6%)\nYou might resize at 3624960 bytes or 4 MB (freeing 626 MB).\n');
+    const ok = parseNtfsResizeInfo(
+      'Current volume size: 629142016 bytes (630 MB)\nCurrent device size: 629145600 bytes (630 MB)\nSpace in use       : 4 MB (0.6%)\nYou might resize at 3624960 bytes or 4 MB (freeing 626 MB).\n',
+    );
     expect(ok).toEqual({ volumeBytes: 629142016, deviceBytes: 629145600, minBytes: 3624960, usedBytes: 4e6 });
     expect(() => parseNtfsResizeInfo('ERROR: The NTFS partition is hibernated.\n')).toThrow(RefusedError);
   });
@@ -78,7 +85,11 @@ describe.skipIf(!!reason)('ntfs adapters', () => {
           expect(ntfsCheck(dev).ok).toBe(true);
           execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
           try {
-            expect(createHash('sha256').update(readFileSync(path.join(mnt, 'data.bin'))).digest('hex')).toBe(sha);
+            expect(
+              createHash('sha256')
+                .update(readFileSync(path.join(mnt, 'data.bin')))
+                .digest('hex'),
+            ).toBe(sha);
           } finally {
             execFileSync('umount', [mnt]);
           }
@@ -142,7 +153,11 @@ describe.skipIf(!!reason)('ntfs adapters', () => {
         }
         execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
         try {
-          expect(createHash('sha256').update(readFileSync(path.join(mnt, 'Recovery', 'WindowsRE', 'Winre.wim'))).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+          expect(
+            createHash('sha256')
+              .update(readFileSync(path.join(mnt, 'Recovery', 'WindowsRE', 'Winre.wim')))
+              .digest('hex'),
+          ).toBe(createHash('sha256').update(data).digest('hex'));
         } finally {
           execFileSync('umount', [mnt]);
         }

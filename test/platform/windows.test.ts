@@ -24,7 +24,9 @@ const iconvReason = skipReason(toolsReason('iconv'));
 
 /** Python's decoding of bytes 0..255 in a code page (codec name cp437, cp850, ...). */
 function pyDecode(codec: string): string {
-  return execFileSync('/usr/bin/python3', ['-c', `import sys; sys.stdout.buffer.write(bytes(range(256)).decode(${JSON.stringify(codec)}).encode('utf-8'))`], { encoding: 'utf8' });
+  return execFileSync('/usr/bin/python3', ['-c', `import sys; sys.stdout.buffer.write(bytes(range(256)).decode(${JSON.stringify(codec)}).encode('utf-8'))`], {
+    encoding: 'utf8',
+  });
 }
 
 describe('chcp output, any display language', () => {
@@ -33,7 +35,11 @@ describe('chcp output, any display language', () => {
     expect(parseChcp('Aktive Codepage: 850.\r\n')).toBe(850);
     expect(parseChcp('Page de codes active : 850\r\n')).toBe(850);
     expect(parseChcp('P\xe1gina de c\xf3digos activa: 437\r\n')).toBe(437);
-    expect(parseChcp('\u0422\u0435\u043a\u0443\u0449\u0430\u044f \u043a\u043e\u0434\u043e\u0432\u0430\u044f \u0441\u0442\u0440\u0430\u043d\u0438\u0446\u0430: 866\r\n')).toBe(866);
+    expect(
+      parseChcp(
+        '\u0422\u0435\u043a\u0443\u0449\u0430\u044f \u043a\u043e\u0434\u043e\u0432\u0430\u044f \u0441\u0442\u0440\u0430\u043d\u0438\u0446\u0430: 866\r\n',
+      ),
+    ).toBe(866);
     expect(parseChcp('\u73fe\u5728\u306e\u30b3\u30fc\u30c9 \u30da\u30fc\u30b8: 932\r\n')).toBe(932);
     expect(parseChcp('Active code page: 65001')).toBe(65001);
   });
@@ -60,12 +66,20 @@ describe('OEM output decoding', () => {
     for (const cp of [437, 850, 852, 858, 866, 1251, 1252]) {
       // Python refuses the bytes undefined in windows-1252 (5) and windows-1251 (0x98); Windows and WHATWG map them to C1 controls.
       const bytes = cp === 1252 ? ALL.filter((b) => ![0x81, 0x8d, 0x8f, 0x90, 0x9d].includes(b)) : cp === 1251 ? ALL.filter((b) => b !== 0x98) : ALL;
-      const py = execFileSync('/usr/bin/python3', ['-c', `import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]).decode("cp${cp}").encode("utf-8"))`, Buffer.from(bytes).toString('hex')], { encoding: 'utf8' });
+      const py = execFileSync(
+        '/usr/bin/python3',
+        ['-c', `import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]).decode("cp${cp}").encode("utf-8"))`, Buffer.from(bytes).toString('hex')],
+        { encoding: 'utf8' },
+      );
       expect(decodeOem(bytes, cp), `cp${cp}`).toBe(py);
     }
     expect(decodeOem(ALL, 437)).toBe(pyDecode('cp437'));
     const sjis = new Uint8Array(Buffer.from('82b182ea82cd8365835883678dc58cfa', 'hex'));
-    const py = execFileSync('/usr/bin/python3', ['-c', `import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]).decode("cp932").encode("utf-8"))`, Buffer.from(sjis).toString('hex')], { encoding: 'utf8' });
+    const py = execFileSync(
+      '/usr/bin/python3',
+      ['-c', `import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]).decode("cp932").encode("utf-8"))`, Buffer.from(sjis).toString('hex')],
+      { encoding: 'utf8' },
+    );
     expect(decodeOem(sjis, 932)).toBe(py);
   });
 
@@ -93,22 +107,45 @@ describe('the DISM command line', () => {
   });
   it('arguments: /English, /Image, /Cleanup-Image, /RevertPendingActions, then /ScratchDir and /LogPath when given', () => {
     expect(dismRevertArgs('D:\\')).toEqual(['/English', '/Image:D:\\', '/Cleanup-Image', '/RevertPendingActions']);
-    expect(dismRevertArgs('D:', 'D:\\Scratch\\', 'E:\\wufix\\dism.log')).toEqual(['/English', '/Image:D:\\', '/Cleanup-Image', '/RevertPendingActions', '/ScratchDir:D:\\Scratch', '/LogPath:E:\\wufix\\dism.log']);
+    expect(dismRevertArgs('D:', 'D:\\Scratch\\', 'E:\\wufix\\dism.log')).toEqual([
+      '/English',
+      '/Image:D:\\',
+      '/Cleanup-Image',
+      '/RevertPendingActions',
+      '/ScratchDir:D:\\Scratch',
+      '/LogPath:E:\\wufix\\dism.log',
+    ]);
   });
   it('dism.exe of the running Windows/WinPE, and the command line as typed (quoted where it has spaces)', () => {
     expect(dismExe({ SystemRoot: 'X:\\windows' })).toBe('X:\\windows\\System32\\Dism.exe');
     expect(dismExe({})).toBe('C:\\Windows\\System32\\Dism.exe');
     const exe = dismExe({ SystemRoot: 'X:\\windows' });
-    expect(commandLine(exe, dismRevertArgs('D:\\', 'D:\\My Scratch'))).toBe('X:\\windows\\System32\\Dism.exe /English /Image:D:\\ /Cleanup-Image /RevertPendingActions "/ScratchDir:D:\\My Scratch"');
+    expect(commandLine(exe, dismRevertArgs('D:\\', 'D:\\My Scratch'))).toBe(
+      'X:\\windows\\System32\\Dism.exe /English /Image:D:\\ /Cleanup-Image /RevertPendingActions "/ScratchDir:D:\\My Scratch"',
+    );
   });
   it('a finished run: decoded output, exit codes 0 and 3010 succeed', () => {
-    const out = new Uint8Array([...Buffer.from('Reverting pending actions from the image...\r\n'), ...Buffer.from('The operation completed successfully.\r\n')]);
+    const out = new Uint8Array([
+      ...Buffer.from('Reverting pending actions from the image...\r\n'),
+      ...Buffer.from('The operation completed successfully.\r\n'),
+    ]);
     const r = dismResult('dism ...', 0, out, new Uint8Array(0), 437);
-    expect(r).toEqual({ commandLine: 'dism ...', exitCode: 0, ok: true, codePage: 437, decoding: 'table', output: 'Reverting pending actions from the image...\nThe operation completed successfully.\n' });
+    expect(r).toEqual({
+      commandLine: 'dism ...',
+      exitCode: 0,
+      ok: true,
+      codePage: 437,
+      decoding: 'table',
+      output: 'Reverting pending actions from the image...\nThe operation completed successfully.\n',
+    });
     expect(dismSucceeded(3010)).toBe(true);
     expect(dismSucceeded(87)).toBe(false);
     expect(dismSucceeded(null)).toBe(false);
-    expect(dismResult('d', 87, new Uint8Array(Buffer.from('Error: 87\r\n')), new Uint8Array(Buffer.from('x')), undefined)).toMatchObject({ ok: false, decoding: 'latin1', output: 'Error: 87\nx' });
+    expect(dismResult('d', 87, new Uint8Array(Buffer.from('Error: 87\r\n')), new Uint8Array(Buffer.from('x')), undefined)).toMatchObject({
+      ok: false,
+      decoding: 'latin1',
+      output: 'Error: 87\nx',
+    });
   });
   it.skipIf(process.platform === 'win32')('refuses to run off Windows', async () => {
     await expect(runDismRevertPendingActions('/mnt/win')).rejects.toThrow(RefusedError);

@@ -28,7 +28,6 @@ import { treeHashes, changedFiles, asMap, withChanges, dw, findingIds } from '..
 const SOFTWARE = (root: string) => path.join(root, 'Windows', 'System32', 'config', 'SOFTWARE');
 const ids = findingIds;
 
-
 let tmp = '';
 beforeAll(() => {
   if (!reason) tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-aupause-'));
@@ -60,7 +59,14 @@ describe.skipIf(!!reason)('au-pause / au-resume', () => {
       {
         repair: 'au-pause',
         reason: 'reboot-loop (KB4056894)',
-        change: { kind: 'reg-set', hive: 'Windows\\System32\\config\\SOFTWARE', key: AU, name: 'NoAutoUpdate', value: { type: 4, data: '01000000' }, old: null },
+        change: {
+          kind: 'reg-set',
+          hive: 'Windows\\System32\\config\\SOFTWARE',
+          key: AU,
+          name: 'NoAutoUpdate',
+          value: { type: 4, data: '01000000' },
+          old: null,
+        },
         note: 'Windows stops installing updates automatically until au-resume (wufix repair --only au-resume)',
       },
     ]);
@@ -135,7 +141,14 @@ describe.skipIf(!!reason)('au-pause / au-resume', () => {
     expect(ids(scan0)).not.toContain('au-paused');
     const plan = await buildPlan(scan0, MODULES, {}, { runId: newRunId() }, { tool: 'test' });
     expect(plan.steps.map((s) => s.change)).toEqual([
-      { kind: 'reg-set', hive: 'Windows\\System32\\config\\SOFTWARE', key: AU, name: 'NoAutoUpdate', value: { type: 4, data: '01000000' }, old: { type: 4, data: '00000000' } },
+      {
+        kind: 'reg-set',
+        hive: 'Windows\\System32\\config\\SOFTWARE',
+        key: AU,
+        name: 'NoAutoUpdate',
+        value: { type: 4, data: '01000000' },
+        old: { type: 4, data: '00000000' },
+      },
     ]);
     const resume = await buildPlan(scan0, MODULES, { only: ['au-resume'] }, { runId: newRunId() }, { tool: 'test' });
     expect(resume.steps.map((s) => [s.change.kind, s.reason])).toEqual([['reg-delete-value', 'policy NoAutoUpdate present']]);

@@ -23,7 +23,9 @@ const KEY = 'Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Provi
 const CHANGED = ['Windows/System32/config/DEFAULT', 'Users/Alice/NTUSER.DAT'];
 
 function state(hive: string): string | undefined {
-  return hivexDump(hive).find((k) => k.path === KEY)?.values.find((v) => v.name === 'State')?.data;
+  return hivexDump(hive)
+    .find((k) => k.path === KEY)
+    ?.values.find((v) => v.name === 'State')?.data;
 }
 function findings(root: string): string[] {
   const r = runCli(['scan', '--root', root, '--json']);
@@ -81,7 +83,11 @@ describe.skipIf(!!reason)('repair engine', () => {
     for (const f of ['plan.json', 'files.json', 'backup.tar', 'state.json', 'seal.json', 'log.txt']) expect(existsSync(path.join(jdir, f)), f).toBe(true);
     // Sealed with the key of this test file's own state directory (never the host's ~/.local/state), and in its ledger.
     expect(existsSync(path.join(testStateDir(), 'journal.key'))).toBe(true);
-    expect(JSON.parse(readFileSync(path.join(testStateDir(), 'runs', `${list[0]!.runId}.json`), 'utf8'))).toMatchObject({ runId: list[0]!.runId, journalDir: jdir, target: root });
+    expect(JSON.parse(readFileSync(path.join(testStateDir(), 'runs', `${list[0]!.runId}.json`), 'utf8'))).toMatchObject({
+      runId: list[0]!.runId,
+      journalDir: jdir,
+      target: root,
+    });
     const tarList = execFileSync('tar', ['-tf', path.join(jdir, 'backup.tar')], { encoding: 'utf8' });
     for (const h of CHANGED) expect(tarList).toContain(h);
     // Undo: every byte back.
@@ -141,7 +147,9 @@ describe.skipIf(!!reason)('repair engine', () => {
       const r = runCli(['repair', '--root', root, '--yes', '--journal', small, '--json']);
       expect(r.status).toBe(3);
       expect(r.stderr).toMatch(/not enough free space for the journal/);
-      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'journal-space', exitCode: 3, message: expect.stringMatching(/not enough free space for the journal/) } });
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        error: { code: 'journal-space', exitCode: 3, message: expect.stringMatching(/not enough free space for the journal/) },
+      });
       expect(treeDiff(before, treeHashes(root, []))).toEqual([]);
     } finally {
       execFileSync('umount', [small]);
@@ -160,9 +168,22 @@ describe.skipIf(!!reason)('repair engine', () => {
     const multi = path.join(tmp, 'multi');
     await buildWindowsTree(multi, combined);
     // Every kill point is visited by both an undo run and a re-run (the schedule is seeded).
-    const points = ['after-backup', 'mid-write', 'before-fsync', 'before-rename', 'after-rename', 'after-group-0', 'after-group-1', 'after-group-2', 'after-group-3', 'after-group-4', 'after-group-5', 'after-group-6'];
+    const points = [
+      'after-backup',
+      'mid-write',
+      'before-fsync',
+      'before-rename',
+      'after-rename',
+      'after-group-0',
+      'after-group-1',
+      'after-group-2',
+      'after-group-3',
+      'after-group-4',
+      'after-group-5',
+      'after-group-6',
+    ];
     let x = 0x5eed;
-    const rnd = () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const original = treeHashes(multi);
     // The fully repaired state, from an uninterrupted run.
     const ref = fresh('ref', multi);

@@ -58,7 +58,11 @@ describe.skipIf(!!reason)('repair and undo on a disk image', () => {
   it('refuses a read-only volume (exit 3, one line)', () => {
     const mnt = path.join(tmp, 'ro');
     mkdirSync(mnt, { recursive: true });
-    const dev = execFileSync('losetup', ['--find', '--show', '-r', '--offset', String(disk.osStart), '--sizelimit', String(disk.recStart - disk.osStart), img], { encoding: 'utf8' }).trim();
+    const dev = execFileSync(
+      'losetup',
+      ['--find', '--show', '-r', '--offset', String(disk.osStart), '--sizelimit', String(disk.recStart - disk.osStart), img],
+      { encoding: 'utf8' },
+    ).trim();
     try {
       execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
       try {

@@ -28,7 +28,11 @@ const SM = 'ControlSet001\\Control\\Session Manager';
 const THREE = ['PendingXmlIdentifier', 'NextQueueEntryIndex', 'AdvancedInstallersNeedResolving'];
 // What the builder writes (winbuilder.ts buildComponents / buildSystem), as hex.
 const utf16z = (s: string) => Buffer.from(s + '\0', 'utf16le').toString('hex');
-const BUILT_COMPONENTS = { PendingXmlIdentifier: { type: 3, data: utf16z('1d3a4f5e6b7c8d9e') }, NextQueueEntryIndex: { type: 3, data: '01000000' }, AdvancedInstallersNeedResolving: { type: 3, data: '01' } };
+const BUILT_COMPONENTS = {
+  PendingXmlIdentifier: { type: 3, data: utf16z('1d3a4f5e6b7c8d9e') },
+  NextQueueEntryIndex: { type: 3, data: '01000000' },
+  AdvancedInstallersNeedResolving: { type: 3, data: '01' },
+};
 const RENAME_SRC = '\\??\\C:\\Windows\\WinSxS\\Temp\\PendingRenames\\x.dll';
 
 const rowsByPath = (rows: DumpRow[]) => new Map(rows.map((r) => [r.path, r]));
@@ -38,7 +42,13 @@ const fixedIds = (fs: Finding[]) => fs.filter((f) => f.id === 'pending-servicing
 
 describe('describeRenames (pure)', () => {
   it('delete vs move, first entries and the rest counted', () => {
-    const r = (source: string, target: string) => ({ source, target, delete: target === '', value: 'PendingFileRenameOperations' as const, controlSet: 'ControlSet001' });
+    const r = (source: string, target: string) => ({
+      source,
+      target,
+      delete: target === '',
+      value: 'PendingFileRenameOperations' as const,
+      controlSet: 'ControlSet001',
+    });
     expect(describeRenames([r('\\??\\C:\\a', ''), r('\\??\\C:\\b', '!\\??\\C:\\c')])).toBe('delete \\??\\C:\\a; \\??\\C:\\b -> !\\??\\C:\\c');
     expect(describeRenames([r('a', ''), r('b', ''), r('c', ''), r('d', ''), r('e', '')], 2)).toBe('delete a; delete b, and 3 more');
   });
@@ -50,7 +60,10 @@ describe.skipIf(!!reason)('pending repair', () => {
   let n = 0;
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-pending-'));
-    for (const [name, spec] of [['win7Loop', win7Loop], ['markers', pendingMarkersOnly]] as [string, InstallSpec][]) {
+    for (const [name, spec] of [
+      ['win7Loop', win7Loop],
+      ['markers', pendingMarkersOnly],
+    ] as [string, InstallSpec][]) {
       pristine[name] = path.join(tmp, name);
       await buildWindowsTree(pristine[name], spec);
     }
@@ -68,20 +81,44 @@ describe.skipIf(!!reason)('pending repair', () => {
   it('win7Loop: plans pending.xml, the three COMPONENTS values, RebootPending and the CBS session queue; PendingFileRenameOperations only shown', async () => {
     const root = fresh('win7Loop');
     const scan = await scanTarget({ root });
-    expect(fixedIds(scan.findings).map((f) => `${f.id}${f.subject ? `:${f.subject}` : ''}`).sort()).toEqual(['pending-servicing', 'reboot-loop:KB4056894']);
+    expect(
+      fixedIds(scan.findings)
+        .map((f) => `${f.id}${f.subject ? `:${f.subject}` : ''}`)
+        .sort(),
+    ).toEqual(['pending-servicing', 'reboot-loop:KB4056894']);
     const id = runId('plan01');
     const steps = await planPending({ root, volume: hostVolume(root), scan, options: { runId: id } });
     expect(steps.map((s) => s.change)).toEqual([
       { kind: 'rename', from: 'Windows\\WinSxS\\pending.xml', to: `Windows\\WinSxS\\pending.xml.wufix-${id}` },
-      ...THREE.map((name) => ({ kind: 'reg-delete-value', hive: 'Windows\\System32\\config\\COMPONENTS', key: '', name, old: BUILT_COMPONENTS[name as keyof typeof BUILT_COMPONENTS] })),
+      ...THREE.map((name) => ({
+        kind: 'reg-delete-value',
+        hive: 'Windows\\System32\\config\\COMPONENTS',
+        key: '',
+        name,
+        old: BUILT_COMPONENTS[name as keyof typeof BUILT_COMPONENTS],
+      })),
       { kind: 'reg-delete-key', hive: 'Windows\\System32\\config\\SOFTWARE', key: `${CBS}\\RebootPending` },
       // The builder's PackagesPending entry and SessionsPending Exclusive=1 / TotalSessionPhases=1.
       { kind: 'reg-delete-key', hive: 'Windows\\System32\\config\\SOFTWARE', key: `${CBS}\\PackagesPending` },
-      { kind: 'reg-delete-value', hive: 'Windows\\System32\\config\\SOFTWARE', key: `${CBS}\\SessionsPending`, name: 'Exclusive', old: { type: 4, data: '01000000' } },
-      { kind: 'reg-delete-value', hive: 'Windows\\System32\\config\\SOFTWARE', key: `${CBS}\\SessionsPending`, name: 'TotalSessionPhases', old: { type: 4, data: '01000000' } },
+      {
+        kind: 'reg-delete-value',
+        hive: 'Windows\\System32\\config\\SOFTWARE',
+        key: `${CBS}\\SessionsPending`,
+        name: 'Exclusive',
+        old: { type: 4, data: '01000000' },
+      },
+      {
+        kind: 'reg-delete-value',
+        hive: 'Windows\\System32\\config\\SOFTWARE',
+        key: `${CBS}\\SessionsPending`,
+        name: 'TotalSessionPhases',
+        old: { type: 4, data: '01000000' },
+      },
     ]);
     for (const s of steps) expect(s.reason).toMatch(/^pending-servicing \/ reboot-loop \(KB4056894\): /);
-    expect(steps[0]!.note).toBe(`kept (add --clear-pending-renames to clear): PendingFileRenameOperations in ControlSet001: 1 operation (delete ${RENAME_SRC})`);
+    expect(steps[0]!.note).toBe(
+      `kept (add --clear-pending-renames to clear): PendingFileRenameOperations in ControlSet001: 1 operation (delete ${RENAME_SRC})`,
+    );
     const plan = await buildPlan(scan, [pending], {}, { runId: id }, { tool: 't' });
     expect(plan.steps).toEqual(steps);
     expect(renderPlan(plan, [pending])).toContain('delete value PendingXmlIdentifier');
@@ -93,7 +130,12 @@ describe.skipIf(!!reason)('pending repair', () => {
     const dump = (h: string) => hivexDump(path.join(root, CFG, h));
     const swBefore = dump('SOFTWARE');
     const compBefore = dump('COMPONENTS');
-    expect(compBefore.find((r) => r.path === '')!.values.map((v) => v.name).sort()).toEqual([...THREE].sort());
+    expect(
+      compBefore
+        .find((r) => r.path === '')!
+        .values.map((v) => v.name)
+        .sort(),
+    ).toEqual([...THREE].sort());
     const id = runId('apply1');
     const plan = await buildPlan(await scanTarget({ root }), [pending], {}, { runId: id }, { tool: 't' });
     const journalRoot = path.join(root, 'wufix', 'journal');
@@ -115,14 +157,24 @@ describe.skipIf(!!reason)('pending repair', () => {
     // Files: the two hives changed, pending.xml renamed with the same bytes; nothing else.
     const after = treeHashes(root);
     const diff = treeDiff(before, after);
-    expect(diff.filter((d) => !/^Windows\/System32\/config\/(SOFTWARE|COMPONENTS)(\.LOG\d)?$/.test(d))).toEqual(['Windows/WinSxS/pending.xml', `Windows/WinSxS/pending.xml.wufix-${id}`]);
+    expect(diff.filter((d) => !/^Windows\/System32\/config\/(SOFTWARE|COMPONENTS)(\.LOG\d)?$/.test(d))).toEqual([
+      'Windows/WinSxS/pending.xml',
+      `Windows/WinSxS/pending.xml.wufix-${id}`,
+    ]);
     expect(after.get(`Windows/WinSxS/pending.xml.wufix-${id}`)).toBe(before.get('Windows/WinSxS/pending.xml'));
     expect(after.get(`${CFG}/SYSTEM`)).toBe(before.get(`${CFG}/SYSTEM`));
 
     // The scan: nothing is queued any more, so pending-servicing is gone. reboot-loop stays while
     // automatic installs are not paused (the au-pause repair's job), read from the log history.
     const scanAfter = await scanTarget({ root });
-    expect(scanAfter.servicing).toMatchObject({ rebootPending: false, rebootRequired: false, componentsPending: [], packagesPending: [], sessionsPending: [], pendingFileRenames: 1 });
+    expect(scanAfter.servicing).toMatchObject({
+      rebootPending: false,
+      rebootRequired: false,
+      componentsPending: [],
+      packagesPending: [],
+      sessionsPending: [],
+      pendingFileRenames: 1,
+    });
     expect(scanAfter.servicing.pendingXml).toBeUndefined();
     expect(scanAfter.findings.map((f) => f.id)).toEqual(['reboot-loop']);
     const loop = scanAfter.findings.find((f) => f.id === 'reboot-loop')!;
@@ -138,13 +190,21 @@ describe.skipIf(!!reason)('pending repair', () => {
     const root = fresh('win7Loop');
     const before = treeHashes(root);
     const sysBefore = hivexDump(path.join(root, CFG, 'SYSTEM'));
-    const pfro = rowsByPath(sysBefore).get(SM)!.values.find((v) => v.name === 'PendingFileRenameOperations')!;
+    const pfro = rowsByPath(sysBefore)
+      .get(SM)!
+      .values.find((v) => v.name === 'PendingFileRenameOperations')!;
     expect(pfro.type).toBe(7);
     const id = runId('clear1');
     const scan = await scanTarget({ root });
     const plan = await buildPlan(scan, [pending], {}, { runId: id, clearPendingRenames: true }, { tool: 't' });
     const last = plan.steps[plan.steps.length - 1]!;
-    expect(last.change).toEqual({ kind: 'reg-delete-value', hive: 'Windows\\System32\\config\\SYSTEM', key: SM, name: 'PendingFileRenameOperations', old: { type: 7, data: pfro.data } });
+    expect(last.change).toEqual({
+      kind: 'reg-delete-value',
+      hive: 'Windows\\System32\\config\\SYSTEM',
+      key: SM,
+      name: 'PendingFileRenameOperations',
+      old: { type: 7, data: pfro.data },
+    });
     expect(last.note).toBe(`PendingFileRenameOperations in ControlSet001: 1 operation (delete ${RENAME_SRC})`);
     expect(plan.steps.some((s) => s.note?.includes('kept'))).toBe(false);
     const journalRoot = path.join(root, 'wufix', 'journal');
@@ -165,7 +225,14 @@ describe.skipIf(!!reason)('pending repair', () => {
     expect(scan.findings.map((f) => f.id)).toEqual(['pending-servicing']);
     const id = runId('mark01');
     const plan = await buildPlan(scan, [pending], {}, { runId: id }, { tool: 't' });
-    expect(plan.steps.map((s) => s.change.kind)).toEqual(['rename', 'reg-delete-value', 'reg-delete-value', 'reg-delete-value', 'reg-delete-key', 'reg-delete-key']);
+    expect(plan.steps.map((s) => s.change.kind)).toEqual([
+      'rename',
+      'reg-delete-value',
+      'reg-delete-value',
+      'reg-delete-value',
+      'reg-delete-key',
+      'reg-delete-key',
+    ]);
     expect(plan.steps[5]!.change).toEqual({ kind: 'reg-delete-key', hive: 'Windows\\System32\\config\\SOFTWARE', key: RR });
     const swBefore = hivexDump(path.join(root, CFG, 'SOFTWARE'));
     expect(rowsByPath(swBefore).has(RR)).toBe(true);

@@ -26,7 +26,6 @@ import { treeHashes, changedFiles, asMap, withChanges, dw, findingIds } from '..
 const SOFTWARE = (root: string) => path.join(root, 'Windows', 'System32', 'config', 'SOFTWARE');
 const ids = findingIds;
 
-
 /** Windows 10 1709 (build 16299) at UBR 248, before the 2018-03 cumulative update 16299.309. */
 const win10_1709: InstallSpec = {
   productName: 'Windows 10 Pro',
@@ -74,7 +73,14 @@ describe.skipIf(!!reason)('qualitycompat repair', () => {
       expect(ids(r.scan)).toContain('qualitycompat-missing');
       expect(r.plan.steps).toHaveLength(1);
       const step = r.plan.steps[0]!;
-      expect(step.change).toEqual({ kind: 'reg-set', hive: 'Windows\\System32\\config\\SOFTWARE', key: KEY, name: NAME, value: { type: 4, data: '00000000' }, old: null });
+      expect(step.change).toEqual({
+        kind: 'reg-set',
+        hive: 'Windows\\System32\\config\\SOFTWARE',
+        key: KEY,
+        name: NAME,
+        value: { type: 4, data: '00000000' },
+        old: null,
+      });
       expect(step.reason).toBe('qualitycompat-missing');
       expect(step.note).toMatch(note);
       expect(renderPlan(r.plan, [qualityCompat])).toContain(

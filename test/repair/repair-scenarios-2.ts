@@ -8,8 +8,18 @@ export const wuCacheBroken: InstallSpec = {
   ...WIN10_22H2,
   ubr: 4046,
   reportingEvents: [
-    { time: '2024-03-12 18:01:07', kb: 'KB5035845', code: '80240034', title: '2024-03 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5035845)' },
-    { time: '2024-03-13 18:02:44', kb: 'KB5035845', code: '80240034', title: '2024-03 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5035845)' },
+    {
+      time: '2024-03-12 18:01:07',
+      kb: 'KB5035845',
+      code: '80240034',
+      title: '2024-03 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5035845)',
+    },
+    {
+      time: '2024-03-13 18:02:44',
+      kb: 'KB5035845',
+      code: '80240034',
+      title: '2024-03 Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB5035845)',
+    },
   ],
   caches: true,
 };

@@ -19,7 +19,9 @@ const jsonErrorCode = (stdout: string | Buffer): string | undefined => (JSON.par
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'python3-evtx', 'openssl'));
 const actionable = (root: string) => {
   const r = runCli(['scan', '--root', root, '--json']);
-  return (JSON.parse(r.stdout) as ScanReport).targets[0]!.findings.filter((f) => f.severity !== 'info').map((f) => f.id).sort();
+  return (JSON.parse(r.stdout) as ScanReport).targets[0]!.findings.filter((f) => f.severity !== 'info')
+    .map((f) => f.id)
+    .sort();
 };
 
 describe.skipIf(!!reason)('repair --yes on the seed scenarios, then undo', () => {
@@ -28,7 +30,25 @@ describe.skipIf(!!reason)('repair --yes on the seed scenarios, then undo', () =>
   beforeAll(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-repscen-'));
     cert = path.join(tmp, 'contoso.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Contoso Third Party Updates', '-days', '365', '-keyout', path.join(tmp, 'k.pem'), '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=Contoso Third Party Updates',
+        '-days',
+        '365',
+        '-keyout',
+        path.join(tmp, 'k.pem'),
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
   });
   afterAll(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });

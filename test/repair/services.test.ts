@@ -59,7 +59,11 @@ describe.skipIf(!!reason)('services repair', () => {
     const root = path.join(tmp, 'w11');
     await buildWindowsTree(root, servicesDisabled);
     const r = await runRepair(root);
-    expect(ids(r.scan).filter((i) => i.startsWith('wu-service-disabled'))).toEqual(['wu-service-disabled:UsoSvc', 'wu-service-disabled:bits', 'wu-service-disabled:wuauserv']);
+    expect(ids(r.scan).filter((i) => i.startsWith('wu-service-disabled'))).toEqual([
+      'wu-service-disabled:UsoSvc',
+      'wu-service-disabled:bits',
+      'wu-service-disabled:wuauserv',
+    ]);
     // One step per disabled service (UsoSvc keeps the DelayedAutostart=1 it has).
     expect(r.plan.steps.map((s) => s.change.kind === 'reg-set' && [s.change.key, s.change.name, s.change.value.data, s.change.old?.data])).toEqual([
       ['ControlSet001\\Services\\wuauserv', 'Start', '03000000', '04000000'],
@@ -70,8 +74,12 @@ describe.skipIf(!!reason)('services repair', () => {
     // The plan a technician reads: grouped by repair, one line per change, the reason beside it.
     const text = renderPlan(r.plan, [services]);
     expect(text).toContain('services: set disabled Windows Update services back to their default start type\n');
-    expect(text).toContain('  - Windows\\System32\\config\\SYSTEM  [ControlSet001\\Services\\wuauserv] Start REG_DWORD: 0x00000004 -> 0x00000003\n      because: wu-service-disabled (wuauserv, ControlSet001); Disabled -> Manual; Win10/Server 2016+ default');
-    expect(text).toContain('[ControlSet001\\Services\\UsoSvc] Start REG_DWORD: 0x00000004 -> 0x00000002\n      because: wu-service-disabled (UsoSvc, ControlSet001); Disabled -> Automatic (Delayed Start); UsoSvc');
+    expect(text).toContain(
+      '  - Windows\\System32\\config\\SYSTEM  [ControlSet001\\Services\\wuauserv] Start REG_DWORD: 0x00000004 -> 0x00000003\n      because: wu-service-disabled (wuauserv, ControlSet001); Disabled -> Manual; Win10/Server 2016+ default',
+    );
+    expect(text).toContain(
+      '[ControlSet001\\Services\\UsoSvc] Start REG_DWORD: 0x00000004 -> 0x00000002\n      because: wu-service-disabled (UsoSvc, ControlSet001); Disabled -> Automatic (Delayed Start); UsoSvc',
+    );
     expect(text).toMatch(/Not fixed by this plan:\n {2}- winre-disabled/);
     // libhivex: exactly those values changed, every other key and value as before.
     expect(asMap(r.dumpAfter)).toEqual(
@@ -92,14 +100,29 @@ describe.skipIf(!!reason)('services repair', () => {
   });
 
   it('Current and Default control sets: both patched; CryptSvc, TrustedInstaller, msiserver, EventLog to their defaults', async () => {
-    const spec: InstallSpec = { ...servicesDisabled, currentBuild: 19045, ubr: 4046, productName: 'Windows 10 Pro', displayVersion: '22H2', serviceStart: { wuauserv: 4, EventLog: 4 }, reagent: undefined };
+    const spec: InstallSpec = {
+      ...servicesDisabled,
+      currentBuild: 19045,
+      ubr: 4046,
+      productName: 'Windows 10 Pro',
+      displayVersion: '22H2',
+      serviceStart: { wuauserv: 4, EventLog: 4 },
+      reagent: undefined,
+    };
     const root = path.join(tmp, 'two-sets');
     await buildWindowsTree(root, spec);
     // ControlSet002 = the Default set (next boot), with other services disabled there.
     const h = await openHiveFile(SYSTEM(root));
     const sel = h.hive.lookup('Select')!;
     h.hive.setValue(sel, 'Default', 4, new Uint8Array([2, 0, 0, 0]));
-    for (const [name, start] of [['wuauserv', 4], ['CryptSvc', 4], ['TrustedInstaller', 4], ['msiserver', 4], ['BITS', 3], ['EventLog', 2]] as const) {
+    for (const [name, start] of [
+      ['wuauserv', 4],
+      ['CryptSvc', 4],
+      ['TrustedInstaller', 4],
+      ['msiserver', 4],
+      ['BITS', 3],
+      ['EventLog', 2],
+    ] as const) {
       h.hive.setValue(h.hive.ensureKey(`ControlSet002\\Services\\${name}`), 'Start', 4, new Uint8Array([start, 0, 0, 0]));
     }
     await saveHiveFile(h);
@@ -156,7 +179,10 @@ describe.skipIf(!!reason)('services repair', () => {
     await buildWindowsTree(root, servicesDisabled);
     const r = await runRepair(root, { resetSecurity: true });
     const sec = r.plan.steps.filter((s) => s.change.kind === 'reg-set' && s.change.name === 'Security');
-    expect(sec.map((s) => s.change.kind === 'reg-set' && s.change.key)).toEqual(['ControlSet001\\Services\\BITS\\Security', 'ControlSet001\\Services\\wuauserv\\Security']);
+    expect(sec.map((s) => s.change.kind === 'reg-set' && s.change.key)).toEqual([
+      'ControlSet001\\Services\\BITS\\Security',
+      'ControlSet001\\Services\\wuauserv\\Security',
+    ]);
     expect(sec[0]!.reason).toBe('--reset-security (bits, ControlSet001)');
     // DACLs of the real Windows descriptors (read with libhivex from the fixture).
     const real = hivexDump(hiveFixture('regipy/SYSTEM'));
@@ -166,7 +192,10 @@ describe.skipIf(!!reason)('services repair', () => {
       return { off, acl: b.subarray(off, off + b.readUInt16LE(off + 2)).toString('hex'), owner: b.readUInt32LE(4), control: b.readUInt16LE(2) };
     };
     const after = asMap(r.dumpAfter);
-    for (const [key, realKey] of [['BITS', 'BITS'], ['wuauserv', 'wuauserv']] as const) {
+    for (const [key, realKey] of [
+      ['BITS', 'BITS'],
+      ['wuauserv', 'wuauserv'],
+    ] as const) {
       const written = after[`controlset001\\services\\${key.toLowerCase()}\\security`]!['security']!;
       expect(written.type).toBe(3);
       const realRow = real.find((x) => x.path.toLowerCase() === `controlset001\\services\\${realKey.toLowerCase()}\\security`)!;
@@ -174,7 +203,11 @@ describe.skipIf(!!reason)('services repair', () => {
       expect(w.acl).toBe(daclOf(realRow.values.find((v) => v.name === 'Security')!.data).acl);
       expect(w.control & 0x8004).toBe(0x8004); // self-relative, DACL present
       // Owner = S-1-5-18 (MS-DTYP 2.4.2.2 bytes).
-      expect(Buffer.from(written.data, 'hex').subarray(w.owner, w.owner + 12).toString('hex')).toBe('010100000000000512000000');
+      expect(
+        Buffer.from(written.data, 'hex')
+          .subarray(w.owner, w.owner + 12)
+          .toString('hex'),
+      ).toBe('010100000000000512000000');
     }
     expect(securityDescriptorToSddl(Buffer.from(after['controlset001\\services\\wuauserv\\security']!['security']!.data, 'hex'))).toBe(
       `O:SYG:SY${DEFAULT_SDDL.wuauserv}S:NO_ACCESS_CONTROL`, // the builder's placeholder has a present, NULL SACL: kept, as sc sdset keeps the SACL
@@ -185,7 +218,8 @@ describe.skipIf(!!reason)('services repair', () => {
       'ControlSet001\\Services\\BITS': { Start: dw(3) },
       'ControlSet001\\Services\\UsoSvc': { Start: dw(2) },
     };
-    for (const k of ['BITS', 'wuauserv']) changes[`ControlSet001\\Services\\${k}\\Security`] = { Security: after[`controlset001\\services\\${k.toLowerCase()}\\security`]!['security']! };
+    for (const k of ['BITS', 'wuauserv'])
+      changes[`ControlSet001\\Services\\${k}\\Security`] = { Security: after[`controlset001\\services\\${k.toLowerCase()}\\security`]!['security']! };
     expect(after).toEqual(withChanges(r.dumpBefore, changes));
     expect(r.replan.steps).toEqual([]);
     expect(r.undone).toEqual(r.before);

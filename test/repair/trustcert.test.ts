@@ -47,15 +47,36 @@ let signed: Made;
 let caPem: Uint8Array;
 function made(name: string): Made {
   ossl('x509', '-in', f(`${name}.pem`), '-outform', 'DER', '-out', f(`${name}.der`));
-  const sha1 = ossl('x509', '-in', f(`${name}.pem`), '-noout', '-fingerprint', '-sha1').trim().replace(/^.*=/, '').replace(/:/g, '').toUpperCase();
-  const subject = ossl('x509', '-in', f(`${name}.pem`), '-noout', '-subject', '-nameopt', 'RFC2253').trim().replace(/^subject=/, '');
+  const sha1 = ossl('x509', '-in', f(`${name}.pem`), '-noout', '-fingerprint', '-sha1')
+    .trim()
+    .replace(/^.*=/, '')
+    .replace(/:/g, '')
+    .toUpperCase();
+  const subject = ossl('x509', '-in', f(`${name}.pem`), '-noout', '-subject', '-nameopt', 'RFC2253')
+    .trim()
+    .replace(/^subject=/, '');
   return { pem: new Uint8Array(readFileSync(f(`${name}.pem`))), der: new Uint8Array(readFileSync(f(`${name}.der`))), sha1, subject };
 }
 
 beforeAll(() => {
   if (opensslReason) return;
   // Self-signed, as in the issue: the publisher certificate WSUS/SCUP generates.
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Contoso Third Party', '-keyout', f('self.key'), '-out', f('self.pem'), '-days', '30', '-sha256');
+  ossl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=Contoso Third Party',
+    '-keyout',
+    f('self.key'),
+    '-out',
+    f('self.pem'),
+    '-days',
+    '30',
+    '-sha256',
+  );
   self = made('self');
   // A CA and a publisher certificate it signed.
   ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Contoso Root CA', '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '30', '-sha256');
@@ -68,7 +89,7 @@ beforeAll(() => {
 /** The Blob's records walked here: [id, reserved, bytes]. */
 function records(blob: Buffer): [number, number, Buffer][] {
   const out: [number, number, Buffer][] = [];
-  for (let off = 0; off + 12 <= blob.length; ) {
+  for (let off = 0; off + 12 <= blob.length;) {
     const len = blob.readUInt32LE(off + 8);
     out.push([blob.readUInt32LE(off), blob.readUInt32LE(off + 4), blob.subarray(off + 12, off + 12 + len)]);
     off += 12 + len;
@@ -78,7 +99,10 @@ function records(blob: Buffer): [number, number, Buffer][] {
 
 describe.skipIf(!!opensslReason)('certFromFile and the Blob (openssl certificates)', () => {
   it('PEM and DER give the same DER, openssl SHA-1 (uppercase) and self-signed flag', () => {
-    for (const [m, selfSigned] of [[self, true], [signed, false]] as const) {
+    for (const [m, selfSigned] of [
+      [self, true],
+      [signed, false],
+    ] as const) {
       for (const input of [m.pem, m.der]) {
         const c = certFromFile(input);
         expect(Buffer.from(c.der).equals(Buffer.from(m.der))).toBe(true);
@@ -89,7 +113,10 @@ describe.skipIf(!!opensslReason)('certFromFile and the Blob (openssl certificate
       }
     }
     // PEM with CRLF line ends and text before the block (openssl x509 -text output).
-    const withText = Buffer.concat([Buffer.from('Certificate:\r\n    Data: ...\r\n'), Buffer.from(Buffer.from(self.pem).toString('latin1').replace(/\n/g, '\r\n'))]);
+    const withText = Buffer.concat([
+      Buffer.from('Certificate:\r\n    Data: ...\r\n'),
+      Buffer.from(Buffer.from(self.pem).toString('latin1').replace(/\n/g, '\r\n')),
+    ]);
     expect(certFromFile(new Uint8Array(withText)).thumbprint).toBe(self.sha1);
   });
 
@@ -97,9 +124,13 @@ describe.skipIf(!!opensslReason)('certFromFile and the Blob (openssl certificate
     const blob = Buffer.from(blobFor(certFromFile(self.der)));
     const len = Buffer.alloc(4);
     len.writeUInt32LE(self.der.length);
-    const expected = '03000000' + '01000000' + '14000000' + self.sha1.toLowerCase() + '20000000' + '01000000' + len.toString('hex') + Buffer.from(self.der).toString('hex');
+    const expected =
+      '03000000' + '01000000' + '14000000' + self.sha1.toLowerCase() + '20000000' + '01000000' + len.toString('hex') + Buffer.from(self.der).toString('hex');
     expect(blob.toString('hex')).toBe(expected);
-    expect(records(blob).map(([id, r]) => [id, r])).toEqual([[3, 1], [0x20, 1]]);
+    expect(records(blob).map(([id, r]) => [id, r])).toEqual([
+      [3, 1],
+      [0x20, 1],
+    ]);
   });
 
   it('non-certificates are BadInputErrors: garbage, a private key, two certificates, trailing bytes, empty, random bytes', () => {
@@ -186,7 +217,9 @@ describe.skipIf(!!reason)('trust-cert repair on the WSUS 0x800B0109 scenario', (
     ]);
     for (const s of plan.steps) expect(s.reason).toBe('wsus-cert-untrusted (0x800B0109)');
     expect(plan.steps[1]!.note).toMatch(/CN=Contoso Third Party from contoso\.cer into ROOT \(self-signed\)/);
-    expect(renderPlan(plan, [trustcert])).toMatch(/\[Policies\\Microsoft\\Windows\\WindowsUpdate\] AcceptTrustedPublisherCerts REG_DWORD: \(absent\) -> 0x00000001/);
+    expect(renderPlan(plan, [trustcert])).toMatch(
+      /\[Policies\\Microsoft\\Windows\\WindowsUpdate\] AcceptTrustedPublisherCerts REG_DWORD: \(absent\) -> 0x00000001/,
+    );
 
     const journalRoot = path.join(root, 'wufix', 'journal');
     await applyPlan(plan, { journalRoot });
@@ -216,11 +249,23 @@ describe.skipIf(!!reason)('trust-cert repair on the WSUS 0x800B0109 scenario', (
     // The scan sees the certificate in both stores and the policy: the 0x800B0109 failures in the
     // log are history now, so wsus-cert-untrusted is gone.
     const scanAfter = await scanTarget({ root });
-    expect(scanAfter.certificates.filter((c) => c.thumbprint === self.sha1).map((c) => c.store).sort()).toEqual(['Microsoft\\SystemCertificates\\ROOT', 'Microsoft\\SystemCertificates\\TrustedPublisher']);
+    expect(
+      scanAfter.certificates
+        .filter((c) => c.thumbprint === self.sha1)
+        .map((c) => c.store)
+        .sort(),
+    ).toEqual(['Microsoft\\SystemCertificates\\ROOT', 'Microsoft\\SystemCertificates\\TrustedPublisher']);
     expect(scanAfter.policy.acceptTrustedPublisherCerts).toBe(1);
     expect(scanAfter.findings.map((x) => x.id)).toEqual([]);
     // Idempotent: the same certificate again plans nothing.
-    expect(await planTrustCert({ root, volume: hostVolume(root), scan: scanAfter, options: { runId: runId('again1'), certs: [{ path: 'c.pem', bytes: self.pem }] } })).toEqual([]);
+    expect(
+      await planTrustCert({
+        root,
+        volume: hostVolume(root),
+        scan: scanAfter,
+        options: { runId: runId('again1'), certs: [{ path: 'c.pem', bytes: self.pem }] },
+      }),
+    ).toEqual([]);
 
     await undoRun(journalRoot, id);
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
@@ -252,7 +297,12 @@ describe.skipIf(!!reason)('trust-cert repair on the WSUS 0x800B0109 scenario', (
     h.hive.setValue(h.hive.ensureKey(POLICY), 'AcceptTrustedPublisherCerts', 4, new Uint8Array([0, 0, 0, 0]));
     h.hive.setValue(h.hive.ensureKey(`${TP}\\${signed.sha1}`), 'Blob', 3, blobFor(certFromFile(self.der)));
     await saveHiveFile(h);
-    const steps = await planTrustCert({ root, volume: hostVolume(root), scan: await scanTarget({ root }), options: { runId: runId('old001'), certs: [{ path: 'pub.der', bytes: signed.der }] } });
+    const steps = await planTrustCert({
+      root,
+      volume: hostVolume(root),
+      scan: await scanTarget({ root }),
+      options: { runId: runId('old001'), certs: [{ path: 'pub.der', bytes: signed.der }] },
+    });
     expect(steps.map((s) => s.change)).toEqual([
       expect.objectContaining({ key: `${TP}\\${signed.sha1}`, old: { type: 3, data: Buffer.from(blobFor(certFromFile(self.der))).toString('hex') } }),
       expect.objectContaining({ key: POLICY, name: 'AcceptTrustedPublisherCerts', value: { type: 4, data: '01000000' }, old: { type: 4, data: '00000000' } }),

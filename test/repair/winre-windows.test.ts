@@ -81,7 +81,13 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     const size = 8 * GiB;
     const img = buildWinreDisk(path.join(tmp, 'w10.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
     const oldRec = img.layout.partitions.find((p) => p.role === 'recovery')!;
-    const before = { table: table(img.file), extents: extents(img.file), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
+    const before = {
+      table: table(img.file),
+      extents: extents(img.file),
+      bcd: sha256Buf(bcdOf(img, tmp)),
+      tree: osTree(img, img.os.size),
+      osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize),
+    };
     const loopsBefore = loops(tmp);
     const journalRoot = path.join(tmp, 'journal');
 
@@ -96,9 +102,20 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
 
     // The script diskpart ran, in order: shrink, delete, create at the planned offset, attributes, format, letter.
     const w = log.join('\n');
-    const order = ['shrink desired=454 minimum=454', 'delete partition override', 'create partition primary size=1024 offset=', 'gpt attributes=0x8000000000000001', 'format quick fs=ntfs label="Windows RE tools"', 'assign letter=R', 'remove letter=R'];
+    const order = [
+      'shrink desired=454 minimum=454',
+      'delete partition override',
+      'create partition primary size=1024 offset=',
+      'gpt attributes=0x8000000000000001',
+      'format quick fs=ntfs label="Windows RE tools"',
+      'assign letter=R',
+      'remove letter=R',
+    ];
     const at = order.map((c) => log.findIndex((l) => l.toLowerCase().startsWith(c.toLowerCase())));
-    expect(at.every((i) => i >= 0), w).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      w,
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
 
     // Independent checks of the result.
@@ -124,7 +141,9 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
       expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|corrupt/i);
     });
     expect(treeDiff(before.tree, osTree(img, osAfter.size))).toEqual(['Windows/System32/Recovery/ReAgent.xml']);
-    const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
+    const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) =>
+      readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'),
+    );
     expect(reagent).toContain(`offset="${np.start}"`);
     const bcd = bcdOf(img, tmp);
     expect(bcdDevicesHolding(bcd, tmp, guidHex(np.guid!)).length).toBeGreaterThanOrEqual(2);
@@ -132,7 +151,7 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
 
     // Windows' own view (the host's reagentc /info) and a fresh scan: enabled, no WinRE finding.
     await withHost(img, async (host, root) => {
-      const r = (await host.reagentc!(['/info', '/target', 'W:\\Windows']));
+      const r = await host.reagentc!(['/info', '/target', 'W:\\Windows']);
       expect(r.output).toMatch(/Windows RE status:\s+Enabled/);
       expect(r.output).toContain(`partition${np.number}\\Recovery\\WindowsRE`);
       const facts = await windowsDiskFacts(host, 'W:');
@@ -177,8 +196,16 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
       ],
     });
     const dump = () => run('sfdisk', ['--dump', img.file]);
-    const parts = () => dump().split('\n').filter((l) => / : start=/.test(l));
-    const before = { parts: parts(), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize) };
+    const parts = () =>
+      dump()
+        .split('\n')
+        .filter((l) => / : start=/.test(l));
+    const before = {
+      parts: parts(),
+      bcd: sha256Buf(bcdOf(img, tmp)),
+      tree: osTree(img, img.os.size),
+      osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize),
+    };
     const loopsBefore = loops(tmp);
     const journalRoot = path.join(tmp, 'journal-mbr');
 
@@ -242,9 +269,11 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
       img,
       async (host, root) => {
         const { plan } = await planOn(host, root);
-        await applyWithDisk(plan, { journalRoot: path.join(tmp, 'journal-fail'), mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) }).catch((e: Error) => {
-          error = e.message;
-        });
+        await applyWithDisk(plan, { journalRoot: path.join(tmp, 'journal-fail'), mountRoot: (fn) => fn(root), backend: windowsBackend(host, root) }).catch(
+          (e: Error) => {
+            error = e.message;
+          },
+        );
       },
       failAtFormat,
     );
@@ -288,7 +317,9 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     });
     expect(loops(tmp)).toEqual(loopsBefore);
     // The journal keeps every regular file of the old partition (for undo), and names what it did not follow.
-    const ds = JSON.parse(readFileSync(path.join(journalRoot, runId, 'disk', 'state.json'), 'utf8')) as { old: { files: { path: string }[]; skipped?: string[] } };
+    const ds = JSON.parse(readFileSync(path.join(journalRoot, runId, 'disk', 'state.json'), 'utf8')) as {
+      old: { files: { path: string }[]; skipped?: string[] };
+    };
     const saved = ds.old.files.map((f) => f.path);
     expect(saved).toEqual(expect.arrayContaining(['OEM/tool.txt', 'Recovery/WindowsRE/Winre.wim', 'Recovery/WindowsRE/boot.sdi']));
     expect(saved.filter((p) => /id_ed25519|pipe/.test(p))).toEqual([]);
@@ -302,7 +333,10 @@ describe.skipIf(!!reason)('winre: the diskpart (Windows/WinPE) backend on a disk
     try {
       run('ntfs-3g', ['-o', 'ro', dev, mnt]);
       try {
-        listed = execFileSync('find', [mnt, '-mindepth', '1', '-not', '-path', `${mnt}/System Volume Information*`, '-printf', '%P %y\n'], { encoding: 'utf8' }).trim().split('\n').sort();
+        listed = execFileSync('find', [mnt, '-mindepth', '1', '-not', '-path', `${mnt}/System Volume Information*`, '-printf', '%P %y\n'], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .sort();
       } finally {
         run('umount', [mnt]);
       }

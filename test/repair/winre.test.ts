@@ -29,7 +29,10 @@ const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 /** The newest run beside an image: its id and the phase each journal level recorded. */
 function runState(image: string): { id: string; file: string; disk: string } {
   const jr = `${image}.wufix-journal`;
-  const id = readdirSync(jr).filter((d) => existsSync(path.join(jr, d, 'plan.json'))).sort().pop()!;
+  const id = readdirSync(jr)
+    .filter((d) => existsSync(path.join(jr, d, 'plan.json')))
+    .sort()
+    .pop()!;
   const phase = (f: string) => (JSON.parse(readFileSync(path.join(jr, id, f), 'utf8')) as { phase: string }).phase;
   return { id, file: phase('state.json'), disk: phase(path.join('disk', 'state.json')) };
 }
@@ -95,7 +98,15 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     });
     const loopsBefore = loops(tmp);
     const tablePrint = () => run('sgdisk', ['-p', img.file]);
-    const before = { osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize), osBoot: readSector(img.file, img.os.start), osTail: regionSha(img.file, img.os.start + img.os.size - MiB, MiB), table: tablePrint(), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size) };
+    const before = {
+      osVolume: withLoop(img.file, img.os.start, img.os.size, volumeSize),
+      osBoot: readSector(img.file, img.os.start),
+      osTail: regionSha(img.file, img.os.start + img.os.size - MiB, MiB),
+      table: tablePrint(),
+      rec: regionSha(img.file, recStart, 570 * MiB),
+      bcd: sha256Buf(bcdOf(img, tmp)),
+      tree: osTree(img, img.os.size),
+    };
 
     // scan first: the finding is there, with its numbers.
     const s0 = runCli(['scan', '--image', img.file, '--json']);
@@ -147,7 +158,9 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     expect(treeDiff(before.tree, treeAfter)).toEqual(['Windows/System32/Recovery/ReAgent.xml']);
 
     // ReAgent.xml and the BCD point at the new partition (offset; disk + partition GUIDs by python3-hivex).
-    const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
+    const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) =>
+      readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'),
+    );
     expect(reagent).toMatch(new RegExp(`<WinreLocation path="\\\\Recovery\\\\WindowsRE" id="0" offset="${np.start}" guid="\\{${after.diskGuid}\\}"`, 'i'));
     expect(reagent).toMatch(/<InstallState state="1"\/>/);
     const bcd = bcdOf(img, tmp);
@@ -271,74 +284,91 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
   };
 
   for (const sc of scenarios) {
-    it(sc.name, async () => {
-      const ss = sc.sectorSize ?? 512;
-      const img = buildWinreDisk(path.join(tmp, `${sc.name.slice(0, 12).replace(/\W/g, '_')}.img`), { scheme: sc.scheme, size: sc.size, parts: sc.parts, tree: await treeFor(sc.tree ?? 'win10'), sectorSize: ss });
-      expect(img.layout.sectorSize).toBe(ss);
-      const onImage = (cmd: string, args: string[]) => onDisk(img.file, ss, (t) => run(cmd, [...args, t]).replaceAll(t, 'DISK'));
-      const table = () => (sc.scheme === 'gpt' ? onImage('sgdisk', ['-p']) : onImage('sfdisk', ['--dump']));
-      const before = { table: table(), old: sc.old ? regionSha(img.file, sc.old.start, sc.old.size) : '', bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size) };
-      const loopsBefore = loops(tmp);
+    it(
+      sc.name,
+      async () => {
+        const ss = sc.sectorSize ?? 512;
+        const img = buildWinreDisk(path.join(tmp, `${sc.name.slice(0, 12).replace(/\W/g, '_')}.img`), {
+          scheme: sc.scheme,
+          size: sc.size,
+          parts: sc.parts,
+          tree: await treeFor(sc.tree ?? 'win10'),
+          sectorSize: ss,
+        });
+        expect(img.layout.sectorSize).toBe(ss);
+        const onImage = (cmd: string, args: string[]) => onDisk(img.file, ss, (t) => run(cmd, [...args, t]).replaceAll(t, 'DISK'));
+        const table = () => (sc.scheme === 'gpt' ? onImage('sgdisk', ['-p']) : onImage('sfdisk', ['--dump']));
+        const before = {
+          table: table(),
+          old: sc.old ? regionSha(img.file, sc.old.start, sc.old.size) : '',
+          bcd: sha256Buf(bcdOf(img, tmp)),
+          tree: osTree(img, img.os.size),
+        };
+        const loopsBefore = loops(tmp);
 
-      const oldGuid = img.layout.partitions.find((p) => p.start === sc.old?.start)?.guid;
-      const r = runCli(['repair', '--image', img.file, '--yes', ...(sc.args ?? [])]);
-      expect(r.status, r.stderr + r.stdout).toBe(0);
-      expect(r.stdout).toContain(`case ${sc.expectCase}`);
-      expect(loops(tmp)).toEqual(loopsBefore);
+        const oldGuid = img.layout.partitions.find((p) => p.start === sc.old?.start)?.guid;
+        const r = runCli(['repair', '--image', img.file, '--yes', ...(sc.args ?? [])]);
+        expect(r.status, r.stderr + r.stdout).toBe(0);
+        expect(r.stdout).toContain(`case ${sc.expectCase}`);
+        expect(loops(tmp)).toEqual(loopsBefore);
 
-      if (sc.scheme === 'gpt') expect(onImage('sgdisk', ['-v'])).toMatch(/No problems found/);
-      else onImage('sfdisk', ['-V']); // throws on a problem
-      const after = readImageLayout(img.file);
-      const np = after.partitions.find((p) => p.role === 'recovery' && p.start > img.os.start)!;
-      expect(np, table()).toBeDefined();
-      expect(np.number).toBe(sc.newNumber);
-      if (sc.scheme === 'gpt') {
-        const info = onImage('sgdisk', ['-i', String(sc.newNumber)]);
-        expect(info.toLowerCase()).toContain(`partition guid code: ${RE_TYPE}`);
-        expect(info).toMatch(/Attribute flags: 8000000000000001/);
-        expect(info).toContain(`First sector: ${np.start / ss} `);
-      } else {
-        expect(table()).toMatch(new RegExp(`start=\\s*${np.start / ss}, size=\\s*${np.size / ss}, type=27`));
-      }
-      // The new NTFS boot sector as Windows formats it on this disk: bytes per sector, hidden sectors = the partition's first LBA.
-      const boot = Buffer.from(execFileSync('dd', [`if=${img.file}`, 'bs=512', `skip=${np.start / 512}`, 'count=1', 'status=none']));
-      expect(boot.readUInt16LE(11)).toBe(ss);
-      expect(boot.readUInt32LE(28)).toBe(np.start / ss);
-      expect(np.size).toBeGreaterThanOrEqual(GiB);
-      withMountedNtfs(img.file, np.start, np.size, (m) => {
-        expect(Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim())).toBeGreaterThanOrEqual(250 * MiB);
-        expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256);
-        expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(img.sdiSha256);
-      });
-      withLoop(img.file, np.start, np.size, (dev) => expect(run('blkid', ['-o', 'value', '-s', 'LABEL', dev]).trim()).toBe('Windows RE tools'));
-      const osAfter = after.partitions.find((p) => p.start === img.os.start)!;
-      withLoop(img.file, osAfter.start, osAfter.size, (dev) => {
-        expect(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev])).toMatch(/You might resize at/);
-        expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|corrupt/i);
-      });
-      expect(treeDiff(before.tree, osTree(img, osAfter.size))).toEqual(['Windows/System32/Recovery/ReAgent.xml']);
-      const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
-      expect(reagent).toContain(`offset="${np.start}"`);
-      const bcd = bcdOf(img, tmp);
-      const needle = sc.scheme === 'gpt' ? guidHex(np.guid!) : Buffer.from(new BigUint64Array([BigInt(np.start)]).buffer).toString('hex');
-      expect(bcdDevicesHolding(bcd, tmp, needle).length).toBeGreaterThanOrEqual(2);
-      if (sc.args?.includes('--no-reuse-guid')) {
-        // A new unique GUID: the BCD only passes if wufix re-pointed it (nothing refers to the old one).
-        expect(np.guid).not.toBe(oldGuid);
-        expect(bcdDevicesHolding(bcd, tmp, guidHex(oldGuid!))).toEqual([]);
-      }
-      const s1 = JSON.parse(runCli(['scan', '--image', img.file, '--json']).stdout) as ScanReport;
-      expect(s1.targets[0]!.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
+        if (sc.scheme === 'gpt') expect(onImage('sgdisk', ['-v'])).toMatch(/No problems found/);
+        else onImage('sfdisk', ['-V']); // throws on a problem
+        const after = readImageLayout(img.file);
+        const np = after.partitions.find((p) => p.role === 'recovery' && p.start > img.os.start)!;
+        expect(np, table()).toBeDefined();
+        expect(np.number).toBe(sc.newNumber);
+        if (sc.scheme === 'gpt') {
+          const info = onImage('sgdisk', ['-i', String(sc.newNumber)]);
+          expect(info.toLowerCase()).toContain(`partition guid code: ${RE_TYPE}`);
+          expect(info).toMatch(/Attribute flags: 8000000000000001/);
+          expect(info).toContain(`First sector: ${np.start / ss} `);
+        } else {
+          expect(table()).toMatch(new RegExp(`start=\\s*${np.start / ss}, size=\\s*${np.size / ss}, type=27`));
+        }
+        // The new NTFS boot sector as Windows formats it on this disk: bytes per sector, hidden sectors = the partition's first LBA.
+        const boot = Buffer.from(execFileSync('dd', [`if=${img.file}`, 'bs=512', `skip=${np.start / 512}`, 'count=1', 'status=none']));
+        expect(boot.readUInt16LE(11)).toBe(ss);
+        expect(boot.readUInt32LE(28)).toBe(np.start / ss);
+        expect(np.size).toBeGreaterThanOrEqual(GiB);
+        withMountedNtfs(img.file, np.start, np.size, (m) => {
+          expect(Number(run('df', ['-B1', '--output=avail', m]).split('\n')[1]!.trim())).toBeGreaterThanOrEqual(250 * MiB);
+          expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim'))).toBe(img.wimSha256);
+          expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(img.sdiSha256);
+        });
+        withLoop(img.file, np.start, np.size, (dev) => expect(run('blkid', ['-o', 'value', '-s', 'LABEL', dev]).trim()).toBe('Windows RE tools'));
+        const osAfter = after.partitions.find((p) => p.start === img.os.start)!;
+        withLoop(img.file, osAfter.start, osAfter.size, (dev) => {
+          expect(run('ntfsresize', ['--info', '--force', '--no-progress-bar', dev])).toMatch(/You might resize at/);
+          expect(run('ntfsfix', ['--no-action', dev])).not.toMatch(/BAD|corrupt/i);
+        });
+        expect(treeDiff(before.tree, osTree(img, osAfter.size))).toEqual(['Windows/System32/Recovery/ReAgent.xml']);
+        const reagent = withMountedNtfs(img.file, osAfter.start, osAfter.size, (m) =>
+          readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'),
+        );
+        expect(reagent).toContain(`offset="${np.start}"`);
+        const bcd = bcdOf(img, tmp);
+        const needle = sc.scheme === 'gpt' ? guidHex(np.guid!) : Buffer.from(new BigUint64Array([BigInt(np.start)]).buffer).toString('hex');
+        expect(bcdDevicesHolding(bcd, tmp, needle).length).toBeGreaterThanOrEqual(2);
+        if (sc.args?.includes('--no-reuse-guid')) {
+          // A new unique GUID: the BCD only passes if wufix re-pointed it (nothing refers to the old one).
+          expect(np.guid).not.toBe(oldGuid);
+          expect(bcdDevicesHolding(bcd, tmp, guidHex(oldGuid!))).toEqual([]);
+        }
+        const s1 = JSON.parse(runCli(['scan', '--image', img.file, '--json']).stdout) as ScanReport;
+        expect(s1.targets[0]!.findings.map((f) => f.id).filter((id) => id.startsWith('winre'))).toEqual([]);
 
-      const u = runCli(['undo', '--image', img.file, '--last']);
-      expect(u.status, u.stderr).toBe(0);
-      expect(table()).toBe(before.table);
-      if (sc.old) expect(regionSha(img.file, sc.old.start, sc.old.size)).toBe(before.old);
-      expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
-      expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
-      expect(loops(tmp)).toEqual(loopsBefore);
-      rmSync(img.file, { force: true });
-    }, 600_000);
+        const u = runCli(['undo', '--image', img.file, '--last']);
+        expect(u.status, u.stderr).toBe(0);
+        expect(table()).toBe(before.table);
+        if (sc.old) expect(regionSha(img.file, sc.old.start, sc.old.size)).toBe(before.old);
+        expect(sha256Buf(bcdOf(img, tmp))).toBe(before.bcd);
+        expect(treeDiff(before.tree, osTree(img, img.os.size))).toEqual([]);
+        expect(loops(tmp)).toEqual(loopsBefore);
+        rmSync(img.file, { force: true });
+      },
+      600_000,
+    );
   }
 
   const refusal = async (name: string, spec: Parameters<typeof buildWinreDisk>[1], message: RegExp, env?: NodeJS.ProcessEnv) => {
@@ -372,7 +402,13 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const wimOs = withMountedNtfs(img.file, img.os.start, img.os.size, (m) => sha256(path.join(m, 'Windows', 'System32', 'Recovery', 'Winre.wim')));
     // Everything after Windows: partition 3, the extended partition with its EBRs, logical 5 and the free space the new partition takes.
     const afterOs = () => regionSha(img.file, img.os.start + img.os.size, 4 * GiB - img.os.start - img.os.size);
-    const before = { dump: run('sfdisk', ['--dump', img.file]), mbr: readSector(img.file, 0), rest: afterOs(), tree: osTree(img, img.os.size), bcd: sha256Buf(bcdOf(img, tmp)) };
+    const before = {
+      dump: run('sfdisk', ['--dump', img.file]),
+      mbr: readSector(img.file, 0),
+      rest: afterOs(),
+      tree: osTree(img, img.os.size),
+      bcd: sha256Buf(bcdOf(img, tmp)),
+    };
     const loopsBefore = loops(tmp);
 
     const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
@@ -396,7 +432,9 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       expect(sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi'))).toBe(sha256(path.join(t4, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi')));
     });
     withLoop(img.file, np.start, np.size, (dev) => expect(run('blkid', ['-o', 'value', '-s', 'LABEL', dev]).trim()).toBe('Windows RE tools'));
-    const reagent = withMountedNtfs(img.file, img.os.start, img.os.size, (m) => readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'));
+    const reagent = withMountedNtfs(img.file, img.os.start, img.os.size, (m) =>
+      readFileSync(path.join(m, 'Windows', 'System32', 'Recovery', 'ReAgent.xml'), 'utf8'),
+    );
     expect(reagent).toContain(`offset="${np.start}"`);
     expect(reagent).toMatch(/<InstallState state="1"/);
     const needle = Buffer.from(new BigUint64Array([BigInt(np.start)]).buffer).toString('hex');
@@ -503,7 +541,14 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const recStart = gptEnd(size) - 570 * MiB;
     const img = buildWinreDisk(path.join(tmp, 'crash.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
     const osVolume = () => withLoop(img.file, img.os.start, img.os.size, (dev) => Number(volumeSize(dev)));
-    const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), boot: readSector(img.file, img.os.start), volume: osVolume() };
+    const before = {
+      table: run('sgdisk', ['-p', img.file]),
+      rec: regionSha(img.file, recStart, 570 * MiB),
+      bcd: sha256Buf(bcdOf(img, tmp)),
+      tree: osTree(img, img.os.size),
+      boot: readSector(img.file, img.os.start),
+      volume: osVolume(),
+    };
     const loopsBefore = loops(tmp);
 
     const k = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_CRASH_AT: 'winre-shrunk-unrecorded' } });
@@ -516,7 +561,9 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const again = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes']);
     expect(again.status, again.stderr).toBe(3);
     const lines = again.stderr.trim().split('\n');
-    expect(lines[lines.length - 1]).toMatch(/^wufix: refused: run (\S+) stopped half-way through rebuilding the WinRE partition \(done: backed-up\).*undo it first \(wufix undo \1, with the same --image or --root\)/);
+    expect(lines[lines.length - 1]).toMatch(
+      /^wufix: refused: run (\S+) stopped half-way through rebuilding the WinRE partition \(done: backed-up\).*undo it first \(wufix undo \1, with the same --image or --root\)/,
+    );
     const id = /run (\S+) stopped/.exec(again.stderr)![1]!;
     expect(osVolume()).toBeLessThan(before.volume); // the refusal wrote nothing
 
@@ -533,7 +580,11 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
 
     // `wufix repair ... | head -1`: the pipe closes at the first line; the repair must still finish
     // (before, the process exited on EPIPE half-way through the rebuild).
-    const p = spawnSync('bash', ['-c', `"${process.execPath}" "${CLI}" repair --image "${img.file}" --only winre --yes 2>&1 | head -1; exit \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    const p = spawnSync(
+      'bash',
+      ['-c', `"${process.execPath}" "${CLI}" repair --image "${img.file}" --only winre --yes 2>&1 | head -1; exit \${PIPESTATUS[0]}`],
+      { encoding: 'utf8' },
+    );
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout.trim().split('\n')).toHaveLength(1);
     const jr = `${img.file}.wufix-journal`;
@@ -556,7 +607,13 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
       tree,
       parts: laptopParts(size, 80 * MiB),
     });
-    const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), tree: osTree(img, img.os.size), boot: readSector(img.file, img.os.start) };
+    const before = {
+      table: run('sgdisk', ['-p', img.file]),
+      rec: regionSha(img.file, recStart, 570 * MiB),
+      bcd: sha256Buf(bcdOf(img, tmp)),
+      tree: osTree(img, img.os.size),
+      boot: readSector(img.file, img.os.start),
+    };
     const loopsBefore = loops(tmp);
     const r = runCli(['repair', '--image', img.file, '--only', 'winre', '--yes'], { env: { WUFIX_TEST_SIGINT_AT: 'winre-after-formatted' } });
     expect(r.status, r.stderr).toBe(130);
@@ -588,7 +645,10 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const before = sha256(img.file);
     const devs = loops(tmp);
     // A real signal from outside (kill -INT <pid>) at the first progress line of the journal copy.
-    const r = await runCliWithSignals(['repair', '--image', img.file, '--only', 'winre', '--yes'], [{ when: /saving bytes \d+\.\.\d+ to the journal: \d+%/, signal: 'SIGINT' }]);
+    const r = await runCliWithSignals(
+      ['repair', '--image', img.file, '--only', 'winre', '--yes'],
+      [{ when: /saving bytes \d+\.\.\d+ to the journal: \d+%/, signal: 'SIGINT' }],
+    );
     expect(r.timedOut).toBe(false);
     expect(r.fired).toBe(1);
     expect(r.status, r.stderr).toBe(130);
@@ -626,7 +686,10 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const before = sha256(img.file);
     const devs = loops(tmp);
     // kill -TERM as the table is written: the run finishes that step (and formats nothing more), then restores.
-    const r = await runCliWithSignals(['repair', '--image', img.file, '--only', 'winre', '--yes'], [{ when: /writing the partition table/, signal: 'SIGTERM' }]);
+    const r = await runCliWithSignals(
+      ['repair', '--image', img.file, '--only', 'winre', '--yes'],
+      [{ when: /writing the partition table/, signal: 'SIGTERM' }],
+    );
     expect(r.timedOut).toBe(false);
     expect(r.status, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/interrupted \(SIGTERM\): rolling back after the current step/);
@@ -667,7 +730,13 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     const size = 4 * GiB;
     const recStart = gptEnd(size) - 570 * MiB;
     const img = buildWinreDisk(path.join(tmp, 'sigint-twice.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
-    const before = { table: run('sgdisk', ['-p', img.file]), rec: regionSha(img.file, recStart, 570 * MiB), bcd: sha256Buf(bcdOf(img, tmp)), boot: readSector(img.file, img.os.start), tree: osTree(img, img.os.size) };
+    const before = {
+      table: run('sgdisk', ['-p', img.file]),
+      rec: regionSha(img.file, recStart, 570 * MiB),
+      bcd: sha256Buf(bcdOf(img, tmp)),
+      boot: readSector(img.file, img.os.start),
+      tree: osTree(img, img.os.size),
+    };
     const devs = loops(tmp);
     const r = await runCliWithSignals(
       ['repair', '--image', img.file, '--only', 'winre', '--yes'],
@@ -726,7 +795,11 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     run('sgdisk', ['-d', '2', '-n', `2:${(101 * MiB) / 512}:${(116 * MiB) / 512 - 1}`, '-t', '2:e3c9e316-0b5c-4db8-817d-f92df00215ae', img.file]);
     const before = sha256(img.file);
     const journalRoot = path.join(tmp, 'j-changed');
-    const e = (await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => withImageRoot(img.file, fn), checkRoot: (fn) => withImageRoot(img.file, fn, true) }).catch((x: unknown) => x)) as WufixError;
+    const e = (await applyWithDisk(plan, {
+      journalRoot,
+      mountRoot: (fn) => withImageRoot(img.file, fn),
+      checkRoot: (fn) => withImageRoot(img.file, fn, true),
+    }).catch((x: unknown) => x)) as WufixError;
     expect(e).toBeInstanceOf(RefusedError);
     expect(e.code).toBe('layout-changed');
     expect(e.exitCode).toBe(3);
@@ -758,7 +831,10 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     expect(np.size).toBeGreaterThanOrEqual(GiB);
     // The new partition, mounted read-only and listed: the two planned files, nothing else anywhere.
     const listed = withReadOnlyNtfs(img.file, np.start, np.size, (m) => {
-      const all = execFileSync('find', [m, '-mindepth', '1', '-not', '-path', `${m}/System Volume Information*`, '-printf', '%P %y\n'], { encoding: 'utf8' }).trim().split('\n').sort();
+      const all = execFileSync('find', [m, '-mindepth', '1', '-not', '-path', `${m}/System Volume Information*`, '-printf', '%P %y\n'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .sort();
       return { all, wim: sha256(path.join(m, 'Recovery', 'WindowsRE', 'Winre.wim')), sdi: sha256(path.join(m, 'Recovery', 'WindowsRE', 'boot.sdi')) };
     });
     expect(listed.all).toEqual(['Recovery d', 'Recovery/WindowsRE d', 'Recovery/WindowsRE/Winre.wim f', 'Recovery/WindowsRE/boot.sdi f']);
@@ -786,14 +862,19 @@ describe.skipIf(!!reason)('winre: rebuild the recovery partition on disk images'
     expect(sha256(img.file)).toBe(before);
     // The plan from before the swap lists Winre.wim as a regular file: the copy's own check refuses it, before any write.
     const journalRoot = path.join(tmp, 'j-wim-link');
-    const e = (await applyWithDisk(plan, { journalRoot, mountRoot: (fn) => withImageRoot(img.file, fn), checkRoot: (fn) => withImageRoot(img.file, fn, true) }).catch((x: unknown) => x)) as WufixError;
+    const e = (await applyWithDisk(plan, {
+      journalRoot,
+      mountRoot: (fn) => withImageRoot(img.file, fn),
+      checkRoot: (fn) => withImageRoot(img.file, fn, true),
+    }).catch((x: unknown) => x)) as WufixError;
     expect(e).toBeInstanceOf(RefusedError);
     expect(e.code).toBe('link');
-    expect(e.message).toContain(`Recovery\\WindowsRE\\Winre.wim on partition 4 is a symbolic link (or junction) to ${JSON.stringify(secret)}, not a regular file`);
+    expect(e.message).toContain(
+      `Recovery\\WindowsRE\\Winre.wim on partition 4 is a symbolic link (or junction) to ${JSON.stringify(secret)}, not a regular file`,
+    );
     expect(sha256(img.file)).toBe(before);
     expect(sha256(secret)).toBe(secretSha);
     expect(existsSync(path.join(journalRoot, plan.runId))).toBe(false);
     rmSync(img.file, { force: true });
   }, 600_000);
 });
-

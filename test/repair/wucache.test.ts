@@ -55,7 +55,9 @@ describe('catroot guard (pure)', () => {
     const mk = (change: PlanStep['change']): PlanStep[] => [{ repair: 'wu-cache', reason: 't', change }];
     expect(() => assertNoCatroot(mk({ kind: 'rename', from: 'Windows\\System32\\catroot', to: 'Windows\\System32\\catroot.wufix-1' }))).toThrow(RefusedError);
     expect(() => assertNoCatroot(mk({ kind: 'rename', from: 'Windows\\System32\\x', to: 'Windows\\System32\\CATROOT' }))).toThrow(/never touched/);
-    expect(() => assertNoCatroot(mk({ kind: 'keep-copy', path: 'Windows\\System32\\catroot\\{F750E6C3-38EE-11D1-85E5-00C04FC295EE}\\nt5.cat' }))).toThrow(RefusedError);
+    expect(() => assertNoCatroot(mk({ kind: 'keep-copy', path: 'Windows\\System32\\catroot\\{F750E6C3-38EE-11D1-85E5-00C04FC295EE}\\nt5.cat' }))).toThrow(
+      RefusedError,
+    );
     const ok = mk({ kind: 'rename', from: 'Windows\\System32\\catroot2', to: 'Windows\\System32\\catroot2.wufix-1' });
     expect(assertNoCatroot(ok)).toBe(ok);
   });
@@ -105,7 +107,8 @@ describe.skipIf(!!reason)('wu-cache repair', () => {
       expect(s.repair).toBe('wu-cache');
       expect(s.reason).toBe('wu-cache (0x80240034)');
       const c = s.change;
-      for (const p of c.kind === 'rename' ? [c.from, c.to] : c.kind === 'keep-copy' ? [c.path] : []) expect(p.toLowerCase()).not.toMatch(/system32\\catroot(\\|$)/);
+      for (const p of c.kind === 'rename' ? [c.from, c.to] : c.kind === 'keep-copy' ? [c.path] : [])
+        expect(p.toLowerCase()).not.toMatch(/system32\\catroot(\\|$)/);
     }
     const plan = await buildPlan(scan, [wucache], {}, { runId: id }, { tool: 't' });
     expect(plan.notFixed).toEqual([]);
@@ -182,10 +185,15 @@ describe.skipIf(!!reason)('wu-cache repair', () => {
     const id = runId('link01');
     const scan = await scanTarget({ root });
     expect(scan.problems.some((p) => p.startsWith('Windows\\System32\\catroot2: a symbolic link (or junction) to ') && p.includes(elsewhere))).toBe(true);
-    const refused = await buildPlan(scan, [wucache], {}, { runId: id }, { tool: 't' }).then(() => undefined, (e: unknown) => e);
+    const refused = await buildPlan(scan, [wucache], {}, { runId: id }, { tool: 't' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(RefusedError);
     expect((refused as RefusedError).code).toBe('link');
-    expect((refused as RefusedError).message).toMatch(/^wu-cache: Windows\\System32\\catroot2 is a symbolic link \(or junction\) to .*not followed.*--skip wu-cache/);
+    expect((refused as RefusedError).message).toMatch(
+      /^wu-cache: Windows\\System32\\catroot2 is a symbolic link \(or junction\) to .*not followed.*--skip wu-cache/,
+    );
     // The planner on its own still skips the link and names it (for callers without the check).
     const { steps, skippedLinks } = planCaches({ root, volume: hostVolume(root), scan, options: { runId: id } });
     expect(skippedLinks).toEqual(['Windows\\System32\\catroot2']);

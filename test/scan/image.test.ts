@@ -81,7 +81,11 @@ describe.skipIf(!!reason)('wufix scan --image on a real disk image', () => {
   it('--root with --disk: the same finding from the mounted volume', () => {
     const mnt = path.join(tmp, 'root');
     execFileSync('mkdir', ['-p', mnt]);
-    const dev = execFileSync('losetup', ['--find', '--show', '-r', '--offset', String(layout.osStart), '--sizelimit', String(layout.recStart - layout.osStart), img], { encoding: 'utf8' }).trim();
+    const dev = execFileSync(
+      'losetup',
+      ['--find', '--show', '-r', '--offset', String(layout.osStart), '--sizelimit', String(layout.recStart - layout.osStart), img],
+      { encoding: 'utf8' },
+    ).trim();
     try {
       execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
       try {

@@ -64,7 +64,9 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     const root = await build('win10', S.win10Winre);
     const { target } = scanJson(root);
     expect(ids(target.findings)).toEqual(['winre-too-small']);
-    const lines = find(target, 'winre-too-small').evidence.filter((e) => e.file?.endsWith('ReportingEvents.log')).map((e) => e.line);
+    const lines = find(target, 'winre-too-small')
+      .evidence.filter((e) => e.file?.endsWith('ReportingEvents.log'))
+      .map((e) => e.line);
     expect(lines).toEqual([reLine(0), reLine(1)]);
   });
 
@@ -78,7 +80,9 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     const trustLines = setup.lines.map((l, i) => (/0x800b010b/i.test(l) ? i + 1 : 0)).filter(Boolean);
     const setupFile = `Windows\\Temp\\${setup.name}`;
     for (const line of trustLines) expect(f.evidence).toContainEqual(expect.objectContaining({ file: setupFile, line }));
-    expect(f.evidence).toContainEqual(expect.objectContaining({ file: 'Windows\\WindowsUpdate.log', line: wuLine(0), data: expect.stringContaining('0x80070643') }));
+    expect(f.evidence).toContainEqual(
+      expect.objectContaining({ file: 'Windows\\WindowsUpdate.log', line: wuLine(0), data: expect.stringContaining('0x80070643') }),
+    );
     // Every other hive keeps the real Windows default and is reported as such.
     const states = Object.fromEntries(target.wintrust.map((w) => [w.hive, w.state]));
     expect(states['Windows\\System32\\config\\DEFAULT']).toBe(0xc9);
@@ -121,28 +125,34 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     expect(f.evidence).toContainEqual(expect.objectContaining({ value: 'WUServer', data: S.wsusCert.policy!.wuServer }));
   });
 
-  it.skipIf(!!toolsReason('python3-evtx'))('the real System.evtx: repeated failures become reboot-loop, datastore errors wu-cache (checked with python3-evtx)', async () => {
-    const root = await build('evtx', S.win10Evtx);
-    const { target } = scanJson(root);
-    // Independent reading of the same file.
-    const out = execFileSync('/usr/bin/python3', [path.join(PROJECT_ROOT, 'test/helpers/evtx_dump.py'), fixture('evtx', 'system.evtx')], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    const failures = out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { provider?: string; eventId?: number; data?: Record<string, string> })
-      .filter((e) => e.provider === 'Microsoft-Windows-WindowsUpdateClient' && e.eventId === 20);
-    expect(failures.length).toBeGreaterThan(0);
-    const perKb = new Map<string, number>();
-    for (const e of failures) {
-      const kb = /KB\d+/i.exec(e.data?.updateTitle ?? '')?.[0]?.toUpperCase();
-      if (kb) perKb.set(kb, (perKb.get(kb) ?? 0) + 1);
-    }
-    const loopKbs = [...perKb].filter(([, n]) => n >= 3).map(([kb]) => kb);
-    expect(target.updates.filter((u) => u.source === 'System.evtx' && u.status === 'failure')).toHaveLength(failures.length);
-    const expected = [...loopKbs.map((kb) => `reboot-loop:${kb}`), 'qualitycompat-missing', 'wu-cache'].sort();
-    expect(ids(target.findings)).toEqual(expected);
-    expect(find(target, 'wu-cache').errorCodes).toContain('0x80248007');
-  });
+  it.skipIf(!!toolsReason('python3-evtx'))(
+    'the real System.evtx: repeated failures become reboot-loop, datastore errors wu-cache (checked with python3-evtx)',
+    async () => {
+      const root = await build('evtx', S.win10Evtx);
+      const { target } = scanJson(root);
+      // Independent reading of the same file.
+      const out = execFileSync('/usr/bin/python3', [path.join(PROJECT_ROOT, 'test/helpers/evtx_dump.py'), fixture('evtx', 'system.evtx')], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      const failures = out
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { provider?: string; eventId?: number; data?: Record<string, string> })
+        .filter((e) => e.provider === 'Microsoft-Windows-WindowsUpdateClient' && e.eventId === 20);
+      expect(failures.length).toBeGreaterThan(0);
+      const perKb = new Map<string, number>();
+      for (const e of failures) {
+        const kb = /KB\d+/i.exec(e.data?.updateTitle ?? '')?.[0]?.toUpperCase();
+        if (kb) perKb.set(kb, (perKb.get(kb) ?? 0) + 1);
+      }
+      const loopKbs = [...perKb].filter(([, n]) => n >= 3).map(([kb]) => kb);
+      expect(target.updates.filter((u) => u.source === 'System.evtx' && u.status === 'failure')).toHaveLength(failures.length);
+      const expected = [...loopKbs.map((kb) => `reboot-loop:${kb}`), 'qualitycompat-missing', 'wu-cache'].sort();
+      expect(ids(target.findings)).toEqual(expected);
+      expect(find(target, 'wu-cache').errorCodes).toContain('0x80248007');
+    },
+  );
 
   it('disabled services and disabled WinRE', async () => {
     const root = await build('services', S.servicesDisabled);
@@ -182,7 +192,9 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     const r = runCli(['scan', '--root', root, '--html', html, '--no-color']);
     expect(r.status).toBe(10);
     expect(r.stdout).toMatch(/\[ERROR\] {3}wintrust-state \(Windows\\System32\\config\\DEFAULT\) {3}repair: wintrust/);
-    expect(r.stdout).toMatch(/evidence: Windows\\System32\\config\\DEFAULT \[Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing -> State\] {2}0xC9/);
+    expect(r.stdout).toMatch(
+      /evidence: Windows\\System32\\config\\DEFAULT \[Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing -> State\] {2}0xC9/,
+    );
     expect(r.stdout).toMatch(/Next: wufix repair --root \S+ --only wintrust/);
     // Error codes from the logs, explained from the knowledge base (windows-update.md section 7).
     expect(r.stdout).toMatch(/^ {4}0x800b010b {2}TRUST_E_FAIL: /m);

@@ -53,14 +53,22 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
     // And one whose folder is missing (a "not found" line may name it).
     h.hive.setValue(h.hive.ensureKey(`${PROFILE_LIST}\\${EVE_SID}9`), 'ProfileImagePath', 2, new Uint8Array(Buffer.from(`C:\\Users\\Gone${ESC}\0`, 'utf16le')));
     // A damaged hive in a folder whose name carries the sequences (an error line names it).
-    h.hive.setValue(h.hive.ensureKey(`${PROFILE_LIST}\\${EVE_SID}8`), 'ProfileImagePath', 2, new Uint8Array(Buffer.from(`C:\\Users\\Mallory${ESC}\0`, 'utf16le')));
+    h.hive.setValue(
+      h.hive.ensureKey(`${PROFILE_LIST}\\${EVE_SID}8`),
+      'ProfileImagePath',
+      2,
+      new Uint8Array(Buffer.from(`C:\\Users\\Mallory${ESC}\0`, 'utf16le')),
+    );
     await saveHiveFile(h);
     const mallory = path.join(base, 'Users', `Mallory${ESC}`);
     mkdirSync(mallory, { recursive: true });
     writeFileSync(path.join(mallory, 'NTUSER.DAT'), readFileSync(path.join(base, 'Users', 'Alice', 'NTUSER.DAT')).subarray(0, 4096 + 512));
     // Setup logs whose names carry the sequences (UTF-8) and a raw 0x9b byte (not UTF-8).
     writeFileSync(path.join(base, 'Windows', 'Temp', `dd_dotnet${ESC}.txt`), SETUP_LINES.join('\r\n') + '\r\n');
-    writeFileSync(Buffer.concat([Buffer.from(path.join(base, 'Windows', 'Temp', 'dd_raw')), Buffer.from([0x9b, 0x1b]), Buffer.from('[2J.txt')]), SETUP_LINES.join('\r\n') + '\r\n');
+    writeFileSync(
+      Buffer.concat([Buffer.from(path.join(base, 'Windows', 'Temp', 'dd_raw')), Buffer.from([0x9b, 0x1b]), Buffer.from('[2J.txt')]),
+      SETUP_LINES.join('\r\n') + '\r\n',
+    );
     decoys = await makeDecoys();
     host = startHostCheck();
   }, 120_000);
@@ -98,7 +106,12 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
       const report = JSON.parse(json.stdout.toString('utf8')) as { targets: { wintrust: { sid?: string; exists: boolean }[]; updates: { file: string }[] }[] };
       const t = report.targets[0]!;
       expect.soft(t.wintrust.find((w) => w.sid === EVE_SID)?.exists, 'the Eve hive was not read').toBe(true);
-      expect.soft(t.updates.some((u) => u.file.includes('dd_dotnet')), 'the ESC-named setup log was not read').toBe(true);
+      expect
+        .soft(
+          t.updates.some((u) => u.file.includes('dd_dotnet')),
+          'the ESC-named setup log was not read',
+        )
+        .toBe(true);
 
       const rep = await runWufix(['repair', '--root', root, '--only', 'wintrust', '--yes'], { env });
       clean('repair (refused: LOG1 is a link)', rep);
@@ -110,7 +123,7 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
     }
   }, 240_000);
 
-  it('a refusal naming a path with the sequences (a link at the Eve hive\'s LOG1) is escaped', async () => {
+  it("a refusal naming a path with the sequences (a link at the Eve hive's LOG1) is escaped", async () => {
     const root = mkdtempSync(path.join(tmp, 'case-'));
     try {
       copyTree(base, root);
@@ -120,7 +133,9 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
       clean('repair (refused: Eve LOG1 is a link)', rep);
       expect.soft(rep.status, describeRun(rep)).toBe(3);
       // --json: the same refusal as an object with its code; the name stays escaped as on stderr (no raw ESC on stdout).
-      expect.soft(JSON.parse(rep.stdout.toString('utf8')), describeRun(rep)).toMatchObject({ error: { code: 'link', exitCode: 3, message: expect.stringMatching(/Users\\Eve\\x1b\[2J/) } });
+      expect
+        .soft(JSON.parse(rep.stdout.toString('utf8')), describeRun(rep))
+        .toMatchObject({ error: { code: 'link', exitCode: 3, message: expect.stringMatching(/Users\\Eve\\x1b\[2J/) } });
       expect.soft(rep.stderr.toString('utf8'), 'the refusal does not name the Eve profile').toMatch(/wufix: refused: .*Eve/);
     } finally {
       rmSync(root, { recursive: true, force: true });
@@ -151,4 +166,3 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
     expect(host.report([tmp, decoys.dir])).toBeUndefined();
   });
 });
-

@@ -24,7 +24,12 @@ const jsonErrorCode = (stdout: string | Buffer): string | undefined => (JSON.par
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 const isRoot = process.getuid?.() === 0;
-const imageReason = skipReason(reason, isRoot ? undefined : 'needs root (loop devices, ntfs-3g)', toolsReason('ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
+const imageReason = skipReason(
+  reason,
+  isRoot ? undefined : 'needs root (loop devices, ntfs-3g)',
+  toolsReason('ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'),
+  diskToolsReason(),
+);
 const PLANTED = '99991231T235959Z-ffffff'; // sorts after every real run id
 
 // ---- An independent implementation of the seal (docs: README "repair/undo"; src/engine/journal.ts)
@@ -58,7 +63,14 @@ function sealFiles(runDir: string): Record<string, { size: number; digest: strin
   return out;
 }
 function macOf(key: Buffer, runId: string, target: string, files: Record<string, { size: number; digest: string }>): string {
-  const canon = JSON.stringify(['wufix-seal-1', runId, target, Object.keys(files).sort().map((k) => [k, files[k]!.size, files[k]!.digest])]);
+  const canon = JSON.stringify([
+    'wufix-seal-1',
+    runId,
+    target,
+    Object.keys(files)
+      .sort()
+      .map((k) => [k, files[k]!.size, files[k]!.digest]),
+  ]);
   return createHmac('sha256', key).update(canon).digest('hex');
 }
 /** Write seal.json for the run as it is now, with `key`; with `ledger`, record it as the latest (what wufix would do). */
@@ -82,7 +94,10 @@ function hashTree(dir: string): Record<string, string> {
 }
 
 /** A tar archive written by python3's tarfile with any entry kinds (independent of node-tar). */
-function craftTar(file: string, entries: { name: string; type: 'file' | 'symlink' | 'hardlink' | 'chardev' | 'blockdev' | 'fifo' | 'dir'; data?: string; link?: string }[]): void {
+function craftTar(
+  file: string,
+  entries: { name: string; type: 'file' | 'symlink' | 'hardlink' | 'chardev' | 'blockdev' | 'fifo' | 'dir'; data?: string; link?: string }[],
+): void {
   const py = `
 import sys, json, tarfile, io
 out, entries = sys.argv[1], json.loads(sys.argv[2])
@@ -100,7 +115,11 @@ with tarfile.open(out, 'w', format=tarfile.USTAR_FORMAT) as t:
   execFileSync('python3', ['-c', py, file, JSON.stringify(entries)]);
 }
 
-const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => /^wufix: /.test(l));
+const oneLine = (stderr: string) =>
+  stderr
+    .trim()
+    .split('\n')
+    .filter((l) => /^wufix: /.test(l));
 
 describe('the state directory is outside any target', () => {
   it('WUFIX_STATE_DIR, else XDG_STATE_HOME or ~/.local/state; Windows: %LOCALAPPDATA%, WinPE: beside the executable', () => {
@@ -108,8 +127,12 @@ describe('the state directory is outside any target', () => {
     expect(stateDirPath({ XDG_STATE_HOME: '/var/xdg', HOME: '/root' }, 'linux')).toBe('/var/xdg/wufix');
     expect(stateDirPath({ XDG_STATE_HOME: 'relative', HOME: '/home/u' }, 'linux')).toBe('/home/u/.local/state/wufix');
     expect(stateDirPath({ HOME: '/home/u' }, 'linux')).toBe('/home/u/.local/state/wufix');
-    expect(stateDirPath({ SystemDrive: 'X:', LOCALAPPDATA: 'X:\\Users\\Default\\AppData\\Local' }, 'win32', 'E:\\tools\\wufix.exe')).toBe('E:\\tools\\wufix-state');
-    expect(stateDirPath({ SystemDrive: 'C:', LOCALAPPDATA: 'C:\\Users\\lab\\AppData\\Local' }, 'win32', 'E:\\wufix.exe')).toBe('C:\\Users\\lab\\AppData\\Local\\wufix');
+    expect(stateDirPath({ SystemDrive: 'X:', LOCALAPPDATA: 'X:\\Users\\Default\\AppData\\Local' }, 'win32', 'E:\\tools\\wufix.exe')).toBe(
+      'E:\\tools\\wufix-state',
+    );
+    expect(stateDirPath({ SystemDrive: 'C:', LOCALAPPDATA: 'C:\\Users\\lab\\AppData\\Local' }, 'win32', 'E:\\wufix.exe')).toBe(
+      'C:\\Users\\lab\\AppData\\Local\\wufix',
+    );
   });
 });
 
@@ -157,7 +180,13 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
       root,
       createdAt: '2099-12-31T23:59:59Z',
       tool: 'wufix 0.1.0',
-      steps: [{ repair: 'wintrust', reason: 'wintrust-state', change: { kind: 'reg-set', hive: 'Windows\\System32\\config\\DEFAULT', key: 'X', name: 'State', value: { type: 4, data: '003c0200' }, old: null } }],
+      steps: [
+        {
+          repair: 'wintrust',
+          reason: 'wintrust-state',
+          change: { kind: 'reg-set', hive: 'Windows\\System32\\config\\DEFAULT', key: 'X', name: 'State', value: { type: 4, data: '003c0200' }, old: null },
+        },
+      ],
       notFixed: [],
     };
     const evil = 'ssh-ed25519 AAAA-attacker attacker@evil\n';
@@ -176,7 +205,10 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     ]);
     if (opts.diskApplying) {
       mkdirSync(path.join(dir, 'disk'));
-      writeFileSync(path.join(dir, 'disk', 'state.json'), JSON.stringify({ phase: 'applying', done: ['backed-up', 'os-shrunk'], sectors: [], regions: [], layoutBefore: [] }));
+      writeFileSync(
+        path.join(dir, 'disk', 'state.json'),
+        JSON.stringify({ phase: 'applying', done: ['backed-up', 'os-shrunk'], sectors: [], regions: [], layoutBefore: [] }),
+      );
     }
     // A seal made with a key the attacker chose.
     reseal(dir, randomBytes(32), root);
@@ -192,7 +224,9 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     const u = runCli(['undo', '--last', '--root', root]);
     expect(u.status, u.stderr).toBe(3);
     expect(oneLine(u.stderr)).toHaveLength(1);
-    expect(u.stderr).toMatch(/^wufix: refused: none of the 1 run\(s\) in .* is authenticated \(the newest, 99991231T235959Z-ffffff: it is not in the ledger.*nothing was changed/m);
+    expect(u.stderr).toMatch(
+      /^wufix: refused: none of the 1 run\(s\) in .* is authenticated \(the newest, 99991231T235959Z-ffffff: it is not in the ledger.*nothing was changed/m,
+    );
     // Even told to restore files that changed (--force, as the old refusal suggested): refused.
     const f = runCli(['undo', '--last', '--root', root, '--force']);
     expect(f.status, f.stderr).toBe(3);
@@ -233,7 +267,9 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     const r = runCli(['repair', '--root', root, '--yes', '--only', 'wintrust']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/undo it first/);
-    expect(r.stderr).toMatch(/run 99991231T235959Z-ffffff in .* says it stopped half-way through rebuilding the WinRE partition, but it is not authenticated \(.*\); it is ignored/);
+    expect(r.stderr).toMatch(
+      /run 99991231T235959Z-ffffff in .* says it stopped half-way through rebuilding the WinRE partition, but it is not authenticated \(.*\); it is ignored/,
+    );
     expect(hashTree(decoy)).toEqual(decoyBefore);
   });
 
@@ -319,36 +355,39 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     expect(treeDiff(before, treeHashes(root))).toEqual([]);
   });
 
-  it.skipIf(!isRoot)('a stick holding both the state directory and the journal, mounted at another path, still undoes; a copy of the journal elsewhere on it does not', () => {
-    const root = fresh('stick');
-    const before = treeHashes(root);
-    const stick = path.join(tmp, 'stick-media');
-    mkdirSync(stick);
-    const env = { WUFIX_STATE_DIR: path.join(stick, 'wufix-state') };
-    const r = runCli(['repair', '--root', root, '--yes', '--only', 'wintrust', '--journal', path.join(stick, 'wufix-journal')], { env });
-    expect(r.status, r.stderr).toBe(0);
-    const id = /wufix undo (\S+)/.exec(r.stdout)![1]!;
-    const after = treeHashes(root);
-    const moved = path.join(tmp, 'stick-elsewhere');
-    mkdirSync(moved);
-    execFileSync('mount', ['--bind', stick, moved]);
-    try {
-      const envMoved = { WUFIX_STATE_DIR: path.join(moved, 'wufix-state') };
-      // A copy beside the original on the same stick is not where wufix wrote it.
-      cpSync(path.join(moved, 'wufix-journal', id), path.join(moved, 'copy', id), { recursive: true });
-      const c = runCli(['undo', id, '--journal', path.join(moved, 'copy'), '--root', root], { env: envMoved });
-      expect(c.status).toBe(3);
-      expect(c.stderr).toMatch(/is not where wufix wrote it/);
-      expect(treeDiff(after, treeHashes(root))).toEqual([]);
-      const u = runCli(['undo', '--last', '--journal', path.join(moved, 'wufix-journal'), '--root', root], { env: envMoved });
-      expect(u.status, u.stderr).toBe(0);
-    } finally {
-      execFileSync('umount', [moved]);
-    }
-    expect(treeDiff(before, treeHashes(root))).toEqual([]);
-  });
+  it.skipIf(!isRoot)(
+    'a stick holding both the state directory and the journal, mounted at another path, still undoes; a copy of the journal elsewhere on it does not',
+    () => {
+      const root = fresh('stick');
+      const before = treeHashes(root);
+      const stick = path.join(tmp, 'stick-media');
+      mkdirSync(stick);
+      const env = { WUFIX_STATE_DIR: path.join(stick, 'wufix-state') };
+      const r = runCli(['repair', '--root', root, '--yes', '--only', 'wintrust', '--journal', path.join(stick, 'wufix-journal')], { env });
+      expect(r.status, r.stderr).toBe(0);
+      const id = /wufix undo (\S+)/.exec(r.stdout)![1]!;
+      const after = treeHashes(root);
+      const moved = path.join(tmp, 'stick-elsewhere');
+      mkdirSync(moved);
+      execFileSync('mount', ['--bind', stick, moved]);
+      try {
+        const envMoved = { WUFIX_STATE_DIR: path.join(moved, 'wufix-state') };
+        // A copy beside the original on the same stick is not where wufix wrote it.
+        cpSync(path.join(moved, 'wufix-journal', id), path.join(moved, 'copy', id), { recursive: true });
+        const c = runCli(['undo', id, '--journal', path.join(moved, 'copy'), '--root', root], { env: envMoved });
+        expect(c.status).toBe(3);
+        expect(c.stderr).toMatch(/is not where wufix wrote it/);
+        expect(treeDiff(after, treeHashes(root))).toEqual([]);
+        const u = runCli(['undo', '--last', '--journal', path.join(moved, 'wufix-journal'), '--root', root], { env: envMoved });
+        expect(u.status, u.stderr).toBe(0);
+      } finally {
+        execFileSync('umount', [moved]);
+      }
+      expect(treeDiff(before, treeHashes(root))).toEqual([]);
+    },
+  );
 
-  it('a power cut between a journal file and its seal: both sides of the ledger\'s pending entry are accepted', () => {
+  it("a power cut between a journal file and its seal: both sides of the ledger's pending entry are accepted", () => {
     const root = fresh('pending');
     const before = treeHashes(root);
     const id = repair(root);
@@ -370,16 +409,29 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
   });
 
   describe('an authentic journal still writes only where its plan said', () => {
-    const cases: { name: string; tar?: Parameters<typeof craftTar>[1]; files?: (f: { path: string; entry: string; existed: boolean; size: number }[]) => void; want: RegExp }[] = [
+    const cases: {
+      name: string;
+      tar?: Parameters<typeof craftTar>[1];
+      files?: (f: { path: string; entry: string; existed: boolean; size: number }[]) => void;
+      want: RegExp;
+    }[] = [
       { name: "a tar entry '../x'", tar: [{ name: '../decoy/important.txt', type: 'file', data: 'x' }], want: /unsafe name "\.\.\/decoy\/important\.txt"/ },
       { name: 'an absolute tar entry', tar: [{ name: `${'/'}tmp/wufix-abs-entry`, type: 'file', data: 'x' }], want: /unsafe name "\/tmp\/wufix-abs-entry"/ },
-      { name: 'a symlink entry', tar: [{ name: 'Windows/System32/config/DEFAULT', type: 'symlink', link: '/etc/passwd' }], want: /a SymbolicLink entry "Windows\/System32\/config\/DEFAULT" -> "\/etc\/passwd"/ },
+      {
+        name: 'a symlink entry',
+        tar: [{ name: 'Windows/System32/config/DEFAULT', type: 'symlink', link: '/etc/passwd' }],
+        want: /a SymbolicLink entry "Windows\/System32\/config\/DEFAULT" -> "\/etc\/passwd"/,
+      },
       { name: 'a hardlink entry', tar: [{ name: 'Windows/System32/config/DEFAULT', type: 'hardlink', link: '../decoy/important.txt' }], want: /a Link entry/ },
       { name: 'a character device entry', tar: [{ name: 'Windows/System32/config/DEFAULT', type: 'chardev' }], want: /a CharacterDevice entry/ },
       { name: 'a block device entry', tar: [{ name: 'Windows/System32/config/DEFAULT', type: 'blockdev' }], want: /a BlockDevice entry/ },
       { name: 'a FIFO entry', tar: [{ name: 'Windows/System32/config/DEFAULT', type: 'fifo' }], want: /a FIFO entry/ },
       { name: 'a directory entry', tar: [{ name: 'Windows/', type: 'dir' }], want: /a Directory entry/ },
-      { name: 'an entry files.json does not list', tar: [{ name: 'Windows/win.ini', type: 'file', data: 'x' }], want: /holds "Windows\/win\.ini", which files\.json does not list/ },
+      {
+        name: 'an entry files.json does not list',
+        tar: [{ name: 'Windows/win.ini', type: 'file', data: 'x' }],
+        want: /holds "Windows\/win\.ini", which files\.json does not list/,
+      },
       {
         name: "a files.json path with '..'",
         files: (f) => {
@@ -526,11 +578,31 @@ describe.skipIf(!!imageReason)('journals beside a disk image name only that imag
     execFileSync('truncate', ['-s', String(64 * MiB), imgC]);
     const dir = path.join(`${imgC}.wufix-journal`, PLANTED);
     mkdirSync(path.join(dir, 'disk'), { recursive: true });
-    const step = { kind: 'winre-rebuild', disk: imgA, expect: [], winre: { os: { number: 3, start: disk.osStart, size: 1 }, shrinkOsBy: 0, ops: [] }, source: { where: 'os', files: [] }, reagentXml: 'Windows\\System32\\Recovery\\ReAgent.xml' };
-    writeFileSync(path.join(dir, 'plan.json'), JSON.stringify({ runId: PLANTED, root: '/nonexistent', createdAt: '', tool: '', steps: [{ repair: 'winre', reason: '', change: step }], notFixed: [] }));
+    const step = {
+      kind: 'winre-rebuild',
+      disk: imgA,
+      expect: [],
+      winre: { os: { number: 3, start: disk.osStart, size: 1 }, shrinkOsBy: 0, ops: [] },
+      source: { where: 'os', files: [] },
+      reagentXml: 'Windows\\System32\\Recovery\\ReAgent.xml',
+    };
+    writeFileSync(
+      path.join(dir, 'plan.json'),
+      JSON.stringify({ runId: PLANTED, root: '/nonexistent', createdAt: '', tool: '', steps: [{ repair: 'winre', reason: '', change: step }], notFixed: [] }),
+    );
     writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ phase: 'verified', done: [], renames: [], updatedAt: '' }));
     writeFileSync(path.join(dir, 'disk', 'sectors.bin'), Buffer.alloc(4096, 0xee));
-    writeFileSync(path.join(dir, 'disk', 'state.json'), JSON.stringify({ phase: 'verified', done: ['backed-up', 'table-written'], sectors: [{ offset: MiB, length: 4096, at: 0 }], regions: [], layoutBefore: [], layoutAfter: [] }));
+    writeFileSync(
+      path.join(dir, 'disk', 'state.json'),
+      JSON.stringify({
+        phase: 'verified',
+        done: ['backed-up', 'table-written'],
+        sectors: [{ offset: MiB, length: 4096, at: 0 }],
+        regions: [],
+        layoutBefore: [],
+        layoutAfter: [],
+      }),
+    );
     reseal(dir, randomBytes(32), imgA);
     const sums = { a: sha256(imgA), c: sha256(imgC) };
     const u = runCli(['undo', '--image', imgC, '--last']);

@@ -93,7 +93,11 @@ describe.skipIf(!!reason)('links, device nodes and FIFOs stored in a real NTFS i
    * loop number reused by someone else's image afterwards does not count). */
   function attachedAfter(r: RunResult, img: string): string[] {
     const loops = loopsOf(img);
-    const mountedNow = new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]));
+    const mountedNow = new Set(
+      readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4]),
+    );
     return [
       ...loops.map((l) => `loop ${l} still attached`),
       ...[...new Set([...r.mounts.filter((m) => mountedNow.has(m)), ...mountsFrom(loops)])].map((m) => `mount ${m} still there`),
@@ -123,107 +127,157 @@ describe.skipIf(!!reason)('links, device nodes and FIFOs stored in a real NTFS i
     return { name: `${place.rel} -> decoy ${to} (Interix symlink made through ntfs-3g)`, place, to };
   });
 
-  it.each(linkCases)('$name', async ({ place, to }) => {
-    const target = to === 'file' ? decoys.files[place.file] : decoys.dirs[place.dir];
-    await withCase(
-      (mnt) => plantLink(mnt, place.rel, target),
-      async (img, dir) => {
-        const env = stateEnv(dir);
-        const decoysBefore = decoys.snapshot();
-        const imgBefore = imageDigest(img);
-        const { text, json } = await scanBoth(img, dir, env);
-        expect.soft(linesNaming(`${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n'), place.rel, { linkTarget: target }), `scan text: no line names ${place.rel} as a link to ${target}\n${describeRun(text)}`).not.toEqual([]);
-        if (!json) throw new Error(`scan --image hung or blew up (${text.killed}); --json scan and repair not run`);
-        const jp = jsonProblems(json.stdout);
-        expect.soft(jp.error, describeRun(json)).toBeUndefined();
-        expect.soft(linesNaming(jp.problems, place.rel, { linkTarget: target }), `--json problems do not name ${place.rel} as a link to ${target}: ${JSON.stringify(jp.problems)}`).not.toEqual([]);
-        expect.soft(imageDigest(img), 'scan --image changed the image').toBe(imgBefore);
-        expect.soft(decoys.changes(decoysBefore), 'scan --image changed a decoy').toEqual([]);
+  it.each(linkCases)(
+    '$name',
+    async ({ place, to }) => {
+      const target = to === 'file' ? decoys.files[place.file] : decoys.dirs[place.dir];
+      await withCase(
+        (mnt) => plantLink(mnt, place.rel, target),
+        async (img, dir) => {
+          const env = stateEnv(dir);
+          const decoysBefore = decoys.snapshot();
+          const imgBefore = imageDigest(img);
+          const { text, json } = await scanBoth(img, dir, env);
+          expect
+            .soft(
+              linesNaming(`${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n'), place.rel, { linkTarget: target }),
+              `scan text: no line names ${place.rel} as a link to ${target}\n${describeRun(text)}`,
+            )
+            .not.toEqual([]);
+          if (!json) throw new Error(`scan --image hung or blew up (${text.killed}); --json scan and repair not run`);
+          const jp = jsonProblems(json.stdout);
+          expect.soft(jp.error, describeRun(json)).toBeUndefined();
+          expect
+            .soft(
+              linesNaming(jp.problems, place.rel, { linkTarget: target }),
+              `--json problems do not name ${place.rel} as a link to ${target}: ${JSON.stringify(jp.problems)}`,
+            )
+            .not.toEqual([]);
+          expect.soft(imageDigest(img), 'scan --image changed the image').toBe(imgBefore);
+          expect.soft(decoys.changes(decoysBefore), 'scan --image changed a decoy').toEqual([]);
 
-        const rr = place.imageRepair ?? place.repair;
-        const rep = await runWufix(['repair', '--image', img, '--only', rr.only, '--yes'], { env, timeoutMs: 3 * HANG_MS, rssLimitMiB: RSS_MIB, watchImage: img });
-        const how = `repair --image --only ${rr.only} --yes: ${describeRun(rep)}`;
-        expect.soft(rep.killed, how).toBeUndefined();
-        expect.soft(attachedAfter(rep, img), 'after repair --image').toEqual([]);
-        releaseImage(img);
-        if (rr.needs || rep.status === 3) {
-          expect.soft(refusalProblems(rep, place.rel), how).toEqual([]);
-          expect.soft(imageDigest(img), `the refused repair changed the image\n${how}`).toBe(imgBefore);
-        } else {
-          expect.soft(rep.status, how).toBe(0);
-          const now = withMountedNtfs(img, disk.osStart, osSize(), (mnt) => whatIsAt(mnt, place.rel));
-          expect.soft(now, 'the link is not in place, untouched').toMatch(new RegExp(`^link -> ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
-        }
-        expect.soft(decoys.changes(decoysBefore), `a decoy changed\n${how}`).toEqual([]);
-        expect.soft(decoys.leaked(rep.stdout, rep.stderr), 'decoy content in the repair output').toEqual([]);
-      },
-    );
-  }, 8 * HANG_MS);
+          const rr = place.imageRepair ?? place.repair;
+          const rep = await runWufix(['repair', '--image', img, '--only', rr.only, '--yes'], {
+            env,
+            timeoutMs: 3 * HANG_MS,
+            rssLimitMiB: RSS_MIB,
+            watchImage: img,
+          });
+          const how = `repair --image --only ${rr.only} --yes: ${describeRun(rep)}`;
+          expect.soft(rep.killed, how).toBeUndefined();
+          expect.soft(attachedAfter(rep, img), 'after repair --image').toEqual([]);
+          releaseImage(img);
+          if (rr.needs || rep.status === 3) {
+            expect.soft(refusalProblems(rep, place.rel), how).toEqual([]);
+            expect.soft(imageDigest(img), `the refused repair changed the image\n${how}`).toBe(imgBefore);
+          } else {
+            expect.soft(rep.status, how).toBe(0);
+            const now = withMountedNtfs(img, disk.osStart, osSize(), (mnt) => whatIsAt(mnt, place.rel));
+            expect.soft(now, 'the link is not in place, untouched').toMatch(new RegExp(`^link -> ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
+          }
+          expect.soft(decoys.changes(decoysBefore), `a decoy changed\n${how}`).toEqual([]);
+          expect.soft(decoys.leaked(rep.stdout, rep.stderr), 'decoy content in the repair output').toEqual([]);
+        },
+      );
+    },
+    8 * HANG_MS,
+  );
 
   // One image per kind with the node at every read path at once (one per path and kind would take
   // minutes); the hive log gets its own image, as a special hive stops the scan before its logs.
   const groups = [SPECIAL_PATHS.filter((p) => !/\.LOG1$/.test(p)), SPECIAL_PATHS.filter((p) => /\.LOG1$/.test(p))];
-  const specialCases = SPECIAL_KINDS.flatMap((kind) => groups.map((paths) => ({ kind, paths, name: `${kind} at ${paths.length > 1 ? 'every read path but the hive log' : paths[0]}` })));
-  it.each(specialCases)('$name (Interix objects made through ntfs-3g)', async ({ kind, paths }) => {
-    await withCase(
-      (mnt) => {
-        for (const rel of paths) plantSpecial(mnt, rel, kind, decoys);
-        const seen = whatIsAt(mnt, paths[0]!);
-        if (!seen.startsWith(kind === 'fifo' ? 'fifo' : kind === 'blockdev' ? 'blockdev' : 'chardev')) throw new Error(`ntfs-3g did not store a ${kind}: ${seen}`);
-      },
-      async (img, dir) => {
-        const env = stateEnv(dir);
-        const decoysBefore = decoys.snapshot();
-        const imgBefore = imageDigest(img);
-        const { text, json } = await scanBoth(img, dir, env);
-        const textLines = `${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n');
-        for (const rel of paths) expect.soft(linesNaming(textLines, rel), `scan text: no line names ${rel} (${kind}) as not a regular file\n${describeRun(text)}`).not.toEqual([]);
-        if (!json) throw new Error(`scan --image hung or blew up (${text.killed}); --json scan and repair not run`);
-        const jp = jsonProblems(json.stdout);
-        expect.soft(jp.error, describeRun(json)).toBeUndefined();
-        for (const rel of paths) expect.soft(linesNaming(jp.problems, rel), `--json problems do not name ${rel} (${kind}): ${JSON.stringify(jp.problems)}`).not.toEqual([]);
-        expect.soft(imageDigest(img), 'scan --image changed the image').toBe(imgBefore);
+  const specialCases = SPECIAL_KINDS.flatMap((kind) =>
+    groups.map((paths) => ({ kind, paths, name: `${kind} at ${paths.length > 1 ? 'every read path but the hive log' : paths[0]}` })),
+  );
+  it.each(specialCases)(
+    '$name (Interix objects made through ntfs-3g)',
+    async ({ kind, paths }) => {
+      await withCase(
+        (mnt) => {
+          for (const rel of paths) plantSpecial(mnt, rel, kind, decoys);
+          const seen = whatIsAt(mnt, paths[0]!);
+          if (!seen.startsWith(kind === 'fifo' ? 'fifo' : kind === 'blockdev' ? 'blockdev' : 'chardev'))
+            throw new Error(`ntfs-3g did not store a ${kind}: ${seen}`);
+        },
+        async (img, dir) => {
+          const env = stateEnv(dir);
+          const decoysBefore = decoys.snapshot();
+          const imgBefore = imageDigest(img);
+          const { text, json } = await scanBoth(img, dir, env);
+          const textLines = `${text.stdout.toString()}\n${text.stderr.toString()}`.split('\n');
+          for (const rel of paths)
+            expect.soft(linesNaming(textLines, rel), `scan text: no line names ${rel} (${kind}) as not a regular file\n${describeRun(text)}`).not.toEqual([]);
+          if (!json) throw new Error(`scan --image hung or blew up (${text.killed}); --json scan and repair not run`);
+          const jp = jsonProblems(json.stdout);
+          expect.soft(jp.error, describeRun(json)).toBeUndefined();
+          for (const rel of paths)
+            expect.soft(linesNaming(jp.problems, rel), `--json problems do not name ${rel} (${kind}): ${JSON.stringify(jp.problems)}`).not.toEqual([]);
+          expect.soft(imageDigest(img), 'scan --image changed the image').toBe(imgBefore);
 
-        const rep = await runWufix(['repair', '--image', img, '--only', 'wintrust', '--yes'], { env, timeoutMs: HANG_MS, rssLimitMiB: RSS_MIB, watchImage: img });
-        const how = `repair --image --only wintrust --yes: ${describeRun(rep)}`;
-        expect.soft(rep.killed, how).toBeUndefined();
-        expect.soft(attachedAfter(rep, img), 'after repair --image').toEqual([]);
-        releaseImage(img);
-        expect.soft(refusalProblems(rep, paths.find((p) => p.startsWith('Users\\Alice\\'))!), how).toEqual([]);
-        expect.soft(imageDigest(img), `the refused repair changed the image\n${how}`).toBe(imgBefore);
-        expect.soft(decoys.changes(decoysBefore), `a decoy changed (through the block device?)\n${how}`).toEqual([]);
-        expect.soft(decoys.leaked(rep.stdout, rep.stderr), 'decoy content in the repair output').toEqual([]);
-      },
-    );
-  }, 4 * HANG_MS);
+          const rep = await runWufix(['repair', '--image', img, '--only', 'wintrust', '--yes'], {
+            env,
+            timeoutMs: HANG_MS,
+            rssLimitMiB: RSS_MIB,
+            watchImage: img,
+          });
+          const how = `repair --image --only wintrust --yes: ${describeRun(rep)}`;
+          expect.soft(rep.killed, how).toBeUndefined();
+          expect.soft(attachedAfter(rep, img), 'after repair --image').toEqual([]);
+          releaseImage(img);
+          expect
+            .soft(
+              refusalProblems(
+                rep,
+                paths.find((p) => p.startsWith('Users\\Alice\\'))!,
+              ),
+              how,
+            )
+            .toEqual([]);
+          expect.soft(imageDigest(img), `the refused repair changed the image\n${how}`).toBe(imgBefore);
+          expect.soft(decoys.changes(decoysBefore), `a decoy changed (through the block device?)\n${how}`).toEqual([]);
+          expect.soft(decoys.leaked(rep.stdout, rep.stderr), 'decoy content in the repair output').toEqual([]);
+        },
+      );
+    },
+    4 * HANG_MS,
+  );
 
   // The ESP is FAT32: FAT has no symbolic links, device nodes or FIFOs, so the BCD store cannot be
   // a link there; what a hostile ESP can do is make the store huge. The read must be bounded: the
   // scan finishes, its memory stays small, and a problem line names the BCD store.
-  it('an oversized BCD store on the ESP is read within bounds', async () => {
-    await withCase(
-      () => {},
-      async (img, dir) => {
-        const big = path.join(dir, 'BCD');
-        const bytes = Buffer.alloc(90 * MiB);
-        bytes.write('regf', 0, 'latin1');
-        writeFileSync(big, bytes);
-        run('mcopy', ['-o', '-i', `${img}@@${MiB}`, big, '::/EFI/Microsoft/Boot/BCD']);
-        rmSync(big);
-        const env = stateEnv(dir);
-        const imgBefore = imageDigest(img);
-        const r = await runWufix(['scan', '--image', img, '--json'], { env, timeoutMs: HANG_MS, rssLimitMiB: RSS_MIB, watchImage: img });
-        expect.soft(r.killed, describeRun(r)).toBeUndefined();
-        expect.soft([0, 10], describeRun(r)).toContain(r.status);
-        expect.soft(r.peakMiB, `peak memory reading a 90 MiB BCD\n${describeRun(r)}`).toBeLessThan(400);
-        const jp = jsonProblems(r.stdout);
-        expect.soft(jp.problems.filter((p) => /BCD/i.test(p)), `no problem line names the BCD store: ${JSON.stringify(jp.problems)}`).not.toEqual([]);
-        expect.soft(attachedAfter(r, img)).toEqual([]);
-        releaseImage(img);
-        expect.soft(imageDigest(img), 'scan --image changed the image').toBe(imgBefore);
-      },
-    );
-  }, 2 * HANG_MS);
+  it(
+    'an oversized BCD store on the ESP is read within bounds',
+    async () => {
+      await withCase(
+        () => {},
+        async (img, dir) => {
+          const big = path.join(dir, 'BCD');
+          const bytes = Buffer.alloc(90 * MiB);
+          bytes.write('regf', 0, 'latin1');
+          writeFileSync(big, bytes);
+          run('mcopy', ['-o', '-i', `${img}@@${MiB}`, big, '::/EFI/Microsoft/Boot/BCD']);
+          rmSync(big);
+          const env = stateEnv(dir);
+          const imgBefore = imageDigest(img);
+          const r = await runWufix(['scan', '--image', img, '--json'], { env, timeoutMs: HANG_MS, rssLimitMiB: RSS_MIB, watchImage: img });
+          expect.soft(r.killed, describeRun(r)).toBeUndefined();
+          expect.soft([0, 10], describeRun(r)).toContain(r.status);
+          expect.soft(r.peakMiB, `peak memory reading a 90 MiB BCD\n${describeRun(r)}`).toBeLessThan(400);
+          const jp = jsonProblems(r.stdout);
+          expect
+            .soft(
+              jp.problems.filter((p) => /BCD/i.test(p)),
+              `no problem line names the BCD store: ${JSON.stringify(jp.problems)}`,
+            )
+            .not.toEqual([]);
+          expect.soft(attachedAfter(r, img)).toEqual([]);
+          releaseImage(img);
+          expect.soft(imageDigest(img), 'scan --image changed the image').toBe(imgBefore);
+        },
+      );
+    },
+    2 * HANG_MS,
+  );
 
   it('no host file outside the targets changed (find / -xdev -newer)', () => {
     mkdirSync(tmp, { recursive: true });

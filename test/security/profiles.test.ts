@@ -9,7 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
 import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
-import { attackReason, makeDecoys, startHostCheck, runWufix, describeRun, stateEnv, copyTree, ATTACK_SPEC, type Decoys, type HostCheck } from '../helpers/attack.js';
+import {
+  attackReason,
+  makeDecoys,
+  startHostCheck,
+  runWufix,
+  describeRun,
+  stateEnv,
+  copyTree,
+  ATTACK_SPEC,
+  type Decoys,
+  type HostCheck,
+} from '../helpers/attack.js';
 import type { ScanReport } from '../../src/model/scan.js';
 
 const reason = attackReason();
@@ -62,7 +73,10 @@ describe.skipIf(!!reason)('ProfileList attacks (issue #14)', () => {
         ['S-1-5-21-1-1-1-2011', `C:\\Users\\${'A'.repeat(40_000)}`],
         ['S-1-5-21-1-1-1-2012', `C:\\Users\\${'..\\'.repeat(13_000)}${decoyWin.slice(1)}`],
       ];
-      await addProfiles(root, tricks.map(([sid, v]) => [sid, typeof v === 'string' ? utf16(v) : v]));
+      await addProfiles(
+        root,
+        tricks.map(([sid, v]) => [sid, typeof v === 'string' ? utf16(v) : v]),
+      );
       const env = stateEnv(tmp);
       const before = decoys.snapshot();
 

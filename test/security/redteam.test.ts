@@ -7,7 +7,18 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, closeSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
-import { attackReason, makeDecoys, runWufix, describeRun, stateEnv, copyTree, ATTACK_SPEC, startHostCheck, type Decoys, type HostCheck } from '../helpers/attack.js';
+import {
+  attackReason,
+  makeDecoys,
+  runWufix,
+  describeRun,
+  stateEnv,
+  copyTree,
+  ATTACK_SPEC,
+  startHostCheck,
+  type Decoys,
+  type HostCheck,
+} from '../helpers/attack.js';
 
 const reason = attackReason();
 if (reason) console.warn(`skipping the red-team attacks: ${reason}`);
@@ -37,20 +48,24 @@ describe.skipIf(!!reason)('red team of #14: what still escapes', () => {
   it.each([
     { name: 'hive set', args: (f: string) => ['hive', 'set', f, 'Software\\RedTeam', 'V', '--type', 'REG_DWORD', '--data', '1'] },
     { name: 'hive delete', args: (f: string) => ['hive', 'delete', f, 'Software\\Microsoft'] },
-  ])('$name on Users\\profile\\NTUSER.DAT where Users is a link to a host folder: refused, host hive and log untouched', async ({ args }) => {
-    const root = mkdtempSync(path.join(tmp, 'hivecli-'));
-    try {
-      symlinkSync(decoys.dir, path.join(root, 'Users')); // decoys.dir/profile/NTUSER.DAT(.LOG1)
-      const before = decoys.snapshot();
-      const r = await runWufix(args(path.join(root, 'Users', 'profile', 'NTUSER.DAT')), { env: stateEnv(tmp), timeoutMs: 60_000 });
-      const changed = decoys.changes(before);
-      decoys.reset();
-      expect.soft(changed, `host decoys changed through Users -> ${decoys.dir}\n${describeRun(r)}`).toEqual([]);
-      expect(r.status, describeRun(r)).toBe(3);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
-  }, 90_000);
+  ])(
+    '$name on Users\\profile\\NTUSER.DAT where Users is a link to a host folder: refused, host hive and log untouched',
+    async ({ args }) => {
+      const root = mkdtempSync(path.join(tmp, 'hivecli-'));
+      try {
+        symlinkSync(decoys.dir, path.join(root, 'Users')); // decoys.dir/profile/NTUSER.DAT(.LOG1)
+        const before = decoys.snapshot();
+        const r = await runWufix(args(path.join(root, 'Users', 'profile', 'NTUSER.DAT')), { env: stateEnv(tmp), timeoutMs: 60_000 });
+        const changed = decoys.changes(before);
+        decoys.reset();
+        expect.soft(changed, `host decoys changed through Users -> ${decoys.dir}\n${describeRun(r)}`).toEqual([]);
+        expect(r.status, describeRun(r)).toBe(3);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+    90_000,
+  );
 
   // TOCTOU in atomicWrite (src/hive/hivefile.ts): the folder is checked with lstat, then listed
   // (readdir), then the temp file is opened by path and renamed by path. A concurrent process that
@@ -66,7 +81,9 @@ describe.skipIf(!!reason)('red team of #14: what still escapes', () => {
       const alice = path.join(root, 'Users', 'Alice');
       for (let i = 0; i < 60_000; i++) closeSync(openSync(path.join(alice, `filler-${i}`), 'w'));
       const before = decoys.snapshot();
-      swapper = spawn('python3', [SWAP, alice, decoys.dirs.profile, path.join(root, 'wufix', 'journal', '*', 'state.json'), '"applying"', '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      swapper = spawn('python3', [SWAP, alice, decoys.dirs.profile, path.join(root, 'wufix', 'journal', '*', 'state.json'), '"applying"', '120'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       let said = '';
       swapper.stdout!.on('data', (d: Buffer) => (said += d.toString()));
       await new Promise<void>((res, rej) => {

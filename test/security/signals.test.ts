@@ -11,7 +11,21 @@ import path from 'node:path';
 import { buildWindowsTree, buildDisk, withMountedNtfs } from '../helpers/winbuilder.js';
 import { FIXTURES } from '../helpers/env.js';
 import { createHash } from 'node:crypto';
-import { attackReason, ATTACK_CLI, startHostCheck, copyImage, imageDigest, loopsOf, mountsFrom, releaseImage, repeatLinesToFile, stateEnv, ATTACK_SPEC, MiB, type HostCheck } from '../helpers/attack.js';
+import {
+  attackReason,
+  ATTACK_CLI,
+  startHostCheck,
+  copyImage,
+  imageDigest,
+  loopsOf,
+  mountsFrom,
+  releaseImage,
+  repeatLinesToFile,
+  stateEnv,
+  ATTACK_SPEC,
+  MiB,
+  type HostCheck,
+} from '../helpers/attack.js';
 
 const reason = attackReason('ntfs-3g', 'mkntfs', 'sgdisk', 'mcopy', 'python3');
 if (reason) console.warn(`skipping the signal tests: ${reason}`);
@@ -54,7 +68,9 @@ print('\n' + json.dumps({'pid': p.pid, 'rc': rc, 'sent': sent is not None, 'afte
 /** The real Windows 7 SP1 CBS.log of ../shared, checked against its MANIFEST (columns path, sha256). */
 function realCbsLog(): Buffer {
   const rel = 'cbs/win7sp1-x86-sfc-scannow-unrepairable-plus-sp1-0x80070490-Infinito1977.log';
-  const rows = readFileSync(path.join(FIXTURES, 'logs', 'MANIFEST.tsv'), 'utf8').split('\n').map((l) => l.split('\t'));
+  const rows = readFileSync(path.join(FIXTURES, 'logs', 'MANIFEST.tsv'), 'utf8')
+    .split('\n')
+    .map((l) => l.split('\t'));
   const head = rows[0]!;
   const row = rows.find((r) => r[head.indexOf('path')] === rel);
   const bytes = readFileSync(path.join(FIXTURES, 'logs', rel));
@@ -77,7 +93,10 @@ interface PtyResult {
 
 function runWithSignal(sig: 'SIGTERM' | 'SIGINT', pattern: string, args: string[], img: string, dir: string, env: NodeJS.ProcessEnv): Promise<PtyResult> {
   const outFile = path.join(dir, 'stdout.txt');
-  const child = spawn('/usr/bin/python3', ['-c', PTY_RUN, sig, pattern, outFile, process.execPath, ATTACK_CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  const child = spawn('/usr/bin/python3', ['-c', PTY_RUN, sig, pattern, outFile, process.execPath, ATTACK_CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   let text = '';
   child.stdout.on('data', (d: Buffer) => (text += d.toString('utf8')));
   const loops = new Set<string>();
@@ -114,8 +133,14 @@ describe.skipIf(!!reason)('SIGTERM / SIGINT while scan --image reads a 600 MB CB
     disk = buildDisk(base, tree, { size: 2048 * MiB, recoverySize: 100 * MiB, recoveryFree: 40 * MiB });
     rmSync(tree, { recursive: true, force: true });
     // Real CBS.log lines (Windows 7 SP1, errors included) repeated to 600 MB, written through ntfs-3g.
-    const real = realCbsLog().toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l !== '');
-    withMountedNtfs(base, disk.osStart, disk.recStart - disk.osStart, (mnt) => repeatLinesToFile(path.join(mnt, 'Windows', 'Logs', 'CBS', 'CBS.log'), real, CBS_BYTES));
+    const real = realCbsLog()
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .filter((l) => l !== '');
+    withMountedNtfs(base, disk.osStart, disk.recStart - disk.osStart, (mnt) =>
+      repeatLinesToFile(path.join(mnt, 'Windows', 'Logs', 'CBS', 'CBS.log'), real, CBS_BYTES),
+    );
     host = startHostCheck();
   }, 600_000);
   afterAll(() => {
@@ -123,29 +148,42 @@ describe.skipIf(!!reason)('SIGTERM / SIGINT while scan --image reads a 600 MB CB
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it.each([{ sig: 'SIGTERM' as const }, { sig: 'SIGINT' as const }])('$sig during "reading CBS.log": ends within 2 s, exit 130, nothing left attached', async ({ sig }) => {
-    const dir = mkdtempSync(path.join(tmp, 'case-'));
-    const img = path.join(dir, 'disk.img');
-    try {
-      copyImage(base, img);
-      const before = imageDigest(img);
-      const r = await runWithSignal(sig, 'reading CBS.log', ['scan', '--image', img], img, dir, stateEnv(dir));
-      const what = `${sig}: ${JSON.stringify({ ...r, stderr: r.stderr.slice(-1500) })}`;
-      expect(r.sent, `the progress line "reading CBS.log" never appeared on the terminal\n${what}`).toBe(true);
-      expect.soft(r.killed, `still running 15 s after ${sig}: killed\n${what}`).toBe(false);
-      expect.soft(r.after_signal_s, what).toBeLessThan(2);
-      expect.soft(r.rc, what).toBe(130);
-      expect.soft(loopsOf(img), `loop devices still attached to the image after ${sig}`).toEqual([]);
-      const mountedNow = new Set(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]));
-      expect.soft(r.mounts.filter((m) => mountedNow.has(m)), `mounts of the image's loop devices still there after ${sig}`).toEqual([]);
-      expect.soft(r.loops.length, 'the run never attached the image (the read was not under way?)').toBeGreaterThan(0);
-      expect.soft(imageDigest(img), 'scan --image changed the image').toBe(before);
-      writeFileSync(path.join(dir, 'result.json'), JSON.stringify(r));
-    } finally {
-      releaseImage(img);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 300_000);
+  it.each([{ sig: 'SIGTERM' as const }, { sig: 'SIGINT' as const }])(
+    '$sig during "reading CBS.log": ends within 2 s, exit 130, nothing left attached',
+    async ({ sig }) => {
+      const dir = mkdtempSync(path.join(tmp, 'case-'));
+      const img = path.join(dir, 'disk.img');
+      try {
+        copyImage(base, img);
+        const before = imageDigest(img);
+        const r = await runWithSignal(sig, 'reading CBS.log', ['scan', '--image', img], img, dir, stateEnv(dir));
+        const what = `${sig}: ${JSON.stringify({ ...r, stderr: r.stderr.slice(-1500) })}`;
+        expect(r.sent, `the progress line "reading CBS.log" never appeared on the terminal\n${what}`).toBe(true);
+        expect.soft(r.killed, `still running 15 s after ${sig}: killed\n${what}`).toBe(false);
+        expect.soft(r.after_signal_s, what).toBeLessThan(2);
+        expect.soft(r.rc, what).toBe(130);
+        expect.soft(loopsOf(img), `loop devices still attached to the image after ${sig}`).toEqual([]);
+        const mountedNow = new Set(
+          readFileSync('/proc/self/mountinfo', 'utf8')
+            .split('\n')
+            .map((l) => l.split(' ')[4]),
+        );
+        expect
+          .soft(
+            r.mounts.filter((m) => mountedNow.has(m)),
+            `mounts of the image's loop devices still there after ${sig}`,
+          )
+          .toEqual([]);
+        expect.soft(r.loops.length, 'the run never attached the image (the read was not under way?)').toBeGreaterThan(0);
+        expect.soft(imageDigest(img), 'scan --image changed the image').toBe(before);
+        writeFileSync(path.join(dir, 'result.json'), JSON.stringify(r));
+      } finally {
+        releaseImage(img);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    300_000,
+  );
 
   it('no host file outside the targets changed (find / -xdev -newer)', () => {
     expect(host.report([tmp])).toBeUndefined();

@@ -91,7 +91,10 @@ function compareStores(before: DumpRow[], after: DumpRow[], changed: string[]): 
   return out;
 }
 
-async function applyAndSave(src: string, build: (h: Hive) => BcdChange[]): Promise<{ before: DumpRow[]; after: DumpRow[]; file: string; dir: string; hive: Hive }> {
+async function applyAndSave(
+  src: string,
+  build: (h: Hive) => BcdChange[],
+): Promise<{ before: DumpRow[]; after: DumpRow[]; file: string; dir: string; hive: Hive }> {
   const hive = Hive.open(new Uint8Array(readFileSync(src)));
   const changes = build(hive);
   applyBcdChanges(hive, changes);
@@ -128,7 +131,13 @@ describe.skipIf(!!reason)('encodeDevice: byte-identical to what Windows wrote', 
         const m = /\\Elements\\([0-9a-f]{8})$/i.exec(r.path);
         if (!m || ((parseInt(m[1]!, 16) >>> 24) & 0xf) !== 1) continue;
         const d = decodeDevice(new Uint8Array(Buffer.from(r.values[0]!.data, 'hex')));
-        kinds.add(d.kind === 'partition' ? `partition/${d.table}` : d.kind === 'ramdisk' ? `ramdisk/${d.parent.kind === 'partition' ? d.parent.table : d.parent.kind}` : d.kind);
+        kinds.add(
+          d.kind === 'partition'
+            ? `partition/${d.table}`
+            : d.kind === 'ramdisk'
+              ? `ramdisk/${d.parent.kind === 'partition' ? d.parent.table : d.parent.kind}`
+              : d.kind,
+        );
       }
     }
     expect([...kinds].sort()).toEqual(['boot', 'partition/gpt', 'partition/mbr', 'ramdisk/boot', 'ramdisk/gpt', 'ramdisk/mbr']);
@@ -155,11 +164,15 @@ describe('encodeDevice: the winre.md §9 layouts, built independently', () => {
   it('MBR partition: byte offset u64 at 0x20, table 1, signature u32 at 0x38 (offset above 4 GiB)', () => {
     const off = 0x1_2345_6000 * 512;
     const got = Buffer.from(encodeDevice({ kind: 'partition', table: 'mbr', partitionOffset: off, diskSignature: 0xfc9c8a2f }));
-    expect(got.toString('hex')).toBe(partition88(Buffer.concat([u64le(off), Buffer.alloc(8)]), 1, Buffer.concat([u32le(0xfc9c8a2f), Buffer.alloc(12)])).toString('hex'));
+    expect(got.toString('hex')).toBe(
+      partition88(Buffer.concat([u64le(off), Buffer.alloc(8)]), 1, Buffer.concat([u32le(0xfc9c8a2f), Buffer.alloc(12)])).toString('hex'),
+    );
   });
   it('ramdisk: options GUID, type 0 flags 1 size len-0x10, local type 3, block 1/len-0x38/5, nested partition at 0x44, path at 0x8c', () => {
     const p = '\\Recovery\\WindowsRE\\Winre.wim';
-    const got = Buffer.from(encodeDevice({ kind: 'ramdisk', optionsId: OPTS, path: p, parent: { kind: 'partition', table: 'gpt', partitionGuid: PART, diskGuid: DISK } }));
+    const got = Buffer.from(
+      encodeDevice({ kind: 'ramdisk', optionsId: OPTS, path: p, parent: { kind: 'partition', table: 'gpt', partitionGuid: PART, diskGuid: DISK } }),
+    );
     expect(got.length).toBe(200);
     const exp = Buffer.alloc(200);
     guidBytes(OPTS).copy(exp, 0);
@@ -251,13 +264,23 @@ describe.skipIf(!!reason)('repointWinre on real stores, checked with libhivex', 
       // Ramdisk (winre.md §9): nested partition at 0x44 -> unique GUID at 0x54, disk GUID at 0x6c.
       for (const el of ['11000001', '21000001']) {
         const { old, now } = diffs.get(`${WINRE}/${el}`)!;
-        expect(within(diffPositions(old, now), [[0x54, 0x64], [0x6c, 0x7c]])).toEqual([]);
+        expect(
+          within(diffPositions(old, now), [
+            [0x54, 0x64],
+            [0x6c, 0x7c],
+          ]),
+        ).toEqual([]);
         expect(now.subarray(0x54, 0x64).equals(guidBytes(NEW_PART))).toBe(true);
         expect(now.subarray(0x6c, 0x7c).equals(guidBytes(NEW_DISK))).toBe(true);
       }
       // 88-byte partition device: unique GUID at 0x20, disk GUID at 0x38.
       const { old, now } = diffs.get(`${OPTIONS}/31000003`)!;
-      expect(within(diffPositions(old, now), [[0x20, 0x30], [0x38, 0x48]])).toEqual([]);
+      expect(
+        within(diffPositions(old, now), [
+          [0x20, 0x30],
+          [0x38, 0x48],
+        ]),
+      ).toEqual([]);
       expect(now.subarray(0x20, 0x30).equals(guidBytes(NEW_PART))).toBe(true);
       expect(now.subarray(0x38, 0x48).equals(guidBytes(NEW_DISK))).toBe(true);
 
@@ -266,7 +289,11 @@ describe.skipIf(!!reason)('repointWinre on real stores, checked with libhivex', 
       const target = { kind: 'partition', table: 'gpt', partitionGuid: NEW_PART, diskGuid: NEW_DISK };
       expect(w.problems).toEqual([]);
       expect(w.osLoaders.find((l) => l.isDefault)).toMatchObject({ id: OS, recoverySequence: [WINRE], recoveryEnabled: true });
-      expect(w.winreLoader).toMatchObject({ id: WINRE, exists: true, ramdisk: { device: target, path: '\\Recovery\\WindowsRE\\Winre.wim', optionsId: OPTIONS } });
+      expect(w.winreLoader).toMatchObject({
+        id: WINRE,
+        exists: true,
+        ramdisk: { device: target, path: '\\Recovery\\WindowsRE\\Winre.wim', optionsId: OPTIONS },
+      });
       expect(w.ramdiskOptions).toMatchObject({ id: OPTIONS, sdiDevice: target, sdiPath: '\\Recovery\\WindowsRE\\boot.sdi' });
       // The OS itself stays where it was.
       expect(w.osLoaders[0]!.osDevice).toEqual(describeWinre(storeOf(src)).osLoaders[0]!.osDevice);
@@ -291,7 +318,12 @@ describe.skipIf(!!reason)('repointWinre on real stores, checked with libhivex', 
     expect(r.osLoader).toBe(OS);
     expect(r.winreLoader).toBe(WINRE); // found through the resume object's recoverysequence
     expect(r.changes).toEqual([
-      { key: `Objects\\${OS}\\Elements\\14000008`, name: 'Element', old: null, value: { type: REG.MULTI_SZ, data: elementOf(orig, OS, '14000008')!.toString('hex') } },
+      {
+        key: `Objects\\${OS}\\Elements\\14000008`,
+        name: 'Element',
+        old: null,
+        value: { type: REG.MULTI_SZ, data: elementOf(orig, OS, '14000008')!.toString('hex') },
+      },
       { key: `Objects\\${OS}\\Elements\\16000009`, name: 'Element', old: { type: REG.BINARY, data: '00' }, value: { type: REG.BINARY, data: '01' } },
     ]);
     applyBcdChanges(hive, r.changes);
@@ -338,7 +370,14 @@ describe.skipIf(!!reason)('repointWinre on real stores, checked with libhivex', 
         expect(now.length).toBe(0x8c + utf16z(NEWPATH).length);
         // Up to the path: only the two lengths and the partition identity differ.
         const pos = diffPositions(old.subarray(0, 0x8c), now.subarray(0, 0x8c));
-        expect(within(pos, [[0x18, 0x1c], [0x3c, 0x40], [0x54, 0x64], [0x6c, 0x7c]])).toEqual([]);
+        expect(
+          within(pos, [
+            [0x18, 0x1c],
+            [0x3c, 0x40],
+            [0x54, 0x64],
+            [0x6c, 0x7c],
+          ]),
+        ).toEqual([]);
         expect(now.readUInt32LE(0x18)).toBe(now.length - 0x10);
         expect(now.readUInt32LE(0x3c)).toBe(now.length - 0x38);
         expect(now.subarray(0x54, 0x64).equals(Buffer.concat([u64le(OFFSET), Buffer.alloc(8)]))).toBe(true);
@@ -347,7 +386,12 @@ describe.skipIf(!!reason)('repointWinre on real stores, checked with libhivex', 
         expect(now.subarray(0x8c).equals(utf16z(NEWPATH))).toBe(true);
       }
       const sdi = diffs.get(`${VM_OPTIONS}/31000003`)!;
-      expect(within(diffPositions(sdi.old, sdi.now), [[0x20, 0x30], [0x38, 0x48]])).toEqual([]);
+      expect(
+        within(diffPositions(sdi.old, sdi.now), [
+          [0x20, 0x30],
+          [0x38, 0x48],
+        ]),
+      ).toEqual([]);
       expect(sdi.now.subarray(0x20, 0x30).equals(Buffer.concat([u64le(OFFSET), Buffer.alloc(8)]))).toBe(true);
       expect(sdi.now.subarray(0x38, 0x48).equals(Buffer.concat([u32le(SIG), Buffer.alloc(12)]))).toBe(true);
       expect(diffs.get(`${VM_OPTIONS}/32000004`)!.now.equals(utf16z('\\Recovery\\WindowsRE\\boot.sdi'))).toBe(true);
@@ -367,15 +411,28 @@ describe.skipIf(!!reason)('repointWinre on real stores, checked with libhivex', 
   it('BCDvm (MBR) keeping the old directory: only offset and signature bytes change, lengths identical', async () => {
     const src = fixture('bcd', 'BCDvm');
     const oldDir = `\\Recovery\\${VM_WINRE.slice(1, -1)}`;
-    const { before, after, file, dir } = await applyAndSave(src, (h) => repointWinre(h, { scheme: 'mbr', diskSignature: SIG, offset: OFFSET }, { osLoader: WIN7, directory: oldDir + '\\' }).changes);
+    const { before, after, file, dir } = await applyAndSave(
+      src,
+      (h) => repointWinre(h, { scheme: 'mbr', diskSignature: SIG, offset: OFFSET }, { osLoader: WIN7, directory: oldDir + '\\' }).changes,
+    );
     try {
       const diffs = compareStores(before, after, [`${VM_WINRE}/11000001`, `${VM_WINRE}/21000001`, `${VM_OPTIONS}/31000003`]);
       for (const el of ['11000001', '21000001']) {
         const { old, now } = diffs.get(`${VM_WINRE}/${el}`)!;
-        expect(within(diffPositions(old, now), [[0x54, 0x5c], [0x6c, 0x70]])).toEqual([]);
+        expect(
+          within(diffPositions(old, now), [
+            [0x54, 0x5c],
+            [0x6c, 0x70],
+          ]),
+        ).toEqual([]);
       }
       const sdi = diffs.get(`${VM_OPTIONS}/31000003`)!;
-      expect(within(diffPositions(sdi.old, sdi.now), [[0x20, 0x28], [0x38, 0x3c]])).toEqual([]);
+      expect(
+        within(diffPositions(sdi.old, sdi.now), [
+          [0x20, 0x28],
+          [0x38, 0x3c],
+        ]),
+      ).toEqual([]);
       expect(describeWinre(storeOf(file)).problems).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -61,9 +61,7 @@ describe.skipIf(!!reason)('BCD stores vs libhivex', () => {
           return `${obj!.toLowerCase()}/${el!.toLowerCase()}/${v.type}/${v.data}`;
         })
         .sort();
-      const ours = store.objects
-        .flatMap((o) => o.elements.map((e) => `${o.id}/${e.hex}/${e.regType}/${Buffer.from(e.raw).toString('hex')}`))
-        .sort();
+      const ours = store.objects.flatMap((o) => o.elements.map((e) => `${o.id}/${e.hex}/${e.regType}/${Buffer.from(e.raw).toString('hex')}`)).sort();
       expect(ours).toEqual(theirs);
       const types = rows.filter((r) => /^Objects\\[^\\]+\\Description$/i.test(r.path));
       for (const t of types) {
@@ -150,7 +148,10 @@ describe.skipIf(!!reason)('BCD stores vs libhivex', () => {
     expect(w.osLoaders.map((l) => [l.id, l.description, l.recoverySequence, l.recoveryEnabled, l.isDefault])).toEqual([
       ['{17d1a947-6ebc-11e3-92e2-9e90a5a36f6e}', 'Windows 8.1', ['{17d1a948-6ebc-11e3-92e2-9e90a5a36f6e}'], true, true],
     ]);
-    expect(w.winreLoader).toMatchObject({ id: '{17d1a948-6ebc-11e3-92e2-9e90a5a36f6e}', ramdisk: { path: '\\Recovery\\WindowsRE\\Winre.wim', optionsId: '{17d1a949-6ebc-11e3-92e2-9e90a5a36f6e}' } });
+    expect(w.winreLoader).toMatchObject({
+      id: '{17d1a948-6ebc-11e3-92e2-9e90a5a36f6e}',
+      ramdisk: { path: '\\Recovery\\WindowsRE\\Winre.wim', optionsId: '{17d1a949-6ebc-11e3-92e2-9e90a5a36f6e}' },
+    });
     const rd = rawElement(rows, '{17d1a948-6ebc-11e3-92e2-9e90a5a36f6e}', '11000001');
     expect(part(w.winreLoader!.ramdisk!.device).partitionGuid).toBe(guidAt(rd, 0x54));
     expect(w.ramdiskOptions).toMatchObject({ description: 'Windows Recovery', sdiPath: '\\Recovery\\WindowsRE\\boot.sdi' });
@@ -184,7 +185,10 @@ describe.skipIf(!!reason)('BCD stores vs libhivex', () => {
     expect(pe).toMatchObject({ isDefault: true, winpe: true });
     expect(formatDevice(pe.osDevice!)).toBe('ramdisk=[partition={disk signature 0x36234da4, offset 1048576}]\\boot\\boot.wim,{ramdiskoptions}');
     expect(elementValue(findObject(store, '{bootmgr}'), 0x11000001)).toEqual({ kind: 'boot' });
-    expect(elementValue(findObject(store, '{bootmgr}'), 0x24000001)).toEqual(['{572bcd55-ffa7-11d9-aae0-0007e994107d}', '{efd09c92-55fb-11e2-aa98-9d073f340da7}']);
+    expect(elementValue(findObject(store, '{bootmgr}'), 0x24000001)).toEqual([
+      '{572bcd55-ffa7-11d9-aae0-0007e994107d}',
+      '{efd09c92-55fb-11e2-aa98-9d073f340da7}',
+    ]);
   });
 
   it('Win7/BCD (setup media): "Windows Setup" = ramdisk [boot]\\sources\\boot.wim, no WinRE; short integers', () => {
@@ -256,7 +260,9 @@ describe('generated stores and bad input', () => {
     });
     const w = describeWinre(s);
     expect(w.winreLoader).toEqual({ id: '{aaaaaaaa-0000-0000-0000-000000000002}', exists: false });
-    expect(w.problems).toEqual(['recoverysequence of {aaaaaaaa-0000-0000-0000-000000000001} points at {aaaaaaaa-0000-0000-0000-000000000002}, which is not in the store']);
+    expect(w.problems).toEqual([
+      'recoverysequence of {aaaaaaaa-0000-0000-0000-000000000001} points at {aaaaaaaa-0000-0000-0000-000000000002}, which is not in the store',
+    ]);
     expect(w.osLoaders[0]!.recoveryEnabled).toBe(false);
   });
 

@@ -26,10 +26,28 @@ beforeAll(() => {
   if (reason) return;
   const key = path.join(dir, 'k.pem');
   const crt = path.join(dir, 'c.der');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-outform', 'DER', '-out', crt,
-    '-days', '30', '-subj', '/CN=WSUS Publisher Test/O=wufix', '-sha256',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-outform',
+      'DER',
+      '-out',
+      crt,
+      '-days',
+      '30',
+      '-subj',
+      '/CN=WSUS Publisher Test/O=wufix',
+      '-sha256',
+    ],
+    { stdio: 'ignore' },
+  );
   der = new Uint8Array(readFileSync(crt));
   opensslSha1 = execFileSync('openssl', ['x509', '-inform', 'DER', '-in', crt, '-noout', '-fingerprint', '-sha1'], { encoding: 'utf8' })
     .trim()
@@ -106,10 +124,7 @@ describe.skipIf(!!reason)('with an openssl certificate', () => {
     const good = certs.find((c) => c.keyName === tp)!;
     expect(good).toMatchObject({ thumbprint: tp, blobOk: true, selfSigned: true, subject: x.subject, issuer: x.issuer, notAfter: x.validTo });
     expect(good.notAfterDate!.getTime()).toBeGreaterThan(Date.now());
-    expect(Object.keys(readAllStores(sw))).toEqual([
-      'Microsoft\\SystemCertificates\\TrustedPublisher',
-      'Policies\\Microsoft\\SystemCertificates\\Root',
-    ]);
+    expect(Object.keys(readAllStores(sw))).toEqual(['Microsoft\\SystemCertificates\\TrustedPublisher', 'Policies\\Microsoft\\SystemCertificates\\Root']);
     expect(STORE_PATHS).toContain('Microsoft\\SystemCertificates\\ROOT');
   });
 });
@@ -139,7 +154,11 @@ describe.skipIf(!!realReason)('real stores (regipy/ntuser_software_partial)', ()
         }
         const p = path.join(dir, `${c.keyName}.der`);
         writeFileSync(p, certDer!);
-        const o = execFileSync('openssl', ['x509', '-inform', 'DER', '-in', p, '-noout', '-fingerprint', '-sha1', '-enddate', '-subject', '-issuer', '-nameopt', 'RFC2253'], { encoding: 'utf8' });
+        const o = execFileSync(
+          'openssl',
+          ['x509', '-inform', 'DER', '-in', p, '-noout', '-fingerprint', '-sha1', '-enddate', '-subject', '-issuer', '-nameopt', 'RFC2253'],
+          { encoding: 'utf8' },
+        );
         const sha1 = /Fingerprint=([0-9A-F:]+)/i.exec(o)![1]!.replace(/:/g, '').toUpperCase();
         expect(c.thumbprint).toBe(sha1);
         expect(c.blobOk).toBe(sha1 === c.keyName.toUpperCase());

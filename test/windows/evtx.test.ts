@@ -49,7 +49,10 @@ function pyDump(file: string): PyDump {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });
-  const rows = out.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string });
+  const rows = out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { kind: string });
   const dump = {
     records: rows.filter((r): r is PyRecord => r.kind === 'record'),
     chunks: rows.filter((r): r is PyChunk => r.kind === 'chunk'),
@@ -84,7 +87,7 @@ function isoMicros(s: string): number | undefined {
 
 const GUID_RE = /^\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}$/i;
 // python-evtx drops these characters when it writes XML, and XML parsing turns CR LF into LF.
- 
+
 const RESTRICTED = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/g;
 
 const stats = { timeTolerance: 0, guidCase: 0, exact: 0 };
@@ -168,22 +171,70 @@ class ChunkWriter {
   b = new Uint8Array(65536);
   dv = new DataView(this.b.buffer);
   pos = 512;
-  u8(v: number) { this.b[this.pos++] = v; }
-  u16(v: number) { this.dv.setUint16(this.pos, v, true); this.pos += 2; }
-  u32(v: number) { this.dv.setUint32(this.pos, v, true); this.pos += 4; }
-  u64(v: bigint) { this.dv.setBigUint64(this.pos, v, true); this.pos += 8; }
-  bytes(a: number[] | Uint8Array) { for (const x of a) this.u8(x); }
-  utf16(s: string) { for (let i = 0; i < s.length; i++) this.u16(s.charCodeAt(i)); }
+  u8(v: number) {
+    this.b[this.pos++] = v;
+  }
+  u16(v: number) {
+    this.dv.setUint16(this.pos, v, true);
+    this.pos += 2;
+  }
+  u32(v: number) {
+    this.dv.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+  u64(v: bigint) {
+    this.dv.setBigUint64(this.pos, v, true);
+    this.pos += 8;
+  }
+  bytes(a: number[] | Uint8Array) {
+    for (const x of a) this.u8(x);
+  }
+  utf16(s: string) {
+    for (let i = 0; i < s.length; i++) this.u16(s.charCodeAt(i));
+  }
   /** name offset pointing right after itself, then the name inline: u32 next, u16 hash, u16 n, chars, NUL */
-  name(s: string) { this.u32(this.pos + 4); this.u32(0); this.u16(0); this.u16(s.length); this.utf16(s); this.u16(0); }
-  open(n: string, attrs = false) { this.u8(attrs ? 0x41 : 0x01); this.u16(0xffff); this.u32(0); this.name(n); if (attrs) this.u32(0); }
-  attr(n: string, more = false) { this.u8(more ? 0x46 : 0x06); this.name(n); }
-  text(s: string, more = false) { this.u8(more ? 0x45 : 0x05); this.u8(0x01); this.u16(s.length); this.utf16(s); }
-  sub(i: number, type: number, optional = false) { this.u8(optional ? 0x0e : 0x0d); this.u16(i); this.u8(type); }
-  leaf(n: string, f: () => void) { this.open(n); this.u8(0x02); f(); this.u8(0x04); }
+  name(s: string) {
+    this.u32(this.pos + 4);
+    this.u32(0);
+    this.u16(0);
+    this.u16(s.length);
+    this.utf16(s);
+    this.u16(0);
+  }
+  open(n: string, attrs = false) {
+    this.u8(attrs ? 0x41 : 0x01);
+    this.u16(0xffff);
+    this.u32(0);
+    this.name(n);
+    if (attrs) this.u32(0);
+  }
+  attr(n: string, more = false) {
+    this.u8(more ? 0x46 : 0x06);
+    this.name(n);
+  }
+  text(s: string, more = false) {
+    this.u8(more ? 0x45 : 0x05);
+    this.u8(0x01);
+    this.u16(s.length);
+    this.utf16(s);
+  }
+  sub(i: number, type: number, optional = false) {
+    this.u8(optional ? 0x0e : 0x0d);
+    this.u16(i);
+    this.u8(type);
+  }
+  leaf(n: string, f: () => void) {
+    this.open(n);
+    this.u8(0x02);
+    f();
+    this.u8(0x04);
+  }
   record(id: bigint, body: () => void) {
     const start = this.pos;
-    this.u32(0x2a2a); this.u32(0); this.u64(id); this.u64(0n);
+    this.u32(0x2a2a);
+    this.u32(0);
+    this.u64(id);
+    this.u64(0n);
     body();
     this.pos = (this.pos + 4 + 7) & ~7; // 8-byte aligned like Windows writes them
     const size = this.pos - start;
@@ -221,7 +272,11 @@ function templateValues(w: ChunkWriter, provider: string, eventId: number) {
   vals.push([0x13, [1, 2, 0, 0, 0, 0, 0, 5, ...le(21n, 4), ...le(1000n, 4)]]);
   vals.push([0x07, le(0xfffffffbn, 4)]);
   w.u32(vals.length);
-  for (const [t, d] of vals) { w.u16(d.length); w.u8(t); w.u8(0); }
+  for (const [t, d] of vals) {
+    w.u16(d.length);
+    w.u8(t);
+    w.u8(0);
+  }
   for (const [, d] of vals) w.bytes(d);
 }
 
@@ -230,20 +285,46 @@ function syntheticChunk() {
   // record 1: plain elements, no template; value text split over tokens, entity and char refs, CDATA, PI
   const r1 = w.record(1n, () => {
     w.bytes([0x0f, 1, 1, 0]);
-    w.open('Event', true); w.attr('xmlns'); w.text(NS); w.u8(0x02);
-    w.open('System'); w.u8(0x02);
-    w.open('Provider', true); w.attr('Name'); w.text('Test-Provider'); w.u8(0x03);
+    w.open('Event', true);
+    w.attr('xmlns');
+    w.text(NS);
+    w.u8(0x02);
+    w.open('System');
+    w.u8(0x02);
+    w.open('Provider', true);
+    w.attr('Name');
+    w.text('Test-Provider');
+    w.u8(0x03);
     w.leaf('EventID', () => w.text('7'));
     w.leaf('Level', () => w.text('3'));
-    w.open('TimeCreated', true); w.attr('SystemTime'); w.text('2024-01-02T03:04:05.1234567Z'); w.u8(0x03);
+    w.open('TimeCreated', true);
+    w.attr('SystemTime');
+    w.text('2024-01-02T03:04:05.1234567Z');
+    w.u8(0x03);
     w.leaf('Computer', () => w.text('PC'));
     w.u8(0x04);
-    w.open('EventData'); w.u8(0x02);
-    w.open('Data', true); w.attr('Name'); w.text('a'); w.u8(0x02);
-    w.text('x ', true); w.u8(0x49); w.name('lt'); w.text(' y ', true); w.u8(0x48); w.u16(65); w.u8(0x07); w.u16(1); w.utf16('z');
+    w.open('EventData');
+    w.u8(0x02);
+    w.open('Data', true);
+    w.attr('Name');
+    w.text('a');
+    w.u8(0x02);
+    w.text('x ', true);
+    w.u8(0x49);
+    w.name('lt');
+    w.text(' y ', true);
+    w.u8(0x48);
+    w.u16(65);
+    w.u8(0x07);
+    w.u16(1);
+    w.utf16('z');
     w.u8(0x04);
     w.leaf('Data', () => w.text('pos1'));
-    w.u8(0x0a); w.name('pi'); w.u8(0x0b); w.u16(2); w.utf16('ok');
+    w.u8(0x0a);
+    w.name('pi');
+    w.u8(0x0b);
+    w.u16(2);
+    w.utf16('ok');
     w.u8(0x04);
     w.u8(0x04);
     w.u8(0x00);
@@ -252,28 +333,54 @@ function syntheticChunk() {
   let defOffset = 0;
   const r2 = w.record(2n, () => {
     w.bytes([0x0f, 1, 1, 0]);
-    w.u8(0x0c); w.u8(1); w.u32(0x1234);
+    w.u8(0x0c);
+    w.u8(1);
+    w.u32(0x1234);
     defOffset = w.pos + 4;
     w.u32(defOffset);
-    w.u32(0); w.bytes(new Array(16).fill(0xab));
+    w.u32(0);
+    w.bytes(new Array(16).fill(0xab));
     const sizeAt = w.pos;
     w.u32(0);
     const bodyStart = w.pos;
     w.bytes([0x0f, 1, 1, 0]);
-    w.open('Event', true); w.attr('xmlns'); w.text(NS); w.u8(0x02);
-    w.open('System'); w.u8(0x02);
-    w.open('Provider', true); w.attr('Name'); w.sub(0, 0x01); w.u8(0x03);
+    w.open('Event', true);
+    w.attr('xmlns');
+    w.text(NS);
+    w.u8(0x02);
+    w.open('System');
+    w.u8(0x02);
+    w.open('Provider', true);
+    w.attr('Name');
+    w.sub(0, 0x01);
+    w.u8(0x03);
     w.leaf('EventID', () => w.sub(1, 0x06));
     w.leaf('Level', () => w.sub(2, 0x04, true));
-    w.open('TimeCreated', true); w.attr('SystemTime'); w.sub(3, 0x11, true); w.u8(0x03);
+    w.open('TimeCreated', true);
+    w.attr('SystemTime');
+    w.sub(3, 0x11, true);
+    w.u8(0x03);
     w.leaf('Computer', () => w.sub(4, 0x01));
     w.u8(0x04);
-    w.open('EventData'); w.u8(0x02);
+    w.open('EventData');
+    w.u8(0x02);
     const data = (n: string | null, i: number, t: number) => {
       if (n === null) w.leaf('Data', () => w.sub(i, t, true));
-      else { w.open('Data', true); w.attr('Name'); w.text(n); w.u8(0x02); w.sub(i, t, true); w.u8(0x04); }
+      else {
+        w.open('Data', true);
+        w.attr('Name');
+        w.text(n);
+        w.u8(0x02);
+        w.sub(i, t, true);
+        w.u8(0x04);
+      }
     };
-    data('errorCode', 5, 0x14); data('g', 6, 0x0f); data('opt', 7, 0x01); data(null, 8, 0x81); data('sid', 9, 0x13); data('n', 10, 0x07);
+    data('errorCode', 5, 0x14);
+    data('g', 6, 0x0f);
+    data('opt', 7, 0x01);
+    data(null, 8, 0x81);
+    data('sid', 9, 0x13);
+    data('n', 10, 0x07);
     w.u8(0x04);
     w.u8(0x04);
     w.u8(0x00);
@@ -282,7 +389,10 @@ function syntheticChunk() {
   });
   const r3 = w.record(3n, () => {
     w.bytes([0x0f, 1, 1, 0]);
-    w.u8(0x0c); w.u8(1); w.u32(0x1234); w.u32(defOffset);
+    w.u8(0x0c);
+    w.u8(1);
+    w.u32(0x1234);
+    w.u32(defOffset);
     templateValues(w, 'P3', 19);
   });
   return { chunk: w.finish(), offsets: [r1, r2, r3] };
@@ -307,7 +417,9 @@ describe('evtx: pure parts', () => {
       errorCode: '0x80070005',
       g: '{00112233-4455-6677-8899-AABBCCDDEEFF}',
       opt: '',
-      '3': 'one', '4': '', '5': 'three', // a string array repeats its <Data> element per item
+      '3': 'one',
+      '4': '',
+      '5': 'three', // a string array repeats its <Data> element per item
       sid: 'S-1-5-21-1000',
       n: '-5',
     };
@@ -459,8 +571,14 @@ describe.skipIf(!!reason)('evtx: damaged files', () => {
     const broken = py.records.filter((r) => !r.verified);
     expect(broken.length).toBeGreaterThan(0);
     for (const r of broken) {
-      expect(ours.events.some((e) => e.recordId.toString() === r.recordId), `record ${r.recordId}`).toBe(false);
-      expect(ours.problems.some((p) => p.chunk === r.chunk && p.offset === r.offset), `problem at ${r.offset}`).toBe(true);
+      expect(
+        ours.events.some((e) => e.recordId.toString() === r.recordId),
+        `record ${r.recordId}`,
+      ).toBe(false);
+      expect(
+        ours.problems.some((p) => p.chunk === r.chunk && p.offset === r.offset),
+        `problem at ${r.offset}`,
+      ).toBe(true);
     }
     expect(ours.chunks).toBe(py.chunks.length);
   });
@@ -487,7 +605,12 @@ describe.skipIf(!!reason)('evtx: damaged files', () => {
     expect(ours.events.length).toBeGreaterThan(py.records.length);
     // the extra records are the first records of chunk 3, identical to python-evtx on the whole file
     const extra = ours.events.slice(py.records.length);
-    expect(compareAll(extra, full.records.filter((r) => extra.some((e) => e.recordId.toString() === r.recordId)))).toEqual([]);
+    expect(
+      compareAll(
+        extra,
+        full.records.filter((r) => extra.some((e) => e.recordId.toString() === r.recordId)),
+      ),
+    ).toEqual([]);
     expect(new Set(full.records.filter((r) => extra.some((e) => e.recordId.toString() === r.recordId)).map((r) => r.chunk))).toEqual(new Set([3]));
     expect(ours.problems.some((p) => p.chunk === 3 && /truncated/.test(p.message))).toBe(true);
     expect(ours.chunks).toBe(4);

@@ -84,11 +84,20 @@ describe.skipIf(!!reason)('userHives', () => {
     const list = userHives(Hive.open(new Uint8Array(readFileSync(f))), root);
     const by = Object.fromEntries(list.map((u) => [u.sid, u]));
     expect(list.map((u) => u.kind)).toEqual(['default', 'system', 'localservice', 'networkservice', 'user', 'user', 'user']);
-    expect(by['.DEFAULT']).toMatchObject({ kind: 'default', exists: true, hivePath: path.join(root, 'Windows/System32/config/DEFAULT'), profilePath: 'C:\\WINDOWS\\System32\\config' });
+    expect(by['.DEFAULT']).toMatchObject({
+      kind: 'default',
+      exists: true,
+      hivePath: path.join(root, 'Windows/System32/config/DEFAULT'),
+      profilePath: 'C:\\WINDOWS\\System32\\config',
+    });
     expect(by['S-1-5-18']).toMatchObject({ kind: 'system', account: 'SYSTEM', exists: false, profilePath: 'C:\\WINDOWS\\system32\\config\\systemprofile' });
     expect(by['S-1-5-18']!.profileImagePath).toBe('%systemroot%\\system32\\config\\systemprofile');
     expect(by['S-1-5-19']).toMatchObject({ kind: 'localservice', exists: true, hivePath: path.join(root, 'Windows/ServiceProfiles/LocalService/NTUSER.DAT') });
-    expect(by['S-1-5-20']).toMatchObject({ kind: 'networkservice', exists: true, hivePath: path.join(root, 'Windows/ServiceProfiles/NetworkService/ntuser.dat') });
+    expect(by['S-1-5-20']).toMatchObject({
+      kind: 'networkservice',
+      exists: true,
+      hivePath: path.join(root, 'Windows/ServiceProfiles/NetworkService/ntuser.dat'),
+    });
     expect(by['S-1-5-21-1-2-3-1001']).toMatchObject({ account: 'alice', exists: true, hivePath: path.join(root, 'Users/Alice/NTUSER.DAT') });
     expect(by['S-1-5-21-1-2-3-1001.bak']).toBeUndefined(); // same hive as the live entry
     expect(by['S-1-5-21-4-5-6-1104']).toMatchObject({ account: 'bob.contoso', exists: true, hivePath: path.join(root, 'Users/bob.CONTOSO/NTUSER.DAT') });

@@ -111,7 +111,13 @@ describe('repointReAgent', () => {
         `<WinreLocation path="\\Recovery\\WindowsRE" id="0" offset="1048576" guid="{1bbe1186-b3bb-4a08-af22-264b3379d8cd}"/><ImageLocation path="" id="0" offset="0" guid="${Z}"/><InstallState state="1"/><WinREStaged state="0"/></WindowsRE>`,
       ),
     );
-    expect(parseReAgentXml(out).osInstallLocation).toEqual({ path: '\\RecoveryImage', id: 0, offset: 58465452032, guid: '{1bbe1186-b3bb-4a08-af22-264b3379d8cd}', index: 1 });
+    expect(parseReAgentXml(out).osInstallLocation).toEqual({
+      path: '\\RecoveryImage',
+      id: 0,
+      offset: 58465452032,
+      guid: '{1bbe1186-b3bb-4a08-af22-264b3379d8cd}',
+      index: 1,
+    });
   });
 
   it('bad targets are BadInputErrors; a file that is not ReAgent.xml is a FormatError', () => {
@@ -127,7 +133,12 @@ describe('repointReAgent', () => {
   const reason = skipReason(toolsReason('python3'));
   it.skipIf(!!reason)('Python ElementTree reads the re-pointed files (UTF-8 and UTF-16) with the documented values', () => {
     const cases = [
-      { orig: utf8bom(ENABLED), target: { scheme: 'gpt' as const, diskGuid: 'abcdef01-2345-4678-9abc-def012345678', offset: 64424509440 }, id: '0', guid: '{abcdef01-2345-4678-9abc-def012345678}' },
+      {
+        orig: utf8bom(ENABLED),
+        target: { scheme: 'gpt' as const, diskGuid: 'abcdef01-2345-4678-9abc-def012345678', offset: 64424509440 },
+        id: '0',
+        guid: '{abcdef01-2345-4678-9abc-def012345678}',
+      },
       { orig: utf16bom(STALE_MBR), target: { scheme: 'mbr' as const, diskSignature: 0xfc9c8a2f, offset: 53687091200 }, id: '4238117423', guid: Z },
     ];
     for (const c of cases) {

@@ -63,7 +63,10 @@ describe('parseReAgentXml', () => {
       unknownElements: [],
     });
     expect(c.elements).toHaveLength(19);
-    expect(c.elements[1]).toEqual({ name: 'WinreLocation', attrs: { path: '\\Recovery\\WindowsRE', id: '0', offset: '105906176', guid: '{376e5397-7d1f-4e4f-a668-5a62c1269e60}' } });
+    expect(c.elements[1]).toEqual({
+      name: 'WinreLocation',
+      attrs: { path: '\\Recovery\\WindowsRE', id: '0', offset: '105906176', guid: '{376e5397-7d1f-4e4f-a668-5a62c1269e60}' },
+    });
   });
 
   it('MBR id is the disk signature in decimal (KB2952359); unknown elements and entities', () => {
@@ -77,7 +80,9 @@ describe('parseReAgentXml', () => {
   });
 
   it('Windows 8 version 1.0 with OsInstallLocation; value= instead of state=', () => {
-    const c = parseReAgentXml('<WindowsRE version="1.0"><WinreBCD id="{92b228d6-2c5b-11e3-8636-00155df13812}"/><OsInstallLocation path="\\RecoveryImage" id="0" offset="58465452032" guid="{1bbe1186-b3bb-4a08-af22-264b3379d8cd}" index="1"/><InstallState value="1"/></WindowsRE>');
+    const c = parseReAgentXml(
+      '<WindowsRE version="1.0"><WinreBCD id="{92b228d6-2c5b-11e3-8636-00155df13812}"/><OsInstallLocation path="\\RecoveryImage" id="0" offset="58465452032" guid="{1bbe1186-b3bb-4a08-af22-264b3379d8cd}" index="1"/><InstallState value="1"/></WindowsRE>',
+    );
     expect(c.version).toBe('1.0');
     expect(c.osInstallLocation).toEqual({ path: '\\RecoveryImage', id: 0, offset: 58465452032, guid: '{1bbe1186-b3bb-4a08-af22-264b3379d8cd}', index: 1 });
     expect(c.installState).toBe(1);
@@ -150,7 +155,9 @@ describe('writeReAgentXml', () => {
 
   it('missing elements are added before </WindowsRE> with the file indentation and line ends', () => {
     const out = renderReAgentXml({ isServer: 1, pbrImageLocation: { path: '', id: 0, offset: 0, guid: Z, index: 0 } }, STALE_MBR);
-    expect(out).toContain('  <FutureThing mode="x &amp; y" />\n  <PBRImageLocation path="" id="0" offset="0" guid="' + Z + '" index="0"/>\n  <IsServer state="1"/>\n</WindowsRE>');
+    expect(out).toContain(
+      '  <FutureThing mode="x &amp; y" />\n  <PBRImageLocation path="" id="0" offset="0" guid="' + Z + '" index="0"/>\n  <IsServer state="1"/>\n</WindowsRE>',
+    );
     const flat = renderReAgentXml({ winreStaged: 0 }, '<WindowsRE version="2.0"><InstallState state="1"/></WindowsRE>');
     expect(flat).toBe('<WindowsRE version="2.0"><InstallState state="1"/><WinREStaged state="0"/></WindowsRE>');
   });

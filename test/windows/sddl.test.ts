@@ -146,7 +146,14 @@ describe('the service descriptors Windows stores [RS]', () => {
     const CCLCSWLOCRRC = 0x1 | 0x4 | 0x8 | 0x80 | 0x100 | 0x20000;
     const want = sd(
       0x8004,
-      { dacl: acl(ace(0, 0x02, CCDCLCSWRPWPDTLOCRSDRCWDWO, SY), ace(0, 0, CCDCLCSWRPWPDTLOCRSDRCWDWO, BA), ace(0, 0, CCLCSWLOCRRC, IU), ace(0, 0, CCLCSWLOCRRC, SU)) },
+      {
+        dacl: acl(
+          ace(0, 0x02, CCDCLCSWRPWPDTLOCRSDRCWDWO, SY),
+          ace(0, 0, CCDCLCSWRPWPDTLOCRSDRCWDWO, BA),
+          ace(0, 0, CCLCSWLOCRRC, IU),
+          ace(0, 0, CCLCSWLOCRRC, SU),
+        ),
+      },
       WINDOWS_ORDER,
     );
     expect(CCDCLCSWRPWPDTLOCRSDRCWDWO).toBe(0xf01ff);
@@ -163,7 +170,10 @@ const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 describe.skipIf(!!reason)('[RS] vectors are the values in regipy/SYSTEM (read with libhivex)', () => {
   it('wuauserv and BITS Security\\Security match', () => {
     const rows = hivexDump(hiveFixture('regipy/SYSTEM'));
-    for (const [svc, key] of [['wuauserv', 'wuauserv'], ['bits', 'BITS']] as const) {
+    for (const [svc, key] of [
+      ['wuauserv', 'wuauserv'],
+      ['bits', 'BITS'],
+    ] as const) {
       const row = rows.find((r) => r.path.toLowerCase() === `controlset001\\services\\${key}\\security`.toLowerCase());
       const v = row?.values.find((x) => x.name === 'Security');
       expect(v?.type).toBe(3);
@@ -238,11 +248,34 @@ describe('printing, as Windows prints (Wine conformance tests) [WT]', () => {
   });
   it('well-known aliases of test_sid', () => {
     const table: [string, string][] = [
-      ['WD', 'S-1-1-0'], ['CO', 'S-1-3-0'], ['CG', 'S-1-3-1'], ['OW', 'S-1-3-4'], ['NU', 'S-1-5-2'], ['IU', 'S-1-5-4'], ['SU', 'S-1-5-6'],
-      ['AN', 'S-1-5-7'], ['ED', 'S-1-5-9'], ['PS', 'S-1-5-10'], ['AU', 'S-1-5-11'], ['RC', 'S-1-5-12'], ['SY', 'S-1-5-18'], ['LS', 'S-1-5-19'],
-      ['NS', 'S-1-5-20'], ['BO', 'S-1-5-32-551'], ['BA', 'S-1-5-32-544'], ['BU', 'S-1-5-32-545'], ['BG', 'S-1-5-32-546'], ['PU', 'S-1-5-32-547'],
-      ['AO', 'S-1-5-32-548'], ['SO', 'S-1-5-32-549'], ['PO', 'S-1-5-32-550'], ['RE', 'S-1-5-32-552'], ['RU', 'S-1-5-32-554'], ['RD', 'S-1-5-32-555'],
-      ['NO', 'S-1-5-32-556'], ['AC', 'S-1-15-2-1'],
+      ['WD', 'S-1-1-0'],
+      ['CO', 'S-1-3-0'],
+      ['CG', 'S-1-3-1'],
+      ['OW', 'S-1-3-4'],
+      ['NU', 'S-1-5-2'],
+      ['IU', 'S-1-5-4'],
+      ['SU', 'S-1-5-6'],
+      ['AN', 'S-1-5-7'],
+      ['ED', 'S-1-5-9'],
+      ['PS', 'S-1-5-10'],
+      ['AU', 'S-1-5-11'],
+      ['RC', 'S-1-5-12'],
+      ['SY', 'S-1-5-18'],
+      ['LS', 'S-1-5-19'],
+      ['NS', 'S-1-5-20'],
+      ['BO', 'S-1-5-32-551'],
+      ['BA', 'S-1-5-32-544'],
+      ['BU', 'S-1-5-32-545'],
+      ['BG', 'S-1-5-32-546'],
+      ['PU', 'S-1-5-32-547'],
+      ['AO', 'S-1-5-32-548'],
+      ['SO', 'S-1-5-32-549'],
+      ['PO', 'S-1-5-32-550'],
+      ['RE', 'S-1-5-32-552'],
+      ['RU', 'S-1-5-32-554'],
+      ['RD', 'S-1-5-32-555'],
+      ['NO', 'S-1-5-32-556'],
+      ['AC', 'S-1-15-2-1'],
     ];
     for (const [alias, s] of table) {
       expect(SID_ALIASES[alias], alias).toBe(s);
@@ -264,9 +297,31 @@ describe('SDDL grammar', () => {
   });
   it('rights: every two-letter code has its documented value', () => {
     const codes: [string, number][] = [
-      ['CC', 0x1], ['DC', 0x2], ['LC', 0x4], ['SW', 0x8], ['RP', 0x10], ['WP', 0x20], ['DT', 0x40], ['LO', 0x80], ['CR', 0x100],
-      ['SD', 0x10000], ['RC', 0x20000], ['WD', 0x40000], ['WO', 0x80000], ['GA', 0x10000000], ['GX', 0x20000000], ['GW', 0x40000000], ['GR', 0x80000000],
-      ['FA', 0x1f01ff], ['FR', 0x120089], ['FW', 0x120116], ['FX', 0x1200a0], ['KA', 0xf003f], ['KR', 0x20019], ['KW', 0x20006], ['KX', 0x20019],
+      ['CC', 0x1],
+      ['DC', 0x2],
+      ['LC', 0x4],
+      ['SW', 0x8],
+      ['RP', 0x10],
+      ['WP', 0x20],
+      ['DT', 0x40],
+      ['LO', 0x80],
+      ['CR', 0x100],
+      ['SD', 0x10000],
+      ['RC', 0x20000],
+      ['WD', 0x40000],
+      ['WO', 0x80000],
+      ['GA', 0x10000000],
+      ['GX', 0x20000000],
+      ['GW', 0x40000000],
+      ['GR', 0x80000000],
+      ['FA', 0x1f01ff],
+      ['FR', 0x120089],
+      ['FW', 0x120116],
+      ['FX', 0x1200a0],
+      ['KA', 0xf003f],
+      ['KR', 0x20019],
+      ['KW', 0x20006],
+      ['KX', 0x20019],
     ];
     for (const [c, v] of codes) {
       const b = sddlToSecurityDescriptor(`D:(A;;${c};;;WD)`);
@@ -320,7 +375,15 @@ describe('SDDL grammar', () => {
     const good = sddlToSecurityDescriptor(RS_SDDL.bits);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(good.length - 1), fc.nat(255), (junk, at, v) => {
-        for (const b of [junk, (() => { const c = good.slice(); c[at] = v; return c; })(), good.subarray(0, at)]) {
+        for (const b of [
+          junk,
+          (() => {
+            const c = good.slice();
+            c[at] = v;
+            return c;
+          })(),
+          good.subarray(0, at),
+        ]) {
           try {
             securityDescriptorToSddl(b);
           } catch (e) {
@@ -334,19 +397,41 @@ describe('SDDL grammar', () => {
   it('round trip: any descriptor the model can hold survives bytes -> SDDL -> bytes', () => {
     const sidArb = fc.oneof(
       fc.constantFrom(...Object.values(SID_ALIASES)),
-      fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 15 })).map(([a, s]) => `S-1-${a}-${s.join('-')}`),
+      fc
+        .tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { minLength: 1, maxLength: 15 }))
+        .map(([a, s]) => `S-1-${a}-${s.join('-')}`),
     );
-    const aceArb = (types: number[]) => fc.record({ type: fc.constantFrom(...types), flags: fc.subarray([0x1, 0x2, 0x4, 0x8, 0x10, 0x40, 0x80]).map((f) => f.reduce((a, b) => a | b, 0)), mask: fc.integer({ min: 0, max: 2 ** 32 - 1 }), sid: sidArb });
-    const aclArb = (types: number[]) => fc.option(fc.option(fc.array(aceArb(types), { maxLength: 6 }).map((aces) => ({ revision: 2, aces })), { nil: null }), { nil: undefined });
+    const aceArb = (types: number[]) =>
+      fc.record({
+        type: fc.constantFrom(...types),
+        flags: fc.subarray([0x1, 0x2, 0x4, 0x8, 0x10, 0x40, 0x80]).map((f) => f.reduce((a, b) => a | b, 0)),
+        mask: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        sid: sidArb,
+      });
+    const aclArb = (types: number[]) =>
+      fc.option(
+        fc.option(
+          fc.array(aceArb(types), { maxLength: 6 }).map((aces) => ({ revision: 2, aces })),
+          { nil: null },
+        ),
+        { nil: undefined },
+      );
     fc.assert(
-      fc.property(fc.option(sidArb, { nil: undefined }), fc.option(sidArb, { nil: undefined }), aclArb([0, 1]), aclArb([2]), fc.subarray([0x100, 0x200, 0x400, 0x800, 0x1000, 0x2000]), (owner, group, dacl, sacl, flags) => {
-        const control = flags.reduce((a, b) => a | b, 0) & ((dacl !== undefined ? 0x1500 : 0) | (sacl !== undefined ? 0x2a00 : 0));
-        const bytes = encodeSecurityDescriptor({ control, owner, group, dacl, sacl });
-        const text = securityDescriptorToSddl(bytes);
-        expect(hex(sddlToSecurityDescriptor(text))).toBe(hex(bytes));
-        expect(securityDescriptorToSddl(sddlToSecurityDescriptor(text))).toBe(text);
-        expect(parseSddl(text).owner).toBe(owner);
-      }),
+      fc.property(
+        fc.option(sidArb, { nil: undefined }),
+        fc.option(sidArb, { nil: undefined }),
+        aclArb([0, 1]),
+        aclArb([2]),
+        fc.subarray([0x100, 0x200, 0x400, 0x800, 0x1000, 0x2000]),
+        (owner, group, dacl, sacl, flags) => {
+          const control = flags.reduce((a, b) => a | b, 0) & ((dacl !== undefined ? 0x1500 : 0) | (sacl !== undefined ? 0x2a00 : 0));
+          const bytes = encodeSecurityDescriptor({ control, owner, group, dacl, sacl });
+          const text = securityDescriptorToSddl(bytes);
+          expect(hex(sddlToSecurityDescriptor(text))).toBe(hex(bytes));
+          expect(securityDescriptorToSddl(sddlToSecurityDescriptor(text))).toBe(text);
+          expect(parseSddl(text).owner).toBe(owner);
+        },
+      ),
       { numRuns: 300 },
     );
   });

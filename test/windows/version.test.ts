@@ -87,14 +87,27 @@ describe('readVersion', () => {
 
   it('Server 2022 (Server Core counts as server)', () => {
     const v = readVersion(
-      software({ ProductName: 'Windows Server 2022 Datacenter', EditionID: 'ServerDatacenter', InstallationType: 'Server Core', CurrentBuild: '20348', UBR: 2227 }),
+      software({
+        ProductName: 'Windows Server 2022 Datacenter',
+        EditionID: 'ServerDatacenter',
+        InstallationType: 'Server Core',
+        CurrentBuild: '20348',
+        UBR: 2227,
+      }),
     );
     expect(v).toMatchObject({ installationType: 'Server Core', isServer: true, family: 'Windows Server 2022', currentBuild: 20348, ubr: 2227 });
   });
 
   it('Windows 7 SP1: no InstallationType, UBR or major; CSDVersion', () => {
     const v = readVersion(
-      software({ ProductName: 'Windows 7 Professional', EditionID: 'Professional', CurrentVersion: '6.1', CurrentBuild: '7601', CurrentBuildNumber: '7601', CSDVersion: 'Service Pack 1' }),
+      software({
+        ProductName: 'Windows 7 Professional',
+        EditionID: 'Professional',
+        CurrentVersion: '6.1',
+        CurrentBuild: '7601',
+        CurrentBuildNumber: '7601',
+        CSDVersion: 'Service Pack 1',
+      }),
     );
     expect(v).toMatchObject({ installationType: 'Client', currentBuild: 7601, family: 'Windows 7', csdVersion: 'Service Pack 1', isServer: false });
     expect(v.ubr).toBeUndefined();

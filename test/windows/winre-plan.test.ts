@@ -73,7 +73,15 @@ function gptLayout(sizeBytes: number, parts: P[], ss = 512): Layout {
     role: gptRole(p.type),
     ...p,
   }));
-  return { scheme: 'gpt', sectorSize: ss, sizeBytes, diskGuid: '11111111-2222-4333-8444-555555555555', partitions, free: gptFree({ partitions, sectorSize: ss, gpt }), gpt };
+  return {
+    scheme: 'gpt',
+    sectorSize: ss,
+    sizeBytes,
+    diskGuid: '11111111-2222-4333-8444-555555555555',
+    partitions,
+    free: gptFree({ partitions, sectorSize: ss, gpt }),
+    gpt,
+  };
 }
 
 function mbrLayout(sizeBytes: number, parts: (Omit<P, 'type'> & { type: number })[], ss = 512): Layout {
@@ -87,7 +95,15 @@ function mbrLayout(sizeBytes: number, parts: (Omit<P, 'type'> & { type: number }
   const ebrOffsets = new Map<number, number>();
   for (const p of partitions) if (p.logical) ebrOffsets.set(p.number, p.start - MiB);
   const ext = partitions.find((p) => p.role === 'extended');
-  const l: Layout = { scheme: 'mbr', sectorSize: ss, sizeBytes, signature: 0x1234abcd, partitions, free: [], mbr: { extendedNumber: ext?.number ?? 0, ebrOffsets } };
+  const l: Layout = {
+    scheme: 'mbr',
+    sectorSize: ss,
+    sizeBytes,
+    signature: 0x1234abcd,
+    partitions,
+    free: [],
+    mbr: { extendedNumber: ext?.number ?? 0, ebrOffsets },
+  };
   l.free = mbrFree(l);
   return l;
 }
@@ -101,7 +117,14 @@ const win22h2 = () =>
     { number: 4, start: 68120739840, size: 570 * MiB, type: REC, attributes: RECOVERY_ATTRS, guid: 'a9f68582-a1bf-435a-9d57-a42ba8997bc3' },
   ]);
 
-const inputs = (layout: Layout, o: Partial<WinreInputs> = {}): WinreInputs => ({ layout, osPartition: 3, winreWimBytes: WIM, osFreeBytes: 40 * GiB, bitlockerOs: false, ...o });
+const inputs = (layout: Layout, o: Partial<WinreInputs> = {}): WinreInputs => ({
+  layout,
+  osPartition: 3,
+  winreWimBytes: WIM,
+  osFreeBytes: 40 * GiB,
+  bitlockerOs: false,
+  ...o,
+});
 
 /** Everything every plan must satisfy, checked with the disk engine's validate. */
 function checkPlan(plan: WinrePlan, layout: Layout) {
@@ -481,9 +504,13 @@ describe('planWinreRebuild on layouts as data', () => {
   });
 
   it('bad inputs: unknown partitions, a non-NTFS or dynamic OS partition', () => {
-    expect(refusal(() => planWinreRebuild(inputs(win22h2(), { osPartition: 9 }))).message).toMatch(/OS partition 9 is not on this disk \(partitions: 1, 2, 3, 4\)/);
+    expect(refusal(() => planWinreRebuild(inputs(win22h2(), { osPartition: 9 }))).message).toMatch(
+      /OS partition 9 is not on this disk \(partitions: 1, 2, 3, 4\)/,
+    );
     expect(refusal(() => planWinreRebuild(inputs(win22h2(), { recoveryPartition: 7 }))).message).toMatch(/recovery partition 7 is not on this disk/);
-    expect(refusal(() => planWinreRebuild(inputs(win22h2(), { osPartition: 1 }))).message).toMatch(/OS partition 1 has role esp \(type c12a7328-f81f-11d2-ba4b-00a0c93ec93b\), not a basic data partition/);
+    expect(refusal(() => planWinreRebuild(inputs(win22h2(), { osPartition: 1 }))).message).toMatch(
+      /OS partition 1 has role esp \(type c12a7328-f81f-11d2-ba4b-00a0c93ec93b\), not a basic data partition/,
+    );
     const l = win22h2();
     l.partitions[2]!.volume = { fs: 'fat32', label: '' };
     expect(refusal(() => planWinreRebuild(inputs(l))).message).toMatch(/holds fat32, not NTFS/);
@@ -518,7 +545,11 @@ const reason = diskToolsReason('mkntfs', 'mkfs.fat', 'mkfs.exfat', 'ntfsresize')
 
 /** `ntfsresize --info` on a partition of the image: volume size and the smallest size it can shrink to. */
 function ntfsInfo(file: string, start: number, size: number): { volume: number; min: number; free: number } {
-  const out = withLoop(file, (dev) => execFileSync('ntfsresize', ['--info', '--force', '--no-progress-bar', dev], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), { offset: start, size });
+  const out = withLoop(
+    file,
+    (dev) => execFileSync('ntfsresize', ['--info', '--force', '--no-progress-bar', dev], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    { offset: start, size },
+  );
   const volume = Number(/Current volume size: (\d+) bytes/.exec(out)?.[1]);
   const min = Number(/You might resize at (\d+) bytes/.exec(out)?.[1]);
   if (!volume || !min) throw new Error(`unexpected ntfsresize output:\n${out}`);
@@ -541,7 +572,13 @@ function expectedAfter(before: RefLayout, plan: WinrePlan): RefPartition[] {
     if (p.number === plan.deleteOld) continue;
     out.push(p.number === plan.os.number ? { ...p, size: p.size - plan.shrinkOsBy } : p);
   }
-  const np: RefPartition = { number: plan.newPartition.number, start: plan.newPartition.start, size: plan.newPartition.size, type: before.scheme === 'gpt' ? REC : '0x27', active: false };
+  const np: RefPartition = {
+    number: plan.newPartition.number,
+    start: plan.newPartition.start,
+    size: plan.newPartition.size,
+    type: before.scheme === 'gpt' ? REC : '0x27',
+    active: false,
+  };
   if (before.scheme === 'gpt') {
     np.name = '';
     np.guid = plan.newPartition.guid ?? expect.stringMatching(/^[0-9a-f-]{36}$/);
@@ -600,7 +637,14 @@ describe.skipIf(!!reason)(`planWinreRebuild on real images, applied to copies${r
     const img = win10_22h2(t.dir, 4 * GiB);
     const os = img.gpt![2]!;
     const n = ntfsInfo(img.file, os.start, os.size);
-    const { plan } = planAndApply(img, { osPartition: 3, recoveryPartition: 4, winreWimBytes: WIM, osFreeBytes: n.free, osMinSizeBytes: n.min, bitlockerOs: false });
+    const { plan } = planAndApply(img, {
+      osPartition: 3,
+      recoveryPartition: 4,
+      winreWimBytes: WIM,
+      osFreeBytes: n.free,
+      osMinSizeBytes: n.min,
+      bitlockerOs: false,
+    });
     expect(plan.case).toBe('after-os');
     expect(plan.shrinkOsBy).toBe(454 * MiB);
     expect(plan.newPartition.start).toBe(gptEnd(img.size) - GiB);
@@ -612,7 +656,14 @@ describe.skipIf(!!reason)(`planWinreRebuild on real images, applied to copies${r
     const img = server2022(t.dir);
     const os = img.gpt![2]!;
     const n = ntfsInfo(img.file, os.start, os.size);
-    const { plan, after } = planAndApply(img, { osPartition: 3, recoveryPartition: 4, winreWimBytes: WIM, osFreeBytes: n.free, osMinSizeBytes: n.min, bitlockerOs: false });
+    const { plan, after } = planAndApply(img, {
+      osPartition: 3,
+      recoveryPartition: 4,
+      winreWimBytes: WIM,
+      osFreeBytes: n.free,
+      osMinSizeBytes: n.min,
+      bitlockerOs: false,
+    });
     expect(plan.case).toBe('after-os');
     expect(plan.newPartition).toMatchObject({ number: 4, start: 3 * GiB - GiB, guid: '0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9' });
     expect(after.partitions[4]).toMatchObject({ start: 3 * GiB, size: 2 * GiB, name: 'Donn\u00e9es \u65e5\u672c' });
@@ -638,7 +689,14 @@ describe.skipIf(!!reason)(`planWinreRebuild on real images, applied to copies${r
   it('BIOS/MBR (System Reserved, Windows, 0x27): after-os, System Reserved stays active', () => {
     const img = biosMbr(t.dir);
     const n = ntfsInfo(img.file, 101 * MiB, 3000 * MiB);
-    const { plan, after } = planAndApply(img, { osPartition: 2, recoveryPartition: 3, winreWimBytes: WIM, osFreeBytes: n.free, osMinSizeBytes: n.min, bitlockerOs: false });
+    const { plan, after } = planAndApply(img, {
+      osPartition: 2,
+      recoveryPartition: 3,
+      winreWimBytes: WIM,
+      osFreeBytes: n.free,
+      osMinSizeBytes: n.min,
+      bitlockerOs: false,
+    });
     expect(plan.case).toBe('after-os');
     // The 445 MiB after the recovery partition (4 GiB disk) is used first: the OS gives up only 29 MiB.
     expect(plan.newPartition).toEqual({ number: 3, start: 4 * GiB - GiB, size: GiB, type: '0x27' });
@@ -667,8 +725,17 @@ describe.skipIf(!!reason)(`planWinreRebuild on real images, applied to copies${r
   it('MBR with logical partitions (Windows 5, Recovery 6, data 7, 8): refused with the reason, image unchanged', () => {
     const img = mbrLogicals(t.dir);
     const n = ntfsInfo(img.file, 102 * MiB, 1500 * MiB);
-    const e = expectRefusedUnchanged(img, { osPartition: 5, recoveryPartition: 6, winreWimBytes: WIM, osFreeBytes: n.free, osMinSizeBytes: n.min, bitlockerOs: false });
-    expect(e.message).toMatch(/partition 6 is a logical partition followed by logical partitions 7, 8|OS partition 5 is a logical partition followed by logical partitions 6, 7, 8/);
+    const e = expectRefusedUnchanged(img, {
+      osPartition: 5,
+      recoveryPartition: 6,
+      winreWimBytes: WIM,
+      osFreeBytes: n.free,
+      osMinSizeBytes: n.min,
+      bitlockerOs: false,
+    });
+    expect(e.message).toMatch(
+      /partition 6 is a logical partition followed by logical partitions 7, 8|OS partition 5 is a logical partition followed by logical partitions 6, 7, 8/,
+    );
     expect(e.message).toMatch(/need 1024 MiB/);
     rmSync(img.file);
   });
@@ -742,7 +809,14 @@ describe.skipIf(!!reason)(`planWinreRebuild on real images, applied to copies${r
       'sfdisk',
     );
     const n = ntfsInfo(img.file, 101 * MiB, 700 * MiB);
-    const e = expectRefusedUnchanged(img, { osPartition: 2, recoveryPartition: 3, winreWimBytes: WIM, osFreeBytes: n.free, osMinSizeBytes: n.min, bitlockerOs: false });
+    const e = expectRefusedUnchanged(img, {
+      osPartition: 2,
+      recoveryPartition: 3,
+      winreWimBytes: WIM,
+      osFreeBytes: n.free,
+      osMinSizeBytes: n.min,
+      bitlockerOs: false,
+    });
     expect(e.code).toBe('winre-os-full');
     expect(e.message).toContain(`shrink it by 524 MiB (${524 * MiB} bytes)`);
     expect(e.message).toContain(`(${n.free} bytes)`);

@@ -8,15 +8,7 @@ import fc from 'fast-check';
 import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
 import { writeNewHiveFile } from '../../src/hive/hivefile.js';
-import {
-  WINTRUST_KEY,
-  DEFAULT_STATE,
-  decodeState,
-  encodeState,
-  formatSetreg,
-  readState,
-  isDefaultEquivalent,
-} from '../../src/windows/wintrust.js';
+import { WINTRUST_KEY, DEFAULT_STATE, decodeState, encodeState, formatSetreg, readState, isDefaultEquivalent } from '../../src/windows/wintrust.js';
 import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 

@@ -34,7 +34,9 @@ function isCbsTimestamped(s: string): boolean {
   // 'YYYY-MM-DD HH:MM:SS,' (fast check; the full regex runs only on selected records)
   if (s.length < 21) return false;
   const c0 = s.charCodeAt(0);
-  return c0 >= 48 && c0 <= 57 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(10) === 32 && s.charCodeAt(13) === 58 && s.charCodeAt(19) === 44;
+  return (
+    c0 >= 48 && c0 <= 57 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(10) === 32 && s.charCodeAt(13) === 58 && s.charCodeAt(19) === 44
+  );
 }
 
 /** Extract the HRESULT a CBS/servicing message reports, if any. */

@@ -83,14 +83,7 @@ export function parseReportingEventsLine(text: string, file: string, line: numbe
   return reportFromFields(detach(text).split('\t'), file, line);
 }
 
-const KNOWN_CATEGORIES = [
-  'Content Download',
-  'Content Install',
-  'Content Uninstall',
-  'Software Synchronization',
-  'Pre-Deployment Check',
-  'Software Update',
-];
+const KNOWN_CATEGORIES = ['Content Download', 'Content Install', 'Content Uninstall', 'Software Synchronization', 'Pre-Deployment Check', 'Software Update'];
 const REPORT_WS_RE =
   /^(\{[^}\s]+\})\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:[:.]\d{1,3})?\s*[+-]\d{4})\s+(\d+)\s+(\d+(?: \[[A-Za-z0-9_]+\])?)\s+(\d+)\s+(\{[^}\s]+\})\s+(\d+)\s+([0-9A-Fa-f]{1,8})\s+(\S+)\s+(Success|Failure)\s+(.*)$/;
 

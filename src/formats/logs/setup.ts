@@ -93,7 +93,8 @@ const SETUP_HEX_RE = /\b0x([0-9a-f]{8})\b/i;
 const SETUP_CODE_RE = /error code\s*[:=]?\s*\(?\s*(0x[0-9a-f]{1,8}|\d{1,10})\b/i;
 const SETUP_CODE2_RE = /(?:returned (?:actual )?error code|error status:?|exit code:?|is returning)\s*(\d{1,10})\b/i;
 const TRUST_HR_RE = /\b0x(800b01[0-9a-f]{2}|8009[0-9a-f]{4})\b/i;
-const SIGNATURE_RE = /signature verification|verify(?:ing)? (?:the )?(?:digital )?signature|failed to verify|authenticode|winverifytrust|certificate chain|trust (?:verification|check)/i;
+const SIGNATURE_RE =
+  /signature verification|verify(?:ing)? (?:the )?(?:digital )?signature|failed to verify|authenticode|winverifytrust|certificate chain|trust (?:verification|check)/i;
 const FAIL_RE = /fail|error|invalid|not trusted|untrusted|could not|unable/i;
 const ACTION_START_RE = /Action start \d\d?:\d\d:\d\d:\s*([^.\s]+)\./i;
 const ACTION_END3_RE = /Action ended \d\d?:\d\d:\d\d:\s*([^.\s]+)\.\s*Return value 3/i;
@@ -117,12 +118,7 @@ export function extractSetupHresult(text: string): string | undefined {
 }
 
 /** Classify one (HTML-stripped) setup-log line; `state` carries MSI action/context tracking. */
-function classifySetupLine(
-  text: string,
-  file: string,
-  line: number,
-  state: { lastAction?: string; context: string[] },
-): SetupLogRecord | undefined {
+function classifySetupLine(text: string, file: string, line: number, state: { lastAction?: string; context: string[] }): SetupLogRecord | undefined {
   const message = text.trim();
   if (message.length === 0) return undefined;
   const rec = (kind: SetupRecordKind, extra: Partial<SetupLogRecord> = {}): SetupLogRecord => {

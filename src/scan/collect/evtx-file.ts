@@ -23,10 +23,7 @@ const MAX_PROBLEMS = 1000;
  * Throws FormatError only when the file is not EVTX at all; damage is reported in the return value.
  * `chunks` is the number of 64 KiB chunk slots read after the file header.
  */
-export async function* readEvtx(
-  path: string,
-  opts: { xml?: boolean } = {},
-): AsyncGenerator<EvtxEvent, { problems: EvtxProblem[]; chunks: number }> {
+export async function* readEvtx(path: string, opts: { xml?: boolean } = {}): AsyncGenerator<EvtxEvent, { problems: EvtxProblem[]; chunks: number }> {
   const problems: EvtxProblem[] = [];
   let dropped = 0;
   const report = (list: EvtxProblem[]) => {

@@ -80,28 +80,43 @@ export async function collectUpdateHistory(root: string, problems: string[], pro
   const re = resolveCI(root, 'Windows\\SoftwareDistribution\\ReportingEvents.log');
   if (re) {
     const rel = winRel(root, re);
-    await guard(rel, () => each(readReportingEventsFile(re), (r) => {
-      const u = fromReport(r, 'ReportingEvents.log', rel);
-      if (u) out.push(u);
-    }));
+    await guard(rel, () =>
+      each(readReportingEventsFile(re), (r) => {
+        const u = fromReport(r, 'ReportingEvents.log', rel);
+        if (u) out.push(u);
+      }),
+    );
   }
   const wul = resolveCI(root, 'Windows\\WindowsUpdate.log');
   if (wul) {
     const rel = winRel(root, wul);
-    await guard(rel, () => each(readWindowsUpdateLogFile(wul), (r) => {
-      if (!r.report) return;
-      const u = fromReport(r.report, 'WindowsUpdate.log', rel);
-      if (u) out.push({ ...u, line: r.line });
-    }));
+    await guard(rel, () =>
+      each(readWindowsUpdateLogFile(wul), (r) => {
+        if (!r.report) return;
+        const u = fromReport(r.report, 'WindowsUpdate.log', rel);
+        if (u) out.push({ ...u, line: r.line });
+      }),
+    );
   }
   const cbs = resolveCI(root, 'Windows\\Logs\\CBS\\CBS.log');
   if (cbs) {
     const rel = winRel(root, cbs);
     progress('reading CBS.log');
-    await guard(rel, () => each(readCbsLogFile(cbs), (r) => {
-      if (!r.hresult || !/^error$/i.test(r.level)) return;
-      out.push({ source: 'CBS.log', file: rel, line: r.line, time: iso(r.time), kb: r.kb, code: lc(r.hresult), message: r.message.split('\n')[0], status: 'failure' });
-    }));
+    await guard(rel, () =>
+      each(readCbsLogFile(cbs), (r) => {
+        if (!r.hresult || !/^error$/i.test(r.level)) return;
+        out.push({
+          source: 'CBS.log',
+          file: rel,
+          line: r.line,
+          time: iso(r.time),
+          kb: r.kb,
+          code: lc(r.hresult),
+          message: r.message.split('\n')[0],
+          status: 'failure',
+        });
+      }),
+    );
   }
   let budget = SETUP_LOG_BUDGET;
   for (const f of setupLogFiles(root)) {
@@ -115,11 +130,13 @@ export async function collectUpdateHistory(root: string, problems: string[], pro
       }
       budget -= size;
     }
-    await guard(rel, () => each(readSetupLogFile(f), (r) => {
-      const failed = r.kind === 'final-result' ? r.success === false : true;
-      if (!failed || !r.hresult) return;
-      out.push({ source: 'setup log', file: rel, line: r.line, kb: kb ?? extractKb(r.message), code: lc(r.hresult), message: r.message, status: 'failure' });
-    }));
+    await guard(rel, () =>
+      each(readSetupLogFile(f), (r) => {
+        const failed = r.kind === 'final-result' ? r.success === false : true;
+        if (!failed || !r.hresult) return;
+        out.push({ source: 'setup log', file: rel, line: r.line, kb: kb ?? extractKb(r.message), code: lc(r.hresult), message: r.message, status: 'failure' });
+      }),
+    );
   }
   const evtx = resolveCI(root, 'Windows\\System32\\winevt\\Logs\\System.evtx');
   if (evtx) {

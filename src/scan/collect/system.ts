@@ -9,7 +9,14 @@ import { currentControlSet, readServices, defaultStart, pendingFileRenames } fro
 export function collectVersion(software: Hive, t: TargetScan): number {
   try {
     const v = readVersion(software);
-    t.system = { productName: v.productName, editionId: v.editionId, installationType: v.installationType, currentBuild: v.currentBuild, ubr: v.ubr, displayVersion: v.displayVersion };
+    t.system = {
+      productName: v.productName,
+      editionId: v.editionId,
+      installationType: v.installationType,
+      currentBuild: v.currentBuild,
+      ubr: v.ubr,
+      displayVersion: v.displayVersion,
+    };
     return v.currentBuild;
   } catch (e) {
     t.problems.push(`Windows version: ${describeError(e)}`);

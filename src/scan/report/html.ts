@@ -29,11 +29,15 @@ export function diskSvg(d: DiskInfo): string {
     const x = scale(p.start);
     const w = Math.max(2, scale(p.size));
     const fill = ROLE_COLOR[p.role] ?? ROLE_COLOR.other!;
-    parts.push(`<rect x="${x.toFixed(2)}" y="0" width="${w.toFixed(2)}" height="${H}" fill="${fill}" stroke="#333"><title>${esc(`partition ${p.number}: ${p.role} ${p.fs} ${size(p.size)}${p.label ? ` "${p.label}"` : ''}${p.freeBytes !== undefined ? `, ${size(p.freeBytes)} free` : ''}`)}</title></rect>`);
+    parts.push(
+      `<rect x="${x.toFixed(2)}" y="0" width="${w.toFixed(2)}" height="${H}" fill="${fill}" stroke="#333"><title>${esc(`partition ${p.number}: ${p.role} ${p.fs} ${size(p.size)}${p.label ? ` "${p.label}"` : ''}${p.freeBytes !== undefined ? `, ${size(p.freeBytes)} free` : ''}`)}</title></rect>`,
+    );
     if (p.freeBytes !== undefined && p.size > 0) {
       const fw = Math.max(1, (p.freeBytes / p.size) * w);
       const short = p.role === 'recovery' && p.freeBytes < WINRE_UPDATE_FREE;
-      parts.push(`<rect x="${(x + w - fw).toFixed(2)}" y="${H - 14}" width="${fw.toFixed(2)}" height="14" fill="${short ? '#e15759' : '#ffffff'}" opacity="0.85"><title>${esc(`${size(p.freeBytes)} free${short ? ` (needs ${fmtBytes(WINRE_UPDATE_FREE)})` : ''}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${(x + w - fw).toFixed(2)}" y="${H - 14}" width="${fw.toFixed(2)}" height="14" fill="${short ? '#e15759' : '#ffffff'}" opacity="0.85"><title>${esc(`${size(p.freeBytes)} free${short ? ` (needs ${fmtBytes(WINRE_UPDATE_FREE)})` : ''}`)}</title></rect>`,
+      );
     }
     if (w > 40) parts.push(`<text x="${(x + 4).toFixed(2)}" y="20" font-size="12" fill="#fff">${esc(`${p.number} ${p.role}`)}</text>`);
   }
@@ -65,14 +69,24 @@ export function renderHtml(report: ScanReport): string {
     body.push(`<h3>Findings</h3>`);
     if (!t.findings.length) body.push('<p class="ok">No problems found that wufix repairs.</p>');
     for (const f of t.findings) {
-      body.push(`<div class="finding ${f.severity}"><h4>${esc(f.severity.toUpperCase())}: ${esc(f.id)}${f.subject ? ` (${esc(f.subject)})` : ''}</h4><p>${esc(f.explanation)}</p><p class="meta">${f.repair ? `Repair: <code>wufix repair --only ${esc(f.repair)}</code>` : 'No automatic repair'}${f.errorCodes?.length ? ` &middot; Codes: ${f.errorCodes.map((c) => `<code>${esc(c)}</code>`).join(' ')}` : ''}</p><ul>${f.evidence.map((e) => `<li><code>${esc(evidenceLine(e))}</code></li>`).join('')}</ul></div>`);
+      body.push(
+        `<div class="finding ${f.severity}"><h4>${esc(f.severity.toUpperCase())}: ${esc(f.id)}${f.subject ? ` (${esc(f.subject)})` : ''}</h4><p>${esc(f.explanation)}</p><p class="meta">${f.repair ? `Repair: <code>wufix repair --only ${esc(f.repair)}</code>` : 'No automatic repair'}${f.errorCodes?.length ? ` &middot; Codes: ${f.errorCodes.map((c) => `<code>${esc(c)}</code>`).join(' ')}` : ''}</p><ul>${f.evidence.map((e) => `<li><code>${esc(evidenceLine(e))}</code></li>`).join('')}</ul></div>`,
+      );
     }
     const ups = [...t.updates].sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
     body.push(`<h3>Update history from the logs</h3>${timelineSvg(ups)}`);
-    body.push(`<table><tr><th>Time</th><th>Update</th><th>Result</th><th>Code</th><th>Source</th></tr>${ups
-      .map((u) => `<tr class="${u.status}"><td>${esc(u.time)}</td><td>${esc(u.kb ?? u.title ?? '')}</td><td>${esc(u.status)}</td><td>${esc(u.code ?? '')}</td><td>${esc(`${u.file}${u.line !== undefined ? `:${u.line}` : ''}`)}</td></tr>`)
-      .join('')}</table>`);
-    if (t.codes.length) body.push(`<h3>Error codes</h3><table><tr><th>Code</th><th>Symbol</th><th>Meaning</th><th>Seen</th></tr>${t.codes.map((c) => `<tr><td><code>${esc(c.code)}</code></td><td>${esc(c.symbol ?? '')}</td><td>${esc(c.meaning)}</td><td>${c.count}</td></tr>`).join('')}</table>`);
+    body.push(
+      `<table><tr><th>Time</th><th>Update</th><th>Result</th><th>Code</th><th>Source</th></tr>${ups
+        .map(
+          (u) =>
+            `<tr class="${u.status}"><td>${esc(u.time)}</td><td>${esc(u.kb ?? u.title ?? '')}</td><td>${esc(u.status)}</td><td>${esc(u.code ?? '')}</td><td>${esc(`${u.file}${u.line !== undefined ? `:${u.line}` : ''}`)}</td></tr>`,
+        )
+        .join('')}</table>`,
+    );
+    if (t.codes.length)
+      body.push(
+        `<h3>Error codes</h3><table><tr><th>Code</th><th>Symbol</th><th>Meaning</th><th>Seen</th></tr>${t.codes.map((c) => `<tr><td><code>${esc(c.code)}</code></td><td>${esc(c.symbol ?? '')}</td><td>${esc(c.meaning)}</td><td>${c.count}</td></tr>`).join('')}</table>`,
+      );
     if (t.problems.length) body.push(`<h3>Not readable</h3><ul>${t.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`);
     body.push('</section>');
   }

@@ -4,8 +4,7 @@ import { ascii, diskLine, evidenceLine, shellArg, systemLine } from './shared.js
 
 export function renderText(report: ScanReport, opts: { color: boolean }): string {
   const c = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const sev = (f: Finding) =>
-    f.severity === 'error' ? c('31;1', '[ERROR]  ') : f.severity === 'warning' ? c('33;1', '[WARNING]') : c('36', '[INFO]   ');
+  const sev = (f: Finding) => (f.severity === 'error' ? c('31;1', '[ERROR]  ') : f.severity === 'warning' ? c('33;1', '[WARNING]') : c('36', '[INFO]   '));
   const lines: string[] = [`wufix scan - ${report.scannedAt}`];
   if (report.targets.length === 0) lines.push('', 'No offline Windows installation found.');
   for (const t of report.targets) {
@@ -16,7 +15,9 @@ export function renderText(report: ScanReport, opts: { color: boolean }): string
     const actionable = t.findings.filter((f) => f.severity !== 'info');
     lines.push('', actionable.length ? `FINDINGS (${actionable.length})` : 'No problems found that wufix repairs.');
     for (const f of t.findings) {
-      const meta = [f.repair ? `repair: ${f.repair}` : 'no automatic repair', f.errorCodes?.length ? `codes: ${f.errorCodes.join(', ')}` : ''].filter(Boolean).join('   ');
+      const meta = [f.repair ? `repair: ${f.repair}` : 'no automatic repair', f.errorCodes?.length ? `codes: ${f.errorCodes.join(', ')}` : '']
+        .filter(Boolean)
+        .join('   ');
       lines.push(`${sev(f)} ${c('1', f.id)}${f.subject ? ` (${f.subject})` : ''}   ${meta}`);
       lines.push(...wrap(f.explanation, 96).map((l) => `    ${l}`));
       for (const e of f.evidence.slice(0, 8)) lines.push(`    evidence: ${evidenceLine(e)}`);

@@ -63,7 +63,8 @@ function pendingServicing(t: TargetScan, failures: UpdateFailure[], loops: numbe
     {
       id: 'pending-servicing',
       severity: loops || loopFailures.length ? 'error' : 'warning',
-      explanation: 'Servicing operations are queued for the next boot; if that boot keeps failing they are replayed and rolled back each time, and the pending repair reverts them.',
+      explanation:
+        'Servicing operations are queued for the next boot; if that boot keeps failing they are replayed and rolled back each time, and the pending repair reverts them.',
       evidence: [...ev, ...loopFailures.slice(0, 5).map(failureEvidence)],
       repair: 'pending',
       errorCodes: codesOf(loopFailures).length ? codesOf(loopFailures) : undefined,

@@ -9,7 +9,8 @@ function qualityCompatMissing(t: TargetScan): Finding[] {
     {
       id: 'qualitycompat-missing',
       severity: 'warning',
-      explanation: 'This Windows build predates April 2018 and has no QualityCompat value, so security updates since January 2018 are withheld; the qualitycompat repair sets it.',
+      explanation:
+        'This Windows build predates April 2018 and has no QualityCompat value, so security updates since January 2018 are withheld; the qualitycompat repair sets it.',
       evidence: [{ file: SOFTWARE_HIVE, key: QUALITYCOMPAT_KEY, value: QUALITYCOMPAT_VALUE, data: 'not set' }],
       repair: 'qualitycompat',
     },

@@ -57,7 +57,8 @@ function disabled(t: TargetScan): Finding[] {
     {
       id: 'winre-disabled',
       severity: 'warning',
-      explanation: 'Windows RE is disabled, so recovery and the WinRE servicing updates cannot use it; the winre repair re-enables it on a correctly sized recovery partition.',
+      explanation:
+        'Windows RE is disabled, so recovery and the WinRE servicing updates cannot use it; the winre repair re-enables it on a correctly sized recovery partition.',
       evidence: ev,
       repair: 'winre',
     },

@@ -15,7 +15,12 @@ function certUntrusted(t: TargetScan, failures: UpdateFailure[]): Finding[] {
   if (!untrusted.length || trusted) return [];
   const ev: Evidence[] = untrusted.map(failureEvidence);
   if (t.policy.acceptTrustedPublisherCerts !== 1) {
-    ev.push({ file: SOFTWARE_HIVE, key: WU_POLICY_KEY, value: 'AcceptTrustedPublisherCerts', data: t.policy.acceptTrustedPublisherCerts === undefined ? 'not set' : String(t.policy.acceptTrustedPublisherCerts) });
+    ev.push({
+      file: SOFTWARE_HIVE,
+      key: WU_POLICY_KEY,
+      value: 'AcceptTrustedPublisherCerts',
+      data: t.policy.acceptTrustedPublisherCerts === undefined ? 'not set' : String(t.policy.acceptTrustedPublisherCerts),
+    });
   }
   if (wsus) ev.push({ file: SOFTWARE_HIVE, key: WU_POLICY_KEY, value: 'WUServer', data: t.policy.wuServer });
   return [
@@ -38,7 +43,10 @@ function stalePolicy(t: TargetScan, failures: UpdateFailure[]): Finding[] {
       id: 'stale-wsus-policy',
       severity: 'warning',
       explanation: `Windows Update is pointed at ${t.policy.wuServer} (UseWUServer=1) and cannot reach it (${codesOf(unreachable).join(', ')}); if the machine left that network, remove the WindowsUpdate policy.`,
-      evidence: [{ file: SOFTWARE_HIVE, key: WU_POLICY_KEY, value: 'WUServer', data: t.policy.wuServer }, ...distinctAttempts(unreachable).slice(0, 5).map(failureEvidence)],
+      evidence: [
+        { file: SOFTWARE_HIVE, key: WU_POLICY_KEY, value: 'WUServer', data: t.policy.wuServer },
+        ...distinctAttempts(unreachable).slice(0, 5).map(failureEvidence),
+      ],
       errorCodes: codesOf(unreachable),
     },
   ];
