@@ -12,8 +12,8 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
-      // tsconfig.strict.json: noUncheckedIndexedAccess on, so the `!` after a proven index is needed.
-      parserOptions: { project: './tsconfig.strict.json', tsconfigRootDir: import.meta.dirname },
+      // tsconfig.json has noUncheckedIndexedAccess on, so the `!` after a proven index is needed.
+      parserOptions: { project: './tsconfig.json', tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // Off: ports and command actions are async by contract (ApplyHost, Volume, commander
