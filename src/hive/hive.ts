@@ -49,6 +49,26 @@ const GROW_SHIFT = 3;
 /** Free-cell buckets are 8-byte size classes; the last one holds everything larger. */
 const FREE_BUCKETS = 1024;
 
+/** Slots of keyRaw's output. */
+export const enum KEY_RAW {
+  namePos = 0,
+  nameLen = 1,
+  compressed = 2,
+  valueEntries = 3,
+  size = 4,
+}
+
+/** Slots of valueRaw's output. */
+export const enum VALUE_RAW {
+  namePos = 0,
+  nameLen = 1,
+  compressed = 2,
+  type = 3,
+  dataPos = 4,
+  dataLen = 5,
+  size = 6,
+}
+
 export interface ValueInfo {
   name: string;
   type: number;
@@ -70,8 +90,11 @@ export class Hive {
   private binSizes: number[] = [];
   /** One bit per 8-byte slot of the hbins area: set where a cell starts. */
   private starts: Uint8Array;
-  /** Free cells bucketed by size/8 (last bucket: everything larger). */
-  private freeBuckets: Set<number>[] = [];
+  /**
+   * Free cells bucketed by size/8 (last bucket: everything larger), in bin and cell order. Built on
+   * the first allocation or free: a read-only walk never needs them.
+   */
+  private freeLists: Set<number>[] | undefined;
   private readonly maxBucket = FREE_BUCKETS;
   /** Highest sequence number seen in the primary and its logs; a save writes one above it. */
   maxSeqSeen: number;
@@ -100,7 +123,6 @@ export class Hive {
     this.originalLength = bytes.length;
     this.maxSeqSeen = Math.max(opts.maxSeqSeen ?? 0, bb.seq1, bb.seq2);
     this.starts = newSlotMap(this.hbinsSize);
-    for (let i = 0; i <= this.maxBucket; i++) this.freeBuckets.push(new Set());
     this.scanBins();
     this.checkRoot(bb.rootCell);
     this.rootCell = bb.rootCell;
@@ -229,7 +251,6 @@ export class Hive {
           throw new FormatError(`cell at 0x${c.toString(16)} has a bad size ${raw}`, HBIN_START + c);
         }
         this.setStart(c, true);
-        if (raw > 0) this.addFree(c, cs);
         c += cs;
       }
       off += size;
@@ -244,22 +265,41 @@ export class Hive {
   private bucketOf(size: number): number {
     return Math.min(Math.floor(size / CELL_ALIGN), this.maxBucket);
   }
+  /**
+   * The free lists, collected from the bins (already checked by scanBins) when first needed. alloc
+   * and free call it before they change any cell, so the lists hold what opening would have found.
+   */
+  private freeBuckets(): Set<number>[] {
+    if (this.freeLists) return this.freeLists;
+    const lists: Set<number>[] = [];
+    for (let i = 0; i <= this.maxBucket; i++) lists.push(new Set());
+    for (let i = 0; i < this.binStarts.length; i++) {
+      const binEnd = (this.binStarts[i] ?? 0) + (this.binSizes[i] ?? 0);
+      for (let c = (this.binStarts[i] ?? 0) + HBIN_HEADER; c < binEnd; c += this.cellSize(c)) {
+        const raw = this.dv.getInt32(this.pos(c), true);
+        if (raw > 0) lists[this.bucketOf(raw)]?.add(c);
+      }
+    }
+    this.freeLists = lists;
+    return lists;
+  }
   private addFree(cell: number, size: number): void {
-    this.freeBuckets[this.bucketOf(size)]!.add(cell);
+    this.freeBuckets()[this.bucketOf(size)]?.add(cell);
   }
   private removeFree(cell: number, size: number): void {
-    this.freeBuckets[this.bucketOf(size)]!.delete(cell);
+    this.freeBuckets()[this.bucketOf(size)]?.delete(cell);
   }
 
   // ---------------------------------------------------------------- allocation
 
   /** Allocate a cell holding `dataLen` bytes; returns its offset. Contents are zeroed. */
   private alloc(dataLen: number): number {
+    const buckets = this.freeBuckets();
     const need = cellSizeFor(dataLen);
     let found = -1;
     let foundSize = 0;
     for (let b = this.bucketOf(need); b <= this.maxBucket && found < 0; b++) {
-      const set = this.freeBuckets[b]!;
+      const set = buckets[b]!;
       if (set.size === 0) continue;
       for (const c of set) {
         const s = this.cellSize(c);
@@ -293,6 +333,7 @@ export class Hive {
   /** Free a cell and coalesce it with free neighbours in the same bin. */
   private free(cell: number): void {
     if (cell === NIL || !this.isCellStart(cell)) return;
+    this.freeBuckets();
     let size = this.cellSize(cell);
     if (this.dv.getInt32(this.pos(cell), true) > 0) return; // already free
     const bin = this.binOf(cell);
@@ -387,47 +428,52 @@ export class Hive {
   }
 
   /**
-   * Where a key's stored name is, for byte-level dumps: writes [file position, byte length,
-   * compressed ? 1 : 0] into `out` (no allocation in the hot loop).
+   * A key's stored name and value list for byte-level walkers (dump), checked as keyName() and
+   * values() check them; no allocation. Writes the KEY_RAW slots of `out`; returns the value count
+   * (the value list's entries are u32 cell offsets from file position out[KEY_RAW.valueEntries]).
    */
-  keyNameRaw(nk: number, out: Int32Array): void {
+  keyRaw(nk: number, out: Uint32Array): number {
     this.checkNk(nk);
-    out[0] = this.rec(nk) + NK.name;
-    out[1] = this.u16(nk, NK.nameLength);
-    out[2] = this.u16(nk, NK.flags) & KEY_COMP_NAME ? 1 : 0;
-  }
-
-  /** Where a value's stored name is: [file position, byte length, compressed ? 1 : 0] into `out`. */
-  valueNameRaw(vk: number, out: Int32Array): void {
-    this.checkVk(vk);
-    out[0] = this.rec(vk) + VK.name;
-    out[1] = this.u16(vk, VK.nameLength);
-    out[2] = this.u16(vk, VK.flags) & VALUE_COMP_NAME ? 1 : 0;
+    const r = this.rec(nk);
+    out[KEY_RAW.namePos] = r + NK.name;
+    out[KEY_RAW.nameLen] = this.dv.getUint16(r + NK.nameLength, true);
+    out[KEY_RAW.compressed] = this.dv.getUint16(r + NK.flags, true) & KEY_COMP_NAME ? 1 : 0;
+    const count = this.dv.getUint32(r + NK.valueCount, true);
+    if (count === 0) return 0;
+    const list = this.dv.getUint32(r + NK.valueList, true);
+    this.cell(list, count * VALUE_LIST_ENTRY, 'value list');
+    out[KEY_RAW.valueEntries] = this.rec(list);
+    return count;
   }
 
   /**
-   * Where a value's data is, without copying: writes [file position, length] into `out` and returns
-   * true for inline and single-cell data; returns false for big data (use valueDataView).
+   * A value's stored name, type and data for byte-level walkers, checked as valueName() and
+   * valueDataView() check them; no allocation. Writes the VALUE_RAW slots of `out` and returns
+   * true for inline and single-cell data; false for big data (then read it with valueDataView).
    */
-  valueDataRaw(vk: number, out: Int32Array): boolean {
-    const raw = this.u32(vk, VK.dataLength);
+  valueRaw(vk: number, out: Uint32Array): boolean {
+    this.checkVk(vk);
+    const r = this.rec(vk);
+    out[VALUE_RAW.namePos] = r + VK.name;
+    out[VALUE_RAW.nameLen] = this.dv.getUint16(r + VK.nameLength, true);
+    out[VALUE_RAW.compressed] = this.dv.getUint16(r + VK.flags, true) & VALUE_COMP_NAME ? 1 : 0;
+    out[VALUE_RAW.type] = this.dv.getUint32(r + VK.type, true);
+    const raw = this.dv.getUint32(r + VK.dataLength, true);
     const len = raw & DATA_LENGTH_MASK;
     if (raw & DATA_INLINE) {
-      if (len > INLINE_MAX) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, this.rec(vk) + VK.dataLength);
-      out[0] = this.rec(vk) + VK.data;
-      out[1] = len;
+      if (len > INLINE_MAX) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, r + VK.dataLength);
+      out[VALUE_RAW.dataPos] = r + VK.data;
+      out[VALUE_RAW.dataLen] = len;
       return true;
     }
-    if (len === 0) {
-      out[0] = 0;
-      out[1] = 0;
-      return true;
-    }
-    const dataCell = this.u32(vk, VK.data);
+    out[VALUE_RAW.dataPos] = 0;
+    out[VALUE_RAW.dataLen] = 0;
+    if (len === 0) return true;
+    const dataCell = this.dv.getUint32(r + VK.data, true);
     const cl = this.cell(dataCell, 0, 'value data');
     if (len > cl) return false;
-    out[0] = this.rec(dataCell);
-    out[1] = len;
+    out[VALUE_RAW.dataPos] = this.rec(dataCell);
+    out[VALUE_RAW.dataLen] = len;
     return true;
   }
 
@@ -478,21 +524,27 @@ export class Hive {
 
   /** Subkeys in stored order (for an ri, each leaf in turn). */
   subkeys(nk: number): number[] {
+    const out: number[] = [];
+    this.subkeysInto(nk, out);
+    return out;
+  }
+
+  /** The same into `out` (emptied first), so that a walk can reuse one array. */
+  subkeysInto(nk: number, out: number[]): void {
+    out.length = 0;
     this.checkNk(nk);
     const count = this.u32(nk, NK.subkeyCount);
     const list = this.u32(nk, NK.subkeyList);
-    if (count === 0) return [];
+    if (count === 0) return;
     // Every subkey is a distinct nk cell of at least MIN_NK_CELL bytes: a larger count cannot be
     // true, and it would let an ri list repeat one big leaf up to 65,535 times (4 billion entries).
     if (count > this.hbinsSize / MIN_NK_CELL) {
       throw new FormatError(`key says it has ${count} subkeys, more than a ${this.hbinsSize}-byte hive can hold`, this.rec(nk) + NK.subkeyCount);
     }
-    const out: number[] = [];
     this.readList(list, out, true, count);
     if (out.length !== count) {
       throw new FormatError(`key says it has ${count} subkeys but its list holds ${out.length}`, this.rec(nk) + NK.subkeyCount);
     }
-    return out;
   }
 
   private readList(list: number, out: number[], allowRi: boolean, limit: number): void {
@@ -713,34 +765,41 @@ export class Hive {
    * from a 2 MB file. Cells that are not valid are left to the readers, which report them as before.
    */
   claimKeyCells(nk: number, owned: Uint8Array): void {
-    const cls = this.u32(nk, NK.className);
-    if (cls !== NIL && this.u16(nk, NK.classLength) !== 0 && this.isCellStart(cls)) this.claim(owned, cls, 'class name');
-    const count = this.u32(nk, NK.valueCount);
+    const dv = this.dv;
+    const r = this.rec(nk);
+    const cls = dv.getUint32(r + NK.className, true);
+    if (cls !== NIL && dv.getUint16(r + NK.classLength, true) !== 0 && this.isCellStart(cls)) this.claim(owned, cls, 'class name');
+    const count = dv.getUint32(r + NK.valueCount, true);
     if (count === 0) return;
-    const list = this.u32(nk, NK.valueList);
+    const list = dv.getUint32(r + NK.valueList, true);
     if (!this.isCellStart(list) || this.cellSize(list) - CELL_HEADER < count * VALUE_LIST_ENTRY) return;
     this.claim(owned, list, 'value list');
     const p = this.rec(list);
-    for (let i = 0; i < count; i++) {
-      const vk = this.dv.getUint32(p + i * VALUE_LIST_ENTRY, true);
-      if (!this.isCellStart(vk) || this.cellSize(vk) < MIN_VK_CELL) continue;
-      this.claim(owned, vk, 'value');
-      const raw = this.u32(vk, VK.dataLength);
-      if (raw & DATA_INLINE || (raw & DATA_LENGTH_MASK) === 0) continue;
-      const dc = this.u32(vk, VK.data);
-      if (!this.isCellStart(dc)) continue;
-      this.claim(owned, dc, 'value data');
-      const cl = this.cellSize(dc) - CELL_HEADER;
-      if ((raw & DATA_LENGTH_MASK) > cl && cl >= DB_FIXED && this.sig(dc) === SIG_DB) {
-        const n = this.u16(dc, DB.segmentCount);
-        const segs = this.u32(dc, DB.segmentList);
-        if (!this.isCellStart(segs) || this.cellSize(segs) - CELL_HEADER < n * SEGMENT_ENTRY) continue;
-        this.claim(owned, segs, 'big-data segment list');
-        for (let j = 0; j < n; j++) {
-          const seg = this.u32(segs, j * SEGMENT_ENTRY);
-          if (this.isCellStart(seg)) this.claim(owned, seg, 'big-data segment');
-        }
-      }
+    for (let i = 0; i < count; i++) this.claimValueCells(dv.getUint32(p + i * VALUE_LIST_ENTRY, true), owned);
+  }
+
+  /** A value record and its data cells (see claimKeyCells). */
+  private claimValueCells(vk: number, owned: Uint8Array): void {
+    if (!this.isCellStart(vk) || this.cellSize(vk) < MIN_VK_CELL) return;
+    this.claim(owned, vk, 'value');
+    const raw = this.u32(vk, VK.dataLength);
+    if (raw & DATA_INLINE || (raw & DATA_LENGTH_MASK) === 0) return;
+    const dc = this.u32(vk, VK.data);
+    if (!this.isCellStart(dc)) return;
+    this.claim(owned, dc, 'value data');
+    const cl = this.cellSize(dc) - CELL_HEADER;
+    if ((raw & DATA_LENGTH_MASK) > cl && cl >= DB_FIXED && this.sig(dc) === SIG_DB) this.claimBigData(dc, owned);
+  }
+
+  /** A big-data record's segment list and segments (see claimKeyCells). */
+  private claimBigData(db: number, owned: Uint8Array): void {
+    const n = this.u16(db, DB.segmentCount);
+    const segs = this.u32(db, DB.segmentList);
+    if (!this.isCellStart(segs) || this.cellSize(segs) - CELL_HEADER < n * SEGMENT_ENTRY) return;
+    this.claim(owned, segs, 'big-data segment list');
+    for (let j = 0; j < n; j++) {
+      const seg = this.u32(segs, j * SEGMENT_ENTRY);
+      if (this.isCellStart(seg)) this.claim(owned, seg, 'big-data segment');
     }
   }
 
