@@ -1,5 +1,5 @@
 // nk: a key node (registry-hives.md section 2, "nk"). Offsets are from the record's start.
-import { NIL } from './cell.js';
+import { CELL_HEADER, NIL, align8 } from './cell.js';
 
 export const enum NK {
   signature = 0,
@@ -35,7 +35,7 @@ export const NK_FIXED = NK.name;
 /** "nk" */
 export const SIG_NK = 0x6b6e;
 /** Smallest cell an nk record fits in: header + 76 bytes, 8-aligned. */
-export const MIN_NK_CELL = 80;
+export const MIN_NK_CELL = align8(CELL_HEADER + NK_FIXED);
 /** The maxNameLen field's length part. */
 export const MAX_NAME_LEN_MASK = 0xffff;
 

@@ -1,5 +1,6 @@
 // vk: a value key (registry-hives.md section 2, "vk"), and the value list (a bare array of vk
 // cell offsets). Offsets are from the record's start.
+import { CELL_HEADER } from './cell.js';
 
 export const enum VK {
   signature = 0,
@@ -21,7 +22,7 @@ export const VK_FIXED = VK.name;
 /** "vk" */
 export const SIG_VK = 0x6b76;
 /** Smallest cell a vk record fits in (header + fixed part). */
-export const MIN_VK_CELL = 24;
+export const MIN_VK_CELL = CELL_HEADER + VK_FIXED;
 export const VALUE_COMP_NAME = 0x1;
 /** dataLength bit 31: data inline. */
 export const DATA_INLINE = 0x80000000;
