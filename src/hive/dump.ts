@@ -44,11 +44,12 @@ const K_DATA = enc(',"data":"');
 const K_VEND = enc('"}');
 const K_END = enc(']}\n');
 /** HEX_HI[x], HEX_LO[x]: the two lowercase hex digits of byte x. */
+const HEX_DIGITS = '0123456789abcdef';
 const HEX_HI = new Uint8Array(256);
 const HEX_LO = new Uint8Array(256);
 for (let x = 0; x < 256; x++) {
-  HEX_HI[x] = '0123456789abcdef'.charCodeAt(x >>> 4);
-  HEX_LO[x] = '0123456789abcdef'.charCodeAt(x & 15);
+  HEX_HI[x] = HEX_DIGITS.charCodeAt(x >>> 4);
+  HEX_LO[x] = HEX_DIGITS.charCodeAt(x & 15);
 }
 /** `","type":N,"data":"` for the common types N (one copy instead of three writes). */
 const TYPE_DATA = Array.from({ length: 16 }, (_, t) => enc(`","type":${t},"data":"`));
@@ -109,13 +110,18 @@ function putBytes(dst: Uint8Array, at: number, src: Uint8Array): number {
 function putTypeData(dst: Uint8Array, at: number, type: number): number {
   // Checked before indexing: an out-of-range read (types such as 0xffff0012 are common in SYSTEM)
   // would send the optimized caller back to the interpreter every time.
-  if (type < TYPE_DATA.length) return putBytes(dst, at, TYPE_DATA[type] ?? K_TYPE);
+  if (type < TYPE_DATA.length) {
+    const t = TYPE_DATA[type];
+    if (t !== undefined) return putBytes(dst, at, t);
+  }
   return putBytes(dst, putUint(dst, putBytes(dst, at, K_TYPE), type), K_DATA);
 }
 
-/** Big data, read from its segments (a module function: the rare path costs the hot one nothing). */
-function bigData(hive: Hive, vk: number): Buffer {
+/** Big data, read from its segments; its place in the result goes into the VALUE_RAW slots. */
+function bigData(hive: Hive, vk: number, v: Uint32Array): Buffer {
   const d = hive.valueDataView(vk);
+  v[VALUE_RAW.dataPos] = 0;
+  v[VALUE_RAW.dataLen] = d.length;
   return Buffer.from(d.buffer, d.byteOffset, d.length);
 }
 
@@ -162,7 +168,6 @@ class ChunkOut implements Bytes {
     if (this.p + n > this.b.length) this.flush();
     ensure(this, this.p + n);
   }
-
 }
 
 /**
@@ -263,16 +268,12 @@ class JsonLinesWalk {
   /** {"name":"...","type":N,"data":"hex"} for one value; room for all of it is made first. */
   private value(vk: number, first: boolean): void {
     const v = this.val;
-    let d = this.src;
-    let from = 0;
-    let n = 0;
-    if (this.hive.valueRaw(vk, v)) {
-      from = v[VALUE_RAW.dataPos] ?? 0;
-      n = v[VALUE_RAW.dataLen] ?? 0;
-    } else {
-      d = bigData(this.hive, vk); // data in place (no copy) unless it is big data spread over segments
-      n = d.length;
-    }
+    const hive = this.hive;
+    // Data in place (no copy) unless it is big data spread over segments. The rare branch only
+    // calls: a property read there would send the optimized method back to the interpreter.
+    const d = hive.valueRaw(vk, v) ? this.src : bigData(hive, vk, v);
+    const from = v[VALUE_RAW.dataPos] ?? 0;
+    const n = v[VALUE_RAW.dataLen] ?? 0;
     const nameLen = v[VALUE_RAW.nameLen] ?? 0;
     const out = this.out;
     out.room(VALUE_OVERHEAD + nameLen * MAX_ESCAPED_PER_BYTE + MAX_UINT_DIGITS + n * 2);
