@@ -105,8 +105,21 @@ Examples:
   wufix hive dump SYSTEM --key Select --json
   wufix hive export SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate" -o wu.reg`,
     );
+  addInfoCommand(cmd);
+  addDumpCommand(cmd);
+  addGetCommand(cmd);
+  addSetCommand(cmd);
+  addDeleteCommand(cmd);
+  addRecoverCommand(cmd);
+  addExportCommand(cmd);
+  addImportCommand(cmd);
+  addNewCommand(cmd);
+  return cmd;
+}
 
-  cmd
+/** `wufix hive info` */
+function addInfoCommand(parent: Command): void {
+  parent
     .command('info')
     .description('version, sequence numbers, dirty state, logs, root name, key and value counts')
     .argument('<file>', 'hive file')
@@ -117,8 +130,11 @@ Examples:
       if (o.json) writeJson(info);
       else printInfo(info);
     });
+}
 
-  cmd
+/** `wufix hive dump` */
+function addDumpCommand(parent: Command): void {
+  parent
     .command('dump')
     .description('every key and value, depth first (JSON Lines with --json: {"path","values":[{"name","type","data"}]})')
     .argument('<file>', 'hive file')
@@ -141,8 +157,11 @@ Examples:
       }
       await out.end();
     });
+}
 
-  cmd
+/** `wufix hive get` */
+function addGetCommand(parent: Command): void {
+  parent
     .command('get')
     .description('print one value, or every value of a key')
     .argument('<file>', 'hive file')
@@ -171,8 +190,11 @@ Examples:
         writeOut(asciiSafe(lines.join('\n')) + (lines.length ? '\n' : ''));
       }
     });
+}
 
-  cmd
+/** `wufix hive set` */
+function addSetCommand(parent: Command): void {
+  parent
     .command('set')
     .description('set a value (creating missing keys); the hive is saved atomically')
     .argument('<file>', 'hive file')
@@ -190,8 +212,11 @@ Examples:
       h.hive.setValue(nk, name, type, data);
       await saveHiveFile(h, o);
     });
+}
 
-  cmd
+/** `wufix hive delete` */
+function addDeleteCommand(parent: Command): void {
+  parent
     .command('delete')
     .description('delete a key (with everything below it) or one value')
     .argument('<file>', 'hive file')
@@ -206,8 +231,11 @@ Examples:
       else if (!h.hive.deleteValue(nk, name)) throw new BadInputError(`value not found: ${keyPath} -> "${name}"`, { file, code: 'no-value' });
       await saveHiveFile(h, o);
     });
+}
 
-  cmd
+/** `wufix hive recover` */
+function addRecoverCommand(parent: Command): void {
+  parent
     .command('recover')
     .description('write the recovered, clean hive (logs replayed) to a new file; the original is not touched')
     .argument('<file>', 'hive file')
@@ -224,8 +252,11 @@ Examples:
           : 'hive was clean: written unchanged apart from the base block\n',
       );
     });
+}
 
-  cmd
+/** `wufix hive export` */
+function addExportCommand(parent: Command): void {
+  parent
     .command('export')
     .description('export keys as a regedit .reg file ("Windows Registry Editor Version 5.00")')
     .argument('<file>', 'hive file')
@@ -243,8 +274,11 @@ Examples:
         await out.end();
       }
     });
+}
 
-  cmd
+/** `wufix hive import` */
+function addImportCommand(parent: Command): void {
+  parent
     .command('import')
     .description('apply a regedit .reg file to the hive (keys, values, [-key] and "value"=- deletions)')
     .argument('<file>', 'hive file')
@@ -270,8 +304,11 @@ Examples:
       }
       await saveHiveFile(h, o);
     });
+}
 
-  cmd
+/** `wufix hive new` */
+function addNewCommand(parent: Command): void {
+  parent
     .command('new')
     .description('create a new, empty hive file')
     .argument('<file>', 'output file (must not exist)')
@@ -282,6 +319,4 @@ Examples:
       if (!Number.isInteger(minor)) throw new UsageError(`--minor takes a number, not "${o.minor}"`);
       await writeNewHiveFile(file, Hive.create({ minor, rootName: o.rootName }));
     });
-
-  return cmd;
 }

@@ -9,52 +9,65 @@ import { FormatError, BadInputError } from '../shared/errors.js';
 import {
   BASE_BLOCK_SIZE,
   HBIN_START,
+  BASE,
   parseBaseBlock,
   writeBaseBlock,
   newBaseBlock,
+  FILE_TYPE,
   filetimeNow,
   baseBlockProblems,
 } from './baseblock.js';
 import { compareNames, namesEqual, lhHash, lfHint, encodeName, decodeName } from './names.js';
+import { CELL_HEADER, CELL_ALIGN, MIN_CELL, NIL, RECORD, cellSizeFor } from './cells/cell.js';
+import { HBIN, HBIN_ALIGN, HBIN_HEADER, SIG_HBIN, writeHbinHeader } from './cells/bin.js';
+import { NK, NK_FIXED, SIG_NK, MIN_NK_CELL, MAX_NAME_LEN_MASK, KEY_HIVE_EXIT, KEY_HIVE_ENTRY, KEY_NO_DELETE, KEY_COMP_NAME, initNk } from './cells/nk.js';
+import { VK, VK_FIXED, SIG_VK, MIN_VK_CELL, VALUE_COMP_NAME, DATA_INLINE, DATA_LENGTH_MASK, INLINE_MAX, VALUE_LIST_ENTRY, initVk } from './cells/vk.js';
+import { SK, SK_FIXED, SIG_SK, DEFAULT_ROOT_SD, initSk } from './cells/sk.js';
+import { LIST, LIST_FIXED, FAST_ENTRY, FAST_ENTRY_SIZE, INDEX_ENTRY_SIZE, SIG_LF, SIG_LH, SIG_LI, SIG_RI, MAX_FAST_INDEX, MAX_INDEX, entrySize } from './cells/lists.js';
+import { DB, DB_FIXED, SIG_DB, SEGMENT_ENTRY, BIG_DATA_THRESHOLD, initDb } from './cells/db.js';
 
-export const NIL = 0xffffffff;
-
-/** nk flags */
-export const KEY_VOLATILE = 0x1;
-export const KEY_HIVE_EXIT = 0x2;
-export const KEY_HIVE_ENTRY = 0x4;
-export const KEY_NO_DELETE = 0x8;
-export const KEY_SYM_LINK = 0x10;
-export const KEY_COMP_NAME = 0x20;
-export const VALUE_COMP_NAME = 0x1;
+export { NIL } from './cells/cell.js';
+export { KEY_VOLATILE, KEY_HIVE_EXIT, KEY_HIVE_ENTRY, KEY_NO_DELETE, KEY_SYM_LINK, KEY_COMP_NAME } from './cells/nk.js';
+export { VALUE_COMP_NAME } from './cells/vk.js';
+export { BIG_DATA_THRESHOLD } from './cells/db.js';
+export { MAX_FAST_INDEX, MAX_INDEX } from './cells/lists.js';
 
 /** Windows' limits (learn.microsoft.com "Registry element size limits"). */
 export const MAX_KEY_NAME = 255;
 export const MAX_VALUE_NAME = 16383;
 export const MAX_DEPTH = 512;
-/** Largest value stored in one plain cell; above it (minor >= 4) data goes into a db record. */
-export const BIG_DATA_THRESHOLD = 16344;
 /** Windows refuses values above 1 MB in 1.3 hives (no big-data records there). */
 export const MAX_PLAIN_VALUE = 1024 * 1024;
 
-/** CmpMaxFastIndexPerHblock and CmpMaxIndexPerHblock (ReactOS cmindex.c; Windows thresholds). */
-export const MAX_FAST_INDEX = 507;
-export const MAX_INDEX = 1013;
-
-const SIG_NK = 0x6b6e;
-const SIG_VK = 0x6b76;
-const SIG_SK = 0x6b73;
-const SIG_LF = 0x666c;
-const SIG_LH = 0x686c;
-const SIG_LI = 0x696c;
-const SIG_RI = 0x6972;
-const SIG_DB = 0x6264;
-
-const HBIN_HEADER = 32;
-/** Smallest cell an nk record fits in: 4-byte header + 76 bytes, 8-aligned. */
-const MIN_NK_CELL = 80;
 /** Sanity bound for a hive we load whole into memory (offreg refuses >= 4 GB). */
 const MAX_HIVE_BYTES = 2 ** 31;
+/** A new hive: one bin, its root nk right after the bin header. */
+const NEW_HIVE_BIN = HBIN_ALIGN;
+/** Growing the image: at least 1 MiB or 1/8 more at a time. */
+const GROW_MIN = 1 << 20;
+const GROW_SHIFT = 3;
+/** Free-cell buckets are 8-byte size classes; the last one holds everything larger. */
+const FREE_BUCKETS = 1024;
+
+/** Slots of keyRaw's output. */
+export const enum KEY_RAW {
+  namePos = 0,
+  nameLen = 1,
+  compressed = 2,
+  valueEntries = 3,
+  size = 4,
+}
+
+/** Slots of valueRaw's output. */
+export const enum VALUE_RAW {
+  namePos = 0,
+  nameLen = 1,
+  compressed = 2,
+  type = 3,
+  dataPos = 4,
+  dataLen = 5,
+  size = 6,
+}
 
 export interface ValueInfo {
   name: string;
@@ -67,15 +80,6 @@ export interface HiveStats {
   values: number;
 }
 
-function align8(n: number): number {
-  return (n + 7) & ~7;
-}
-
-/** Size of a cell that holds `dataLen` bytes (4-byte header, 8-byte granularity). */
-function cellSizeFor(dataLen: number): number {
-  return Math.max(8, align8(dataLen + 4));
-}
-
 export class Hive {
   /** The whole file image; capacity may exceed the hive's length. */
   private buf: Uint8Array;
@@ -86,9 +90,12 @@ export class Hive {
   private binSizes: number[] = [];
   /** One bit per 8-byte slot of the hbins area: set where a cell starts. */
   private starts: Uint8Array;
-  /** Free cells bucketed by size/8 (last bucket: everything larger). */
-  private freeBuckets: Set<number>[] = [];
-  private readonly maxBucket = 1024;
+  /**
+   * Free cells bucketed by size/8 (last bucket: everything larger), in bin and cell order. Built on
+   * the first allocation or free: a read-only walk never needs them.
+   */
+  private freeLists: Set<number>[] | undefined;
+  private readonly maxBucket = FREE_BUCKETS;
   /** Highest sequence number seen in the primary and its logs; a save writes one above it. */
   maxSeqSeen: number;
   readonly minor: number;
@@ -96,27 +103,26 @@ export class Hive {
 
   private constructor(bytes: Uint8Array, opts: { maxSeqSeen?: number } = {}) {
     if (bytes.length < BASE_BLOCK_SIZE) {
-      throw new FormatError(`file is ${bytes.length} bytes, shorter than a 4096-byte base block`, bytes.length);
+      throw new FormatError(`file is ${bytes.length} bytes, shorter than a ${BASE_BLOCK_SIZE}-byte base block`, bytes.length);
     }
     const bb = parseBaseBlock(bytes);
     const problems = baseBlockProblems(bb);
-    if (problems.length) throw new FormatError(problems[0]!, 20);
-    if (bb.hbinsSize === 0) throw new FormatError('hive-bins size is 0: no hive bins', 40);
+    if (problems[0] !== undefined) throw new FormatError(problems[0], BASE.major);
+    if (bb.hbinsSize === 0) throw new FormatError('hive-bins size is 0: no hive bins', BASE.hbinsSize);
     if (HBIN_START + bb.hbinsSize > bytes.length) {
       throw new FormatError(
         `hive-bins size 0x${bb.hbinsSize.toString(16)} runs past the end of the ${bytes.length}-byte file (truncated?)`,
-        40,
+        BASE.hbinsSize,
       );
     }
-    if (HBIN_START + bb.hbinsSize > MAX_HIVE_BYTES) throw new FormatError('hive larger than 2 GiB is not supported', 40);
+    if (HBIN_START + bb.hbinsSize > MAX_HIVE_BYTES) throw new FormatError('hive larger than 2 GiB is not supported', BASE.hbinsSize);
     this.buf = bytes;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.hbinsSize = bb.hbinsSize;
     this.minor = bb.minor;
     this.originalLength = bytes.length;
     this.maxSeqSeen = Math.max(opts.maxSeqSeen ?? 0, bb.seq1, bb.seq2);
-    this.starts = new Uint8Array(Math.ceil(this.hbinsSize / 8 / 8) + 1);
-    for (let i = 0; i <= this.maxBucket; i++) this.freeBuckets.push(new Set());
+    this.starts = newSlotMap(this.hbinsSize);
     this.scanBins();
     this.checkRoot(bb.rootCell);
     this.rootCell = bb.rootCell;
@@ -134,17 +140,18 @@ export class Hive {
     const minor = opts.minor ?? 5;
     if (minor < 3 || minor > 6) throw new BadInputError(`cannot create a hive with minor version ${minor}`);
     const rootName = opts.rootName ?? 'ROOT';
-    const bytes = new Uint8Array(BASE_BLOCK_SIZE + 4096);
+    const bytes = new Uint8Array(BASE_BLOCK_SIZE + NEW_HIVE_BIN);
     const ts = filetimeNow();
-    bytes.set(newBaseBlock({ minor, rootCell: 0x20, hbinsSize: 4096, fileName: opts.fileName, timestamp: ts }), 0);
+    // The root nk is the bin's first cell, right after its header.
+    const rootCell = HBIN_HEADER;
+    bytes.set(newBaseBlock({ minor, rootCell, hbinsSize: NEW_HIVE_BIN, fileName: opts.fileName, timestamp: ts }), 0);
     const dv = new DataView(bytes.buffer);
-    writeHbinHeader(dv, HBIN_START, 0, 4096, ts);
-    // Root nk at hbins offset 0x20.
+    writeHbinHeader(dv, HBIN_START, 0, NEW_HIVE_BIN, ts);
     const enc = encodeName(rootName);
-    const nkSize = cellSizeFor(76 + enc.bytes.length);
-    const p = HBIN_START + 0x20;
+    const nkSize = cellSizeFor(NK_FIXED + enc.bytes.length);
+    const p = HBIN_START + rootCell;
     dv.setInt32(p, -nkSize, true);
-    initNk(dv, bytes, p + 4, {
+    initNk(dv, bytes, p + CELL_HEADER, {
       flags: KEY_HIVE_EXIT | KEY_HIVE_ENTRY | KEY_NO_DELETE | (enc.compressed ? KEY_COMP_NAME : 0),
       ts,
       parent: NIL,
@@ -152,8 +159,8 @@ export class Hive {
       name: enc.bytes,
     });
     // The rest of the bin is one free cell.
-    const restOff = 0x20 + nkSize;
-    dv.setInt32(HBIN_START + restOff, 4096 - restOff, true);
+    const restOff = rootCell + nkSize;
+    dv.setInt32(HBIN_START + restOff, NEW_HIVE_BIN - restOff, true);
     const hive = new Hive(bytes);
     // Give the root a default security descriptor, as every Windows hive root has one.
     hive.attachNewSecurity(hive.rootCell, DEFAULT_ROOT_SD);
@@ -167,15 +174,16 @@ export class Hive {
   }
 
   private isCellStart(cell: number): boolean {
-    if (cell % 8 !== 0 || cell < 0 || cell >= this.hbinsSize) return false;
-    const slot = cell >>> 3;
-    return (this.starts[slot >>> 3]! & (1 << (slot & 7))) !== 0;
+    if (cell % CELL_ALIGN !== 0 || cell < 0 || cell >= this.hbinsSize) return false;
+    return slotIsSet(this.starts, cell);
   }
 
   private setStart(cell: number, on: boolean): void {
     const slot = cell >>> 3;
-    if (on) this.starts[slot >>> 3]! |= 1 << (slot & 7);
-    else this.starts[slot >>> 3]! &= ~(1 << (slot & 7));
+    const byte = slot >>> 3;
+    const bit = 1 << (slot & 7);
+    const v = this.starts[byte] ?? 0;
+    this.starts[byte] = on ? v | bit : v & ~bit;
   }
 
   /** Size of the cell (positive), whether allocated or free. */
@@ -190,25 +198,30 @@ export class Hive {
     }
     const raw = this.dv.getInt32(this.pos(cell), true);
     if (raw >= 0) throw new FormatError(`${what} points to a free cell`, this.pos(cell));
-    const len = -raw - 4;
+    const len = -raw - CELL_HEADER;
     if (len < min) throw new FormatError(`${what} cell is ${len} bytes, too small (need ${min})`, this.pos(cell));
     return len;
   }
 
+  /** Record fields: `off` is a field of the record in `cell` (NK.*, VK.*, ...). */
   private u16(cell: number, off: number): number {
-    return this.dv.getUint16(HBIN_START + cell + 4 + off, true);
+    return this.dv.getUint16(HBIN_START + cell + CELL_HEADER + off, true);
   }
   private u32(cell: number, off: number): number {
-    return this.dv.getUint32(HBIN_START + cell + 4 + off, true);
+    return this.dv.getUint32(HBIN_START + cell + CELL_HEADER + off, true);
   }
   private setU16(cell: number, off: number, v: number): void {
-    this.dv.setUint16(HBIN_START + cell + 4 + off, v, true);
+    this.dv.setUint16(HBIN_START + cell + CELL_HEADER + off, v, true);
   }
   private setU32(cell: number, off: number, v: number): void {
-    this.dv.setUint32(HBIN_START + cell + 4 + off, v >>> 0, true);
+    this.dv.setUint32(HBIN_START + cell + CELL_HEADER + off, v >>> 0, true);
+  }
+  /** File position of a record's first byte (after the cell's size field). */
+  private rec(cell: number): number {
+    return HBIN_START + cell + CELL_HEADER;
   }
   private sig(cell: number): number {
-    return this.u16(cell, 0);
+    return this.u16(cell, RECORD.signature);
   }
 
   // ---------------------------------------------------------------- opening: bins, cells, free lists
@@ -218,14 +231,14 @@ export class Hive {
     let off = 0;
     while (off < end) {
       const p = HBIN_START + off;
-      if (p + HBIN_HEADER > HBIN_START + end || this.dv.getUint32(p, true) !== 0x6e696268 /* hbin */) {
+      if (p + HBIN_HEADER > HBIN_START + end || this.dv.getUint32(p + HBIN.signature, true) !== SIG_HBIN) {
         throw new FormatError(`no "hbin" signature at hive-bins offset 0x${off.toString(16)}: corrupt or truncated hive`, p);
       }
-      const selfOff = this.dv.getUint32(p + 4, true);
-      const size = this.dv.getUint32(p + 8, true);
-      if (selfOff !== off) throw new FormatError(`hive bin at 0x${off.toString(16)} says its offset is 0x${selfOff.toString(16)}`, p + 4);
-      if (size < 4096 || size % 4096 !== 0 || off + size > end) {
-        throw new FormatError(`hive bin at 0x${off.toString(16)} has a bad size 0x${size.toString(16)}`, p + 8);
+      const selfOff = this.dv.getUint32(p + HBIN.offset, true);
+      const size = this.dv.getUint32(p + HBIN.size, true);
+      if (selfOff !== off) throw new FormatError(`hive bin at 0x${off.toString(16)} says its offset is 0x${selfOff.toString(16)}`, p + HBIN.offset);
+      if (size < HBIN_ALIGN || size % HBIN_ALIGN !== 0 || off + size > end) {
+        throw new FormatError(`hive bin at 0x${off.toString(16)} has a bad size 0x${size.toString(16)}`, p + HBIN.size);
       }
       this.binStarts.push(off);
       this.binSizes.push(size);
@@ -234,11 +247,10 @@ export class Hive {
       while (c < binEnd) {
         const raw = this.dv.getInt32(HBIN_START + c, true);
         const cs = Math.abs(raw);
-        if (cs < 8 || cs % 8 !== 0 || c + cs > binEnd) {
+        if (cs < MIN_CELL || cs % CELL_ALIGN !== 0 || c + cs > binEnd) {
           throw new FormatError(`cell at 0x${c.toString(16)} has a bad size ${raw}`, HBIN_START + c);
         }
         this.setStart(c, true);
-        if (raw > 0) this.addFree(c, cs);
         c += cs;
       }
       off += size;
@@ -246,29 +258,48 @@ export class Hive {
   }
 
   private checkRoot(root: number): void {
-    this.cell(root, 76, 'root key');
+    this.cell(root, NK_FIXED, 'root key');
     if (this.sig(root) !== SIG_NK) throw new FormatError('root cell is not a key (nk) record', this.pos(root));
   }
 
   private bucketOf(size: number): number {
-    return Math.min(size >>> 3, this.maxBucket);
+    return Math.min(Math.floor(size / CELL_ALIGN), this.maxBucket);
+  }
+  /**
+   * The free lists, collected from the bins (already checked by scanBins) when first needed. alloc
+   * and free call it before they change any cell, so the lists hold what opening would have found.
+   */
+  private freeBuckets(): Set<number>[] {
+    if (this.freeLists) return this.freeLists;
+    const lists: Set<number>[] = [];
+    for (let i = 0; i <= this.maxBucket; i++) lists.push(new Set());
+    for (let i = 0; i < this.binStarts.length; i++) {
+      const binEnd = (this.binStarts[i] ?? 0) + (this.binSizes[i] ?? 0);
+      for (let c = (this.binStarts[i] ?? 0) + HBIN_HEADER; c < binEnd; c += this.cellSize(c)) {
+        const raw = this.dv.getInt32(this.pos(c), true);
+        if (raw > 0) lists[this.bucketOf(raw)]?.add(c);
+      }
+    }
+    this.freeLists = lists;
+    return lists;
   }
   private addFree(cell: number, size: number): void {
-    this.freeBuckets[this.bucketOf(size)]!.add(cell);
+    this.freeBuckets()[this.bucketOf(size)]?.add(cell);
   }
   private removeFree(cell: number, size: number): void {
-    this.freeBuckets[this.bucketOf(size)]!.delete(cell);
+    this.freeBuckets()[this.bucketOf(size)]?.delete(cell);
   }
 
   // ---------------------------------------------------------------- allocation
 
   /** Allocate a cell holding `dataLen` bytes; returns its offset. Contents are zeroed. */
   private alloc(dataLen: number): number {
+    const buckets = this.freeBuckets();
     const need = cellSizeFor(dataLen);
     let found = -1;
     let foundSize = 0;
     for (let b = this.bucketOf(need); b <= this.maxBucket && found < 0; b++) {
-      const set = this.freeBuckets[b]!;
+      const set = buckets[b]!;
       if (set.size === 0) continue;
       for (const c of set) {
         const s = this.cellSize(c);
@@ -285,7 +316,7 @@ export class Hive {
     }
     this.removeFree(found, foundSize);
     const rest = foundSize - need;
-    if (rest >= 8) {
+    if (rest >= MIN_CELL) {
       const restCell = found + need;
       this.dv.setInt32(this.pos(restCell), rest, true);
       this.setStart(restCell, true);
@@ -294,14 +325,15 @@ export class Hive {
     } else {
       this.dv.setInt32(this.pos(found), -foundSize, true);
     }
-    const size = rest >= 8 ? need : foundSize;
-    this.buf.fill(0, this.pos(found) + 4, this.pos(found) + size);
+    const size = rest >= MIN_CELL ? need : foundSize;
+    this.buf.fill(0, this.rec(found), this.pos(found) + size);
     return found;
   }
 
   /** Free a cell and coalesce it with free neighbours in the same bin. */
   private free(cell: number): void {
     if (cell === NIL || !this.isCellStart(cell)) return;
+    this.freeBuckets();
     let size = this.cellSize(cell);
     if (this.dv.getInt32(this.pos(cell), true) > 0) return; // already free
     const bin = this.binOf(cell);
@@ -346,12 +378,12 @@ export class Hive {
 
   /** Append a bin big enough for a cell of `need` bytes; returns the free cell it contains. */
   private addBin(need: number): number {
-    const size = Math.ceil((need + HBIN_HEADER) / 4096) * 4096;
+    const size = Math.ceil((need + HBIN_HEADER) / HBIN_ALIGN) * HBIN_ALIGN;
     const off = this.hbinsSize;
     const newLen = HBIN_START + off + size;
     if (newLen > MAX_HIVE_BYTES) throw new BadInputError('hive would grow beyond 2 GiB');
     if (newLen > this.buf.length) {
-      const grown = new Uint8Array(Math.max(newLen, Math.min(MAX_HIVE_BYTES, this.buf.length + Math.max(1 << 20, this.buf.length >>> 3))));
+      const grown = new Uint8Array(Math.max(newLen, Math.min(MAX_HIVE_BYTES, this.buf.length + Math.max(GROW_MIN, this.buf.length >>> GROW_SHIFT))));
       grown.set(this.buf.subarray(0, HBIN_START + this.hbinsSize));
       this.buf = grown;
       this.dv = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
@@ -360,7 +392,7 @@ export class Hive {
     }
     writeHbinHeader(this.dv, HBIN_START + off, off, size, 0n);
     this.hbinsSize += size;
-    const slots = Math.ceil(this.hbinsSize / 64) + 1;
+    const slots = slotMapBytes(this.hbinsSize);
     if (slots > this.starts.length) {
       const s = new Uint8Array(Math.max(slots, this.starts.length * 2));
       s.set(this.starts);
@@ -377,66 +409,71 @@ export class Hive {
 
   /** Reallocate to hold `dataLen` bytes, keeping the contents; returns the new offset. */
   private realloc(cell: number, dataLen: number): number {
-    const oldLen = this.cellSize(cell) - 4;
-    if (cellSizeFor(dataLen) <= oldLen + 4) return cell;
-    const copy = this.buf.slice(this.pos(cell) + 4, this.pos(cell) + 4 + oldLen);
+    const oldLen = this.cellSize(cell) - CELL_HEADER;
+    if (cellSizeFor(dataLen) <= oldLen + CELL_HEADER) return cell;
+    const copy = this.buf.slice(this.rec(cell), this.rec(cell) + oldLen);
     this.free(cell);
     const n = this.alloc(dataLen);
-    this.buf.set(copy, this.pos(n) + 4);
+    this.buf.set(copy, this.rec(n));
     return n;
   }
 
   // ---------------------------------------------------------------- reading keys
 
   private checkNk(nk: number, what = 'key'): void {
-    this.cell(nk, 76, what);
+    this.cell(nk, NK_FIXED, what);
     if (this.sig(nk) !== SIG_NK) throw new FormatError(`${what} is not a key (nk) record`, this.pos(nk));
-    const nameLen = this.u16(nk, 72);
-    if (76 + nameLen > this.cellSize(nk) - 4) throw new FormatError('key name runs past its cell', this.pos(nk) + 4 + 72);
+    const nameLen = this.u16(nk, NK.nameLength);
+    if (NK_FIXED + nameLen > this.cellSize(nk) - CELL_HEADER) throw new FormatError('key name runs past its cell', this.rec(nk) + NK.nameLength);
   }
 
   /**
-   * Where a key's stored name is, for byte-level dumps: writes [file position, byte length,
-   * compressed ? 1 : 0] into `out` (no allocation in the hot loop).
+   * A key's stored name and value list for byte-level walkers (dump), checked as keyName() and
+   * values() check them; no allocation. Writes the KEY_RAW slots of `out`; returns the value count
+   * (the value list's entries are u32 cell offsets from file position out[KEY_RAW.valueEntries]).
    */
-  keyNameRaw(nk: number, out: Int32Array): void {
+  keyRaw(nk: number, out: Uint32Array): number {
     this.checkNk(nk);
-    out[0] = this.pos(nk) + 4 + 76;
-    out[1] = this.u16(nk, 72);
-    out[2] = this.u16(nk, 2) & KEY_COMP_NAME ? 1 : 0;
-  }
-
-  /** Where a value's stored name is: [file position, byte length, compressed ? 1 : 0] into `out`. */
-  valueNameRaw(vk: number, out: Int32Array): void {
-    this.checkVk(vk);
-    out[0] = this.pos(vk) + 4 + 20;
-    out[1] = this.u16(vk, 2);
-    out[2] = this.u16(vk, 16) & VALUE_COMP_NAME ? 1 : 0;
+    const r = this.rec(nk);
+    out[KEY_RAW.namePos] = r + NK.name;
+    out[KEY_RAW.nameLen] = this.dv.getUint16(r + NK.nameLength, true);
+    out[KEY_RAW.compressed] = this.dv.getUint16(r + NK.flags, true) & KEY_COMP_NAME ? 1 : 0;
+    const count = this.dv.getUint32(r + NK.valueCount, true);
+    if (count === 0) return 0;
+    const list = this.dv.getUint32(r + NK.valueList, true);
+    this.cell(list, count * VALUE_LIST_ENTRY, 'value list');
+    out[KEY_RAW.valueEntries] = this.rec(list);
+    return count;
   }
 
   /**
-   * Where a value's data is, without copying: writes [file position, length] into `out` and returns
-   * true for inline and single-cell data; returns false for big data (use valueDataView).
+   * A value's stored name, type and data for byte-level walkers, checked as valueName() and
+   * valueDataView() check them; no allocation. Writes the VALUE_RAW slots of `out` and returns
+   * true for inline and single-cell data; false for big data (then read it with valueDataView).
    */
-  valueDataRaw(vk: number, out: Int32Array): boolean {
-    const raw = this.u32(vk, 4);
-    const len = raw & 0x7fffffff;
-    if (raw & 0x80000000) {
-      if (len > 4) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, this.pos(vk) + 8);
-      out[0] = this.pos(vk) + 4 + 8;
-      out[1] = len;
+  valueRaw(vk: number, out: Uint32Array): boolean {
+    this.checkVk(vk);
+    const r = this.rec(vk);
+    out[VALUE_RAW.namePos] = r + VK.name;
+    out[VALUE_RAW.nameLen] = this.dv.getUint16(r + VK.nameLength, true);
+    out[VALUE_RAW.compressed] = this.dv.getUint16(r + VK.flags, true) & VALUE_COMP_NAME ? 1 : 0;
+    out[VALUE_RAW.type] = this.dv.getUint32(r + VK.type, true);
+    const raw = this.dv.getUint32(r + VK.dataLength, true);
+    const len = raw & DATA_LENGTH_MASK;
+    if (raw & DATA_INLINE) {
+      if (len > INLINE_MAX) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, r + VK.dataLength);
+      out[VALUE_RAW.dataPos] = r + VK.data;
+      out[VALUE_RAW.dataLen] = len;
       return true;
     }
-    if (len === 0) {
-      out[0] = 0;
-      out[1] = 0;
-      return true;
-    }
-    const dataCell = this.u32(vk, 8);
+    out[VALUE_RAW.dataPos] = 0;
+    out[VALUE_RAW.dataLen] = 0;
+    if (len === 0) return true;
+    const dataCell = this.dv.getUint32(r + VK.data, true);
     const cl = this.cell(dataCell, 0, 'value data');
     if (len > cl) return false;
-    out[0] = this.pos(dataCell) + 4;
-    out[1] = len;
+    out[VALUE_RAW.dataPos] = this.rec(dataCell);
+    out[VALUE_RAW.dataLen] = len;
     return true;
   }
 
@@ -447,8 +484,8 @@ export class Hive {
 
   keyName(nk: number): string {
     this.checkNk(nk);
-    const flags = this.u16(nk, 2);
-    return decodeName(this.buf, this.pos(nk) + 4 + 76, this.u16(nk, 72), (flags & KEY_COMP_NAME) !== 0);
+    const flags = this.u16(nk, NK.flags);
+    return decodeName(this.buf, this.rec(nk) + NK.name, this.u16(nk, NK.nameLength), (flags & KEY_COMP_NAME) !== 0);
   }
 
   /**
@@ -458,72 +495,78 @@ export class Hive {
    */
   keySecurity(nk: number): Uint8Array | undefined {
     this.checkNk(nk);
-    const sk = this.u32(nk, 44);
+    const sk = this.u32(nk, NK.security);
     if (sk === NIL) return undefined;
-    const len = this.cell(sk, 20, 'security');
+    const len = this.cell(sk, SK_FIXED, 'security');
     if (this.sig(sk) !== SIG_SK) throw new FormatError('security cell is not an sk record', this.pos(sk));
-    const sdLen = this.u32(sk, 16);
-    if (20 + sdLen > len) throw new FormatError(`security descriptor of ${sdLen} bytes runs past its ${len}-byte cell`, this.pos(sk) + 4 + 16);
-    const p = this.pos(sk) + 4 + 20;
+    const sdLen = this.u32(sk, SK.descriptorLength);
+    if (SK_FIXED + sdLen > len) throw new FormatError(`security descriptor of ${sdLen} bytes runs past its ${len}-byte cell`, this.rec(sk) + SK.descriptorLength);
+    const p = this.rec(sk) + SK.descriptor;
     return this.buf.subarray(p, p + sdLen);
   }
 
   /** Offset of the key's sk cell (NIL when none): the cache key for decoded descriptors. */
   skOffset(nk: number): number {
-    return this.u32(nk, 44);
+    return this.u32(nk, NK.security);
   }
 
   keyParent(nk: number): number {
-    return this.u32(nk, 16);
+    return this.u32(nk, NK.parent);
   }
 
   className(nk: number): string | undefined {
-    const off = this.u32(nk, 48);
-    const len = this.u16(nk, 74);
+    const off = this.u32(nk, NK.className);
+    const len = this.u16(nk, NK.classLength);
     if (off === NIL || len === 0) return undefined;
     const cl = this.cell(off, len, 'class name');
-    return decodeName(this.buf, this.pos(off) + 4, Math.min(len, cl), false);
+    return decodeName(this.buf, this.rec(off), Math.min(len, cl), false);
   }
 
   /** Subkeys in stored order (for an ri, each leaf in turn). */
   subkeys(nk: number): number[] {
-    this.checkNk(nk);
-    const count = this.u32(nk, 20);
-    const list = this.u32(nk, 28);
-    if (count === 0) return [];
-    // Every subkey is a distinct nk cell of at least MIN_NK_CELL bytes: a larger count cannot be
-    // true, and it would let an ri list repeat one big leaf up to 65,535 times (4 billion entries).
-    if (count > this.hbinsSize / MIN_NK_CELL) {
-      throw new FormatError(`key says it has ${count} subkeys, more than a ${this.hbinsSize}-byte hive can hold`, this.pos(nk) + 4 + 20);
-    }
     const out: number[] = [];
-    this.readList(list, out, true, count);
-    if (out.length !== count) {
-      throw new FormatError(`key says it has ${count} subkeys but its list holds ${out.length}`, this.pos(nk) + 4 + 20);
-    }
+    this.subkeysInto(nk, out);
     return out;
   }
 
+  /** The same into `out` (emptied first), so that a walk can reuse one array. */
+  subkeysInto(nk: number, out: number[]): void {
+    out.length = 0;
+    this.checkNk(nk);
+    const count = this.u32(nk, NK.subkeyCount);
+    const list = this.u32(nk, NK.subkeyList);
+    if (count === 0) return;
+    // Every subkey is a distinct nk cell of at least MIN_NK_CELL bytes: a larger count cannot be
+    // true, and it would let an ri list repeat one big leaf up to 65,535 times (4 billion entries).
+    if (count > this.hbinsSize / MIN_NK_CELL) {
+      throw new FormatError(`key says it has ${count} subkeys, more than a ${this.hbinsSize}-byte hive can hold`, this.rec(nk) + NK.subkeyCount);
+    }
+    this.readList(list, out, true, count);
+    if (out.length !== count) {
+      throw new FormatError(`key says it has ${count} subkeys but its list holds ${out.length}`, this.rec(nk) + NK.subkeyCount);
+    }
+  }
+
   private readList(list: number, out: number[], allowRi: boolean, limit: number): void {
-    const len = this.cell(list, 4, 'subkey list');
+    const len = this.cell(list, LIST_FIXED, 'subkey list');
     const sig = this.sig(list);
-    const n = this.u16(list, 2);
-    const p = this.pos(list) + 4 + 4;
+    const n = this.u16(list, LIST.count);
+    const p = this.rec(list) + LIST.entries;
     switch (sig) {
       case SIG_LF:
       case SIG_LH:
-        if (4 + n * 8 > len) throw new FormatError('subkey list runs past its cell', this.pos(list));
-        for (let i = 0; i < n; i++) out.push(this.dv.getUint32(p + i * 8, true));
+        if (LIST_FIXED + n * FAST_ENTRY_SIZE > len) throw new FormatError('subkey list runs past its cell', this.pos(list));
+        for (let i = 0; i < n; i++) out.push(this.dv.getUint32(p + i * FAST_ENTRY_SIZE + FAST_ENTRY.cell, true));
         return;
       case SIG_LI:
-        if (4 + n * 4 > len) throw new FormatError('subkey list runs past its cell', this.pos(list));
-        for (let i = 0; i < n; i++) out.push(this.dv.getUint32(p + i * 4, true));
+        if (LIST_FIXED + n * INDEX_ENTRY_SIZE > len) throw new FormatError('subkey list runs past its cell', this.pos(list));
+        for (let i = 0; i < n; i++) out.push(this.dv.getUint32(p + i * INDEX_ENTRY_SIZE, true));
         return;
       case SIG_RI:
         if (!allowRi) throw new FormatError('an ri list points to another ri list', this.pos(list));
-        if (4 + n * 4 > len) throw new FormatError('subkey index runs past its cell', this.pos(list));
+        if (LIST_FIXED + n * INDEX_ENTRY_SIZE > len) throw new FormatError('subkey index runs past its cell', this.pos(list));
         for (let i = 0; i < n; i++) {
-          this.readList(this.dv.getUint32(p + i * 4, true), out, false, limit);
+          this.readList(this.dv.getUint32(p + i * INDEX_ENTRY_SIZE, true), out, false, limit);
           if (out.length > limit) break;
         }
         return;
@@ -532,39 +575,37 @@ export class Hive {
     }
   }
 
-
   /** Value cells in value-list order. */
   values(nk: number): number[] {
     this.checkNk(nk);
-    const count = this.u32(nk, 36);
+    const count = this.u32(nk, NK.valueCount);
     if (count === 0) return [];
-    const list = this.u32(nk, 40);
-    const len = this.cell(list, count * 4, 'value list');
-    void len;
+    const list = this.u32(nk, NK.valueList);
+    this.cell(list, count * VALUE_LIST_ENTRY, 'value list');
     const out = new Array<number>(count);
-    const p = this.pos(list) + 4;
-    for (let i = 0; i < count; i++) out[i] = this.dv.getUint32(p + i * 4, true);
+    const p = this.rec(list);
+    for (let i = 0; i < count; i++) out[i] = this.dv.getUint32(p + i * VALUE_LIST_ENTRY, true);
     return out;
   }
 
   private checkVk(vk: number): void {
-    this.cell(vk, 20, 'value');
+    this.cell(vk, VK_FIXED, 'value');
     if (this.sig(vk) !== SIG_VK) throw new FormatError('value list entry is not a value (vk) record', this.pos(vk));
-    if (20 + this.u16(vk, 2) > this.cellSize(vk) - 4) throw new FormatError('value name runs past its cell', this.pos(vk) + 6);
+    if (VK_FIXED + this.u16(vk, VK.nameLength) > this.cellSize(vk) - CELL_HEADER) throw new FormatError('value name runs past its cell', this.rec(vk) + VK.nameLength);
   }
 
   valueName(vk: number): string {
     this.checkVk(vk);
-    return decodeName(this.buf, this.pos(vk) + 4 + 20, this.u16(vk, 2), (this.u16(vk, 16) & VALUE_COMP_NAME) !== 0);
+    return decodeName(this.buf, this.rec(vk) + VK.name, this.u16(vk, VK.nameLength), (this.u16(vk, VK.flags) & VALUE_COMP_NAME) !== 0);
   }
 
   valueType(vk: number): number {
-    return this.u32(vk, 12);
+    return this.u32(vk, VK.type);
   }
 
   /** Declared data length (without the inline bit). */
   valueLength(vk: number): number {
-    return this.u32(vk, 4) & 0x7fffffff;
+    return this.u32(vk, VK.dataLength) & DATA_LENGTH_MASK;
   }
 
   /** The value's raw bytes (a copy), following big-data records where present. */
@@ -578,25 +619,25 @@ export class Hive {
    */
   valueDataView(vk: number): Uint8Array {
     this.checkVk(vk);
-    const raw = this.u32(vk, 4);
-    const len = raw & 0x7fffffff;
-    if (raw & 0x80000000) {
-      if (len > 4) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, this.pos(vk) + 8);
-      const p = this.pos(vk) + 4 + 8;
+    const raw = this.u32(vk, VK.dataLength);
+    const len = raw & DATA_LENGTH_MASK;
+    if (raw & DATA_INLINE) {
+      if (len > INLINE_MAX) throw new FormatError(`inline value data claims ${len} bytes (at most 4 fit)`, this.rec(vk) + VK.dataLength);
+      const p = this.rec(vk) + VK.data;
       return this.buf.subarray(p, p + len);
     }
     if (len === 0) return new Uint8Array(0);
-    const dataCell = this.u32(vk, 8);
+    const dataCell = this.u32(vk, VK.data);
     const cl = this.cell(dataCell, 0, 'value data');
-    if (len <= cl) return this.buf.subarray(this.pos(dataCell) + 4, this.pos(dataCell) + 4 + len);
-    if (cl >= 8 && this.sig(dataCell) === SIG_DB) return this.readBigData(dataCell, len);
+    if (len <= cl) return this.buf.subarray(this.rec(dataCell), this.rec(dataCell) + len);
+    if (cl >= DB_FIXED && this.sig(dataCell) === SIG_DB) return this.readBigData(dataCell, len);
     throw new FormatError(`value data length ${len} is larger than its ${cl}-byte cell`, this.pos(dataCell));
   }
 
   private readBigData(db: number, len: number): Uint8Array {
-    const n = this.u16(db, 2);
-    const list = this.u32(db, 4);
-    this.cell(list, n * 4, 'big-data segment list');
+    const n = this.u16(db, DB.segmentCount);
+    const list = this.u32(db, DB.segmentList);
+    this.cell(list, n * SEGMENT_ENTRY, 'big-data segment list');
     // Bound the allocation by what the record and the file can really hold.
     if (len > n * BIG_DATA_THRESHOLD || len > this.hbinsSize) {
       throw new FormatError(`big-data value claims ${len} bytes but has ${n} segments`, this.pos(db));
@@ -604,10 +645,10 @@ export class Hive {
     const out = new Uint8Array(len);
     let got = 0;
     for (let i = 0; i < n && got < len; i++) {
-      const seg = this.dv.getUint32(this.pos(list) + 4 + i * 4, true);
+      const seg = this.dv.getUint32(this.rec(list) + i * SEGMENT_ENTRY, true);
       const sl = this.cell(seg, 0, 'big-data segment');
       const take = Math.min(sl, BIG_DATA_THRESHOLD, len - got);
-      out.set(this.buf.subarray(this.pos(seg) + 4, this.pos(seg) + 4 + take), got);
+      out.set(this.buf.subarray(this.rec(seg), this.rec(seg) + take), got);
       got += take;
     }
     if (got < len) throw new FormatError(`big-data value holds ${got} of its ${len} bytes`, this.pos(db));
@@ -620,23 +661,23 @@ export class Hive {
 
   /** Find a subkey by name (Windows case-insensitive collation). */
   findSubkey(nk: number, name: string): number | undefined {
-    const list = this.u32(nk, 28);
-    if (this.u32(nk, 20) === 0) return undefined;
+    const list = this.u32(nk, NK.subkeyList);
+    if (this.u32(nk, NK.subkeyCount) === 0) return undefined;
     const leaves: number[] = [];
-    this.cell(list, 4, 'subkey list');
+    this.cell(list, LIST_FIXED, 'subkey list');
     if (this.sig(list) === SIG_RI) {
-      const n = this.u16(list, 2);
-      for (let i = 0; i < n; i++) leaves.push(this.u32(list, 4 + i * 4));
+      const n = this.u16(list, LIST.count);
+      for (let i = 0; i < n; i++) leaves.push(this.u32(list, LIST.entries + i * INDEX_ENTRY_SIZE));
     } else leaves.push(list);
     const hash = lhHash(name);
     for (const leaf of leaves) {
-      this.cell(leaf, 4, 'subkey list');
+      this.cell(leaf, LIST_FIXED, 'subkey list');
       const sig = this.sig(leaf);
-      const n = this.u16(leaf, 2);
-      const step = sig === SIG_LI ? 4 : 8;
+      const n = this.u16(leaf, LIST.count);
+      const step = sig === SIG_LI ? INDEX_ENTRY_SIZE : FAST_ENTRY_SIZE;
       for (let i = 0; i < n; i++) {
-        if (sig === SIG_LH && this.u32(leaf, 8 + i * 8) !== hash) continue;
-        const child = this.u32(leaf, 4 + i * step);
+        if (sig === SIG_LH && this.u32(leaf, LIST.entries + i * FAST_ENTRY_SIZE + FAST_ENTRY.hash) !== hash) continue;
+        const child = this.u32(leaf, LIST.entries + i * step);
         if (namesEqual(this.keyName(child), name)) return child;
       }
     }
@@ -707,17 +748,13 @@ export class Hive {
 
   /** Mark a key as reached; a key reached twice is a cycle or a shared list (FormatError). */
   markKey(seen: Uint8Array, nk: number): void {
-    const slot = nk >>> 3;
-    if (seen[slot >>> 3]! & (1 << (slot & 7))) throw new FormatError('a key is linked twice in the key tree (cycle?)', this.pos(nk));
-    seen[slot >>> 3]! |= 1 << (slot & 7);
+    if (!setSlot(seen, nk)) throw new FormatError('a key is linked twice in the key tree (cycle?)', this.pos(nk));
   }
 
   private claim(owned: Uint8Array, cell: number, what: string): void {
-    const slot = cell >>> 3;
-    if (owned[slot >>> 3]! & (1 << (slot & 7))) {
+    if (!setSlot(owned, cell)) {
       throw new FormatError(`${what} cell 0x${cell.toString(16)} is used twice in the key tree (shared cells: crafted or corrupt hive)`, this.pos(cell));
     }
-    owned[slot >>> 3]! |= 1 << (slot & 7);
   }
 
   /**
@@ -728,34 +765,41 @@ export class Hive {
    * from a 2 MB file. Cells that are not valid are left to the readers, which report them as before.
    */
   claimKeyCells(nk: number, owned: Uint8Array): void {
-    const cls = this.u32(nk, 48);
-    if (cls !== NIL && this.u16(nk, 74) !== 0 && this.isCellStart(cls)) this.claim(owned, cls, 'class name');
-    const count = this.u32(nk, 36);
+    const dv = this.dv;
+    const r = this.rec(nk);
+    const cls = dv.getUint32(r + NK.className, true);
+    if (cls !== NIL && dv.getUint16(r + NK.classLength, true) !== 0 && this.isCellStart(cls)) this.claim(owned, cls, 'class name');
+    const count = dv.getUint32(r + NK.valueCount, true);
     if (count === 0) return;
-    const list = this.u32(nk, 40);
-    if (!this.isCellStart(list) || this.cellSize(list) - 4 < count * 4) return;
+    const list = dv.getUint32(r + NK.valueList, true);
+    if (!this.isCellStart(list) || this.cellSize(list) - CELL_HEADER < count * VALUE_LIST_ENTRY) return;
     this.claim(owned, list, 'value list');
-    const p = this.pos(list) + 4;
-    for (let i = 0; i < count; i++) {
-      const vk = this.dv.getUint32(p + i * 4, true);
-      if (!this.isCellStart(vk) || this.cellSize(vk) < 24) continue;
-      this.claim(owned, vk, 'value');
-      const raw = this.u32(vk, 4);
-      if (raw & 0x80000000 || (raw & 0x7fffffff) === 0) continue;
-      const dc = this.u32(vk, 8);
-      if (!this.isCellStart(dc)) continue;
-      this.claim(owned, dc, 'value data');
-      const cl = this.cellSize(dc) - 4;
-      if ((raw & 0x7fffffff) > cl && cl >= 8 && this.sig(dc) === SIG_DB) {
-        const n = this.u16(dc, 2);
-        const segs = this.u32(dc, 4);
-        if (!this.isCellStart(segs) || this.cellSize(segs) - 4 < n * 4) continue;
-        this.claim(owned, segs, 'big-data segment list');
-        for (let j = 0; j < n; j++) {
-          const seg = this.u32(segs, j * 4);
-          if (this.isCellStart(seg)) this.claim(owned, seg, 'big-data segment');
-        }
-      }
+    const p = this.rec(list);
+    for (let i = 0; i < count; i++) this.claimValueCells(dv.getUint32(p + i * VALUE_LIST_ENTRY, true), owned);
+  }
+
+  /** A value record and its data cells (see claimKeyCells). */
+  private claimValueCells(vk: number, owned: Uint8Array): void {
+    if (!this.isCellStart(vk) || this.cellSize(vk) < MIN_VK_CELL) return;
+    this.claim(owned, vk, 'value');
+    const raw = this.u32(vk, VK.dataLength);
+    if (raw & DATA_INLINE || (raw & DATA_LENGTH_MASK) === 0) return;
+    const dc = this.u32(vk, VK.data);
+    if (!this.isCellStart(dc)) return;
+    this.claim(owned, dc, 'value data');
+    const cl = this.cellSize(dc) - CELL_HEADER;
+    if ((raw & DATA_LENGTH_MASK) > cl && cl >= DB_FIXED && this.sig(dc) === SIG_DB) this.claimBigData(dc, owned);
+  }
+
+  /** A big-data record's segment list and segments (see claimKeyCells). */
+  private claimBigData(db: number, owned: Uint8Array): void {
+    const n = this.u16(db, DB.segmentCount);
+    const segs = this.u32(db, DB.segmentList);
+    if (!this.isCellStart(segs) || this.cellSize(segs) - CELL_HEADER < n * SEGMENT_ENTRY) return;
+    this.claim(owned, segs, 'big-data segment list');
+    for (let j = 0; j < n; j++) {
+      const seg = this.u32(segs, j * SEGMENT_ENTRY);
+      if (this.isCellStart(seg)) this.claim(owned, seg, 'big-data segment');
     }
   }
 
@@ -764,7 +808,7 @@ export class Hive {
     let values = 0;
     this.walk(this.rootCell, '', (nk) => {
       keys++;
-      values += this.u32(nk, 36);
+      values += this.u32(nk, NK.valueCount);
     });
     return { keys, values };
   }
@@ -776,7 +820,7 @@ export class Hive {
   // ---------------------------------------------------------------- writing keys
 
   private touch(nk: number, ts = filetimeNow()): void {
-    this.dv.setBigUint64(this.pos(nk) + 4 + 4, ts, true);
+    this.dv.setBigUint64(this.rec(nk) + NK.lastWritten, ts, true);
   }
 
   /** Create a subkey (error if it exists). Returns the new key. */
@@ -786,10 +830,10 @@ export class Hive {
     if (this.findSubkey(parent, name) !== undefined) throw new BadInputError(`key "${name}" already exists`);
     if (this.depthOf(parent) + 1 > MAX_DEPTH) throw new BadInputError(`key would be deeper than ${MAX_DEPTH} levels`);
     const enc = encodeName(name);
-    const nk = this.alloc(76 + enc.bytes.length);
+    const nk = this.alloc(NK_FIXED + enc.bytes.length);
     const ts = filetimeNow();
-    const sk = this.u32(parent, 44);
-    initNk(this.dv, this.buf, this.pos(nk) + 4, {
+    const sk = this.u32(parent, NK.security);
+    initNk(this.dv, this.buf, this.rec(nk), {
       flags: enc.compressed ? KEY_COMP_NAME : 0,
       ts,
       parent,
@@ -797,18 +841,18 @@ export class Hive {
       name: enc.bytes,
     });
     if (sk !== NIL && this.isCellStart(sk) && this.sig(sk) === SIG_SK) {
-      this.setU32(sk, 12, this.u32(sk, 12) + 1);
+      this.setU32(sk, SK.refCount, this.u32(sk, SK.refCount) + 1);
     } else {
-      this.setU32(nk, 44, NIL);
+      this.setU32(nk, NK.security, NIL);
     }
     this.addSubkey(parent, nk, name);
     // Parent bookkeeping: MaxNameLen is the UTF-16 byte length (low 16 bits; high bits are flags).
-    const mx = this.u32(parent, 52);
-    if ((mx & 0xffff) < name.length * 2) this.setU32(parent, 52, (mx & 0xffff0000) | (name.length * 2));
+    const mx = this.u32(parent, NK.maxNameLen);
+    if ((mx & MAX_NAME_LEN_MASK) < name.length * 2) this.setU32(parent, NK.maxNameLen, (mx & ~MAX_NAME_LEN_MASK) | (name.length * 2));
     this.touch(parent, ts);
     // Offline writers store 0/nil in volatile fields of keys they write.
-    this.setU32(parent, 24, 0);
-    this.setU32(parent, 32, NIL);
+    this.setU32(parent, NK.volatileSubkeyCount, 0);
+    this.setU32(parent, NK.volatileSubkeyList, NIL);
     return nk;
   }
 
@@ -834,16 +878,12 @@ export class Hive {
     return this.minor >= 5 ? SIG_LH : this.minor >= 3 ? SIG_LF : SIG_LI;
   }
 
-  private entrySize(sig: number): number {
-    return sig === SIG_LI || sig === SIG_RI ? 4 : 8;
-  }
-
   private leafCount(leaf: number): number {
-    return this.u16(leaf, 2);
+    return this.u16(leaf, LIST.count);
   }
 
   private leafEntry(leaf: number, i: number): number {
-    return this.u32(leaf, 4 + i * this.entrySize(this.sig(leaf)));
+    return this.u32(leaf, LIST.entries + i * entrySize(this.sig(leaf)));
   }
 
   /** Compare `name` with the key at entry i of a leaf. */
@@ -853,55 +893,55 @@ export class Hive {
 
   /** Insert `child` into `parent`'s subkey list (ReactOS CmpAddSubKey: Windows' thresholds). */
   private addSubkey(parent: number, child: number, name: string): void {
-    let list = this.u32(parent, 28);
-    const count = this.u32(parent, 20);
+    let list = this.u32(parent, NK.subkeyList);
+    const count = this.u32(parent, NK.subkeyCount);
     if (count === 0) {
-      list = this.alloc(4 + 8);
-      this.setU16(list, 0, this.leafSig());
-      this.setU16(list, 2, 0);
-      this.setU32(parent, 28, list);
+      list = this.alloc(LIST_FIXED + FAST_ENTRY_SIZE);
+      this.setU16(list, LIST.signature, this.leafSig());
+      this.setU16(list, LIST.count, 0);
+      this.setU32(parent, NK.subkeyList, list);
     } else {
-      this.cell(list, 4, 'subkey list');
+      this.cell(list, LIST_FIXED, 'subkey list');
       const sig = this.sig(list);
       const n = this.leafCount(list);
       if (sig === SIG_LF && n >= MAX_FAST_INDEX) {
         // Fast leaf full: convert in place to an index leaf.
         const cells: number[] = [];
-        for (let i = 0; i < n; i++) cells.push(this.u32(list, 4 + i * 8));
-        this.setU16(list, 0, SIG_LI);
-        cells.forEach((c, i) => this.setU32(list, 4 + i * 4, c));
+        for (let i = 0; i < n; i++) cells.push(this.u32(list, LIST.entries + i * FAST_ENTRY_SIZE));
+        this.setU16(list, LIST.signature, SIG_LI);
+        cells.forEach((c, i) => this.setU32(list, LIST.entries + i * INDEX_ENTRY_SIZE, c));
       } else if ((sig === SIG_LI || sig === SIG_LH) && n >= MAX_INDEX) {
-        const root = this.alloc(4 + 4);
-        this.setU16(root, 0, SIG_RI);
-        this.setU16(root, 2, 1);
-        this.setU32(root, 4, list);
-        this.setU32(parent, 28, root);
+        const root = this.alloc(LIST_FIXED + INDEX_ENTRY_SIZE);
+        this.setU16(root, LIST.signature, SIG_RI);
+        this.setU16(root, LIST.count, 1);
+        this.setU32(root, LIST.entries, list);
+        this.setU32(parent, NK.subkeyList, root);
         list = root;
       }
     }
     if (this.sig(list) === SIG_RI) {
       const { leaf, rootIndex } = this.selectLeaf(parent, name);
       const newLeaf = this.addToLeaf(leaf, child, name);
-      this.setU32(this.u32(parent, 28), 4 + rootIndex * 4, newLeaf);
+      this.setU32(this.u32(parent, NK.subkeyList), LIST.entries + rootIndex * INDEX_ENTRY_SIZE, newLeaf);
     } else {
       const newLeaf = this.addToLeaf(list, child, name);
-      this.setU32(parent, 28, newLeaf);
+      this.setU32(parent, NK.subkeyList, newLeaf);
     }
-    this.setU32(parent, 20, count + 1);
+    this.setU32(parent, NK.subkeyCount, count + 1);
   }
 
   /** CmpAddToLeaf: grow by 1.5x when full, insert in sorted position. Returns the (maybe moved) leaf. */
   private addToLeaf(leaf: number, child: number, name: string): number {
     const sig = this.sig(leaf);
-    const es = this.entrySize(sig);
+    const es = entrySize(sig);
     const n = this.leafCount(leaf);
     const oldSize = this.cellSize(leaf);
-    // Free entry space in the current cell (cell size includes the 4-byte header).
-    const free = oldSize - 4 - (4 + es * n);
+    // Free entry space in the current cell (cell size includes the cell header).
+    const free = oldSize - CELL_HEADER - (LIST_FIXED + es * n);
     if (Math.floor(free / es) < 1) {
       let size = oldSize + Math.floor(oldSize / 2);
       if (size < oldSize + es) size = oldSize + es;
-      leaf = this.realloc(leaf, size - 4);
+      leaf = this.realloc(leaf, size - CELL_HEADER);
     }
     // Insertion point: first entry that sorts after the name.
     let lo = 0;
@@ -911,19 +951,19 @@ export class Hive {
       if (this.cmpEntry(name, leaf, mid) > 0) lo = mid + 1;
       else hi = mid;
     }
-    const base = this.pos(leaf) + 4 + 4;
+    const base = this.rec(leaf) + LIST.entries;
     this.buf.copyWithin(base + (lo + 1) * es, base + lo * es, base + n * es);
-    this.setU32(leaf, 4 + lo * es, child);
-    if (sig === SIG_LH) this.setU32(leaf, 8 + lo * es, lhHash(name));
-    else if (sig === SIG_LF) this.setU32(leaf, 8 + lo * es, lfHint(name));
-    this.setU16(leaf, 2, n + 1);
+    this.setU32(leaf, LIST.entries + lo * es, child);
+    if (sig === SIG_LH) this.setU32(leaf, LIST.entries + lo * es + FAST_ENTRY.hash, lhHash(name));
+    else if (sig === SIG_LF) this.setU32(leaf, LIST.entries + lo * es + FAST_ENTRY.hash, lfHint(name));
+    this.setU16(leaf, LIST.count, n + 1);
     return leaf;
   }
 
   /** CmpFindSubKeyInRoot: index of the leaf whose range holds `name`, and whether it is inside. */
   private findInRoot(root: number, name: string): { index: number; inside: boolean } {
     const count = this.leafCount(root);
-    const leafAt = (i: number) => this.u32(root, 4 + i * 4);
+    const leafAt = (i: number) => this.u32(root, LIST.entries + i * INDEX_ENTRY_SIZE);
     const cmpLast = (i: number) => {
       const l = leafAt(i);
       return Math.sign(this.cmpEntry(name, l, this.leafCount(l) - 1));
@@ -955,9 +995,9 @@ export class Hive {
   /** CmpSelectLeaf: choose (and split if needed) the leaf under an ri that will take `name`. */
   private selectLeaf(parent: number, name: string): { leaf: number; rootIndex: number } {
     for (let guard = 0; guard < 4; guard++) {
-      const root = this.u32(parent, 28);
+      const root = this.u32(parent, NK.subkeyList);
       const { index, inside } = this.findInRoot(root, name);
-      const leafAt = (i: number) => this.u32(root, 4 + i * 4);
+      const leafAt = (i: number) => this.u32(root, LIST.entries + i * INDEX_ENTRY_SIZE);
       const fits = (i: number) => this.leafCount(leafAt(i)) < MAX_INDEX;
       if (inside) {
         if (fits(index)) return { leaf: leafAt(index), rootIndex: index };
@@ -969,39 +1009,42 @@ export class Hive {
       } else if (fits(0)) {
         return { leaf: leafAt(0), rootIndex: 0 };
       }
-      this.setU32(parent, 28, this.splitLeaf(root, index));
+      this.setU32(parent, NK.subkeyList, this.splitLeaf(root, index));
     }
     throw new FormatError('could not place a subkey in its index (corrupt ri list)', this.pos(parent));
   }
 
   /** CmpSplitLeaf: split leaf `sel` of an ri into two halves; returns the (maybe moved) root. */
   private splitLeaf(root: number, sel: number): number {
-    const leaf = this.u32(root, 4 + sel * 4);
+    const leaf = this.u32(root, LIST.entries + sel * INDEX_ENTRY_SIZE);
     const sig = this.sig(leaf);
-    const es = this.entrySize(sig);
+    const es = entrySize(sig);
     const n = this.leafCount(leaf);
     const first = n >>> 1;
     const last = n - first;
-    const nl = this.alloc(es * last + 4 + 1);
-    this.setU16(nl, 0, sig);
+    // One byte more than the entries, as CmpSplitLeaf sizes it.
+    const nl = this.alloc(es * last + LIST_FIXED + 1);
+    this.setU16(nl, LIST.signature, sig);
     const rootCount = this.leafCount(root);
-    const rootFree = this.cellSize(root) - 4 - rootCount * 4 - 4;
-    if (Math.floor(rootFree / 4) < 1) root = this.realloc(root, this.cellSize(root) - 4 + 4);
-    this.buf.copyWithin(this.pos(nl) + 8, this.pos(leaf) + 8 + first * es, this.pos(leaf) + 8 + n * es);
-    const rb = this.pos(root) + 8;
-    this.buf.copyWithin(rb + (sel + 2) * 4, rb + (sel + 1) * 4, rb + rootCount * 4);
-    this.setU16(leaf, 2, first);
-    this.setU16(nl, 2, last);
-    this.setU16(root, 2, rootCount + 1);
-    this.setU32(root, 4 + (sel + 1) * 4, nl);
+    const rootFree = this.cellSize(root) - CELL_HEADER - rootCount * INDEX_ENTRY_SIZE - LIST_FIXED;
+    if (Math.floor(rootFree / INDEX_ENTRY_SIZE) < 1) root = this.realloc(root, this.cellSize(root) - CELL_HEADER + INDEX_ENTRY_SIZE);
+    const from = this.rec(leaf) + LIST.entries;
+    this.buf.copyWithin(this.rec(nl) + LIST.entries, from + first * es, from + n * es);
+    const rb = this.rec(root) + LIST.entries;
+    const ie = INDEX_ENTRY_SIZE;
+    this.buf.copyWithin(rb + (sel + 2) * ie, rb + (sel + 1) * ie, rb + rootCount * ie);
+    this.setU16(leaf, LIST.count, first);
+    this.setU16(nl, LIST.count, last);
+    this.setU16(root, LIST.count, rootCount + 1);
+    this.setU32(root, LIST.entries + (sel + 1) * INDEX_ENTRY_SIZE, nl);
     return root;
   }
 
   /** Remove `child` from `parent`'s subkey list (CmpRemoveSubKey). */
   private removeSubkey(parent: number, child: number): void {
-    const list = this.u32(parent, 28);
-    const count = this.u32(parent, 20);
-    this.cell(list, 4, 'subkey list');
+    const list = this.u32(parent, NK.subkeyList);
+    const count = this.u32(parent, NK.subkeyCount);
+    this.cell(list, LIST_FIXED, 'subkey list');
     let root = -1;
     let rootIndex = -1;
     let leaf = list;
@@ -1010,7 +1053,7 @@ export class Hive {
       const rn = this.leafCount(root);
       leaf = -1;
       for (let i = 0; i < rn && leaf < 0; i++) {
-        const l = this.u32(root, 4 + i * 4);
+        const l = this.u32(root, LIST.entries + i * INDEX_ENTRY_SIZE);
         for (let j = 0; j < this.leafCount(l); j++) {
           if (this.leafEntry(l, j) === child) {
             leaf = l;
@@ -1021,31 +1064,32 @@ export class Hive {
       }
       if (leaf < 0) throw new FormatError('key not found in its parent\'s subkey index', this.pos(child));
     }
-    const es = this.entrySize(this.sig(leaf));
+    const es = entrySize(this.sig(leaf));
     const n = this.leafCount(leaf);
     let idx = -1;
     for (let j = 0; j < n; j++) if (this.leafEntry(leaf, j) === child) idx = j;
     if (idx < 0) throw new FormatError('key not found in its parent\'s subkey list', this.pos(child));
-    this.setU32(parent, 20, count - 1);
+    this.setU32(parent, NK.subkeyCount, count - 1);
     if (n - 1 === 0) {
       this.free(leaf);
       if (root >= 0) {
         const rn = this.leafCount(root);
         if (rn - 1 === 0) {
           this.free(root);
-          this.setU32(parent, 28, NIL);
+          this.setU32(parent, NK.subkeyList, NIL);
         } else {
-          const rb = this.pos(root) + 8;
-          this.buf.copyWithin(rb + rootIndex * 4, rb + (rootIndex + 1) * 4, rb + rn * 4);
-          this.setU16(root, 2, rn - 1);
+          const rb = this.rec(root) + LIST.entries;
+          const ie = INDEX_ENTRY_SIZE;
+          this.buf.copyWithin(rb + rootIndex * ie, rb + (rootIndex + 1) * ie, rb + rn * ie);
+          this.setU16(root, LIST.count, rn - 1);
         }
       } else {
-        this.setU32(parent, 28, NIL);
+        this.setU32(parent, NK.subkeyList, NIL);
       }
     } else {
-      const base = this.pos(leaf) + 8;
+      const base = this.rec(leaf) + LIST.entries;
       this.buf.copyWithin(base + idx * es, base + (idx + 1) * es, base + n * es);
-      this.setU16(leaf, 2, n - 1);
+      this.setU16(leaf, LIST.count, n - 1);
     }
   }
 
@@ -1075,49 +1119,44 @@ export class Hive {
       this.freeValueData(vk);
       this.free(vk);
     }
-    if (this.u32(nk, 36) > 0) this.free(this.u32(nk, 40));
-    this.setU32(nk, 36, 0);
-    this.setU32(nk, 40, NIL);
-    const cls = this.u32(nk, 48);
+    if (this.u32(nk, NK.valueCount) > 0) this.free(this.u32(nk, NK.valueList));
+    this.setU32(nk, NK.valueCount, 0);
+    this.setU32(nk, NK.valueList, NIL);
+    const cls = this.u32(nk, NK.className);
     if (cls !== NIL) this.free(cls);
-    this.releaseSecurity(this.u32(nk, 44));
+    this.releaseSecurity(this.u32(nk, NK.security));
   }
 
   private recomputeMaxNameLen(nk: number): void {
     let m = 0;
     for (const c of this.subkeys(nk)) m = Math.max(m, this.keyName(c).length * 2);
-    const mx = this.u32(nk, 52);
-    this.setU32(nk, 52, (mx & 0xffff0000) | m);
+    const mx = this.u32(nk, NK.maxNameLen);
+    this.setU32(nk, NK.maxNameLen, (mx & ~MAX_NAME_LEN_MASK) | m);
   }
 
   // ---------------------------------------------------------------- security
 
   private releaseSecurity(sk: number): void {
     if (sk === NIL || !this.isCellStart(sk) || this.sig(sk) !== SIG_SK) return;
-    const rc = this.u32(sk, 12);
+    const rc = this.u32(sk, SK.refCount);
     if (rc > 1) {
-      this.setU32(sk, 12, rc - 1);
+      this.setU32(sk, SK.refCount, rc - 1);
       return;
     }
-    const flink = this.u32(sk, 4);
-    const blink = this.u32(sk, 8);
+    const flink = this.u32(sk, SK.flink);
+    const blink = this.u32(sk, SK.blink);
     if (flink !== sk && this.isCellStart(flink) && this.isCellStart(blink)) {
-      this.setU32(blink, 4, flink);
-      this.setU32(flink, 8, blink);
+      this.setU32(blink, SK.flink, flink);
+      this.setU32(flink, SK.blink, blink);
     }
     this.free(sk);
   }
 
   /** Give a key a security descriptor of its own (used for a new hive's root). */
   private attachNewSecurity(nk: number, sd: Uint8Array): void {
-    const sk = this.alloc(20 + sd.length);
-    this.setU16(sk, 0, SIG_SK);
-    this.setU32(sk, 4, sk);
-    this.setU32(sk, 8, sk);
-    this.setU32(sk, 12, 1);
-    this.setU32(sk, 16, sd.length);
-    this.buf.set(sd, this.pos(sk) + 4 + 20);
-    this.setU32(nk, 44, sk);
+    const sk = this.alloc(SK_FIXED + sd.length);
+    initSk(this.dv, this.buf, this.rec(sk), sk, sd);
+    this.setU32(nk, NK.security, sk);
   }
 
   // ---------------------------------------------------------------- writing values
@@ -1126,7 +1165,7 @@ export class Hive {
     this.checkNk(nk);
     if (name.length > MAX_VALUE_NAME) throw new BadInputError(`value name longer than ${MAX_VALUE_NAME} characters`);
     if (!Number.isInteger(type) || type < 0 || type > 0xffffffff) throw new BadInputError(`bad value type ${type}`);
-    if (data.length > 0x7fffffff) throw new BadInputError('value data too large');
+    if (data.length > DATA_LENGTH_MASK) throw new BadInputError('value data too large');
     const useDb = this.minor >= 4 && data.length > BIG_DATA_THRESHOLD;
     if (!useDb && data.length > MAX_PLAIN_VALUE) {
       throw new BadInputError(`a ${data.length}-byte value does not fit a version 1.${this.minor} hive (1 MB limit without big-data records)`);
@@ -1134,39 +1173,34 @@ export class Hive {
     let vk = this.findValue(nk, name);
     if (vk === undefined) {
       const enc = encodeName(name);
-      vk = this.alloc(20 + enc.bytes.length);
-      this.setU16(vk, 0, SIG_VK);
-      this.setU16(vk, 2, enc.bytes.length);
-      this.setU32(vk, 4, 0x80000000);
-      this.setU32(vk, 8, 0);
-      this.setU16(vk, 16, enc.compressed ? VALUE_COMP_NAME : 0);
-      this.buf.set(enc.bytes, this.pos(vk) + 4 + 20);
+      vk = this.alloc(VK_FIXED + enc.bytes.length);
+      initVk(this.dv, this.buf, this.rec(vk), enc.bytes, enc.compressed);
       this.appendValue(nk, vk);
-      const mvn = this.u32(nk, 60);
-      if (mvn < name.length * 2) this.setU32(nk, 60, name.length * 2);
+      const mvn = this.u32(nk, NK.maxValueNameLen);
+      if (mvn < name.length * 2) this.setU32(nk, NK.maxValueNameLen, name.length * 2);
     } else {
       this.freeValueData(vk);
     }
-    this.setU32(vk, 12, type);
+    this.setU32(vk, VK.type, type);
     this.writeValueData(vk, data, useDb);
-    if (this.u32(nk, 64) < data.length) this.setU32(nk, 64, data.length);
+    if (this.u32(nk, NK.maxValueDataLen) < data.length) this.setU32(nk, NK.maxValueDataLen, data.length);
     this.touch(nk);
   }
 
   private writeValueData(vk: number, data: Uint8Array, useDb: boolean): void {
     const len = data.length;
-    if (len <= 4) {
-      const p = this.pos(vk) + 4 + 8;
-      this.buf.fill(0, p, p + 4);
+    if (len <= INLINE_MAX) {
+      const p = this.rec(vk) + VK.data;
+      this.buf.fill(0, p, p + INLINE_MAX);
       this.buf.set(data, p);
-      this.setU32(vk, 4, (len | 0x80000000) >>> 0);
+      this.setU32(vk, VK.dataLength, (len | DATA_INLINE) >>> 0);
       return;
     }
     if (!useDb) {
       const c = this.alloc(len);
-      this.buf.set(data, this.pos(c) + 4);
-      this.setU32(vk, 4, len);
-      this.setU32(vk, 8, c);
+      this.buf.set(data, this.rec(c));
+      this.setU32(vk, VK.dataLength, len);
+      this.setU32(vk, VK.data, c);
       return;
     }
     const n = Math.ceil(len / BIG_DATA_THRESHOLD);
@@ -1175,30 +1209,28 @@ export class Hive {
       const chunk = data.subarray(i * BIG_DATA_THRESHOLD, Math.min(len, (i + 1) * BIG_DATA_THRESHOLD));
       // Windows allocates every segment full size, the last one too (seen in every real hive).
       const s = this.alloc(BIG_DATA_THRESHOLD);
-      this.buf.set(chunk, this.pos(s) + 4);
+      this.buf.set(chunk, this.rec(s));
       segs.push(s);
     }
-    const list = this.alloc(n * 4);
-    segs.forEach((s, i) => this.setU32(list, i * 4, s));
-    const db = this.alloc(8);
-    this.setU16(db, 0, SIG_DB);
-    this.setU16(db, 2, n);
-    this.setU32(db, 4, list);
-    this.setU32(vk, 4, len);
-    this.setU32(vk, 8, db);
+    const list = this.alloc(n * SEGMENT_ENTRY);
+    segs.forEach((s, i) => this.setU32(list, i * SEGMENT_ENTRY, s));
+    const db = this.alloc(DB_FIXED);
+    initDb(this.dv, this.rec(db), n, list);
+    this.setU32(vk, VK.dataLength, len);
+    this.setU32(vk, VK.data, db);
   }
 
   private freeValueData(vk: number): void {
-    const raw = this.u32(vk, 4);
-    if (raw & 0x80000000) return;
-    const len = raw & 0x7fffffff;
-    const c = this.u32(vk, 8);
+    const raw = this.u32(vk, VK.dataLength);
+    if (raw & DATA_INLINE) return;
+    const len = raw & DATA_LENGTH_MASK;
+    const c = this.u32(vk, VK.data);
     if (len === 0 || !this.isCellStart(c)) return;
-    if (len > this.cellSize(c) - 4 && this.sig(c) === SIG_DB) {
-      const n = this.u16(c, 2);
-      const list = this.u32(c, 4);
+    if (len > this.cellSize(c) - CELL_HEADER && this.sig(c) === SIG_DB) {
+      const n = this.u16(c, DB.segmentCount);
+      const list = this.u32(c, DB.segmentList);
       if (this.isCellStart(list)) {
-        for (let i = 0; i < n; i++) this.free(this.u32(list, i * 4));
+        for (let i = 0; i < n; i++) this.free(this.u32(list, i * SEGMENT_ENTRY));
         this.free(list);
       }
     }
@@ -1206,17 +1238,17 @@ export class Hive {
   }
 
   private appendValue(nk: number, vk: number): void {
-    const count = this.u32(nk, 36);
-    let list = this.u32(nk, 40);
+    const count = this.u32(nk, NK.valueCount);
+    let list = this.u32(nk, NK.valueList);
     if (count === 0) {
-      list = this.alloc(4);
+      list = this.alloc(VALUE_LIST_ENTRY);
     } else {
-      const cap = Math.floor((this.cellSize(list) - 4) / 4);
-      if (cap < count + 1) list = this.realloc(list, Math.max((count + 1) * 4, Math.floor(count * 1.5) * 4));
+      const cap = Math.floor((this.cellSize(list) - CELL_HEADER) / VALUE_LIST_ENTRY);
+      if (cap < count + 1) list = this.realloc(list, Math.max(count + 1, Math.floor(count * 1.5)) * VALUE_LIST_ENTRY);
     }
-    this.setU32(list, count * 4, vk);
-    this.setU32(nk, 40, list);
-    this.setU32(nk, 36, count + 1);
+    this.setU32(list, count * VALUE_LIST_ENTRY, vk);
+    this.setU32(nk, NK.valueList, list);
+    this.setU32(nk, NK.valueCount, count + 1);
   }
 
   deleteValue(nk: number, name: string): boolean {
@@ -1224,13 +1256,14 @@ export class Hive {
     if (vk === undefined) return false;
     const vals = this.values(nk);
     const idx = vals.indexOf(vk);
-    const list = this.u32(nk, 40);
-    const base = this.pos(list) + 4;
-    this.buf.copyWithin(base + idx * 4, base + (idx + 1) * 4, base + vals.length * 4);
-    this.setU32(nk, 36, vals.length - 1);
+    const list = this.u32(nk, NK.valueList);
+    const base = this.rec(list);
+    const ve = VALUE_LIST_ENTRY;
+    this.buf.copyWithin(base + idx * ve, base + (idx + 1) * ve, base + vals.length * ve);
+    this.setU32(nk, NK.valueCount, vals.length - 1);
     if (vals.length - 1 === 0) {
       this.free(list);
-      this.setU32(nk, 40, NIL);
+      this.setU32(nk, NK.valueList, NIL);
     }
     this.freeValueData(vk);
     this.free(vk);
@@ -1240,8 +1273,8 @@ export class Hive {
       mn = Math.max(mn, this.valueName(v).length * 2);
       md = Math.max(md, this.valueLength(v));
     }
-    this.setU32(nk, 60, mn);
-    this.setU32(nk, 64, md);
+    this.setU32(nk, NK.maxValueNameLen, mn);
+    this.setU32(nk, NK.maxValueDataLen, md);
     this.touch(nk);
     return true;
   }
@@ -1264,7 +1297,7 @@ export class Hive {
       this.dv = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
     }
     const seq = (this.maxSeqSeen + 1) >>> 0;
-    writeBaseBlock(this.buf, { seq1: seq, seq2: seq, type: 0, hbinsSize: this.hbinsSize, timestamp: filetimeNow() });
+    writeBaseBlock(this.buf, { seq1: seq, seq2: seq, type: FILE_TYPE.PRIMARY, hbinsSize: this.hbinsSize, timestamp: filetimeNow() });
     return this.buf.subarray(0, outLen);
   }
 
@@ -1288,7 +1321,7 @@ export class Hive {
         }
         prev = name;
       }
-      this.checkListHashes(this.u32(nk, 28), this.u32(nk, 20));
+      this.checkListHashes(this.u32(nk, NK.subkeyList), this.u32(nk, NK.subkeyCount));
       for (const vk of this.values(nk)) this.valueData(vk);
     });
   }
@@ -1297,13 +1330,13 @@ export class Hive {
     if (count === 0) return;
     const sig = this.sig(list);
     if (sig === SIG_RI) {
-      for (let i = 0; i < this.leafCount(list); i++) this.checkListHashes(this.u32(list, 4 + i * 4), 1);
+      for (let i = 0; i < this.leafCount(list); i++) this.checkListHashes(this.u32(list, LIST.entries + i * INDEX_ENTRY_SIZE), 1);
       return;
     }
     if (sig !== SIG_LH && sig !== SIG_LF) return;
     for (let i = 0; i < this.leafCount(list); i++) {
-      const name = this.keyName(this.u32(list, 4 + i * 8));
-      const stored = this.u32(list, 8 + i * 8);
+      const name = this.keyName(this.u32(list, LIST.entries + i * FAST_ENTRY_SIZE));
+      const stored = this.u32(list, LIST.entries + i * FAST_ENTRY_SIZE + FAST_ENTRY.hash);
       if (sig === SIG_LH && stored !== lhHash(name)) {
         throw new FormatError(`lh hash of "${name}" is 0x${stored.toString(16)}, expected 0x${lhHash(name).toString(16)}`, this.pos(list));
       }
@@ -1327,62 +1360,28 @@ function validateKeyName(name: string): void {
   if (name.includes('\\')) throw new BadInputError('key name contains a backslash');
 }
 
-function writeHbinHeader(dv: DataView, p: number, off: number, size: number, ts: bigint): void {
-  dv.setUint32(p, 0x6e696268, true);
-  dv.setUint32(p + 4, off, true);
-  dv.setUint32(p + 8, size, true);
-  dv.setUint32(p + 12, 0, true);
-  dv.setUint32(p + 16, 0, true);
-  dv.setBigUint64(p + 20, ts, true);
-  dv.setUint32(p + 28, 0, true);
+/** Bytes of a map with one bit per 8-byte cell slot of `hbinsSize` bytes of bins. */
+function slotMapBytes(hbinsSize: number): number {
+  return Math.ceil(hbinsSize / CELL_ALIGN / 8) + 1;
 }
 
-function initNk(
-  dv: DataView,
-  buf: Uint8Array,
-  d: number,
-  o: { flags: number; ts: bigint; parent: number; sk: number; name: Uint8Array },
-): void {
-  dv.setUint16(d, SIG_NK, true);
-  dv.setUint16(d + 2, o.flags, true);
-  dv.setBigUint64(d + 4, o.ts, true);
-  dv.setUint32(d + 12, 0, true);
-  dv.setUint32(d + 16, o.parent >>> 0, true);
-  dv.setUint32(d + 20, 0, true);
-  dv.setUint32(d + 24, 0, true);
-  dv.setUint32(d + 28, NIL, true);
-  dv.setUint32(d + 32, NIL, true);
-  dv.setUint32(d + 36, 0, true);
-  dv.setUint32(d + 40, NIL, true);
-  dv.setUint32(d + 44, o.sk >>> 0, true);
-  dv.setUint32(d + 48, NIL, true);
-  for (let i = 52; i < 72; i += 4) dv.setUint32(d + i, 0, true);
-  dv.setUint16(d + 72, o.name.length, true);
-  dv.setUint16(d + 74, 0, true);
-  buf.set(o.name, d + 76);
+function newSlotMap(hbinsSize: number): Uint8Array {
+  return new Uint8Array(slotMapBytes(hbinsSize));
 }
 
-/**
- * Self-relative security descriptor for a new hive's root:
- * O:BA G:SY D:P(A;CI;KA;;;SY)(A;CI;KA;;;BA)(A;CI;KR;;;BU) - SYSTEM and Administrators full, Users read.
- */
-const DEFAULT_ROOT_SD: Uint8Array = (() => {
-  const sidSY = [1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0];
-  const sidBA = [1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0];
-  const sidBU = [1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 33, 2, 0, 0];
-  const ace = (mask: number, sid: number[]) => {
-    const size = 8 + sid.length;
-    return [0, 0x02 /* CONTAINER_INHERIT */, size & 0xff, size >> 8, mask & 0xff, (mask >> 8) & 0xff, (mask >> 16) & 0xff, (mask >>> 24) & 0xff, ...sid];
-  };
-  const aces = [...ace(0xf003f, sidSY), ...ace(0xf003f, sidBA), ...ace(0x20019, sidBU)];
-  const aclSize = 8 + aces.length;
-  const acl = [2, 0, aclSize & 0xff, aclSize >> 8, 3, 0, 0, 0, ...aces];
-  const hdr = 20;
-  const offOwner = hdr;
-  const offGroup = offOwner + sidBA.length;
-  const offDacl = offGroup + sidSY.length;
-  const control = 0x8004 | 0x1000; // SE_SELF_RELATIVE | SE_DACL_PRESENT | SE_DACL_PROTECTED
-  const le32 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff];
-  return new Uint8Array([1, 0, control & 0xff, control >> 8, ...le32(offOwner), ...le32(offGroup), ...le32(0), ...le32(offDacl), ...sidBA, ...sidSY, ...acl]);
-})();
+function slotIsSet(map: Uint8Array, cell: number): boolean {
+  const slot = cell >>> 3;
+  return ((map[slot >>> 3] ?? 0) & (1 << (slot & 7))) !== 0;
+}
 
+/** Set the slot's bit; false when it was already set (or lies outside the map). */
+function setSlot(map: Uint8Array, cell: number): boolean {
+  const slot = cell >>> 3;
+  const byte = slot >>> 3;
+  const bit = 1 << (slot & 7);
+  const v = map[byte];
+  if (v === undefined) return true; // outside the map: nothing to record
+  if (v & bit) return false;
+  map[byte] = v | bit;
+  return true;
+}

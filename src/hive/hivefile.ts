@@ -73,11 +73,12 @@ export async function openHiveFile(file: string, opts: OpenOptions = {}): Promis
   const primary = withFile(file, () => parseBaseBlock(bytes));
   const dirty = isDirty(primary);
   const useLogs = opts.useLogs ?? true;
-  const { logs: logFiles, paths: logPaths, refused: refusedLogs } = await readLogsChecked(file);
+  // The logs' bytes are needed to inspect them (which replaying a dirty hive implies).
+  const inspect = opts.inspectLogs !== false || (dirty && useLogs);
+  const { logs: logFiles, paths: logPaths, refused: refusedLogs } = await readLogsChecked(file, inspect);
   let recovery: RecoveryResult | undefined;
   let unrecoverable = false;
   let image = bytes;
-  const inspect = opts.inspectLogs !== false || (dirty && useLogs);
   let logs: LogInfo[] = inspect ? withFile(file, () => inspectLogs(bytes, logFiles)) : [];
   if (dirty && useLogs) {
     try {

@@ -3,10 +3,10 @@
 // on the whole file name (fixtures pair NTUSER.DAT with ntuser.dat.LOG1).
 // Every access goes through the confined layer (src/shared/safefs.ts): a log that is a link, a device
 // node or a FIFO is never read or truncated; it is reported instead (a hive beside it is not written).
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LogFile } from './recovery.js';
-import { readFileSafe, truncateSafe, UnsafePathError } from '../shared/safefs.js';
+import { closeSync, readdirSync } from 'node:fs';
+import { openReadSync, readFileSafe, truncateSafe, UnsafePathError } from '../shared/safefs.js';
 
 /** The largest transaction log read (a hive is at most 2 GiB; its logs hold dirty pages of it). */
 export const MAX_LOG_BYTES = 2 ** 31 - 1;
@@ -17,7 +17,7 @@ const SUFFIXES = ['.log', '.log1', '.log2'] as const;
 export async function findLogs(primaryPath: string): Promise<string[]> {
   const dir = path.dirname(primaryPath);
   const base = path.basename(primaryPath).toLowerCase();
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = readdirSync(dir, { withFileTypes: true }); // one small directory: no event-loop round trip
   const found: string[] = [];
   for (const suffix of SUFFIXES) {
     const want = base + suffix;
@@ -41,15 +41,18 @@ export async function readLogs(primaryPath: string): Promise<LogFile[]> {
 
 /**
  * Read the logs beside a primary that are regular files; a log that is a link or a special file is
- * not opened and comes back in `refused` (evidence for the scan, a refusal for a writer).
+ * not opened and comes back in `refused` (evidence for the scan, a refusal for a writer). With
+ * `read` false each log is only checked and opened as it would be read (`logs` stays empty): a
+ * read-only look at a hive that needs no log costs no log bytes.
  */
-export async function readLogsChecked(primaryPath: string): Promise<{ logs: LogFile[]; paths: string[]; refused: UnsafePathError[] }> {
+export async function readLogsChecked(primaryPath: string, read = true): Promise<{ logs: LogFile[]; paths: string[]; refused: UnsafePathError[] }> {
   const logs: LogFile[] = [];
   const paths: string[] = [];
   const refused: UnsafePathError[] = [];
   for (const p of await findLogs(primaryPath)) {
     try {
-      logs.push({ name: path.basename(p), bytes: readFileSafe(p, MAX_LOG_BYTES, 'the transaction log') });
+      if (read) logs.push({ name: path.basename(p), bytes: readFileSafe(p, MAX_LOG_BYTES, 'the transaction log') });
+      else closeSync(openReadSync(p, MAX_LOG_BYTES, 'the transaction log').fd);
       paths.push(p);
     } catch (e) {
       if (!(e instanceof UnsafePathError)) throw e;

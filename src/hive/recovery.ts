@@ -10,7 +10,8 @@
 // 512 bytes, the hashing done while looking for remnants is budgeted, and the recovered size is
 // bounded by what the applied entries say (hbins sizes above MAX_HBINS_SIZE are a FormatError).
 import { FormatError } from '../shared/errors.js';
-import { FILE_TYPE, HBIN_START, isDirty, parseBaseBlock, writeBaseBlock, type BaseBlock } from './baseblock.js';
+import { BASE, BASE_HEADER_SIZE, FILE_TYPE, HBIN_START, isDirty, parseBaseBlock, writeBaseBlock, type BaseBlock } from './baseblock.js';
+import { HBIN, HBIN_ALIGN } from './cells/bin.js';
 import { marvin32 } from './marvin32.js';
 
 export interface LogFile {
@@ -61,9 +62,42 @@ export class DirtyHiveError extends FormatError {
 /** Largest hive-bins size we accept from a log (2 GiB); anything larger is a FormatError. */
 export const MAX_HBINS_SIZE = 0x80000000;
 
-const LOG_BASE_SIZE = 512;
-const ENTRY_HEADER_SIZE = 40;
-const HBIN_ALIGN = 4096;
+/** A log starts with a copy of the primary's first 512 bytes. */
+const LOG_BASE_SIZE = BASE_HEADER_SIZE;
+/** Logs are written in 512-byte sectors: entries, the dirty bitmap's end and old-format pages. */
+const LOG_SECTOR = 512;
+
+/** New format: an "HvLE" log entry's header (registry-hives.md section 3). */
+const enum HVLE {
+  signature = 0,
+  /** u32 entry size, a multiple of 512. */
+  size = 4,
+  /** u32; bit 0 goes to the base block's flags. */
+  flags = 8,
+  seq = 12,
+  hbinsSize = 16,
+  pageCount = 20,
+  /** u64 Marvin32 of the entry from ENTRY_HEADER_SIZE to its end. */
+  hash1 = 24,
+  /** u64 Marvin32 of the first HASH2_SPAN bytes. */
+  hash2 = 32,
+  /** Page references, then the pages in that order. */
+  pages = 40,
+}
+const ENTRY_HEADER_SIZE = HVLE.pages;
+const HASH2_SPAN = HVLE.hash2;
+/** A page reference: u32 offset from the first hive bin, u32 size. */
+const enum PAGE_REF {
+  offset = 0,
+  size = 4,
+}
+const PAGE_REF_SIZE = 8;
+
+/** Old format: "DIRT" at LOG_BASE_SIZE, then a bitmap with one bit per 512-byte page of the bins. */
+const DIRT_SIGNATURE_SIZE = 4;
+const OLD_PAGE = 512;
+/** Hive-bin bytes one bitmap byte covers (eight 512-byte pages). */
+const BITMAP_BYTES_PER_HBINS = OLD_PAGE * 8;
 
 // ---------------------------------------------------------------------------------------------
 // Sequence numbers (u32, wrap-aware)
@@ -148,30 +182,30 @@ function readEntry(bytes: Uint8Array, pos: number, hashBudget: number): EntryRea
   });
   if (pos + ENTRY_HEADER_SIZE > bytes.length) return fail('truncated header');
   if (!sigAt(bytes, pos, 'HvLE')) return fail('no HvLE signature');
-  const size = u32(bytes, pos + 4);
-  if (size < 512 || size % 512 !== 0) return fail(`bad size ${size}`);
+  const size = u32(bytes, pos + HVLE.size);
+  if (size < LOG_SECTOR || size % LOG_SECTOR !== 0) return fail(`bad size ${size}`);
   if (pos + size > bytes.length) return fail(`size ${size} runs past the end of the file`);
-  const flags = u32(bytes, pos + 8);
-  const seq = u32(bytes, pos + 12);
-  const hbinsSize = u32(bytes, pos + 16);
-  const count = u32(bytes, pos + 20);
+  const flags = u32(bytes, pos + HVLE.flags);
+  const seq = u32(bytes, pos + HVLE.seq);
+  const hbinsSize = u32(bytes, pos + HVLE.hbinsSize);
+  const count = u32(bytes, pos + HVLE.pageCount);
   if (hbinsSize === 0 || hbinsSize % HBIN_ALIGN !== 0) return fail(`hbins size 0x${hbinsSize.toString(16)} is not a positive multiple of 4096`);
   if (count === 0) return fail('page count is 0');
   // Hash-2 covers the first 32 bytes (cheap); check it before spending Hash-1 on the body.
-  if (marvin32(bytes.subarray(pos, pos + 32)) !== u64(bytes, pos + 32)) return fail('bad Hash-2');
+  if (marvin32(bytes.subarray(pos, pos + HASH2_SPAN)) !== u64(bytes, pos + HVLE.hash2)) return fail('bad Hash-2');
   const bodyLen = size - ENTRY_HEADER_SIZE;
   if (bodyLen > hashBudget) return fail('hash budget exhausted');
-  if (marvin32(bytes.subarray(pos + ENTRY_HEADER_SIZE, pos + size)) !== u64(bytes, pos + 24)) return fail('bad Hash-1', { hashed: bodyLen });
+  if (marvin32(bytes.subarray(pos + ENTRY_HEADER_SIZE, pos + size)) !== u64(bytes, pos + HVLE.hash1)) return fail('bad Hash-1', { hashed: bodyLen });
   // Hash-valid from here on: the seq is real (counts for maxValidSeq) even if the entry is unusable.
   const valid = { hashValid: true, seq, skip: size, hashed: bodyLen };
   if (hbinsSize > MAX_HBINS_SIZE) return fail(`hbins size 0x${hbinsSize.toString(16)} exceeds the 2 GiB limit`, { ...valid, oversized: true });
-  if (count * 8 > bodyLen) return fail(`page count ${count} does not fit in the entry`, valid);
+  if (count * PAGE_REF_SIZE > bodyLen) return fail(`page count ${count} does not fit in the entry`, valid);
   const pages: PageRef[] = [];
-  let data = pos + ENTRY_HEADER_SIZE + count * 8;
+  let data = pos + HVLE.pages + count * PAGE_REF_SIZE;
   for (let i = 0; i < count; i++) {
-    const ref = pos + ENTRY_HEADER_SIZE + i * 8;
-    const offset = u32(bytes, ref);
-    const psize = u32(bytes, ref + 4);
+    const ref = pos + HVLE.pages + i * PAGE_REF_SIZE;
+    const offset = u32(bytes, ref + PAGE_REF.offset);
+    const psize = u32(bytes, ref + PAGE_REF.size);
     if (psize === 0 || offset + psize > hbinsSize) {
       return fail(`page ${i} (offset 0x${offset.toString(16)}, size 0x${psize.toString(16)}) is outside the hbins size 0x${hbinsSize.toString(16)}`, valid);
     }
@@ -230,7 +264,7 @@ function parseNewEntries(bytes: Uint8Array, firstSeq: number | undefined): {
   // Remnants: hash-valid entries after the chain stops (old, already applied or stale data).
   while (pos + ENTRY_HEADER_SIZE <= bytes.length) {
     if (!sigAt(bytes, pos, 'HvLE')) {
-      pos += 512;
+      pos += LOG_SECTOR;
       continue;
     }
     const r = readEntry(bytes, pos, budget);
@@ -240,13 +274,13 @@ function parseNewEntries(bytes: Uint8Array, firstSeq: number | undefined): {
       pos += r.entry.size;
     } else if (r.hashValid && r.seq !== undefined) {
       maxValidSeq = seqMax(maxValidSeq, r.seq);
-      pos += r.skip ?? 512;
+      pos += r.skip ?? LOG_SECTOR;
     } else {
       if (budget <= 0) {
         stop = `${stop ?? 'chain ended'}; remnant scan stopped (hash budget exhausted)`;
         break;
       }
-      pos += 512;
+      pos += LOG_SECTOR;
     }
   }
   return { chain, stop, maxValidSeq, oversized };
@@ -258,10 +292,10 @@ function parseOldLog(info: LogInfo, bytes: Uint8Array, bb: BaseBlock): ParsedLog
   const hbinsSize = bb.hbinsSize;
   if (hbinsSize === 0 || hbinsSize % HBIN_ALIGN !== 0) return invalid(`hbins size 0x${hbinsSize.toString(16)} is not a positive multiple of 4096`);
   if (hbinsSize > MAX_HBINS_SIZE) return invalid(`hbins size 0x${hbinsSize.toString(16)} exceeds the 2 GiB limit`);
-  const bitmapLen = hbinsSize / 4096; // one bit per 512-byte page
-  const bitmapStart = LOG_BASE_SIZE + 4;
+  const bitmapLen = hbinsSize / BITMAP_BYTES_PER_HBINS;
+  const bitmapStart = LOG_BASE_SIZE + DIRT_SIGNATURE_SIZE;
   if (bitmapStart + bitmapLen > bytes.length) return invalid('dirty bitmap runs past the end of the file');
-  const pagesStart = Math.ceil((bitmapStart + bitmapLen) / 512) * 512;
+  const pagesStart = Math.ceil((bitmapStart + bitmapLen) / LOG_SECTOR) * LOG_SECTOR;
   const oldPages: { primaryOffset: number; logOffset: number }[] = [];
   for (let i = 0; i < bitmapLen; i++) {
     const byte = bytes[bitmapStart + i]!;
@@ -269,21 +303,22 @@ function parseOldLog(info: LogInfo, bytes: Uint8Array, bb: BaseBlock): ParsedLog
     for (let bit = 0; bit < 8; bit++) {
       if ((byte >> bit) & 1) {
         const page = i * 8 + bit;
-        oldPages.push({ primaryOffset: HBIN_START + 512 * page, logOffset: pagesStart + 512 * oldPages.length });
+        oldPages.push({ primaryOffset: HBIN_START + OLD_PAGE * page, logOffset: pagesStart + OLD_PAGE * oldPages.length });
       }
     }
   }
   if (oldPages.length === 0) return invalid('dirty bitmap has no page set');
-  if (pagesStart + 512 * oldPages.length > bytes.length) {
+  if (pagesStart + OLD_PAGE * oldPages.length > bytes.length) {
     return invalid(`${oldPages.length} dirty pages run past the end of the file`);
   }
-  const entry: LogEntryInfo = { seq: bb.seq1, fileOffset: pagesStart, size: 512 * oldPages.length, pages: oldPages.length, hbinsSize };
+  const entry: LogEntryInfo = { seq: bb.seq1, fileOffset: pagesStart, size: OLD_PAGE * oldPages.length, pages: oldPages.length, hbinsSize };
   return { info: { ...info, usable: true, entries: [entry] }, bytes, bb, chain: [], oldPages };
 }
 
 function firstHbinTimestamp(primary: Uint8Array): bigint | undefined {
-  if (!sigAt(primary, HBIN_START, 'hbin') || primary.length < HBIN_START + 28) return undefined;
-  return u64(primary, HBIN_START + 20);
+  // The header must reach the end of its timestamp (where the spare field starts).
+  if (!sigAt(primary, HBIN_START + HBIN.signature, 'hbin') || primary.length < HBIN_START + HBIN.spare) return undefined;
+  return u64(primary, HBIN_START + HBIN.timestamp);
 }
 
 /** Parse one log and judge whether it can be used for this primary. `pbb` = primary base block if its checksum is good. */
@@ -437,8 +472,9 @@ function binsReach(buf: Uint8Array, hbinsSize: number): number {
   let off = 0;
   while (off < hbinsSize) {
     const p = HBIN_START + off;
-    if (p + 12 > buf.length || !sigAt(buf, p, 'hbin') || u32(buf, p + 4) !== off) return off;
-    const size = u32(buf, p + 8);
+    // The header must reach the end of its size field (where reserved1 starts).
+    if (p + HBIN.reserved1 > buf.length || !sigAt(buf, p + HBIN.signature, 'hbin') || u32(buf, p + HBIN.offset) !== off) return off;
+    const size = u32(buf, p + HBIN.size);
     if (size < HBIN_ALIGN || size % HBIN_ALIGN !== 0 || off + size > hbinsSize) return off;
     off += size;
   }
@@ -503,7 +539,7 @@ function applyNew(state: PrimaryState, primary: Uint8Array, plan: Plan): { bytes
   }
   const lastLog = plan.logs[plan.logs.length - 1]!;
   const lastEntry = lastLog.chain[lastLog.chain.length - 1]!;
-  buf = growTo(buf, hbinsSize, primary.length + plan.logs.reduce((n, l) => n + l.bytes.length, 0), lastEntry.fileOffset + 16, `${lastLog.info.name}: entry ${last} (at 0x${lastEntry.fileOffset.toString(16)})`);
+  buf = growTo(buf, hbinsSize, primary.length + plan.logs.reduce((n, l) => n + l.bytes.length, 0), lastEntry.fileOffset + HVLE.hbinsSize, `${lastLog.info.name}: entry ${last} (at 0x${lastEntry.fileOffset.toString(16)})`);
   const out = buf;
   if (plan.baseFrom) {
     out.fill(0, 0, HBIN_START);
@@ -525,11 +561,11 @@ function applyOld(primary: PrimaryState, primaryBytes: Uint8Array, parsed: Parse
   const size = HBIN_START + bb.hbinsSize;
   // As applyNew: allocate what the primary and the dirty pages can fill, grow only as a bin says.
   let pageEnd = 0;
-  for (const p of log.oldPages!) pageEnd = Math.max(pageEnd, p.primaryOffset + 512);
+  for (const p of log.oldPages!) pageEnd = Math.max(pageEnd, p.primaryOffset + OLD_PAGE);
   let out: Uint8Array = new Uint8Array(Math.min(size, Math.max(primaryBytes.length, pageEnd, HBIN_START)));
   out.set(primaryBytes.subarray(0, Math.min(primaryBytes.length, out.length)));
-  for (const p of log.oldPages!) out.set(log.bytes.subarray(p.logOffset, p.logOffset + 512), p.primaryOffset);
-  out = growTo(out, bb.hbinsSize, primaryBytes.length + log.bytes.length, 40, `${log.info.name}: base block`);
+  for (const p of log.oldPages!) out.set(log.bytes.subarray(p.logOffset, p.logOffset + OLD_PAGE), p.primaryOffset);
+  out = growTo(out, bb.hbinsSize, primaryBytes.length + log.bytes.length, BASE.hbinsSize, `${log.info.name}: base block`);
   let flags = primary.valid ? primary.bb!.flags : bb.flags;
   if (!primary.valid) {
     out.fill(0, 0, HBIN_START);
@@ -549,7 +585,7 @@ function applyOld(primary: PrimaryState, primaryBytes: Uint8Array, parsed: Parse
 export function recoverHive(primary: Uint8Array, logs: LogFile[]): RecoveryResult {
   const state = primaryState(primary);
   if (state.valid && state.bb!.type !== FILE_TYPE.PRIMARY) {
-    throw new FormatError(`not a primary hive file: file type ${state.bb!.type}`, 28);
+    throw new FormatError(`not a primary hive file: file type ${state.bb!.type}`, BASE.type);
   }
   const parsed = parseAll(state, logs);
   const infos = parsed.map((p) => p.info);

@@ -424,6 +424,120 @@ function trimSpaceTab(s: string): string {
   return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
+/** The header line: false for "Windows Registry Editor Version 5.00", true for (ANSI) "REGEDIT4". */
+function parseHeader(line: string): boolean {
+  const header = trimSpaceTab(line);
+  if (header === HEADER_5) return false;
+  if (header === HEADER_4) return true;
+  if (header === 'REGEDIT') {
+    throw new FormatError('line 1: Windows 3.1 "REGEDIT" files are not supported (need "Windows Registry Editor Version 5.00" or "REGEDIT4")');
+  }
+  throw new FormatError(
+    `line 1: not a .reg file: expected "Windows Registry Editor Version 5.00" or "REGEDIT4", found ${show(header)}`,
+  );
+}
+
+/** Line `ln` without its surrounding blanks; a NUL in it is a FormatError. */
+function regLine(line: string, ln: number): string {
+  if (line.includes('\0')) throw new FormatError(`line ${ln}: NUL character in the text`);
+  return trimSpaceTab(line);
+}
+
+/** A "[key]" or "[-key]" line. */
+function parseKeyLine(s: string, ln: number): ImportOp {
+  if (!s.endsWith(']')) throw new FormatError(`line ${ln}: key line ${show(s)} must end with ']'`);
+  let path = s.slice(1, -1);
+  let kind: ImportOp['kind'] = 'key';
+  if (path.startsWith('-')) {
+    kind = 'delete-key';
+    path = path.slice(1);
+  }
+  if (path === '') throw new FormatError(`line ${ln}: empty key name`);
+  return { kind, path, values: [] };
+}
+
+type ImportValue = ImportOp['values'][number];
+
+/**
+ * A value line (`"name"=...` or `@=...`) at lines[idx]; hex data may continue on the lines after
+ * it. Returns the value and the index of the last line it used.
+ */
+function parseValueLine(s: string, lines: string[], idx: number, ansi: boolean): { value: ImportValue; last: number } {
+  const ln = idx + 1;
+  let name: string;
+  let pos: number;
+  if (s[0] === '@') {
+    name = '';
+    pos = 1;
+  } else {
+    [name, pos] = parseQuoted(s, 1, ln, 'the value name');
+  }
+  pos = skipWs(s, pos);
+  if (s[pos] !== '=') throw new FormatError(`line ${ln}: expected '=' after the value name`);
+  pos = skipWs(s, pos + 1);
+  const rest = s.slice(pos);
+  const one = (value: ImportValue) => ({ value, last: idx });
+  if (rest[0] === '-') {
+    expectEnd(s, pos + 1, ln, "'-'");
+    return one({ name, delete: true });
+  }
+  if (rest[0] === '"') {
+    const [str, end] = parseQuoted(s, pos + 1, ln, 'the string');
+    expectEnd(s, end, ln, 'the closing quote');
+    return one({ name, type: REG.SZ, data: utf16le(str + '\0') });
+  }
+  const dw = /^dword:/i.exec(rest);
+  if (dw) return one({ name, type: REG.DWORD, data: parseDword(s, pos + dw[0].length, ln) });
+  const hx = /^hex(?:\(([0-9a-fA-F]+)\))?:/i.exec(rest);
+  if (hx) {
+    let type: number = REG.BINARY;
+    if (hx[1] !== undefined) {
+      const digits = hx[1].replace(/^0+(?=.)/, '');
+      if (digits.length > 8) throw new FormatError(`line ${ln}: value type hex(${hx[1]}) is larger than 0xffffffff`);
+      type = parseInt(digits, 16);
+    }
+    const { data: raw, last } = parseHexData(s, pos + hx[0].length, lines, idx);
+    let data = raw;
+    if (ansi && (type === REG.SZ || type === REG.EXPAND_SZ || type === REG.MULTI_SZ)) data = widenAnsi(data);
+    return { value: { name, type, data }, last };
+  }
+  throw new FormatError(`line ${ln}: unknown value data ${show(rest)} (expected "string", dword:, hex: or hex(N):)`);
+}
+
+/** The digits of `dword:` from `p` on (1 to 8 hex digits), as 4 little-endian bytes. */
+function parseDword(s: string, from: number, ln: number): Uint8Array {
+  let p = skipWs(s, from);
+  const start = p;
+  while (isHexDigit(s[p])) p++;
+  if (p === start || p - start > 8) {
+    throw new FormatError(`line ${ln}: dword: needs 1 to 8 hex digits, found ${show(s.slice(start))}`);
+  }
+  expectEnd(s, p, ln, 'the dword');
+  const v = parseInt(s.slice(start, p), 16);
+  return Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
+}
+
+/** Hex bytes from s[pos] on, following '\' continuations onto the lines after lines[idx]. */
+function parseHexData(s: string, pos: number, lines: string[], idx: number): { data: Uint8Array; last: number } {
+  const firstLn = idx + 1;
+  const bytes: number[] = [];
+  let more = parseHexLine(s, pos, firstLn, bytes);
+  while (more) {
+    idx++;
+    if (idx >= lines.length) break; // regedit accepts a continuation at the end of the file
+    const cl = idx + 1;
+    const c = regLine(lines[idx] ?? '', cl);
+    if (c === '' || c[0] === ';') continue; // regedit skips blank and comment lines inside hex data
+    if (!isHexDigit(c[0])) {
+      throw new FormatError(
+        `line ${cl}: expected hex bytes continuing the value on line ${firstLn} (which ends in '\\'), found ${show(c)}`,
+      );
+    }
+    more = parseHexLine(c, 0, cl, bytes);
+  }
+  return { data: Uint8Array.from(bytes), last: Math.min(idx, lines.length - 1) };
+}
+
 /**
  * Parse .reg text or bytes into key/value operations, in file order. Accepts "Windows Registry
  * Editor Version 5.00" and "REGEDIT4" files; any malformed line is a FormatError "line N: ...".
@@ -433,43 +547,18 @@ export function parseRegFile(input: Uint8Array | string): ImportOp[] {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   text = trimChar(text, '\0', false); // some writers pad the end with NULs
   const lines = text.split(/\r\n|\r|\n/);
-
-  const header = trimSpaceTab(lines[0]!);
-  let ansi: boolean;
-  if (header === HEADER_5) ansi = false;
-  else if (header === HEADER_4) ansi = true;
-  else if (header === 'REGEDIT') {
-    throw new FormatError('line 1: Windows 3.1 "REGEDIT" files are not supported (need "Windows Registry Editor Version 5.00" or "REGEDIT4")');
-  } else {
-    throw new FormatError(
-      `line 1: not a .reg file: expected "Windows Registry Editor Version 5.00" or "REGEDIT4", found ${show(header)}`,
-    );
-  }
-
+  const ansi = parseHeader(lines[0] ?? '');
   const ops: ImportOp[] = [];
   let current: ImportOp | null = null;
-
   for (let idx = 1; idx < lines.length; idx++) {
     const ln = idx + 1;
-    const line = lines[idx]!;
-    if (line.includes('\0')) throw new FormatError(`line ${ln}: NUL character in the text`);
-    const s = trimSpaceTab(line);
+    const s = regLine(lines[idx] ?? '', ln);
     if (s === '' || s[0] === ';') continue;
-
     if (s[0] === '[') {
-      if (!s.endsWith(']')) throw new FormatError(`line ${ln}: key line ${show(s)} must end with ']'`);
-      let path = s.slice(1, -1);
-      let kind: ImportOp['kind'] = 'key';
-      if (path.startsWith('-')) {
-        kind = 'delete-key';
-        path = path.slice(1);
-      }
-      if (path === '') throw new FormatError(`line ${ln}: empty key name`);
-      current = { kind, path, values: [] };
+      current = parseKeyLine(s, ln);
       ops.push(current);
       continue;
     }
-
     if (s[0] !== '@' && s[0] !== '"') {
       throw new FormatError(`line ${ln}: expected a [key], a value ("name"=... or @=...) or a ';' comment, found ${show(s)}`);
     }
@@ -477,76 +566,9 @@ export function parseRegFile(input: Uint8Array | string): ImportOp[] {
     if (current.kind === 'delete-key') {
       throw new FormatError(`line ${ln}: value inside a key deletion [-${current.path}]`);
     }
-
-    let name: string;
-    let pos: number;
-    if (s[0] === '@') {
-      name = '';
-      pos = 1;
-    } else {
-      [name, pos] = parseQuoted(s, 1, ln, 'the value name');
-    }
-    pos = skipWs(s, pos);
-    if (s[pos] !== '=') throw new FormatError(`line ${ln}: expected '=' after the value name`);
-    pos = skipWs(s, pos + 1);
-    const rest = s.slice(pos);
-
-    if (rest[0] === '-') {
-      expectEnd(s, pos + 1, ln, "'-'");
-      current.values.push({ name, delete: true });
-      continue;
-    }
-    if (rest[0] === '"') {
-      const [str, end] = parseQuoted(s, pos + 1, ln, 'the string');
-      expectEnd(s, end, ln, 'the closing quote');
-      current.values.push({ name, type: REG.SZ, data: utf16le(str + '\0') });
-      continue;
-    }
-    const dw = /^dword:/i.exec(rest);
-    if (dw) {
-      let p = skipWs(s, pos + dw[0].length);
-      const start = p;
-      while (isHexDigit(s[p])) p++;
-      if (p === start || p - start > 8) {
-        throw new FormatError(`line ${ln}: dword: needs 1 to 8 hex digits, found ${show(s.slice(start))}`);
-      }
-      expectEnd(s, p, ln, 'the dword');
-      const v = parseInt(s.slice(start, p), 16);
-      current.values.push({ name, type: REG.DWORD, data: Uint8Array.of(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24) });
-      continue;
-    }
-    const hx = /^hex(?:\(([0-9a-fA-F]+)\))?:/i.exec(rest);
-    if (hx) {
-      let type: number = REG.BINARY;
-      if (hx[1] !== undefined) {
-        const digits = hx[1].replace(/^0+(?=.)/, '');
-        if (digits.length > 8) throw new FormatError(`line ${ln}: value type hex(${hx[1]}) is larger than 0xffffffff`);
-        type = parseInt(digits, 16);
-      }
-      const bytes: number[] = [];
-      let more = parseHexLine(s, pos + hx[0].length, ln, bytes);
-      const firstLn = ln;
-      while (more) {
-        idx++;
-        if (idx >= lines.length) break; // regedit accepts a continuation at the end of the file
-        const cl = idx + 1;
-        const cont = lines[idx]!;
-        if (cont.includes('\0')) throw new FormatError(`line ${cl}: NUL character in the text`);
-        const c = trimSpaceTab(cont);
-        if (c === '' || c[0] === ';') continue; // regedit skips blank and comment lines inside hex data
-        if (!isHexDigit(c[0])) {
-          throw new FormatError(
-            `line ${cl}: expected hex bytes continuing the value on line ${firstLn} (which ends in '\\'), found ${show(c)}`,
-          );
-        }
-        more = parseHexLine(c, 0, cl, bytes);
-      }
-      let data: Uint8Array = Uint8Array.from(bytes);
-      if (ansi && (type === REG.SZ || type === REG.EXPAND_SZ || type === REG.MULTI_SZ)) data = widenAnsi(data);
-      current.values.push({ name, type, data });
-      continue;
-    }
-    throw new FormatError(`line ${ln}: unknown value data ${show(rest)} (expected "string", dword:, hex: or hex(N):)`);
+    const { value, last } = parseValueLine(s, lines, idx, ansi);
+    current.values.push(value);
+    idx = last;
   }
   return ops;
 }
