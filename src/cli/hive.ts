@@ -42,9 +42,7 @@ function infoOf(h: OpenedHive) {
       ...(l.problem ? { problem: l.problem } : {}),
       ...(l.entries.length ? { firstSeq: l.entries[0]!.seq, lastSeq: l.entries[l.entries.length - 1]!.seq } : {}),
     })),
-    recovered: h.recovery
-      ? { applied: h.recovery.applied, hiveBinsSize: h.hive.hiveBinsSize }
-      : null,
+    recovered: h.recovery ? { applied: h.recovery.applied, hiveBinsSize: h.hive.hiveBinsSize } : null,
     unrecoverable: h.unrecoverable,
     rootName: h.hive.keyName(h.hive.rootCell),
     keys: stats.keys,
@@ -84,15 +82,12 @@ function parseType(t: string): number {
 }
 
 const noLogs = () => new Option('--no-logs', 'show the primary file as it is, without replaying .LOG1/.LOG2');
-const acceptDirty = () =>
-  new Option('--accept-dirty', 'write a dirty hive even though its transaction logs are missing or unusable (their changes are lost)');
+const acceptDirty = () => new Option('--accept-dirty', 'write a dirty hive even though its transaction logs are missing or unusable (their changes are lost)');
 
 export function hiveCommand(): Command {
-  const cmd = new Command('hive')
-    .description('read and edit offline registry hive files (SYSTEM, SOFTWARE, NTUSER.DAT, BCD, ...)')
-    .addHelpText(
-      'after',
-      `
+  const cmd = new Command('hive').description('read and edit offline registry hive files (SYSTEM, SOFTWARE, NTUSER.DAT, BCD, ...)').addHelpText(
+    'after',
+    `
 Key paths are relative to the hive's root and use backslashes: "Microsoft\\Windows NT\\CurrentVersion"
 (quote them in the shell). The default value of a key has the empty name "".
 A dirty hive (not cleanly closed) is read with its .LOG/.LOG1/.LOG2 replayed in memory; edits
@@ -104,7 +99,7 @@ Examples:
   wufix hive set NTUSER.DAT "Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing" State --type REG_DWORD --data 0x23c00
   wufix hive dump SYSTEM --key Select --json
   wufix hive export SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate" -o wu.reg`,
-    );
+  );
   addInfoCommand(cmd);
   addDumpCommand(cmd);
   addGetCommand(cmd);
@@ -201,7 +196,12 @@ function addSetCommand(parent: Command): void {
     .argument('<keypath>', 'key path relative to the root')
     .argument('<name>', 'value name ("" for the default value)')
     .requiredOption('--type <type>', 'REG_SZ|REG_EXPAND_SZ|REG_MULTI_SZ|REG_DWORD|REG_QWORD|REG_BINARY|REG_NONE (or a number)')
-    .option('--data <value>', 'the data; repeat for REG_MULTI_SZ; DWORD/QWORD: decimal or 0x hex; BINARY: hex bytes', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--data <value>',
+      'the data; repeat for REG_MULTI_SZ; DWORD/QWORD: decimal or 0x hex; BINARY: hex bytes',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .addOption(acceptDirty())
     .action(async (file: string, keyPath: string, name: string, o: { type: string; data: string[]; acceptDirty?: boolean }) => {
       const type = parseType(o.type);
@@ -267,7 +267,8 @@ function addExportCommand(parent: Command): void {
     .action(async (file: string, keyPath: string, o: { output?: string; prefix: string; logs?: boolean }) => {
       const h = await open(file, o, true);
       const text = formatRegFile(collectKeys(h.hive, keyPath), { prefix: o.prefix });
-      if (o.output) await atomicWrite(o.output, encodeRegFile(text)); // never through a link in its place
+      if (o.output)
+        await atomicWrite(o.output, encodeRegFile(text)); // never through a link in its place
       else {
         const out = new ChunkedWriter();
         out.write(text);

@@ -66,7 +66,7 @@ export interface BaseBlock {
 export function baseBlockChecksum(buf: Uint8Array): number {
   const dv = new DataView(buf.buffer, buf.byteOffset, BASE_HEADER_SIZE);
   let x = 0;
-  for (let i = 0; i < BASE.checksum; i += 4) x ^= dv.getUint32(i, true);
+  for (let i = 0; i < (BASE.checksum as number); i += 4) x ^= dv.getUint32(i, true);
   x >>>= 0;
   if (x === 0xffffffff) return 0xfffffffe;
   if (x === 0) return 1;

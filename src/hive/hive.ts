@@ -6,24 +6,27 @@
 // cell starts built when the hive is opened, so corrupt offsets, cycles and absurd sizes become
 // FormatErrors instead of crashes or hangs.
 import { FormatError, BadInputError } from '../shared/errors.js';
-import {
-  BASE_BLOCK_SIZE,
-  HBIN_START,
-  BASE,
-  parseBaseBlock,
-  writeBaseBlock,
-  newBaseBlock,
-  FILE_TYPE,
-  filetimeNow,
-  baseBlockProblems,
-} from './baseblock.js';
+import { BASE_BLOCK_SIZE, HBIN_START, BASE, parseBaseBlock, writeBaseBlock, newBaseBlock, FILE_TYPE, filetimeNow, baseBlockProblems } from './baseblock.js';
 import { compareNames, namesEqual, lhHash, lfHint, encodeName, decodeName } from './names.js';
 import { CELL_HEADER, CELL_ALIGN, MIN_CELL, NIL, RECORD, cellSizeFor } from './cells/cell.js';
 import { HBIN, HBIN_ALIGN, HBIN_HEADER, SIG_HBIN, writeHbinHeader } from './cells/bin.js';
 import { NK, NK_FIXED, SIG_NK, MIN_NK_CELL, MAX_NAME_LEN_MASK, KEY_HIVE_EXIT, KEY_HIVE_ENTRY, KEY_NO_DELETE, KEY_COMP_NAME, initNk } from './cells/nk.js';
 import { VK, VK_FIXED, SIG_VK, MIN_VK_CELL, VALUE_COMP_NAME, DATA_INLINE, DATA_LENGTH_MASK, INLINE_MAX, VALUE_LIST_ENTRY, initVk } from './cells/vk.js';
 import { SK, SK_FIXED, SIG_SK, DEFAULT_ROOT_SD, initSk } from './cells/sk.js';
-import { LIST, LIST_FIXED, FAST_ENTRY, FAST_ENTRY_SIZE, INDEX_ENTRY_SIZE, SIG_LF, SIG_LH, SIG_LI, SIG_RI, MAX_FAST_INDEX, MAX_INDEX, entrySize } from './cells/lists.js';
+import {
+  LIST,
+  LIST_FIXED,
+  FAST_ENTRY,
+  FAST_ENTRY_SIZE,
+  INDEX_ENTRY_SIZE,
+  SIG_LF,
+  SIG_LH,
+  SIG_LI,
+  SIG_RI,
+  MAX_FAST_INDEX,
+  MAX_INDEX,
+  entrySize,
+} from './cells/lists.js';
 import { DB, DB_FIXED, SIG_DB, SEGMENT_ENTRY, BIG_DATA_THRESHOLD, initDb } from './cells/db.js';
 
 export { NIL } from './cells/cell.js';
@@ -110,10 +113,7 @@ export class Hive {
     if (problems[0] !== undefined) throw new FormatError(problems[0], BASE.major);
     if (bb.hbinsSize === 0) throw new FormatError('hive-bins size is 0: no hive bins', BASE.hbinsSize);
     if (HBIN_START + bb.hbinsSize > bytes.length) {
-      throw new FormatError(
-        `hive-bins size 0x${bb.hbinsSize.toString(16)} runs past the end of the ${bytes.length}-byte file (truncated?)`,
-        BASE.hbinsSize,
-      );
+      throw new FormatError(`hive-bins size 0x${bb.hbinsSize.toString(16)} runs past the end of the ${bytes.length}-byte file (truncated?)`, BASE.hbinsSize);
     }
     if (HBIN_START + bb.hbinsSize > MAX_HIVE_BYTES) throw new FormatError('hive larger than 2 GiB is not supported', BASE.hbinsSize);
     this.buf = bytes;
@@ -500,7 +500,8 @@ export class Hive {
     const len = this.cell(sk, SK_FIXED, 'security');
     if (this.sig(sk) !== SIG_SK) throw new FormatError('security cell is not an sk record', this.pos(sk));
     const sdLen = this.u32(sk, SK.descriptorLength);
-    if (SK_FIXED + sdLen > len) throw new FormatError(`security descriptor of ${sdLen} bytes runs past its ${len}-byte cell`, this.rec(sk) + SK.descriptorLength);
+    if (SK_FIXED + sdLen > len)
+      throw new FormatError(`security descriptor of ${sdLen} bytes runs past its ${len}-byte cell`, this.rec(sk) + SK.descriptorLength);
     const p = this.rec(sk) + SK.descriptor;
     return this.buf.subarray(p, p + sdLen);
   }
@@ -591,7 +592,8 @@ export class Hive {
   private checkVk(vk: number): void {
     this.cell(vk, VK_FIXED, 'value');
     if (this.sig(vk) !== SIG_VK) throw new FormatError('value list entry is not a value (vk) record', this.pos(vk));
-    if (VK_FIXED + this.u16(vk, VK.nameLength) > this.cellSize(vk) - CELL_HEADER) throw new FormatError('value name runs past its cell', this.rec(vk) + VK.nameLength);
+    if (VK_FIXED + this.u16(vk, VK.nameLength) > this.cellSize(vk) - CELL_HEADER)
+      throw new FormatError('value name runs past its cell', this.rec(vk) + VK.nameLength);
   }
 
   valueName(vk: number): string {
@@ -1062,13 +1064,13 @@ export class Hive {
           }
         }
       }
-      if (leaf < 0) throw new FormatError('key not found in its parent\'s subkey index', this.pos(child));
+      if (leaf < 0) throw new FormatError("key not found in its parent's subkey index", this.pos(child));
     }
     const es = entrySize(this.sig(leaf));
     const n = this.leafCount(leaf);
     let idx = -1;
     for (let j = 0; j < n; j++) if (this.leafEntry(leaf, j) === child) idx = j;
-    if (idx < 0) throw new FormatError('key not found in its parent\'s subkey list', this.pos(child));
+    if (idx < 0) throw new FormatError("key not found in its parent's subkey list", this.pos(child));
     this.setU32(parent, NK.subkeyCount, count - 1);
     if (n - 1 === 0) {
       this.free(leaf);

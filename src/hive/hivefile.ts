@@ -86,7 +86,7 @@ export async function openHiveFile(file: string, opts: OpenOptions = {}): Promis
       image = recovery.bytes;
       logs = recovery.logs;
     } catch (e) {
-      if (!(e instanceof DirtyHiveError) && !(e instanceof BadInputError && (e.cause instanceof DirtyHiveError))) throw e;
+      if (!(e instanceof DirtyHiveError) && !(e instanceof BadInputError && e.cause instanceof DirtyHiveError)) throw e;
       unrecoverable = true;
     }
   }
@@ -203,7 +203,12 @@ function lstatEntry(p: string, shown: string): Stats | undefined {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  if (!st.isFile()) throw new UnsafePathError(relName(shown), st.isSymbolicLink() ? 'link' : 'special-file', st.isDirectory() ? 'a folder where a file was expected; not replaced' : describeNode(st, p));
+  if (!st.isFile())
+    throw new UnsafePathError(
+      relName(shown),
+      st.isSymbolicLink() ? 'link' : 'special-file',
+      st.isDirectory() ? 'a folder where a file was expected; not replaced' : describeNode(st, p),
+    );
   return st;
 }
 

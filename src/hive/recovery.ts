@@ -114,12 +114,15 @@ const seqMax = (a: number | undefined, b: number): number => (a === undefined ||
 // ---------------------------------------------------------------------------------------------
 // Small readers
 
-const u32 = (b: Uint8Array, o: number): number =>
-  (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+const u32 = (b: Uint8Array, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 const u64 = (b: Uint8Array, o: number): bigint => (BigInt(u32(b, o + 4)) << 32n) | BigInt(u32(b, o));
 const sigAt = (b: Uint8Array, o: number, sig: string): boolean =>
-  o >= 0 && o + 4 <= b.length && b[o] === sig.charCodeAt(0) && b[o + 1] === sig.charCodeAt(1) &&
-  b[o + 2] === sig.charCodeAt(2) && b[o + 3] === sig.charCodeAt(3);
+  o >= 0 &&
+  o + 4 <= b.length &&
+  b[o] === sig.charCodeAt(0) &&
+  b[o + 1] === sig.charCodeAt(1) &&
+  b[o + 2] === sig.charCodeAt(2) &&
+  b[o + 3] === sig.charCodeAt(3);
 
 function tryParseBaseBlock(bytes: Uint8Array): { bb?: BaseBlock; error?: FormatError } {
   try {
@@ -221,7 +224,10 @@ function entryInfo(e: Entry): LogEntryInfo {
 }
 
 /** Walk entries from 512 (the chain), then scan the rest of the file for hash-valid remnants. */
-function parseNewEntries(bytes: Uint8Array, firstSeq: number | undefined): {
+function parseNewEntries(
+  bytes: Uint8Array,
+  firstSeq: number | undefined,
+): {
   chain: Entry[];
   stop?: string;
   maxValidSeq?: number;
@@ -357,7 +363,12 @@ function parseLog(log: LogFile, pbb: BaseBlock | undefined, primaryTimestamp: bi
 
   if (baseProblem) {
     const scan = parseNewEntries(bytes, undefined);
-    return { info: { ...withSeqs, format: bb.type === FILE_TYPE.LOG_NEW ? 'new' : 'invalid', problem: baseProblem, maxValidSeq: scan.maxValidSeq }, bytes, bb, chain: [] };
+    return {
+      info: { ...withSeqs, format: bb.type === FILE_TYPE.LOG_NEW ? 'new' : 'invalid', problem: baseProblem, maxValidSeq: scan.maxValidSeq },
+      bytes,
+      bb,
+      chain: [],
+    };
   }
 
   // New format, valid base block: the chain starts at the base seq.
@@ -390,7 +401,7 @@ function primaryState(primary: Uint8Array): PrimaryState {
   const { bb, error } = tryParseBaseBlock(primary);
   const valid = !!bb && bb.checksumOk;
   // Old-format logs match on the base block timestamp, or on the first bin's when the base block is bad.
-  const timestamp = valid ? bb!.timestamp : firstHbinTimestamp(primary);
+  const timestamp = valid ? bb.timestamp : firstHbinTimestamp(primary);
   return { bb, valid, error, timestamp };
 }
 
@@ -539,7 +550,13 @@ function applyNew(state: PrimaryState, primary: Uint8Array, plan: Plan): { bytes
   }
   const lastLog = plan.logs[plan.logs.length - 1]!;
   const lastEntry = lastLog.chain[lastLog.chain.length - 1]!;
-  buf = growTo(buf, hbinsSize, primary.length + plan.logs.reduce((n, l) => n + l.bytes.length, 0), lastEntry.fileOffset + HVLE.hbinsSize, `${lastLog.info.name}: entry ${last} (at 0x${lastEntry.fileOffset.toString(16)})`);
+  buf = growTo(
+    buf,
+    hbinsSize,
+    primary.length + plan.logs.reduce((n, l) => n + l.bytes.length, 0),
+    lastEntry.fileOffset + HVLE.hbinsSize,
+    `${lastLog.info.name}: entry ${last} (at 0x${lastEntry.fileOffset.toString(16)})`,
+  );
   const out = buf;
   if (plan.baseFrom) {
     out.fill(0, 0, HBIN_START);
@@ -610,9 +627,7 @@ export function recoverHive(primary: Uint8Array, logs: LogFile[]): RecoveryResul
   const result = plan ? applyNew(state, primary, plan) : applyOld(state, primary, parsed);
   if (!result) {
     if (!state.bb && state.error) throw state.error; // not a hive at all, and nothing to rebuild it from
-    const why = state.valid
-      ? `sequence numbers ${state.bb!.seq1} / ${state.bb!.seq2} differ`
-      : 'its base block checksum is bad';
+    const why = state.valid ? `sequence numbers ${state.bb!.seq1} / ${state.bb!.seq2} differ` : 'its base block checksum is bad';
     const tried = infos.length === 0 ? 'no log files were given' : infos.map((i) => `${i.name}: ${i.problem ?? 'not applicable'}`).join('; ');
     throw new DirtyHiveError(`hive is dirty (${why}) and no usable transaction log was found (${tried}); its unflushed changes are lost`);
   }

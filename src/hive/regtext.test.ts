@@ -118,12 +118,11 @@ describe('formatRegFile: golden text', () => {
     expect(text).toBe(expected.join('\r\n'));
   });
 
-  it('writes a 20-byte REG_BINARY on one line (regedit\'s well-known Scancode Map line)', () => {
+  it("writes a 20-byte REG_BINARY on one line (regedit's well-known Scancode Map line)", () => {
     const data = bytes(0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0x3a, 0, 0, 0, 0, 0);
-    const text = formatRegFile(
-      [{ path: 'SYSTEM\\CurrentControlSet\\Control\\Keyboard Layout', values: [{ name: 'Scancode Map', type: REG.BINARY, data }] }],
-      { prefix: 'HKEY_LOCAL_MACHINE' },
-    );
+    const text = formatRegFile([{ path: 'SYSTEM\\CurrentControlSet\\Control\\Keyboard Layout', values: [{ name: 'Scancode Map', type: REG.BINARY, data }] }], {
+      prefix: 'HKEY_LOCAL_MACHINE',
+    });
     expect(text.split('\r\n')).toEqual([
       H5,
       '',
@@ -208,7 +207,7 @@ describe('formatRegFile: golden text', () => {
     expect(ops.map((o) => o.values)).toEqual(keys.map((k) => k.values));
   });
 
-  it('wraps hex data exactly at regedit\'s boundary', () => {
+  it("wraps hex data exactly at regedit's boundary", () => {
     const line = (name: string, n: number): string[] =>
       formatRegFile([{ path: 'K', values: [{ name, type: REG.BINARY, data: new Uint8Array(n) }] }], { prefix: 'P' })
         .split('\r\n')
@@ -252,7 +251,10 @@ describe('formatRegFile: golden text', () => {
   });
 
   it('refuses what a .reg file cannot hold', () => {
-    const f = (keys: ExportKey[], prefix = 'HKLM\\X') => () => formatRegFile(keys, { prefix });
+    const f =
+      (keys: ExportKey[], prefix = 'HKLM\\X') =>
+      () =>
+        formatRegFile(keys, { prefix });
     expect(f([{ path: 'A', values: [{ name: 'a\0b', type: 1, data: bytes() }] }])).toThrow(FormatError);
     expect(f([{ path: 'A\nB', values: [] }])).toThrow(FormatError);
     expect(f([{ path: '', values: [] }], '')).toThrow(FormatError);
@@ -262,7 +264,13 @@ describe('formatRegFile: golden text', () => {
   });
 
   it('accepts a prefix with a trailing backslash and writes "[prefix]" for the root', () => {
-    const text = formatRegFile([{ path: '', values: [] }, { path: 'A', values: [] }], { prefix: 'HKEY_USERS\\S-1\\' });
+    const text = formatRegFile(
+      [
+        { path: '', values: [] },
+        { path: 'A', values: [] },
+      ],
+      { prefix: 'HKEY_USERS\\S-1\\' },
+    );
     expect(text).toBe(`${H5}\r\n\r\n[HKEY_USERS\\S-1]\r\n\r\n[HKEY_USERS\\S-1\\A]\r\n\r\n`);
   });
 });
@@ -283,11 +291,7 @@ const nameChar = fc.oneof(
 );
 const valueName = fc.string({ unit: nameChar, maxLength: 24 });
 
-const regType = fc.oneof(
-  fc.integer({ min: 0, max: 11 }),
-  fc.constantFrom(0x100000, 0xffffffff, 12, 0x7fffffff),
-  fc.integer({ min: 0, max: 0xffffffff }),
-);
+const regType = fc.oneof(fc.integer({ min: 0, max: 11 }), fc.constantFrom(0x100000, 0xffffffff, 12, 0x7fffffff), fc.integer({ min: 0, max: 0xffffffff }));
 
 const strUnits = fc.string({ unit: nameChar, maxLength: 200, size: 'large' });
 const data = fc.oneof(
@@ -309,9 +313,7 @@ const regValue: fc.Arbitrary<RegValue> = fc.oneof(
   fc.record({ name: valueName, type: fc.constant<number>(REG.DWORD), data: fc.oneof(fc.uint8Array({ minLength: 4, maxLength: 4 }), data) }),
 );
 
-const keyComponent = fc
-  .string({ unit: nameChar, minLength: 1, maxLength: 12 })
-  .filter((s) => !/[\\\r\n]/.test(s));
+const keyComponent = fc.string({ unit: nameChar, minLength: 1, maxLength: 12 }).filter((s) => !/[\\\r\n]/.test(s));
 const exportKey: fc.Arbitrary<ExportKey> = fc.record({
   path: fc.array(keyComponent, { maxLength: 4 }).map((c) => c.join('\\')),
   values: fc.array(regValue, { maxLength: 6 }),
@@ -575,8 +577,42 @@ describe('parseRegFile errors', () => {
   });
 
   const token = fc.constantFrom(
-    '[', ']', '[-', '"', '\\', '\\\\', '\\"', '=', '@', 'hex', 'hex:', 'hex(', 'hex(2):', ')', ':', 'dword:', 'DWORD:',
-    ',', '-', ';', ' ', '\t', '\r\n', '\n', '\r', '0', 'f', 'ff', '100', 'a', 'x', '\0', '\ud800', 'é', 'HKLM\\X', '\\\r\n  ',
+    '[',
+    ']',
+    '[-',
+    '"',
+    '\\',
+    '\\\\',
+    '\\"',
+    '=',
+    '@',
+    'hex',
+    'hex:',
+    'hex(',
+    'hex(2):',
+    ')',
+    ':',
+    'dword:',
+    'DWORD:',
+    ',',
+    '-',
+    ';',
+    ' ',
+    '\t',
+    '\r\n',
+    '\n',
+    '\r',
+    '0',
+    'f',
+    'ff',
+    '100',
+    'a',
+    'x',
+    '\0',
+    '\ud800',
+    'é',
+    'HKLM\\X',
+    '\\\r\n  ',
   );
   const garbageLines = fc.array(token, { maxLength: 60 }).map((t) => t.join(''));
 
@@ -665,7 +701,16 @@ describe('stripHivePrefix', () => {
   });
 
   it('asks for --prefix for anything else', () => {
-    for (const p of ['HKEY_LOCAL_MACHINE', 'HKLM\\', 'HKEY_CLASSES_ROOT\\CLSID', 'HKCR\\x', 'HKEY_CURRENT_CONFIG\\System', 'garbage', '', 'HKEY_LOCAL_MACHINEX\\A\\B']) {
+    for (const p of [
+      'HKEY_LOCAL_MACHINE',
+      'HKLM\\',
+      'HKEY_CLASSES_ROOT\\CLSID',
+      'HKCR\\x',
+      'HKEY_CURRENT_CONFIG\\System',
+      'garbage',
+      '',
+      'HKEY_LOCAL_MACHINEX\\A\\B',
+    ]) {
       const e = formatErrorOf(() => stripHivePrefix(p));
       expect(e.message).toContain('--prefix');
     }

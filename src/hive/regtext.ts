@@ -235,9 +235,8 @@ export function encodeRegFile(text: string): Uint8Array {
 
 /** Windows-1252 code points for bytes 0x80..0x9f (undefined bytes map to themselves, as WHATWG does). */
 const CP1252_80: readonly number[] = [
-  0x20ac, 0x81, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8d, 0x017d,
-  0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d,
-  0x017e, 0x0178,
+  0x20ac, 0x81, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8d, 0x017d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c,
+  0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x9d, 0x017e, 0x0178,
 ];
 
 function decodeCp1252(bytes: Uint8Array): string {
@@ -351,9 +350,7 @@ function parseQuoted(s: string, start: number, ln: number, what: string): [strin
         case undefined:
           throw new FormatError(`line ${ln}: ${what} ends in a lone backslash and has no closing quote`);
         default:
-          throw new FormatError(
-            `line ${ln}: unknown escape sequence \\${e} in ${what} (only \\\\, \\", \\n and \\r are allowed; write a backslash as \\\\)`,
-          );
+          throw new FormatError(`line ${ln}: unknown escape sequence \\${e} in ${what} (only \\\\, \\", \\n and \\r are allowed; write a backslash as \\\\)`);
       }
       i += 2;
       continue;
@@ -432,9 +429,7 @@ function parseHeader(line: string): boolean {
   if (header === 'REGEDIT') {
     throw new FormatError('line 1: Windows 3.1 "REGEDIT" files are not supported (need "Windows Registry Editor Version 5.00" or "REGEDIT4")');
   }
-  throw new FormatError(
-    `line 1: not a .reg file: expected "Windows Registry Editor Version 5.00" or "REGEDIT4", found ${show(header)}`,
-  );
+  throw new FormatError(`line 1: not a .reg file: expected "Windows Registry Editor Version 5.00" or "REGEDIT4", found ${show(header)}`);
 }
 
 /** Line `ln` without its surrounding blanks; a NUL in it is a FormatError. */
@@ -529,9 +524,7 @@ function parseHexData(s: string, pos: number, lines: string[], idx: number): { d
     const c = regLine(lines[idx] ?? '', cl);
     if (c === '' || c[0] === ';') continue; // regedit skips blank and comment lines inside hex data
     if (!isHexDigit(c[0])) {
-      throw new FormatError(
-        `line ${cl}: expected hex bytes continuing the value on line ${firstLn} (which ends in '\\'), found ${show(c)}`,
-      );
+      throw new FormatError(`line ${cl}: expected hex bytes continuing the value on line ${firstLn} (which ends in '\\'), found ${show(c)}`);
     }
     more = parseHexLine(c, 0, cl, bytes);
   }

@@ -75,7 +75,10 @@ function utf16Strings(data: Uint8Array): string[] {
 
 /** A readable rendering of value data for the console. */
 export function formatValueData(type: number, data: Uint8Array): string {
-  const hex = () => Buffer.from(data).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  const hex = () =>
+    Buffer.from(data)
+      .toString('hex')
+      .replace(/(..)(?!$)/g, '$1 ');
   switch (type) {
     case REG.SZ:
     case REG.EXPAND_SZ:

@@ -48,12 +48,7 @@ export const KEY_SYM_LINK = 0x10;
 export const KEY_COMP_NAME = 0x20;
 
 /** Write a fresh nk record at file position `d` (no subkeys, values or class). */
-export function initNk(
-  dv: DataView,
-  buf: Uint8Array,
-  d: number,
-  o: { flags: number; ts: bigint; parent: number; sk: number; name: Uint8Array },
-): void {
+export function initNk(dv: DataView, buf: Uint8Array, d: number, o: { flags: number; ts: bigint; parent: number; sk: number; name: Uint8Array }): void {
   dv.setUint16(d + NK.signature, SIG_NK, true);
   dv.setUint16(d + NK.flags, o.flags, true);
   dv.setBigUint64(d + NK.lastWritten, o.ts, true);

@@ -50,4 +50,3 @@ export const DEFAULT_ROOT_SD: Uint8Array = (() => {
   const le32 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff];
   return new Uint8Array([1, 0, control & 0xff, control >> 8, ...le32(offOwner), ...le32(offGroup), ...le32(0), ...le32(offDacl), ...sidBA, ...sidSY, ...acl]);
 })();
-
