@@ -1,7 +1,8 @@
 // `wufix hive ...`: read and edit offline registry hive files. Thin: parsing and printing only.
 import { Command, Option } from 'commander';
 import { promises as fsp } from 'node:fs';
-import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
+import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, type OpenedHive } from '../hive/hivefile.js';
+import { atomicWrite } from '../shared/atomic.js';
 import { confine, mountRootOf } from '../shared/safefs.js';
 import { Hive } from '../hive/hive.js';
 import { writeJsonLines, requireKey, collectKeys } from '../hive/dump.js';

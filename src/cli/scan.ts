@@ -1,6 +1,6 @@
 // `wufix scan`: find the offline Windows, read it, explain every failure with evidence.
 import { Command } from 'commander';
-import { atomicWrite } from '../hive/hivefile.js';
+import { atomicWrite } from '../shared/atomic.js';
 import { scan } from './targets.js';
 import { renderText } from '../scan/report/text.js';
 import { renderHtml } from '../scan/report/html.js';

@@ -5,7 +5,8 @@
 import { promises as fsp, existsSync, lstatSync, accessSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { openHiveFile, saveHiveFile, checkWritable, atomicWrite, type OpenedHive } from '../hive/hivefile.js';
+import { openHiveFile, saveHiveFile, checkWritable, type OpenedHive } from '../hive/hivefile.js';
+import { atomicWrite } from '../shared/atomic.js';
 import { confine, mkdirSafe, readFileSafe, removeFileSafe, renameSafe, sha256Safe, statSafe, isPlainRelative } from '../shared/safefs.js';
 import { resolveCI } from '../windows/paths.js';
 import { BadInputError, InterruptedError, RefusedError, VerificationError, WufixError } from '../shared/errors.js';

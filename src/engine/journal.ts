@@ -29,7 +29,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
-import { atomicWrite } from '../hive/hivefile.js';
+import { atomicWrite } from '../shared/atomic.js';
 import { appendSafe, mkdirSafe, sha256Safe, statSafe } from '../shared/safefs.js';
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import type { Change, Plan } from '../model/plan.js';

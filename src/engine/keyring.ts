@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { atomicWrite } from '../hive/hivefile.js';
+import { atomicWrite } from '../shared/atomic.js';
 import { RefusedError } from '../shared/errors.js';
 
 export const KEY_FILE = 'journal.key';

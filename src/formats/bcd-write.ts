@@ -8,7 +8,7 @@
 import { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
 import { BadInputError, FormatError, RefusedError } from '../shared/errors.js';
-import { guidToBytes, isGuid } from '../shared/guid.js';
+import { guidToBytes, isGuid, parseGuidText } from '../shared/guid.js';
 import type { RegData } from '../model/plan.js';
 import {
   ELEMENT,
@@ -248,14 +248,8 @@ function targetDevice(t: BcdTarget): Extract<BcdDevice, { kind: 'partition' }> {
   const bad = (m: string) => new BadInputError(`WinRE target: ${m}`, { code: 'bcd-target' });
   if (t.scheme === 'gpt') {
     const g = (s: string, what: string) => {
-      const x =
-        typeof s === 'string'
-          ? s
-              .trim()
-              .replace(/^\{(.*)\}$/, '$1')
-              .toLowerCase()
-          : '';
-      if (!isGuid(x)) throw bad(`${what} "${s}" is not a GUID`);
+      const x = parseGuidText(s);
+      if (x === undefined) throw bad(`${what} "${s}" is not a GUID`);
       return x;
     };
     return { kind: 'partition', table: 'gpt', partitionGuid: g(t.partitionGuid, 'partition GUID'), diskGuid: g(t.diskGuid, 'disk GUID') };

@@ -3,7 +3,7 @@
 // state that blocks WinRE (ImageLocation path + WinREStaged=1) is cleared. Only those attributes
 // change; everything else in the file (other elements, formatting, encoding, BOM) stays in place.
 import { BadInputError } from '../shared/errors.js';
-import { isGuid } from '../shared/guid.js';
+import { parseGuidText } from '../shared/guid.js';
 import { ZERO_GUID_BRACED, writeReAgentXml, type ReAgentConfig } from './reagent.js';
 
 export type ReAgentTarget = { scheme: 'gpt'; diskGuid: string; offset: number } | { scheme: 'mbr'; diskSignature: number; offset: number };
@@ -11,14 +11,8 @@ export type ReAgentTarget = { scheme: 'gpt'; diskGuid: string; offset: number } 
 export const WINRE_DIRECTORY = '\\Recovery\\WindowsRE';
 
 function bracedGuid(s: string, what: string): string {
-  const g =
-    typeof s === 'string'
-      ? s
-          .trim()
-          .replace(/^\{(.*)\}$/, '$1')
-          .toLowerCase()
-      : '';
-  if (!isGuid(g)) throw new BadInputError(`ReAgent.xml target: ${what} "${s}" is not a GUID`, { code: 'reagent-target' });
+  const g = parseGuidText(s);
+  if (g === undefined) throw new BadInputError(`ReAgent.xml target: ${what} "${s}" is not a GUID`, { code: 'reagent-target' });
   return `{${g}}`;
 }
 

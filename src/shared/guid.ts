@@ -9,6 +9,16 @@ export function isGuid(s: string): boolean {
 }
 
 /** Lowercase text form of 16 on-disk bytes at `off`. */
+/** A GUID as typed or stored (" {ABC...} "): lowercase, without braces; undefined when it is not one. */
+export function parseGuidText(s: unknown): string | undefined {
+  if (typeof s !== 'string') return undefined;
+  const g = s
+    .trim()
+    .replace(/^\{(.*)\}$/, '$1')
+    .toLowerCase();
+  return isGuid(g) ? g : undefined;
+}
+
 export function guidFromBytes(buf: Uint8Array, off = 0): string {
   const h = (i: number) => buf[off + i]!.toString(16).padStart(2, '0');
   const order = [3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11, 12, 13, 14, 15];

@@ -23,7 +23,7 @@ import {
   UnsafePathError,
   TooLargeError,
 } from './safefs.js';
-import { atomicWrite } from '../hive/hivefile.js';
+import { atomicWrite } from './atomic.js';
 import { resolveCaseInsensitive } from '../windows/paths.js';
 import { termSafe, termSafeBlock, termSafeDeep } from './termsafe.js';
 

@@ -23,7 +23,8 @@ import { promisify } from 'node:util';
 import type { WinreRebuild } from '../model/plan.js';
 import { VerificationError } from '../shared/errors.js';
 import { tableFields } from '../disk/plan.js';
-import { type Layout } from '../model/disk.js';
+import type { BlockDevice, Layout } from '../model/disk.js';
+import { atomicWrite } from '../shared/atomic.js';
 import { MiB } from '../shared/units.js';
 import { Hive } from '../hive/hive.js';
 import { writeJournalFile } from '../engine/journal.js';
@@ -35,6 +36,23 @@ import type { InterruptWatch } from '../shared/interrupt.js';
 import { namesEqual } from '../hive/names.js';
 
 export type DiskStep = 'backed-up' | 'os-shrunk' | 'table-written' | 'formatted' | 'copied' | 'bcd-written' | 'verified';
+
+/** Copy the bytes `writes` will overwrite into <dir>/sectors.bin, recording each range in `sectors`. */
+export async function saveSectors(
+  dev: Pick<BlockDevice, 'read'>,
+  writes: readonly { offset: number; bytes: Uint8Array }[],
+  sectors: DiskState['sectors'],
+  dir: string,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  let at = 0;
+  for (const wr of writes) {
+    chunks.push(Buffer.from(dev.read(wr.offset, wr.bytes.length)));
+    sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
+    at += wr.bytes.length;
+  }
+  await atomicWrite(path.join(dir, 'sectors.bin'), new Uint8Array(Buffer.concat(chunks)));
+}
 
 export interface DiskState {
   /** 'interrupted': a stop signal ended the run before its first change (nothing was written). */

@@ -13,7 +13,7 @@ import { applyPlan as applyDiskPlan, planWrites } from '../disk/apply.js';
 import { WINRE_ATTRIBUTES } from '../disk/roles.js';
 import { type Layout } from '../model/disk.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
-import { atomicWrite } from '../hive/hivefile.js';
+import { atomicWrite } from '../shared/atomic.js';
 import { confine, readFileSafe } from '../shared/safefs.js';
 import { MAX_BCD_BYTES } from '../formats/bcd.js';
 import { WINRE_UPDATE_FREE } from '../windows/winre.js';
@@ -43,6 +43,7 @@ import {
   type DiskRunOptions,
   type DiskState,
   type DiskStep,
+  saveSectors,
 } from './common.js';
 export { readDiskState, type DiskState } from './common.js';
 import { faultPoint } from '../shared/faults.js';
@@ -424,14 +425,7 @@ async function saveJournal(r: Run, pre: Preflight, state: RunState): Promise<voi
   const w = c.winre;
   const dev = openBlockDevice(c.disk);
   try {
-    const chunks: Buffer[] = [];
-    let at = 0;
-    for (const wr of pre.writes) {
-      chunks.push(Buffer.from(dev.read(wr.offset, wr.bytes.length)));
-      state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
-      at += wr.bytes.length;
-    }
-    await atomicWrite(path.join(dir, 'sectors.bin'), new Uint8Array(Buffer.concat(chunks)));
+    await saveSectors(dev, pre.writes, state.sectors, dir);
   } finally {
     dev.close();
   }

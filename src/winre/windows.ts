@@ -21,7 +21,7 @@ import { WINRE_ATTRIBUTES } from '../disk/roles.js';
 import { type Layout, type Partition } from '../model/disk.js';
 import { MiB } from '../shared/units.js';
 import { isDirty, parseBaseBlock } from '../hive/baseblock.js';
-import { atomicWrite } from '../hive/hivefile.js';
+import { atomicWrite } from '../shared/atomic.js';
 import type { BcdTarget } from '../model/winre.js';
 import { resolveCI } from '../windows/paths.js';
 import { recoveryFactsAt } from '../windows/recovery.js';
@@ -52,6 +52,7 @@ import {
   type DiskRunOptions,
   type DiskState,
   type DiskStep,
+  saveSectors,
 } from './common.js';
 
 const CRLF = (lines: string[]) => lines.map((l) => l + '\r\n').join('');
@@ -430,14 +431,7 @@ async function saveJournal(r: Run, bcdBefore: Uint8Array | undefined): Promise<v
   const { c, dir, state } = r;
   const dev = openBlockDevice(c.disk);
   try {
-    const chunks: Buffer[] = [];
-    let at = 0;
-    for (const wr of planWrites(dev, c.winre.diskPlan).writes) {
-      chunks.push(Buffer.from(dev.read(wr.offset, wr.bytes.length)));
-      state.sectors.push({ offset: wr.offset, length: wr.bytes.length, at });
-      at += wr.bytes.length;
-    }
-    await atomicWrite(path.join(dir, 'sectors.bin'), new Uint8Array(Buffer.concat(chunks)));
+    await saveSectors(dev, planWrites(dev, c.winre.diskPlan).writes, state.sectors, dir);
   } finally {
     dev.close();
   }
