@@ -12,10 +12,12 @@
 // - ERROR_WINHTTP_*: winhttp.h (WINHTTP_ERROR_BASE 12000).
 // Repair mapping: windows-update.md §1-§7 and winre.md §1; where the doc leaves a choice, the
 // reasoning is written next to the entry ("context decides" = the scan picks by other evidence).
+import type { RepairId } from '../model/ids.js';
 import { BadInputError } from '../shared/errors.js';
 
 /** Repair ids a finding can point at (one module per repair under src/repairs). */
-export type RepairId = 'wintrust' | 'wu-cache' | 'services' | 'pending' | 'au-pause' | 'qualitycompat' | 'trust-cert' | 'winre' | 'wsus-policy';
+/** A repair an error code points to: a wufix repair, or 'wsus-policy' (fix the WSUS settings by hand). */
+export type CodeRepair = RepairId | 'wsus-policy';
 
 export interface ErrorInfo {
   /** '0x80070643': lowercase, 8 hex digits. */
@@ -25,7 +27,7 @@ export interface ErrorInfo {
   /** One sentence: what the code means (plain words, ASCII). */
   meaning: string;
   /** Repair ids that fix it, most likely first; empty when no wufix repair applies. */
-  repairs: RepairId[];
+  repairs: CodeRepair[];
   /** What usually causes it / what to check (windows-update.md §7 "Usual cause / fix"). */
   hint?: string;
   /** Facility text, e.g. 'FACILITY_WIN32 (7)'. */
@@ -43,7 +45,7 @@ export interface ErrorInfo {
 interface KnownEntry {
   symbol?: string;
   meaning: string;
-  repairs: RepairId[];
+  repairs: CodeRepair[];
   hint?: string;
 }
 

@@ -53,12 +53,8 @@ export interface WinreRebuild {
   reagentXml: string;
 }
 
-/** Every repair module's id, in plan order (--only/--skip accept exactly these; cli/wiring.ts has the modules). */
-export const REPAIR_IDS = ['wintrust', 'trust-cert', 'services', 'qualitycompat', 'au-pause', 'au-resume', 'pending', 'wu-cache', 'winre'] as const;
-
-export type RepairId = (typeof REPAIR_IDS)[number];
-
-export const isRepairId = (s: string): s is RepairId => (REPAIR_IDS as readonly string[]).includes(s);
+import type { RepairId } from './ids.js';
+export { REPAIR_IDS, isRepairId, type RepairId } from './ids.js';
 
 export interface PlanStep {
   /** Repair module id ("wintrust", "wu-cache", ...). */

@@ -1,5 +1,6 @@
 // The data a scan collects from one offline Windows, and the findings derived from it.
 // This is the `wufix scan --json` schema (documented in docs/scan-json.md); keep both in step.
+import type { RepairId } from './ids.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -43,7 +44,7 @@ export interface Finding {
   explanation: string;
   evidence: Evidence[];
   /** The repair that fixes it (`wufix repair --only <id>`), when there is one. */
-  repair?: string;
+  repair?: RepairId;
   /** Error codes this finding explains, 0x-prefixed lowercase. */
   errorCodes?: string[];
   /** For per-hive findings: which hive. */

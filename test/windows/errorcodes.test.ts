@@ -15,10 +15,10 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../src/shared/errors.js';
-import { WIN32_ERRORS, hresultFromWin32, isKnownError, knownErrorCodes, lookupError, normalizeHresult, type RepairId } from '../../src/formats/errorcodes.js';
+import { WIN32_ERRORS, hresultFromWin32, isKnownError, knownErrorCodes, lookupError, normalizeHresult, type CodeRepair } from '../../src/formats/errorcodes.js';
 import { SHARED, sharedReason, skipReason } from '../helpers/env.js';
 
-const REPAIR_IDS: RepairId[] = ['wintrust', 'wu-cache', 'services', 'pending', 'au-pause', 'qualitycompat', 'trust-cert', 'winre', 'wsus-policy'];
+const REPAIR_IDS: CodeRepair[] = ['wintrust', 'wu-cache', 'services', 'pending', 'au-pause', 'qualitycompat', 'trust-cert', 'winre', 'wsus-policy'];
 
 describe('normalizeHresult', () => {
   it('accepts every documented input form', () => {
@@ -183,7 +183,7 @@ describe('Win32 name table', () => {
 
 describe('lookupError: curated codes', () => {
   it('maps each code to the repairs of the brief', () => {
-    const expected: Record<string, RepairId[]> = {
+    const expected: Record<string, CodeRepair[]> = {
       '0x80070643': ['wintrust', 'winre'],
       '0x800b010b': ['wintrust'],
       '0x800b010e': ['wintrust'],
