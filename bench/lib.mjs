@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED = process.env.WUFIX_SHARED ?? path.resolve(ROOT, '../shared');
-export const CLI = path.join(ROOT, 'dist', 'wufix.js');
+/** The CLI under test: dist/wufix.js, or WUFIX_BENCH_CLI (another build, e.g. the one before a change, for a before/after run). */
+export const CLI = process.env.WUFIX_BENCH_CLI ? path.resolve(process.env.WUFIX_BENCH_CLI) : path.join(ROOT, 'dist', 'wufix.js');
 
 export function requireBuilt() {
   if (!existsSync(CLI)) throw new Error('dist/wufix.js is missing: run `npm run build` (make bench does)');
