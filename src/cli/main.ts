@@ -37,9 +37,10 @@ export function buildProgram(commands: readonly Command[]): Command {
   program
     .name('wufix')
     .description(
+      // One paragraph after the first line: commander wraps it to the terminal (80 columns in a pipe).
       'Offline Windows Update repair toolkit.\n' +
-        'Diagnoses and repairs a Windows installation that is not running (from WinPE, or on Linux\n' +
-        'against a disk image or a mounted volume). Nothing is changed without a plan shown first.',
+        'Diagnoses and repairs a Windows installation that is not running (from WinPE, or on Linux against ' +
+        'a disk image or a mounted volume). Nothing is changed without a plan shown first.',
     )
     .version(versionString(), '-V, --version', 'print version, git commit and build date')
     .showHelpAfterError('(run with --help for usage)')
@@ -57,7 +58,7 @@ Exit codes:
   4   a write did not read back as planned (verification failed)
   10  scan: findings present
   70  internal error: a bug in wufix (stack on stderr); please report it
-  130 interrupted (Ctrl-C, SIGTERM, SIGHUP): nothing written, or everything rolled back`,
+  130 interrupted (Ctrl-C, SIGTERM, SIGHUP): nothing written, or all rolled back`,
   );
   return program;
 }
