@@ -14,7 +14,7 @@ import { recoveryFactsAt } from '../windows/recovery.js';
 import { resolveCI } from '../windows/paths.js';
 import { BITLOCKER_UNLOCK_ADVICE } from '../windows/bitlocker.js';
 import { scanTarget } from '../scan/scan.js';
-import type { ScanReport, ScanResult } from '../model/scan.js';
+import { SCAN_SCHEMA_VERSION, type ScanReport, type ScanResult } from '../model/scan.js';
 import type { BcdLocation, DiskFacts, ScanOptions } from '../model/target.js';
 
 function isRoot(): boolean {
@@ -237,7 +237,7 @@ async function scanMounted(report: ScanReport, cleanup: Cleanup, opts: ScanOptio
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanReport> {
-  const report: ScanReport = { tool: opts.tool, scannedAt: new Date().toISOString(), targets: [] };
+  const report: ScanReport = { schemaVersion: SCAN_SCHEMA_VERSION, tool: opts.tool, scannedAt: new Date().toISOString(), targets: [] };
   const cleanup = new Cleanup();
   try {
     if (opts.image) await scanImage(opts.image, report, cleanup, opts);

@@ -1,6 +1,7 @@
 // The data a scan collects from one offline Windows, and the findings derived from it.
 // This is the `wufix scan --json` schema (documented in docs/scan-json.md); keep both in step.
 import type { RepairId } from './ids.js';
+import type { LogFileRead, TimeZoneUsed, UpdateAttempt } from './attempts.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -185,6 +186,14 @@ export interface TargetScan {
   bitlocker: { partition: number; start: number }[];
   caches: CacheInfo;
   updates: UpdateFailure[];
+  /** Every update attempt the logs describe, correlated across sources, oldest first (issue #16). */
+  attempts: UpdateAttempt[];
+  /** Each log file found, and how it was read. */
+  logs: LogFileRead[];
+  /** How local log times were turned into UTC. */
+  timeZone?: TimeZoneUsed;
+  /** Free bytes of the Windows volume when measured (low-disk-space). */
+  osFreeBytes?: number;
   /** Things that could not be read (missing files are normal; damaged ones are listed here). */
   problems: string[];
 }
@@ -206,7 +215,11 @@ export interface ScanResult extends TargetScan {
   codes: CodeInfo[];
 }
 
+/** The --json schema version (docs/scan-json.md): 2 adds attempts, logs, timeZone (issue #16). */
+export const SCAN_SCHEMA_VERSION = 2;
+
 export interface ScanReport {
+  schemaVersion: number;
   tool: string;
   scannedAt: string;
   targets: ScanResult[];

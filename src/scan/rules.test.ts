@@ -20,6 +20,8 @@ function base(over: Partial<TargetScan> = {}): TargetScan {
     bitlocker: [],
     caches: { bitsQueue: [] },
     updates: [],
+    attempts: [],
+    logs: [],
     problems: [],
     ...over,
   };

@@ -46,6 +46,8 @@ function emptyScan(root: string, windowsDir: string, spec: ScanSpec, problems: s
     bitlocker: spec.bitlocker ?? [],
     caches: { bitsQueue: [] },
     updates: [],
+    attempts: [],
+    logs: [],
     problems,
   };
 }
