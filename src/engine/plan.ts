@@ -57,7 +57,8 @@ export async function buildPlan(
   meta: { tool: string; createdAt?: string; disk?: DiskFacts; volume?: Volume },
 ): Promise<Plan> {
   checkSelection(sel, modules);
-  const findingIds = new Set(scan.findings.filter((f) => f.severity !== 'info').map((f) => f.id));
+  // A finding without a repair ("boot once to finish") selects nothing; --only still can.
+  const findingIds = new Set(scan.findings.filter((f) => f.severity !== 'info' && f.repair !== undefined).map((f) => f.id));
   const chosen = modules.filter((m) =>
     sel.only?.length ? sel.only.includes(m.id) : m.fixes.some((f) => findingIds.has(f)) && !(sel.skip ?? []).includes(m.id),
   );

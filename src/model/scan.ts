@@ -35,7 +35,10 @@ export type FindingId =
   | 'wsus-cert-untrusted'
   | 'stale-wsus-policy'
   | 'qualitycompat-missing'
-  | 'au-paused';
+  | 'au-paused'
+  | 'component-store-corrupt'
+  | 'feature-update-rollback'
+  | 'low-disk-space';
 
 export interface Finding {
   /** Stable id, e.g. "winre-too-small", "wintrust-state". */

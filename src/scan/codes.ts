@@ -1,10 +1,10 @@
-// The error codes of a scan's failed updates, most frequent first, each with its meaning.
+// The error codes of a scan's failed attempts, most frequent first, each with its meaning.
 import type { CodeInfo, TargetScan } from '../model/scan.js';
 import { lookupError } from '../formats/errorcodes.js';
 
 export function explainCodes(t: TargetScan): CodeInfo[] {
   const counts = new Map<string, number>();
-  for (const u of t.updates) if (u.status === 'failure' && u.code) counts.set(u.code, (counts.get(u.code) ?? 0) + 1);
+  for (const a of t.attempts) if (a.result === 'failed' && a.code) counts.set(a.code, (counts.get(a.code) ?? 0) + 1);
   return [...counts]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([code, count]) => {

@@ -4,6 +4,8 @@ import { deriveFindings, RULES } from './rules/index.js';
 import { MiB } from '../shared/units.js';
 import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 import type { TargetScan, DiskInfo } from '../model/scan.js';
+import type { UpdateEvent } from '../model/attempts.js';
+import { correlate } from './attempts.js';
 
 function base(over: Partial<TargetScan> = {}): TargetScan {
   return {
@@ -66,30 +68,33 @@ describe('finding rules', () => {
     expect(w(0x63c00)).toEqual(['wintrust-state']); // 0x40000: only trust the trust database
   });
 
-  it('reboot-loop counts attempts per log, not the same attempt seen in several logs', () => {
-    const u = (source: 'ReportingEvents.log' | 'CBS.log', time: string) => ({
+  it('reboot-loop counts attempts, not the same attempt seen in several logs', () => {
+    const u = (source: 'ReportingEvents.log' | 'CBS.log', time: string): UpdateEvent => ({
       source,
       file: source,
-      time,
+      time: new Date(time),
+      timeIsLocal: false,
+      kind: 'install',
+      result: 'failed',
       kb: 'KB1',
       code: '0x80073aa2',
-      status: 'failure' as const,
+      message: 'failed',
     });
     // Two attempts, each logged twice: no loop.
     expect(
       ids(
         base({
-          updates: [
+          attempts: correlate([
             u('ReportingEvents.log', '2024-01-01T01:00:00Z'),
             u('CBS.log', '2024-01-01T01:00:30Z'),
             u('ReportingEvents.log', '2024-01-02T01:00:00Z'),
             u('CBS.log', '2024-01-02T01:00:40Z'),
-          ],
+          ]),
         }),
       ),
     ).toEqual([]);
     // Three attempts in one log: a loop.
-    expect(ids(base({ updates: ['01', '02', '03'].map((d) => u('ReportingEvents.log', `2024-01-${d}T01:00:00Z`)) }))).toEqual(['reboot-loop']);
+    expect(ids(base({ attempts: correlate(['01', '02', '03'].map((d) => u('ReportingEvents.log', `2024-01-${d}T01:00:00Z`))) }))).toEqual(['reboot-loop']);
   });
 
   it('services: Start=4 is a finding, a missing UsoSvc (Windows 7) is not', () => {
@@ -106,24 +111,27 @@ describe('finding rules', () => {
   });
 
   it('findings come in the order of the rule families, whatever order the data is in', () => {
-    const fail = (kb: string, code: string, day: string) => ({
-      source: 'ReportingEvents.log' as const,
+    const fail = (kb: string, code: string, day: string): UpdateEvent => ({
+      source: 'ReportingEvents.log',
       file: 'ReportingEvents.log',
-      time: `2024-01-${day}T01:00:00Z`,
+      time: new Date(`2024-01-${day}T01:00:00Z`),
+      timeIsLocal: false,
+      kind: 'install',
+      result: 'failed',
       kb,
       code,
-      status: 'failure' as const,
+      message: 'failed',
     });
     const t = base({
       // Listed in the reverse of the rule order.
       policy: { noAutoUpdate: 0, qualityCompatApplies: true, useWUServer: 1, wuServer: 'http://wsus:8530' },
       caches: { bitsQueue: [], softwareDistribution: { path: 'Windows\\SoftwareDistribution', files: 3, bytes: 4096 } },
-      updates: [
+      attempts: correlate([
         fail('KB9', '0x8024402c', '01'),
         fail('KB8', '0x800b0109', '01'),
         fail('KB7', '0x80240034', '01'),
         ...['02', '03', '04'].map((d) => fail('KB1', '0x80073aa2', d)),
-      ],
+      ]),
       servicing: { rebootPending: true, packagesPending: [], sessionsPending: [], rebootRequired: false, componentsPending: [], pendingFileRenames: 0 },
       services: [{ name: 'bits', exists: true, start: 4 }],
       wintrust: [{ kind: 'LocalSystem', hive: 'Windows\\System32\\config\\DEFAULT', exists: true, state: 0xc9 }],
@@ -145,6 +153,16 @@ describe('finding rules', () => {
       'stale-wsus-policy',
       'qualitycompat-missing',
     ]);
-    expect(RULES.map((r) => r.id)).toEqual(['bitlocker-locked', 'winre', 'wintrust-state', 'wu-service-disabled', 'pending', 'wu-cache', 'wsus', 'policy']);
+    expect(RULES.map((r) => r.id)).toEqual([
+      'bitlocker-locked',
+      'winre',
+      'wintrust-state',
+      'wu-service-disabled',
+      'pending',
+      'servicing-history',
+      'wu-cache',
+      'wsus',
+      'policy',
+    ]);
   });
 });

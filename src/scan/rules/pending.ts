@@ -1,11 +1,18 @@
 // Servicing left half done: an update failing over and over (install -> reboot -> rollback loop),
-// and the operations queued for the next boot.
-import type { Evidence, Finding, TargetScan, UpdateFailure } from '../../model/scan.js';
+// and the operations queued for the next boot. The queue is read from the registry and WinSxS
+// (state), never from log codes; whether reverting it is offered follows the attempts: work that
+// an SFC/DISM repair or a finished install left for the next boot is never offered for revert.
+import type { UpdateAttempt } from '../../model/attempts.js';
+import type { Evidence, Finding, TargetScan } from '../../model/scan.js';
 import { WINRE_KBS } from '../../windows/winre.js';
 import { CBS_KEY, WU_AU_KEY } from '../../windows/servicing.js';
-import { COMPONENTS_HIVE, SOFTWARE_HIVE, codesOf, distinctAttempts, failureEvidence, failuresOf, type Rule } from './rule.js';
+import { COMPONENTS_HIVE, SOFTWARE_HIVE, attemptEvidence, codesOf, updateKey, type Rule } from './rule.js';
 
-const LOOP_CODES = new Set(['0x80073aa2', '0x80070bc9', '0x80242016', '0x800f0922']);
+/** Install failures typical of a rollback at boot (ERROR_FAIL_REBOOT_REQUIRED 0x80070bc9 is not one: it asks for a boot). */
+const LOOP_CODES = new Set(['0x80073aa2', '0x80242016', '0x800f0922', '0x80070002']);
+
+const ms = (iso: string | undefined) => (iso ? Date.parse(iso) || 0 : 0);
+const isServicing = (a: UpdateAttempt) => a.kind === 'install' || a.kind === 'uninstall' || a.kind === 'component-repair';
 
 function stillQueued(t: TargetScan): boolean {
   const sv = t.servicing;
@@ -13,30 +20,29 @@ function stillQueued(t: TargetScan): boolean {
 }
 
 /** reboot-loop: the same update failed at least three times and nothing says the loop is over. */
-function rebootLoops(t: TargetScan, failures: UpdateFailure[]): Finding[] {
-  const byKb = new Map<string, UpdateFailure[]>();
-  for (const f of failures) if (f.kb) byKb.set(f.kb.toUpperCase(), [...(byKb.get(f.kb.toUpperCase()) ?? []), f]);
+function rebootLoops(t: TargetScan): Finding[] {
+  const byUpdate = new Map<string, UpdateAttempt[]>();
+  for (const a of t.attempts) {
+    if (a.kind !== 'install' || a.result !== 'failed') continue;
+    const k = updateKey(a);
+    byUpdate.set(k, [...(byUpdate.get(k) ?? []), a]);
+  }
   const out: Finding[] = [];
-  for (const [kb, fs] of byKb) {
-    // The same failed attempt is often logged in several files at slightly different times: count
-    // attempts within each source and take the source that saw the most.
-    const bySource = new Map<string, UpdateFailure[]>();
-    for (const f of fs) bySource.set(f.source, [...(bySource.get(f.source) ?? []), f]);
-    const attempts = [...bySource.values()].map(distinctAttempts).sort((a, b) => b.length - a.length)[0] ?? [];
-    if (attempts.length < 3 || WINRE_KBS.has(kb)) continue;
-    // The loop is over once the update installed later, or once nothing is queued and automatic
-    // installs are paused (what the pending + au-pause repairs leave).
-    const lastFail = Math.max(...fs.map((f) => Date.parse(f.time ?? '') || 0));
-    const laterSuccess = t.updates.some((u) => u.status === 'success' && u.kb?.toUpperCase() === kb && (Date.parse(u.time ?? '') || 0) > lastFail);
+  for (const [kb, fails] of byUpdate) {
+    if (fails.length < 3 || WINRE_KBS.has(kb)) continue;
+    // Over once the update installed later, or once nothing is queued and automatic installs are
+    // paused (what the pending + au-pause repairs leave).
+    const lastFail = Math.max(...fails.map((a) => ms(a.endTime ?? a.time)));
+    const laterSuccess = t.attempts.some((a) => a.kind === 'install' && a.result === 'succeeded' && updateKey(a) === kb && ms(a.time) > lastFail);
     if (laterSuccess || (!stillQueued(t) && t.policy.noAutoUpdate === 1)) continue;
     out.push({
       id: 'reboot-loop',
       severity: 'error',
       subject: kb,
-      explanation: `${kb} failed ${attempts.length} times (${codesOf(fs).join(', ') || 'no code'}): Windows is stuck installing, rolling back and retrying it; the pending repair reverts the queued operations and au-pause stops the retries until it is fixed.`,
-      evidence: attempts.map(failureEvidence),
+      explanation: `${kb} failed ${fails.length} times (${codesOf(fails).join(', ') || 'no code'}): Windows is stuck installing, rolling back and retrying it; the pending repair reverts the queued operations and au-pause stops the retries until it is fixed.`,
+      evidence: fails.map(attemptEvidence),
       repair: 'pending',
-      errorCodes: codesOf(fs),
+      errorCodes: codesOf(fails),
     });
   }
   return out;
@@ -54,18 +60,44 @@ function pendingEvidence(t: TargetScan): Evidence[] {
   return ev;
 }
 
-/** pending-servicing: anything queued; an error when it comes with a loop or loop-typical codes. */
-function pendingServicing(t: TargetScan, failures: UpdateFailure[], loops: number): Finding[] {
+/**
+ * The attempt the queued work belongs to when it is finished work waiting for a boot: the latest
+ * servicing attempt ended reboot-pending (an SFC/DISM repair transaction, an install waiting to be
+ * completed) and no install failed after it.
+ */
+function waitingForBoot(t: TargetScan, looping: ReadonlySet<string>): UpdateAttempt | undefined {
+  const servicing = t.attempts.filter(isServicing);
+  const last = servicing.reduce<UpdateAttempt | undefined>((a, b) => (!a || ms(b.endTime ?? b.time) >= ms(a.endTime ?? a.time) ? b : a), undefined);
+  // The next try of a looping update is not finished work: it is the loop.
+  if (!last || last.result !== 'reboot-pending' || (last.kind === 'install' && looping.has(updateKey(last)))) return undefined;
+  return last;
+}
+
+/** pending-servicing: anything queued. Revert is offered for a loop or rollback failures, never for work waiting for a boot. */
+function pendingServicing(t: TargetScan, loopFindings: readonly Finding[]): Finding[] {
+  const loops = loopFindings.length;
   const ev = pendingEvidence(t);
   if (!ev.length) return [];
-  const loopFailures = failures.filter((f) => f.code && LOOP_CODES.has(f.code));
+  const waiting = waitingForBoot(t, new Set(loopFindings.map((f) => f.subject ?? '')));
+  if (waiting) {
+    const what = waiting.kind === 'component-repair' ? `a component-store repair (${waiting.name})` : `${waiting.name}, installed`;
+    return [
+      {
+        id: 'pending-servicing',
+        severity: 'warning',
+        explanation: `Servicing is queued for the next boot and it belongs to ${what} waiting for a reboot: boot once to finish it; do not revert it${loops ? ', and scan again if the failures go on' : ''}.`,
+        evidence: [...ev, attemptEvidence(waiting)],
+      },
+    ];
+  }
+  const loopFailures = t.attempts.filter((a) => a.kind === 'install' && a.result === 'failed' && a.code && LOOP_CODES.has(a.code));
   return [
     {
       id: 'pending-servicing',
       severity: loops || loopFailures.length ? 'error' : 'warning',
       explanation:
         'Servicing operations are queued for the next boot; if that boot keeps failing they are replayed and rolled back each time, and the pending repair reverts them.',
-      evidence: [...ev, ...loopFailures.slice(0, 5).map(failureEvidence)],
+      evidence: [...ev, ...loopFailures.slice(0, 5).map(attemptEvidence)],
       repair: 'pending',
       errorCodes: codesOf(loopFailures).length ? codesOf(loopFailures) : undefined,
     },
@@ -75,8 +107,7 @@ function pendingServicing(t: TargetScan, failures: UpdateFailure[], loops: numbe
 export const pendingRule: Rule = {
   id: 'pending',
   derive(t) {
-    const failures = failuresOf(t);
-    const loops = rebootLoops(t, failures);
-    return [...loops, ...pendingServicing(t, failures, loops.length)];
+    const loops = rebootLoops(t);
+    return [...loops, ...pendingServicing(t, loops)];
   },
 };

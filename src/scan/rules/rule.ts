@@ -1,5 +1,6 @@
 // What a finding rule is, and the helpers the rules share. Pure: TargetScan in, Finding[] out.
-import type { Evidence, Finding, FindingId, TargetScan, UpdateFailure } from '../../model/scan.js';
+import type { UpdateAttempt } from '../../model/attempts.js';
+import type { Evidence, Finding, FindingId, TargetScan } from '../../model/scan.js';
 
 /** One family of findings: `id` names the finding it emits, or the family when it emits several. */
 export interface Rule {
@@ -8,41 +9,32 @@ export interface Rule {
 }
 
 /** Families whose rule emits more than one finding id. */
-export type RuleFamily = 'winre' | 'pending' | 'wsus' | 'policy';
+export type RuleFamily = 'winre' | 'pending' | 'wsus' | 'policy' | 'servicing-history';
 
 /** Where the offline registry's machine hives are, as evidence names them. */
 export { COMPONENTS_HIVE, SOFTWARE_HIVE, SYSTEM_HIVE } from '../../windows/locations.js';
 
 export const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
 
-/** The failed update attempts of a scan. */
-export function failuresOf(t: TargetScan): UpdateFailure[] {
-  return t.updates.filter((u) => u.status === 'failure');
+/** Every failed attempt of a scan (updates, scans, downloads, checks, repairs). */
+export function failuresOf(t: TargetScan): UpdateAttempt[] {
+  return t.attempts.filter((a) => a.result === 'failed');
 }
 
-export function failureEvidence(f: UpdateFailure): Evidence {
-  const e: Evidence = { file: f.file };
-  if (f.line !== undefined) e.line = f.line;
-  if (f.recordId !== undefined) e.note = `event record ${f.recordId}`;
-  if (f.time) e.time = f.time;
-  const what = [f.kb, f.code, f.title && f.title !== f.kb ? f.title : undefined, f.message].filter(Boolean).join(' ');
-  e.data = `${f.status === 'failure' ? 'install failed' : 'installed'}: ${what}`.trim();
+/** One evidence line for an attempt: where its result was read, and what it was. */
+export function attemptEvidence(a: UpdateAttempt): Evidence {
+  const at = (a.code && a.evidence.find((e) => e.data?.includes(a.code!))) || a.evidence[a.evidence.length - 1] || {};
+  const e: Evidence = { ...at };
+  const code = a.code ? ` ${a.code}${a.extendedCode ? `-${a.extendedCode}` : ''}` : '';
+  const more = a.events > 1 ? `; ${a.events} events in ${a.sources.join(', ')}` : '';
+  e.data = `${a.kind} ${a.result}: ${a.name}${code}${a.phase ? ` (phase ${a.phase})` : ''}${more}`;
+  if (a.time) e.time = a.time;
   return e;
 }
 
-export function codesOf(fs: UpdateFailure[]): string[] {
-  return [...new Set(fs.map((f) => f.code).filter((c): c is string => !!c))].sort();
+export function codesOf(as: readonly UpdateAttempt[]): string[] {
+  return [...new Set(as.map((a) => a.code).filter((c): c is string => !!c))].sort();
 }
 
-/** One failure per (kb, code, minute) so the same event seen in several logs counts once. */
-export function distinctAttempts(fs: UpdateFailure[]): UpdateFailure[] {
-  const seen = new Set<string>();
-  const out: UpdateFailure[] = [];
-  for (const f of fs) {
-    const k = `${f.kb}|${f.code}|${(f.time ?? '').slice(0, 16)}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
-    out.push(f);
-  }
-  return out;
-}
+/** The attempt's update, upper-cased, for grouping (KB, else its name). */
+export const updateKey = (a: UpdateAttempt) => (a.kb ?? a.name).toUpperCase();

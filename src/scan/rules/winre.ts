@@ -2,7 +2,7 @@
 import type { Evidence, Finding, PartitionInfo, TargetScan } from '../../model/scan.js';
 import { fmtBytes } from '../../shared/units.js';
 import { WINRE_KBS, WINRE_UPDATE_FREE } from '../../windows/winre.js';
-import { codesOf, failureEvidence, failuresOf, type Rule } from './rule.js';
+import { codesOf, attemptEvidence, failuresOf, type Rule } from './rule.js';
 
 /** "250 MB" and "KB5034441/KB5034439/KB5034440", from the facts in windows/winre.ts. */
 const NEEDED = fmtBytes(WINRE_UPDATE_FREE);
@@ -14,7 +14,7 @@ function partitionText(rec: PartitionInfo): string {
 
 /** winre-too-small: measured below 250 MB free, or the WinRE update failed where nothing was measured. */
 function tooSmall(t: TargetScan, rec: PartitionInfo | undefined): Finding[] {
-  const winreFailures = failuresOf(t).filter((f) => f.kb && WINRE_KBS.has(f.kb.toUpperCase()));
+  const winreFailures = failuresOf(t).filter((f) => f.kind === 'install' && f.kb && WINRE_KBS.has(f.kb.toUpperCase()));
   const diskPath = t.disk?.path ?? '';
   if (rec && rec.freeBytes !== undefined && rec.freeBytes < WINRE_UPDATE_FREE) {
     return [
@@ -24,7 +24,7 @@ function tooSmall(t: TargetScan, rec: PartitionInfo | undefined): Finding[] {
         explanation: `The recovery partition has ${fmtBytes(rec.freeBytes)} free but the WinRE update (${WINRE_UPDATES}) needs ${NEEDED}, so it fails with 0x80070643; the winre repair rebuilds the partition larger.`,
         evidence: [
           { file: diskPath, offset: rec.start, data: `${partitionText(rec)}, ${fmtBytes(rec.freeBytes)} free, ${rec.fs}${rec.label ? ` "${rec.label}"` : ''}` },
-          ...winreFailures.map(failureEvidence),
+          ...winreFailures.map(attemptEvidence),
         ],
         repair: 'winre',
         errorCodes: ['0x80070643'],
@@ -39,7 +39,7 @@ function tooSmall(t: TargetScan, rec: PartitionInfo | undefined): Finding[] {
       explanation: rec
         ? `The WinRE update failed with ${codesOf(winreFailures).join(', ') || 'an error'}; the recovery partition's free space could not be measured (scan with --image or --disk as root to mount it), but this failure means less than ${NEEDED} free.`
         : `The WinRE update failed and no recovery partition was examined; scan with --disk/--image to check the recovery partition (the update needs ${NEEDED} free in it).`,
-      evidence: [...(rec ? [{ file: diskPath, offset: rec.start, data: partitionText(rec) }] : []), ...winreFailures.map(failureEvidence)],
+      evidence: [...(rec ? [{ file: diskPath, offset: rec.start, data: partitionText(rec) }] : []), ...winreFailures.map(attemptEvidence)],
       repair: 'winre',
       errorCodes: codesOf(winreFailures),
     },

@@ -1,7 +1,8 @@
 // WinTrust "Software Publishing" State per user hive: states that make revocation failures fatal.
-import type { Finding, HiveWinTrust, UpdateFailure } from '../../model/scan.js';
+import type { UpdateAttempt } from '../../model/attempts.js';
+import type { Finding, HiveWinTrust } from '../../model/scan.js';
 import { DEFAULT_STATE, WINTRUST_KEY, WINTRUST_VALUE } from '../../windows/wintrust.js';
-import { failureEvidence, failuresOf, hex, type Rule } from './rule.js';
+import { attemptEvidence, failuresOf, hex, type Rule } from './rule.js';
 
 const TRUST_CODES = new Set(['0x800b010b', '0x800b010e']);
 
@@ -15,7 +16,7 @@ function whyBroken(s: number): string | undefined {
   return undefined;
 }
 
-function finding(h: HiveWinTrust, s: number, why: string, trustFailures: UpdateFailure[]): Finding {
+function finding(h: HiveWinTrust, s: number, why: string, trustFailures: UpdateAttempt[]): Finding {
   return {
     id: 'wintrust-state',
     severity: 'error',
@@ -28,7 +29,7 @@ function finding(h: HiveWinTrust, s: number, why: string, trustFailures: UpdateF
         value: WINTRUST_VALUE,
         data: `${hex(s)} (setreg options on: ${(h.enabledOptions ?? []).join(', ') || 'none'}; default ${hex(DEFAULT_STATE)} = 2, 3, 4, 5, 6, 7)`,
       },
-      ...trustFailures.map(failureEvidence),
+      ...trustFailures.map(attemptEvidence),
     ],
     repair: 'wintrust',
     errorCodes: ['0x80070643', '0x800b010b', '0x800b010e'],

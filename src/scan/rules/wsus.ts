@@ -1,19 +1,20 @@
 // WSUS: an untrusted third-party signing certificate, and a policy pointing at a server out of reach.
-import type { Evidence, Finding, TargetScan, UpdateFailure } from '../../model/scan.js';
+import type { UpdateAttempt } from '../../model/attempts.js';
+import type { Evidence, Finding, TargetScan } from '../../model/scan.js';
 import { WU_POLICY_KEY } from '../../windows/policy.js';
-import { SOFTWARE_HIVE, codesOf, distinctAttempts, failureEvidence, failuresOf, type Rule } from './rule.js';
+import { SOFTWARE_HIVE, codesOf, attemptEvidence, failuresOf, type Rule } from './rule.js';
 
 const WSUS_UNREACHABLE = new Set(['0x8024402c', '0x80244022', '0x80072ee2', '0x80072efd', '0x8024401c']);
 
 const usesWsus = (t: TargetScan) => t.policy.useWUServer === 1 && !!t.policy.wuServer;
 
-function certUntrusted(t: TargetScan, failures: UpdateFailure[]): Finding[] {
+function certUntrusted(t: TargetScan, failures: UpdateAttempt[]): Finding[] {
   const wsus = usesWsus(t);
   const untrusted = failures.filter((f) => f.code === '0x800b0109');
   // Once a publisher certificate is trusted and the policy accepts it, the failures are history.
   const trusted = t.policy.acceptTrustedPublisherCerts === 1 && t.certificates.some((c) => c.store.toLowerCase().includes('trustedpublisher'));
   if (!untrusted.length || trusted) return [];
-  const ev: Evidence[] = untrusted.map(failureEvidence);
+  const ev: Evidence[] = untrusted.map(attemptEvidence);
   if (t.policy.acceptTrustedPublisherCerts !== 1) {
     ev.push({
       file: SOFTWARE_HIVE,
@@ -35,7 +36,7 @@ function certUntrusted(t: TargetScan, failures: UpdateFailure[]): Finding[] {
   ];
 }
 
-function stalePolicy(t: TargetScan, failures: UpdateFailure[]): Finding[] {
+function stalePolicy(t: TargetScan, failures: UpdateAttempt[]): Finding[] {
   const unreachable = failures.filter((f) => f.code && WSUS_UNREACHABLE.has(f.code));
   if (!usesWsus(t) || !unreachable.length) return [];
   return [
@@ -43,10 +44,7 @@ function stalePolicy(t: TargetScan, failures: UpdateFailure[]): Finding[] {
       id: 'stale-wsus-policy',
       severity: 'warning',
       explanation: `Windows Update is pointed at ${t.policy.wuServer} (UseWUServer=1) and cannot reach it (${codesOf(unreachable).join(', ')}); if the machine left that network, remove the WindowsUpdate policy.`,
-      evidence: [
-        { file: SOFTWARE_HIVE, key: WU_POLICY_KEY, value: 'WUServer', data: t.policy.wuServer },
-        ...distinctAttempts(unreachable).slice(0, 5).map(failureEvidence),
-      ],
+      evidence: [{ file: SOFTWARE_HIVE, key: WU_POLICY_KEY, value: 'WUServer', data: t.policy.wuServer }, ...unreachable.slice(0, 5).map(attemptEvidence)],
       errorCodes: codesOf(unreachable),
     },
   ];
