@@ -1,7 +1,7 @@
 // The update-attempt model (issue #16): every log parser yields typed UpdateEvents; one correlation
 // step (src/scan/attempts.ts) turns them into UpdateAttempts - one update at one time, with its
 // result, codes, phase and the evidence of every source that saw it. Part of the --json schema.
-import type { Evidence } from './scan.js';
+import type { Evidence } from './evidence.js';
 
 /** The log or event source an event came from (one per parser). */
 export type LogSource =

@@ -5,21 +5,8 @@ import type { LogFileRead, TimeZoneUsed, UpdateAttempt } from './attempts.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
-/** Where a finding's evidence is: a file (+ line or offset), or a registry key (+ value). */
-export interface Evidence {
-  /** Path as seen inside the Windows volume, e.g. "Windows\\Logs\\CBS\\CBS.log", or a disk image. */
-  file?: string;
-  line?: number;
-  offset?: number;
-  /** Registry: hive file (inside the volume) + key path + value name. */
-  key?: string;
-  value?: string;
-  /** The data as read (decoded for humans). */
-  data?: string;
-  /** When the evidence happened (log lines and events). */
-  time?: string;
-  note?: string;
-}
+export type { Evidence } from './evidence.js';
+import type { Evidence } from './evidence.js';
 
 /** Every finding a scan can report (src/scan/rules/); stable, part of the --json schema. */
 export type FindingId =

@@ -41,8 +41,12 @@ export interface InstallSpec {
   reportingEvents?: LogLine[];
   /** WindowsUpdate.log REPORT EVENT entries (Windows 7 text log). */
   windowsUpdateLog?: LogLine[];
-  /** CBS.log error lines. */
+  /** CBS.log: one failed WindowsUpdateAgent session per entry. */
   cbs?: LogLine[];
+  /** CBS.log verbatim (instead of `cbs`). */
+  cbsText?: string;
+  /** SYSTEM TimeZoneInformation (+ the SOFTWARE Time Zones entry): a zone without daylight time. */
+  timeZone?: { keyName: string; biasMinutes: number };
   /** A .NET/MSI setup log in Windows\Temp with these lines (verbatim). */
   setupLog?: { name: string; lines: string[] };
   /** Copy the real System.evtx (Windows Update client events 19/20/43/44). */
@@ -102,6 +106,14 @@ async function buildSoftware(file: string, s: InstallSpec): Promise<void> {
     [USER_SID, 'C:\\Users\\Alice'],
   ];
   for (const [sid, p] of profiles) h.setValue(h.ensureKey(`${pl}\\${sid}`), 'ProfileImagePath', 2, utf16(p));
+  if (s.timeZone) {
+    const tzi = new Uint8Array(44); // Bias, StandardBias, DaylightBias, StandardDate, DaylightDate
+    new DataView(tzi.buffer).setInt32(0, s.timeZone.biasMinutes, true);
+    new DataView(tzi.buffer).setInt32(8, -60, true);
+    const z = h.ensureKey(`Microsoft\\Windows NT\\CurrentVersion\\Time Zones\\${s.timeZone.keyName}`);
+    h.setValue(z, 'TZI', 3, tzi);
+    h.setValue(z, 'Std', 1, utf16(s.timeZone.keyName));
+  }
   const cbs = 'Microsoft\\Windows\\CurrentVersion\\Component Based Servicing';
   h.ensureKey(`${cbs}\\SessionsPending`); // exists (empty) on healthy systems
   for (const [name, state] of Object.entries(s.packages ?? {})) {
@@ -158,6 +170,19 @@ async function buildSystem(file: string, s: InstallSpec): Promise<void> {
   }
   const sm = h.ensureKey('ControlSet001\\Control\\Session Manager');
   if (s.pending?.rebootPending) h.setValue(sm, 'PendingFileRenameOperations', 7, multiSz(['\\??\\C:\\Windows\\WinSxS\\Temp\\PendingRenames\\x.dll', '']));
+  if (s.timeZone) {
+    // What Windows writes for a zone without daylight time: both SYSTEMTIMEs zero.
+    const tz = h.ensureKey('ControlSet001\\Control\\TimeZoneInformation');
+    h.setValue(tz, 'Bias', 4, dword(s.timeZone.biasMinutes));
+    h.setValue(tz, 'StandardBias', 4, dword(0));
+    h.setValue(tz, 'DaylightBias', 4, dword(-60));
+    h.setValue(tz, 'StandardStart', 3, new Uint8Array(16));
+    h.setValue(tz, 'DaylightStart', 3, new Uint8Array(16));
+    h.setValue(tz, 'StandardName', 1, utf16(`@tzres.dll,-${s.timeZone.biasMinutes}`));
+    h.setValue(tz, 'DaylightName', 1, utf16(`@tzres.dll,-${s.timeZone.biasMinutes + 1}`));
+    h.setValue(tz, 'TimeZoneKeyName', 1, utf16(s.timeZone.keyName));
+    h.setValue(tz, 'DynamicDaylightTimeDisabled', 4, dword(0));
+  }
   await writeNewHiveFile(file, h, true);
 }
 
@@ -224,18 +249,21 @@ function windowsUpdateLog(lines: LogLine[]): string {
   return out.join('\r\n') + '\r\n';
 }
 
+/** CBS.log in the real session format: each entry is one WindowsUpdateAgent session that failed. */
 function cbsLog(lines: LogLine[]): string {
   const out = [
     '2024-01-09 08:00:01, Info                  CBS    Loaded Servicing Stack v10.0.20348.2200 with Core: C:\\Windows\\winsxs\\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.20348.2200_none_8a2a2a0e5b1c6f1a\\cbscore.dll',
   ];
-  for (const l of lines) {
+  lines.forEach((l, i) => {
+    const session = `3107684${i}_140954723${i}`;
+    const pkg = `Package_for_${l.kb}~31bf3856ad364e35~amd64~~10.0.1.0`;
     out.push(
-      `${l.time}, Info                  CBS    Exec: Processing started.  Client: UpdateAgentLCU, Session: 31076848_1409547231, Package: Package_for_${l.kb}~31bf3856ad364e35~amd64~~10.0.1.0`,
+      `${l.time}, Info                  CBS    Session: ${session} initialized by client WindowsUpdateAgent, external staging directory: (null), external registry directory: (null)`,
     );
-    out.push(
-      `${l.time}, Error                 CBS    Failed to execute execution package: Package_for_${l.kb}~31bf3856ad364e35~amd64~~10.0.1.0 [HRESULT = 0x${l.code}]`,
-    );
-  }
+    out.push(`${l.time}, Info                  CBS    Exec: Processing started.  Client: WindowsUpdateAgent, Session: ${session}, Package: ${pkg}`);
+    out.push(`${l.time}, Error                 CBS    Failed to execute execution package: ${pkg} [HRESULT = 0x${l.code}]`);
+    out.push(`${l.time}, Info                  CBS    Session: ${session} finalized. Reboot required: no [HRESULT = 0x${l.code}]`);
+  });
   return out.join('\r\n') + '\r\n';
 }
 
@@ -293,7 +321,7 @@ export async function buildWindowsTree(root: string, s: InstallSpec): Promise<vo
   mkdirSync(sd, { recursive: true });
   if (s.reportingEvents) write(path.join(sd, 'ReportingEvents.log'), reportingEvents(s.reportingEvents));
   if (s.windowsUpdateLog) write(path.join(root, 'Windows', 'WindowsUpdate.log'), windowsUpdateLog(s.windowsUpdateLog));
-  write(path.join(root, 'Windows', 'Logs', 'CBS', 'CBS.log'), cbsLog(s.cbs ?? []));
+  write(path.join(root, 'Windows', 'Logs', 'CBS', 'CBS.log'), s.cbsText ?? cbsLog(s.cbs ?? []));
   if (s.setupLog) write(path.join(root, 'Windows', 'Temp', s.setupLog.name), s.setupLog.lines.join('\r\n') + '\r\n');
   if (s.systemEvtx) {
     const evtx = path.join(root, 'Windows', 'System32', 'winevt', 'Logs', 'System.evtx');
