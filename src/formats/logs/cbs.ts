@@ -552,7 +552,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
     if (msg.startsWith('Session: ')) {
       let m = SESSION_INIT_RE.exec(msg);
       if (m) {
-        current = open(m[1]!, line, ts, m[2]!);
+        current = open(m[1]!, line, ts, m[2]);
         return;
       }
       m = SESSION_FINAL_RE.exec(msg);
@@ -574,11 +574,11 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       startup ??= { id: `startup@${ts.slice(0, 19)}`, client: 'TrustedInstaller', line, time: detach(ts), items: new Map(), kbs: [], startup: true };
       const s = startup;
       if (m) {
-        const kind = stateKind(m[4]!, m[3]!);
+        const kind = stateKind(m[4]!, m[3]);
         const hr = hexField(m[5]!);
         const bad = hr !== undefined && hr !== '0x00000000';
         if (!kind && !bad) return;
-        const it = item(s, kind ?? 'install', m[1]!, line, ts, msg);
+        const it = item(s, kind ?? 'install', m[1], line, ts, msg);
         if (it) it.phase = 'Startup';
         const ok = m[2]!.toLowerCase() === m[4]!.toLowerCase();
         decide(it, bad ? 'failed' : ok ? 'succeeded' : 'unknown', hr, line, ts, msg);
@@ -606,14 +606,14 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       let m = EXEC_START_RE.exec(msg);
       if (m) {
         const ss = sessions.get(m[2]!) ?? open(m[2]!, line, ts, m[1]);
-        item(ss, 'install', m[3]!, line, ts, msg);
+        item(ss, 'install', m[3], line, ts, msg);
         return;
       }
       m = EXEC_DONE_RE.exec(msg);
       if (m) {
         const ss = sessions.get(m[1]!) ?? open(m[1]!, line, ts);
         const code = codeOf(msg);
-        const it = item(ss, 'install', m[2]!, line, ts, msg);
+        const it = item(ss, 'install', m[2], line, ts, msg);
         if (code && code !== '0x00000000') decide(it, isRebootCode(code) ? 'reboot-pending' : 'failed', code, line, ts, msg);
         return;
       }
@@ -626,14 +626,14 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
         return;
       }
       m = EXEC_OP_RE.exec(msg);
-      if (m && s) item(s, m[1] === 'Uninstalling' ? 'uninstall' : 'install', m[2]!, line, ts, msg);
+      if (m && s) item(s, m[1] === 'Uninstalling' ? 'uninstall' : 'install', m[2], line, ts, msg);
       return;
     }
     if (!s) return;
     if (msg.startsWith('Plan: ')) {
       const m = PLAN_RE.exec(msg);
-      const kind = m ? stateKind(m[3]!, m[2]!) : undefined;
-      if (m && kind) item(s, kind, m[1]!, line, ts, msg);
+      const kind = m ? stateKind(m[3]!, m[2]) : undefined;
+      if (m && kind) item(s, kind, m[1], line, ts, msg);
       return;
     }
     if (msg.startsWith('Reporting package change')) {
@@ -643,7 +643,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       const code = hexField(m[4]!);
       const cur = m[2]!.trim();
       const reboot = /reboot required: True/i.test(msg) || /Pending$/i.test(cur);
-      const it = item(s, kind, m[1]!, line, ts, msg);
+      const it = item(s, kind, m[1], line, ts, msg);
       if (code && code !== '0x00000000') decide(it, isRebootCode(code) ? 'reboot-pending' : 'failed', code, line, ts, msg);
       else if (cur.toLowerCase() === m[3]!.toLowerCase()) decide(it, reboot ? 'reboot-pending' : 'succeeded', code, line, ts, msg);
       else if (reboot) decide(it, 'reboot-pending', code, line, ts, msg);
@@ -657,7 +657,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       const src = m[3]!.trim();
       const kind: ItemKind = /applicab|detect/i.test(src) ? 'applicability' : (stateKind(m[4]!) ?? 'install');
       if (m[5] && !s.client) s.client = oneLine(m[5]);
-      const it = item(s, kind, m[1]!, line, ts, msg);
+      const it = item(s, kind, m[1], line, ts, msg);
       if (it) it.phase = oneLine(src);
       decide(it, isRebootCode(code) ? 'reboot-pending' : 'failed', code, line, ts, msg);
       return;
@@ -671,14 +671,14 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       if (APPL_FAIL_RE.test(msg)) {
         const pm = PKG_IN_RE.exec(msg);
         if (pm) {
-          const it = item(s, 'applicability', pm[1]!, line, ts, msg);
+          const it = item(s, 'applicability', pm[1], line, ts, msg);
           decide(it, 'failed', code, line, ts, msg);
           return;
         }
       }
       const cap = CAPABILITY_RE.exec(msg);
       if (cap) {
-        decide(item(s, 'feature', cap[1]!, line, ts, msg, undefined), isRebootCode(code) ? 'reboot-pending' : 'failed', code, line, ts, msg);
+        decide(item(s, 'feature', cap[1], line, ts, msg, undefined), isRebootCode(code) ? 'reboot-pending' : 'failed', code, line, ts, msg);
         return;
       }
       if (s.failCode === undefined) {
@@ -690,7 +690,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
     }
     const cap = CAPABILITY_RE.exec(msg);
     if (cap && CAP_ACTION_RE.test(msg)) {
-      const it = item(s, 'feature', cap[1]!, line, ts, msg);
+      const it = item(s, 'feature', cap[1], line, ts, msg);
       const code = codeOf(msg);
       if (it && code && code !== '0x00000000' && !PROBE_CODES.has(code) && /fail/i.test(msg)) decide(it, 'failed', code, line, ts, msg);
     }
