@@ -205,6 +205,8 @@ interface Session {
   failCode?: string;
   failMessage?: string;
   failLine?: number;
+  /** "Failed to perform operation" / "Failed to process single phase execution": the session's operation failed. */
+  opFailed?: boolean;
   repair?: Repair;
   startup?: boolean;
 }
@@ -300,7 +302,8 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
     if (current === s) current = undefined;
     if (startup === s) startup = undefined;
     const sessionCode = final?.code && final.code !== '0x00000000' && !PROBE_CODES.has(final.code) ? final.code : undefined;
-    const failed = sessionCode ?? s.failCode;
+    // A finalized session says how it ended; without a finalize line only a failed operation counts.
+    const failed = final ? sessionCode : s.opFailed ? s.failCode : undefined;
     const onlyKb = s.kbs.length === 1 ? s.kbs[0] : undefined;
     const feature = s.client !== undefined && FOD_CLIENT_RE.test(s.client);
     let emitted = 0;
@@ -363,7 +366,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       emitted++;
     }
     // A session that failed with nothing named: one event for it, with its KB / package if any line had one.
-    if (emitted === 0 && failed && (final || s.failMessage)) {
+    if (emitted === 0 && failed) {
       const e = base(final?.line ?? s.failLine ?? s.line, final?.ts ?? s.time, final?.message ?? s.failMessage ?? '');
       e.kind = feature ? 'feature' : 'install';
       e.result = isRebootCode(failed) ? 'reboot-pending' : 'failed';
@@ -484,10 +487,8 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       return;
     }
     if (/\[SR\] Repairing (?:corrupted )?file|\[SR\] Repaired file/.test(msg)) sfc.repaired++;
-    else if (/pending repair|reboot required|0x80070bc9|ERROR_FAIL_REBOOT_REQUIRED/i.test(msg)) {
-      sfc.pending = true;
-      sfc.completed = true;
-    } else if (/\[SR\] Verify and Repair Transaction completed/.test(msg) && sfc.repairing !== undefined) sfc.completed = true;
+    else if (/pending repair|reboot required|0x80070bc9|ERROR_FAIL_REBOOT_REQUIRED/i.test(msg)) sfc.pending = true;
+    else if (/\[SR\] Verify and Repair Transaction completed/.test(msg) && sfc.repairing !== undefined) sfc.completed = true;
   };
 
   const onCheckSur = (text: string): void => {
@@ -549,6 +550,8 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       return;
     }
     if (comp !== 'CBS') return;
+    // SFC's repair left for the next boot: CBS says so with ERROR_FAIL_REBOOT_REQUIRED during the run.
+    if (sfc && !sfc.completed && msg.indexOf('0x80070bc9') >= 0) sfc.pending = true;
     if (msg.startsWith('Session: ')) {
       let m = SESSION_INIT_RE.exec(msg);
       if (m) {
@@ -593,6 +596,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
         const code = codeOf(msg);
         if (code && !PROBE_CODES.has(code)) {
           s.failCode ??= code;
+          s.opFailed = true;
           s.failMessage ??= oneLine(msg);
           s.failLine ??= line;
         }
@@ -622,7 +626,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
         const ss = sessions.get(m[1]!) ?? open(m[1]!, line, ts);
         ss.repair ??= { op: /Repairing/.test(msg) ? 'repair' : 'scan', line, time: detach(ts), message: oneLine(msg), corruptionFound: false, unrepaired: [] };
         const code = codeOf(msg);
-        if (code) ss.repair.code = code;
+        if (code) ss.repair.code ??= code;
         return;
       }
       m = EXEC_OP_RE.exec(msg);
@@ -686,6 +690,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
         s.failMessage = oneLine(msg);
         s.failLine = line;
       }
+      if (/^Failed to (?:perform operation|process single phase execution)/.test(msg)) s.opFailed = true;
       return;
     }
     const cap = CAPABILITY_RE.exec(msg);
