@@ -5,6 +5,7 @@
 // bytes go out one CFDATA block at a time; nothing is held beyond a block and the header tables.
 // Checksums are not verified (Windows writes none for CbsPersist), the structure is.
 import { inflateRawSync } from 'node:zlib';
+import { BadInputError } from '../shared/errors.js';
 import type { ByteChunks } from './logs/lines.js';
 
 export type CabCompression = 'none' | 'mszip' | 'quantum' | 'lzx' | 'unknown';
@@ -43,14 +44,14 @@ export interface CabMember {
 
 export type CabErrorReason = 'format' | 'truncated' | 'unsupported-compression' | 'limit' | 'multi-cabinet';
 
-export class CabError extends Error {
+/** A cabinet that is damaged, refused (compression, multi-cabinet set) or over a cap: a typed bad-input error. */
+export class CabError extends BadInputError {
   constructor(
     readonly reason: CabErrorReason,
     message: string,
     readonly compression?: CabCompression,
   ) {
-    super(message);
-    this.name = 'CabError';
+    super(message, { code: reason === 'limit' ? 'too-large' : 'format' });
   }
 }
 
