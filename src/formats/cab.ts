@@ -87,6 +87,12 @@ class ByteReader {
   constructor(chunks: ByteChunks) {
     this.it = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]();
   }
+  /** Let the source go (closes the file behind a file reader), also on an early exit. */
+  async close(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.it.return?.();
+  }
   get pos(): number {
     return this.bufStart;
   }
@@ -209,8 +215,13 @@ async function readHeader(r: ByteReader, opts: Required<CabOptions>): Promise<Pa
 
 /** The header tables only (reads the start of the stream). */
 export async function cabInfo(chunks: ByteChunks, opts: CabOptions = {}): Promise<{ folders: CabFolderInfo[]; files: CabFileEntry[] }> {
-  const p = await readHeader(new ByteReader(chunks), withDefaults(opts));
-  return { folders: p.folders, files: p.files };
+  const r = new ByteReader(chunks);
+  try {
+    const p = await readHeader(r, withDefaults(opts));
+    return { folders: p.folders, files: p.files };
+  } finally {
+    await r.close();
+  }
 }
 
 function withDefaults(o: CabOptions): Required<CabOptions> {
@@ -291,6 +302,14 @@ async function* pieces(r: ByteReader, p: Parsed, opts: Required<CabOptions>, ord
 export async function* cabMembers(chunks: ByteChunks, options: CabOptions = {}): AsyncGenerator<CabMember> {
   const opts = withDefaults(options);
   const r = new ByteReader(chunks);
+  try {
+    yield* members(r, opts);
+  } finally {
+    await r.close();
+  }
+}
+
+async function* members(r: ByteReader, opts: Required<CabOptions>): AsyncGenerator<CabMember> {
   const p = await readHeader(r, opts);
   const order: number[][] = p.folders.map(() => []);
   p.files.forEach((f, i) => order[f.folder]!.push(i));
