@@ -337,6 +337,42 @@ describe('cbsEvents: the cases of issue #16, modeled on real CBS line formats', 
     });
   });
 
+  it('DISM /ScanHealth that finds corruption: one component-repair (scan) naming what is corrupt, no install', async () => {
+    const es = await events(
+      cbs('2024-05-05 12:00:00', 'Info', 'CBS', 'Session: 31100000_9 initialized by client DISM Package Manager Provider') +
+        cbs('2024-05-05 12:10:00', 'Info', 'CBS', '') +
+        '=================================\r\nChecking System Update Readiness.\r\n\r\n' +
+        '(p)\tCBS MUM Missing\t\t\t\t(n)\t\t\tMicrosoft-Windows-Client-Features-Package~31bf3856ad364e35~amd64~~10.0.19041.4291\r\n' +
+        '\r\nSummary:\r\nOperation: Detect only \r\nOperation result: 0x0\r\nTotal Detected Corruption:\t1\r\n' +
+        cbs('2024-05-05 12:10:01', 'Info', 'CBS', 'Exec: Processing complete, session(Corruption Detecting): 31100000_9 [HRESULT = 0x00000000 - S_OK]') +
+        cbs('2024-05-05 12:10:01', 'Info', 'CBS', 'Session: 31100000_9 finalized. Reboot required: no [HRESULT = 0x00000000 - S_OK]'),
+    );
+    expect(es).toHaveLength(1);
+    expect(es[0]).toMatchObject({
+      kind: 'component-repair',
+      result: 'succeeded',
+      corruptionFound: true,
+      unrepaired: ['Microsoft-Windows-Client-Features-Package~31bf3856ad364e35~amd64~~10.0.19041.4291'],
+    });
+    expect(es[0]!.code).toBeUndefined();
+  });
+
+  it('names and messages from the log are ASCII-safe', async () => {
+    const es = await events(
+      cbs('2024-01-01 00:00:00', 'Info', 'CBS', 'Session: 9_9\u00e9 initialized by client WindowsUpdateAgent.') +
+        cbs('2024-01-01 00:00:01', 'Info', 'CBS', 'Exec: Processing started.  Session: 9_9\u00e9, Package: Package_for_KB5000001~\u00fc\u4e2d~amd64~~1.0') +
+        cbs(
+          '2024-01-01 00:00:02',
+          'Info',
+          'CBS',
+          'Session: 9_9\u00e9 finalized. Reboot required: no [HRESULT = 0x800f0922 - CBS_E_INSTALLERS_FAILED \u2013 \u00e9]',
+        ),
+    );
+    expect(es).toHaveLength(1);
+    expect(es[0]).toMatchObject({ result: 'failed', kb: 'KB5000001', session: '9_9?', package: 'Package_for_KB5000001~??~amd64~~1.0' });
+    expect(es[0]!.message).toMatch(/^[\x20-\x7e]+$/);
+  });
+
   it('ten failed Feature-on-Demand attempts (0x8024402c, 63 Error lines) are 10 feature events, each naming its capability', async () => {
     let text = '';
     let errors = 0;

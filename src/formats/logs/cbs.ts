@@ -248,9 +248,16 @@ const SR_FILE_RE = /\[SR\] Cannot repair member file \[[^\]]*\]"([^"]{1,260})"/;
 const SR_REPAIRING_RE = /\[SR\] Repairing (\d+) components/;
 const CHECKSUR_ITEM_RE = /^\(p\)\s+(CSI [\w ]+?|CBS [\w ]+?)\s+(?:\((?:n|w|f)\)\s+)?(\(Fixed\)\s+)?(\S+)\s*$/;
 
+/** ASCII-safe (anything else becomes '?'), one line, at most MAX_MESSAGE characters, detached. */
 function oneLine(s: string): string {
   const t = s.replace(/[\r\n\t]+/g, ' ').trim();
-  return detach(t.length > MAX_MESSAGE ? t.slice(0, MAX_MESSAGE) : t);
+  return ascii(t.length > MAX_MESSAGE ? t.slice(0, MAX_MESSAGE) : t);
+}
+
+/** A name taken from the log (package, file, session id): ASCII-safe, at most `max` characters, detached. */
+function ascii(s: string, max = MAX_MESSAGE): string {
+  const t = s.length > max ? s.slice(0, max) : s;
+  return /^[\x20-\x7e]*$/.test(t) ? detach(t) : t.replace(/[^\x20-\x7e]/g, '?');
 }
 
 function codeOf(msg: string): string | undefined {
@@ -382,13 +389,14 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
   };
 
   const open = (id: string, line: number, ts: string, client?: string): Session => {
-    let s = sessions.get(id);
+    const key = ascii(id, 100);
+    let s = sessions.get(key);
     if (!s) {
       if (sessions.size >= MAX_OPEN_SESSIONS) {
         const oldest = sessions.values().next().value as Session;
         flushSession(oldest);
       }
-      s = { id: detach(id), line, time: detach(ts), items: new Map(), kbs: [] };
+      s = { id: key, line, time: detach(ts), items: new Map(), kbs: [] };
       sessions.set(s.id, s);
     }
     if (client && !s.client) s.client = oneLine(client);
@@ -402,13 +410,13 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
     if (!it) {
       if (s.items.size >= MAX_SESSION_ITEMS) return undefined;
       it = { kind, line, time: detach(ts), message: oneLine(msg) };
-      if (pkg) it.package = detach(pkg);
+      if (pkg) it.package = ascii(pkg, 260);
       if (kb) it.kb = kb;
       s.items.set(key, it);
     } else {
       if (kind === 'uninstall' && it.kind === 'install' && it.result === undefined) it.kind = 'uninstall';
       // Prefer the top-level name: Package_for_KB... over Package_3_for_KB...
-      if (pkg && it.package && /^Package_\d+_for_/.test(it.package) && !/^Package_\d+_for_/.test(pkg)) it.package = detach(pkg);
+      if (pkg && it.package && /^Package_\d+_for_/.test(it.package) && !/^Package_\d+_for_/.test(pkg)) it.package = ascii(pkg, 260);
     }
     if (pkg && !s.package) s.package = it.package;
     return it;
@@ -482,7 +490,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
     }
     const f = SR_FILE_RE.exec(msg);
     if (f) {
-      const name = detach(f[1]!);
+      const name = ascii(f[1]!, 260);
       if (!sfc.unrepaired.includes(name) && sfc.unrepaired.length < MAX_UNREPAIRED) sfc.unrepaired.push(name);
       return;
     }
@@ -499,7 +507,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
     if (p) {
       r.corruptionFound = true;
       r.lastItem = undefined;
-      if (!p[2]) r.lastItem = detach(p[3]!);
+      if (!p[2]) r.lastItem = ascii(p[3]!, 260);
       if (r.lastItem && (r.op === 'scan' || !/Fixed/.test(t)) && r.unrepaired.length < MAX_UNREPAIRED && !r.unrepaired.includes(r.lastItem))
         r.unrepaired.push(r.lastItem);
       return;
@@ -560,13 +568,13 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       }
       m = SESSION_FINAL_RE.exec(msg);
       if (m) {
-        const s = sessions.get(m[1]!) ?? open(m[1]!, line, ts);
+        const s = open(m[1]!, line, ts);
         flushSession(s, { code: extractCbsHresult(msg), reboot: m[2]!.toLowerCase() === 'yes', line, ts, message: oneLine(msg) });
         return;
       }
       m = SESSION_REPAIR_FAIL_RE.exec(msg);
       if (m) {
-        const s = sessions.get(m[1]!) ?? open(m[1]!, line, ts);
+        const s = open(m[1]!, line, ts);
         s.repair ??= { op: 'repair', line, time: detach(ts), message: oneLine(msg), corruptionFound: false, unrepaired: [] };
         s.repair.code ??= codeOf(msg);
         return;
@@ -609,13 +617,13 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
     if (msg.startsWith('Exec: ')) {
       let m = EXEC_START_RE.exec(msg);
       if (m) {
-        const ss = sessions.get(m[2]!) ?? open(m[2]!, line, ts, m[1]);
+        const ss = open(m[2]!, line, ts, m[1]);
         item(ss, 'install', m[3], line, ts, msg);
         return;
       }
       m = EXEC_DONE_RE.exec(msg);
       if (m) {
-        const ss = sessions.get(m[1]!) ?? open(m[1]!, line, ts);
+        const ss = open(m[1]!, line, ts);
         const code = codeOf(msg);
         const it = item(ss, 'install', m[2], line, ts, msg);
         if (code && code !== '0x00000000') decide(it, isRebootCode(code) ? 'reboot-pending' : 'failed', code, line, ts, msg);
@@ -623,7 +631,7 @@ export async function* cbsEvents(chunks: ByteChunks, file: string, opts: CbsEven
       }
       m = EXEC_REPAIR_RE.exec(msg);
       if (m) {
-        const ss = sessions.get(m[1]!) ?? open(m[1]!, line, ts);
+        const ss = open(m[1]!, line, ts);
         ss.repair ??= { op: /Repairing/.test(msg) ? 'repair' : 'scan', line, time: detach(ts), message: oneLine(msg), corruptionFound: false, unrepaired: [] };
         const code = codeOf(msg);
         if (code) ss.repair.code ??= code;
