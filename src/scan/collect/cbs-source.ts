@@ -20,7 +20,7 @@ export const MAX_CBS_CAB_OUTPUT = 2 ** 30;
 
 const PERSIST_RE = /^CbsPersist_(\d{14})?.*\.(log|cab)$/i;
 
-interface CbsFile {
+export interface CbsFile {
   host: string;
   name: string;
   /** Sort key: the timestamp in the name ('' sorts first), then the name. */
