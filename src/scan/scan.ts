@@ -6,6 +6,7 @@ import path from 'node:path';
 import { confine, unsafeNotesUnder } from '../shared/safefs.js';
 import { resolveCI } from '../windows/paths.js';
 import { readCaches, realDir } from '../windows/files.js';
+import { isVolumeRoot, volumeSpace } from '../windows/install.js';
 import type { ScanResult, TargetScan, DiskInfo } from '../model/scan.js';
 import { openMachineHives } from './collect/hives.js';
 import { collectServices, collectVersion } from './collect/system.js';
@@ -52,6 +53,13 @@ function emptyScan(root: string, windowsDir: string, spec: ScanSpec, problems: s
   };
 }
 
+/** Free space of the Windows volume: from the disk layout, else from the mounted volume itself. */
+function osFreeBytes(root: string, disk: DiskInfo | undefined): number | undefined {
+  const os = disk?.partitions.find((p) => p.number === disk.osPartition);
+  if (os?.freeBytes !== undefined) return os.freeBytes;
+  return isVolumeRoot(root) ? volumeSpace(root)?.freeBytes : undefined;
+}
+
 export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   const root = confine(spec.root); // every read below stays inside it, following nothing
   const problems: string[] = [];
@@ -82,6 +90,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   progress('measuring the update caches');
   t.caches = readCaches(root);
 
+  t.osFreeBytes = osFreeBytes(root, spec.disk);
   progress('reading the update logs');
   t.updates = await collectUpdateHistory(root, problems, progress);
   // What the lookups passed over: a link or special file where a folder was expected.

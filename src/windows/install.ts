@@ -20,6 +20,21 @@ export function volumeSpace(root: string): VolumeSpace | undefined {
 }
 
 /**
+ * Whether `root` is the top of a volume (a mount point, or a drive root on Windows): only then is
+ * its free space the Windows volume's. A folder copied out of an image sits on the host's disk.
+ */
+export function isVolumeRoot(root: string): boolean {
+  const abs = path.resolve(root);
+  const parent = path.dirname(abs);
+  if (parent === abs) return true;
+  try {
+    return lstatSync(abs).dev !== lstatSync(parent).dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The host path of <root>\Windows when the volume holds an offline Windows, else undefined. SYSTEM
  * (or the config folder) may be a link or special file: the volume is still a Windows one, and the
  * scan reports what stands there instead of following it.
