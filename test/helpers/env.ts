@@ -81,9 +81,11 @@ export function readManifest(dir: string): ManifestRow[] {
   const text = readFileSync(path.join(FIXTURES, dir, 'MANIFEST.tsv'), 'utf8');
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   const head = lines[0]!.split('\t');
-  const di = head.indexOf('dest');
-  const si = head.indexOf('sha256');
-  const zi = head.indexOf('size');
+  // hives/, bcd/, evtx/ name the columns dest/size; logs/ names them path/bytes.
+  const col = (...names: string[]) => Math.max(...names.map((n) => head.indexOf(n)));
+  const di = col('dest', 'path');
+  const si = col('sha256');
+  const zi = col('size', 'bytes');
   return lines.slice(1).map((l) => {
     const c = l.split('\t');
     return { dest: c[di]!, sha256: c[si]!, size: Number(c[zi]) };
