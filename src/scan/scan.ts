@@ -92,7 +92,10 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
 
   t.osFreeBytes = osFreeBytes(root, spec.disk);
   progress('reading the update logs');
-  t.updates = await collectUpdateHistory(root, problems, progress);
+  const history = await collectUpdateHistory(root, { system, software }, problems, progress);
+  t.attempts = history.attempts;
+  t.logs = history.logs;
+  t.timeZone = history.timeZone;
   // What the lookups passed over: a link or special file where a folder was expected.
   for (const line of unsafeNotesUnder(root)) if (!problems.includes(line)) problems.push(line);
 

@@ -92,7 +92,10 @@ describe.skipIf(!!reason)('ground truth of the real logs (issue #16)', () => {
     ] as const) {
       const t = await scanLogs(name, { [src]: CBS });
       allUnderstood(t, [CBS]);
-      expect(t.attempts.filter((a) => a.result === 'failed'), name).toEqual([]);
+      expect(
+        t.attempts.filter((a) => a.result === 'failed'),
+        name,
+      ).toEqual([]);
       expect(t.findings, name).toEqual([]);
       if (name === 'cbs-19041') expect(byKb(t, 'KB5000736').map((a) => `${a.kind} ${a.result}`)).toEqual(['install succeeded']);
     }
@@ -105,7 +108,10 @@ describe.skipIf(!!reason)('ground truth of the real logs (issue #16)', () => {
     expect(failed.map((a) => `${a.kb} ${a.code}`)).toEqual(['KB5034441 0x800f0828']);
     for (const kb of ['KB4023057', 'KB5036979']) {
       expect(byKb(t, kb).length, kb).toBeGreaterThan(0);
-      expect(byKb(t, kb).every((a) => a.result === 'reboot-pending' || a.result === 'succeeded'), kb).toBe(true);
+      expect(
+        byKb(t, kb).every((a) => a.result === 'reboot-pending' || a.result === 'succeeded'),
+        kb,
+      ).toBe(true);
     }
     expect(byKb(t, 'KB5037036').map((a) => a.result)).toContain('not-applicable');
     expect(t.attempts.filter((a) => a.code === '0x8024801e' || a.code === '0x80248007')).toEqual([]);
@@ -175,7 +181,9 @@ describe.skipIf(!!reason)('ground truth of the real logs (issue #16)', () => {
   });
 
   it('Panther (media upgrade): failed downlevel 0x80070032 - 0x50013, no rollback', async () => {
-    const t = await scanLogs('panther-downlevel', { 'panther/win10-1803-to-21h2-media-upgrade-0x80070032-0x50013-setupact-rickaK77.log': `${BT}\\Panther\\setupact.log` });
+    const t = await scanLogs('panther-downlevel', {
+      'panther/win10-1803-to-21h2-media-upgrade-0x80070032-0x50013-setupact-rickaK77.log': `${BT}\\Panther\\setupact.log`,
+    });
     allUnderstood(t, [`${BT}\\Panther\\setupact.log`]);
     const fu = failedUpdates(t);
     expect(fu.map((a) => `${a.kind} ${a.code} ${a.extendedCode}`)).toEqual(['feature-update 0x80070032 0x50013']);
@@ -227,7 +235,9 @@ describe.skipIf(!!reason)('ground truth of the real logs (issue #16)', () => {
 
   it('WindowsUpdateClient Operational.evtx: 26 failed scans (14 x 0x800b0101, 10 x 0x80240438, 2 x 0x8024402c)', async () => {
     const dest = `${EVT}\\Microsoft-Windows-WindowsUpdateClient%4Operational.evtx`;
-    const t = await scanLogs('evtx-operational', { 'evtx/win10-ltsc2019-WindowsUpdateClient%4Operational-scan-failures-0x800b0101-DFIRArtifactMuseum.evtx': dest });
+    const t = await scanLogs('evtx-operational', {
+      'evtx/win10-ltsc2019-WindowsUpdateClient%4Operational-scan-failures-0x800b0101-DFIRArtifactMuseum.evtx': dest,
+    });
     allUnderstood(t, [dest]);
     expect(failedUpdates(t)).toEqual([]);
     const scans = of(t, 'scan', 'failed');

@@ -12,18 +12,38 @@ export interface EventSink {
   progress(msg: string): void;
 }
 
-/** A sink that keeps everything in arrays (tests and the scan). */
-export function arraySink(progress: (m: string) => void = () => {}): EventSink & { events: UpdateEvent[]; files: LogFileRead[]; problems: string[] } {
+/** The most events a scan keeps (each at most ~1 KB): a hostile log cannot grow memory without bound. */
+export const MAX_EVENTS = 200_000;
+/** The most files and problem lines recorded. */
+export const MAX_FILES = 5_000;
+
+/** A sink that keeps everything in arrays (tests and the scan), bounded. */
+export function arraySink(
+  progress: (m: string) => void = () => {},
+  limits: { events?: number; files?: number } = {},
+): EventSink & { events: UpdateEvent[]; files: LogFileRead[]; problems: string[] } {
+  const maxEvents = limits.events ?? MAX_EVENTS;
+  const maxFiles = limits.files ?? MAX_FILES;
   const events: UpdateEvent[] = [];
   const files: LogFileRead[] = [];
   const problems: string[] = [];
-  return {
+  let dropped = 0;
+  let droppedAt = -1;
+  const sink = {
     events,
     files,
     problems,
-    event: (e) => void events.push(e),
-    file: (f) => void files.push(f),
-    problem: (l) => void problems.push(l),
+    event: (e: UpdateEvent) => {
+      if (events.length < maxEvents) return void events.push(e);
+      // One line, updated in place: the count and where the first dropped event came from.
+      dropped++;
+      const line = `update history: more than ${maxEvents} events in the logs; ${dropped} later one(s) not kept (first: ${e.file}${e.line ? ` line ${e.line}` : ''})`;
+      if (droppedAt < 0) droppedAt = problems.push(line) - 1;
+      else problems[droppedAt] = line.replace(/\(first: .*\)$/, problems[droppedAt]!.slice(problems[droppedAt]!.lastIndexOf('(first:')));
+    },
+    file: (f: LogFileRead) => void (files.length < maxFiles && files.push(f)),
+    problem: (l: string) => void (problems.length < maxFiles && !problems.includes(l) && problems.push(l)),
     progress,
   };
+  return sink;
 }
