@@ -57,7 +57,7 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     // CBS.log: the builder writes one header line, then two lines per entry (the error is the 2nd).
     expect(f.evidence).toContainEqual(expect.objectContaining({ file: 'Windows\\Logs\\CBS\\CBS.log', line: 3 }));
     expect(target.system).toMatchObject({ productName: 'Windows Server 2022 Standard', installationType: 'Server', currentBuild: 20348, ubr: 2159 });
-    expect(target.updates.filter((u) => u.status === 'success').map((u) => u.kb)).toEqual(['KB5034129']);
+    expect(target.attempts.filter((a) => a.kind === 'install' && a.result === 'succeeded').map((a) => a.kb)).toEqual(['KB5034129']);
   });
 
   it('Windows 10 22H2 KB5034441 failing twice: winre-too-small with both attempts', async () => {
@@ -147,7 +147,9 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
         if (kb) perKb.set(kb, (perKb.get(kb) ?? 0) + 1);
       }
       const loopKbs = [...perKb].filter(([, n]) => n >= 3).map(([kb]) => kb);
-      expect(target.updates.filter((u) => u.source === 'System.evtx' && u.status === 'failure')).toHaveLength(failures.length);
+      // Each event-20 failure is an attempt (or part of one) quoting its EventRecordID.
+      const failed = target.attempts.filter((a) => a.result === 'failed' && a.sources.includes('System.evtx'));
+      expect(failed.flatMap((a) => a.evidence.filter((e) => /\bevent 20\b/.test(e.note ?? ''))).length).toBe(failures.length);
       const expected = [...loopKbs.map((kb) => `reboot-loop:${kb}`), 'qualitycompat-missing', 'wu-cache'].sort();
       expect(ids(target.findings)).toEqual(expected);
       expect(find(target, 'wu-cache').errorCodes).toContain('0x80248007');

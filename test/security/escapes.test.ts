@@ -103,12 +103,12 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
 
       const json = await runWufix(['scan', '--root', root, '--json'], { env });
       expect.soft(json.killed, describeRun(json)).toBeUndefined();
-      const report = JSON.parse(json.stdout.toString('utf8')) as { targets: { wintrust: { sid?: string; exists: boolean }[]; updates: { file: string }[] }[] };
+      const report = JSON.parse(json.stdout.toString('utf8')) as { targets: { wintrust: { sid?: string; exists: boolean }[]; logs: { file: string }[]; attempts: { evidence: { file?: string }[] }[] }[] };
       const t = report.targets[0]!;
       expect.soft(t.wintrust.find((w) => w.sid === EVE_SID)?.exists, 'the Eve hive was not read').toBe(true);
       expect
         .soft(
-          t.updates.some((u) => u.file.includes('dd_dotnet')),
+          t.logs.some((l) => l.file.includes('dd_dotnet')) && t.attempts.some((a) => a.evidence.some((e) => e.file?.includes('dd_dotnet'))),
           'the ESC-named setup log was not read',
         )
         .toBe(true);
