@@ -114,6 +114,13 @@ describe('feature-update-rollback', () => {
     expect(f!.severity).toBe('error');
     expect(f!.explanation).toMatch(/phase FirstBoot with 0xc1900101 - 0x30018/);
   });
+  it('rolled back only past the first restart: a downlevel failure changed nothing', () => {
+    expect(find(scan([rolled]), 'feature-update-rollback')[0]!.explanation).toMatch(/and rolled back/);
+    const downlevel = ev({ source: 'setupact.log', kind: 'feature-update', result: 'failed', code: '0x80070032', extendedCode: '0x50013', time: at('2021-05-12T04:00:00') });
+    expect(find(scan([downlevel]), 'feature-update-rollback')[0]!.explanation).not.toMatch(/rolled back/);
+    const phase1 = { ...downlevel, extendedCode: '0x1000d' };
+    expect(find(scan([phase1]), 'feature-update-rollback')[0]!.explanation).toMatch(/before restarting, so nothing was changed/);
+  });
   it('a cancelled setup is no finding; a later successful one makes the rollback history (info)', () => {
     const cancelled = ev({ source: 'setupact.log', kind: 'feature-update', result: 'cancelled', code: '0x800704c7', time: at('2021-05-12T04:00:00') });
     expect(find(scan([cancelled]), 'feature-update-rollback')).toEqual([]);

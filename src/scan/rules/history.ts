@@ -59,6 +59,21 @@ function componentStore(t: TargetScan): Finding[] {
   ];
 }
 
+/**
+ * Whether a failed setup run rolled back (learn.microsoft.com "Upgrade error codes"): 0xC1900101
+ * means a rollback occurred; past the first restart (extend-code phase 2 SAFE_OS, 3 FIRST_BOOT,
+ * 4 OOBE_BOOT) a failure rolls back; or a source says rollback. A downlevel failure (phase 1) stops
+ * before the restart and changes nothing. Phase 5 (UNINSTALL) and unknown phases: not said.
+ */
+function rolledBack(a: UpdateAttempt): boolean | undefined {
+  if (a.code === '0xc1900101') return true;
+  if (/rollback|roll back|rolled back/i.test(`${a.phase ?? ''} ${a.evidence.map((e) => e.data ?? '').join(' ')}`)) return true;
+  const digit = a.extendedCode ? /^0x([0-9a-f])[0-9a-f]{4}$/i.exec(a.extendedCode)?.[1] : undefined;
+  if (digit === '2' || digit === '3' || digit === '4') return true;
+  if (digit === '1' || /downlevel/i.test(a.phase ?? '')) return false;
+  return undefined;
+}
+
 function featureUpdate(t: TargetScan): Finding[] {
   const setups = t.attempts.filter((a) => a.kind === 'feature-update' && a.result !== 'in-progress');
   const last = setups[setups.length - 1];
@@ -67,12 +82,14 @@ function featureUpdate(t: TargetScan): Finding[] {
   const f = failed[failed.length - 1]!;
   const still = last === f;
   const code = f.code ? `${f.code}${f.extendedCode ? ` - ${f.extendedCode}` : ''}${meaning(f.code)}` : 'an error';
+  const back = rolledBack(f);
+  const how = back === true ? ' and rolled back' : back === false ? ' before restarting, so nothing was changed' : '';
   return [
     {
       id: 'feature-update-rollback',
       severity: still ? 'error' : 'info',
       subject: f.name,
-      explanation: `Windows setup (${f.title ?? f.name}) failed${f.phase ? ` in phase ${f.phase}` : ''} with ${code} and rolled back${still ? '' : '; a later setup run did not fail'}. Read the cause in the evidence (setuperr.log, SetupDiag); drivers, disk space and security software are the usual ones. wufix has no automatic repair for it.`,
+      explanation: `Windows setup (${f.title ?? f.name}) failed${f.phase ? ` in phase ${f.phase}` : ''} with ${code}${how}${still ? '' : '; a later setup run did not fail'}. Read the cause in the evidence (setuperr.log, SetupDiag); drivers, disk space and security software are the usual ones. wufix has no automatic repair for it.`,
       evidence: failed.slice(-5).map(attemptEvidence),
       errorCodes: codesOf(failed),
     },
