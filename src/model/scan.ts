@@ -70,19 +70,6 @@ export interface HiveWinTrust {
   problem?: string;
 }
 
-export interface UpdateFailure {
-  source: 'ReportingEvents.log' | 'CBS.log' | 'WindowsUpdate.log' | 'System.evtx' | 'setup log';
-  file: string;
-  line?: number;
-  recordId?: string;
-  time?: string;
-  kb?: string;
-  code?: string;
-  title?: string;
-  message?: string;
-  status: 'failure' | 'success';
-}
-
 export interface PartitionInfo {
   number: number;
   start: number;
@@ -175,7 +162,6 @@ export interface TargetScan {
   disk?: DiskInfo;
   bitlocker: { partition: number; start: number }[];
   caches: CacheInfo;
-  updates: UpdateFailure[];
   /** Every update attempt the logs describe, correlated across sources, oldest first (issue #16). */
   attempts: UpdateAttempt[];
   /** Each log file found, and how it was read. */

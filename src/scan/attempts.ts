@@ -119,6 +119,8 @@ class Builder {
    * second result, from a source that already reported one is a retry: a new attempt.
    */
   accepts(n: Norm): boolean {
+    // Untimed lines (a setup log without timestamps) join only their own run: same file and session.
+    if (n.e.session !== undefined && this.events.some((x) => x.e.session === n.e.session && x.e.file === n.e.file && x.e.source === n.e.source)) return true;
     if (Number.isNaN(n.t) || Number.isNaN(this.last)) return false;
     const src = n.e.source;
     const terminal = isTerminal(n.e.result);

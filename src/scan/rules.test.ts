@@ -21,7 +21,6 @@ function base(over: Partial<TargetScan> = {}): TargetScan {
     winre: {},
     bitlocker: [],
     caches: { bitsQueue: [] },
-    updates: [],
     attempts: [],
     logs: [],
     problems: [],

@@ -46,7 +46,6 @@ function emptyScan(root: string, windowsDir: string, spec: ScanSpec, problems: s
     disk: spec.disk,
     bitlocker: spec.bitlocker ?? [],
     caches: { bitsQueue: [] },
-    updates: [],
     attempts: [],
     logs: [],
     problems,

@@ -62,7 +62,7 @@ describe.skipIf(!!reason)('update attempts on built offline Windows trees', () =
     expect(a[0]!.sources.sort()).toEqual(['CBS.log', 'System.evtx']);
     const cbs = a[0]!.evidence.find((e) => e.file === 'Windows\\Logs\\CBS\\CBS.log')!;
     expect(cbs.time).toBe('2017-07-23T07:25:10.000Z');
-    const evtx = a[0]!.evidence.find((e) => e.file === 'Windows\\System32\\winevt\\Logs\\System.evtx')!;
+    const evtx = a[0]!.evidence.find((e) => e.file === 'Windows\\System32\\winevt\\Logs\\System.evtx' && /event 20\b/.test(e.note ?? ''))!;
     expect(evtx.note).toContain('event record 561');
     // Without the zone the two are six hours apart: two attempts.
     const naive = scanJson(await build('utc-6-no-zone', { ...WIN10_22H2, systemEvtx: true, cbsText: CBS_UTC_MINUS_6 }));

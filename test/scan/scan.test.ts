@@ -54,8 +54,9 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     expect(f.repair).toBe('winre');
     expect(f.errorCodes).toEqual(['0x80070643']);
     expect(f.evidence).toContainEqual(expect.objectContaining({ file: 'Windows\\SoftwareDistribution\\ReportingEvents.log', line: reLine(1) }));
-    // CBS.log: the builder writes one header line, then two lines per entry (the error is the 2nd).
-    expect(f.evidence).toContainEqual(expect.objectContaining({ file: 'Windows\\Logs\\CBS\\CBS.log', line: 3 }));
+    // CBS.log: the builder writes one header line, then a four-line session per entry; the session's
+    // result is its "finalized ... [HRESULT = ...]" line (the 4th).
+    expect(f.evidence).toContainEqual(expect.objectContaining({ file: 'Windows\\Logs\\CBS\\CBS.log', line: 5 }));
     expect(target.system).toMatchObject({ productName: 'Windows Server 2022 Standard', installationType: 'Server', currentBuild: 20348, ubr: 2159 });
     expect(target.attempts.filter((a) => a.kind === 'install' && a.result === 'succeeded').map((a) => a.kb)).toEqual(['KB5034129']);
   });
@@ -194,9 +195,12 @@ describe.skipIf(!!reason)('wufix scan explains each seed failure', () => {
     const r = runCli(['scan', '--root', root, '--html', html, '--no-color']);
     expect(r.status).toBe(10);
     expect(r.stdout).toMatch(/\[ERROR\] {3}wintrust-state \(Windows\\System32\\config\\DEFAULT\) {3}repair: wintrust/);
-    expect(r.stdout).toMatch(
-      /evidence: Windows\\System32\\config\\DEFAULT \[Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing -> State\] {2}0xC9/,
+    // 80 columns: long evidence (a registry path) wraps onto indented continuation lines.
+    expect(r.stdout.split('\n').filter((l) => l.length > 80)).toEqual([]);
+    expect(r.stdout.replace(/\s+/g, '')).toContain(
+      'evidence:Windows\\System32\\config\\DEFAULT[Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\TrustProviders\\SoftwarePublishing->State]0xC9',
     );
+    expect(r.stdout).toMatch(/^Updates: 2 failed update attempts in the logs/m);
     expect(r.stdout).toMatch(/Next: wufix repair --root \S+ --only wintrust/);
     // Error codes from the logs, explained from the knowledge base (windows-update.md section 7).
     expect(r.stdout).toMatch(/^ {4}0x800b010b {2}TRUST_E_FAIL: /m);

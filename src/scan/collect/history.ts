@@ -13,6 +13,9 @@ import { correlate } from '../attempts.js';
 import { readSetupLogFile, MAX_SETUP_LOG_BYTES, SETUP_LOG_BUDGET } from './logs-file.js';
 import { arraySink, type EventSink } from './sink.js';
 import { collectCbsLogs } from './cbs-source.js';
+import { describeTimeZone, localToUtc, readTimeZone } from '../../windows/timezone.js';
+import { collectWindowsUpdateLogs } from './wu-source.js';
+import { collectEventLogs } from './evtx-source.js';
 
 /** Setup logs live in Windows\Temp (LocalSystem) and each profile's AppData\Local\Temp. */
 function setupLogFiles(root: string): string[] {
@@ -61,6 +64,7 @@ async function collectInstallerLogs(root: string, sink: EventSink): Promise<void
       }
       budget -= size;
     }
+    // One run per log file (session = the file): its failure lines are one attempt's evidence.
     let events = 0;
     for await (const r of readSetupLogFile(f)) {
       const failed = r.kind === 'final-result' ? r.success === false : true;
@@ -70,13 +74,14 @@ async function collectInstallerLogs(root: string, sink: EventSink): Promise<void
         source: 'setup log',
         file: rel,
         line: r.line,
+        session: rel,
         timeIsLocal: true,
         kind: 'install',
         result: 'failed',
         kb: kb ?? extractKb(r.message),
         title: path.basename(f),
         code: r.hresult.toLowerCase(),
-        message: r.message.slice(0, 500),
+        message: r.message.replace(/\s+/g, ' ').trim().slice(0, 500),
       });
     }
     sink.file({ source: 'setup log', file: rel, bytes: size, events, understood: true, format: 'setup' });
@@ -97,7 +102,9 @@ export async function collectUpdateHistory(
 ): Promise<UpdateHistory> {
   const sink = arraySink(progress);
   const steps: [string, (root: string, sink: EventSink) => Promise<void>][] = [
+    ['Windows Update logs', collectWindowsUpdateLogs],
     ['CBS logs', collectCbsLogs],
+    ['event logs', collectEventLogs],
     ['installer logs', collectInstallerLogs],
   ];
   for (const [label, step] of steps) {
@@ -109,7 +116,12 @@ export async function collectUpdateHistory(
     }
   }
   for (const p of sink.problems) if (!problems.includes(p)) problems.push(p);
-  void hives;
-  const attempts = correlate(sink.events, {});
-  return { attempts, logs: sink.files, timeZone: { daylight: false, source: 'not found: local times taken as UTC' } };
+  let tz: ReturnType<typeof readTimeZone>;
+  try {
+    tz = hives.system ? readTimeZone(hives.system, hives.software) : undefined;
+  } catch (e) {
+    problems.push(`time zone: ${problemText(e, 'SYSTEM TimeZoneInformation')}`);
+  }
+  const attempts = correlate(sink.events, { toUtc: tz ? (d) => localToUtc(tz, d) : undefined });
+  return { attempts, logs: sink.files, timeZone: describeTimeZone(tz) };
 }

@@ -1,6 +1,7 @@
 // The HTML report of a scan: a self-contained page a technician can attach to a ticket (disk layout
 // as a to-scale SVG bar, update timeline).
-import type { DiskInfo, ScanReport, UpdateFailure } from '../../model/scan.js';
+import type { DiskInfo, ScanReport } from '../../model/scan.js';
+import type { UpdateAttempt } from '../../model/attempts.js';
 import { fmtBytes } from '../../shared/units.js';
 import { WINRE_UPDATE_FREE } from '../../windows/winre.js';
 import { diskLine, evidenceLine, size, systemLine } from './shared.js';
@@ -45,7 +46,7 @@ export function diskSvg(d: DiskInfo): string {
 }
 
 /** Update attempts on a time axis: failures red, successes green. */
-export function timelineSvg(updates: UpdateFailure[]): string {
+export function timelineSvg(updates: UpdateAttempt[]): string {
   const pts = updates.filter((u) => u.time && !Number.isNaN(Date.parse(u.time))).map((u) => ({ u, t: Date.parse(u.time!) }));
   if (pts.length === 0) return '';
   const W = 900;
@@ -55,8 +56,9 @@ export function timelineSvg(updates: UpdateFailure[]): string {
   const span = Math.max(1, t1 - t0);
   const dots = pts.map(({ u, t }) => {
     const x = 10 + ((t - t0) / span) * (W - 20);
-    const y = u.status === 'failure' ? 20 : 42;
-    return `<circle cx="${x.toFixed(1)}" cy="${y}" r="5" fill="${u.status === 'failure' ? '#e15759' : '#59a14f'}"><title>${esc(`${u.time} ${u.kb ?? ''} ${u.code ?? ''} ${u.source}`)}</title></circle>`;
+    const bad = u.result === 'failed';
+    const y = bad ? 20 : 42;
+    return `<circle cx="${x.toFixed(1)}" cy="${y}" r="5" fill="${bad ? '#e15759' : u.result === 'succeeded' ? '#59a14f' : '#f2b134'}"><title>${esc(`${u.time} ${u.kind} ${u.name} ${u.result} ${u.code ?? ''} ${u.sources.join('+')}`)}</title></circle>`;
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="update timeline"><line x1="10" y1="31" x2="${W - 10}" y2="31" stroke="#999"/>${dots.join('')}<text x="10" y="58" font-size="11">${esc(new Date(t0).toISOString().slice(0, 10))}</text><text x="${W - 80}" y="58" font-size="11">${esc(new Date(t1).toISOString().slice(0, 10))}</text></svg>`;
 }
@@ -73,16 +75,26 @@ export function renderHtml(report: ScanReport): string {
         `<div class="finding ${f.severity}"><h4>${esc(f.severity.toUpperCase())}: ${esc(f.id)}${f.subject ? ` (${esc(f.subject)})` : ''}</h4><p>${esc(f.explanation)}</p><p class="meta">${f.repair ? `Repair: <code>wufix repair --only ${esc(f.repair)}</code>` : 'No automatic repair'}${f.errorCodes?.length ? ` &middot; Codes: ${f.errorCodes.map((c) => `<code>${esc(c)}</code>`).join(' ')}` : ''}</p><ul>${f.evidence.map((e) => `<li><code>${esc(evidenceLine(e))}</code></li>`).join('')}</ul></div>`,
       );
     }
-    const ups = [...t.updates].sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
-    body.push(`<h3>Update history from the logs</h3>${timelineSvg(ups)}`);
+    // The table: every attempt that did not simply succeed, then the latest successes (bounded).
+    const shown = [...t.attempts.filter((a) => a.result !== 'succeeded'), ...t.attempts.filter((a) => a.result === 'succeeded').slice(-50)]
+      .slice(-500)
+      .sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
+    const tz = t.timeZone
+      ? `<p class="meta">Times in UTC. ${esc(t.timeZone.name ? `Local log times converted from ${t.timeZone.name} (${t.timeZone.source}).` : t.timeZone.source)}</p>`
+      : '';
+    body.push(`<h3>Update attempts from the logs (${t.attempts.length})</h3>${tz}${timelineSvg(shown)}`);
     body.push(
-      `<table><tr><th>Time</th><th>Update</th><th>Result</th><th>Code</th><th>Source</th></tr>${ups
+      `<table><tr><th>Time (UTC)</th><th>Kind</th><th>Update</th><th>Result</th><th>Code</th><th>Sources</th><th>Evidence</th></tr>${shown
         .map(
-          (u) =>
-            `<tr class="${u.status}"><td>${esc(u.time)}</td><td>${esc(u.kb ?? u.title ?? '')}</td><td>${esc(u.status)}</td><td>${esc(u.code ?? '')}</td><td>${esc(`${u.file}${u.line !== undefined ? `:${u.line}` : ''}`)}</td></tr>`,
+          (a) =>
+            `<tr class="${a.result === 'failed' ? 'failure' : esc(a.result)}"><td>${esc(a.time)}</td><td>${esc(a.kind)}</td><td>${esc(a.name)}</td><td>${esc(a.result)}</td><td>${esc(a.code ? `${a.code}${a.extendedCode ? ` - ${a.extendedCode}` : ''}` : '')}</td><td>${esc(a.sources.join(', '))}</td><td><details><summary>${a.events} event(s)</summary><ul>${a.evidence.map((e) => `<li><code>${esc(evidenceLine(e))}</code></li>`).join('')}</ul></details></td></tr>`,
         )
         .join('')}</table>`,
     );
+    if (t.logs.length)
+      body.push(
+        `<h3>Log files read</h3><table><tr><th>Source</th><th>File</th><th>Format</th><th>Events</th><th>Understood</th></tr>${t.logs.map((l) => `<tr><td>${esc(l.source)}</td><td>${esc(l.file)}</td><td>${esc(l.format ?? '')}</td><td>${l.events}</td><td>${l.understood ? 'yes' : `no${l.note ? `: ${esc(l.note)}` : ''}`}</td></tr>`).join('')}</table>`,
+      );
     if (t.codes.length)
       body.push(
         `<h3>Error codes</h3><table><tr><th>Code</th><th>Symbol</th><th>Meaning</th><th>Seen</th></tr>${t.codes.map((c) => `<tr><td><code>${esc(c.code)}</code></td><td>${esc(c.symbol ?? '')}</td><td>${esc(c.meaning)}</td><td>${c.count}</td></tr>`).join('')}</table>`,

@@ -1,6 +1,44 @@
 // The console report of a scan: ASCII-safe, colour only on a TTY.
-import type { Finding, ScanReport } from '../../model/scan.js';
+import type { Finding, ScanReport, TargetScan } from '../../model/scan.js';
+import type { UpdateAttempt } from '../../model/attempts.js';
 import { ascii, diskLine, evidenceLine, shellArg, systemLine } from './shared.js';
+
+const UPDATE_KINDS = new Set(['install', 'uninstall', 'feature-update']);
+const WIDTH = 80;
+const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
+
+/** One line per failed update attempt: UTC minute, name, code, sources (80 columns). */
+function attemptLine(a: UpdateAttempt): string {
+  const when = a.time ? a.time.slice(0, 16).replace('T', ' ') : '(no time)       ';
+  const code = a.code ? `${a.code}${a.extendedCode ? `-${a.extendedCode}` : ''}` : 'no code';
+  const tail = `  ${code}  ${a.sources.join('+')}`;
+  return `    ${when}  ${short(a.name, Math.max(12, WIDTH - 4 - 18 - tail.length))}${tail}`;
+}
+
+/** "N failed update attempts" with one line each, what else failed, and what waits for a boot. */
+function historyLines(t: TargetScan): string[] {
+  const failed = t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
+  const lines = [`Updates: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'} in the logs${failed.length ? ' (times UTC):' : ''}`];
+  for (const a of failed.slice(-20)) lines.push(attemptLine(a));
+  if (failed.length > 20) lines.push(`    ... ${failed.length - 20} earlier (see --json or --html)`);
+  const other = (kind: string, label: string) => {
+    const n = t.attempts.filter((a) => a.kind === kind && a.result === 'failed').length;
+    return n ? `${n} ${label}` : '';
+  };
+  const also = [
+    other('scan', 'failed scans'),
+    other('download', 'failed downloads'),
+    other('applicability', 'failed applicability checks'),
+    other('component-repair', 'failed component-store repairs'),
+    other('feature', 'failed features'),
+  ].filter(Boolean);
+  if (also.length) lines.push(...wrap(`Also: ${also.join(', ')}.`, WIDTH - 4).map((l, i) => (i ? `    ${l}` : l)));
+  for (const a of t.attempts.filter((x) => x.result === 'reboot-pending' && UPDATE_KINDS.has(x.kind)).slice(-5))
+    lines.push(`    ${short(`${a.name}: installed, waiting for a reboot - boot once to finish`, WIDTH - 4)}`);
+  const tz = t.timeZone;
+  if (tz) lines.push(...wrap(tz.name ? `Times: UTC (local log times converted from ${tz.name}, ${tz.source})` : `Times: ${tz.source}`, WIDTH));
+  return lines;
+}
 
 export function renderText(report: ScanReport, opts: { color: boolean }): string {
   const c = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -10,33 +48,47 @@ export function renderText(report: ScanReport, opts: { color: boolean }): string
   for (const t of report.targets) {
     lines.push('', `Target:  ${t.root}`, `System:  ${systemLine(t)}`);
     if (t.disk) lines.push(`Disk:    ${diskLine(t.disk)}`);
-    const fails = t.updates.filter((u) => u.status === 'failure');
-    lines.push(`Updates: ${fails.length} failed install${fails.length === 1 ? '' : 's'} found in the logs`);
+    lines.push(...historyLines(t));
     const actionable = t.findings.filter((f) => f.severity !== 'info');
     lines.push('', actionable.length ? `FINDINGS (${actionable.length})` : 'No problems found that wufix repairs.');
     for (const f of t.findings) {
-      const meta = [f.repair ? `repair: ${f.repair}` : 'no automatic repair', f.errorCodes?.length ? `codes: ${f.errorCodes.join(', ')}` : '']
-        .filter(Boolean)
-        .join('   ');
-      lines.push(`${sev(f)} ${c('1', f.id)}${f.subject ? ` (${f.subject})` : ''}   ${meta}`);
-      lines.push(...wrap(f.explanation, 96).map((l) => `    ${l}`));
-      for (const e of f.evidence.slice(0, 8)) lines.push(`    evidence: ${evidenceLine(e)}`);
+      const head = `${sev(f)} ${c('1', f.id)}${f.subject ? ` (${f.subject})` : ''}`;
+      const repairText = f.repair ? `repair: ${f.repair}` : 'no automatic repair';
+      const plain = `[WARNING] ${f.id}${f.subject ? ` (${f.subject})` : ''}   ${repairText}`; // the width without colour codes
+      if (plain.length <= WIDTH) lines.push(`${head}   ${repairText}`);
+      else lines.push(head, `    ${repairText}`);
+      if (f.errorCodes?.length) lines.push(...wrap(`codes: ${f.errorCodes.join(', ')}`, WIDTH - 4).map((l) => `    ${l}`));
+      lines.push(...wrap(f.explanation, WIDTH - 4).map((l) => `    ${l}`));
+      for (const e of f.evidence.slice(0, 8))
+        lines.push(...hardWrap(`evidence: ${evidenceLine(e)}`, WIDTH - 4).map((l, i) => `${i ? '        ' : '    '}${l}`));
       if (f.evidence.length > 8) lines.push(`    evidence: ... ${f.evidence.length - 8} more (see --json or --html)`);
     }
     if (t.codes.length) {
       lines.push('', 'Error codes in the logs:');
-      for (const c of t.codes) lines.push(`    ${c.code}  ${c.symbol ?? ''}${c.symbol ? ': ' : ''}${c.meaning} (${c.count}x)`);
+      for (const c of t.codes)
+        lines.push(
+          ...wrap(`${c.code}  ${c.symbol ?? ''}${c.symbol ? ': ' : ''}${c.meaning} (${c.count}x)`, WIDTH - 4).map((l, i) => `${i ? '      ' : '    '}${l}`),
+        );
     }
     if (t.problems.length) {
       lines.push('', 'Could not read everything:');
-      for (const p of t.problems) lines.push(`    - ${p}`);
+      for (const p of t.problems) lines.push(...wrap(p, WIDTH - 6).map((l, i) => `${i ? '      ' : '    - '}${l}`));
     }
     const repairs = [...new Set(t.findings.filter((f) => f.repair && f.severity !== 'info').map((f) => f.repair!))];
     const image = / partition \d+$/.test(t.root) && t.disk && t.root.startsWith(t.disk.path) ? t.disk.path : undefined;
     const target = image ? `--image ${shellArg(image)}` : `--root ${shellArg(t.root)}`;
-    if (repairs.length) lines.push('', `Next: wufix repair ${target} --only ${repairs.join(',')}   (shows the plan; changes nothing until confirmed)`);
+    if (repairs.length) lines.push('', `Next: wufix repair ${target} --only ${repairs.join(',')}`, '      (shows the plan; changes nothing until confirmed)');
   }
   return ascii(lines.join('\n')) + '\n';
+}
+
+/** Wraps at spaces, and cuts words longer than a line (paths, registry keys) so nothing passes `width`. */
+function hardWrap(s: string, width: number): string[] {
+  return wrap(s, width - 4).flatMap((l) => {
+    const out: string[] = [];
+    for (let i = 0; i < l.length; i += width - 4) out.push(l.slice(i, i + width - 4));
+    return out;
+  });
 }
 
 function wrap(s: string, width: number): string[] {

@@ -21,7 +21,6 @@ function scan(events: UpdateEvent[], over: Partial<TargetScan> = {}): TargetScan
     winre: {},
     bitlocker: [],
     caches: { bitsQueue: [] },
-    updates: [],
     attempts: correlate(events),
     logs: [],
     problems: [],

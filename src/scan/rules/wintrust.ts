@@ -1,6 +1,6 @@
 // WinTrust "Software Publishing" State per user hive: states that make revocation failures fatal.
 import type { UpdateAttempt } from '../../model/attempts.js';
-import type { Finding, HiveWinTrust } from '../../model/scan.js';
+import type { Evidence, Finding, HiveWinTrust } from '../../model/scan.js';
 import { DEFAULT_STATE, WINTRUST_KEY, WINTRUST_VALUE } from '../../windows/wintrust.js';
 import { attemptEvidence, failuresOf, hex, type Rule } from './rule.js';
 
@@ -16,6 +16,14 @@ function whyBroken(s: number): string | undefined {
   return undefined;
 }
 
+/** A failure's trust lines (each 0x800B010B/0x800B010E line of it), else its summary. */
+function failureEvidence(a: UpdateAttempt): Evidence[] {
+  const lines = a.evidence.filter((e) => [...TRUST_CODES].some((c) => (e.data ?? '').toLowerCase().includes(c)));
+  return lines.length ? [...lines, attemptEvidence(a)] : [attemptEvidence(a)];
+}
+
+const hasTrustCode = (a: UpdateAttempt) => (a.code !== undefined && TRUST_CODES.has(a.code)) || failureEvidence(a).length > 1;
+
 function finding(h: HiveWinTrust, s: number, why: string, trustFailures: UpdateAttempt[]): Finding {
   return {
     id: 'wintrust-state',
@@ -29,7 +37,7 @@ function finding(h: HiveWinTrust, s: number, why: string, trustFailures: UpdateA
         value: WINTRUST_VALUE,
         data: `${hex(s)} (setreg options on: ${(h.enabledOptions ?? []).join(', ') || 'none'}; default ${hex(DEFAULT_STATE)} = 2, 3, 4, 5, 6, 7)`,
       },
-      ...trustFailures.map(attemptEvidence),
+      ...trustFailures.flatMap(failureEvidence),
     ],
     repair: 'wintrust',
     errorCodes: ['0x80070643', '0x800b010b', '0x800b010e'],
@@ -41,8 +49,8 @@ export const wintrustRule: Rule = {
   derive(t) {
     const failures = failuresOf(t);
     // Trust failures, and the 0x80070643 failures of the same updates (the installer's view of them).
-    const trustKbs = new Set(failures.filter((f) => f.code && TRUST_CODES.has(f.code) && f.kb).map((f) => (f.kb ?? '').toUpperCase()));
-    const trustFailures = failures.filter((f) => (f.code && TRUST_CODES.has(f.code)) || (f.code === '0x80070643' && f.kb && trustKbs.has(f.kb.toUpperCase())));
+    const trustKbs = new Set(failures.filter((f) => hasTrustCode(f) && f.kb).map((f) => (f.kb ?? '').toUpperCase()));
+    const trustFailures = failures.filter((f) => hasTrustCode(f) || (f.code === '0x80070643' && f.kb && trustKbs.has(f.kb.toUpperCase())));
     const out: Finding[] = [];
     for (const h of t.wintrust) {
       if (h.state === undefined) continue;
