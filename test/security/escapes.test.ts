@@ -103,7 +103,9 @@ describe.skipIf(!!reason)('escape sequences in names that reach the output (issu
 
       const json = await runWufix(['scan', '--root', root, '--json'], { env });
       expect.soft(json.killed, describeRun(json)).toBeUndefined();
-      const report = JSON.parse(json.stdout.toString('utf8')) as { targets: { wintrust: { sid?: string; exists: boolean }[]; logs: { file: string }[]; attempts: { evidence: { file?: string }[] }[] }[] };
+      const report = JSON.parse(json.stdout.toString('utf8')) as {
+        targets: { wintrust: { sid?: string; exists: boolean }[]; logs: { file: string }[]; attempts: { evidence: { file?: string }[] }[] }[];
+      };
       const t = report.targets[0]!;
       expect.soft(t.wintrust.find((w) => w.sid === EVE_SID)?.exists, 'the Eve hive was not read').toBe(true);
       expect

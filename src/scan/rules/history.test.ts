@@ -115,7 +115,14 @@ describe('feature-update-rollback', () => {
   });
   it('rolled back only past the first restart: a downlevel failure changed nothing', () => {
     expect(find(scan([rolled]), 'feature-update-rollback')[0]!.explanation).toMatch(/and rolled back/);
-    const downlevel = ev({ source: 'setupact.log', kind: 'feature-update', result: 'failed', code: '0x80070032', extendedCode: '0x50013', time: at('2021-05-12T04:00:00') });
+    const downlevel = ev({
+      source: 'setupact.log',
+      kind: 'feature-update',
+      result: 'failed',
+      code: '0x80070032',
+      extendedCode: '0x50013',
+      time: at('2021-05-12T04:00:00'),
+    });
     expect(find(scan([downlevel]), 'feature-update-rollback')[0]!.explanation).not.toMatch(/rolled back/);
     const phase1 = { ...downlevel, extendedCode: '0x1000d' };
     expect(find(scan([phase1]), 'feature-update-rollback')[0]!.explanation).toMatch(/before restarting, so nothing was changed/);
