@@ -211,6 +211,7 @@ export async function* windowsUpdateLogEvents(chunks: ByteChunks, file: string, 
     pending.push({ e, t, anonymous });
   };
 
+  // long: one branch per decoded line kind (LogHistory, Handler, Deployment, search, DO, titles)
   const decodedLine = (m: RegExpExecArray, lineNo: number) => {
     const time = decodedTime(m);
     const t = time ? time.getTime() : NaN;
