@@ -14,3 +14,4 @@ export * from './reporting-events.js';
 export * from './cbs.js';
 export * from './windowsupdate.js';
 export * from './setup.js';
+export * from './dism.js';

@@ -15,6 +15,7 @@ import { arraySink, type EventSink } from './sink.js';
 import { collectCbsLogs } from './cbs-source.js';
 import { describeTimeZone, localToUtc, readTimeZone } from '../../windows/timezone.js';
 import { collectWindowsUpdateLogs } from './wu-source.js';
+import { collectDismLogs } from './dism-source.js';
 import { collectEventLogs } from './evtx-source.js';
 
 /** Setup logs live in Windows\Temp (LocalSystem) and each profile's AppData\Local\Temp. */
@@ -104,6 +105,7 @@ export async function collectUpdateHistory(
   const steps: [string, (root: string, sink: EventSink) => Promise<void>][] = [
     ['Windows Update logs', collectWindowsUpdateLogs],
     ['CBS logs', collectCbsLogs],
+    ['DISM log', collectDismLogs],
     ['event logs', collectEventLogs],
     ['installer logs', collectInstallerLogs],
   ];

@@ -1,118 +1,164 @@
-// Windows Update's own records as update events: SoftwareDistribution\ReportingEvents.log and the
-// REPORT EVENT lines of the classic (Windows 7 / 8.1) WindowsUpdate.log. Each record carries its
-// UTC offset, so times are UTC. Detection (147/148), download (161/162/163) and install (182/183,
-// uninstall 184/185?) records become scan, download and install events; the rest are not attempts.
-import type { AttemptKind, AttemptResult, LogSource, UpdateEvent } from '../../model/attempts.js';
-import type { ReportingEvent } from '../../formats/logs/index.js';
-import { resolveCI } from '../../windows/paths.js';
-import { fileSize, winRel } from '../../windows/files.js';
-import { problemText } from '../../shared/safefs.js';
-import { readReportingEventsFile, readWindowsUpdateLogFile } from './logs-file.js';
-import type { EventSink } from './sink.js';
+// Windows Update's own logs of the offline system (issue #16): Windows\SoftwareDistribution\
+// ReportingEvents.log, Windows\WindowsUpdate.log (the classic text log through Windows 8.1; on
+// Windows 10+ a stub pointing at Get-WindowsUpdateLog) and the decoded WindowsUpdate.log a
+// technician left on a profile's Desktop (Users\<profile>\Desktop, or OneDrive\Desktop). Windows 10+
+// writes Windows\Logs\WindowsUpdate\*.etl (binary ETW, not decoded offline): when no decoded log is
+// found they are one "not understood" file with a problem line telling how to get one.
+// Nothing is followed: every folder must be a real one (realDir), each file a regular file (fileChunks).
+import path from 'node:path';
+import type { Dirent } from 'node:fs';
+import { readLines } from '../../formats/logs/lines.js';
+import { reportingEventsEvents } from '../../formats/logs/reporting-events.js';
+import { windowsUpdateLogEvents } from '../../formats/logs/windowsupdate.js';
+import type { LogFileRead, LogReadStats, LogSource, UpdateEvent } from '../../model/attempts.js';
+import { readdirSafe } from '../../shared/safefs.js';
+import { realDir, winRel } from '../../windows/files.js';
+import { fileChunks } from './logs-file.js';
+import { newStats, type EventSink } from './sink.js';
 
-/** WU_E_CALL_CANCELLED / download cancelled: reported as Success, it is a cancel. */
-const CANCEL_CODES = new Set(['0x8024000b', '0x800704c7']);
-/** WU_E_UH_POSTREBOOTSTILLPENDING: installed, the next boot finishes it. */
-const REBOOT_CODES = new Set(['0x80242014', '0x80070bc9']);
-const NOT_APPLICABLE = new Set(['0x80240017']);
+/** A decoded WindowsUpdate.log runs to a few hundred MB at most; a larger one is not read. */
+export const MAX_WU_LOG_BYTES = 2 * 2 ** 30;
+/** Profiles looked at under Users (a hostile image may hold millions of folders). */
+const MAX_PROFILES = 1000;
+/** The Windows 10+ stub is a few hundred bytes. */
+const STUB_MAX_BYTES = 4096;
 
-function kindOf(r: ReportingEvent): AttemptKind | undefined {
-  const cat = r.category.toLowerCase();
-  if (r.eventId === 182 || r.eventId === 183 || cat.includes('install')) return /uninstall/i.test(r.eventName ?? r.message) ? 'uninstall' : 'install';
-  if (r.eventId === 161 || r.eventId === 162 || r.eventId === 163 || cat.includes('download')) return 'download';
-  if (r.eventId === 147 || r.eventId === 148 || cat.includes('detection') || cat.includes('synchronization')) return 'scan';
-  return undefined;
+type Parser = (chunks: AsyncIterable<Uint8Array>, file: string, opts: { stats: LogReadStats }) => AsyncGenerator<UpdateEvent>;
+
+export interface WuLogFile {
+  host: string;
+  source: LogSource;
+  parse: Parser;
 }
 
-function resultOf(r: ReportingEvent, code: string | undefined): AttemptResult {
-  if (code && CANCEL_CODES.has(code)) return 'cancelled';
-  if (code && REBOOT_CODES.has(code)) return 'reboot-pending';
-  if (code && NOT_APPLICABLE.has(code)) return 'not-applicable';
-  return r.status === 'Failure' ? 'failed' : 'succeeded';
+function why(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
 }
 
-/** One ReportingEvents record as an event, or undefined when it states no attempt's result. */
-export function reportEvent(r: ReportingEvent, source: LogSource, file: string, line = r.line): UpdateEvent | undefined {
-  const kind = kindOf(r);
-  if (!kind) return undefined;
-  const raw = r.hresult?.toLowerCase();
-  const code = raw && /^0x[0-9a-f]{8}$/.test(raw) && raw !== '0x00000000' ? raw : undefined;
-  // A successful detection is routine (one per scan): only its failures and cancels are kept.
-  const result = resultOf(r, code);
-  if (kind === 'scan' && result === 'succeeded') return undefined;
-  const e: UpdateEvent = {
-    source,
-    file,
-    line,
-    timeIsLocal: false,
-    kind,
-    result,
-    message: r.message.replace(/\s+/g, ' ').trim().slice(0, 500),
-    client: r.client || undefined,
-  };
-  if (!Number.isNaN(r.time.getTime())) e.time = r.time;
-  if (r.kb) e.kb = r.kb;
-  const id = r.updateId.replace(/[{}]/g, '').toLowerCase();
-  if (id && !/^0{8}-/.test(id)) e.updateId = id;
-  if (code) e.code = code;
-  if (result === 'reboot-pending') e.rebootRequired = true;
-  return e;
-}
-
-async function readOne(
-  root: string,
-  rel: string,
-  source: LogSource,
-  sink: EventSink,
-  read: (abs: string, file: string) => AsyncIterable<UpdateEvent | undefined>,
-  lines: () => number,
-): Promise<void> {
-  const abs = resolveCI(root, rel);
-  if (!abs) return;
-  const file = winRel(root, abs);
-  let events = 0;
-  try {
-    for await (const e of read(abs, file)) {
-      if (!e) continue;
-      events++;
-      sink.event(e);
-    }
-  } catch (err) {
-    sink.problem(`${file}: ${problemText(err, file)}`);
+/** Count the bytes going through. */
+async function* counted(chunks: AsyncIterable<Uint8Array>, n: { bytes: number }): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    n.bytes += c.length;
+    yield c;
   }
-  const n = lines();
-  const understood = n > 0 || events > 0 || (fileSize(abs) ?? 0) === 0;
-  sink.file({ source, file, bytes: fileSize(abs), events, understood, format: source === 'ReportingEvents.log' ? 'reportingevents' : 'windowsupdate-classic' });
-  if (!understood) sink.problem(`${file}: present but not understood: no ${source} record recognized (format not supported)`);
 }
 
+/**
+ * The entries of `dir` whose name matches (any case), as host paths. A link or special file under
+ * such a name is kept: fileChunks refuses to open it, which is a problem line, not a silent drop.
+ */
+function fileIn(dir: string, entries: Dirent[], re: RegExp): string[] {
+  return entries
+    .filter((e) => !e.isDirectory() && re.test(e.name))
+    .map((e) => path.join(dir, e.name))
+    .sort();
+}
+
+async function entriesOf(dir: string | undefined): Promise<Dirent[]> {
+  if (!dir) return [];
+  try {
+    return await readdirSafe(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The Windows 10+ WindowsUpdate.log: a few lines pointing at Get-WindowsUpdateLog. */
+async function isEtwStub(host: string): Promise<boolean> {
+  try {
+    for await (const l of readLines(fileChunks(host, { cap: STUB_MAX_BYTES }), { maxLineLength: 1024 })) if (/Get-WindowsUpdateLog/i.test(l.text)) return true;
+  } catch {
+    /* too large or unreadable: not the stub */
+  }
+  return false;
+}
+
+/**
+ * Read one log into the sink. Returns how it was read (also given to sink.file); a present file
+ * with no recognized line is a problem line, except the Windows 10+ stub when `quietStub`.
+ */
+export async function readWuLog(root: string, f: WuLogFile, sink: EventSink, quietStub = false): Promise<LogFileRead> {
+  const rel = winRel(root, f.host);
+  const stats = newStats();
+  const n = { bytes: 0 };
+  let events = 0;
+  let read: LogFileRead;
+  try {
+    for await (const e of f.parse(counted(fileChunks(f.host, { cap: MAX_WU_LOG_BYTES }), n), rel, { stats })) {
+      sink.event(e);
+      events++;
+    }
+    read = { source: f.source, file: rel, format: stats.format ?? 'unknown', bytes: n.bytes, lines: stats.lines, events, understood: stats.recognized > 0 };
+  } catch (e) {
+    read = { source: f.source, file: rel, bytes: n.bytes, lines: stats.lines, events, understood: false, note: why(e) };
+    sink.file(read);
+    sink.problem(`${rel}: not read: ${why(e)}`);
+    return read;
+  }
+  if (!read.understood) {
+    const stub = f.source === 'WindowsUpdate.log' && n.bytes <= STUB_MAX_BYTES && n.bytes > 0 && (await isEtwStub(f.host));
+    if (stub) {
+      read.format = 'windowsupdate-etw-stub';
+      read.note = 'Windows 10+ stub: the log is kept as ETW traces (Windows\\Logs\\WindowsUpdate\\*.etl)';
+      if (!quietStub) sink.problem(`${rel}: present but not understood: ${read.note}; run Get-WindowsUpdateLog to decode them`);
+    } else {
+      read.note = read.lines === 0 ? 'empty' : `no ${f.source} record recognized`;
+      sink.problem(`${rel}: present but not understood: ${read.note} (${read.lines} lines)`);
+    }
+  }
+  sink.file(read);
+  return read;
+}
+
+/** Decoded logs a technician left: Users\<profile>\Desktop\WindowsUpdate.log (and OneDrive\Desktop). */
+async function desktopLogs(root: string): Promise<string[]> {
+  const users = realDir(root, 'Users');
+  if (!users) return [];
+  const out: string[] = [];
+  const profiles = (await entriesOf(users)).filter((e) => e.isDirectory()).slice(0, MAX_PROFILES);
+  profiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const p of profiles) {
+    // Each level checked on its own: a profile or Desktop that is a link is never entered.
+    if (!realDir(root, `Users\\${p.name}`)) continue;
+    for (const sub of ['Desktop', 'OneDrive\\Desktop']) {
+      if (sub.startsWith('OneDrive') && !realDir(root, `Users\\${p.name}\\OneDrive`)) continue;
+      const dir = realDir(root, `Users\\${p.name}\\${sub}`);
+      if (dir) out.push(...fileIn(dir, await entriesOf(dir), /^windowsupdate\.log$/i));
+    }
+  }
+  return out;
+}
+
+/**
+ * Read ReportingEvents.log, WindowsUpdate.log and the decoded WindowsUpdate.logs on the profiles'
+ * desktops under `root` into `sink`; report the ETW traces when no decoded log was found.
+ */
 export async function collectWindowsUpdateLogs(root: string, sink: EventSink): Promise<void> {
-  let records = 0;
-  await readOne(
-    root,
-    'Windows\\SoftwareDistribution\\ReportingEvents.log',
-    'ReportingEvents.log',
-    sink,
-    async function* (abs, file) {
-      for await (const r of readReportingEventsFile(abs)) {
-        records++;
-        yield reportEvent(r, 'ReportingEvents.log', file);
-      }
-    },
-    () => records,
-  );
-  let lines = 0;
-  await readOne(
-    root,
-    'Windows\\WindowsUpdate.log',
-    'WindowsUpdate.log',
-    sink,
-    async function* (abs, file) {
-      for await (const r of readWindowsUpdateLogFile(abs)) {
-        lines++;
-        if (r.report) yield reportEvent(r.report, 'WindowsUpdate.log', file, r.line);
-      }
-    },
-    () => lines,
-  );
+  const files: WuLogFile[] = [];
+  const sd = realDir(root, 'Windows\\SoftwareDistribution');
+  for (const host of fileIn(sd ?? '', sd ? await entriesOf(sd) : [], /^reportingevents\.log$/i))
+    files.push({ host, source: 'ReportingEvents.log', parse: reportingEventsEvents });
+  const win = realDir(root, 'Windows');
+  const main = fileIn(win ?? '', win ? await entriesOf(win) : [], /^windowsupdate\.log$/i);
+  const desktop = await desktopLogs(root);
+  for (const host of [...main, ...desktop]) files.push({ host, source: 'WindowsUpdate.log', parse: windowsUpdateLogEvents });
+  const etlDir = realDir(root, 'Windows\\Logs\\WindowsUpdate');
+  const etls = etlDir ? (await entriesOf(etlDir)).filter((e) => e.isFile() && /\.etl$/i.test(e.name)) : [];
+  if (files.length === 0 && etls.length === 0) return;
+  sink.progress('reading WindowsUpdate.log');
+  let decoded = false;
+  for (const f of files) {
+    // The stub's problem line is left to the ETW line below when traces are there.
+    const read = await readWuLog(root, f, sink, etls.length > 0);
+    if (read.format === 'windowsupdate-decoded') decoded = true;
+  }
+  if (etls.length > 0 && !decoded) {
+    const rel = winRel(root, etlDir!);
+    const note = `${etls.length} ETW trace file(s) (*.etl) not decoded offline`;
+    sink.file({ source: 'WindowsUpdate.log', file: rel, format: 'etl', events: 0, understood: false, note });
+    sink.problem(
+      `${rel}: ETW traces are not decoded offline (${etls.length} .etl file(s)); run Get-WindowsUpdateLog on this Windows (or on any Windows 10+ PC with a copy of these .etl files) and save the WindowsUpdate.log it writes on a profile's Desktop, then scan again`,
+    );
+  }
 }
