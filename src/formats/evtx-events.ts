@@ -31,7 +31,6 @@ const MAX_FIELD = 300;
 
 /** ASCII-safe, one line, trimmed, bounded. */
 function clean(s: string, max = MAX_FIELD): string {
-  // eslint-disable-next-line no-control-regex
   const t = s
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/[^\x20-\x7e]/g, '?')
