@@ -15,7 +15,10 @@ import { FormatError } from '../shared/errors.js';
 import { crc32, crc32Continue } from '../shared/crc32.js';
 
 export interface EvtxEvent {
+  /** The record header's number (differs from EventRecordID in exported logs). */
   recordId: bigint;
+  /** System/EventRecordID: the number Event Viewer shows (absent when the element is missing or not a number). */
+  eventRecordId?: bigint;
   timeCreated: Date;
   provider: string;
   eventId: number;
@@ -864,6 +867,11 @@ function parseRecord(parser: ChunkParser, dv: DataView, p: number, size: number,
   const ev: EvtxEvent = { recordId, timeCreated, provider, eventId: Number(eventIdText), data: extractData(event) };
   const levelText = textOf(child(sys, 'Level')?.children ?? []).trim();
   if (/^\d+$/.test(levelText)) ev.level = Number(levelText);
+  const eridText = textOf(child(sys, 'EventRecordID')?.children ?? []).trim();
+  if (/^\d{1,20}$/.test(eridText)) {
+    const erid = BigInt(eridText);
+    if (erid <= 0xffffffffffffffffn) ev.eventRecordId = erid;
+  }
   const comp = child(sys, 'Computer');
   if (comp) ev.computer = textOf(comp.children);
   if (wantXml) ev.xml = renderXml(nodes).join('');

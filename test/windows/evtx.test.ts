@@ -3,14 +3,17 @@
 // (bad chunk signature, bad CRCs, truncation) and seeded random byte flips.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FormatError } from '../../src/shared/errors.js';
 import { parseEvtxChunk, type EvtxEvent, type EvtxProblem } from '../../src/formats/evtx.js';
 import { crc32, crc32Continue } from '../../src/shared/crc32.js';
 import { readEvtx, readWindowsUpdateEvents, WU_PROVIDER } from '../../src/scan/collect/evtx-file.js';
-import { fixture, PROJECT_ROOT, sharedReason, skipReason, toolsReason } from '../helpers/env.js';
+import { collectEventLogs } from '../../src/scan/collect/evtx-source.js';
+import { arraySink } from '../../src/scan/collect/sink.js';
+import { evtxUpdateEvent } from '../../src/formats/evtx-events.js';
+import { fixture, FIXTURES, PROJECT_ROOT, sharedReason, skipReason, toolsReason } from '../helpers/env.js';
 
 // ------------------------------------------------------------------------------------------------
 // helpers
@@ -678,5 +681,161 @@ describe.skipIf(!!reason)('evtx: damaged files', () => {
         expect(e).toBeInstanceOf(FormatError);
       }
     }
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// System/EventRecordID (what Event Viewer shows) against python-evtx, and the event-log collector
+
+/** python-evtx's record-header number and System/EventRecordID text of every intact record (its verify(); '' when empty). */
+function pyEventRecordIds(file: string): Map<string, string> {
+  const script = [
+    'import sys, xml.etree.ElementTree as ET, Evtx.Evtx as evtx',
+    'with evtx.Evtx(sys.argv[1]) as log:',
+    '  for r in log.records():',
+    '    if not r.verify(): continue',
+    '    try:',
+    '      s = next(c for c in ET.fromstring(r.xml()) if c.tag.endswith("}System"))',
+    '      e = next((c for c in s if c.tag.endswith("}EventRecordID")), None)',
+    '      print(r.record_num(), (e.text or "") if e is not None else "")',
+    '    except Exception:',
+    '      print(r.record_num(), "?")',
+  ].join('\n');
+  const out = execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const m = new Map<string, string>();
+  for (const l of out.split('\n')) {
+    const [k, v] = l.split(' ');
+    if (k) m.set(k, v ?? '');
+  }
+  return m;
+}
+
+const LOGS_EVTX = path.join(FIXTURES, 'logs', 'evtx');
+const REAL_EVTX = [
+  path.join(LOGS_EVTX, 'win11-21h2-System-wuclient-19-20-43-44-five-failures-DFIRArtifactMuseum.evtx'),
+  path.join(LOGS_EVTX, 'win10-21h1-Setup-servicing-lcu-reboot-required-DFIRArtifactMuseum.evtx'),
+  path.join(LOGS_EVTX, 'win10-ltsc2019-WindowsUpdateClient%4Operational-scan-failures-0x800b0101-DFIRArtifactMuseum.evtx'),
+  path.join(LOGS_EVTX, 'win2012r2-Setup-servicing-kb2999226-and-roles-DFIRArtifactMuseum.evtx'),
+];
+const EVT_DIR = 'Windows/System32/winevt/Logs';
+const OPERATIONAL_NAME = 'Microsoft-Windows-WindowsUpdateClient%4Operational.evtx';
+
+describe.skipIf(!!reason)('evtx: System/EventRecordID', () => {
+  it('equals python-evtx on every intact record of the 7 real files', async () => {
+    const files = [
+      ...REAL_EVTX,
+      fixture('evtx', 'system.evtx'),
+      fixture('evtx', 'Application_no_crc32.evtx'),
+      fixture('evtx', 'sample_with_a_bad_chunk_magic.evtx'),
+    ];
+    let compared = 0;
+    for (const f of files) {
+      const py = pyEventRecordIds(f);
+      const { events } = await readAll(f);
+      const ours = new Map(events.map((e) => [e.recordId.toString(), e.eventRecordId?.toString() ?? '']));
+      // Every record python-evtx reads, we read with the same EventRecordID (we recover more of a damaged file).
+      expect(new Map([...py.keys()].map((k) => [k, ours.get(k)])), path.basename(f)).toEqual(py);
+      expect(ours.size).toBeGreaterThanOrEqual(py.size);
+      compared += [...py.values()].filter((v) => /^\d+$/.test(v)).length;
+    }
+    expect(compared).toBeGreaterThan(2000);
+  });
+
+  it('is read from the XML, not the record header: a header renumbered (as in an exported log) keeps Event Viewer numbers', () => {
+    const src = new Uint8Array(readFileSync(REAL_EVTX[1]!));
+    const chunk = src.slice(4096, 4096 + 65536);
+    const dv = new DataView(chunk.buffer);
+    // Renumber every record header (+1000): the records' CRC no longer matches, so read without CRC checks.
+    let p = 512;
+    while (dv.getUint32(p, true) === 0x2a2a) {
+      dv.setBigUint64(p + 8, dv.getBigUint64(p + 8, true) + 1000n, true);
+      p += dv.getUint32(p + 4, true);
+    }
+    const { events, problems } = parseEvtxChunk(chunk, 0, { checkCrc: false });
+    expect(problems).toEqual([]);
+    expect(events).toHaveLength(20);
+    expect(events.map((e) => e.recordId)).toEqual(events.map((_, i) => BigInt(1001 + i)));
+    expect(events.map((e) => e.eventRecordId)).toEqual(events.map((_, i) => BigInt(1 + i)));
+    const last = evtxUpdateEvent(events[19]!, 'Windows\\System32\\winevt\\Logs\\Setup.evtx', 'Setup.evtx');
+    expect(last).toMatchObject({ recordId: '20', eventId: 4, kb: 'KB5010342', result: 'reboot-pending' });
+  });
+});
+
+describe.skipIf(!!reason)('evtx: collectEventLogs', () => {
+  let tmp: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-evtxsrc-'));
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** A volume with these files in winevt\Logs (name -> content or fixture path). */
+  function volume(name: string, files: Record<string, string | Uint8Array>): string {
+    const root = path.join(tmp, name);
+    const dir = path.join(root, ...EVT_DIR.split('/'));
+    mkdirSync(dir, { recursive: true });
+    for (const [n, c] of Object.entries(files)) writeFileSync(path.join(dir, n), typeof c === 'string' ? readFileSync(c) : c);
+    return root;
+  }
+
+  it('reads the three real logs in place (any case): files understood, no problem, the ground-truth events', async () => {
+    const root = volume('real', { 'SYSTEM.EVTX': REAL_EVTX[0]!, 'Setup.evtx': REAL_EVTX[1]!, [OPERATIONAL_NAME]: REAL_EVTX[2]! });
+    const sink = arraySink();
+    await collectEventLogs(root, sink);
+    expect(sink.problems).toEqual([]);
+    expect(sink.files.map((f) => `${f.source} ${f.file} ${f.understood} ${f.format}`)).toEqual([
+      'System.evtx Windows\\System32\\winevt\\Logs\\SYSTEM.EVTX true evtx',
+      'Setup.evtx Windows\\System32\\winevt\\Logs\\Setup.evtx true evtx',
+      `WindowsUpdateClient.evtx Windows\\System32\\winevt\\Logs\\${OPERATIONAL_NAME} true evtx`,
+    ]);
+    expect(sink.files.map((f) => f.events)).toEqual([249, 20, 80]);
+    const failed = sink.events.filter((e) => e.result === 'failed');
+    expect(failed.map((e) => `${e.source} ${e.kind} ${e.code}`).sort()).toEqual(
+      [
+        ...Array(14).fill('WindowsUpdateClient.evtx scan 0x800b0101'),
+        ...Array(10).fill('WindowsUpdateClient.evtx scan 0x80240438'),
+        ...Array(2).fill('WindowsUpdateClient.evtx scan 0x8024402c'),
+        ...Array(3).fill('System.evtx install 0x80073d02'),
+        ...Array(2).fill('System.evtx install 0x80240016'),
+      ].sort(),
+    );
+    expect(sink.events.every((e) => e.file.startsWith('Windows\\System32\\winevt\\Logs\\') && e.timeIsLocal === false)).toBe(true);
+  });
+
+  it('a link is not followed, a file that is not EVTX and a damaged one are one problem line each', async () => {
+    const sys = readFileSync(REAL_EVTX[0]!);
+    const root = volume('hostile', {
+      'System.evtx': new Uint8Array(sys.subarray(0, 4096 + 2 * 65536 + 30000)), // truncated inside chunk 2
+      [OPERATIONAL_NAME]: new TextEncoder().encode('this is not an event log\r\n'),
+    });
+    symlinkSync(REAL_EVTX[1]!, path.join(root, ...EVT_DIR.split('/'), 'Setup.evtx'));
+    const sink = arraySink();
+    await collectEventLogs(root, sink);
+    expect(sink.problems).toHaveLength(3);
+    expect(sink.problems[0]).toMatch(
+      /^Windows\\System32\\winevt\\Logs\\System\.evtx: \d+ damaged part\(s\) skipped, \d+ record\(s\) read from 3 chunk\(s\) \(first: .*truncated/,
+    );
+    expect(sink.problems[1]).toMatch(/^Windows\\System32\\winevt\\Logs\\Setup\.evtx: not read: .*link/);
+    expect(sink.problems[2]).toMatch(/^Windows\\System32\\winevt\\Logs\\Microsoft-Windows-WindowsUpdateClient%4Operational\.evtx: not read: .*EVTX/i);
+    for (const p of sink.problems) expect(p).toMatch(/^[\x20-\x7e]+$/);
+    expect(sink.files.map((f) => f.understood)).toEqual([true, false, false]);
+    // The truncated System.evtx still gives the update events of the chunks before the cut, not all 249.
+    expect(sink.files[0]!.events).toBeGreaterThan(0);
+    expect(sink.files[0]!.events).toBeLessThan(249);
+    expect(sink.files[0]!.events).toBe(sink.events.length);
+    expect(sink.events.every((e) => e.source === 'System.evtx')).toBe(true);
+  });
+
+  it('no winevt\\Logs folder, or a link in its place: nothing read, nothing invented', async () => {
+    const empty = path.join(tmp, 'empty');
+    mkdirSync(path.join(empty, 'Windows', 'System32', 'winevt'), { recursive: true });
+    const s1 = arraySink();
+    await collectEventLogs(empty, s1);
+    expect([s1.events.length, s1.files.length, s1.problems.length]).toEqual([0, 0, 0]);
+    const other = volume('elsewhere', { 'System.evtx': REAL_EVTX[0]! });
+    symlinkSync(path.join(other, ...EVT_DIR.split('/')), path.join(empty, 'Windows', 'System32', 'winevt', 'Logs'));
+    const s2 = arraySink();
+    await collectEventLogs(empty, s2);
+    expect(s2.events).toEqual([]);
+    expect(s2.files).toEqual([]);
   });
 });

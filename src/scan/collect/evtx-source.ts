@@ -1,55 +1,68 @@
-// The Windows Update client's events in System.evtx as update events: 19 installed, 20 failed,
-// 43 install started, 44 download started. EVTX times are UTC; evidence quotes the record number.
-import type { UpdateEvent } from '../../model/attempts.js';
-import { resolveCI } from '../../windows/paths.js';
-import { fileSize, winRel } from '../../windows/files.js';
+// The event logs of the offline system as update events (issue #16): System.evtx (Windows Update
+// client 19/20/43/44), Setup.evtx (Servicing 1/2/3/4 and the selectable-update events) and
+// Microsoft-Windows-WindowsUpdateClient%4Operational.evtx (scans 25/26, downloads, installs).
+// Each file is streamed chunk by chunk (evtx-file.ts readEvtx) and each record mapped by the pure
+// formats/evtx-events.ts. Nothing is followed (resolveCI stops at a link on the way; the file itself
+// is opened through safefs). A damaged file is read as far as it goes, with one problem line per
+// file; a file that is not EVTX is a problem line and a LogFileRead with understood: false.
+import { evtxUpdateEvent, type EvtxLogSource } from '../../formats/evtx-events.js';
+import type { LogFileRead } from '../../model/attempts.js';
 import { problemText } from '../../shared/safefs.js';
-import { readWindowsUpdateEvents, type WuEvent } from './evtx-file.js';
+import { fileSize, winRel } from '../../windows/files.js';
+import { resolveCI } from '../../windows/paths.js';
+import { readEvtx } from './evtx-file.js';
 import type { EventSink } from './sink.js';
 
-export function systemEvent(w: WuEvent, file: string): UpdateEvent | undefined {
-  const base = {
-    source: 'System.evtx' as const,
-    file,
-    recordId: w.recordId.toString(),
-    eventId: w.eventId,
-    timeIsLocal: false,
-    message: (w.title ?? '').slice(0, 500),
-  };
-  let e: UpdateEvent;
-  if (w.eventId === 19) e = { ...base, kind: 'install', result: 'succeeded', message: `Installation Successful: ${base.message}`.slice(0, 500) };
-  else if (w.eventId === 20)
-    e = { ...base, kind: 'install', result: 'failed', message: `Installation Failure: ${w.errorCode ?? ''} ${base.message}`.trim().slice(0, 500) };
-  else if (w.eventId === 43) e = { ...base, kind: 'install', result: 'in-progress', message: `Installation Started: ${base.message}`.slice(0, 500) };
-  else if (w.eventId === 44) e = { ...base, kind: 'download', result: 'in-progress', message: `Download Started: ${base.message}`.slice(0, 500) };
-  else return undefined;
-  if (!Number.isNaN(w.time.getTime())) e.time = w.time;
-  if (w.kb) e.kb = w.kb;
-  if (w.title) e.title = w.title.slice(0, 300);
-  if (w.updateGuid) e.updateId = w.updateGuid.replace(/[{}]/g, '').toLowerCase();
-  if (w.eventId === 20 && w.errorCode) e.code = w.errorCode;
-  return e;
+export const EVTX_LOG_DIR = 'Windows\\System32\\winevt\\Logs';
+
+/** The event logs read, by file name in winevt\Logs. */
+export const EVENT_LOGS: readonly { name: string; source: EvtxLogSource }[] = [
+  { name: 'System.evtx', source: 'System.evtx' },
+  { name: 'Setup.evtx', source: 'Setup.evtx' },
+  { name: 'Microsoft-Windows-WindowsUpdateClient%4Operational.evtx', source: 'WindowsUpdateClient.evtx' },
+];
+
+/** Reads one event log (host path `abs`, volume path `file`) into the sink. */
+export async function readEventLog(abs: string, file: string, source: EvtxLogSource, sink: EventSink): Promise<LogFileRead> {
+  const read: LogFileRead = { source, file, format: 'evtx', events: 0, lines: 0, understood: false };
+  const bytes = fileSize(abs);
+  if (bytes !== undefined) read.bytes = bytes;
+  try {
+    const it = readEvtx(abs);
+    let r = await it.next();
+    while (!r.done) {
+      read.lines!++;
+      const e = evtxUpdateEvent(r.value, file, source);
+      if (e) {
+        sink.event(e);
+        read.events++;
+      }
+      r = await it.next();
+    }
+    // The file header was EVTX (readEvtx throws otherwise): understood, even when it holds no update event.
+    read.understood = true;
+    const { problems, chunks } = r.value;
+    if (problems.length) {
+      read.note = `${problems.length} damaged part(s) skipped`;
+      sink.problem(
+        `${file}: ${problems.length} damaged part(s) skipped, ${read.lines} record(s) read from ${chunks} chunk(s) (first: ${problems[0]!.message})`,
+      );
+    }
+  } catch (err) {
+    read.note = problemText(err, file);
+    sink.problem(`${file}: not read: ${read.note}`);
+  }
+  sink.file(read);
+  return read;
 }
 
+/** System, Setup and WindowsUpdateClient/Operational event logs of the volume at `root`. */
 export async function collectEventLogs(root: string, sink: EventSink): Promise<void> {
-  const abs = resolveCI(root, 'Windows\\System32\\winevt\\Logs\\System.evtx');
-  if (!abs) return;
-  const file = winRel(root, abs);
-  sink.progress('reading System.evtx');
-  let events = 0;
-  try {
-    const { events: wu, problems } = await readWindowsUpdateEvents(abs);
-    for (const w of wu) {
-      const e = systemEvent(w, file);
-      if (e) {
-        events++;
-        sink.event(e);
-      }
-    }
-    if (problems.length) sink.problem(`${file}: ${problems.length} damaged part(s) skipped (first: ${problems[0]!.message})`);
-    sink.file({ source: 'System.evtx', file, bytes: fileSize(abs), events, understood: true, format: 'evtx' });
-  } catch (err) {
-    sink.problem(`${file}: ${problemText(err, file)}`);
-    sink.file({ source: 'System.evtx', file, bytes: fileSize(abs), events, understood: false, format: 'evtx', note: 'not an event log' });
+  for (const { name, source } of EVENT_LOGS) {
+    const abs = resolveCI(root, `${EVTX_LOG_DIR}\\${name}`);
+    if (!abs) continue;
+    const file = winRel(root, abs);
+    sink.progress(`reading ${name}`);
+    await readEventLog(abs, file, source, sink);
   }
 }
