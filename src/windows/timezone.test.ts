@@ -8,6 +8,7 @@ import {
   describeTimeZone,
   localToUtc,
   parseSystemTime,
+  parseTimeFields,
   parseTzi,
   readTimeZone,
   ruleForYear,
@@ -24,6 +25,11 @@ function st(f: number[]): Uint8Array {
   const dv = new DataView(b.buffer);
   f.forEach((v, i) => dv.setUint16(i * 2, v, true));
   return b;
+}
+/** SYSTEM's TIME_FIELDS bytes, given in SYSTEMTIME order [year, month, dayOfWeek, day, hour, ...]: stored Year, Month, Day, Hour, Minute, Second, Ms, Weekday. */
+function tf(f: number[]): Uint8Array {
+  const [year = 0, month = 0, dayOfWeek = 0, day = 0, hour = 0, minute = 0, second = 0, ms = 0] = f;
+  return st([year, month, day, hour, minute, second, ms, dayOfWeek]);
 }
 /** The 44-byte TZI value. */
 function tziBytes(bias: number, std: number[], dlt: number[], standardBias = 0, daylightBias = -60): Uint8Array {
@@ -199,6 +205,16 @@ describe('Dynamic DST and the absolute-date form', () => {
   });
 });
 
+describe('SYSTEM TimeZoneInformation dates are TIME_FIELDS, TZI dates SYSTEMTIMEs', () => {
+  it("a US zone's StandardStart as Windows stores it (regipy SYSTEM): November, first Sunday, 02:00", () => {
+    const bytes = new Uint8Array([0, 0, 0x0b, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(parseTimeFields(bytes)).toEqual({ year: 0, month: 11, dayOfWeek: 0, day: 1, hour: 2, minute: 0, second: 0, milliseconds: 0 });
+    // Read as a SYSTEMTIME the same bytes would say "2nd Monday, 00:00": the wrong layout.
+    expect(parseSystemTime(bytes)).toMatchObject({ dayOfWeek: 1, day: 2, hour: 0 });
+    expect(parseTimeFields(tf([0, 3, 0, 2, 2, 0, 0, 0]))).toEqual(parseSystemTime(st([0, 3, 0, 2, 2, 0, 0, 0])));
+  });
+});
+
 describe('hostile values are ignored', () => {
   it('SYSTEMTIME out of range, TZI of the wrong size', () => {
     expect(parseSystemTime(st([0, 13, 0, 1, 2, 0, 0, 0]))).toBeUndefined();
@@ -234,8 +250,8 @@ const centralSystem = (over: Record<string, [number, Uint8Array]> = {}) =>
     Bias: [REG.DWORD, dword(360)],
     StandardBias: [REG.DWORD, dword(0)],
     DaylightBias: [REG.DWORD, dword(-60)],
-    StandardStart: [REG.BINARY, st([0, 11, 0, 1, 2, 0, 0, 0])],
-    DaylightStart: [REG.BINARY, st([0, 3, 0, 2, 2, 0, 0, 0])],
+    StandardStart: [REG.BINARY, tf([0, 11, 0, 1, 2, 0, 0, 0])],
+    DaylightStart: [REG.BINARY, tf([0, 3, 0, 2, 2, 0, 0, 0])],
     TimeZoneKeyName: [REG.SZ, sz('Central Standard Time')],
     DynamicDaylightTimeDisabled: [REG.DWORD, dword(0)],
     ...over,
@@ -284,6 +300,7 @@ describe('readTimeZone', () => {
   });
   it('hostile values: wrong types and sizes are ignored, a broken Bias falls back to the TZI, names with a backslash are not looked up', () => {
     const shortDates = readTimeZone(centralSystem({ DaylightStart: [REG.BINARY, new Uint8Array(15)] }))!;
+    expect(describeTimeZone(readTimeZone(centralSystem({ DaylightStart: [REG.BINARY, tf([0, 3, 9, 2, 2, 0, 0, 0])] }))).daylight).toBe(false);
     expect(describeTimeZone(shortDates).daylight).toBe(false);
     const szBias = centralSystem({ Bias: [REG.SZ, sz('360')] });
     expect(readTimeZone(szBias)).toBeUndefined();

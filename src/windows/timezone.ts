@@ -3,8 +3,10 @@
 // SYSTEM\<current control set>\Control\TimeZoneInformation and, when TimeZoneKeyName names a zone,
 // SOFTWARE\Microsoft\Windows NT\CurrentVersion\Time Zones\<name>\Dynamic DST (one TZI per year).
 //
-// Windows' conventions (TIME_ZONE_INFORMATION, DYNAMIC_TIME_ZONE_INFORMATION):
+// Windows' conventions (TIME_ZONE_INFORMATION, DYNAMIC_TIME_ZONE_INFORMATION, RTL_TIME_ZONE_INFORMATION):
 // - UTC = local + Bias + StandardBias (standard time) or local + Bias + DaylightBias (daylight time).
+// - SYSTEM's StandardStart/DaylightStart are TIME_FIELDS (weekday last), the TZI's dates SYSTEMTIMEs
+//   (weekday third): the same 16 bytes read differently (the real regipy SYSTEM hives show it).
 // - DaylightDate is when daylight time starts, in local STANDARD time; StandardDate is when it ends,
 //   in local DAYLIGHT time. wYear == 0: "day-of-week" form (wDay = 1..5th wDayOfWeek of wMonth, 5 =
 //   the last); wYear != 0: an absolute date that happens once. DaylightDate.wMonth == 0: no DST.
@@ -63,12 +65,33 @@ export const MAX_DYNAMIC_YEARS = 400;
 const int32 = (n: number | undefined) => (n === undefined ? undefined : n | 0);
 const biasOk = (n: number | undefined): n is number => n !== undefined && Math.abs(n) <= MAX_BIAS;
 
-/** A 16-byte SYSTEMTIME, or undefined when any field is out of range. All zero = "no transition". */
-export function parseSystemTime(b: Uint8Array, offset = 0): SystemTime | undefined {
+/** The 8 little-endian 16-bit words of a 16-byte structure at `offset`, or undefined when too short. */
+function words(b: Uint8Array, offset: number): number[] | undefined {
   if (b.length < offset + 16) return undefined;
   const dv = new DataView(b.buffer, b.byteOffset + offset, 16);
-  const w = (i: number) => dv.getUint16(i * 2, true);
-  const t: SystemTime = { year: w(0), month: w(1), dayOfWeek: w(2), day: w(3), hour: w(4), minute: w(5), second: w(6), milliseconds: w(7) };
+  return Array.from({ length: 8 }, (_, i) => dv.getUint16(i * 2, true));
+}
+
+/** A 16-byte SYSTEMTIME (the TZI form: wYear, wMonth, wDayOfWeek, wDay, wHour, ...), or undefined when out of range. */
+export function parseSystemTime(b: Uint8Array, offset = 0): SystemTime | undefined {
+  const w = words(b, offset);
+  if (!w) return undefined;
+  return checked({ year: w[0]!, month: w[1]!, dayOfWeek: w[2]!, day: w[3]!, hour: w[4]!, minute: w[5]!, second: w[6]!, milliseconds: w[7]! });
+}
+
+/**
+ * SYSTEM TimeZoneInformation StandardStart / DaylightStart: NOT a SYSTEMTIME but the kernel's
+ * TIME_FIELDS (RTL_TIME_ZONE_INFORMATION: Year, Month, Day, Hour, Minute, Second, Milliseconds,
+ * Weekday). A US zone's StandardStart is 00 00 0b 00 01 00 02 00 ... 00 00 = November, 1st Sunday, 02:00.
+ */
+export function parseTimeFields(b: Uint8Array, offset = 0): SystemTime | undefined {
+  const w = words(b, offset);
+  if (!w) return undefined;
+  return checked({ year: w[0]!, month: w[1]!, day: w[2]!, hour: w[3]!, minute: w[4]!, second: w[5]!, milliseconds: w[6]!, dayOfWeek: w[7]! });
+}
+
+/** The transition date when every field is in range (all zero / month 0 = "no transition"). */
+function checked(t: SystemTime): SystemTime | undefined {
   if (t.month === 0) return t; // no transition: the other fields do not matter
   const inRange = t.month <= 12 && t.hour <= 23 && t.minute <= 59 && t.second <= 59 && t.milliseconds <= 999;
   if (!inRange) return undefined;
@@ -125,8 +148,8 @@ function systemRule(system: Hive, nk: number): TziRule | undefined {
   const daylightBias = int32(regDword(system, nk, 'DaylightBias')) ?? 0;
   const sd = binary(system, nk, 'StandardStart', 16);
   const dd = binary(system, nk, 'DaylightStart', 16);
-  const standardDate = sd && parseSystemTime(sd);
-  const daylightDate = dd && parseSystemTime(dd);
+  const standardDate = sd && parseTimeFields(sd);
+  const daylightDate = dd && parseTimeFields(dd);
   if (!biasOk(bias) || !biasOk(standardBias) || !biasOk(daylightBias)) return undefined;
   const none = parseSystemTime(new Uint8Array(16))!;
   // Both dates missing: a zone without DST. One missing or broken: DST cannot be applied.
