@@ -1185,7 +1185,6 @@ export const NT_STATUSES: ReadonlyMap<number, string> = hexNames(NT_LIST, 'STATU
 
 /** NTSTATUS facilities (ntstatus.h FACILITY_*, bits 16-27) and what they cover. */
 const NT_FACILITIES: Record<number, [string, string?]> = {
-  0x0: ['default'],
   0x1: ['FACILITY_DEBUGGER'],
   0x2: ['FACILITY_RPC_RUNTIME'],
   0x3: ['FACILITY_RPC_STUBS'],
@@ -1514,6 +1513,7 @@ function ntFacilityText(status: number, wrapped: boolean): string {
   const fac = (status >>> 16) & 0xfff;
   const f = NT_FACILITIES[fac];
   const how = wrapped ? `HRESULT_FROM_NT of NTSTATUS ${hex8(status)}` : 'NTSTATUS';
+  if (fac === 0) return `${how} (facility 0)`;
   if (!f) return `${how}: NT facility 0x${fac.toString(16)}`;
   return `${how}: ${f[0]} (0x${fac.toString(16)})${f[1] ? `: ${f[1]}` : ''}`;
 }
