@@ -236,7 +236,7 @@ export async function* dismLogEvents(chunks: ByteChunks, file: string, opts: Dis
         if (t) run.closedTime = t;
         continue;
       }
-      if (CORRUPT_RE.test(msg)) run.corruptionFound = true;
+      if ((msg.includes('component store') || msg.includes('corruption')) && CORRUPT_RE.test(msg)) run.corruptionFound = true;
       if (level === 'error' && SOURCE_MISSING_RE.test(msg)) run.sourceMissing = true;
       const hr = level === 'error' ? HR_RE.exec(msg) : msg.startsWith('DISM.EXE:') ? EXITING_RE.exec(msg) : null;
       if (!hr) continue;

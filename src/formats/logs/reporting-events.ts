@@ -159,7 +159,8 @@ export function wuCodeResult(code: string): AttemptResult {
   return (parseInt(code.slice(2), 16) >>> 0) & 0x80000000 ? 'failed' : 'succeeded';
 }
 
-const TITLE_IN_MESSAGE_RE = /following updates?:\s*(.+)$/i;
+/** "... the following update: <title>", "... the following update with error 0x80070643: <title>." */
+const TITLE_IN_MESSAGE_RE = /following updates?(?: with error (?:0x)?[0-9a-f]{1,8})?:\s*(.+?)\.?$/i;
 
 /** What a record is about: kind and whether it is a start, by event name (Windows 8+) or number. */
 function reportKind(r: ReportingEvent): { kind: AttemptKind; phase: 'start' | 'end' | 'cancel' | 'queued' } | undefined {

@@ -105,6 +105,9 @@ const DO_RESULT_RE = new RegExp(`^DO job ${G} ([^,]{1,80}), updateId = ${G}, hr 
 const TITLE_RE = /^Title = (.{1,400})$/;
 const UPDATEID_RE = new RegExp(`^UpdateId = ${G}\\s*$`);
 const DESERIALIZED_RE = new RegExp(`^Deserialized installable update (.{1,400}), UpdateID = ${G}`);
+/** The decoded lines worth a closer look start like this. */
+const INTERESTING_RE =
+  /^(?:LogHistory called|Command line install|Install complete for|Deployment job Id|\* END \* Finding|DO job|Title = |UpdateId = |Deserialized installable)/;
 /** Classic format: a search's start, its "Exit code" line, its end (one thread). */
 const CLASSIC_SCAN_START_RE = /^\*\* START \*\* {1,4}Agent: Finding updates \[CallerId = ([^\]]{0,200})\]/;
 const CLASSIC_SCAN_END_RE = /^\*\* {1,4}END {1,4}\*\* {1,4}Agent: Finding updates/;
@@ -213,10 +216,12 @@ export async function* windowsUpdateLogEvents(chunks: ByteChunks, file: string, 
 
   // long: one branch per decoded line kind (LogHistory, Handler, Deployment, search, DO, titles)
   const decodedLine = (m: RegExpExecArray, lineNo: number) => {
+    const body = m[11]!.trim();
+    // Fast exit: only lines that start like one of the kinds below are looked at (most are not).
+    if (!INTERESTING_RE.test(body)) return;
     const time = decodedTime(m);
     const t = time ? time.getTime() : NaN;
     const thread = `${m[8]}:${m[9]}`;
-    const body = m[11]!.trim();
     if (!Number.isNaN(t)) expire(t, false);
     let x: RegExpExecArray | null;
     if (body.startsWith('LogHistory called')) {
@@ -257,7 +262,7 @@ export async function* windowsUpdateLogEvents(chunks: ByteChunks, file: string, 
       if (id && !Number.isNaN(t)) remember(decided, id, { result, kind, code, t }, MAX_TITLES);
       return;
     }
-    if ((x = CMDLINE_RE.exec(body))) {
+    if (body.startsWith('Command line') && (x = CMDLINE_RE.exec(body))) {
       const code = hexField(x[1]!)!;
       const r = CMD_RESULT_RE.exec(body)?.[1]?.toLowerCase();
       const reboot = CMD_REBOOT_RE.exec(body)?.[1]?.toLowerCase() === 'true';
@@ -269,7 +274,7 @@ export async function* windowsUpdateLogEvents(chunks: ByteChunks, file: string, 
       hold(e, t, true);
       return;
     }
-    if ((x = INSTALL_COMPLETE_RE.exec(body))) {
+    if (body.startsWith('Install complete') && (x = INSTALL_COMPLETE_RE.exec(body))) {
       const code = hexField(x[3]!)!;
       const reboot = /^yes|^true/i.test(x[4]!);
       let result = wuCodeResult(code);
@@ -280,13 +285,13 @@ export async function* windowsUpdateLogEvents(chunks: ByteChunks, file: string, 
       hold(e, t, false);
       return;
     }
-    if ((x = DEPLOY_RESULT_RE.exec(body))) {
+    if (body.startsWith('Deployment job') && body.includes('code = Update ') && (x = DEPLOY_RESULT_RE.exec(body))) {
       const id = guidField(x[3]);
       if (!id) return;
       hold(named(base(lineNo, time, 'install', x[5] === 'failed' ? 'failed' : 'succeeded', body), id), t, false);
       return;
     }
-    if ((x = SCAN_END_RE.exec(body))) {
+    if (body.startsWith('* END * Finding') && (x = SCAN_END_RE.exec(body))) {
       const code = hexField(x[3]!)!;
       const e = base(lineNo, time, 'scan', wuCodeResult(code), body);
       e.code = code;
@@ -306,11 +311,11 @@ export async function* windowsUpdateLogEvents(chunks: ByteChunks, file: string, 
       out.push(e);
       return;
     }
-    if ((x = TITLE_RE.exec(body))) {
+    if (body.startsWith('Title = ') && (x = TITLE_RE.exec(body))) {
       remember(lastTitle, thread, x[1]!.trim(), MAX_THREADS);
       return;
     }
-    if ((x = UPDATEID_RE.exec(body))) {
+    if (body.startsWith('UpdateId = ') && (x = UPDATEID_RE.exec(body))) {
       const title = lastTitle.get(thread);
       const id = guidField(x[1]);
       if (title && id) {
@@ -320,7 +325,7 @@ export async function* windowsUpdateLogEvents(chunks: ByteChunks, file: string, 
       lastTitle.delete(thread);
       return;
     }
-    if ((x = DESERIALIZED_RE.exec(body))) {
+    if (body.startsWith('Deserialized installable') && (x = DESERIALIZED_RE.exec(body))) {
       const id = guidField(x[2]);
       const title = x[1]!.trim();
       if (id && !titles.has(id)) {

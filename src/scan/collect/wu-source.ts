@@ -116,7 +116,8 @@ async function desktopLogs(root: string): Promise<string[]> {
   const users = realDir(root, 'Users');
   if (!users) return [];
   const out: string[] = [];
-  const profiles = (await entriesOf(users)).filter((e) => e.isDirectory()).slice(0, MAX_PROFILES);
+  // A name with a path separator in it (possible on the host filesystem) would alias another folder: skipped.
+  const profiles = (await entriesOf(users)).filter((e) => e.isDirectory() && !/[\\/]/.test(e.name)).slice(0, MAX_PROFILES);
   profiles.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const p of profiles) {
     // Each level checked on its own: a profile or Desktop that is a link is never entered.
