@@ -56,7 +56,11 @@ try {
   text.push(path.join(W, 'Logs/CBS/CBS.log'));
   let total = repeatTo(text[0], cbsSrc, 240 * 2 ** 20);
   text.push(path.join(W, 'WindowsUpdate.log'));
-  total += repeatTo(text[1], ['windowsupdate/win10-22h2-kb5034441-0x80070643-0x800f0828-ReeceKetley.log', 'windowsupdate/win10-21h2-store-download-http403-0x80190193-josemct.log'], 40 * 2 ** 20);
+  total += repeatTo(
+    text[1],
+    ['windowsupdate/win10-22h2-kb5034441-0x80070643-0x800f0828-ReeceKetley.log', 'windowsupdate/win10-21h2-store-download-http403-0x80190193-josemct.log'],
+    40 * 2 ** 20,
+  );
   text.push(path.join(W, 'Logs/DISM/dism.log'));
   total += repeatTo(text[2], ['dism/win10-21h2-netfx3-enable-0x800f081f-iideerii.log'], 20 * 2 ** 20);
   mkdirSync(path.join(W, 'SoftwareDistribution'), { recursive: true });
