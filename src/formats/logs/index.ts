@@ -14,3 +14,5 @@ export * from './reporting-events.js';
 export * from './cbs.js';
 export * from './windowsupdate.js';
 export * from './setup.js';
+export * from './panther.js';
+export * from './setupdiag.js';
