@@ -204,7 +204,11 @@ function defaultName(kind: AttemptKind, client: string | undefined): string {
 function build(b: Builder): UpdateAttempt {
   const ns = b.events;
   const deciding = decidingEvents(ns);
-  const decider = [...deciding].sort((x, y) => RESULT_RANK[y.e.result] - RESULT_RANK[x.e.result])[0];
+  // Highest-ranked result; among equals, the event with an extended code (setup's own result line
+  // "[0xC1900101, 0x30018]" over the root-cause line quoting 0x80070005), else the latest.
+  const decider = [...deciding].sort(
+    (x, y) => RESULT_RANK[y.e.result] - RESULT_RANK[x.e.result] || Number(!!y.e.extendedCode) - Number(!!x.e.extendedCode) || y.seq - x.seq,
+  )[0];
   const result: AttemptResult = decider?.e.result ?? 'in-progress';
   const kind = ns[0]!.e.kind;
   const kb = first(ns, 'kb')?.toUpperCase();

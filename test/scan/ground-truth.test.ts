@@ -2,8 +2,7 @@
 // where Windows writes it, in an otherwise empty volume, and scanned. The attempts, results and
 // codes must equal the ground truth in ../shared/fixtures/logs/README.md (found by reading the
 // files and with python3-evtx, not from wufix's output), every file must be read and understood,
-// and nothing the README calls noise may become a failure. Not yet: the Panther setup logs (no
-// event parser yet; their cases are in commit "ground-truth acceptance test" and return with it).
+// and nothing the README calls noise may become a failure.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -54,6 +53,7 @@ const CBS = 'Windows\\Logs\\CBS\\CBS.log';
 const WU = 'Windows\\WindowsUpdate.log';
 const DISM = 'Windows\\Logs\\DISM\\dism.log';
 const EVT = 'Windows\\System32\\winevt\\Logs';
+const BT = '$WINDOWS.~BT\\Sources';
 
 describe.skipIf(!!reason)('ground truth of the real logs (issue #16)', () => {
   beforeAll(() => {
@@ -169,6 +169,47 @@ describe.skipIf(!!reason)('ground truth of the real logs (issue #16)', () => {
       true,
       true,
     ]);
+  });
+
+  it('Panther (Update Assistant 1909 -> 19041): one rollback 0xC1900101 - 0x30018 with the Sysprep 0x80070005 cause', async () => {
+    const files = {
+      'panther/win10-1909-featureupdate-rollback-0xC1900101-0x30018-Panther-setuperr-baslr.log': `${BT}\\Panther\\setuperr.log`,
+      'panther/win10-1909-featureupdate-rollback-0xC1900101-0x30018-Rollback-setupact-baslr.log': `${BT}\\Rollback\\setupact.log`,
+      'panther/win10-1909-featureupdate-rollback-0xC1900101-0x30018-Rollback-setuperr-baslr.log': `${BT}\\Rollback\\setuperr.log`,
+    };
+    const t = await scanLogs('panther-rollback', files);
+    allUnderstood(t, Object.values(files));
+    const fu = failedUpdates(t);
+    expect(fu).toHaveLength(1);
+    expect(fu[0]).toMatchObject({ kind: 'feature-update', code: '0xc1900101', extendedCode: '0x30018' });
+    expect(fu[0]!.evidence.map((e) => e.data ?? '').join('\n')).toMatch(/Sysprep specialize offline failed.*0x80070005/);
+    const f = t.findings.find((x) => x.id === 'feature-update-rollback');
+    expect(f?.severity).toBe('error');
+    expect(f?.explanation).toMatch(/rolled back/);
+  });
+
+  it('Panther (media upgrade): failed downlevel 0x80070032 - 0x50013, no rollback', async () => {
+    const t = await scanLogs('panther-downlevel', {
+      'panther/win10-1803-to-21h2-media-upgrade-0x80070032-0x50013-setupact-rickaK77.log': `${BT}\\Panther\\setupact.log`,
+    });
+    allUnderstood(t, [`${BT}\\Panther\\setupact.log`]);
+    const fu = failedUpdates(t);
+    expect(fu.map((a) => `${a.kind} ${a.code} ${a.extendedCode}`)).toEqual(['feature-update 0x80070032 0x50013']);
+    const f = t.findings.find((x) => x.id === 'feature-update-rollback');
+    expect(f).toBeDefined();
+    expect(f!.explanation).not.toMatch(/rolled back/);
+  });
+
+  it('Panther (media creation tool): the user cancelled 0x800704C7, which is no failure', async () => {
+    const files = {
+      'panther/win11-host-mct-win10-2004-cancelled-0x800704C7-setupact-copyleft21.log': `${BT}\\Panther\\setupact.log`,
+      'panther/win11-host-mct-win10-2004-cancelled-0x800704C7-setuperr-copyleft21.log': `${BT}\\Panther\\setuperr.log`,
+    };
+    const t = await scanLogs('panther-cancel', files);
+    allUnderstood(t, Object.values(files));
+    expect(failedUpdates(t)).toEqual([]);
+    expect(of(t, 'feature-update', 'cancelled').map((a) => a.code)).toContain('0x800704c7');
+    expect(t.findings).toEqual([]);
   });
 
   it('System.evtx (Windows 11): five event-20 failures, KB5009566 installed', async () => {

@@ -1,6 +1,8 @@
 // EVTX reader: every record of real System.evtx checked against the independent reader python-evtx
 // (Debian python3-evtx, via test/helpers/evtx_dump.py), Windows Update client events, damaged files
-// (bad chunk signature, bad CRCs, truncation) and seeded random byte flips.
+// (bad chunk signature, bad CRCs, truncation) and seeded random byte flips; System/EventRecordID against
+// python-evtx on the 7 real files; collectEventLogs (System, Setup, WindowsUpdateClient/Operational) on
+// the real logs in place and on hostile ones (a link, a file that is not EVTX, a truncated file).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

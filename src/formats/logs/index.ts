@@ -15,3 +15,5 @@ export * from './cbs.js';
 export * from './windowsupdate.js';
 export * from './setup.js';
 export * from './dism.js';
+export * from './panther.js';
+export * from './setupdiag.js';

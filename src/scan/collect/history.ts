@@ -17,6 +17,7 @@ import { describeTimeZone, localToUtc, readTimeZone } from '../../windows/timezo
 import { collectWindowsUpdateLogs } from './wu-source.js';
 import { collectDismLogs } from './dism-source.js';
 import { collectEventLogs } from './evtx-source.js';
+import { collectSetupLogs } from './panther-source.js';
 
 /** Setup logs live in Windows\Temp (LocalSystem) and each profile's AppData\Local\Temp. */
 function setupLogFiles(root: string): string[] {
@@ -107,6 +108,7 @@ export async function collectUpdateHistory(
     ['CBS logs', collectCbsLogs],
     ['DISM log', collectDismLogs],
     ['event logs', collectEventLogs],
+    ['Windows setup logs', collectSetupLogs],
     ['installer logs', collectInstallerLogs],
   ];
   for (const [label, step] of steps) {
