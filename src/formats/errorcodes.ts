@@ -541,7 +541,7 @@ const KNOWN: Record<number, KnownEntry> = {
   // --- NTSTATUS (HRESULT_FROM_NT) codes of the servicing stack ---
   0xd0150004: {
     symbol: 'STATUS_SXS_ASSEMBLY_NOT_FOUND',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_ASSEMBLY_NOT_FOUND 0xC0150004): a component (assembly) the operation needs is not in the component store.',
+    meaning: 'A component (assembly) the operation needs is not in the component store (NTSTATUS 0xC0150004 as an HRESULT).',
     cause: 'Component store damage, or a component that was never installed (a prerequisite update missing).',
     repairs: [],
     hint: DISM_RESTORE,
@@ -549,7 +549,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd015001a: {
     symbol: 'STATUS_SXS_COMPONENT_STORE_CORRUPT',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_COMPONENT_STORE_CORRUPT 0xC015001A): the component store is corrupt.',
+    meaning: 'The component store is corrupt (NTSTATUS 0xC015001A as an HRESULT).',
     cause: 'Component store corruption.',
     repairs: [],
     hint: DISM_RESTORE,
@@ -557,7 +557,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd0150015: {
     symbol: 'STATUS_SXS_CORRUPTION',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_CORRUPTION 0xC0150015): side-by-side corruption was detected.',
+    meaning: 'Side-by-side (component store) corruption was detected (NTSTATUS 0xC0150015 as an HRESULT).',
     cause: 'Component store corruption.',
     repairs: [],
     hint: DISM_RESTORE,
@@ -565,7 +565,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd015000c: {
     symbol: 'STATUS_SXS_ASSEMBLY_MISSING',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_ASSEMBLY_MISSING 0xC015000C): a referenced assembly is missing.',
+    meaning: 'A referenced assembly is missing from the component store (NTSTATUS 0xC015000C as an HRESULT).',
     cause: 'Component store damage.',
     repairs: [],
     hint: DISM_RESTORE,
@@ -573,7 +573,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd015001b: {
     symbol: 'STATUS_SXS_FILE_HASH_MISMATCH',
-    meaning: "HRESULT_FROM_NT(STATUS_SXS_FILE_HASH_MISMATCH 0xC015001B): a component file does not match its manifest's hash.",
+    meaning: 'A component file does not match the hash in its manifest (NTSTATUS 0xC015001B as an HRESULT).',
     cause: 'A damaged or replaced file in WinSxS (disk errors, tampering, a third-party tool).',
     repairs: [],
     hint: DISM_RESTORE,
@@ -1555,7 +1555,7 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.facility = 'Windows Setup (MOSETUP, 0xC190xxxx result codes)';
     const name = SETUP_ERRORS.get(hr);
     if (name) info.symbol = name;
-    info.meaning = name ? `Windows Setup result ${name}.` : `Windows Setup result code ${hex4(low)} (not in the documented list).`;
+    info.meaning = `Windows Setup result code ${hex4(low)}${name ? '' : ' (not in the documented list)'}.`;
     info.source = S_UPGRADE;
     return info;
   }
@@ -1566,8 +1566,9 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.facility = ntFacilityText(nt.status, nt.wrapped);
     info.ntstatus = { code: hex8(nt.status), ...(name ? { name } : {}), wrapped: nt.wrapped };
     if (name) info.symbol = name;
-    const what = name ? `${name} (${hex8(nt.status)})` : `NTSTATUS ${hex8(nt.status)}`;
-    info.meaning = nt.wrapped ? `HRESULT_FROM_NT(${what}): a kernel/native status reported as an HRESULT.` : `${what}: a kernel/native status value.`;
+    info.meaning = nt.wrapped
+      ? `NTSTATUS ${hex8(nt.status)} reported as an HRESULT (HRESULT_FROM_NT): a kernel/native status.`
+      : `NTSTATUS ${hex8(nt.status)}: a kernel/native status value.`;
     info.source = name ? S_NTSTATUS : 'decoded from the NTSTATUS layout (ntstatus.h)';
     return info;
   }
@@ -1577,7 +1578,7 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.kind = 'windows-update';
     info.subsystem = sub;
     if (name) info.symbol = name;
-    info.meaning = `${name ? name + ': ' : ''}Windows Update agent ${sevWord(info)}, ${sub}, code ${hex4(low)}.`;
+    info.meaning = `Windows Update agent ${sevWord(info)}, ${sub}, code ${hex4(low)}.`;
     info.source = name ? S_WU : 'decoded from the wuerror.h sub-ranges (no name in the wufix table)';
     if (hr === 0x00240005 || hr === 0x00242015) info.result = 'reboot-pending';
     return info;
@@ -1587,7 +1588,7 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.kind = 'cbs';
     if (name) info.symbol = name;
     const family = low >= 0x0980 ? 'PSFX (delta/payload hydration of the component store)' : 'Component Based Servicing';
-    info.meaning = `${name ? name + ': ' : ''}${family} ${sevWord(info)}, code ${hex4(low)}.`;
+    info.meaning = `${family} ${sevWord(info)}, code ${hex4(low)}.`;
     info.source = name ? S_CBS : 'decoded from the CBS range of winerror.h (no name in the wufix table)';
     return info;
   }
@@ -1596,9 +1597,7 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.kind = 'http';
     if (low >= 100 && low < 600) info.http = low;
     if (name) info.symbol = name;
-    info.meaning = info.http
-      ? `The server answered HTTP ${info.http}${name ? ` (${name})` : ''}.`
-      : `HTTP ${sevWord(info)} code ${hex4(low)}${name ? ` (${name})` : ''}.`;
+    info.meaning = info.http ? `The server answered HTTP ${info.http}.` : `HTTP ${sevWord(info)} code ${hex4(low)}.`;
     info.source = S_HTTP;
     return info;
   }
