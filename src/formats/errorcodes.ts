@@ -629,6 +629,13 @@ const KNOWN: Record<number, KnownEntry> = {
   },
 
   // --- Windows Update agent codes real logs carry ---
+  0x80040154: {
+    symbol: 'REGDB_E_CLASSNOTREG',
+    meaning: 'Class not registered (a COM class the caller needs is not registered).',
+    cause: 'A missing or damaged COM registration, often of a component the update or its installer calls.',
+    repairs: [],
+    source: S_COM,
+  },
   0x80004005: { symbol: 'E_FAIL', meaning: 'Unspecified error.', repairs: [], source: S_COM },
   0x8000ffff: { symbol: 'E_UNEXPECTED', meaning: 'Catastrophic failure (unexpected error).', repairs: [], source: S_COM },
   0x80004004: { symbol: 'E_ABORT', meaning: 'The operation was aborted.', repairs: [], source: S_COM, result: 'cancelled' },
@@ -1165,7 +1172,7 @@ c0000022 ACCESS_DENIED|c0000023 BUFFER_TOO_SMALL|c0000034 OBJECT_NAME_NOT_FOUND|
 c000003a OBJECT_PATH_NOT_FOUND|c0000043 SHARING_VIOLATION|c0000054 FILE_LOCK_CONFLICT|c000007f DISK_FULL|
 c000009a INSUFFICIENT_RESOURCES|c0000102 FILE_CORRUPT_ERROR|c0000120 CANCELLED|c0000135 DLL_NOT_FOUND|
 c0000142 DLL_INIT_FAILED|c000014c REGISTRY_CORRUPT|c0000185 IO_DEVICE_ERROR|c00000bb NOT_SUPPORTED|
-c0000221 IMAGE_CHECKSUM_MISMATCH|c0000409 STACK_BUFFER_OVERRUN|c0000428 INVALID_IMAGE_HASH|
+c0000221 IMAGE_CHECKSUM_MISMATCH|c0000225 NOT_FOUND|c0000409 STACK_BUFFER_OVERRUN|c0000428 INVALID_IMAGE_HASH|
 c0150001 SXS_SECTION_NOT_FOUND|c0150002 SXS_CANT_GEN_ACTCTX|c0150003 SXS_INVALID_ACTCTXDATA_FORMAT|
 c0150004 SXS_ASSEMBLY_NOT_FOUND|c0150005 SXS_MANIFEST_FORMAT_ERROR|c0150006 SXS_MANIFEST_PARSE_ERROR|
 c0150007 SXS_ACTIVATION_CONTEXT_DISABLED|c0150008 SXS_KEY_NOT_FOUND|c0150009 SXS_VERSION_CONFLICT|
@@ -1231,6 +1238,21 @@ const HTTP_LIST = `
 1f8 GATEWAY_TIMEOUT|1f9 VERSION_NOT_SUP`;
 
 const HTTP_ERRORS: ReadonlyMap<number, string> = hexNames(HTTP_LIST, 'HTTP_E_STATUS_', 0x80190000);
+
+/** WS_E_* (winerror.h FACILITY_WEBSERVICES 61, Windows Web Services; the WU agent's newer transport). */
+const WS_LIST = `
+00 INVALID_FORMAT|01 OBJECT_FAULTED|02 NUMERIC_OVERFLOW|03 INVALID_OPERATION|04 OPERATION_ABORTED|
+05 ENDPOINT_ACCESS_DENIED|06 OPERATION_TIMED_OUT|07 OPERATION_ABANDONED|08 QUOTA_EXCEEDED|
+09 NO_TRANSLATION_AVAILABLE|0a SECURITY_VERIFICATION_FAILURE|0b ADDRESS_IN_USE|0c ADDRESS_NOT_AVAILABLE|
+0d ENDPOINT_NOT_FOUND|0e ENDPOINT_NOT_AVAILABLE|0f ENDPOINT_FAILURE|10 ENDPOINT_UNREACHABLE|
+11 ENDPOINT_ACTION_NOT_SUPPORTED|12 ENDPOINT_TOO_BUSY|13 ENDPOINT_FAULT_RECEIVED|14 ENDPOINT_DISCONNECTED|
+15 PROXY_FAILURE|16 PROXY_ACCESS_DENIED|17 NOT_SUPPORTED|18 PROXY_REQUIRES_BASIC_AUTH|19 PROXY_REQUIRES_DIGEST_AUTH|
+1a PROXY_REQUIRES_NTLM_AUTH|1b PROXY_REQUIRES_NEGOTIATE_AUTH|1c SERVER_REQUIRES_BASIC_AUTH|
+1d SERVER_REQUIRES_DIGEST_AUTH|1e SERVER_REQUIRES_NTLM_AUTH|1f SERVER_REQUIRES_NEGOTIATE_AUTH|
+20 INVALID_ENDPOINT_URL|21 OTHER|22 SECURITY_TOKEN_EXPIRED|23 SECURITY_SYSTEM_FAILURE`;
+
+const WS_ERRORS: ReadonlyMap<number, string> = hexNames(WS_LIST, 'WS_E_', 0x803d0000);
+const FACILITY_WEBSERVICES = 61;
 
 // ---------------------------------------------------------------------------------------------
 // The extended code of a setup result (0xC1900101 - 0x4000D): phase (first digit) and operation
@@ -1396,6 +1418,7 @@ export const FACILITIES: ReadonlyMap<number, string> = new Map<number, string>([
   [52, 'FACILITY_NDIS'],
   [57, 'FACILITY_BCD'],
   [58, 'FACILITY_USERMODE_VHD'],
+  [61, 'FACILITY_WEBSERVICES'],
   [80, 'FACILITY_WINDOWS_DEFENDER'],
   [136, 'FACILITY_DRVSERVICING'],
   [208, 'FACILITY_DELIVERY_OPTIMIZATION'],
@@ -1418,6 +1441,8 @@ const FACILITY_TEXT: Record<number, string> = {
   36: 'Windows Update agent',
   49: 'BitLocker (FVE)',
   57: 'boot configuration data (BCD)',
+  19: '.NET runtime (CLR)',
+  61: 'Windows Web Services (the WU agent transport)',
   208: 'Delivery Optimization',
 };
 
@@ -1599,6 +1624,13 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     if (name) info.symbol = name;
     info.meaning = info.http ? `The server answered HTTP ${info.http}.` : `HTTP ${sevWord(info)} code ${hex4(low)}.`;
     info.source = S_HTTP;
+    return info;
+  }
+  if (fac === FACILITY_WEBSERVICES) {
+    const name = WS_ERRORS.get(hr);
+    if (name) info.symbol = name;
+    info.meaning = `Windows Web Services ${sevWord(info)} (the connection to a web service endpoint), code ${hex4(low)}.`;
+    info.source = name ? 'winerror.h (Windows SDK) WS_E_* (FACILITY_WEBSERVICES 61)' : 'decoded from the HRESULT layout (winerror.h)';
     return info;
   }
   if (fac === FACILITY_CERT || fac === FACILITY_SECURITY) {

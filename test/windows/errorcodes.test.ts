@@ -505,6 +505,12 @@ describe('HTTP, WinHTTP, appx and the other codes of the brief', () => {
     expect(i.kind).toBe('winhttp');
     expect(lookupError('0x80072ee2').symbol).toBe('ERROR_WINHTTP_TIMEOUT');
   });
+  it('Windows Web Services codes the WU agent logs (learn.microsoft.com WS_E_* table: 2151481360 = WS_E_ENDPOINT_UNREACHABLE)', () => {
+    expect(explainCode('2151481360').info.symbol).toBe('WS_E_ENDPOINT_UNREACHABLE');
+    expect(lookupError('0x803d000d').symbol).toBe('WS_E_ENDPOINT_NOT_FOUND');
+    expect(lookupError('0x803d0005').symbol).toBe('WS_E_ENDPOINT_ACCESS_DENIED');
+    expect(lookupError('0x803d0010').facility).toContain('FACILITY_WEBSERVICES (61)');
+  });
   it('appx and Win32 codes of the brief [appx][wine]', () => {
     expect(lookupError('0x80073cf9').symbol).toBe('ERROR_INSTALL_FAILED');
     expect(lookupError('0x80073d02').symbol).toBe('ERROR_PACKAGES_IN_USE');
