@@ -137,21 +137,23 @@ export function explainCommand(): Command {
     .addHelpText(
       'after',
       `
-Reads codes the way err.exe and certutil -error do: hex with or without 0x (eight digits
-starting 8 or 9, or any a-f digit, are hex), decimal, or negative decimal (a signed HRESULT).
-A decimal from 1 to 65535 is a Win32 error (HRESULT_FROM_WIN32: 1603 -> 0x80070643).
-A setup result and its extended code go together: 0xC1900101-0x4000D, "0xC1900101 - 0x4000D"
-or "0xC1900101, 0x30018"; the extended code gives the phase (1 downlevel, 2 SafeOS, 3 first
-boot, 4 second boot) and the operation that failed.
-Unknown but well-formed codes are decoded by severity, facility and number. Nothing is read
-from a disk and nothing is changed.
+Reads codes the way err.exe and certutil -error do: hex with or without 0x
+(eight digits starting 8 or 9, or any a-f digit, are hex), decimal, or
+negative decimal (a signed HRESULT). A decimal from 1 to 65535 is a Win32
+error (HRESULT_FROM_WIN32: 1603 -> 0x80070643).
+A setup result and its extended code go together: 0xC1900101-0x4000D,
+"0xC1900101 - 0x4000D" or "0xC1900101, 0x30018"; the extended code gives the
+phase (1 downlevel, 2 SafeOS, 3 first boot, 4 second boot) and the operation.
+Unknown but well-formed codes are decoded by severity, facility and number.
+Nothing is read from a disk and nothing is changed.
 
 Examples:
-  wufix explain 0x800f0984                 # PSFX_E_MATCHING_BINARY_MISSING
-  wufix explain 0xD0150004                 # HRESULT_FROM_NT(STATUS_SXS_ASSEMBLY_NOT_FOUND)
-  wufix explain 0xC1900101-0x4000D         # rollback in the second boot, MIGRATE_DATA
-  wufix explain 1603 -2146498548 80244019  # decimal Win32, signed decimal, hex without 0x
-  wufix explain --json 0x80070bc9`,
+  wufix explain 0x800f0984          # PSFX_E_MATCHING_BINARY_MISSING
+  wufix explain 0xD0150004          # STATUS_SXS_ASSEMBLY_NOT_FOUND (from NT)
+  wufix explain 0xC1900101-0x4000D  # rollback: second boot, MIGRATE_DATA
+  wufix explain 1603 -2146498548    # decimal Win32 error, signed decimal
+  wufix explain 80244019            # hex without 0x, as the logs write it
+  wufix explain --json 0x80070bc9   # the same facts as JSON`,
     )
     .action((codes: string[], o: { json?: boolean }) => {
       const words = splitCodeArgs(codes);

@@ -541,7 +541,7 @@ const KNOWN: Record<number, KnownEntry> = {
   // --- NTSTATUS (HRESULT_FROM_NT) codes of the servicing stack ---
   0xd0150004: {
     symbol: 'STATUS_SXS_ASSEMBLY_NOT_FOUND',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_ASSEMBLY_NOT_FOUND 0xC0150004): a component (assembly) the operation needs is not in the component store.',
+    meaning: 'A component (assembly) the operation needs is not in the component store (NTSTATUS 0xC0150004 as an HRESULT).',
     cause: 'Component store damage, or a component that was never installed (a prerequisite update missing).',
     repairs: [],
     hint: DISM_RESTORE,
@@ -549,7 +549,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd015001a: {
     symbol: 'STATUS_SXS_COMPONENT_STORE_CORRUPT',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_COMPONENT_STORE_CORRUPT 0xC015001A): the component store is corrupt.',
+    meaning: 'The component store is corrupt (NTSTATUS 0xC015001A as an HRESULT).',
     cause: 'Component store corruption.',
     repairs: [],
     hint: DISM_RESTORE,
@@ -557,7 +557,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd0150015: {
     symbol: 'STATUS_SXS_CORRUPTION',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_CORRUPTION 0xC0150015): side-by-side corruption was detected.',
+    meaning: 'Side-by-side (component store) corruption was detected (NTSTATUS 0xC0150015 as an HRESULT).',
     cause: 'Component store corruption.',
     repairs: [],
     hint: DISM_RESTORE,
@@ -565,7 +565,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd015000c: {
     symbol: 'STATUS_SXS_ASSEMBLY_MISSING',
-    meaning: 'HRESULT_FROM_NT(STATUS_SXS_ASSEMBLY_MISSING 0xC015000C): a referenced assembly is missing.',
+    meaning: 'A referenced assembly is missing from the component store (NTSTATUS 0xC015000C as an HRESULT).',
     cause: 'Component store damage.',
     repairs: [],
     hint: DISM_RESTORE,
@@ -573,7 +573,7 @@ const KNOWN: Record<number, KnownEntry> = {
   },
   0xd015001b: {
     symbol: 'STATUS_SXS_FILE_HASH_MISMATCH',
-    meaning: "HRESULT_FROM_NT(STATUS_SXS_FILE_HASH_MISMATCH 0xC015001B): a component file does not match its manifest's hash.",
+    meaning: 'A component file does not match the hash in its manifest (NTSTATUS 0xC015001B as an HRESULT).',
     cause: 'A damaged or replaced file in WinSxS (disk errors, tampering, a third-party tool).',
     repairs: [],
     hint: DISM_RESTORE,
@@ -629,6 +629,13 @@ const KNOWN: Record<number, KnownEntry> = {
   },
 
   // --- Windows Update agent codes real logs carry ---
+  0x80040154: {
+    symbol: 'REGDB_E_CLASSNOTREG',
+    meaning: 'Class not registered (a COM class the caller needs is not registered).',
+    cause: 'A missing or damaged COM registration, often of a component the update or its installer calls.',
+    repairs: [],
+    source: S_COM,
+  },
   0x80004005: { symbol: 'E_FAIL', meaning: 'Unspecified error.', repairs: [], source: S_COM },
   0x8000ffff: { symbol: 'E_UNEXPECTED', meaning: 'Catastrophic failure (unexpected error).', repairs: [], source: S_COM },
   0x80004004: { symbol: 'E_ABORT', meaning: 'The operation was aborted.', repairs: [], source: S_COM, result: 'cancelled' },
@@ -1165,7 +1172,7 @@ c0000022 ACCESS_DENIED|c0000023 BUFFER_TOO_SMALL|c0000034 OBJECT_NAME_NOT_FOUND|
 c000003a OBJECT_PATH_NOT_FOUND|c0000043 SHARING_VIOLATION|c0000054 FILE_LOCK_CONFLICT|c000007f DISK_FULL|
 c000009a INSUFFICIENT_RESOURCES|c0000102 FILE_CORRUPT_ERROR|c0000120 CANCELLED|c0000135 DLL_NOT_FOUND|
 c0000142 DLL_INIT_FAILED|c000014c REGISTRY_CORRUPT|c0000185 IO_DEVICE_ERROR|c00000bb NOT_SUPPORTED|
-c0000221 IMAGE_CHECKSUM_MISMATCH|c0000409 STACK_BUFFER_OVERRUN|c0000428 INVALID_IMAGE_HASH|
+c0000221 IMAGE_CHECKSUM_MISMATCH|c0000225 NOT_FOUND|c0000409 STACK_BUFFER_OVERRUN|c0000428 INVALID_IMAGE_HASH|
 c0150001 SXS_SECTION_NOT_FOUND|c0150002 SXS_CANT_GEN_ACTCTX|c0150003 SXS_INVALID_ACTCTXDATA_FORMAT|
 c0150004 SXS_ASSEMBLY_NOT_FOUND|c0150005 SXS_MANIFEST_FORMAT_ERROR|c0150006 SXS_MANIFEST_PARSE_ERROR|
 c0150007 SXS_ACTIVATION_CONTEXT_DISABLED|c0150008 SXS_KEY_NOT_FOUND|c0150009 SXS_VERSION_CONFLICT|
@@ -1231,6 +1238,21 @@ const HTTP_LIST = `
 1f8 GATEWAY_TIMEOUT|1f9 VERSION_NOT_SUP`;
 
 const HTTP_ERRORS: ReadonlyMap<number, string> = hexNames(HTTP_LIST, 'HTTP_E_STATUS_', 0x80190000);
+
+/** WS_E_* (winerror.h FACILITY_WEBSERVICES 61, Windows Web Services; the WU agent's newer transport). */
+const WS_LIST = `
+00 INVALID_FORMAT|01 OBJECT_FAULTED|02 NUMERIC_OVERFLOW|03 INVALID_OPERATION|04 OPERATION_ABORTED|
+05 ENDPOINT_ACCESS_DENIED|06 OPERATION_TIMED_OUT|07 OPERATION_ABANDONED|08 QUOTA_EXCEEDED|
+09 NO_TRANSLATION_AVAILABLE|0a SECURITY_VERIFICATION_FAILURE|0b ADDRESS_IN_USE|0c ADDRESS_NOT_AVAILABLE|
+0d ENDPOINT_NOT_FOUND|0e ENDPOINT_NOT_AVAILABLE|0f ENDPOINT_FAILURE|10 ENDPOINT_UNREACHABLE|
+11 ENDPOINT_ACTION_NOT_SUPPORTED|12 ENDPOINT_TOO_BUSY|13 ENDPOINT_FAULT_RECEIVED|14 ENDPOINT_DISCONNECTED|
+15 PROXY_FAILURE|16 PROXY_ACCESS_DENIED|17 NOT_SUPPORTED|18 PROXY_REQUIRES_BASIC_AUTH|19 PROXY_REQUIRES_DIGEST_AUTH|
+1a PROXY_REQUIRES_NTLM_AUTH|1b PROXY_REQUIRES_NEGOTIATE_AUTH|1c SERVER_REQUIRES_BASIC_AUTH|
+1d SERVER_REQUIRES_DIGEST_AUTH|1e SERVER_REQUIRES_NTLM_AUTH|1f SERVER_REQUIRES_NEGOTIATE_AUTH|
+20 INVALID_ENDPOINT_URL|21 OTHER|22 SECURITY_TOKEN_EXPIRED|23 SECURITY_SYSTEM_FAILURE`;
+
+const WS_ERRORS: ReadonlyMap<number, string> = hexNames(WS_LIST, 'WS_E_', 0x803d0000);
+const FACILITY_WEBSERVICES = 61;
 
 // ---------------------------------------------------------------------------------------------
 // The extended code of a setup result (0xC1900101 - 0x4000D): phase (first digit) and operation
@@ -1396,6 +1418,7 @@ export const FACILITIES: ReadonlyMap<number, string> = new Map<number, string>([
   [52, 'FACILITY_NDIS'],
   [57, 'FACILITY_BCD'],
   [58, 'FACILITY_USERMODE_VHD'],
+  [61, 'FACILITY_WEBSERVICES'],
   [80, 'FACILITY_WINDOWS_DEFENDER'],
   [136, 'FACILITY_DRVSERVICING'],
   [208, 'FACILITY_DELIVERY_OPTIMIZATION'],
@@ -1418,6 +1441,8 @@ const FACILITY_TEXT: Record<number, string> = {
   36: 'Windows Update agent',
   49: 'BitLocker (FVE)',
   57: 'boot configuration data (BCD)',
+  19: '.NET runtime (CLR)',
+  61: 'Windows Web Services (the WU agent transport)',
   208: 'Delivery Optimization',
 };
 
@@ -1555,7 +1580,7 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.facility = 'Windows Setup (MOSETUP, 0xC190xxxx result codes)';
     const name = SETUP_ERRORS.get(hr);
     if (name) info.symbol = name;
-    info.meaning = name ? `Windows Setup result ${name}.` : `Windows Setup result code ${hex4(low)} (not in the documented list).`;
+    info.meaning = `Windows Setup result code ${hex4(low)}${name ? '' : ' (not in the documented list)'}.`;
     info.source = S_UPGRADE;
     return info;
   }
@@ -1566,8 +1591,9 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.facility = ntFacilityText(nt.status, nt.wrapped);
     info.ntstatus = { code: hex8(nt.status), ...(name ? { name } : {}), wrapped: nt.wrapped };
     if (name) info.symbol = name;
-    const what = name ? `${name} (${hex8(nt.status)})` : `NTSTATUS ${hex8(nt.status)}`;
-    info.meaning = nt.wrapped ? `HRESULT_FROM_NT(${what}): a kernel/native status reported as an HRESULT.` : `${what}: a kernel/native status value.`;
+    info.meaning = nt.wrapped
+      ? `NTSTATUS ${hex8(nt.status)} reported as an HRESULT (HRESULT_FROM_NT): a kernel/native status.`
+      : `NTSTATUS ${hex8(nt.status)}: a kernel/native status value.`;
     info.source = name ? S_NTSTATUS : 'decoded from the NTSTATUS layout (ntstatus.h)';
     return info;
   }
@@ -1577,7 +1603,7 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.kind = 'windows-update';
     info.subsystem = sub;
     if (name) info.symbol = name;
-    info.meaning = `${name ? name + ': ' : ''}Windows Update agent ${sevWord(info)}, ${sub}, code ${hex4(low)}.`;
+    info.meaning = `Windows Update agent ${sevWord(info)}, ${sub}, code ${hex4(low)}.`;
     info.source = name ? S_WU : 'decoded from the wuerror.h sub-ranges (no name in the wufix table)';
     if (hr === 0x00240005 || hr === 0x00242015) info.result = 'reboot-pending';
     return info;
@@ -1587,7 +1613,7 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.kind = 'cbs';
     if (name) info.symbol = name;
     const family = low >= 0x0980 ? 'PSFX (delta/payload hydration of the component store)' : 'Component Based Servicing';
-    info.meaning = `${name ? name + ': ' : ''}${family} ${sevWord(info)}, code ${hex4(low)}.`;
+    info.meaning = `${family} ${sevWord(info)}, code ${hex4(low)}.`;
     info.source = name ? S_CBS : 'decoded from the CBS range of winerror.h (no name in the wufix table)';
     return info;
   }
@@ -1596,10 +1622,15 @@ function decodeGeneric(info: ErrorInfo, hr: number): ErrorInfo {
     info.kind = 'http';
     if (low >= 100 && low < 600) info.http = low;
     if (name) info.symbol = name;
-    info.meaning = info.http
-      ? `The server answered HTTP ${info.http}${name ? ` (${name})` : ''}.`
-      : `HTTP ${sevWord(info)} code ${hex4(low)}${name ? ` (${name})` : ''}.`;
+    info.meaning = info.http ? `The server answered HTTP ${info.http}.` : `HTTP ${sevWord(info)} code ${hex4(low)}.`;
     info.source = S_HTTP;
+    return info;
+  }
+  if (fac === FACILITY_WEBSERVICES) {
+    const name = WS_ERRORS.get(hr);
+    if (name) info.symbol = name;
+    info.meaning = `Windows Web Services ${sevWord(info)} (the connection to a web service endpoint), code ${hex4(low)}.`;
+    info.source = name ? 'winerror.h (Windows SDK) WS_E_* (FACILITY_WEBSERVICES 61)' : 'decoded from the HRESULT layout (winerror.h)';
     return info;
   }
   if (fac === FACILITY_CERT || fac === FACILITY_SECURITY) {
