@@ -72,7 +72,8 @@ export function renderText(report: ScanReport, opts: { color: boolean }): string
     }
     if (t.problems.length) {
       lines.push('', 'Could not read everything:');
-      for (const p of t.problems) lines.push(...wrap(p, WIDTH - 6).map((l, i) => `${i ? '      ' : '    - '}${l}`));
+      // One line each, never wrapped: a technician greps it, and a link's path and target stay together.
+      for (const p of t.problems) lines.push(`    - ${p}`);
     }
     const repairs = [...new Set(t.findings.filter((f) => f.repair && f.severity !== 'info').map((f) => f.repair!))];
     const image = / partition \d+$/.test(t.root) && t.disk && t.root.startsWith(t.disk.path) ? t.disk.path : undefined;
