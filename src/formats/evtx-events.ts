@@ -65,8 +65,8 @@ function guid(s: string | undefined): string | undefined {
   return m ? m[1]!.toLowerCase() : undefined;
 }
 
-/** CBS package states (MS "CBS Servicing States Chart"); Servicing events write them as 5000 + state. */
-const CBS_STATES: Record<number, string> = {
+/** CBS package states (MS "CBS Servicing States Chart"); Servicing events write them as 5000 + state. windows/servicing.ts uses it too. */
+export const CBS_STATES: Record<number, string> = {
   0x0: 'Absent',
   0x5: 'Uninstall Pending',
   0x20: 'Resolved',

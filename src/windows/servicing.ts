@@ -7,18 +7,8 @@ import { keyAt, regDword, regRaw, utf16le } from '../hive/query.js';
 export const CBS_KEY = 'Microsoft\\Windows\\CurrentVersion\\Component Based Servicing';
 export const WU_AU_KEY = 'Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update';
 
-/** MS "CBS Servicing States Chart". */
-export const CBS_STATES: Record<number, string> = {
-  0x0: 'Absent',
-  0x5: 'Uninstall Pending',
-  0x20: 'Resolved',
-  0x40: 'Staged',
-  0x50: 'Superseded',
-  0x60: 'Install Pending',
-  0x65: 'Partially Installed',
-  0x70: 'Installed',
-  0x80: 'Permanent',
-};
+import { CBS_STATES } from '../formats/evtx-events.js';
+export { CBS_STATES };
 /** States that mean a transaction has not finished. */
 export const PENDING_STATES = new Set([0x5, 0x60, 0x65]);
 
