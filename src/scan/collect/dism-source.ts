@@ -8,22 +8,11 @@ import { readdirSafe } from '../../shared/safefs.js';
 import { realDir, winRel } from '../../windows/files.js';
 import { fileChunks } from './logs-file.js';
 import { newStats, type EventSink } from './sink.js';
+import { counted, why } from './wu-source.js';
 
 const DISM_DIR = 'Windows\\Logs\\DISM';
 /** dism.log grows without rotation on some systems; a larger one than this is not read. */
 export const MAX_DISM_LOG_BYTES = 2 * 2 ** 30;
-
-function why(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
-}
-
-async function* counted(chunks: AsyncIterable<Uint8Array>, n: { bytes: number }): AsyncGenerator<Uint8Array> {
-  for await (const c of chunks) {
-    n.bytes += c.length;
-    yield c;
-  }
-}
 
 async function readOne(root: string, host: string, sink: EventSink): Promise<void> {
   const rel = winRel(root, host);

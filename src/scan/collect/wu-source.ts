@@ -31,13 +31,14 @@ export interface WuLogFile {
   parse: Parser;
 }
 
-function why(e: unknown): string {
+/** One ASCII line for an error (dism-source.ts uses it too). */
+export function why(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.replace(/[^\x20-\x7e]/g, '?').slice(0, 300);
 }
 
 /** Count the bytes going through. */
-async function* counted(chunks: AsyncIterable<Uint8Array>, n: { bytes: number }): AsyncGenerator<Uint8Array> {
+export async function* counted(chunks: AsyncIterable<Uint8Array>, n: { bytes: number }): AsyncGenerator<Uint8Array> {
   for await (const c of chunks) {
     n.bytes += c.length;
     yield c;
