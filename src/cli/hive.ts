@@ -4,11 +4,25 @@ import { promises as fsp } from 'node:fs';
 import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, type OpenedHive } from '../hive/hivefile.js';
 import { atomicWrite } from '../shared/atomic.js';
 import { confine, mountRootOf } from '../shared/safefs.js';
-import { Hive } from '../hive/hive.js';
+import { Hive, splitPath } from '../hive/hive.js';
 import { writeJsonLines, requireKey, collectKeys } from '../hive/dump.js';
 import { encodeValueData, formatValueData } from '../hive/values.js';
 import { formatRegFile, encodeRegFile, parseRegFile, stripHivePrefix, parseTypeName, typeName } from '../hive/regtext.js';
-import { BadInputError, UsageError } from '../shared/errors.js';
+import {
+  identifyHive,
+  isUnmappableRoot,
+  KIND_FILE,
+  KIND_LABEL,
+  aHive,
+  mapOntoHive,
+  mapRegKeyPath,
+  resolveCurrentControlSet,
+  splitRoot,
+  splitTyped,
+  type HiveIdentity,
+  type HiveKind,
+} from '../hive/keypath.js';
+import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { asciiSafe, ChunkedWriter, writeChunks, writeJson, writeOut } from './output.js';
 
 const DEFAULT_PREFIX = 'HKEY_LOCAL_MACHINE\\OFFLINE';
@@ -71,6 +85,41 @@ function printInfo(i: ReturnType<typeof infoOf>): void {
   }
   if (i.unrecoverable) lines.push('recovery:        impossible: dirty and no usable log (read-only; writing needs --accept-dirty)');
   writeOut(asciiSafe(lines.join('\n')) + '\n');
+}
+
+function identify(h: OpenedHive): HiveIdentity {
+  return identifyHive(h.hive, [h.path, h.primary.fileName]);
+}
+
+function note(line: string): void {
+  process.stderr.write(asciiSafe(`wufix: note: ${line}`) + '\n');
+}
+
+/**
+ * A key path as typed (regedit habits: an HKLM\SYSTEM / HKEY_CURRENT_USER / Computer\HKLM\... root,
+ * forward slashes, CurrentControlSet) -> the path relative to the hive's root. A root naming another
+ * hive is a usage error; CurrentControlSet is resolved through Select\Current with a note on stderr.
+ */
+function keyArg(h: OpenedHive, typed: string): string {
+  let parts = splitTyped(typed);
+  if (parts.length && isUnmappableRoot(parts[0]!)) {
+    throw new UsageError(`${typed}: ${parts[0]} is not one hive; give the path relative to the hive's root (without ${parts[0]})`);
+  }
+  const rooted = splitRoot(parts);
+  if (rooted) {
+    const id = identify(h);
+    const m = mapOntoHive(rooted, id.kind);
+    if (m.mismatch) {
+      throw new UsageError(
+        `${typed} is in the ${KIND_LABEL[m.names!]} hive but ${h.path} is ${aHive(id.kind!)} (${id.because}); ` +
+          `give the path relative to this hive's root, or open ${KIND_FILE[m.names!]}`,
+      );
+    }
+    parts = m.path === '' ? [] : m.path.split('\\');
+  }
+  const cs = resolveCurrentControlSet(h.hive, parts, h.path);
+  if (cs.resolved) note(cs.resolved.note);
+  return cs.parts.join('\\');
 }
 
 function parseType(t: string): number {
@@ -139,12 +188,13 @@ function addDumpCommand(parent: Command): void {
     .addOption(noLogs())
     .action(async (file: string, o: { key: string; json?: boolean; logs?: boolean }) => {
       const h = await open(file, o, true);
+      const key = keyArg(h, o.key);
       const out = new ChunkedWriter();
       if (o.json) {
-        await writeChunks((sink) => writeJsonLines(h.hive, o.key, sink));
+        await writeChunks((sink) => writeJsonLines(h.hive, key, sink));
         return;
       } else {
-        for (const k of collectKeys(h.hive, o.key)) {
+        for (const k of collectKeys(h.hive, key)) {
           out.write(asciiSafe(`[${k.path === '' ? '(root)' : k.path}]`) + '\n');
           for (const v of k.values) {
             out.write(asciiSafe(`  ${v.name === '' ? '(default)' : v.name}  ${typeName(v.type)}  ${formatValueData(v.type, v.data)}`) + '\n');
@@ -167,11 +217,12 @@ function addGetCommand(parent: Command): void {
     .addOption(noLogs())
     .action(async (file: string, keyPath: string, name: string | undefined, o: { json?: boolean; logs?: boolean }) => {
       const h = await open(file, o, true);
-      const nk = requireKey(h.hive, keyPath, file);
+      const key = keyArg(h, keyPath);
+      const nk = requireKey(h.hive, key, file);
       let vks = h.hive.values(nk);
       if (name !== undefined) {
         const vk = h.hive.findValue(nk, name);
-        if (vk === undefined) throw new BadInputError(`value not found: ${keyPath} -> "${name}"`, { file, code: 'no-value' });
+        if (vk === undefined) throw new BadInputError(`value not found: ${key} -> "${name}"`, { file, code: 'no-value' });
         vks = [vk];
       }
       const vals = vks.map((vk) => h.hive.value(vk));
@@ -209,7 +260,7 @@ function addSetCommand(parent: Command): void {
       const data = encodeValueData(type, o.data);
       const h = await open(file, {});
       checkWritable(h, o);
-      const nk = h.hive.ensureKey(keyPath);
+      const nk = h.hive.ensureKey(keyArg(h, keyPath));
       h.hive.setValue(nk, name, type, data);
       await saveHiveFile(h, o);
     });
@@ -227,9 +278,10 @@ function addDeleteCommand(parent: Command): void {
     .action(async (file: string, keyPath: string, name: string | undefined, o: { acceptDirty?: boolean }) => {
       const h = await open(file, {});
       checkWritable(h, o);
-      const nk = requireKey(h.hive, keyPath, file);
+      const key = keyArg(h, keyPath);
+      const nk = requireKey(h.hive, key, file);
       if (name === undefined) h.hive.deleteKey(nk);
-      else if (!h.hive.deleteValue(nk, name)) throw new BadInputError(`value not found: ${keyPath} -> "${name}"`, { file, code: 'no-value' });
+      else if (!h.hive.deleteValue(nk, name)) throw new BadInputError(`value not found: ${key} -> "${name}"`, { file, code: 'no-value' });
       await saveHiveFile(h, o);
     });
 }
@@ -267,7 +319,7 @@ function addExportCommand(parent: Command): void {
     .addOption(noLogs())
     .action(async (file: string, keyPath: string, o: { output?: string; prefix: string; logs?: boolean }) => {
       const h = await open(file, o, true);
-      const text = formatRegFile(collectKeys(h.hive, keyPath), { prefix: o.prefix });
+      const text = formatRegFile(collectKeys(h.hive, keyArg(h, keyPath)), { prefix: o.prefix });
       if (o.output)
         await atomicWrite(o.output, encodeRegFile(text)); // never through a link in its place
       else {
@@ -286,25 +338,82 @@ function addImportCommand(parent: Command): void {
     .argument('<file>', 'hive file')
     .argument('<in.reg>', '.reg file (UTF-16LE or UTF-8; version 5.00 or REGEDIT4)')
     .option('--prefix <root>', 'the part of each [key] path that names the hive root (default: HKLM\\<name>, HKU\\<name>, HKCU)')
+    .option('--force', "import even though the .reg file's root names another hive than this one")
+    .option('--json', 'print what was applied as JSON')
     .addOption(acceptDirty())
-    .action(async (file: string, regFile: string, o: { prefix?: string; acceptDirty?: boolean }) => {
+    .action(async (file: string, regFile: string, o: { prefix?: string; force?: boolean; json?: boolean; acceptDirty?: boolean }) => {
       const ops = parseRegFile(new Uint8Array(await fsp.readFile(regFile)));
       const h = await open(file, {});
       checkWritable(h, o);
-      for (const op of ops) {
-        const rel = stripHivePrefix(op.path, o.prefix);
+      const id = identify(h);
+      // Map every path before changing anything: a refusal leaves the hive untouched.
+      const mismatched = new Map<string, HiveKind>();
+      let unknownTarget = '';
+      const mapped = ops.map((op) => {
+        if (o.prefix !== undefined) return { op, parts: splitPath(stripHivePrefix(op.path, o.prefix)) };
+        const m = mapRegKeyPath(op.path, id.kind);
+        if (m.mismatch) mismatched.set(m.root, m.names!);
+        if (m.names !== undefined && id.kind === undefined) unknownTarget ||= m.root;
+        return { op, parts: splitPath(m.path) };
+      });
+      if (mismatched.size) {
+        const [root, kind] = [...mismatched][0]!;
+        const what = `${regFile} writes under ${root} (the ${KIND_LABEL[kind]} hive) but ${file} is ${aHive(id.kind!)} (${id.because})`;
+        if (!o.force) {
+          throw new RefusedError(`${what}: nothing written; import it into ${KIND_FILE[kind]}, or add --force to write its keys at this hive's root anyway`);
+        }
+        process.stderr.write(asciiSafe(`wufix: warning: ${what}; writing anyway (--force)`) + '\n');
+      }
+      if (unknownTarget) note(`cannot tell which hive ${file} is (${id.because}); keys under ${unknownTarget} go at its root`);
+      // CurrentControlSet is a link Windows makes at boot: in a SYSTEM hive (or one wufix cannot
+      // tell) it is resolved through Select\Current, never written as a key of its own.
+      const notes = new Set<string>();
+      const resolved = mapped.map(({ op, parts }) => {
+        if (id.kind !== undefined && id.kind !== 'system') return { op, path: parts };
+        const cs = resolveCurrentControlSet(h.hive, parts, h.path);
+        if (cs.resolved) notes.add(cs.resolved.note);
+        return { op, path: cs.parts };
+      });
+      for (const n of notes) note(n);
+      const done = { keysCreated: 0, valuesSet: 0, valuesDeleted: 0, keysDeleted: 0, absent: 0 };
+      for (const { op, path } of resolved) {
         if (op.kind === 'delete-key') {
-          const nk = h.hive.lookup(rel);
-          if (nk !== undefined) h.hive.deleteKey(nk);
+          const nk = h.hive.lookup(path.join('\\'));
+          if (nk === undefined) {
+            done.absent++;
+            continue;
+          }
+          h.hive.walk(nk, '', () => done.keysDeleted++);
+          h.hive.deleteKey(nk);
           continue;
         }
-        const nk = h.hive.ensureKey(rel);
+        let nk = h.hive.rootCell;
+        for (const part of path) {
+          const child = h.hive.findSubkey(nk, part);
+          if (child !== undefined) nk = child;
+          else {
+            nk = h.hive.createKey(nk, part);
+            done.keysCreated++;
+          }
+        }
         for (const v of op.values) {
-          if ('delete' in v) h.hive.deleteValue(nk, v.name);
-          else h.hive.setValue(nk, v.name, v.type, v.data);
+          if (!('delete' in v)) {
+            h.hive.setValue(nk, v.name, v.type, v.data);
+            done.valuesSet++;
+          } else if (h.hive.deleteValue(nk, v.name)) done.valuesDeleted++;
+          else done.absent++;
         }
       }
       await saveHiveFile(h, o);
+      if (o.json) {
+        writeJson({ file: h.path, reg: regFile, hiveKind: id.kind ?? null, forced: mismatched.size > 0, ...done, notes: [...notes] });
+        return;
+      }
+      const n = (k: number, one: string) => `${k} ${one}${k === 1 ? '' : 's'}`;
+      const parts = [n(done.keysCreated, 'key') + ' created', n(done.valuesSet, 'value') + ' set', n(done.valuesDeleted, 'value') + ' deleted'];
+      parts.push(n(done.keysDeleted, 'key') + ' deleted');
+      if (done.absent) parts.push(`${done.absent} deletion${done.absent === 1 ? '' : 's'} of something not there`);
+      writeOut(asciiSafe(`imported ${regFile} into ${h.path}: ${parts.join(', ')}`) + '\n');
     });
 }
 

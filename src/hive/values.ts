@@ -1,5 +1,6 @@
 // Value data encoding for the CLI (`hive set --type --data`) and readable display.
 import { BadInputError } from '../shared/errors.js';
+import { termSafe } from '../shared/termsafe.js';
 import { REG, typeName } from './regtext.js';
 
 function utf16z(s: string): Uint8Array {
@@ -73,7 +74,15 @@ function utf16Strings(data: Uint8Array): string[] {
   return s.split('\u0000');
 }
 
-/** A readable rendering of value data for the console. */
+/** A string as reg.exe shows it: as stored (C:\Windows, no doubled backslashes), control characters escaped, "" when empty. */
+function shownString(s: string): string {
+  return s === '' ? '""' : termSafe(s);
+}
+
+/**
+ * A readable rendering of value data for the console. Strings appear as stored, like reg.exe
+ * prints them (REG_MULTI_SZ joined with \0 as reg.exe does); --json has the exact bytes.
+ */
 export function formatValueData(type: number, data: Uint8Array): string {
   const hex = () =>
     Buffer.from(data)
@@ -85,13 +94,13 @@ export function formatValueData(type: number, data: Uint8Array): string {
     case REG.LINK: {
       if (data.length % 2 !== 0) return `hex: ${hex()}`;
       const parts = utf16Strings(data);
-      return JSON.stringify(parts[0] ?? '');
+      return shownString(parts[0] ?? '');
     }
     case REG.MULTI_SZ: {
       if (data.length % 2 !== 0) return `hex: ${hex()}`;
       const parts = utf16Strings(data);
       while (parts.length && parts[parts.length - 1] === '') parts.pop();
-      return '[' + parts.map((p) => JSON.stringify(p)).join(', ') + ']';
+      return parts.length ? parts.map((p) => termSafe(p)).join('\\0') : '""';
     }
     case REG.DWORD:
       if (data.length !== 4) return `hex: ${hex()}`;
