@@ -140,6 +140,9 @@ export function hiveCommand(): Command {
     `
 Key paths are relative to the hive's root and use backslashes: "Microsoft\\Windows NT\\CurrentVersion"
 (quote them in the shell). The default value of a key has the empty name "".
+regedit spellings work too: a root naming this hive ("HKLM\\SYSTEM\\...", "HKCU\\...") is stripped
+(another hive's root is refused), "/" separates keys in a path without "\\", and CurrentControlSet
+is the control set SYSTEM\\Select\\Current names (a note on stderr says which).
 A dirty hive (not cleanly closed) is read with its .LOG/.LOG1/.LOG2 replayed in memory; edits
 replay them into the file first, write a clean hive atomically, then empty the logs.
 
@@ -148,6 +151,7 @@ Examples:
   wufix hive get SOFTWARE "Microsoft\\Windows NT\\CurrentVersion" CurrentBuild
   wufix hive set NTUSER.DAT "Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing" State --type REG_DWORD --data 0x23c00
   wufix hive dump SYSTEM --key Select --json
+  wufix hive get SYSTEM "HKLM\\SYSTEM\\CurrentControlSet\\Services\\wuauserv" Start
   wufix hive export SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate" -o wu.reg`,
   );
   addInfoCommand(cmd);
@@ -211,7 +215,7 @@ function addGetCommand(parent: Command): void {
     .command('get')
     .description('print one value, or every value of a key')
     .argument('<file>', 'hive file')
-    .argument('<keypath>', 'key path relative to the root')
+    .argument('<keypath>', 'key path relative to the root (or HKLM\\<this hive>\\...)')
     .argument('[name]', 'value name ("" for the default value)')
     .option('--json', 'machine-readable output')
     .addOption(noLogs())
@@ -245,7 +249,7 @@ function addSetCommand(parent: Command): void {
     .command('set')
     .description('set a value (creating missing keys); the hive is saved atomically')
     .argument('<file>', 'hive file')
-    .argument('<keypath>', 'key path relative to the root')
+    .argument('<keypath>', 'key path relative to the root (or HKLM\\<this hive>\\...)')
     .argument('<name>', 'value name ("" for the default value)')
     .requiredOption('--type <type>', 'REG_SZ|REG_EXPAND_SZ|REG_MULTI_SZ|REG_DWORD|REG_QWORD|REG_BINARY|REG_NONE (or a number)')
     .option(
@@ -272,7 +276,7 @@ function addDeleteCommand(parent: Command): void {
     .command('delete')
     .description('delete a key (with everything below it) or one value')
     .argument('<file>', 'hive file')
-    .argument('<keypath>', 'key path relative to the root')
+    .argument('<keypath>', 'key path relative to the root (or HKLM\\<this hive>\\...)')
     .argument('[name]', 'value name; without it the key itself is deleted')
     .addOption(acceptDirty())
     .action(async (file: string, keyPath: string, name: string | undefined, o: { acceptDirty?: boolean }) => {
