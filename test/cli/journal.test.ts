@@ -12,6 +12,8 @@ import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, MiB, GiB } from '../helpers/disk-images.js';
 import { runCli } from '../helpers/cli.js';
+import { runCliWithSignals } from '../helpers/cli-signals.js';
+import { buildWinreDisk, laptopParts } from '../helpers/winre-images.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
 import type { RunSummary, PruneResult, JournalFile } from '../../src/engine/journal.js';
@@ -24,6 +26,8 @@ const imageReason = skipReason(
   toolsReason('ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'),
   diskToolsReason(),
 );
+
+const winreReason = skipReason(imageReason, toolsReason('sfdisk', 'wimcapture', 'ntfsresize', 'ntfsfix', 'blkid'));
 
 const HEADER = 'RUN ID                   STATUS       STARTED (UTC)        CHANGES  REPAIRS';
 /** "2026-12-03 07:01:02" as the list prints an ISO time. */
@@ -335,4 +339,41 @@ describe.skipIf(!!imageReason)('wufix journal list / prune --image on a real NTF
     expect(readdirSync(`${img}.wufix-journal`)).toEqual([]);
     expect(sha256(img)).toBe(imgBefore);
   }, 300_000);
+});
+
+describe.skipIf(!!winreReason)('wufix journal list / prune after an interrupted WinRE rebuild (a real image)', () => {
+  let tmp = '';
+  let tree = '';
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-jwinre-'));
+    tree = path.join(tmp, 'tree');
+    await buildWindowsTree(tree, dotnetWintrust);
+  }, 120_000);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('Ctrl-C while the disk part saves its journal: listed interrupted (nothing changed), prune removes it, the image byte for byte', async () => {
+    const size = 4 * GiB;
+    const img = buildWinreDisk(path.join(tmp, 'sigint.img'), { scheme: 'gpt', size, tree, parts: laptopParts(size, 80 * MiB) });
+    const before = sha256(img.file);
+    const r = await runCliWithSignals(
+      ['repair', '--image', img.file, '--only', 'winre', '--yes'],
+      [{ when: /saving bytes \d+\.\.\d+ to the journal: \d+%/, signal: 'SIGINT' }],
+    );
+    expect(r.status, r.stderr).toBe(130);
+    expect(sha256(img.file)).toBe(before);
+    const [run] = JSON.parse(runCli(['journal', 'list', '--image', img.file, '--json']).stdout) as RunSummary[];
+    expect(run).toMatchObject({ status: 'interrupted', phase: 'interrupted', diskPhase: 'interrupted', authenticated: true, undoable: false, finished: true });
+    const text = runCli(['journal', 'list', '--image', img.file]).stdout;
+    expect(text).toMatch(new RegExp(`^${run!.runId} {2}interrupted {2}${utc(run!.createdAt)} {8}${run!.steps} {2}winre$`, 'm'));
+    expect(text).toMatch(new RegExp(`^ {4}interrupted before its first change ${utc(run!.updatedAt)} UTC: nothing`, 'm'));
+    const p = runCli(['journal', 'prune', '--image', img.file, '--yes', '--json']);
+    expect(p.status, p.stderr).toBe(0);
+    const res = JSON.parse(p.stdout) as PruneResult;
+    expect(res.removed.map((x) => x.runId)).toEqual([run!.runId]);
+    expect(res.bytes).toBeGreaterThan(0);
+    expect(readdirSync(`${img.file}.wufix-journal`)).toEqual([]);
+    expect(sha256(img.file)).toBe(before);
+  }, 600_000);
 });
