@@ -965,7 +965,15 @@ export function pruneRuns(journalRoot: string, opts: { all?: boolean; dryRun: bo
       kept.push({ ...r, why });
       continue;
     }
-    if (!opts.dryRun) removeTree(root, tree!);
+    if (!opts.dryRun) {
+      try {
+        removeTree(root, tree!);
+      } catch (e) {
+        // Something changed in it meanwhile (a file appeared, a link was put in place): what is left stays.
+        kept.push({ ...r, why: `it was only partly removed (${(e as Error).message}); look at it` });
+        continue;
+      }
+    }
     removed.push({ ...r, bytes: tree!.bytes });
   }
   return { journal: root, dryRun: opts.dryRun, removed, kept, bytes: removed.reduce((a, r) => a + r.bytes, 0) };

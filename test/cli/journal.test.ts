@@ -16,7 +16,7 @@ import { runCliWithSignals } from '../helpers/cli-signals.js';
 import { buildWinreDisk, laptopParts } from '../helpers/winre-images.js';
 import { treeHashes, treeDiff } from '../helpers/tree.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
-import type { RunSummary, PruneResult, JournalFile } from '../../src/engine/journal.js';
+import { runStatusOf, type RunSummary, type PruneResult, type JournalFile } from '../../src/engine/journal.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
 const isRoot = process.getuid?.() === 0;
@@ -43,6 +43,35 @@ function folderBytes(dir: string): number {
   }
   return n;
 }
+
+// Every phase pair a run can record (src/engine/apply.ts, src/winre/run.ts), and the status list shows for it.
+// The real runs below reach applied, undone, rolled-back, stopped, unfinished and interrupted; a refusal
+// recorded in a journal (the disk part refusing after the run's journal was written) only this table.
+describe('runStatusOf: the status of an authenticated run from its recorded phases', () => {
+  it.each([
+    ['verified', undefined, undefined, 'applied'],
+    ['undone', undefined, undefined, 'undone'],
+    ['rolled-back', undefined, 'Ctrl-C; everything was rolled back', 'rolled-back'],
+    ['rolled-back', 'rolled-back', 'x', 'rolled-back'],
+    ['interrupted', 'interrupted', 'Ctrl-C', 'interrupted'],
+    ['planned', 'planned', 'refused: the disk changed since the plan', 'refused'],
+    ['planned', undefined, undefined, 'stopped'],
+    ['backed-up', undefined, undefined, 'stopped'],
+    ['applying', undefined, undefined, 'unfinished'],
+    ['applied', undefined, undefined, 'unfinished'],
+    ['failed', 'applying', 'x', 'unfinished'],
+    // The disk part changed the disk while the file part had not started: killed between them.
+    ['planned', 'applying', undefined, 'unfinished'],
+    ['planned', 'verified', undefined, 'unfinished'],
+    ['backed-up', 'verified', undefined, 'unfinished'],
+    ['interrupted', 'applying', undefined, 'unfinished'],
+    ['rolled-back', 'applying', undefined, 'unfinished'],
+    ['undone', 'undone', undefined, 'undone'],
+    ['?', undefined, undefined, 'unfinished'],
+  ])('state %s, disk part %s, error %s -> %s', (phase, disk, error, want) => {
+    expect(runStatusOf(phase, disk, error)).toBe(want);
+  });
+});
 
 describe.skipIf(!!reason)('wufix journal list / prune on a --root tree', () => {
   let tmp = '';
