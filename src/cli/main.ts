@@ -15,7 +15,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<Command> }[] = [
   { name: 'scan', load: async () => (await import('./scan.js')).scanCommand() },
   { name: 'repair', load: async () => (await import('./repair.js')).repairCommand() },
   { name: 'undo', load: async () => (await import('./repair.js')).undoCommand() },
-  { name: 'journal', load: async () => (await import('./repair.js')).journalCommand() },
+  { name: 'journal', load: async () => (await import('./journal.js')).journalCommand() },
   { name: 'hive', load: async () => (await import('./hive.js')).hiveCommand() },
   { name: 'disk', load: async () => (await import('./disk.js')).diskCommand() },
   { name: 'explain', load: async () => (await import('./explain.js')).explainCommand() },

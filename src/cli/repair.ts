@@ -1,4 +1,4 @@
-// `wufix repair`, `wufix undo`, `wufix journal list`: thin layers over src/engine.
+// `wufix repair`, `wufix undo`: thin layers over src/engine (`wufix journal`: src/cli/journal.ts).
 import { Command } from 'commander';
 import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
@@ -12,20 +12,20 @@ import { windowsDiskFacts } from '../winre/windows.js';
 import { statSync, lstatSync } from 'node:fs';
 import type { ScanResult } from '../model/scan.js';
 import { REPAIRS, applyHost } from './wiring.js';
-import { buildPlan, renderPlan } from '../engine/plan.js';
+import { buildPlan, journalBytes, renderJournalSpace, renderPlan, type JournalSpace } from '../engine/plan.js';
 import { undoRun } from '../engine/undo.js';
 import type { Plan } from '../model/plan.js';
-import { Journal, authenticateRun, newRunId, setJournalTarget, type AuthOptions } from '../engine/journal.js';
+import { Journal, authenticateRun, journalFreeBytes, journalNeedBytes, newRunId, setJournalTarget, type AuthOptions } from '../engine/journal.js';
 import { openStateDir, realish } from '../engine/keyring.js';
 import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
 import { versionString } from './version.js';
 
-const STATE_DIR_HELP =
+export const STATE_DIR_HELP =
   'where wufix keeps the key that seals journals and its ledger of runs, outside any target (default: $WUFIX_STATE_DIR, else ~/.local/state/wufix; WinPE: wufix-state beside wufix.exe)';
 
 /** --state-dir: the same as WUFIX_STATE_DIR for this process. */
-function useStateDir(dir: string | undefined): void {
+export function useStateDir(dir: string | undefined): void {
   if (dir) process.env.WUFIX_STATE_DIR = path.resolve(dir);
 }
 
@@ -226,18 +226,38 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
     },
     { tool: versionString(), disk },
   );
+  const space = plan.steps.length ? journalSpace(plan, target.root, o) : undefined;
   if (o.image) plan.root = o.image;
-  if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS)));
+  if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS) + (space ? '\n' + renderJournalSpace(space) : '')));
   let apply = !!o.yes && !o.dryRun;
   if (!o.yes && !o.dryRun && plan.steps.length) {
     if (process.stdin.isTTY && process.stderr.isTTY) apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');
     else if (!o.json) writeOut('\nDry run: nothing changed. Add --yes to apply.\n');
   }
   if (!apply || plan.steps.length === 0) {
-    if (o.json) writeJson({ plan, applied: false });
+    if (o.json) writeJson({ plan, applied: false, ...(space ? { journalSpace: space } : {}) });
     return undefined;
   }
   return plan;
+}
+
+/** How much journal the plan takes and where (the plan's "Journal:" line); a journal folder refused later is named, not thrown, here. */
+function journalSpace(plan: Plan, root: string, o: RepairCliOptions): JournalSpace {
+  const bytes = journalBytes(plan, root);
+  const needed = journalNeedBytes(bytes);
+  let jr: string;
+  try {
+    jr = o.image ? imageJournalRoot(o.image, o.journal) : journalRootFor(root, o.journal);
+  } catch (e) {
+    return {
+      dir: path.join(o.journal ? path.resolve(o.journal) : path.join(root, 'wufix', 'journal'), plan.runId),
+      bytes,
+      needed,
+      problem: (e as Error).message,
+    };
+  }
+  const free = journalFreeBytes(jr);
+  return { dir: path.join(jr, plan.runId), bytes, needed, ...(free !== undefined ? { free } : {}) };
 }
 
 async function applyAndReport(
@@ -324,50 +344,4 @@ export function undoCommand(): Command {
       const r = await undoRun(jr, id, { force: o.force, root: o.root, progress });
       writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
     });
-}
-
-export function journalCommand(): Command {
-  const cmd = new Command('journal').description('repair runs recorded on a volume');
-  cmd
-    .command('list')
-    .description('list the runs, newest last; a run this machine cannot authenticate is marked "not authenticated" (undo refuses it)')
-    .option('--root <dir>', 'the Windows volume')
-    .option('--journal <dir>', 'the journal directory')
-    .option('--state-dir <dir>', STATE_DIR_HELP)
-    .option('--json', 'machine-readable output')
-    .action((o: { root?: string; journal?: string; json?: boolean; stateDir?: string }) => {
-      useStateDir(o.stateDir);
-      if (!o.root && !o.journal) throw new UsageError('journal list needs --root <volume> or --journal <dir>');
-      const jr = o.journal ? path.resolve(o.journal) : journalRootFor(o.root!);
-      const rows = Journal.list(jr).map((id) => {
-        const a = authenticateRun(jr, id, { root: o.root });
-        // An unauthenticated run is shown from its own files (nothing of it is trusted), never hidden.
-        const j = a.ok ? Journal.authenticated(jr, id, { root: o.root }) : Journal.open(jr, id);
-        let p: Partial<Plan> = {};
-        let phase = '?';
-        try {
-          p = j.plan();
-          phase = j.state().phase;
-        } catch {
-          /* unreadable: shown as such */
-        }
-        const steps = Array.isArray(p.steps) ? p.steps : [];
-        return {
-          runId: id,
-          createdAt: typeof p.createdAt === 'string' ? p.createdAt : '',
-          phase,
-          steps: steps.length,
-          repairs: [...new Set(steps.map((x) => String(x?.repair)))],
-          authenticated: a.ok,
-          ...(a.ok ? {} : { problem: a.why }),
-        };
-      });
-      if (o.json) writeJson(rows);
-      else {
-        const line = (r: (typeof rows)[number]) =>
-          `${r.runId}  ${String(r.phase).padEnd(11)} ${String(r.steps).padStart(3)} change(s)  ${r.repairs.join(',')}${r.authenticated ? '' : `  NOT AUTHENTICATED: ${r.problem}`}`;
-        writeOut(asciiSafe(rows.length ? rows.map(line).join('\n') + '\n' : `no runs in ${jr}\n`));
-      }
-    });
-  return cmd;
 }

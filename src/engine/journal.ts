@@ -23,6 +23,7 @@ import {
   readdirSync,
   readFileSync,
   readSync,
+  rmdirSync,
   statfsSync,
   constants as fsc,
   type BigIntStats,
@@ -30,7 +31,7 @@ import {
 import path from 'node:path';
 import * as tar from 'tar';
 import { atomicWrite } from '../shared/atomic.js';
-import { appendSafe, mkdirSafe, sha256Safe, statSafe } from '../shared/safefs.js';
+import { appendSafe, checkPath, confine, mkdirSafe, removeFileSafe, sha256Safe, statSafe } from '../shared/safefs.js';
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import type { Change, Plan } from '../model/plan.js';
 import { MiB } from '../shared/units.js';
@@ -723,22 +724,267 @@ export class Journal {
   }
 }
 
-/** Bytes free where the journal goes; refuse when the backup would not fit with a margin. */
-export function checkJournalSpace(journalRoot: string, needBytes: number): void {
+/** What a backup of `backupBytes` needs free where the journal goes: the backup, 10 % and 16 MiB (tar headers, the JSON files, the log). */
+export const journalNeedBytes = (backupBytes: number): number => Math.ceil(backupBytes * 1.1) + 16 * MiB;
+
+/** Bytes free for an unprivileged writer where `journalRoot` is (or would be created); undefined when it cannot be told. */
+export function journalFreeBytes(journalRoot: string): number | undefined {
   let dir = journalRoot;
   while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  let free: number;
   try {
     const s = statfsSync(dir);
-    free = s.bsize * s.bavail;
+    return s.bsize * s.bavail;
   } catch {
-    return;
+    return undefined;
   }
-  const need = Math.ceil(needBytes * 1.1) + 16 * 1024 * 1024;
+}
+
+/** Bytes free where the journal goes; refuse when the backup would not fit with a margin. */
+export function checkJournalSpace(journalRoot: string, needBytes: number): void {
+  const free = journalFreeBytes(journalRoot);
+  if (free === undefined) return;
+  const need = journalNeedBytes(needBytes);
   if (free < need) {
     throw new RefusedError(
       `not enough free space for the journal in ${journalRoot}: ${Math.round(free / 1048576)} MB free, ${Math.round(need / 1048576)} MB needed; free some space or pass --journal <dir> on another volume (e.g. the USB stick)`,
       'journal-space',
     );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `wufix journal list` and `wufix journal prune`: what each run is, from its authenticated files only
+
+/**
+ * What a run is, in the words `journal list` prints:
+ * - applied: finished and verified; `wufix undo` puts every byte back
+ * - unfinished: stopped half-way (a power cut, a kill) or its disk part failed: undo it
+ * - undone: undone; nothing left to do
+ * - rolled-back: failed or interrupted during its changes and rolled back: nothing changed
+ * - interrupted: a stop signal ended it before its first change: nothing changed
+ * - refused: it stopped before its first change with a reason (recorded in its state): nothing changed
+ * - stopped: it ended before its first change (killed, a power cut) without a reason: nothing changed
+ * - not-authenticated: this machine did not seal it (planted, altered, copied, or another state
+ *   directory); nothing in it is trusted or followed, and undo refuses it
+ */
+export type RunStatus = 'applied' | 'unfinished' | 'undone' | 'rolled-back' | 'interrupted' | 'refused' | 'stopped' | 'not-authenticated';
+
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  /** The phase its state.json records ('?' when it cannot be read). For a run not authenticated: what its files claim. */
+  phase: string;
+  /** The phase of its disk part (<run>/disk/state.json), for a WinRE rebuild. */
+  diskPhase?: string;
+  authenticated: boolean;
+  /** Why it is not authenticated. */
+  problem?: string;
+  /** When the run started (its plan, ISO 8601 UTC), '' when unknown. */
+  createdAt: string;
+  /** When its state was last written (ISO 8601 UTC), '' when unknown. */
+  updatedAt: string;
+  steps: number;
+  repairs: string[];
+  /** The error its state records (a refusal, the failure that was rolled back). */
+  error?: string;
+  /** `wufix undo` can still act on it. */
+  undoable: boolean;
+  /** Nothing of it is left to undo: `journal prune` removes it. */
+  finished: boolean;
+  /** Bytes of its journal folder (regular files, as lstat counts them). */
+  bytes: number;
+  dir: string;
+}
+
+const FINISHED: ReadonlySet<RunStatus> = new Set(['undone', 'rolled-back', 'interrupted', 'refused', 'stopped']);
+
+/** The status of an authenticated run from its phases (a disk part that changed the disk overrides a file part that did not start). */
+export function runStatusOf(phase: string, diskPhase: string | undefined, error: string | undefined): RunStatus {
+  const diskChanged = diskPhase !== undefined && !['planned', 'interrupted', 'rolled-back', 'undone'].includes(diskPhase);
+  switch (phase) {
+    case 'verified':
+      return 'applied';
+    case 'undone':
+      return 'undone';
+    case 'rolled-back':
+      return diskChanged && diskPhase !== 'verified' ? 'unfinished' : 'rolled-back';
+    case 'interrupted':
+      return diskChanged ? 'unfinished' : 'interrupted';
+    case 'planned':
+      return diskChanged ? 'unfinished' : error ? 'refused' : 'stopped';
+    case 'backed-up':
+      // The backup is complete and 'applying' is recorded before the first change (src/engine/apply.ts).
+      return diskChanged ? 'unfinished' : 'stopped';
+    default:
+      // applying, applied (not verified), failed, or a phase this version does not know
+      return 'unfinished';
+  }
+}
+
+/** The regular files and folders of a run folder, never through a link; a link or special file inside is a problem. */
+function runTree(dir: string): { files: string[]; dirs: string[]; bytes: number; problem?: string } {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  let bytes = 0;
+  let problem: string | undefined;
+  const walk = (d: string) => {
+    dirs.push(d);
+    for (const n of readdirSync(d).sort()) {
+      const p = path.join(d, n);
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile()) {
+        files.push(p);
+        bytes += st.size;
+      } else problem ??= `${path.relative(dir, p)} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`;
+    }
+  };
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) return { files, dirs, bytes, problem: `the run folder is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}` };
+  walk(dir);
+  return { files, dirs, bytes, problem };
+}
+
+function summarize(journalRoot: string, runId: string, auth: AuthOptions): RunSummary {
+  const dir = path.join(journalRoot, runId);
+  const a = authenticateRun(journalRoot, runId, auth);
+  let tree: ReturnType<typeof runTree>;
+  try {
+    tree = runTree(dir);
+  } catch (e) {
+    tree = { files: [], dirs: [], bytes: 0, problem: `it cannot be read (${(e as Error).message})` };
+  }
+  // A run not authenticated is shown from its own (bounded) files, marked: nothing of it is trusted.
+  const j = a.ok ? Journal.authenticated(journalRoot, runId, auth) : Journal.open(journalRoot, runId);
+  let p: Partial<Plan> = {};
+  let st: Partial<JournalState> = {};
+  let disk: { phase?: unknown } | undefined;
+  try {
+    p = j.plan() ?? {};
+  } catch {
+    /* unreadable: shown as such */
+  }
+  try {
+    st = j.state() ?? {};
+  } catch {
+    /* unreadable */
+  }
+  try {
+    if (j.has('disk/state.json')) disk = j.readJson<{ phase?: unknown }>('disk/state.json');
+  } catch {
+    disk = { phase: '?' };
+  }
+  const steps = Array.isArray(p.steps) ? p.steps : [];
+  const phase = typeof st.phase === 'string' ? st.phase : '?';
+  const diskPhase = disk ? (typeof disk.phase === 'string' ? disk.phase : '?') : undefined;
+  const error = typeof st.error === 'string' && st.error ? st.error : undefined;
+  const status: RunStatus = a.ok ? runStatusOf(phase, diskPhase, error) : 'not-authenticated';
+  return {
+    runId,
+    status,
+    phase,
+    ...(diskPhase !== undefined ? { diskPhase } : {}),
+    authenticated: a.ok,
+    ...(a.ok ? {} : { problem: a.why }),
+    createdAt: typeof p.createdAt === 'string' ? p.createdAt : '',
+    updatedAt: typeof st.updatedAt === 'string' ? st.updatedAt : '',
+    steps: steps.length,
+    repairs: [...new Set(steps.map((x) => String((x as { repair?: unknown } | null)?.repair)))],
+    ...(error ? { error } : {}),
+    undoable: status === 'applied' || status === 'unfinished',
+    finished: FINISHED.has(status),
+    bytes: tree.bytes,
+    dir,
+  };
+}
+
+/** Every run in a journal root, oldest first; `auth` as for undo (the --root or --image given). */
+export function listRuns(journalRoot: string, auth: AuthOptions = {}): RunSummary[] {
+  // Run ids sort by their second; two runs in one second by their start time (milliseconds).
+  return Journal.list(journalRoot)
+    .map((id) => summarize(journalRoot, id, auth))
+    .sort((a, b) => {
+      const ka = [a.runId.slice(0, 16), a.createdAt, a.runId];
+      const kb = [b.runId.slice(0, 16), b.createdAt, b.runId];
+      for (let i = 0; i < 3; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
+      return 0;
+    });
+}
+
+/** A journal folder that is a link (or not a folder) is never used for deleting: it could lead anywhere. */
+export function checkJournalFolder(journalRoot: string): void {
+  let st;
+  try {
+    st = lstatSync(journalRoot);
+  } catch {
+    return; // absent: nothing in it
+  }
+  if (!st.isDirectory())
+    throw new RefusedError(
+      `the journal folder ${journalRoot} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a folder'}; wufix does not follow it to delete anything (it may have been planted): look at it, or pass --journal <the real folder>`,
+      'journal-link',
+    );
+}
+
+export interface PruneResult {
+  journal: string;
+  dryRun: boolean;
+  /** The runs removed (or, in a dry run, that would be). */
+  removed: RunSummary[];
+  /** The runs kept, with why. */
+  kept: (RunSummary & { why: string })[];
+  /** Bytes freed (or that would be). */
+  bytes: number;
+}
+
+/**
+ * Remove the journal folders of finished runs (undone, rolled back, interrupted, refused, stopped: nothing
+ * of them left to undo); `all` also those that can still be undone and those not authenticated. Deleting
+ * is confined to the journal folder: no link is followed (a run folder holding a link or special file is
+ * kept, named), each file goes through the confined layer. `dryRun`: nothing is removed.
+ */
+export function pruneRuns(journalRoot: string, opts: { all?: boolean; dryRun: boolean; auth?: AuthOptions }): PruneResult {
+  const root = path.resolve(journalRoot);
+  checkJournalFolder(root);
+  const removed: RunSummary[] = [];
+  const kept: (RunSummary & { why: string })[] = [];
+  for (const r of listRuns(root, opts.auth ?? {})) {
+    let why: string | undefined;
+    if (!opts.all && r.status === 'not-authenticated') why = `not authenticated (${r.problem}): its state is not trusted; --all removes it`;
+    else if (!opts.all && !r.finished) why = 'it can still be undone; --all removes it';
+    let tree: ReturnType<typeof runTree> | undefined;
+    if (!why) {
+      try {
+        tree = runTree(r.dir);
+        if (tree.problem) why = `${tree.problem}; wufix does not follow or delete links in a journal: look at it and remove it by hand`;
+      } catch (e) {
+        why = `it cannot be read (${(e as Error).message})`;
+      }
+    }
+    if (why) {
+      kept.push({ ...r, why });
+      continue;
+    }
+    if (!opts.dryRun) {
+      try {
+        removeTree(root, tree!);
+      } catch (e) {
+        // Something changed in it meanwhile (a file appeared, a link was put in place): what is left stays.
+        kept.push({ ...r, why: `it was only partly removed (${(e as Error).message}); look at it` });
+        continue;
+      }
+    }
+    removed.push({ ...r, bytes: tree!.bytes });
+  }
+  return { journal: root, dryRun: opts.dryRun, removed, kept, bytes: removed.reduce((a, r) => a + r.bytes, 0) };
+}
+
+/** Delete a run folder walked by runTree: files through the confined layer (every folder on the way checked, no link followed), then the folders, deepest first. */
+function removeTree(journalRoot: string, tree: ReturnType<typeof runTree>): void {
+  confine(journalRoot);
+  for (const f of tree.files) removeFileSafe(f);
+  for (const d of [...tree.dirs].reverse()) {
+    checkPath(d, 'dir');
+    rmdirSync(d); // fails (ENOTEMPTY) if something appeared meanwhile: kept, never deleted unseen
   }
 }

@@ -3,6 +3,7 @@
 import type { ScanResult } from '../model/scan.js';
 import type { DiskFacts } from '../model/target.js';
 import { describeBytes } from '../shared/units.js';
+import { planFilePaths } from './journal.js';
 import { RefusedError, UsageError } from '../shared/errors.js';
 import { lstatSync } from 'node:fs';
 import { describeNode, UnsafePathError } from '../shared/safefs.js';
@@ -165,5 +166,61 @@ export function renderPlan(plan: Plan, modules: readonly Pick<RepairModule, 'id'
     lines.push('', 'Not fixed by this plan:');
     for (const n of plan.notFixed) lines.push(`  - ${n.id}${n.subject ? ` (${n.subject})` : ''}: ${n.why}`);
   }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * The bytes the journal of `plan` takes before its first change: every file it changes (hives with
+ * their .LOG/.LOG1/.LOG2), as apply's preflight counts them, and for a WinRE rebuild the raw regions
+ * of the new and the old recovery partition. Read from the volume at `root` by lstat (no link followed;
+ * a link or special file counts 0 bytes, and the repair refuses it anyway).
+ */
+export function journalBytes(plan: Plan, root: string): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  const add = (rel: string) => {
+    const host = resolveCI(root, rel);
+    if (!host || seen.has(host)) return;
+    seen.add(host);
+    try {
+      const st = lstatSync(host);
+      if (st.isFile()) bytes += st.size;
+    } catch {
+      /* absent: recorded as absent, 0 bytes */
+    }
+  };
+  for (const s of plan.steps) {
+    const c = s.change;
+    for (const rel of planFilePaths(c)) {
+      add(rel);
+      if (c.kind.startsWith('reg-')) for (const ext of ['.LOG', '.LOG1', '.LOG2']) add(rel + ext);
+    }
+    if (c.kind === 'winre-rebuild') bytes += c.winre.newPartition.size + (c.winre.old?.size ?? 0);
+  }
+  return bytes;
+}
+
+export interface JournalSpace {
+  /** The run's journal folder. */
+  dir: string;
+  /** What the backup takes (journalBytes). */
+  bytes: number;
+  /** What the journal-space check requires free there (the backup and its margin). */
+  needed: number;
+  /** Bytes free there now; undefined when it cannot be told. */
+  free?: number;
+  /** Why the journal folder cannot be used (a link on the target), when it cannot. */
+  problem?: string;
+}
+
+/** The plan's journal line: how much, where, and whether it fits (else the repair refuses, REFUSAL_CODES 'journal-space'). */
+export function renderJournalSpace(j: JournalSpace): string {
+  const free = j.free === undefined ? 'unknown' : describeBytes(j.free);
+  const lines = [`Journal: ${describeBytes(j.bytes)} in`, `  ${j.dir}  (free: ${free})`];
+  if (j.problem) lines.push(`  not usable: ${j.problem}`);
+  else if (j.free !== undefined && j.free < j.needed)
+    lines.push(
+      `  not enough free space: with its margin the journal needs ${describeBytes(j.needed)}, so the repair will refuse; pass --journal <dir> on another volume (e.g. the USB stick)`,
+    );
   return lines.join('\n') + '\n';
 }

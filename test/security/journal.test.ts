@@ -239,7 +239,7 @@ describe.skipIf(!!reason)('journals are trusted only where wufix keeps them (--r
     expect(oneLine(e.stderr)).toHaveLength(1);
     const list = runCli(['journal', 'list', '--root', root]);
     expect(list.status).toBe(0);
-    expect(list.stdout).toMatch(/^99991231T235959Z-ffffff .*NOT AUTHENTICATED: it is not in the ledger/m);
+    expect(list.stdout).toMatch(/^99991231T235959Z-ffffff {2}UNTRUSTED .*\n {4}NOT AUTHENTICATED: it is not in the ledger/m);
     const json = JSON.parse(runCli(['journal', 'list', '--root', root, '--json']).stdout) as { runId: string; authenticated: boolean }[];
     expect(json).toEqual([expect.objectContaining({ runId: PLANTED, authenticated: false })]);
     expect(hashTree(decoy)).toEqual(decoyBefore);
