@@ -192,7 +192,7 @@ export function timeline(attempts: UpdateAttempt[], numbers: Map<UpdateAttempt, 
   const span = t1 - t0;
   const xOf = (t: number) => (span ? TL_X0 + ((t - t0) / span) * (TL_X1 - TL_X0) : TL_W / 2);
   const svg: string[] = [`<line x1="${TL_X0}" y1="118" x2="${TL_X1}" y2="118" stroke="#666" stroke-width="2"/>`];
-  for (const y of [48, 74, 100]) svg.push(`<line x1="${TL_X0}" y1="${y}" x2="${TL_X1}" y2="${y}" stroke="#eee"/>`);
+  for (const y of [54, 78, 102]) svg.push(`<line x1="${TL_X0}" y1="${y}" x2="${TL_X1}" y2="${y}" stroke="#eee"/>`);
   const ticks = span ? [0, 0.25, 0.5, 0.75, 1].map((f) => t0 + f * span) : [t0];
   for (const t of ticks) svg.push(`<line x1="${xOf(t).toFixed(1)}" y1="110" x2="${xOf(t).toFixed(1)}" y2="126" stroke="#666" stroke-width="2"/>`);
   // The failed updates' numbers above their dots: two levels, a number only where it has room.
@@ -200,17 +200,17 @@ export function timeline(attempts: UpdateAttempt[], numbers: Map<UpdateAttempt, 
   const labels: string[] = [];
   for (const { a, t } of pts) {
     const x = xOf(t);
-    const y = 48 + 26 * (RESULT_ROW[a.result] ?? 2);
+    const y = 54 + 24 * (RESULT_ROW[a.result] ?? 2);
     const label = `${a.time} ${a.kind} ${a.name} ${a.result}${a.code ? ` ${a.code}` : ''} (${a.sources.join(', ')})`;
     svg.push(
-      `<circle cx="${x.toFixed(1)}" cy="${y}" r="${UPDATE_KINDS.has(a.kind) ? 7 : 4}" fill="${RESULT_COLOR[a.result] ?? '#999'}" stroke="#333" stroke-width="0.5"><title>${esc(label)}</title></circle>`,
+      `<circle cx="${x.toFixed(1)}" cy="${y}" r="${UPDATE_KINDS.has(a.kind) ? 8 : 4}" fill="${RESULT_COLOR[a.result] ?? '#999'}" stroke="#333" stroke-width="0.5"><title>${esc(label)}</title></circle>`,
     );
     const n = numbers.get(a);
     if (n === undefined || a.result !== 'failed' || !UPDATE_KINDS.has(a.kind)) continue;
-    const level = lastX.findIndex((lx) => x - lx >= 44);
+    const level = lastX.findIndex((lx) => x - lx >= 50);
     if (level < 0) continue;
     lastX[level] = x;
-    labels.push(`<text x="${x.toFixed(1)}" y="${level === 0 ? 34 : 16}" font-size="16" font-family="sans-serif" text-anchor="middle" fill="#111">${n}</text>`);
+    labels.push(`<text x="${x.toFixed(1)}" y="${level === 0 ? 40 : 20}" font-size="22" font-family="sans-serif" text-anchor="middle" fill="#111">${n}</text>`);
   }
   const tickText = ticks
     .map((t, i) => {
@@ -239,6 +239,25 @@ const isBad = (t: ScanResult) => t.findings.some((f) => f.severity !== 'info');
 const evidenceList = (ev: ScanResult['findings'][number]['evidence']) =>
   `<ul class="evidence">${ev.map((e) => `<li><code>${esc(evidenceLine(e))}</code></li>`).join('')}</ul>`;
 
+/** The attempts table; on a narrow screen each row is a block of labelled lines (data-label). */
+function attemptsTable(shown: UpdateAttempt[]): string {
+  const cell = (label: string, cls: string, html: string) => `<td${cls ? ` class="${cls}"` : ''} data-label="${label}">${html}</td>`;
+  const rows = shown.map(
+    (a, i) =>
+      `<tr class="${a.result === 'failed' ? 'failure' : esc(a.result)}">${[
+        cell('#', 'i', String(i + 1)),
+        cell('Time (UTC)', 't', esc(a.time?.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''))),
+        cell('Kind', '', esc(a.kind)),
+        cell('Update', 'n', esc(a.name)),
+        cell('Result', '', esc(a.result)),
+        cell('Code', '', esc(a.code ? `${a.code}${a.extendedCode ? ` - ${a.extendedCode}` : ''}` : '')),
+        cell('Sources', 's', esc(a.sources.join(', '))),
+        cell('Evidence', 'ev', `<details><summary>${a.events} event(s)</summary>${evidenceList(a.evidence)}</details>`),
+      ].join('')}</tr>`,
+  );
+  return `<table class="attempts"><thead><tr><th>#</th><th>Time (UTC)</th><th>Kind</th><th>Update</th><th>Result</th><th>Code</th><th>Sources</th><th>Evidence</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 /** One target: its name, verdict (when the page has several), system, disk, findings, attempts, logs. */
 function targetSection(t: ScanResult, many: boolean): string {
   const body: string[] = [];
@@ -265,15 +284,7 @@ function targetSection(t: ScanResult, many: boolean): string {
     ? `<p class="meta">Times in UTC. ${esc(t.timeZone.name ? `Local log times converted from ${t.timeZone.name} (${t.timeZone.source}).` : t.timeZone.source)}</p>`
     : '';
   body.push(`<h3>Update attempts from the logs (${t.attempts.length})</h3>${tz}${timeline(shown, numbers)}`);
-  if (shown.length)
-    body.push(
-      `<table class="attempts"><thead><tr><th>#</th><th>Time (UTC)</th><th>Kind</th><th>Update</th><th>Result</th><th>Code</th><th>Sources</th><th>Evidence</th></tr></thead><tbody>${shown
-        .map(
-          (a, i) =>
-            `<tr class="${a.result === 'failed' ? 'failure' : esc(a.result)}"><td>${i + 1}</td><td class="t">${esc(a.time)}</td><td>${esc(a.kind)}</td><td>${esc(a.name)}</td><td>${esc(a.result)}</td><td>${esc(a.code ? `${a.code}${a.extendedCode ? ` - ${a.extendedCode}` : ''}` : '')}</td><td>${esc(a.sources.join(', '))}</td><td><details><summary>${a.events} event(s)</summary>${evidenceList(a.evidence)}</details></td></tr>`,
-        )
-        .join('')}</tbody></table>`,
-    );
+  if (shown.length) body.push(attemptsTable(shown));
   if (t.logs.length)
     body.push(
       `<h3>Log files read</h3><table class="logs"><thead><tr><th>Source</th><th>File</th><th>Format</th><th>Events</th><th>Understood</th></tr></thead><tbody>${t.logs.map((l) => `<tr><td>${esc(l.source)}</td><td>${esc(l.file)}</td><td>${esc(l.format ?? '')}</td><td>${l.events}</td><td>${l.understood ? 'yes' : `no${l.note ? `: ${esc(l.note)}` : ''}`}</td></tr>`).join('')}</tbody></table>`,
@@ -292,8 +303,9 @@ const STYLE = `
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{font-family:system-ui,Segoe UI,Arial,sans-serif;margin:0 auto;padding:1em;max-width:64em;color:#222;line-height:1.35}
-h1,h2,h3,h4,p,li,td,th,figcaption,summary{overflow-wrap:anywhere}
-code{font-family:Consolas,monospace;font-size:90%;white-space:pre-wrap;overflow-wrap:anywhere}
+h1,h2,h3,h4,p,li,figcaption,summary,td.t,td.n,td.s,td.ev,table.logs td,table.codes td{overflow-wrap:anywhere}
+td,th{overflow-wrap:break-word}
+code{font-family:Consolas,monospace;font-size:90%;white-space:pre-wrap;white-space:break-spaces;overflow-wrap:anywhere}
 svg{display:block;max-width:100%}svg.sw{display:inline-block;vertical-align:-1px}
 figure{margin:.5em 0 1em}
 .verdict{font-size:1.15em;font-weight:bold;margin:.3em 0;padding:.3em .6em;border-left:6px solid #59a14f;background:#eef7ec}
@@ -312,7 +324,12 @@ ul.evidence{padding-left:1.2em}
 table{border-collapse:collapse;font-size:90%;width:100%}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
 tr.failure td{background:#fdecea}tr.reboot-pending td{background:#fff4e5}
 details summary{cursor:pointer}
-@media (max-width:700px){body{padding:.5em}.tick.minor{display:none}table{font-size:75%}td,th{padding:1px 3px}}
+@media (max-width:600px){
+  body{padding:.5em}.tick.minor{display:none}table{font-size:80%}td,th{padding:1px 3px}
+  table.attempts,table.attempts tbody,table.attempts tr,table.attempts td{display:block;width:auto}
+  table.attempts thead{display:none}table.attempts tr{border:1px solid #ccc;margin:.4em 0}table.attempts td{border:0}
+  table.attempts td::before{content:attr(data-label) ": ";font-weight:bold}
+}
 @media print{
   @page{margin:12mm}
   body{max-width:none;margin:0;padding:0;font-size:9.5pt}
@@ -322,6 +339,7 @@ details summary{cursor:pointer}
   h2,h3,h4{break-after:avoid;page-break-after:avoid}
   details summary{list-style:none}
   details::details-content{content-visibility:visible;display:block}
+  table.attempts td.ev{width:45%}
   .tick.minor{display:inline}
 }
 `;
