@@ -12,9 +12,10 @@ import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, MiB, GiB } from '../helpers/disk-images.js';
 import { CLI, runCli } from '../helpers/cli.js';
-import { renderHtml } from '../../src/scan/report/html.js';
+import { renderHtml, diskLayout, diskLegend, diskSvg, DISK_W, MIN_PART_W } from '../../src/scan/report/html.js';
+import { partitionName, verdictLine } from '../../src/scan/report/shared.js';
 import * as S from './scenarios.js';
-import type { ScanReport } from '../../src/model/scan.js';
+import type { DiskInfo, Finding, ScanReport } from '../../src/model/scan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk', 'chromium'), diskToolsReason());
 
@@ -241,5 +242,109 @@ describe.skipIf(!!reason)('the HTML ticket report in headless Chromium (issue #1
     expect(pages.length).toBeGreaterThanOrEqual(1);
     expect(pages.length).toBeLessThanOrEqual(4);
     expect(text.match(/\/MediaBox\s*\[0 0 612 792\]/g) ?? []).toHaveLength(pages.length);
+  });
+});
+
+// The drawing's arithmetic and the words, without a browser (pure; run everywhere).
+describe('disk layout, partition names and the verdict (pure)', () => {
+  const gpt = (parts: [number, number, string][], sizeBytes: number, extra: Partial<DiskInfo> = {}): DiskInfo => ({
+    path: 'disk.img',
+    scheme: 'gpt',
+    sizeBytes,
+    partitions: parts.map(([start, size, role], i) => ({ number: i + 1, start, size, role, fs: 'ntfs' })),
+    ...extra,
+  });
+  const laidOut = (d: DiskInfo) => {
+    const drawn = diskLayout(d);
+    for (const x of drawn) {
+      expect(x.x).toBeGreaterThanOrEqual(0);
+      expect(x.x + x.w).toBeLessThanOrEqual(DISK_W + 1e-6);
+    }
+    for (let i = 1; i < drawn.length; i++) expect(drawn[i]!.x).toBeGreaterThanOrEqual(drawn[i - 1]!.x + drawn[i - 1]!.w - 1e-6);
+    return drawn;
+  };
+
+  it('a 16 GiB laptop disk: the ESP and MSR 4% wide, Windows and recovery to scale, nothing overlapping', () => {
+    const d = gpt(
+      [
+        [MiB, 100 * MiB, 'esp'],
+        [101 * MiB, 16 * MiB, 'msr'],
+        [117 * MiB, 16 * GiB - 117 * MiB - 751 * MiB, 'basic'],
+        [16 * GiB - 751 * MiB, 750 * MiB, 'recovery'],
+      ],
+      16 * GiB,
+      { osPartition: 3, recoveryPartition: 4 },
+    );
+    const [esp, msr, win, rec] = laidOut(d) as [
+      ReturnType<typeof diskLayout>[number],
+      ReturnType<typeof diskLayout>[number],
+      ReturnType<typeof diskLayout>[number],
+      ReturnType<typeof diskLayout>[number],
+    ];
+    expect([esp.w, msr.w]).toEqual([MIN_PART_W, MIN_PART_W]);
+    expect([esp.widened, msr.widened, win.widened, rec.widened]).toEqual([true, true, false, false]);
+    expect(win.w / rec.w).toBeCloseTo(win.p.size / rec.p.size, 6);
+    expect(DISK_W - (rec.x + rec.w)).toBeCloseTo(MiB * ((DISK_W - 2 * MIN_PART_W) / (16 * GiB - 116 * MiB)), 6); // 1 MiB left at the end, to scale
+  });
+
+  it('hostile tables: overlapping, past the end, zero-sized, hundreds of partitions - still end to end inside the bar', () => {
+    laidOut(
+      gpt(
+        [
+          [0, 10 * GiB, 'basic'],
+          [GiB, 10 * GiB, 'recovery'],
+        ],
+        4 * GiB,
+      ),
+    );
+    const many = gpt(
+      Array.from({ length: 128 }, (_, i): [number, number, string] => [i * MiB, MiB, 'other']),
+      GiB,
+    );
+    expect(laidOut(many)).toHaveLength(128);
+    expect(laidOut(gpt([[MiB, 0, 'basic']], GiB))).toEqual([]);
+    expect(laidOut(gpt([[MiB, MiB, 'basic']], 0))).toHaveLength(1);
+  });
+
+  it('every partition named in words, hostile labels escaped, the need said in text', () => {
+    const d = gpt(
+      [
+        [MiB, 100 * MiB, 'esp'],
+        [101 * MiB, 16 * MiB, 'msr'],
+        [117 * MiB, 2 * GiB, 'basic'],
+        [3 * GiB, 500 * MiB, 'basic'],
+        [4 * GiB, 525 * MiB, 'recovery'],
+        [5 * GiB, 100 * MiB, 'other'],
+      ],
+      6 * GiB,
+      { osPartition: 3, recoveryPartition: 5 },
+    );
+    d.partitions[3]!.label = '<img src=x onerror=alert(1)>';
+    d.partitions[4]!.freeBytes = 300 * MiB;
+    expect(d.partitions.map((p) => partitionName(p, d))).toEqual(['EFI system', 'Microsoft reserved (MSR)', 'Windows', 'basic data', 'Recovery', 'unknown']);
+    const html = diskSvg(d) + diskLegend(d);
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
+    expect(html).toMatch(/Recovery partition 5: 300 MB free; the WinRE update needs 250 MB free \(enough\)\./);
+    expect(html).not.toContain('fill="#e15759"');
+  });
+
+  it('the verdict: repairs needed, none possible, or nothing found', () => {
+    const f = (id: Finding['id'], severity: Finding['severity'], repair?: Finding['repair']): Finding => ({
+      id,
+      severity,
+      explanation: '',
+      evidence: [],
+      repair,
+    });
+    expect(verdictLine({ findings: [] })).toBe('No problems found');
+    expect(verdictLine({ findings: [f('au-paused', 'info')] })).toBe('No problems found (1 note for information)');
+    expect(verdictLine({ findings: [f('winre-too-small', 'error', 'winre'), f('wu-cache', 'warning', 'wu-cache')] })).toBe(
+      '2 problems need repair: winre-too-small, wu-cache',
+    );
+    expect(verdictLine({ findings: [f('bitlocker-locked', 'error')] })).toBe('1 problem found, no automatic repair: bitlocker-locked');
+    expect(verdictLine({ findings: [f('bitlocker-locked', 'error'), f('wu-cache', 'warning', 'wu-cache')] })).toBe(
+      '2 problems found, 1 with an automatic repair: bitlocker-locked, wu-cache',
+    );
   });
 });

@@ -78,7 +78,11 @@ export function diskLayout(d: DiskInfo): DrawnPartition[] {
   });
   // Rounding, or a table past the disk's end: squeeze back into the bar.
   const end = out[out.length - 1]!.x + out[out.length - 1]!.w;
-  if (end > DISK_W) for (const o of out) ((o.x = (o.x * DISK_W) / end), (o.w = (o.w * DISK_W) / end));
+  if (end > DISK_W)
+    for (const o of out) {
+      o.x = (o.x * DISK_W) / end;
+      o.w = (o.w * DISK_W) / end;
+    }
   return out;
 }
 
