@@ -232,6 +232,36 @@ describe.skipIf(!!reason)('the HTML ticket report in headless Chromium (issue #1
     expect(m.overflowing).toEqual([]);
   });
 
+  it('hostile names, evidence and log files stay text in the browser (no element, no handler)', () => {
+    const evil = '</td></tr></table><img src=x onerror=alert(1)><script>alert(2)</script>';
+    const t = report.targets[0]!;
+    const a = {
+      ...t.attempts[0]!,
+      name: evil,
+      title: evil,
+      result: 'failed' as const,
+      evidence: [{ file: `Windows\\${evil}`, line: 1, data: evil, note: '" onmouseover="alert(3)' }],
+    };
+    const hostile = {
+      ...t,
+      system: { ...t.system, computerName: evil },
+      attempts: [a],
+      logs: [{ source: 'CBS.log' as const, file: evil, events: 1, understood: false, note: evil }],
+      disk: { ...t.disk!, partitions: t.disk!.partitions.map((p) => ({ ...p, label: evil, fs: evil })) },
+    };
+    const file = path.join(tmp, 'evil.html');
+    writeFileSync(file, renderHtml({ ...report, targets: [hostile, t] }));
+    const dom = chromium(['--dump-dom', `file://${file}`]);
+    expect(dom.match(/<script[\s>]/g) ?? []).toEqual([]);
+    expect(dom.match(/<img[\s>]/g) ?? []).toEqual([]);
+    expect(dom).not.toMatch(/<[a-zA-Z][^>]*\son(error|mouseover)=/);
+    // Each hostile string is still there as text: title, heading, verdict list, attempt, evidence, log, legend.
+    expect(dom.split('&lt;img src=x onerror=alert(1)&gt;').length - 1).toBeGreaterThanOrEqual(8);
+    // Two targets: a verdict line for each at the top.
+    expect(dom.match(/<ul class="verdicts"><li>/g) ?? []).toHaveLength(1);
+    expect(dom).toContain(`<b>${COMPUTER}</b>: 1 problem needs repair: winre-too-small`);
+  });
+
   it('--print-to-pdf: Chromium prints the page (its default paper, Letter; the page sets no size, so A4 prints too)', () => {
     const pdf = path.join(tmp, 'report.pdf');
     chromium(['--no-pdf-header-footer', `--print-to-pdf=${pdf}`, `file://${page}`]);
