@@ -182,8 +182,8 @@ function tickLabel(t: number, span: number): string {
 }
 
 /**
- * The attempts on a time axis: failures on the top row in red, each failed update numbered as in
- * the table (`numbers`), pending and cancelled in the middle, the rest below; the axis has ticks
+ * The attempts on a time axis: failures on the top row in red, each update numbered as in the
+ * table (`numbers`) where there is room, pending and cancelled in the middle, the rest below; the axis has ticks
  * whose dates are HTML text under the drawing (real size at any width) and a legend says what the
  * rows and colours are.
  */
@@ -199,22 +199,32 @@ export function timeline(attempts: UpdateAttempt[], numbers: Map<UpdateAttempt, 
   for (const y of [54, 78, 102]) svg.push(`<line x1="${TL_X0}" y1="${y}" x2="${TL_X1}" y2="${y}" stroke="#eee"/>`);
   const ticks = span ? [0, 0.25, 0.5, 0.75, 1].map((f) => t0 + f * span) : [t0];
   for (const t of ticks) svg.push(`<line x1="${xOf(t).toFixed(1)}" y1="110" x2="${xOf(t).toFixed(1)}" y2="126" stroke="#666" stroke-width="2"/>`);
-  // The failed updates' numbers above their dots: two levels, a number only where it has room.
+  // Each update's number as in the table: the failed ones above their dots (two levels), the others
+  // beside theirs; a number only where it has room (the table lists them all).
   const lastX = [-Infinity, -Infinity];
+  const rowLast = new Map<number, number>();
   const labels: string[] = [];
+  const text = (x: number, y: number, n: number, anchor: string) =>
+    `<text x="${x.toFixed(1)}" y="${y}" font-size="22" font-family="sans-serif" text-anchor="${anchor}" fill="#111">${n}</text>`;
   for (const { a, t } of pts) {
     const x = xOf(t);
-    const y = 54 + 24 * (RESULT_ROW[a.result] ?? 2);
+    const row = RESULT_ROW[a.result] ?? 2;
+    const y = 54 + 24 * row;
     const label = `${a.time} ${a.kind} ${a.name} ${a.result}${a.code ? ` ${a.code}` : ''} (${a.sources.join(', ')})`;
     svg.push(
       `<circle cx="${x.toFixed(1)}" cy="${y}" r="${UPDATE_KINDS.has(a.kind) ? 8 : 4}" fill="${RESULT_COLOR[a.result] ?? '#999'}" stroke="#333" stroke-width="0.5"><title>${esc(label)}</title></circle>`,
     );
     const n = numbers.get(a);
-    if (n === undefined || a.result !== 'failed' || !UPDATE_KINDS.has(a.kind)) continue;
-    const level = lastX.findIndex((lx) => x - lx >= 50);
-    if (level < 0) continue;
-    lastX[level] = x;
-    labels.push(`<text x="${x.toFixed(1)}" y="${level === 0 ? 40 : 20}" font-size="22" font-family="sans-serif" text-anchor="middle" fill="#111">${n}</text>`);
+    if (n === undefined || !UPDATE_KINDS.has(a.kind)) continue;
+    if (row === 0) {
+      const level = lastX.findIndex((lx) => x - lx >= 50);
+      if (level < 0) continue;
+      lastX[level] = x;
+      labels.push(text(x, level === 0 ? 40 : 20, n, 'middle'));
+    } else if (x - (rowLast.get(row) ?? -Infinity) >= 60 && x + 60 <= TL_W) {
+      rowLast.set(row, x);
+      labels.push(text(x + 12, y + 8, n, 'start'));
+    }
   }
   const tickText = ticks
     .map((t, i) => {
@@ -224,10 +234,10 @@ export function timeline(attempts: UpdateAttempt[], numbers: Map<UpdateAttempt, 
     })
     .join('');
   const key = [
-    `${swatch(RESULT_COLOR.failed!)} failed (top row; each failed update numbered as in the table)`,
+    `${swatch(RESULT_COLOR.failed!)} failed (top row)`,
     `${swatch(RESULT_COLOR['reboot-pending']!)} waiting for a reboot, or cancelled (middle row)`,
     `${swatch(RESULT_COLOR.succeeded!)} succeeded (bottom row)`,
-    'large dots: installs, removals and feature updates; small dots: scans, downloads and other steps',
+    'large dots: installs, removals and feature updates, numbered as in the table; small dots: scans, downloads and other steps',
   ];
   return `<figure class="timeline"><svg class="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${TL_W} ${H}" width="100%" preserveAspectRatio="xMinYMin meet" role="img" aria-label="update timeline">${svg.join('')}${labels.join('')}</svg><div class="ticks">${tickText}</div><figcaption class="legend">Time axis (UTC), ${esc(tickLabel(t0, span))} to ${esc(tickLabel(t1, span))}: ${key.join('; ')}.</figcaption></figure>`;
 }
