@@ -1,4 +1,5 @@
 // `wufix scan`: find the offline Windows, read it, explain every failure with evidence.
+import path from 'node:path';
 import { Command } from 'commander';
 import { atomicWrite } from '../shared/atomic.js';
 import { scan } from './targets.js';
@@ -17,7 +18,7 @@ export function scanCommand(): Command {
     .option('--disk <image|device>', 'the disk holding it, for the partition layout (found automatically when possible)')
     .option('--image <disk.img>', 'a whole disk image: every partition is attached read-only and scanned (Linux, root)')
     .option('--json', 'machine-readable report (schema: docs/scan-json.md)')
-    .option('--html <file>', 'also write a self-contained HTML report (disk layout, update timeline)')
+    .option('--html <file>', 'also write a self-contained HTML report for a ticket (disk to scale, timeline)')
     .option('--no-color', 'no colours in the text report')
     .option('--include-x', 'WinPE: also look at X: (the RAM disk)')
     .option('-q, --quiet', 'no progress messages')
@@ -46,7 +47,10 @@ Examples:
         tool: versionString(),
         progress: showProgress ? (m) => process.stderr.write(asciiSafe(`  ... ${m}`) + '\n') : undefined,
       });
-      if (o.html) await atomicWrite(o.html, new TextEncoder().encode(renderHtml(report))); // a planted link in its place is refused
+      if (o.html) {
+        await atomicWrite(o.html, new TextEncoder().encode(renderHtml(report))); // a planted link in its place is refused
+        process.stderr.write(asciiSafe(`wufix: report written to ${path.resolve(o.html)}`) + '\n');
+      }
       if (o.json) writeOut(JSON.stringify(report, null, 2) + '\n');
       // Names from the image are escaped before they reach the terminal (the colours are ours).
       else writeOut(renderText(termSafeDeep(report), { color: o.color && !!process.stdout.isTTY && !process.env.NO_COLOR }));

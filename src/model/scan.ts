@@ -49,6 +49,8 @@ export interface SystemInfo {
   currentBuild?: number;
   ubr?: number;
   displayVersion?: string;
+  /** SYSTEM ...\Control\ComputerName\ComputerName: the name the machine had at its last boot. */
+  computerName?: string;
 }
 
 export interface ServiceState {

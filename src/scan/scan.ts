@@ -9,7 +9,7 @@ import { readCaches, realDir } from '../windows/files.js';
 import { isVolumeRoot, volumeSpace } from '../windows/install.js';
 import type { ScanResult, TargetScan, DiskInfo } from '../model/scan.js';
 import { openMachineHives } from './collect/hives.js';
-import { collectServices, collectVersion } from './collect/system.js';
+import { collectComputerName, collectServices, collectVersion } from './collect/system.js';
 import { collectComponents, collectPendingXml, collectServicing } from './collect/servicing.js';
 import { collectCertificates, collectPolicy } from './collect/policy.js';
 import { readWinTrust } from './collect/wintrust.js';
@@ -71,6 +71,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
 
   const build = software ? collectVersion(software, t) : 0;
   if (system) collectServices(system, build, t);
+  if (system) collectComputerName(system, t);
   if (software) {
     progress('reading the user hives');
     t.wintrust = await readWinTrust(software, root, problems);

@@ -1,8 +1,9 @@
 // The version of an offline Windows, from SOFTWARE\Microsoft\Windows NT\CurrentVersion (the typed
-// value readers it uses are src/hive/query.ts).
+// value readers it uses are src/hive/query.ts), and its computer name from SYSTEM.
 import { Hive } from '../hive/hive.js';
 import { regDword, regString } from '../hive/query.js';
 import { BadInputError } from '../shared/errors.js';
+import { controlSetName, currentControlSet } from './services.js';
 
 // ---------------------------------------------------------------------------------------------
 // Version
@@ -102,4 +103,25 @@ export function formatBuild(v: WindowsVersion): string {
   const minor = v.minor ?? (v.currentVersion ? Number(v.currentVersion.split('.')[1]) : undefined);
   const head = major !== undefined && minor !== undefined && !Number.isNaN(major) && !Number.isNaN(minor) ? `${major}.${minor}.` : '';
   return `${head}${v.currentBuild}${v.ubr !== undefined ? `.${v.ubr}` : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Computer name
+
+/** Where Windows keeps the name the machine had at its last boot (under the current control set). */
+export const COMPUTER_NAME_KEY = 'Control\\ComputerName\\ComputerName';
+
+/** NetBIOS names are 15 characters and DNS labels 63: anything longer is not a computer name. */
+const MAX_COMPUTER_NAME = 63;
+
+/**
+ * The computer name of the installation whose SYSTEM hive is given: SYSTEM\<current control
+ * set>\Control\ComputerName\ComputerName, value ComputerName (REG_SZ). Undefined when absent, empty,
+ * not a string, longer than a computer name can be, or holding control characters (a hostile hive).
+ */
+export function readComputerName(system: Hive): string | undefined {
+  const cs = currentControlSet(system);
+  const name = regString(system, `${cs.paths[0] ?? controlSetName(cs.current)}\\${COMPUTER_NAME_KEY}`, 'ComputerName')?.trim();
+  if (!name || name.length > MAX_COMPUTER_NAME || /[\u0000-\u001f\u007f-\u009f]/.test(name)) return undefined;
+  return name;
 }

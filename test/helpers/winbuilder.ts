@@ -55,6 +55,8 @@ export interface InstallSpec {
   reagent?: { installState: number; offset?: number; guid?: string };
   /** Files in the update caches. */
   caches?: boolean;
+  /** SYSTEM ControlSet001\Control\ComputerName\ComputerName (REG_SZ ComputerName). */
+  computerName?: string;
 }
 
 function utf16(s: string): Uint8Array {
@@ -168,6 +170,7 @@ async function buildSystem(file: string, s: InstallSpec): Promise<void> {
       new Uint8Array([1, 0, 0x14, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
     );
   }
+  if (s.computerName) h.setValue(h.ensureKey('ControlSet001\\Control\\ComputerName\\ComputerName'), 'ComputerName', 1, utf16(s.computerName));
   const sm = h.ensureKey('ControlSet001\\Control\\Session Manager');
   if (s.pending?.rebootPending) h.setValue(sm, 'PendingFileRenameOperations', 7, multiSz(['\\??\\C:\\Windows\\WinSxS\\Temp\\PendingRenames\\x.dll', '']));
   if (s.timeZone) {

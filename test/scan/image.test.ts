@@ -74,7 +74,8 @@ describe.skipIf(!!reason)('wufix scan --image on a real disk image', () => {
     expect(r.status).toBe(10);
     const page = readFileSync(html, 'utf8');
     expect(page).toMatch(/<svg[^>]*aria-label="disk layout"/);
-    const m = /fill="#e15759"[^>]*><title>(\d+) MB free \(needs 250 MB\)/.exec(page);
+    expect(page).toMatch(/<rect class="free" [^>]*fill="#e15759"/);
+    const m = /Recovery partition 4: only (\d+) Mi?B free; the WinRE update needs 250 Mi?B free/.exec(page);
     expect(Math.abs(Number(m?.[1]) - 82)).toBeLessThanOrEqual(2);
   });
 

@@ -8,9 +8,10 @@ import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
 import { writeNewHiveFile } from '../../src/hive/hivefile.js';
 import { BadInputError } from '../../src/shared/errors.js';
-import { readVersion, windowsFamily, formatBuild, CURRENT_VERSION_KEY } from '../../src/windows/version.js';
+import { readVersion, readComputerName, windowsFamily, formatBuild, CURRENT_VERSION_KEY } from '../../src/windows/version.js';
 import { regDword, regString, regMultiSz } from '../../src/hive/query.js';
-import { toolsReason, skipReason } from '../helpers/env.js';
+import { toolsReason, skipReason, sharedReason, fixture } from '../helpers/env.js';
+import { run } from '../helpers/hive-tools.js';
 import { hivexDump } from '../helpers/hive-tools.js';
 
 const dword = (n: number) => {
@@ -149,5 +150,33 @@ describe('readVersion', () => {
     expect(regString(h, 'K', 'bin4')).toBeUndefined();
     expect(regString(h, 'Missing', 'x')).toBeUndefined();
     expect(regMultiSz(h, nk, 'multi')).toEqual(['a', '', 'b']);
+  });
+});
+
+describe.skipIf(!!skipReason(sharedReason(), toolsReason('hivexget')))('readComputerName on real SYSTEM hives, against hivexget', () => {
+  for (const name of ['SYSTEM', 'SYSTEM_2', 'SYSTEM_B']) {
+    it(`regipy/${name}`, () => {
+      const file = fixture('hives', `regipy/${name}`);
+      const current = Number(run('hivexget', [file, 'Select', 'Current']).stdout.trim());
+      const cs = `ControlSet${String(current).padStart(3, '0')}`;
+      const want = run('hivexget', [file, `${cs}\\Control\\ComputerName\\ComputerName`, 'ComputerName']).stdout.trim();
+      expect(want).toMatch(/^[A-Z0-9-]{3,15}$/);
+      expect(readComputerName(Hive.open(new Uint8Array(readFileSync(file))))).toBe(want);
+    });
+  }
+
+  it('absent, empty, too long or with control characters: no name', () => {
+    const h = Hive.create({ rootName: 'SYSTEM' });
+    h.setValue(h.ensureKey('Select'), 'Current', REG.DWORD, dword(1));
+    const k = h.ensureKey('ControlSet001\\Control\\ComputerName\\ComputerName');
+    expect(readComputerName(h)).toBeUndefined();
+    for (const bad of ['', '   ', 'x'.repeat(64), 'PC\x1b[31m']) {
+      h.setValue(k, 'ComputerName', REG.SZ, sz(bad));
+      expect(readComputerName(h)).toBeUndefined();
+    }
+    h.setValue(k, 'ComputerName', REG.DWORD, dword(5));
+    expect(readComputerName(h)).toBeUndefined();
+    h.setValue(k, 'ComputerName', REG.SZ, sz('WKS-042'));
+    expect(readComputerName(h)).toBe('WKS-042');
   });
 });

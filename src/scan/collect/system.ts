@@ -1,8 +1,8 @@
-// The Windows version (SOFTWARE) and the update services (SYSTEM) of a scan.
+// The Windows version (SOFTWARE), the computer name and the update services (SYSTEM) of a scan.
 import { problemText as describeError } from '../../shared/safefs.js';
 import type { Hive } from '../../hive/hive.js';
 import type { TargetScan } from '../../model/scan.js';
-import { readVersion } from '../../windows/version.js';
+import { readComputerName, readVersion } from '../../windows/version.js';
 import { currentControlSet, readServices, defaultStart, pendingFileRenames } from '../../windows/services.js';
 
 /** Fills t.system; returns the build number (0 when unknown) the service defaults depend on. */
@@ -40,5 +40,15 @@ export function collectServices(system: Hive, build: number, t: TargetScan): voi
     t.servicing.pendingFileRenames = pendingFileRenames(system, cs.paths).length;
   } catch (e) {
     t.problems.push(`services: ${describeError(e)}`);
+  }
+}
+
+/** Fills t.system.computerName (the ticket report's heading) when SYSTEM has one. */
+export function collectComputerName(system: Hive, t: TargetScan): void {
+  try {
+    const name = readComputerName(system);
+    if (name !== undefined) t.system.computerName = name;
+  } catch (e) {
+    t.problems.push(`computer name: ${describeError(e)}`);
   }
 }

@@ -43,3 +43,38 @@ export function shellArg(p: string): string {
   if (!/[\s"&|<>^]/.test(p)) return p;
   return `"${p.replace(/\\+$/, (m) => m + m)}"`;
 }
+
+/** What a partition is, in words ("EFI system", "Windows", "Recovery", ...), for people who do not know the role codes. */
+export function partitionName(p: { number: number; role: string }, d: Pick<DiskInfo, 'osPartition'>): string {
+  if (p.number === d.osPartition) return 'Windows';
+  return PARTITION_NAMES[p.role] ?? 'unknown';
+}
+
+const PARTITION_NAMES: Record<string, string> = {
+  esp: 'EFI system',
+  msr: 'Microsoft reserved (MSR)',
+  basic: 'basic data',
+  recovery: 'Recovery',
+  'windows-ldm': 'dynamic disk (LDM)',
+  linux: 'Linux',
+  extended: 'extended',
+};
+
+/**
+ * The one-line verdict of a target: "2 problems need repair: winre-too-small, wu-cache",
+ * "1 problem found, no automatic repair: bitlocker-locked", "No problems found".
+ */
+export function verdictLine(t: Pick<ScanResult, 'findings'>): string {
+  const act = t.findings.filter((f) => f.severity !== 'info');
+  const notes = t.findings.length - act.length;
+  if (!act.length) return `No problems found${notes ? ` (${notes} note${notes === 1 ? '' : 's'} for information)` : ''}`;
+  const ids = [...new Set(act.map((f) => f.id))];
+  const repairable = act.filter((f) => f.repair).length;
+  const n = act.length;
+  const problems = `${n} problem${n === 1 ? '' : 's'}`;
+  let head: string;
+  if (repairable === n) head = `${problems} need${n === 1 ? 's' : ''} repair`;
+  else if (repairable === 0) head = `${problems} found, no automatic repair`;
+  else head = `${problems} found, ${repairable} with an automatic repair`;
+  return `${head}: ${ids.join(', ')}`;
+}
