@@ -61,12 +61,12 @@ export function linuxDisks(sysBlock = '/sys/block', devDir = '/dev'): HostDisk[]
   return out;
 }
 
-/** sda < sdb < sdaa, loop2 < loop10. */
+/** Real disks before loop devices; within each, natural order (sda < sdb < sdaa, loop2 < loop10). */
 function byNameAndNumber(a: string, b: string): number {
-  const pa = /^(\D*)(\d*)$/.exec(a);
-  const pb = /^(\D*)(\d*)$/.exec(b);
-  if (pa && pb && pa[1] === pb[1] && pa[2] && pb[2]) return Number(pa[2]) - Number(pb[2]);
-  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  const loop = (n: string) => (/^loop\d+$/.test(n) ? 1 : 0);
+  if (loop(a) !== loop(b)) return loop(a) - loop(b);
+  const key = (n: string) => n.split(/(\d+)/).map((c, i) => (i % 2 ? c.padStart(12, '0') : c.padEnd(12, ' '))).join('');
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
 /** How many \\.\PhysicalDriveN numbers are probed on Windows (a gap after a removed drive is skipped). */
