@@ -65,7 +65,11 @@ export function linuxDisks(sysBlock = '/sys/block', devDir = '/dev'): HostDisk[]
 function byNameAndNumber(a: string, b: string): number {
   const loop = (n: string) => (/^loop\d+$/.test(n) ? 1 : 0);
   if (loop(a) !== loop(b)) return loop(a) - loop(b);
-  const key = (n: string) => n.split(/(\d+)/).map((c, i) => (i % 2 ? c.padStart(12, '0') : c.padEnd(12, ' '))).join('');
+  const key = (n: string) =>
+    n
+      .split(/(\d+)/)
+      .map((c, i) => (i % 2 ? c.padStart(12, '0') : c.padEnd(12, ' ')))
+      .join('');
   return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 }
 
