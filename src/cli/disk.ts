@@ -141,9 +141,10 @@ export function diskCommand(): Command {
     .addHelpText(
       'after',
       `
-With no argument: every disk of the host (Linux: /sys/block without RAM disks, zram and unused loop
-devices; Windows: \\\\.\\PhysicalDrive0..31). Each is opened read-only; one that cannot be read
-is listed with the reason. Looking for Windows mounts NTFS partitions read-only (Linux, root).
+With no argument: every disk of the host (Linux: /sys/block without RAM
+disks, zram and unused loop devices; Windows: \\\\.\\PhysicalDrive0..31).
+Each is opened read-only; one that cannot be read is listed with the reason.
+Looking for Windows mounts NTFS partitions read-only (Linux, root).
 
 Exit codes: 0 listed; 2 a disk named on the command line could not be read.`,
     )

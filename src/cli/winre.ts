@@ -88,10 +88,10 @@ export function winreCommand(): Command {
       'after',
       `
 The target options are scan's. With none, every mounted Windows volume is read.
-What is read: ReAgent.xml (InstallState, WinreLocation, WinreBCD), the partition
-table, the recovery partition mounted read-only (free space, \\Recovery\\WindowsRE),
-Winre.wim's header and XML data (what wimlib's wiminfo prints; not its files),
-and the BCD store's recovery entry.
+What is read: ReAgent.xml (InstallState, WinreLocation, WinreBCD), the
+partition table, the recovery partition mounted read-only (free space,
+\\Recovery\\WindowsRE), Winre.wim's header and XML data (what wimlib's wiminfo
+prints; not its files), and the BCD store's recovery entry.
 
 Examples:
   sudo wufix winre info --image disk.img

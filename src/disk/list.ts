@@ -85,6 +85,20 @@ function pad(s: string, n: number, left = false): string {
   return left ? ' '.repeat(n - s.length) + s : s + ' '.repeat(n - s.length);
 }
 
+/** `text` in lines of at most 80 columns after `indent` (a word longer than that stays whole). */
+function wrap(text: string, indent: string): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const word of text.split(' ')) {
+    if (cur && indent.length + cur.length + 1 + word.length > 80) {
+      lines.push(indent + cur);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) lines.push(indent + cur);
+  return lines;
+}
+
 /** Paths longer than this get a line of their own, so the table stays within 80 columns. */
 const PATH_COLUMN = 24;
 
@@ -116,9 +130,9 @@ export function listText(entries: readonly DiskListEntry[]): string {
     if (e.model) details.push(`model ${e.model}`);
     if (e.backingFile) details.push(`loop device of ${e.backingFile}`);
     if (e.readOnly) details.push('read-only');
-    if (details.length) out.push(indent + details.join(', '));
-    if (e.error) out.push(`${indent}not readable: ${e.error}`);
-    for (const n of e.notes) out.push(`${indent}${n}`);
+    if (details.length) out.push(...wrap(details.join(', '), indent));
+    if (e.error) out.push(...wrap(`not readable: ${e.error}`, indent));
+    for (const n of e.notes) out.push(...wrap(n, indent));
   });
   return out.join('\n') + '\n';
 }
