@@ -76,6 +76,17 @@ function findWindows(e: DiskListEntry, diskPath: string, layout: Layout): void {
   if (found.length || !unchecked.length) e.windows = found;
 }
 
+/** The pseudo-layout of a device that is one NTFS volume: partition 0 from byte 0 to the end. */
+function wholeDiskVolume(size: number, sectorSize: number): Layout {
+  return {
+    scheme: 'mbr',
+    sectorSize,
+    sizeBytes: size,
+    partitions: [{ number: 0, start: 0, size, type: '', role: 'basic', active: false, volume: { fs: 'ntfs', label: '' } }],
+    free: [],
+  };
+}
+
 /** One disk of the list: opened read-only, its table read, its Windows partitions found (unless told not to). */
 function describeDisk(index: number, diskPath: string, host: HostDisk | undefined, lookForWindows: boolean): DiskListEntry {
   const n = /PhysicalDrive(\d+)$/i.exec(diskPath);
@@ -90,6 +101,9 @@ function describeDisk(index: number, diskPath: string, host: HostDisk | undefine
     } catch (err) {
       e = unreadableEntry(number, diskPath, err, dev.size);
       e.sectorSize = dev.sectorSize;
+      // One NTFS volume over the whole device (a loop device of one partition, labs do that): looked
+      // into as "partition 0" from byte 0.
+      if (e.scheme === 'none' && /whole disk is one ntfs volume/.test(e.notes.join(' '))) layout = wholeDiskVolume(dev.size, dev.sectorSize);
     } finally {
       dev.close();
     }
@@ -150,7 +164,8 @@ Exit codes: 0 listed; 2 a disk named on the command line could not be read.`,
     )
     .action((paths: string[], opts: { json?: boolean; windows: boolean }) => {
       const disks = listDisks(paths, opts.windows);
-      if (opts.json) writeOut(asciiSafe(JSON.stringify({ disks }, null, 2)) + '\n');
+      // JSON: the notes after the facts they are about.
+      if (opts.json) writeOut(asciiSafe(JSON.stringify({ disks: disks.map(({ notes, ...facts }) => ({ ...facts, notes })) }, null, 2)) + '\n');
       else writeOut(asciiSafe(listText(disks)));
       if (paths.length && disks.some((d) => d.error)) process.exitCode = EXIT.BAD_INPUT;
     });

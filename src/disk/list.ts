@@ -20,7 +20,7 @@ export interface DiskListEntry {
   /** Loop devices: the attached file. */
   backingFile?: string;
   readOnly?: boolean;
-  /** Partitions holding Windows\System32\config\SYSTEM; undefined when not looked for (see notes). */
+  /** Partitions holding Windows\System32\config\SYSTEM (0: the whole disk is that volume); undefined when not looked for (see notes). */
   windows?: { partition: number; start: number; size: number }[];
   /** Why something was not read or looked into. */
   notes: string[];
@@ -77,6 +77,7 @@ function windowsText(e: DiskListEntry): string {
   if (e.error) return '';
   if (!e.windows) return '?';
   if (e.windows.length === 0) return 'no';
+  if (e.windows.length === 1 && e.windows[0]!.partition === 0) return 'whole disk';
   return `partition ${e.windows.map((w) => w.partition).join(', ')}`;
 }
 

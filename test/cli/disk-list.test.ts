@@ -121,6 +121,20 @@ describe.skipIf(!!reason)('disk list: images, an attached loop device, an unread
     }
   }, 120_000);
 
+  it('a loop device of the Windows partition alone (one NTFS volume, no table): Windows on the whole disk', () => {
+    const dev = run('losetup', ['--find', '--show', '--read-only', '--offset', String(gpt.os.start), '--sizelimit', String(gpt.os.size), gpt.file]).trim();
+    try {
+      const r = list([dev]);
+      expect(r.status).toBe(0);
+      expect(r.disks[0]).toMatchObject({ path: dev, scheme: 'none', partitions: 0, sizeBytes: gpt.os.size, backingFile: gpt.file });
+      expect(r.disks[0]!.windows).toEqual([{ partition: 0, start: 0, size: gpt.os.size }]);
+      expect(r.disks[0]!.notes).toEqual(['no partition table: the whole disk is one ntfs volume (no MBR or GPT)']);
+      expect(runCli(['disk', 'list', dev]).stdout).toMatch(/NONE\s+0\s+whole disk\n/);
+    } finally {
+      run('losetup', ['--detach', dev]);
+    }
+  }, 60_000);
+
   it('an image the user may not read is listed with the reason (EACCES), not a crash; exit 2 for a named disk', () => {
     // A directory "nobody" may enter, holding a copy it may not read.
     const dir = mkdtempSync(path.join(tmp, 'acl-'));
