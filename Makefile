@@ -71,9 +71,9 @@ test: deps test-deps exe-test-deps build exe
 test-fast: deps
 	npx vitest run --project unit
 
-# The README's first set-up command: what wufix does today, on a real hive.
+# The README's first set-up command: what wufix does today, on a real hive. KEEP=1 keeps the image.
 demo: build
-	bash scripts/demo.sh
+	KEEP="$(KEEP)" bash scripts/demo.sh
 
 bench: build
 	npm run bench

@@ -2,6 +2,7 @@
 # `make demo`: the main job on a realistic broken Windows disk image built from real Windows data in
 # ../shared: scan -> repair (plan, journal, WinRE partition rebuilt, hives fixed, verified) -> scan
 # again -> the journal. As root (loop devices, ntfs-3g); without root, the same on a volume tree.
+# KEEP=1 keeps the image (or the tree) and its journal, and prints their path and commands to try.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W="node dist/wufix.js"
@@ -11,7 +12,29 @@ if [ ! -f "$WUFIX_SHARED/fixtures/hives/MANIFEST.tsv" ]; then
   exit 2
 fi
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+keep=${KEEP:-}
+[ "$keep" = 0 ] && keep=
+# What stays with KEEP=1, and what to try on it next (printed however the demo ends).
+kept() {
+  rm -f "$tmp/demo-build.mjs"
+  if [ -f "$tmp/laptop.img" ]; then
+    local img="$tmp/laptop.img"
+    echo
+    echo "== KEEP=1: the demo image stays at $img (sparse; rm -rf $tmp when done). Try:"
+    echo "  sudo $W disk list $img"
+    echo "  sudo $W winre info --image $img"
+    echo "  sudo $W scan --image $img --html $tmp/report.html"
+    echo "  sudo $W journal list --journal $img.wufix-journal"
+    echo "  sudo $W undo --last --image $img"
+  elif [ -d "$tmp/C" ]; then
+    echo
+    echo "== KEEP=1: the demo volume tree stays at $tmp/C (rm -rf $tmp when done). Try:"
+    echo "  $W winre info --root $tmp/C"
+    echo "  $W scan --root $tmp/C --json"
+    echo "  $W undo --last --root $tmp/C"
+  fi
+}
+if [ -n "$keep" ]; then trap kept EXIT; else trap 'rm -rf "$tmp"' EXIT; fi
 npx --no-install esbuild scripts/demo-build.ts --bundle --platform=node --format=esm --log-level=error \
   --banner:js="import { createRequire } from 'module'; const require = createRequire(import.meta.url);" \
   --outfile="$tmp/demo-build.mjs"

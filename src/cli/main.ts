@@ -18,6 +18,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<Command> }[] = [
   { name: 'journal', load: async () => (await import('./journal.js')).journalCommand() },
   { name: 'hive', load: async () => (await import('./hive.js')).hiveCommand() },
   { name: 'disk', load: async () => (await import('./disk.js')).diskCommand() },
+  { name: 'winre', load: async () => (await import('./winre.js')).winreCommand() },
   { name: 'explain', load: async () => (await import('./explain.js')).explainCommand() },
 ];
 

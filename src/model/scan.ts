@@ -82,6 +82,43 @@ export interface PartitionInfo {
   freeBytes?: number;
   /** Recovery partition: the files in \\Recovery\\WindowsRE (Winre.wim, boot.sdi, ...) with their sizes. */
   winreFiles?: { name: string; bytes: number }[];
+  /** Recovery partition: Winre.wim's header and XML data (what wimlib's wiminfo prints), when readable. */
+  winreWim?: WimSummary;
+  /** Why Winre.wim's header could not be read (not a WIM, damaged, a link). */
+  winreWimError?: string;
+}
+
+/** One image of a WIM as its XML data describes it. */
+export interface WimImageSummary {
+  index: number;
+  name?: string;
+  description?: string;
+  dirCount?: number;
+  fileCount?: number;
+  totalBytes?: number;
+  /** <WINDOWS><ARCH>: 0 x86, 9 x64, 12 arm64. */
+  arch?: number;
+  productName?: string;
+  editionId?: string;
+  /** MAJOR.MINOR.BUILD.SPBUILD from <WINDOWS><VERSION>. */
+  version?: string;
+}
+
+/** A WIM file's header and XML data. */
+export interface WimSummary {
+  /** The WIM GUID as wiminfo prints it: 0x and 32 hex digits. */
+  guid: string;
+  /** Header version (68864 = 0x10d00). */
+  version: number;
+  flags: number;
+  compression: 'None' | 'XPRESS' | 'LZX' | 'LZMS' | 'unknown';
+  chunkSize: number;
+  partNumber: number;
+  totalParts: number;
+  imageCount: number;
+  bootIndex: number;
+  totalBytes?: number;
+  images: WimImageSummary[];
 }
 
 export interface DiskInfo {
@@ -102,7 +139,8 @@ export interface WinreInfo {
   bcdStore?: string;
   recoverySequence?: string;
   recoveryEnabled?: boolean;
-  winreWimOnOs?: { path: string; bytes: number };
+  /** Winre.wim in Windows\\System32\\Recovery, with its header and XML data when readable. */
+  winreWimOnOs?: { path: string; bytes: number; wim?: WimSummary; wimError?: string };
   /** ReAgent.xml fields as read (WinreBCD, locations, states). */
   reagent?: Record<string, unknown>;
   /** The WinRE loader the OS loader's recoverysequence points to, decoded. */

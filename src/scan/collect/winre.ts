@@ -8,6 +8,7 @@ import { MAX_REAGENT_BYTES, parseReAgentXml } from '../../formats/reagent.js';
 import { resolveCI } from '../../windows/paths.js';
 import { fileSize, realFile, winRel } from '../../windows/files.js';
 import { REAGENT_XML, STAGED_WINRE_WIM } from '../../windows/locations.js';
+import { readWimSummary } from '../../windows/recovery.js';
 
 export function collectReAgent(root: string, t: TargetScan): void {
   const reagent = resolveCI(root, REAGENT_XML);
@@ -37,7 +38,13 @@ export function collectReAgent(root: string, t: TargetScan): void {
 export function collectStagedWim(root: string, t: TargetScan): void {
   const stagedWim = realFile(root, STAGED_WINRE_WIM);
   const stagedSize = fileSize(stagedWim);
-  if (stagedWim && stagedSize !== undefined) t.winre.winreWimOnOs = { path: winRel(root, stagedWim), bytes: stagedSize };
+  if (!stagedWim || stagedSize === undefined) return;
+  t.winre.winreWimOnOs = { path: winRel(root, stagedWim), bytes: stagedSize };
+  try {
+    t.winre.winreWimOnOs.wim = readWimSummary(stagedWim);
+  } catch (e) {
+    t.winre.winreWimOnOs.wimError = describeError(e); // shown by `winre info`; not a scan problem
+  }
 }
 
 /** Recovery facts from the BCD store: the default OS loader's recoverysequence / recoveryenabled. */
