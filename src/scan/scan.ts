@@ -66,8 +66,9 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   const windowsDir = resolveCI(root, 'Windows') ?? path.join(root, 'Windows');
 
   progress('reading the registry hives');
-  const { software, system, components } = await openMachineHives(root, problems);
+  const { software, system, components, damage } = await openMachineHives(root, problems);
   const t = emptyScan(root, windowsDir, spec, problems);
+  if (damage.length) t.hiveDamage = damage;
 
   const build = software ? collectVersion(software, t) : 0;
   if (system) collectServices(system, build, t);
