@@ -1,10 +1,9 @@
 // What the text and HTML reports share: sizes, evidence and system lines, pasteable arguments.
 import type { Evidence, ScanResult, DiskInfo } from '../../model/scan.js';
-import { GiB, fmtBytes } from '../../shared/units.js';
+import { fmtSize } from '../../shared/units.js';
 
-export function size(n: number): string {
-  return n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : fmtBytes(n);
-}
+/** "3.9 GiB", "525 MiB" (rounded down; src/shared/units.ts). */
+export const size = fmtSize;
 
 export function ascii(s: string): string {
   return s.replace(/[^\x20-\x7e\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

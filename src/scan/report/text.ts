@@ -1,10 +1,12 @@
 // The console report of a scan: ASCII-safe, colour only on a TTY.
-import type { Finding, ScanReport, TargetScan } from '../../model/scan.js';
+import type { Finding, ScanReport, ScanResult, TargetScan } from '../../model/scan.js';
 import type { UpdateAttempt } from '../../model/attempts.js';
-import { ascii, diskLine, evidenceLine, shellArg, systemLine } from './shared.js';
+import { ascii, diskLine, evidenceLine, systemLine } from './shared.js';
+import { before, lastRepair } from '../rules/rule.js';
 
 const UPDATE_KINDS = new Set(['install', 'uninstall', 'feature-update']);
 const WIDTH = 80;
+const utcMinute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
 
 /** One line per failed update attempt: UTC minute, name, code, sources (80 columns). */
@@ -17,10 +19,26 @@ function attemptLine(a: UpdateAttempt): string {
 
 /** "N failed update attempts" with one line each, what else failed, and what waits for a boot. */
 function historyLines(t: TargetScan): string[] {
-  const failed = t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
-  const lines = [`Updates: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'} in the logs${failed.length ? ' (times UTC):' : ''}`];
+  const all = t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
+  // After a verified repair run (the journal), the failures before it are history, not current.
+  const run = lastRepair(t);
+  const past = all.filter((a) => before(a, run));
+  const failed = all.filter((a) => !before(a, run));
+  const since = run ? ` since the repair on ${utcMinute(run.finishedAt)} UTC` : ' in the logs';
+  const lines = [`Updates: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'}${since}${failed.length ? ' (times UTC):' : ''}`];
   for (const a of failed.slice(-20)) lines.push(attemptLine(a));
   if (failed.length > 20) lines.push(`    ... ${failed.length - 20} earlier (see --json or --html)`);
+  if (run && past.length) {
+    lines.push(`History: ${past.length} failed update attempt${past.length === 1 ? '' : 's'} before the repair (times UTC):`);
+    for (const a of past.slice(-10)) lines.push(attemptLine(a));
+    if (past.length > 10) lines.push(`    ... ${past.length - 10} earlier (see --json or --html)`);
+    const again = failed.length ? '' : '; retry Windows Update now';
+    lines.push(
+      ...wrap(`These failed before the repair on ${utcMinute(run.finishedAt)} UTC (wufix run ${run.runId}: ${run.repairs.join(', ')})${again}.`, WIDTH - 4).map(
+        (l) => `    ${l}`,
+      ),
+    );
+  }
   const other = (kind: string, label: string) => {
     const n = t.attempts.filter((a) => a.kind === kind && a.result === 'failed').length;
     return n ? `${n} ${label}` : '';
@@ -38,6 +56,19 @@ function historyLines(t: TargetScan): string[] {
   const tz = t.timeZone;
   if (tz) lines.push(...wrap(tz.name ? `Times: UTC (local log times converted from ${tz.name}, ${tz.source})` : `Times: ${tz.source}`, WIDTH));
   return lines;
+}
+
+/** "Next:" lines: each command runs as printed, or names the <placeholder> to fill in first. */
+function nextLines(t: ScanResult): string[] {
+  const next = t.nextCommands ?? [];
+  if (!next.length) return [];
+  const out = [''];
+  for (const n of next) {
+    out.push(`Next: ${n.command}`);
+    if (n.note) out.push(...wrap(`(${n.runnable ? '' : 'fill in '}${n.note})`, WIDTH - 6).map((l) => `      ${l}`));
+  }
+  out.push('      (shows the plan; changes nothing until confirmed)');
+  return out;
 }
 
 export function renderText(report: ScanReport, opts: { color: boolean }): string {
@@ -75,10 +106,7 @@ export function renderText(report: ScanReport, opts: { color: boolean }): string
       // One line each, never wrapped: a technician greps it, and a link's path and target stay together.
       for (const p of t.problems) lines.push(`    - ${p}`);
     }
-    const repairs = [...new Set(t.findings.filter((f) => f.repair && f.severity !== 'info').map((f) => f.repair!))];
-    const image = / partition \d+$/.test(t.root) && t.disk && t.root.startsWith(t.disk.path) ? t.disk.path : undefined;
-    const target = image ? `--image ${shellArg(image)}` : `--root ${shellArg(t.root)}`;
-    if (repairs.length) lines.push('', `Next: wufix repair ${target} --only ${repairs.join(',')}`, '      (shows the plan; changes nothing until confirmed)');
+    lines.push(...nextLines(t));
   }
   return ascii(lines.join('\n')) + '\n';
 }
