@@ -68,7 +68,8 @@ describe('finding rules', () => {
       result: 'failed',
       kb: 'KB5034441',
       code: '0x80070643',
-      evidence: { file: 'ReportingEvents.log', line: 1 },
+      line: 1,
+      message: 'Installation Failure: Windows failed to install the following update with error 0x80070643',
     });
     const run = { runId: '20240201T100000Z-abcdef', finishedAt: '2024-02-01T10:00:00.000Z', repairs: ['winre' as const], journal: '/mnt/c/wufix/journal' };
     const other = { ...run, repairs: ['wintrust' as const] };

@@ -30,7 +30,7 @@ function readJson(file: string, cap: number): unknown {
 const obj = (v: unknown): Record<string, unknown> | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 /** One run's plan and state, when it finished and verified. */
-function readRun(dir: string, runId: string, journal: string): RepairRun | undefined {
+function readRun(dir: string, runId: string, journal: string, now: number): RepairRun | undefined {
   const state = obj(readJson(path.join(dir, 'state.json'), MAX_STATE));
   if (state?.phase !== 'verified' || typeof state.updatedAt !== 'string' || Number.isNaN(Date.parse(state.updatedAt))) return undefined;
   const plan = obj(readJson(path.join(dir, 'plan.json'), MAX_PLAN));
@@ -41,11 +41,15 @@ function readRun(dir: string, runId: string, journal: string): RepairRun | undef
     if (typeof r === 'string' && isRepairId(r)) repairs.add(r);
   }
   if (!repairs.size) return undefined;
-  return { runId, finishedAt: new Date(Date.parse(state.updatedAt)).toISOString(), repairs: [...repairs], journal };
+  // A run finishes after it starts (the id is its start, UTC) and before now (with a minute's skew).
+  const started = Date.parse(runId.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z-.*$/, '$1-$2-$3T$4:$5:$6Z'));
+  const finished = Date.parse(state.updatedAt);
+  if (Number.isNaN(started) || finished < started || finished > now + 60_000) return undefined;
+  return { runId, finishedAt: new Date(finished).toISOString(), repairs: [...repairs], journal };
 }
 
 /** Verified runs in one journal folder (host path), oldest first; absent or unreadable: none. */
-export function readRepairRuns(journalRoot: string): RepairRun[] {
+export function readRepairRuns(journalRoot: string, now = Date.now()): RepairRun[] {
   let names: string[];
   try {
     if (!statSafe(journalRoot)?.isDirectory()) return [];
@@ -61,7 +65,7 @@ export function readRepairRuns(journalRoot: string): RepairRun[] {
     } catch {
       continue;
     }
-    const run = readRun(dir, n, journalRoot);
+    const run = readRun(dir, n, journalRoot, now);
     if (run) out.push(run);
   }
   return out;
@@ -71,6 +75,6 @@ export function readRepairRuns(journalRoot: string): RepairRun[] {
 export function collectRepairRuns(root: string, extra: readonly string[] = []): RepairRun[] {
   const onTarget = resolveCI(root, 'wufix\\journal');
   const dirs = [...(onTarget ? [onTarget] : []), ...extra];
-  const runs = dirs.flatMap(readRepairRuns);
+  const runs = dirs.flatMap((d) => readRepairRuns(d));
   return runs.sort((a, b) => a.finishedAt.localeCompare(b.finishedAt));
 }

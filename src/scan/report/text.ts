@@ -29,7 +29,8 @@ function historyLines(t: TargetScan): string[] {
   for (const a of failed.slice(-20)) lines.push(attemptLine(a));
   if (failed.length > 20) lines.push(`    ... ${failed.length - 20} earlier (see --json or --html)`);
   if (run && past.length) {
-    lines.push(`History: ${past.length} failed update attempt${past.length === 1 ? '' : 's'} before the repair (times UTC):`);
+    const undated = past.some((a) => !a.time) ? '; undated ones with them' : '';
+    lines.push(`History: ${past.length} failed update attempt${past.length === 1 ? '' : 's'} before the repair (times UTC${undated}):`);
     for (const a of past.slice(-10)) lines.push(attemptLine(a));
     if (past.length > 10) lines.push(`    ... ${past.length - 10} earlier (see --json or --html)`);
     const again = failed.length ? '' : '; retry Windows Update now';

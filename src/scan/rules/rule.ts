@@ -46,6 +46,18 @@ export function lastRepair(t: TargetScan, repair?: RepairId): RepairRun | undefi
   return rs[rs.length - 1];
 }
 
-/** Did the attempt happen before that run finished (so a repair since may have fixed its cause)? */
-export const before = (a: UpdateAttempt, run: RepairRun | undefined): boolean =>
-  !!run && !!a.time && !Number.isNaN(Date.parse(a.time)) && Date.parse(a.endTime ?? a.time) < Date.parse(run.finishedAt);
+/** A time the attempt has (its last event's), or undefined when its log gave none. */
+const attemptMs = (a: UpdateAttempt): number | undefined => {
+  const ms = Date.parse(a.endTime ?? a.time ?? '');
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/**
+ * Is the attempt from before that run finished, so the repair since may have fixed its cause? An
+ * attempt without a time counts as before: it was in the logs, and nothing says it is newer.
+ */
+export const before = (a: UpdateAttempt, run: RepairRun | undefined): boolean => {
+  if (!run) return false;
+  const ms = attemptMs(a);
+  return ms === undefined || ms < Date.parse(run.finishedAt);
+};
