@@ -3,7 +3,7 @@
 // current. Real targets: scanned, repaired with `repair --yes` (the journal it writes is what the
 // scan reads back), scanned again; undone, scanned again (an undone run is no repair).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
@@ -64,6 +64,11 @@ describe.skipIf(!!reason)('scan after a repair: the earlier failures are history
       `These failed before the repair on ${when} UTC (wufix run ${runId}: wintrust); retry Windows Update now.`,
     );
     expect(after.text).toContain('No problems found that wufix repairs.');
+    const html = path.join(tmp, 'after.html');
+    expect(runCli(['scan', '--root', root, '--html', html, '--quiet']).status).toBe(0);
+    expect(readFileSync(html, 'utf8')).toContain(
+      `2 failed update attempt(s) in the table below. These failed before the repair on ${when} UTC (wufix run ${runId}: wintrust); retry Windows Update now.`,
+    );
     // The failed attempt is listed only under History.
     const historyAt = after.text.indexOf('History:');
     expect(after.text.indexOf('KB2656368')).toBeGreaterThan(historyAt);

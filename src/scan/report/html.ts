@@ -4,7 +4,7 @@ import type { DiskInfo, ScanReport } from '../../model/scan.js';
 import type { UpdateAttempt } from '../../model/attempts.js';
 import { fmtBytes } from '../../shared/units.js';
 import { WINRE_UPDATE_FREE } from '../../windows/winre.js';
-import { diskLine, evidenceLine, size, systemLine } from './shared.js';
+import { diskLine, evidenceLine, repairHistory, size, systemLine } from './shared.js';
 
 function esc(s: string | number | boolean | undefined | null): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -70,6 +70,9 @@ export function renderHtml(report: ScanReport): string {
     if (t.disk) body.push(`<h3>Disk layout</h3><p>${esc(diskLine(t.disk))}</p>${diskSvg(t.disk)}`);
     body.push(`<h3>Findings</h3>`);
     if (!t.findings.length) body.push('<p class="ok">No problems found that wufix repairs.</p>');
+    const history = repairHistory(t); // failures before a verified repair run: history, not current
+    if (history?.past.length)
+      body.push(`<p class="meta history">${esc(`${history.past.length} failed update attempt(s) in the table below. ${history.note}`)}</p>`);
     for (const f of t.findings) {
       body.push(
         `<div class="finding ${f.severity}"><h4>${esc(f.severity.toUpperCase())}: ${esc(f.id)}${f.subject ? ` (${esc(f.subject)})` : ''}</h4><p>${esc(f.explanation)}</p><p class="meta">${f.repair ? `Repair: <code>${esc(f.nextCommand ?? `wufix repair --only ${f.repair}`)}</code>` : 'No automatic repair'}${f.errorCodes?.length ? ` &middot; Codes: ${f.errorCodes.map((c) => `<code>${esc(c)}</code>`).join(' ')}` : ''}</p><ul>${f.evidence.map((e) => `<li><code>${esc(evidenceLine(e))}</code></li>`).join('')}</ul></div>`,

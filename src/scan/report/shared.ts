@@ -1,5 +1,7 @@
 // What the text and HTML reports share: sizes, evidence and system lines, pasteable arguments.
-import type { Evidence, ScanResult, DiskInfo } from '../../model/scan.js';
+import type { Evidence, ScanResult, DiskInfo, RepairRun, TargetScan } from '../../model/scan.js';
+import type { UpdateAttempt } from '../../model/attempts.js';
+import { before, lastRepair } from '../rules/rule.js';
 import { fmtSize } from '../../shared/units.js';
 
 /** "3.9 GiB", "525 MiB" (rounded down; src/shared/units.ts). */
@@ -41,4 +43,21 @@ export function diskLine(d: DiskInfo): string {
 export function shellArg(p: string): string {
   if (!/[\s"&|<>^]/.test(p)) return p;
   return `"${p.replace(/\\+$/, (m) => m + m)}"`;
+}
+
+const UPDATE_KINDS = new Set(['install', 'uninstall', 'feature-update']);
+
+/**
+ * The failed update attempts split at the last verified repair run (the journal): those before it
+ * are history, with the sentence that says so; undefined when no run is recorded.
+ */
+export function repairHistory(t: TargetScan): { run: RepairRun; past: UpdateAttempt[]; current: UpdateAttempt[]; note: string } | undefined {
+  const run = lastRepair(t);
+  if (!run) return undefined;
+  const failed = t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
+  const past = failed.filter((a) => before(a, run));
+  const current = failed.filter((a) => !before(a, run));
+  const when = `${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const note = `These failed before the repair on ${when} (wufix run ${run.runId}: ${run.repairs.join(', ')})${current.length ? '' : '; retry Windows Update now'}.`;
+  return { run, past, current, note };
 }

@@ -1,8 +1,7 @@
 // The console report of a scan: ASCII-safe, colour only on a TTY.
 import type { Finding, ScanReport, ScanResult, TargetScan } from '../../model/scan.js';
 import type { UpdateAttempt } from '../../model/attempts.js';
-import { ascii, diskLine, evidenceLine, systemLine } from './shared.js';
-import { before, lastRepair } from '../rules/rule.js';
+import { ascii, diskLine, evidenceLine, repairHistory, systemLine } from './shared.js';
 
 const UPDATE_KINDS = new Set(['install', 'uninstall', 'feature-update']);
 const WIDTH = 80;
@@ -19,26 +18,19 @@ function attemptLine(a: UpdateAttempt): string {
 
 /** "N failed update attempts" with one line each, what else failed, and what waits for a boot. */
 function historyLines(t: TargetScan): string[] {
-  const all = t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
   // After a verified repair run (the journal), the failures before it are history, not current.
-  const run = lastRepair(t);
-  const past = all.filter((a) => before(a, run));
-  const failed = all.filter((a) => !before(a, run));
-  const since = run ? ` since the repair on ${utcMinute(run.finishedAt)} UTC` : ' in the logs';
+  const h = repairHistory(t);
+  const failed = h ? h.current : t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
+  const since = h ? ` since the repair on ${utcMinute(h.run.finishedAt)} UTC` : ' in the logs';
   const lines = [`Updates: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'}${since}${failed.length ? ' (times UTC):' : ''}`];
   for (const a of failed.slice(-20)) lines.push(attemptLine(a));
   if (failed.length > 20) lines.push(`    ... ${failed.length - 20} earlier (see --json or --html)`);
-  if (run && past.length) {
-    const undated = past.some((a) => !a.time) ? '; undated ones with them' : '';
-    lines.push(`History: ${past.length} failed update attempt${past.length === 1 ? '' : 's'} before the repair (times UTC${undated}):`);
-    for (const a of past.slice(-10)) lines.push(attemptLine(a));
-    if (past.length > 10) lines.push(`    ... ${past.length - 10} earlier (see --json or --html)`);
-    const again = failed.length ? '' : '; retry Windows Update now';
-    lines.push(
-      ...wrap(`These failed before the repair on ${utcMinute(run.finishedAt)} UTC (wufix run ${run.runId}: ${run.repairs.join(', ')})${again}.`, WIDTH - 4).map(
-        (l) => `    ${l}`,
-      ),
-    );
+  if (h?.past.length) {
+    const undated = h.past.some((a) => !a.time) ? '; undated ones with them' : '';
+    lines.push(`History: ${h.past.length} failed update attempt${h.past.length === 1 ? '' : 's'} before the repair (times UTC${undated}):`);
+    for (const a of h.past.slice(-10)) lines.push(attemptLine(a));
+    if (h.past.length > 10) lines.push(`    ... ${h.past.length - 10} earlier (see --json or --html)`);
+    lines.push(...wrap(h.note, WIDTH - 4).map((l) => `    ${l}`));
   }
   const other = (kind: string, label: string) => {
     const n = t.attempts.filter((a) => a.kind === kind && a.result === 'failed').length;
