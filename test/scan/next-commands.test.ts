@@ -99,6 +99,8 @@ describe.skipIf(!!reason)('the Next: commands of a scan run as printed', () => {
         const r = runCli(['scan', '--root', mnt, '--quiet']);
         expect(r.status, r.stderr).toBe(10);
         next = nextOf(r.stdout);
+        // The Next: block in 80 columns (the rest of the report's width is item 2's).
+        for (const l of r.stdout.slice(r.stdout.indexOf('\nNext: ')).split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);
         json = JSON.parse(runCli(['scan', '--root', mnt, '--json']).stdout) as ScanReport;
       } finally {
         execFileSync('umount', [mnt]);
@@ -123,6 +125,7 @@ describe.skipIf(!!reason)('the Next: commands of a scan run as printed', () => {
     const r = runCli(['scan', '--root', root]);
     expect(r.status, r.stderr).toBe(10);
     const next = nextOf(r.stdout);
+    for (const l of r.stdout.slice(r.stdout.indexOf('\nNext: ')).split('\n')) expect(l.length, l).toBeLessThanOrEqual(80);
     expect(next.map((n) => n.command)).toEqual([
       `wufix repair --root ${root} --only wintrust`,
       'wufix repair --image <disk image of this volume> --only winre',
