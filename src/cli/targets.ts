@@ -1,7 +1,7 @@
 // Which offline Windows installations to scan, and the disk facts around them:
 // --root (one mounted volume), --disk (its disk, for the layout), --image (attach every partition of
 // a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { confine, readFileSafe } from '../shared/safefs.js';
 import { MAX_BCD_BYTES } from '../formats/bcd.js';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { recoveryFactsAt } from '../windows/recovery.js';
 import { resolveCI } from '../windows/paths.js';
 import { BITLOCKER_UNLOCK_ADVICE } from '../windows/bitlocker.js';
 import { scanTarget } from '../scan/scan.js';
+import { addNextCommands } from '../scan/next.js';
 import { SCAN_SCHEMA_VERSION, type ScanReport, type ScanResult } from '../model/scan.js';
 import type { BcdLocation, DiskFacts, ScanOptions } from '../model/target.js';
 
@@ -164,7 +165,9 @@ async function scanWithDiskFacts(
       problems.push(`disk ${disk}: ${(e as Error).message}`);
     }
   }
-  const r = await scanTarget({ root, disk: facts?.info, bitlocker: facts?.bitlocker, bcd: facts?.bcd, progress });
+  // The journal of `repair --image` lives beside the image (cli/repair.ts imageJournalRoot).
+  const journals = opts.image ? [path.resolve(`${opts.image}.wufix-journal`)] : [];
+  const r = await scanTarget({ root, disk: facts?.info, bitlocker: facts?.bitlocker, bcd: facts?.bcd, progress, journals });
   r.problems.unshift(...problems);
   return { result: r, facts };
 }
@@ -243,6 +246,15 @@ export async function scan(opts: ScanOptions): Promise<ScanReport> {
     if (opts.image) await scanImage(opts.image, report, cleanup, opts);
     else if (opts.root) await scanRoot(opts.root, report, cleanup, opts);
     else await scanMounted(report, cleanup, opts);
+    // The repair command each finding needs, with its target option (--image or --root).
+    const isFile = (p: string) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    };
+    for (const t of report.targets) addNextCommands(t, { image: opts.image, platform: process.platform, isFile });
     return report;
   } finally {
     cleanup.release();

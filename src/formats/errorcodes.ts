@@ -112,7 +112,7 @@ const KNOWN: Record<number, KnownEntry> = {
   0x80070643: {
     symbol: 'ERROR_INSTALL_FAILURE',
     meaning: 'Fatal error during installation (MSI/.NET/WinRE servicing returned 1603).',
-    cause: '.NET/MSI setup with a trust failure, or the WinRE update (KB5034441/KB5034439/KB5034440) without 250 MB free in the recovery partition.',
+    cause: '.NET/MSI setup with a trust failure, or the WinRE update (KB5034441/KB5034439/KB5034440) without 250 MiB free in the recovery partition.',
     // Context decides: .NET/MSI setup logs with a trust failure -> wintrust (section 1, KB2656368);
     // the WinRE update KB5034441/KB5034439/KB5034440 -> winre (winre.md section 1: 250 MB free needed).
     repairs: ['wintrust', 'winre'],

@@ -10,6 +10,7 @@ import type { Evidence } from './evidence.js';
 
 /** Every finding a scan can report (src/scan/rules/); stable, part of the --json schema. */
 export type FindingId =
+  | 'hive-damaged'
   | 'bitlocker-locked'
   | 'winre-too-small'
   | 'winre-disabled'
@@ -40,6 +41,40 @@ export interface Finding {
   errorCodes?: string[];
   /** For per-hive findings: which hive. */
   subject?: string;
+  /** The command that runs `repair` on this target (with --image or --root), when the finding has one. */
+  nextCommand?: string;
+}
+
+/** A repair command the report suggests ("Next:"): runnable as printed, or with a placeholder to fill in. */
+export interface NextCommand {
+  command: string;
+  /** false: the command holds a <placeholder> (named in `note`) the technician must fill in. */
+  runnable: boolean;
+  /** What to do first or fill in ("unmount /mnt/win first: ..."). */
+  note?: string;
+  repairs: RepairId[];
+}
+
+/** SYSTEM or SOFTWARE that cannot be read: this Windows will not boot (hive-damaged). */
+export interface HiveDamage {
+  hive: 'SYSTEM' | 'SOFTWARE';
+  /** Inside the volume: "Windows\\System32\\config\\SYSTEM". */
+  file: string;
+  /** What is wrong, in words: "is empty (0 bytes)", "is not a registry hive (...)". */
+  problem: string;
+  bytes?: number;
+  /** Where a copy may be: RegBack, the hive's logs, restore points, Windows.old (each as found). */
+  recovery: { file: string; bytes?: number; usable: boolean; note: string }[];
+}
+
+/** A repair run recorded in a journal (read-only, untrusted: informational, never authenticated). */
+export interface RepairRun {
+  runId: string;
+  /** When the run finished (its state.json updatedAt), ISO 8601 UTC. */
+  finishedAt: string;
+  repairs: RepairId[];
+  /** The journal folder it was read from (host path). */
+  journal: string;
 }
 
 export interface SystemInfo {
@@ -210,6 +245,10 @@ export interface TargetScan {
   timeZone?: TimeZoneUsed;
   /** Free bytes of the Windows volume when measured (low-disk-space). */
   osFreeBytes?: number;
+  /** SYSTEM or SOFTWARE unreadable (hive-damaged). */
+  hiveDamage?: HiveDamage[];
+  /** Repair runs that finished and verified (phase "verified"), from the journal; oldest first. */
+  repairRuns?: RepairRun[];
   /** Things that could not be read (missing files are normal; damaged ones are listed here). */
   problems: string[];
 }
@@ -229,6 +268,8 @@ export interface ScanResult extends TargetScan {
   findings: Finding[];
   /** Every error code in the update failures, explained. */
   codes: CodeInfo[];
+  /** The repair commands to run next (the report's "Next:"), each with the target option it needs. */
+  nextCommands?: NextCommand[];
 }
 
 /** The --json schema version (docs/scan-json.md): 2 adds attempts, logs, timeZone (issue #16). */

@@ -49,9 +49,35 @@ const ids = (t: TargetScan) =>
     .sort();
 
 describe('finding rules', () => {
-  it('winre-too-small fires below 250 MB free, not at it', () => {
+  it('winre-too-small fires below 250 MiB free, not at it; the free space is said rounded down, with the bytes', () => {
     expect(ids(base({ disk: disk(61 * 1024 * MiB, 117 * MiB, WINRE_UPDATE_FREE) }))).toEqual([]);
     expect(ids(base({ disk: disk(61 * 1024 * MiB, 117 * MiB, WINRE_UPDATE_FREE - 1) }))).toEqual(['winre-too-small']);
+    // 262143999 bytes is 249.99... MiB: never "250 MiB free but needs 250 MiB".
+    const f = deriveFindings(base({ disk: disk(61 * 1024 * MiB, 117 * MiB, WINRE_UPDATE_FREE - 1) }))[0]!;
+    expect(f.explanation).toContain(`has 249.9 MiB (${WINRE_UPDATE_FREE - 1} bytes) free but the WinRE update`);
+    expect(f.explanation).toContain('needs 250 MiB,');
+  });
+
+  it('winre-too-small from failed WinRE updates: not after a verified winre repair run since, again after a newer failure', () => {
+    const fail = (time: string): UpdateEvent => ({
+      source: 'ReportingEvents.log',
+      file: 'ReportingEvents.log',
+      time: new Date(time),
+      timeIsLocal: false,
+      kind: 'install',
+      result: 'failed',
+      kb: 'KB5034441',
+      code: '0x80070643',
+      line: 1,
+      message: 'Installation Failure: Windows failed to install the following update with error 0x80070643',
+    });
+    const run = { runId: '20240201T100000Z-abcdef', finishedAt: '2024-02-01T10:00:00.000Z', repairs: ['winre' as const], journal: '/mnt/c/wufix/journal' };
+    const other = { ...run, repairs: ['wintrust' as const] };
+    const old = correlate([fail('2024-01-09T21:14:02Z')]);
+    expect(ids(base({ attempts: old }))).toEqual(['winre-too-small']);
+    expect(ids(base({ attempts: old, repairRuns: [other] }))).toEqual(['winre-too-small']); // another repair: still current
+    expect(ids(base({ attempts: old, repairRuns: [run] }))).toEqual([]);
+    expect(ids(base({ attempts: correlate([fail('2024-01-09T21:14:02Z'), fail('2024-02-02T08:00:00Z')]), repairRuns: [run] }))).toEqual(['winre-too-small']);
   });
 
   it('winre-misplaced: recovery before Windows', () => {
@@ -137,8 +163,10 @@ describe('finding rules', () => {
       winre: { installState: 0 },
       disk: disk(MiB * 200, 1024 * MiB, 100 * MiB),
       bitlocker: [{ partition: 5, start: 70 * 1024 * MiB }],
+      hiveDamage: [{ hive: 'SOFTWARE', file: 'Windows\\System32\\config\\SOFTWARE', problem: 'is empty (0 bytes)', bytes: 0, recovery: [] }],
     });
     expect(deriveFindings(t).map((f) => f.id)).toEqual([
+      'hive-damaged',
       'bitlocker-locked',
       'winre-too-small',
       'winre-disabled',
@@ -153,6 +181,7 @@ describe('finding rules', () => {
       'qualitycompat-missing',
     ]);
     expect(RULES.map((r) => r.id)).toEqual([
+      'hive-damaged',
       'bitlocker-locked',
       'winre',
       'wintrust-state',

@@ -15,6 +15,7 @@ import { collectCertificates, collectPolicy } from './collect/policy.js';
 import { readWinTrust } from './collect/wintrust.js';
 import { collectBcd, collectReAgent, collectStagedWim } from './collect/winre.js';
 import { collectUpdateHistory } from './collect/history.js';
+import { collectRepairRuns } from './collect/repairs.js';
 import { deriveFindings } from './rules/index.js';
 import { explainCodes } from './codes.js';
 
@@ -26,6 +27,8 @@ export interface ScanSpec {
   bitlocker?: { partition: number; start: number }[];
   /** BCD store bytes from the ESP / system partition, when the caller could read them. */
   bcd?: { file: string; bytes: Uint8Array };
+  /** Journal folders outside the target to read repair runs from (`<image>.wufix-journal`). */
+  journals?: string[];
   /** Progress messages for long steps (stderr in the CLI). */
   progress?: (msg: string) => void;
 }
@@ -66,8 +69,9 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   const windowsDir = resolveCI(root, 'Windows') ?? path.join(root, 'Windows');
 
   progress('reading the registry hives');
-  const { software, system, components } = await openMachineHives(root, problems);
+  const { software, system, components, damage } = await openMachineHives(root, problems);
   const t = emptyScan(root, windowsDir, spec, problems);
+  if (damage.length) t.hiveDamage = damage;
 
   const build = software ? collectVersion(software, t) : 0;
   if (system) collectServices(system, build, t);
@@ -96,6 +100,8 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   t.attempts = history.attempts;
   t.logs = history.logs;
   t.timeZone = history.timeZone;
+  const runs = collectRepairRuns(root, spec.journals);
+  if (runs.length) t.repairRuns = runs;
   // What the lookups passed over: a link or special file where a folder was expected.
   for (const line of unsafeNotesUnder(root)) if (!problems.includes(line)) problems.push(line);
 

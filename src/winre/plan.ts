@@ -13,7 +13,7 @@ import { type Plan, type PlanOp } from '../model/disk.js';
 import { gptFree, mbrFree } from '../disk/layout.js';
 import { GPT_TYPE, WINRE_ATTRIBUTES, attributesString } from '../disk/roles.js';
 import type { Layout, Partition, Region } from '../model/disk.js';
-import { GiB, MiB, describeBytes } from '../shared/units.js';
+import { GiB, MiB, describeBytes, fmtMiB } from '../shared/units.js';
 import { WINRE_UPDATE_FREE } from '../windows/winre.js';
 import { manageBdeOff, manageBdeUnlock } from '../windows/bitlocker.js';
 import type { WinreCase, WinreInputs, WinrePlan } from '../model/winre.js';
@@ -39,10 +39,8 @@ export const OS_FREE_RESERVE = 512 * MiB;
 const alignUp = (n: number, a: number) => Math.ceil(n / a) * a;
 const alignDown = (n: number, a: number) => Math.floor(n / a) * a;
 
-const mibs = (n: number) => {
-  const mib = n / MiB;
-  return `${Number.isInteger(mib) ? mib : mib.toFixed(1)} MiB`;
-};
+/** "525 MiB", "82.8 MiB": whole MiB exactly, else rounded down to 0.1 (src/shared/units.ts). */
+const mibs = fmtMiB;
 
 function checkBytes(name: string, n: number | undefined, opts: { positive?: boolean } = {}): void {
   if (n === undefined) return;

@@ -1,6 +1,6 @@
 // `wufix scan --image` end to end on a real NTFS disk image: GPT made with sgdisk, NTFS with mkntfs,
 // the Windows tree copied in through ntfs-3g, the BCD store on the FAT32 ESP written with mtools,
-// a 525 MB recovery partition with 82 MB free (the Server 2022 KB5034439 seed failure).
+// a 525 MiB recovery partition with 82 MiB free (the Server 2022 KB5034439 seed failure).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,23 @@ import { ownDevices } from '../helpers/own.js';
 import { runCli } from '../helpers/cli.js';
 import * as S from './scenarios.js';
 import type { ScanReport } from '../../src/model/scan.js';
+
+/** Free bytes of an NTFS partition of an image as df reports them, on a read-only ntfs-3g mount. */
+function dfFree(image: string, offset: number, size: number): number {
+  const mnt = mkdtempSync(path.join(os.tmpdir(), 'wufix-df-'));
+  const dev = execFileSync('losetup', ['--find', '--show', '-r', '--offset', String(offset), '--sizelimit', String(size), image], { encoding: 'utf8' }).trim();
+  try {
+    execFileSync('ntfs-3g', ['-o', 'ro', dev, mnt]);
+    try {
+      return Number(execFileSync('df', ['-B1', '--output=avail', mnt], { encoding: 'utf8' }).split('\n')[1]!.trim());
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  } finally {
+    execFileSync('losetup', ['--detach', dev]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
+}
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
 
@@ -48,12 +65,20 @@ describe.skipIf(!!reason)('wufix scan --image on a real disk image', () => {
     const rec = t.disk!.partitions.find((p) => p.number === 4)!;
     expect(rec.start).toBe(layout.recStart);
     expect(rec.size).toBe(525 * MiB);
-    // ntfs-3g's free-space figure for the partition the builder filled to 82 MB free.
+    // ntfs-3g's free-space figure for the partition the builder filled to 82 MiB free, and df's on
+    // a read-only mount of it: the same bytes.
     expect(Math.abs(rec.freeBytes! - 82 * MiB)).toBeLessThan(2 * MiB);
+    expect(rec.freeBytes).toBe(dfFree(img, rec.start, rec.size));
     expect(t.findings.map((f) => f.id)).toEqual(['winre-too-small']);
     const f = t.findings[0]!;
-    const said = /has (\d+) MB free but the WinRE update .* needs 250 MB/.exec(f.explanation);
-    expect(Math.abs(Number(said?.[1]) - 82)).toBeLessThanOrEqual(2);
+    // Units (issue #17 item 7): MiB rounded down to 0.1 (src/shared/units.ts), then the exact bytes.
+    const mib = (Math.floor((rec.freeBytes! * 10) / MiB) / 10).toFixed(1);
+    expect(f.explanation).toContain(`has ${mib} MiB (${rec.freeBytes} bytes) free but the WinRE update (KB5034441/KB5034439/KB5034440) needs 250 MiB,`);
+    expect(f.explanation).not.toMatch(/\bMB\b/);
+    expect(f.evidence[0]!.data).toBe(`partition 4: 525 MiB (${525 * MiB} bytes), ${mib} MiB (${rec.freeBytes} bytes) free, ntfs "Windows RE tools"`);
+    const text = runCli(['scan', '--image', img, '--quiet']).stdout;
+    expect(text).toContain(`recovery 4 (525 MiB, ${Math.floor(rec.freeBytes! / MiB)} MiB free)`);
+    expect(text).not.toMatch(/\d MB\b/);
     expect(f.evidence[0]).toMatchObject({ file: img, offset: layout.recStart });
     expect(f.evidence).toContainEqual(expect.objectContaining({ file: 'Windows\\SoftwareDistribution\\ReportingEvents.log', line: 2 }));
     // The BCD store on the ESP was read: the real store's OS loader has a recovery sequence.
@@ -75,8 +100,9 @@ describe.skipIf(!!reason)('wufix scan --image on a real disk image', () => {
     const page = readFileSync(html, 'utf8');
     expect(page).toMatch(/<svg[^>]*aria-label="disk layout"/);
     expect(page).toMatch(/<rect class="free" [^>]*fill="#e15759"/);
-    const m = /Recovery partition 4: only (\d+) Mi?B free; the WinRE update needs 250 Mi?B free/.exec(page);
+    const m = /Recovery partition 4: only ([\d.]+) MiB free; the WinRE update needs 250(?:\.0)? MiB free/.exec(page);
     expect(Math.abs(Number(m?.[1]) - 82)).toBeLessThanOrEqual(2);
+    expect(page).not.toMatch(/\d MB\b/);
   });
 
   it('--root with --disk: the same finding from the mounted volume', () => {

@@ -8,7 +8,7 @@
 import type { DiskInfo, PartitionInfo, ScanReport, ScanResult } from '../../model/scan.js';
 import type { UpdateAttempt } from '../../model/attempts.js';
 import { WINRE_UPDATE_FREE } from '../../windows/winre.js';
-import { diskLine, evidenceLine, partitionName, shellArg, size, systemLine, verdictLine } from './shared.js';
+import { diskLine, evidenceLine, partitionName, repairHistory, shellArg, size, systemLine, verdictLine } from './shared.js';
 
 function esc(s: string | number | boolean | undefined | null): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -282,8 +282,10 @@ function targetSection(t: ScanResult, many: boolean): string {
   if (t.disk) body.push(`<h3>Disk layout</h3><p>${esc(diskLine(t.disk))}</p><figure class="disk">${diskSvg(t.disk)}${diskLegend(t.disk)}</figure>`);
   body.push(`<h3>Findings</h3>`);
   if (!t.findings.length) body.push('<p class="ok">No problems found that wufix repairs.</p>');
+  const history = repairHistory(t); // failures before a verified repair run: history, not current
+  if (history?.past.length) body.push(`<p class="meta history">${esc(`${history.past.length} failed update attempt(s) in the table below. ${history.note}`)}</p>`);
   for (const f of t.findings) {
-    const repair = f.repair ? `Repair: <code>wufix repair ${esc(repairTarget(t))} --only ${esc(f.repair)}</code>` : 'No automatic repair';
+    const repair = f.repair ? `Repair: <code>${esc(f.nextCommand ?? `wufix repair ${repairTarget(t)} --only ${f.repair}`)}</code>` : 'No automatic repair';
     const codes = f.errorCodes?.length ? ` &middot; Codes: ${f.errorCodes.map((c) => `<code>${esc(c)}</code>`).join(' ')}` : '';
     body.push(
       `<div class="finding ${f.severity}"><h4>${esc(f.severity.toUpperCase())}: ${esc(f.id)}${f.subject ? ` (${esc(f.subject)})` : ''}</h4><p>${esc(f.explanation)}</p><p class="meta">${repair}${codes}</p>${evidenceList(f.evidence)}</div>`,

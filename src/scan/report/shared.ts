@@ -1,10 +1,11 @@
 // What the text and HTML reports share: sizes, evidence and system lines, pasteable arguments.
-import type { Evidence, ScanResult, DiskInfo } from '../../model/scan.js';
-import { GiB, fmtBytes } from '../../shared/units.js';
+import type { Evidence, ScanResult, DiskInfo, RepairRun, TargetScan } from '../../model/scan.js';
+import type { UpdateAttempt } from '../../model/attempts.js';
+import { before, lastRepair } from '../rules/rule.js';
+import { fmtSize } from '../../shared/units.js';
 
-export function size(n: number): string {
-  return n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : fmtBytes(n);
-}
+/** "3.9 GiB", "525 MiB" (rounded down; src/shared/units.ts). */
+export const size = fmtSize;
 
 export function ascii(s: string): string {
   return s.replace(/[^\x20-\x7e\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -77,4 +78,21 @@ export function verdictLine(t: Pick<ScanResult, 'findings'>): string {
   else if (repairable === 0) head = `${problems} found, no automatic repair`;
   else head = `${problems} found, ${repairable} with an automatic repair`;
   return `${head}: ${ids.join(', ')}`;
+}
+
+const UPDATE_KINDS = new Set(['install', 'uninstall', 'feature-update']);
+
+/**
+ * The failed update attempts split at the last verified repair run (the journal): those before it
+ * are history, with the sentence that says so; undefined when no run is recorded.
+ */
+export function repairHistory(t: TargetScan): { run: RepairRun; past: UpdateAttempt[]; current: UpdateAttempt[]; note: string } | undefined {
+  const run = lastRepair(t);
+  if (!run) return undefined;
+  const failed = t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
+  const past = failed.filter((a) => before(a, run));
+  const current = failed.filter((a) => !before(a, run));
+  const when = `${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const note = `These failed before the repair on ${when} (wufix run ${run.runId}: ${run.repairs.join(', ')})${current.length ? '' : '; retry Windows Update now'}.`;
+  return { run, past, current, note };
 }

@@ -1,10 +1,11 @@
 // The console report of a scan: ASCII-safe, colour only on a TTY.
-import type { Finding, ScanReport, TargetScan } from '../../model/scan.js';
+import type { Finding, ScanReport, ScanResult, TargetScan } from '../../model/scan.js';
 import type { UpdateAttempt } from '../../model/attempts.js';
-import { ascii, diskLine, evidenceLine, shellArg, systemLine } from './shared.js';
+import { ascii, diskLine, evidenceLine, repairHistory, systemLine } from './shared.js';
 
 const UPDATE_KINDS = new Set(['install', 'uninstall', 'feature-update']);
 const WIDTH = 80;
+const utcMinute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 3)}...` : s);
 
 /** One line per failed update attempt: UTC minute, name, code, sources (80 columns). */
@@ -17,10 +18,20 @@ function attemptLine(a: UpdateAttempt): string {
 
 /** "N failed update attempts" with one line each, what else failed, and what waits for a boot. */
 function historyLines(t: TargetScan): string[] {
-  const failed = t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
-  const lines = [`Updates: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'} in the logs${failed.length ? ' (times UTC):' : ''}`];
+  // After a verified repair run (the journal), the failures before it are history, not current.
+  const h = repairHistory(t);
+  const failed = h ? h.current : t.attempts.filter((a) => a.result === 'failed' && UPDATE_KINDS.has(a.kind));
+  const since = h ? ` since the repair on ${utcMinute(h.run.finishedAt)} UTC` : ' in the logs';
+  const lines = [`Updates: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'}${since}${failed.length ? ' (times UTC):' : ''}`];
   for (const a of failed.slice(-20)) lines.push(attemptLine(a));
   if (failed.length > 20) lines.push(`    ... ${failed.length - 20} earlier (see --json or --html)`);
+  if (h?.past.length) {
+    const undated = h.past.some((a) => !a.time) ? '; undated ones with them' : '';
+    lines.push(`History: ${h.past.length} failed update attempt${h.past.length === 1 ? '' : 's'} before the repair (times UTC${undated}):`);
+    for (const a of h.past.slice(-10)) lines.push(attemptLine(a));
+    if (h.past.length > 10) lines.push(`    ... ${h.past.length - 10} earlier (see --json or --html)`);
+    lines.push(...wrap(h.note, WIDTH - 4).map((l) => `    ${l}`));
+  }
   const other = (kind: string, label: string) => {
     const n = t.attempts.filter((a) => a.kind === kind && a.result === 'failed').length;
     return n ? `${n} ${label}` : '';
@@ -38,6 +49,19 @@ function historyLines(t: TargetScan): string[] {
   const tz = t.timeZone;
   if (tz) lines.push(...wrap(tz.name ? `Times: UTC (local log times converted from ${tz.name}, ${tz.source})` : `Times: ${tz.source}`, WIDTH));
   return lines;
+}
+
+/** "Next:" lines: each command runs as printed, or names the <placeholder> to fill in first. */
+function nextLines(t: ScanResult): string[] {
+  const next = t.nextCommands ?? [];
+  if (!next.length) return [];
+  const out = [''];
+  for (const n of next) {
+    out.push(`Next: ${n.command}`);
+    if (n.note) out.push(...wrap(`(${n.runnable ? '' : 'fill in '}${n.note})`, WIDTH - 6).map((l) => `      ${l}`));
+  }
+  out.push('      (shows the plan; changes nothing until confirmed)');
+  return out;
 }
 
 export function renderText(report: ScanReport, opts: { color: boolean }): string {
@@ -75,10 +99,7 @@ export function renderText(report: ScanReport, opts: { color: boolean }): string
       // One line each, never wrapped: a technician greps it, and a link's path and target stay together.
       for (const p of t.problems) lines.push(`    - ${p}`);
     }
-    const repairs = [...new Set(t.findings.filter((f) => f.repair && f.severity !== 'info').map((f) => f.repair!))];
-    const image = / partition \d+$/.test(t.root) && t.disk && t.root.startsWith(t.disk.path) ? t.disk.path : undefined;
-    const target = image ? `--image ${shellArg(image)}` : `--root ${shellArg(t.root)}`;
-    if (repairs.length) lines.push('', `Next: wufix repair ${target} --only ${repairs.join(',')}`, '      (shows the plan; changes nothing until confirmed)');
+    lines.push(...nextLines(t));
   }
   return ascii(lines.join('\n')) + '\n';
 }

@@ -4,7 +4,7 @@
 import type { UpdateAttempt } from '../../model/attempts.js';
 import type { Evidence, Finding, TargetScan } from '../../model/scan.js';
 import { lookupError } from '../../formats/errorcodes.js';
-import { GiB, fmtBytes } from '../../shared/units.js';
+import { GiB, describeBytes, fmtSize } from '../../shared/units.js';
 import { attemptEvidence, codesOf, type Rule } from './rule.js';
 
 /** Install/repair results that mean the component store is damaged (windows-update.md §7). */
@@ -103,16 +103,16 @@ function lowDiskSpace(t: TargetScan): Finding[] {
   const veryLow = free !== undefined && free < VERY_LOW_FREE;
   if (!fails.length && !veryLow) return [];
   const ev: Evidence[] = [];
-  if (free !== undefined) ev.push({ file: t.root, data: `${fmtBytes(free)} free on the Windows volume now` });
+  if (free !== undefined) ev.push({ file: t.root, data: `${describeBytes(free)} free on the Windows volume now` });
   ev.push(...fails.slice(-5).map(attemptEvidence));
-  const measured = free === undefined ? 'the free space could not be measured' : `${fmtBytes(free)} is free now`;
+  const measured = free === undefined ? 'the free space could not be measured' : `${fmtSize(free)} is free now`;
   return [
     {
       id: 'low-disk-space',
       severity: fails.length && (free === undefined || low) ? 'error' : 'warning',
       explanation: fails.length
-        ? `${fails.length} update attempt(s) failed for lack of disk space (${codesOf(fails).join(', ')}); ${measured}. Updates need about ${fmtBytes(LOW_FREE)} free: free space on the Windows volume (the wu-cache repair only renames the cache; delete old user files or extend the volume).`
-        : `Only ${fmtBytes(free ?? 0)} is free on the Windows volume; updates need about ${fmtBytes(LOW_FREE)} and will fail until space is freed.`,
+        ? `${fails.length} update attempt(s) failed for lack of disk space (${codesOf(fails).join(', ')}); ${measured}. Updates need about ${fmtSize(LOW_FREE)} free: free space on the Windows volume (the wu-cache repair only renames the cache; delete old user files or extend the volume).`
+        : `Only ${fmtSize(free ?? 0)} is free on the Windows volume; updates need about ${fmtSize(LOW_FREE)} and will fail until space is freed.`,
       evidence: ev,
       errorCodes: fails.length ? codesOf(fails) : undefined,
     },

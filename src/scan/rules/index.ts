@@ -5,6 +5,7 @@ import type { Finding, TargetScan } from '../../model/scan.js';
 import { bitlockerRule } from './bitlocker.js';
 import { cachesRule } from './caches.js';
 import { historyRule } from './history.js';
+import { hivesRule } from './hives.js';
 import { pendingRule } from './pending.js';
 import { policyRule } from './policy.js';
 import type { Rule } from './rule.js';
@@ -15,7 +16,18 @@ import { wsusRule } from './wsus.js';
 
 export type { Rule } from './rule.js';
 
-export const RULES: readonly Rule[] = [bitlockerRule, winreRule, wintrustRule, servicesRule, pendingRule, historyRule, cachesRule, wsusRule, policyRule];
+export const RULES: readonly Rule[] = [
+  hivesRule,
+  bitlockerRule,
+  winreRule,
+  wintrustRule,
+  servicesRule,
+  pendingRule,
+  historyRule,
+  cachesRule,
+  wsusRule,
+  policyRule,
+];
 
 export function deriveFindings(t: TargetScan): Finding[] {
   return RULES.flatMap((r) => r.derive(t));

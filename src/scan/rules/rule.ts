@@ -1,6 +1,7 @@
 // What a finding rule is, and the helpers the rules share. Pure: TargetScan in, Finding[] out.
 import type { UpdateAttempt } from '../../model/attempts.js';
-import type { Evidence, Finding, FindingId, TargetScan } from '../../model/scan.js';
+import type { Evidence, Finding, FindingId, RepairRun, TargetScan } from '../../model/scan.js';
+import type { RepairId } from '../../model/ids.js';
 
 /** One family of findings: `id` names the finding it emits, or the family when it emits several. */
 export interface Rule {
@@ -38,3 +39,25 @@ export function codesOf(as: readonly UpdateAttempt[]): string[] {
 
 /** The attempt's update, upper-cased, for grouping (KB, else its name). */
 export const updateKey = (a: UpdateAttempt) => (a.kb ?? a.name).toUpperCase();
+
+/** The newest verified repair run the journal records (with `repair` in it, when given). */
+export function lastRepair(t: TargetScan, repair?: RepairId): RepairRun | undefined {
+  const rs = (t.repairRuns ?? []).filter((r) => !repair || r.repairs.includes(repair));
+  return rs[rs.length - 1];
+}
+
+/** A time the attempt has (its last event's), or undefined when its log gave none. */
+const attemptMs = (a: UpdateAttempt): number | undefined => {
+  const ms = Date.parse(a.endTime ?? a.time ?? '');
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/**
+ * Is the attempt from before that run finished, so the repair since may have fixed its cause? An
+ * attempt without a time counts as before: it was in the logs, and nothing says it is newer.
+ */
+export const before = (a: UpdateAttempt, run: RepairRun | undefined): boolean => {
+  if (!run) return false;
+  const ms = attemptMs(a);
+  return ms === undefined || ms < Date.parse(run.finishedAt);
+};

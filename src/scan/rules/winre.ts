@@ -1,29 +1,35 @@
 // WinRE: the recovery partition (its free space and place) and whether Windows RE is enabled.
 import type { Evidence, Finding, PartitionInfo, TargetScan } from '../../model/scan.js';
-import { fmtBytes } from '../../shared/units.js';
+import { describeBytes, fmtBytes } from '../../shared/units.js';
 import { WINRE_KBS, WINRE_UPDATE_FREE } from '../../windows/winre.js';
-import { codesOf, attemptEvidence, failuresOf, type Rule } from './rule.js';
+import { before, codesOf, attemptEvidence, failuresOf, lastRepair, type Rule } from './rule.js';
 
-/** "250 MB" and "KB5034441/KB5034439/KB5034440", from the facts in windows/winre.ts. */
+/** "250 MiB" and "KB5034441/KB5034439/KB5034440", from the facts in windows/winre.ts. */
 const NEEDED = fmtBytes(WINRE_UPDATE_FREE);
 const WINRE_UPDATES = [...WINRE_KBS].join('/');
 
 function partitionText(rec: PartitionInfo): string {
-  return `partition ${rec.number}: ${fmtBytes(rec.size)}`;
+  return `partition ${rec.number}: ${describeBytes(rec.size)}`;
 }
 
-/** winre-too-small: measured below 250 MB free, or the WinRE update failed where nothing was measured. */
+/** winre-too-small: measured below 250 MiB free, or the WinRE update failed where nothing was measured. */
 function tooSmall(t: TargetScan, rec: PartitionInfo | undefined): Finding[] {
-  const winreFailures = failuresOf(t).filter((f) => f.kind === 'install' && f.kb && WINRE_KBS.has(f.kb.toUpperCase()));
+  // Failures before a verified winre repair run are history: that run rebuilt the partition since.
+  const run = lastRepair(t, 'winre');
+  const winreFailures = failuresOf(t).filter((f) => f.kind === 'install' && f.kb && WINRE_KBS.has(f.kb.toUpperCase()) && !before(f, run));
   const diskPath = t.disk?.path ?? '';
   if (rec && rec.freeBytes !== undefined && rec.freeBytes < WINRE_UPDATE_FREE) {
     return [
       {
         id: 'winre-too-small',
         severity: 'error',
-        explanation: `The recovery partition has ${fmtBytes(rec.freeBytes)} free but the WinRE update (${WINRE_UPDATES}) needs ${NEEDED}, so it fails with 0x80070643; the winre repair rebuilds the partition larger.`,
+        explanation: `The recovery partition has ${describeBytes(rec.freeBytes)} free but the WinRE update (${WINRE_UPDATES}) needs ${NEEDED}, so it fails with 0x80070643; the winre repair rebuilds the partition larger.`,
         evidence: [
-          { file: diskPath, offset: rec.start, data: `${partitionText(rec)}, ${fmtBytes(rec.freeBytes)} free, ${rec.fs}${rec.label ? ` "${rec.label}"` : ''}` },
+          {
+            file: diskPath,
+            offset: rec.start,
+            data: `${partitionText(rec)}, ${describeBytes(rec.freeBytes)} free, ${rec.fs}${rec.label ? ` "${rec.label}"` : ''}`,
+          },
           ...winreFailures.map(attemptEvidence),
         ],
         repair: 'winre',
@@ -52,7 +58,7 @@ function disabled(t: TargetScan): Finding[] {
   const ev: Evidence[] = [];
   if (w.reagentXml && w.installState !== undefined) ev.push({ file: w.reagentXml, data: `InstallState state="${w.installState}"` });
   if (w.bcdStore && w.recoveryEnabled === false) ev.push({ file: w.bcdStore, data: 'OS loader recoveryenabled = No' });
-  if (w.winreWimOnOs) ev.push({ file: w.winreWimOnOs.path, data: `${fmtBytes(w.winreWimOnOs.bytes)} (the image waits here while WinRE is disabled)` });
+  if (w.winreWimOnOs) ev.push({ file: w.winreWimOnOs.path, data: `${describeBytes(w.winreWimOnOs.bytes)} (the image waits here while WinRE is disabled)` });
   return [
     {
       id: 'winre-disabled',
