@@ -356,7 +356,7 @@ describe('disk layout, partition names and the verdict (pure)', () => {
     const html = diskSvg(d) + diskLegend(d);
     expect(html).not.toContain('<img');
     expect(html).toContain('&#60;img src=x onerror=alert(1)&#62;');
-    expect(html).toMatch(/Recovery partition 5: 300 MB free; the WinRE update needs 250 MB free \(enough\)\./);
+    expect(html).toMatch(/Recovery partition 5: 300 MiB free; the WinRE update needs 250 MiB free \(enough\)\./);
     expect(html).not.toContain('fill="#e15759"');
   });
 
