@@ -34,7 +34,7 @@ import { atomicWrite } from '../shared/atomic.js';
 import { appendSafe, checkPath, confine, mkdirSafe, removeFileSafe, sha256Safe, statSafe } from '../shared/safefs.js';
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import type { Change, Plan } from '../model/plan.js';
-import { MiB } from '../shared/units.js';
+import { fmtBytes, MiB } from '../shared/units.js';
 import {
   RUN_ID_RE,
   findStateDir,
@@ -746,7 +746,7 @@ export function checkJournalSpace(journalRoot: string, needBytes: number): void 
   const need = journalNeedBytes(needBytes);
   if (free < need) {
     throw new RefusedError(
-      `not enough free space for the journal in ${journalRoot}: ${Math.round(free / 1048576)} MB free, ${Math.round(need / 1048576)} MB needed; free some space or pass --journal <dir> on another volume (e.g. the USB stick)`,
+      `not enough free space for the journal in ${journalRoot}: ${fmtBytes(free)} free, ${fmtBytes(need)} needed; free some space or pass --journal <dir> on another volume (e.g. the USB stick)`,
       'journal-space',
     );
   }
