@@ -5,6 +5,7 @@ import { readLayout } from '../disk/layout.js';
 import { showJson, showText } from '../disk/show.js';
 import { UsageError } from '../shared/errors.js';
 import { asciiSafe, writeOut } from './output.js';
+import { consoleWidth } from '../shared/style.js';
 
 function sectorSizeOption(v: string): number {
   const n = Number(v);
@@ -26,7 +27,7 @@ export function diskCommand(): Command {
         const layout = readLayout(dev);
         // JSON with non-ASCII characters as \uXXXX escapes: still valid JSON, safe on the WinPE console.
         if (opts.json) writeOut(asciiSafe(JSON.stringify(showJson(layout), null, 2)) + '\n');
-        else writeOut(asciiSafe(showText(layout, target)));
+        else writeOut(asciiSafe(showText(layout, target, consoleWidth())));
       } finally {
         dev.close();
       }
