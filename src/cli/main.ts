@@ -1,6 +1,6 @@
 // wufix command-line entry point. Commands live one per file in src/cli/; this file wires them and
 // owns the single top-level error handler that maps errors to the documented exit codes.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { handleError } from './output.js';
 import { versionString } from './version.js';
@@ -73,6 +73,8 @@ Exit codes:
  * Every command's help at the console width (src/shared/style.ts) and without colour codes, with
  * the global options (--no-color) listed; commands made apart and added inherit none of it.
  */
+const MIN_ROOM = 24;
+
 function styleHelp(cmd: Command): void {
   cmd.configureOutput({
     getOutHelpWidth: consoleWidth,
@@ -80,8 +82,17 @@ function styleHelp(cmd: Command): void {
     getOutHasColors: () => false,
     getErrHasColors: () => false,
   });
-  // minWidthToWrap: descriptions beside long terms (`hive` subcommands) wrap too.
-  cmd.configureHelp({ showGlobalOptions: true, minWidthToWrap: 24 });
+  // minWidthToWrap: descriptions beside long terms (`hive` subcommands) wrap too; with less room
+  // than that (a narrow terminal), the description goes under its term rather than past the width.
+  cmd.configureHelp({
+    showGlobalOptions: true,
+    minWidthToWrap: MIN_ROOM,
+    formatItem(term: string, termWidth: number, description: string, helper: Help): string {
+      const width = helper.helpWidth ?? 80;
+      if (!description || width - termWidth - 4 >= MIN_ROOM) return Help.prototype.formatItem.call(helper, term, termWidth, description, helper);
+      return `  ${term}\n${helper.boxWrap(description, width - 6).replace(/^/gm, '      ')}`;
+    },
+  });
   for (const sub of cmd.commands) styleHelp(sub);
 }
 
