@@ -20,7 +20,7 @@ import { openStateDir, realish } from '../engine/keyring.js';
 import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
 import { versionString } from './version.js';
-import { helpText } from '../shared/style.js';
+import { consoleWidth, helpText } from '../shared/style.js';
 
 const STATE_DIR_HELP =
   'where wufix keeps the key that seals journals and its ledger of runs, outside any target (default: $WUFIX_STATE_DIR, else ~/.local/state/wufix; WinPE: wufix-state beside wufix.exe)';
@@ -236,7 +236,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
     { tool: versionString(), disk },
   );
   if (o.image) plan.root = o.image;
-  if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS)));
+  if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS, consoleWidth())));
   let apply = !!o.yes && !o.dryRun;
   if (!o.yes && !o.dryRun && plan.steps.length) {
     if (process.stdin.isTTY && process.stderr.isTTY) apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');

@@ -30,6 +30,7 @@ function onTty(args: string[], cols: number, env: NodeJS.ProcessEnv = {}): { sta
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], {
     encoding: 'utf8',
     input: '',
+    timeout: 120_000, // a command waiting for input on the terminal fails the test, never hangs it
     maxBuffer: 1 << 28,
     env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, WUFIX_STATE_DIR: testStateDir(), ...env },
   });
@@ -42,10 +43,11 @@ const piped = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { en
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 const lines = (s: string) => visible(s).replace(/\n$/, '').split('\n');
 const over = (s: string, width: number) => lines(s).filter((l) => l.length > width);
-// The scan's own timestamp differs from run to run.
+// The scan's timestamp and a plan's run id differ from run to run.
 const words = (s: string) =>
   visible(s)
     .replace(/^wufix scan - \S+$/m, 'wufix scan - (time)')
+    .replace(/\b\d{8}T\d{6}Z-[0-9a-f]{6}\b/g, '(run id)')
     .split(/\s+/)
     .filter(Boolean);
 
@@ -256,5 +258,17 @@ describe.skipIf(!!treeReason)('80 columns: the scan report of a demo-like Window
     // The evidence of a registry value longer than a line is cut only after a separator.
     expect(r.stdout).toMatch(/^ {4}evidence: /m);
     if (!ttyReason) expectSameWords(r.stdout, onTty(['scan', '-q', '--root', root], 250).out);
+  });
+
+  it('the repair plan: its prose wraps to 80; only the change lines (what is written, whole) are longer', () => {
+    const r = piped(['repair', '--root', root]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Dry run: nothing changed/);
+    const long = over(r.stdout, 80);
+    expect(long.length).toBeGreaterThan(0);
+    for (const l of long) expect(l).toMatch(/^ {2}- \S.* {2}\[.*\] State REG_DWORD: 0x[0-9A-F]{8} -> 0x[0-9A-F]{8}$/);
+    expect(r.stdout).toMatch(/^ {6}because: wintrust-state /m);
+    // --dry-run: on a terminal, repair would ask before applying.
+    if (!ttyReason) expectSameWords(piped(['repair', '--root', root, '--dry-run']).stdout, onTty(['repair', '--root', root, '--dry-run'], 250).out);
   });
 });
