@@ -11,6 +11,7 @@ import { hostDisks, linuxDisks, type HostDisk } from '../platform/disks.js';
 import { backingDisk, Cleanup, mountPartition, ntfsMounts } from '../platform/linux.js';
 import { windowsDirOf } from '../windows/install.js';
 import { asciiSafe, writeOut } from './output.js';
+import { consoleWidth } from '../shared/style.js';
 
 function sectorSizeOption(v: string): number {
   const n = Number(v);
@@ -141,7 +142,7 @@ export function diskCommand(): Command {
         const layout = readLayout(dev);
         // JSON with non-ASCII characters as \uXXXX escapes: still valid JSON, safe on the WinPE console.
         if (opts.json) writeOut(asciiSafe(JSON.stringify(showJson(layout), null, 2)) + '\n');
-        else writeOut(asciiSafe(showText(layout, target)));
+        else writeOut(asciiSafe(showText(layout, target, consoleWidth())));
       } finally {
         dev.close();
       }

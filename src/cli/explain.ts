@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { explainCode, splitCodeArgs, type ErrorInfo, type ExplainedCode } from '../formats/errorcodes.js';
 import { isRepairId } from '../model/ids.js';
 import { UsageError } from '../shared/errors.js';
+import { consoleWidth, helpText } from '../shared/style.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
 
 /** The --json document's version: bump it when a field changes meaning or goes away. */
@@ -65,12 +66,15 @@ function readAsText(e: ExplainedCode): string | undefined {
   return `${e.input} read as ${e.readAs}`;
 }
 
-/** The text block for one code (ASCII, at most 80 columns). */
-export function formatExplained(e: ExplainedCode): string[] {
+const fieldAt = (label: string, text: string, width: number) => field(label, text, width);
+
+/** The text block for one code (ASCII, at most `width` columns: the console's). */
+export function formatExplained(e: ExplainedCode, width = WIDTH): string[] {
+  const field = (label: string, text: string) => fieldAt(label, text, width);
   const i = e.info;
   const code = `${i.code}${e.extended ? ` - ${e.extended.code}` : ''}`;
   const name = i.symbol ?? '(no symbolic name)';
-  const out: string[] = code.length + 2 + name.length <= WIDTH ? [`${code}  ${name}`] : [code, ...field('name:', name)];
+  const out: string[] = code.length + 2 + name.length <= width ? [`${code}  ${name}`] : [code, ...field('name:', name)];
   const readAs = readAsText(e);
   if (readAs) out.push(...field('input:', readAs));
   out.push(...field('facility:', i.facility ?? `facility ${i.facilityCode}`));
@@ -136,16 +140,12 @@ export function explainCommand(): Command {
     .option('--json', `print the codes as JSON (schemaVersion ${EXPLAIN_SCHEMA_VERSION})`)
     .addHelpText(
       'after',
-      `
-Reads codes the way err.exe and certutil -error do: hex with or without 0x
-(eight digits starting 8 or 9, or any a-f digit, are hex), decimal, or
-negative decimal (a signed HRESULT). A decimal from 1 to 65535 is a Win32
-error (HRESULT_FROM_WIN32: 1603 -> 0x80070643).
-A setup result and its extended code go together: 0xC1900101-0x4000D,
-"0xC1900101 - 0x4000D" or "0xC1900101, 0x30018"; the extended code gives the
-phase (1 downlevel, 2 SafeOS, 3 first boot, 4 second boot) and the operation.
-Unknown but well-formed codes are decoded by severity, facility and number.
-Nothing is read from a disk and nothing is changed.
+      helpText(`
+Reads codes the way err.exe and certutil -error do: hex with or without 0x (eight digits starting 8 or 9, or any a-f digit, are hex), decimal, or negative decimal (a signed HRESULT). A decimal from 1 to 65535 is a Win32 error (HRESULT_FROM_WIN32: 1603 -> 0x80070643).
+
+A setup result and its extended code go together: 0xC1900101-0x4000D, "0xC1900101 - 0x4000D" or "0xC1900101, 0x30018"; the extended code gives the phase (1 downlevel, 2 SafeOS, 3 first boot, 4 second boot) and the operation.
+
+Unknown but well-formed codes are decoded by severity, facility and number. Nothing is read from a disk and nothing is changed.
 
 Examples:
   wufix explain 0x800f0984          # PSFX_E_MATCHING_BINARY_MISSING
@@ -153,7 +153,7 @@ Examples:
   wufix explain 0xC1900101-0x4000D  # rollback: second boot, MIGRATE_DATA
   wufix explain 1603 -2146498548    # decimal Win32 error, signed decimal
   wufix explain 80244019            # hex without 0x, as the logs write it
-  wufix explain --json 0x80070bc9   # the same facts as JSON`,
+  wufix explain --json 0x80070bc9   # the same facts as JSON`),
     )
     .action((codes: string[], o: { json?: boolean }) => {
       const words = splitCodeArgs(codes);
@@ -164,6 +164,6 @@ Examples:
         writeJson({ schemaVersion: EXPLAIN_SCHEMA_VERSION, codes: explained.map(explainedJson) });
         return;
       }
-      writeOut(explained.map((e) => formatExplained(e).join('\n')).join('\n\n') + '\n');
+      writeOut(explained.map((e) => formatExplained(e, consoleWidth()).join('\n')).join('\n\n') + '\n');
     });
 }

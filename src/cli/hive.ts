@@ -1,4 +1,5 @@
 // `wufix hive ...`: read and edit offline registry hive files. Thin: parsing and printing only.
+import { helpText } from '../shared/style.js';
 import { Command, Option } from 'commander';
 import { promises as fsp } from 'node:fs';
 import { openHiveFile, saveHiveFile, checkWritable, writeNewHiveFile, type OpenedHive } from '../hive/hivefile.js';
@@ -137,22 +138,20 @@ const acceptDirty = () => new Option('--accept-dirty', 'write a dirty hive even 
 export function hiveCommand(): Command {
   const cmd = new Command('hive').description('read and edit offline registry hive files (SYSTEM, SOFTWARE, NTUSER.DAT, BCD, ...)').addHelpText(
     'after',
-    `
-Key paths are relative to the hive's root and use backslashes: "Microsoft\\Windows NT\\CurrentVersion"
-(quote them in the shell). The default value of a key has the empty name "".
-regedit spellings work too: a root naming this hive ("HKLM\\SYSTEM\\...", "HKCU\\...") is stripped
-(another hive's root is refused), "/" separates keys in a path without "\\", and CurrentControlSet
-is the control set SYSTEM\\Select\\Current names (a note on stderr says which).
-A dirty hive (not cleanly closed) is read with its .LOG/.LOG1/.LOG2 replayed in memory; edits
-replay them into the file first, write a clean hive atomically, then empty the logs.
+    helpText(`
+Key paths are relative to the hive's root and use backslashes: "Microsoft\\Windows NT\\CurrentVersion" (quote them in the shell). The default value of a key has the empty name "".
+
+regedit spellings work too: a root naming this hive ("HKLM\\SYSTEM\\...", "HKCU\\...") is stripped (another hive's root is refused), "/" separates keys in a path without "\\", and CurrentControlSet is the control set SYSTEM\\Select\\Current names (a note on stderr says which).
+
+A dirty hive (not cleanly closed) is read with its .LOG/.LOG1/.LOG2 replayed in memory; edits replay them into the file first, write a clean hive atomically, then empty the logs.
 
 Examples:
   wufix hive info SOFTWARE
   wufix hive get SOFTWARE "Microsoft\\Windows NT\\CurrentVersion" CurrentBuild
-  wufix hive set NTUSER.DAT "Software\\Microsoft\\Windows\\CurrentVersion\\WinTrust\\Trust Providers\\Software Publishing" State --type REG_DWORD --data 0x23c00
+  wufix hive set SYSTEM Setup SystemSetupInProgress --type REG_DWORD --data 0
   wufix hive dump SYSTEM --key Select --json
   wufix hive get SYSTEM "HKLM\\SYSTEM\\CurrentControlSet\\Services\\wuauserv" Start
-  wufix hive export SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate" -o wu.reg`,
+  wufix hive export SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate" -o wu.reg`),
   );
   addInfoCommand(cmd);
   addDumpCommand(cmd);
@@ -185,7 +184,7 @@ function addInfoCommand(parent: Command): void {
 function addDumpCommand(parent: Command): void {
   parent
     .command('dump')
-    .description('every key and value, depth first (JSON Lines with --json: {"path","values":[{"name","type","data"}]})')
+    .description('every key and value, depth first (JSON Lines with --json: {"path", "values": [{"name", "type", "data"}]})')
     .argument('<file>', 'hive file')
     .option('--key <path>', 'start at this key', '')
     .option('--json', 'JSON Lines, one object per key; data is the raw bytes as lowercase hex')
@@ -251,7 +250,7 @@ function addSetCommand(parent: Command): void {
     .argument('<file>', 'hive file')
     .argument('<keypath>', 'key path relative to the root (or HKLM\\<this hive>\\...)')
     .argument('<name>', 'value name ("" for the default value)')
-    .requiredOption('--type <type>', 'REG_SZ|REG_EXPAND_SZ|REG_MULTI_SZ|REG_DWORD|REG_QWORD|REG_BINARY|REG_NONE (or a number)')
+    .requiredOption('--type <type>', 'REG_SZ, REG_EXPAND_SZ, REG_MULTI_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_NONE (or a number)')
     .option(
       '--data <value>',
       'the data; repeat for REG_MULTI_SZ; DWORD/QWORD: decimal or 0x hex; BINARY: hex bytes',

@@ -1,10 +1,11 @@
 // wufix command-line entry point. Commands live one per file in src/cli/; this file wires them and
 // owns the single top-level error handler that maps errors to the documented exit codes.
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { EXIT } from '../shared/errors.js';
 import { handleError } from './output.js';
 import { versionString } from './version.js';
 import { changeStarted, changing, interruptedBy, STOP_SIGNALS } from '../shared/interrupt.js';
+import { consoleStyle, consoleWidth, helpText, setColorOption } from '../shared/style.js';
 
 /**
  * The commands in the order `--help` lists them, each loaded only when needed: a dynamic import()
@@ -39,19 +40,22 @@ export function buildProgram(commands: readonly Command[]): Command {
   program
     .name('wufix')
     .description(
-      // One paragraph after the first line: commander wraps it to the terminal (80 columns in a pipe).
-      'Offline Windows Update repair toolkit.\n' +
-        'Diagnoses and repairs a Windows installation that is not running (from WinPE, or on Linux against ' +
-        'a disk image or a mounted volume). Nothing is changed without a plan shown first.',
+      // Paragraphs, each one line here: commander wraps them to the console width (80 in a pipe).
+      'Offline Windows Update repair toolkit.\n\n' +
+        'Diagnoses and repairs a Windows installation that is not running: from WinPE, or on Linux against a disk image or a mounted volume. ' +
+        'Nothing is changed without a plan shown first.',
     )
     .version(versionString(), '-V, --version', 'print version, git commit and build date')
+    .option('--no-color', 'no colour codes (NO_COLOR=1 does the same); colour is only used on a terminal')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .configureOutput({ outputError: (str, write) => write(str) })
+    // --no-color is global: commander reads it before or after the command's name.
+    .hook('preAction', () => setColorOption(program.opts<{ color: boolean }>().color));
   for (const command of commands) program.addCommand(command);
   program.addHelpText(
     'after',
-    `
+    helpText(`
 Exit codes:
   0   ok (scan: nothing to fix)
   1   usage error
@@ -60,9 +64,37 @@ Exit codes:
   4   a write did not read back as planned (verification failed)
   10  scan: findings present
   70  internal error: a bug in wufix (stack on stderr); please report it
-  130 interrupted (Ctrl-C, SIGTERM, SIGHUP): nothing written, or all rolled back`,
+  130 interrupted (Ctrl-C, SIGTERM, SIGHUP): nothing written, or all rolled back`),
   );
+  styleHelp(program);
   return program;
+}
+
+/**
+ * Every command's help at the console width (src/shared/style.ts) and without colour codes, with
+ * the global options (--no-color) listed; commands made apart and added inherit none of it.
+ */
+const MIN_ROOM = 24;
+
+function styleHelp(cmd: Command): void {
+  cmd.configureOutput({
+    getOutHelpWidth: consoleWidth,
+    getErrHelpWidth: () => consoleStyle({ stream: process.stderr }).width,
+    getOutHasColors: () => false,
+    getErrHasColors: () => false,
+  });
+  // minWidthToWrap: descriptions beside long terms (`hive` subcommands) wrap too; with less room
+  // than that (a narrow terminal), the description goes under its term rather than past the width.
+  cmd.configureHelp({
+    showGlobalOptions: true,
+    minWidthToWrap: MIN_ROOM,
+    formatItem(term: string, termWidth: number, description: string, helper: Help): string {
+      const width = helper.helpWidth ?? 80;
+      if (!description || width - termWidth - 4 >= MIN_ROOM) return Help.prototype.formatItem.call(helper, term, termWidth, description, helper);
+      return `  ${term}\n${helper.boxWrap(description, width - 6).replace(/^/gm, '      ')}`;
+    },
+  });
+  for (const sub of cmd.commands) styleHelp(sub);
 }
 
 export async function main(argv: string[]): Promise<number> {

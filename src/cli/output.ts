@@ -1,5 +1,9 @@
 // Output helpers shared by every command: the top-level error handler, ASCII-safe text, JSON.
 import { BadInputError, EXIT, WufixError, type ExitCode } from '../shared/errors.js';
+import { asciiSafe } from '../shared/style.js';
+
+// Anything outside printable ASCII as \uXXXX (src/shared/style.ts): the WinPE console shows it.
+export { asciiSafe };
 
 /** The error as --json prints it on stdout: `{"error": {"code", "exitCode", "message", ...}}`. */
 export interface JsonError {
@@ -54,14 +58,6 @@ function describeError(err: unknown): { line: string; error: JsonError } {
   }
   const message = e?.message ?? String(err);
   return { line: `wufix: internal error (please report): ${e?.stack ?? String(err)}`, error: { code: 'internal', exitCode: EXIT.INTERNAL, message } };
-}
-
-/**
- * Replace anything outside printable ASCII so the WinPE console shows it (\uXXXX escapes): control
- * characters from names in the image (ESC sequences, C1) never reach the terminal raw.
- */
-export function asciiSafe(s: string): string {
-  return s.replace(/[^\x20-\x7e\t\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function writeOut(s: string): void {

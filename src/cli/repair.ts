@@ -20,6 +20,7 @@ import { openStateDir, realish } from '../engine/keyring.js';
 import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
 import { versionString } from './version.js';
+import { consoleWidth, helpText } from '../shared/style.js';
 
 export const STATE_DIR_HELP =
   'where wufix keeps the key that seals journals and its ledger of runs, outside any target (default: $WUFIX_STATE_DIR, else ~/.local/state/wufix; WinPE: wufix-state beside wufix.exe)';
@@ -104,6 +105,12 @@ async function confirm(question: string): Promise<boolean> {
   }
 }
 
+/** One line per repair: its id, then what it does (wrapped under the text by helpText). */
+function repairList(): string {
+  const w = Math.max(...REPAIRS.map((r) => r.id.length));
+  return REPAIRS.map((r) => `  ${r.id.padEnd(w)}  ${r.title}`).join('\n');
+}
+
 export function repairCommand(): Command {
   return new Command('repair')
     .description('fix what scan found: shows the plan, backs up what will change, applies all or nothing, verifies')
@@ -130,15 +137,17 @@ export function repairCommand(): Command {
     .option('--no-reuse-guid', "winre: give the new recovery partition a new unique GUID (default: the old one's)")
     .addHelpText(
       'after',
-      `
-Repairs: ${REPAIRS.map((r) => `${r.id} (${r.title})`).join('; ')}.
-Without --only, the repairs for the scan's findings run. Nothing is written without --yes or a "y"
-at the prompt; every changed file is first copied into the journal (plan.json, backup.tar, hashes),
-and \`wufix undo --last --root <dir>\` puts every byte back.
+      helpText(`
+Repairs (the ids --only and --skip take):
+${repairList()}
+
+Without --only, the repairs for the scan's findings run.
+
+Nothing is written without --yes or a "y" at the prompt. Every changed file is first copied into the journal (plan.json, backup.tar, hashes), and \`wufix undo --last --root <dir>\` puts every byte back.
 
 Examples:
-  wufix repair --root D:\\                    # WinPE: show the plan, ask, apply
-  wufix repair --root /mnt/win --only wintrust --yes --journal /media/usb/wufix-journal`,
+  wufix repair --root D:\\               # WinPE: show the plan, ask, apply
+  wufix repair --root /mnt/win --only wintrust --yes --journal /mnt/usb/journal`),
     )
     .action(async (o: RepairCliOptions & { root?: string; disk?: string; stateDir?: string }) => {
       useStateDir(o.stateDir);
@@ -228,7 +237,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   );
   const space = plan.steps.length ? journalSpace(plan, target.root, o) : undefined;
   if (o.image) plan.root = o.image;
-  if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS) + (space ? '\n' + renderJournalSpace(space) : '')));
+  if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS, consoleWidth()) + (space ? '\n' + renderJournalSpace(space) : '')));
   let apply = !!o.yes && !o.dryRun;
   if (!o.yes && !o.dryRun && plan.steps.length) {
     if (process.stdin.isTTY && process.stderr.isTTY) apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');

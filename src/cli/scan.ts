@@ -10,6 +10,7 @@ import { EXIT } from '../shared/errors.js';
 import { asciiSafe, writeOut } from './output.js';
 import { termSafeDeep } from '../shared/termsafe.js';
 import { versionString } from './version.js';
+import { consoleStyle, helpText } from '../shared/style.js';
 
 export function scanCommand(): Command {
   return new Command('scan')
@@ -19,25 +20,25 @@ export function scanCommand(): Command {
     .option('--image <disk.img>', 'a whole disk image: every partition is attached read-only and scanned (Linux, root)')
     .option('--json', 'machine-readable report (schema: docs/scan-json.md)')
     .option('--html <file>', 'also write a self-contained HTML report for a ticket (disk to scale, timeline)')
-    .option('--no-color', 'no colours in the text report')
     .option('--include-x', 'WinPE: also look at X: (the RAM disk)')
     .option('-q, --quiet', 'no progress messages')
     .addHelpText(
       'after',
-      `
-With no option, every mounted volume holding Windows\\System32\\config\\SYSTEM is scanned
-(WinPE/Windows: drive letters except X:; Linux: mounted NTFS volumes).
+      helpText(`
+With no option, every mounted volume holding Windows\\System32\\config\\SYSTEM is scanned (WinPE/Windows: drive letters except X:; Linux: mounted NTFS volumes).
 
 Exit codes: 0 nothing to fix, 10 findings present, 2 bad input, 3 refused, 130 interrupted.
-Nothing in the target is followed: links and special files are named in the
-problems, never read.
+
+Nothing in the target is followed: links and special files are named in the problems, never read.
+
+Colour: only on a terminal; --no-color or NO_COLOR=1 turns it off. The report wraps to the terminal's width (80 columns in a pipe or file).
 
 Examples:
-  wufix scan                              # WinPE: every Windows found on the drive letters
+  wufix scan                     # WinPE: every Windows on the drive letters
   sudo wufix scan --image disk.img --html report.html
-  wufix scan --root /mnt/win --disk /dev/sda --json > scan.json`,
+  wufix scan --root /mnt/win --disk /dev/sda --json > scan.json`),
     )
-    .action(async (o: { root?: string; disk?: string; image?: string; json?: boolean; html?: string; color: boolean; includeX?: boolean; quiet?: boolean }) => {
+    .action(async (o: { root?: string; disk?: string; image?: string; json?: boolean; html?: string; includeX?: boolean; quiet?: boolean }) => {
       const showProgress = !o.quiet && process.stderr.isTTY;
       const report = await scan({
         root: o.root,
@@ -52,8 +53,8 @@ Examples:
         process.stderr.write(asciiSafe(`wufix: report written to ${path.resolve(o.html)}`) + '\n');
       }
       if (o.json) writeOut(JSON.stringify(report, null, 2) + '\n');
-      // Names from the image are escaped before they reach the terminal (the colours are ours).
-      else writeOut(renderText(termSafeDeep(report), { color: o.color && !!process.stdout.isTTY && !process.env.NO_COLOR }));
+      // Names from the image are escaped before they reach the terminal; colour and width: src/shared/style.ts.
+      else writeOut(renderText(termSafeDeep(report), consoleStyle()));
       const findings = report.targets.some((t) => hasActionableFindings(t.findings));
       process.exitCode = findings ? EXIT.FINDINGS : EXIT.OK;
     });

@@ -1,6 +1,7 @@
 // `disk show` as data: the JSON document of the issue's schema and the readable table.
 import { attributesString } from './roles.js';
 import type { Layout, Partition } from '../model/disk.js';
+import { asciiSafe, DEFAULT_WIDTH } from '../shared/style.js';
 
 export interface ShowPartitionJson {
   number: number;
@@ -70,38 +71,60 @@ function lpad(s: string, n: number): string {
   return s.length >= n ? s : ' '.repeat(n - s.length) + s;
 }
 
-/** The readable table. Callers pass the result through asciiSafe before printing. */
-export function showText(l: Layout, name: string): string {
+/**
+ * The readable table, at most `width` columns (80 by default, the console's otherwise): one row per
+ * partition (number, start, size, role, file system, label), then its details packed into
+ * indented lines (name or flags, type, GUID, attributes, byte range, volume facts). Names and
+ * labels are made ASCII-safe here, before the layout measures them.
+ */
+export function showText(l: Layout, name: string, width = DEFAULT_WIDTH): string {
   const lines: string[] = [];
   const id = l.scheme === 'gpt' ? `disk GUID ${l.diskGuid}` : `signature 0x${(l.signature ?? 0).toString(16).padStart(8, '0')}`;
-  lines.push(`Disk ${name}: ${l.scheme.toUpperCase()}, ${humanSize(l.sizeBytes)} (${l.sizeBytes} bytes), ${l.sectorSize}-byte sectors, ${id}`);
+  const head = `Disk ${asciiSafe(name)}:`;
+  const what = `${l.scheme.toUpperCase()}, ${humanSize(l.sizeBytes)} (${l.sizeBytes} bytes), ${l.sectorSize}-byte sectors`;
+  // The device's name on a line of its own when the line would not fit (a long image path).
+  lines.push(...(head.length + 1 + what.length <= width ? [`${head} ${what}`] : [head, `  ${what}`]), `  ${id}`);
   lines.push('');
-  const head = ['#', 'Start', 'Size', 'Role', 'FS', 'Label', l.scheme === 'gpt' ? 'Name' : 'Flags'];
-  const rows = l.partitions.map((p) => [
-    String(p.number),
-    humanSize(p.start),
-    humanSize(p.size),
-    p.role,
-    fsName(p),
-    p.volume?.label ? `"${p.volume.label}"` : '',
-    l.scheme === 'gpt' ? (p.name ? `"${p.name}"` : '') : [p.active ? 'active' : '', p.logical ? 'logical' : ''].filter(Boolean).join(','),
-  ]);
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((c, i) => (i <= 2 ? lpad(c, w[i]!) : pad(c, w[i]!)))
-      .join('  ')
-      .trimEnd();
-  lines.push(fmt(head));
+  const label = (p: Partition) => (p.volume?.label ? `"${asciiSafe(p.volume.label)}"` : '');
+  const row = (p: Partition) => [String(p.number), humanSize(p.start), humanSize(p.size), p.role, fsName(p), label(p)];
+  const table = (cols: number) => {
+    const head = ['#', 'Start', 'Size', 'Role', 'FS', 'Label'].slice(0, cols);
+    const rows = l.partitions.map((p) => row(p).slice(0, cols));
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const fmt = (r: string[]) =>
+      r
+        .map((c, i) => (i <= 2 ? lpad(c, w[i]!) : pad(c, w[i]!)))
+        .join('  ')
+        .trimEnd();
+    return { head: fmt(head), rows: rows.map(fmt), indent: w[0]! + 2 };
+  };
+  // A long label that would pass the width goes to the details instead.
+  let t = table(6);
+  const labelInDetails = Math.max(t.head.length, ...t.rows.map((r) => r.length)) > width;
+  if (labelInDetails) t = table(5);
+  lines.push(t.head);
   l.partitions.forEach((p, k) => {
-    lines.push(fmt(rows[k]!));
-    const detail = l.scheme === 'gpt' ? `type ${p.type}  guid ${p.guid}  attributes ${attributesString(p.attributes ?? 0n)}` : `type ${p.type}`;
+    lines.push(t.rows[k]!);
+    // Groups of details, each group starting a line: what the table says, the identity, the volume.
+    const label1 = labelInDetails && p.volume?.label ? [`label ${label(p)}`] : [];
     const vol = p.volume;
-    const extra: string[] = [`bytes ${p.start}+${p.size}`];
-    if (vol?.serial) extra.push(`serial ${vol.serial}`);
-    if (vol?.clusterSize) extra.push(`cluster ${vol.clusterSize}`);
-    if (vol?.bitlocker) extra.push(`bitlocker ${vol.bitlocker}`);
-    lines.push(`${' '.repeat(w[0]! + 2)}${detail}  ${extra.join('  ')}`);
+    const volume = [
+      vol?.serial ? `serial ${vol.serial}` : '',
+      vol?.clusterSize ? `cluster ${vol.clusterSize}` : '',
+      vol?.bitlocker ? `bitlocker ${vol.bitlocker}` : '',
+    ].filter(Boolean);
+    const groups =
+      l.scheme === 'gpt'
+        ? [
+            [`type ${p.type}`, `attributes ${attributesString(p.attributes ?? 0n)}`],
+            [`guid ${p.guid}`, ...(p.name ? [`name "${asciiSafe(p.name)}"`] : []), ...label1],
+            [`bytes ${p.start}+${p.size}`, ...volume],
+          ]
+        : [
+            [`type ${p.type}`, ...(p.active ? ['active'] : []), ...(p.logical ? ['logical'] : []), ...label1],
+            [`bytes ${p.start}+${p.size}`, ...volume],
+          ];
+    for (const g of groups) lines.push(...pack(g, width, t.indent));
   });
   if (l.partitions.length === 0) lines.push('(no partitions)');
   lines.push('');
@@ -111,4 +134,19 @@ export function showText(l: Layout, name: string): string {
     for (const f of l.free) lines.push(`  at ${humanSize(f.start)} (byte ${f.start}): ${humanSize(f.size)} (${f.size} bytes)`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Items (never split) on lines of at most `width`, two spaces apart, each line indented. */
+function pack(items: string[], width: number, indent: number): string[] {
+  const pre = ' '.repeat(indent);
+  const out: string[] = [];
+  let line = '';
+  for (const it of items) {
+    if (line && indent + line.length + 2 + it.length > width) {
+      out.push(pre + line);
+      line = it;
+    } else line = line ? `${line}  ${it}` : it;
+  }
+  if (line) out.push(pre + line);
+  return out;
 }

@@ -4,6 +4,7 @@ import type { ScanResult } from '../model/scan.js';
 import type { DiskFacts } from '../model/target.js';
 import { describeBytes } from '../shared/units.js';
 import { planFilePaths } from './journal.js';
+import { hang } from '../shared/style.js';
 import { RefusedError, UsageError } from '../shared/errors.js';
 import { lstatSync } from 'node:fs';
 import { describeNode, UnsafePathError } from '../shared/safefs.js';
@@ -152,19 +153,25 @@ export function describeChange(c: Change): string {
   }
 }
 
-export function renderPlan(plan: Plan, modules: readonly Pick<RepairModule, 'id' | 'title'>[]): string {
-  const lines: string[] = [`Plan for ${plan.root} (run ${plan.runId}): ${plan.steps.length} change(s)`];
+/**
+ * The plan as text. With `width` (the console's), the prose - the repair's title, each step's
+ * "because", what is not fixed - wraps to it; the change lines stay one line each: they are the
+ * record of what is written, compared with regedit and grepped as they are.
+ */
+export function renderPlan(plan: Plan, modules: readonly Pick<RepairModule, 'id' | 'title'>[], width = Infinity): string {
+  const prose = (s: string, indent: number) => (Number.isFinite(width) ? hang(s, width, indent) : [s]);
+  const lines: string[] = [...prose(`Plan for ${plan.root} (run ${plan.runId}): ${plan.steps.length} change(s)`, 2)];
   if (plan.steps.length === 0) lines.push('', 'Nothing to change.');
   for (const m of modules) {
     const steps = plan.steps.filter((s) => s.repair === m.id);
     if (!steps.length) continue;
-    lines.push('', `${m.id}: ${m.title}`);
+    lines.push('', ...prose(`${m.id}: ${m.title}`, 2));
     for (const s of steps)
-      lines.push(`  - ${describeChange(s.change).split('\n').join('\n      ')}`, `      because: ${s.reason}${s.note ? `; ${s.note}` : ''}`);
+      lines.push(`  - ${describeChange(s.change).split('\n').join('\n      ')}`, ...prose(`      because: ${s.reason}${s.note ? `; ${s.note}` : ''}`, 8));
   }
   if (plan.notFixed.length) {
     lines.push('', 'Not fixed by this plan:');
-    for (const n of plan.notFixed) lines.push(`  - ${n.id}${n.subject ? ` (${n.subject})` : ''}: ${n.why}`);
+    for (const n of plan.notFixed) lines.push(...prose(`  - ${n.id}${n.subject ? ` (${n.subject})` : ''}: ${n.why}`, 4));
   }
   return lines.join('\n') + '\n';
 }

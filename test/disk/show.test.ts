@@ -29,7 +29,7 @@ describe.skipIf(!!reason)(`wufix disk show${reason ? ` (skipped: ${reason})` : '
       expect(r.stdout).toContain(`guid ${p.guid}`);
     }
     expect(r.stdout).toContain('"Donn\\u00e9es \\u65e5\\u672c"');
-    expect(r.stdout).toMatch(/^Disk .*: GPT, 6\.00 GiB \(6442450944 bytes\), 512-byte sectors/);
+    expect(r.stdout).toMatch(/^Disk .*:\s+GPT, 6\.00 GiB \(6442450944 bytes\), 512-byte sectors\n {2}disk GUID [0-9a-f-]{36}\n/);
   });
 
   it('--json is ASCII too (\\u escapes) and parses back to the real UTF-16 name', async () => {
