@@ -223,11 +223,12 @@ export interface JournalSpace {
 /** The plan's journal line: how much, where, and whether it fits (else the repair refuses, REFUSAL_CODES 'journal-space'). */
 export function renderJournalSpace(j: JournalSpace): string {
   const free = j.free === undefined ? 'unknown' : describeBytes(j.free);
-  const lines = [`Journal: ${describeBytes(j.bytes)} in`, `  ${j.dir}  (free: ${free})`];
+  const lines = [`Journal: ${describeBytes(j.bytes)} in`, `  ${j.dir}`, `  (free there: ${free})`];
   if (j.problem) lines.push(`  not usable: ${j.problem}`);
   else if (j.free !== undefined && j.free < j.needed)
     lines.push(
-      `  not enough free space: with its margin the journal needs ${describeBytes(j.needed)}, so the repair will refuse; pass --journal <dir> on another volume (e.g. the USB stick)`,
+      `  not enough free space: with its margin the journal needs ${describeBytes(j.needed)},`,
+      '  so the repair will refuse; pass --journal <dir> on another volume (e.g. the USB stick)',
     );
   return lines.join('\n') + '\n';
 }

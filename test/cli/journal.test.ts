@@ -114,7 +114,7 @@ describe.skipIf(!!reason)('wufix journal list / prune on a --root tree', () => {
     const r = runCli(['repair', '--root', root]);
     expect(r.status, r.stderr).toBe(0);
     const runId = /^Plan for .* \(run (\S+)\): 2 change\(s\)$/m.exec(r.stdout)![1]!;
-    const m = /^Journal: (\d+(?:\.\d)?) MiB \((\d+) bytes\) in\n {2}(.+) {2}\(free: \d+(?:\.\d)? MiB \((\d+) bytes\)\)$/m.exec(r.stdout);
+    const m = /^Journal: (\d+(?:\.\d)?) MiB \((\d+) bytes\) in\n {2}(.+)\n {2}\(free there: \d+(?:\.\d)? MiB \((\d+) bytes\)\)$/m.exec(r.stdout);
     expect(m, r.stdout).not.toBeNull();
     const bytes = Number(m![2]);
     expect(Number(m![1])).toBeCloseTo(bytes / MiB, 1);
@@ -138,7 +138,9 @@ describe.skipIf(!!reason)('wufix journal list / prune on a --root tree', () => {
     try {
       const r = runCli(['repair', '--root', root, '--journal', small]);
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^ {2}${small}/\\S+ {2}\\(free: .*\\)\\n {2}not enough free space: with its margin the journal needs \\d+`, 'm'));
+      expect(r.stdout).toMatch(
+        new RegExp(`^ {2}${small}/\\S+\\n {2}\\(free there: .*\\)\\n {2}not enough free space: with its margin the journal needs \\d+`, 'm'),
+      );
       const y = runCli(['repair', '--root', root, '--journal', small, '--yes', '--json']);
       expect(y.status).toBe(3);
       expect(JSON.parse(y.stdout).error.code).toBe('journal-space');

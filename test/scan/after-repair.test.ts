@@ -57,7 +57,7 @@ describe.skipIf(!!reason)('scan after a repair: the earlier failures are history
     expect(Date.parse(at)).toBeLessThanOrEqual(Date.now());
     const when = at.slice(0, 16).replace('T', ' ');
     expect(after.text).toContain(`Updates: 0 failed update attempts since the repair on ${when} UTC`);
-    expect(after.text).toContain('History: 2 failed update attempts before the repair (times UTC; undated ones with them):');
+    expect(after.text.replace(/\n {4}/g, ' ')).toContain('History: 2 failed update attempts before the repair (times UTC; undated ones with them):');
     expect(after.text).toMatch(/^ {4}2012-06-13 \d\d:04 {2}KB2656368 {2}0x80070643 {2}WindowsUpdate\.log$/m);
     expect(after.text).toMatch(/^ {4}\(no time\) {9}KB2656368 {2}0x80070643 {2}setup log$/m);
     expect(after.text.replace(/\n {4}/g, ' ')).toContain(
@@ -100,7 +100,9 @@ describe.skipIf(!!reason)('scan after a repair: the earlier failures are history
       const failed = first.t.attempts.filter((a) => a.result === 'failed' && a.kind === 'install');
       expect(failed.length).toBeGreaterThan(0);
       expect(failed.every((a) => a.kb === 'KB5034439')).toBe(true);
-      expect(after.text).toContain(`History: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'} before the repair (times UTC):`);
+      expect(after.text.replace(/\n {4}/g, ' ')).toContain(
+        `History: ${failed.length} failed update attempt${failed.length === 1 ? '' : 's'} before the repair (times UTC):`,
+      );
       expect(after.text).toMatch(/^ {4}2024-01-10 \d\d:12 {2}KB5034439 {2}0x80070643/m);
       expect(after.text.replace(/\n {4}/g, ' ')).toMatch(
         /These failed before the repair on [0-9: -]+ UTC \(wufix run \S+: winre\); retry Windows Update now\./,
