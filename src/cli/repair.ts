@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { scan, withImageTarget, withImageRoot } from './targets.js';
+import { checkTargetOptions, scan, withImageTarget, withImageRoot } from './targets.js';
 import { type DiskFacts } from '../model/target.js';
 import { applyWithDisk, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../winre/run.js';
 import { scanTarget } from '../scan/scan.js';
@@ -143,6 +143,8 @@ Examples:
     .action(async (o: RepairCliOptions & { root?: string; disk?: string; stateDir?: string }) => {
       useStateDir(o.stateDir);
       if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
+      checkRepairOptions(o);
+      checkTargetOptions(o);
       if (o.image) {
         const image = o.image;
         const journalRoot = imageJournalRoot(image, o.journal);
@@ -194,6 +196,20 @@ interface RepairCliOptions {
 
 const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
 
+/** Repairs that undo each other: asking for both in one run is a contradiction, not a plan. */
+const CONTRADICTORY: readonly (readonly [string, string])[] = [['au-pause', 'au-resume']];
+
+/** Options that contradict each other or cannot do anything: a usage error (exit 1) before anything is read. */
+export function checkRepairOptions(o: RepairCliOptions): void {
+  const only = o.only ?? [];
+  const both = only.filter((id) => (o.skip ?? []).includes(id));
+  if (both.length) throw new UsageError(`--only and --skip both name ${both.join(', ')}: give each repair in one of them`);
+  for (const [a, b] of CONTRADICTORY) {
+    if (only.includes(a) && only.includes(b)) throw new UsageError(`--only ${a},${b}: ${b} undoes what ${a} does; run one of them`);
+  }
+  if (only.includes('trust-cert') && !o.cert?.length) throw new UsageError('--only trust-cert needs --cert <file> (the WSUS signing certificate to trust)');
+}
+
 /** The winre repair may run (not skipped, and --only names it or is absent). */
 const wantsWinre = (o: RepairCliOptions) => !(o.skip ?? []).includes('winre') && (!o.only || o.only.includes('winre'));
 
@@ -229,9 +245,14 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   if (o.image) plan.root = o.image;
   if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS)));
   let apply = !!o.yes && !o.dryRun;
+  // Said on stderr with --json (stdout is the JSON), after the plan otherwise.
+  const say = (s: string) => (o.json ? process.stderr.write(s.trimStart()) : writeOut(s));
+  if (o.dryRun && plan.steps.length) say(o.yes ? '\nDry run: nothing will be changed (--dry-run wins over --yes).\n' : '\nDry run: nothing changed.\n');
   if (!o.yes && !o.dryRun && plan.steps.length) {
-    if (process.stdin.isTTY && process.stderr.isTTY) apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');
-    else if (!o.json) writeOut('\nDry run: nothing changed. Add --yes to apply.\n');
+    if (process.stdin.isTTY && process.stderr.isTTY) {
+      apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');
+      if (!apply) say('Nothing changed.\n');
+    } else if (!o.json) writeOut('\nDry run: nothing changed. Add --yes to apply.\n');
   }
   if (!apply || plan.steps.length === 0) {
     if (o.json) writeJson({ plan, applied: false });
@@ -269,13 +290,14 @@ function undoMessage(r: UndoWithDiskResult): string {
 
 /**
  * The run to undo: the one named, or with --last the newest one this machine can authenticate
- * (newer unauthenticated ones are named on stderr, never used). None: exit 3 (or 1 when the root holds no run).
+ * (newer unauthenticated ones are named on stderr, never used). None authenticated: exit 3; no runs at all: exit 2.
  */
 function pickRun(jr: string, runId: string | undefined, last: boolean | undefined, auth: AuthOptions): string {
   if (runId) return runId;
   const runs = Journal.list(jr);
-  if (!last) throw new UsageError(runs.length ? 'give a run id or --last' : `no runs in ${jr}`);
-  if (!runs.length) throw new UsageError(`no runs in ${jr}`);
+  // No runs at all is a fact about the journal (bad input), not a mistake in the command line.
+  if (!runs.length) throw new BadInputError(`no runs in this journal: nothing to undo (see wufix journal list)`, { file: jr, code: 'no-run' });
+  if (!last) throw new UsageError(`give a run id or --last (${runs.length} run(s) in ${jr}: see wufix journal list)`);
   const skipped: string[] = [];
   for (const id of [...runs].reverse()) {
     const a = authenticateRun(jr, id, auth);
@@ -303,6 +325,7 @@ export function undoCommand(): Command {
     .option('--force', 'restore even files that changed after the run')
     .action(async (runId: string | undefined, o: { last?: boolean; root?: string; image?: string; journal?: string; force?: boolean; stateDir?: string }) => {
       useStateDir(o.stateDir);
+      checkTargetOptions(o);
       if (o.image) {
         const image = o.image;
         const jr = imageJournalRoot(image, o.journal);
@@ -338,6 +361,7 @@ export function journalCommand(): Command {
     .action((o: { root?: string; journal?: string; json?: boolean; stateDir?: string }) => {
       useStateDir(o.stateDir);
       if (!o.root && !o.journal) throw new UsageError('journal list needs --root <volume> or --journal <dir>');
+      checkTargetOptions(o);
       const jr = o.journal ? path.resolve(o.journal) : journalRootFor(o.root!);
       const rows = Journal.list(jr).map((id) => {
         const a = authenticateRun(jr, id, { root: o.root });
@@ -366,7 +390,7 @@ export function journalCommand(): Command {
       else {
         const line = (r: (typeof rows)[number]) =>
           `${r.runId}  ${String(r.phase).padEnd(11)} ${String(r.steps).padStart(3)} change(s)  ${r.repairs.join(',')}${r.authenticated ? '' : `  NOT AUTHENTICATED: ${r.problem}`}`;
-        writeOut(asciiSafe(rows.length ? rows.map(line).join('\n') + '\n' : `no runs in ${jr}\n`));
+        writeOut(asciiSafe(rows.length ? rows.map(line).join('\n') + '\n' : `No runs in ${jr}.\n`));
       }
     });
   return cmd;
