@@ -202,6 +202,8 @@ const CONTRADICTORY: readonly (readonly [string, string])[] = [['au-pause', 'au-
 /** Options that contradict each other or cannot do anything: a usage error (exit 1) before anything is read. */
 export function checkRepairOptions(o: RepairCliOptions): void {
   const only = o.only ?? [];
+  const known = REPAIRS.map((r) => r.id as string);
+  for (const id of [...only, ...(o.skip ?? [])]) if (!known.includes(id)) throw new UsageError(`unknown repair "${id}" (repairs: ${known.join(', ')})`);
   const both = only.filter((id) => (o.skip ?? []).includes(id));
   if (both.length) throw new UsageError(`--only and --skip both name ${both.join(', ')}: give each repair in one of them`);
   for (const [a, b] of CONTRADICTORY) {
@@ -223,7 +225,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   }
   const runId = newRunId();
   const certs = (o.cert ?? []).map((p) => {
-    if (!existsSync(p)) throw new BadInputError('no such file', { file: p });
+    if (!existsSync(p)) throw new BadInputError('does not exist (--cert takes a PEM or DER certificate file)', { file: p, code: 'not-found' });
     return { path: p, bytes: new Uint8Array(readFileSync(p)) };
   });
   const plan = await buildPlan(

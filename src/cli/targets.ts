@@ -161,7 +161,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
 async function withImageWindows<T>(image: string, readOnly: boolean, fn: (root: string, start: number, cleanup: Cleanup) => Promise<T>): Promise<T> {
   if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
   requireRoot('--image');
-  if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
+  if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
   const layout = readDiskLayout(image);
   for (const p of layout.partitions) {
     if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
@@ -244,7 +244,7 @@ async function scanImage(image: string, report: ScanReport, cleanup: Cleanup, op
   if (process.platform !== 'linux')
     throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
   requireRoot('--image');
-  if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
+  if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
   const layout = readDiskLayout(image);
   const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
   for (const p of layout.partitions) {

@@ -162,6 +162,11 @@ describe('item 5: conflicts and no-ops are said', () => {
       /^wufix: error: --only au-pause,au-resume: au-resume undoes what au-pause does/,
     ],
     ['--only trust-cert without --cert', ['repair', '--root', 'ROOT', '--only', 'trust-cert'], /^wufix: error: --only trust-cert needs --cert <file>/],
+    [
+      'an unknown repair id (before the scan)',
+      ['repair', '--root', 'ROOT', '--skip', 'frob'],
+      /^wufix: error: unknown repair "frob" \(repairs: wintrust, .*\bau-pause\b/,
+    ],
   ];
   for (const [name, args, want] of cases) {
     it(`${name}: exit 1, one line`, () => {
