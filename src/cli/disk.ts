@@ -159,9 +159,7 @@ export function diskCommand(): Command {
 With no argument: every disk of the host (Linux: /sys/block without RAM
 disks, zram and unused loop devices; Windows: \\\\.\\PhysicalDrive0..31).
 Each is opened read-only; one that cannot be read is listed with the reason.
-Looking for Windows mounts NTFS partitions read-only (Linux, root).
-
-Exit codes: 0 listed; 2 a disk named on the command line could not be read.`,
+Looking for Windows mounts NTFS partitions read-only (Linux, root).`,
     )
     .action((paths: string[], opts: { json?: boolean; windows: boolean }) => {
       const disks = listDisks(paths, opts.windows);

@@ -9,7 +9,9 @@ import { checkJournalFolder, listRuns, pruneRuns, type PruneResult, type RunSumm
 import type { AuthOptions } from '../engine/journal.js';
 import { BadInputError, UsageError } from '../shared/errors.js';
 import { describeBytes } from '../shared/units.js';
+import { consoleWidth } from '../shared/style.js';
 import { asciiSafe, writeJson, writeOut } from './output.js';
+import { checkTargetOptions } from './targets.js';
 import { imageJournalRoot, journalRootFor, STATE_DIR_HELP, useStateDir } from './repair.js';
 
 interface TargetOptions {
@@ -32,6 +34,7 @@ interface Target {
 /** The journal folder and target, from the same options as repair and undo. */
 function targetOf(o: TargetOptions, cmd: string): Target {
   useStateDir(o.stateDir);
+  checkTargetOptions(o);
   const j = o.journal ? ` --journal "${o.journal}"` : '';
   if (o.image) {
     if (!existsSync(o.image)) throw new BadInputError('no such file', { file: o.image });
@@ -45,7 +48,7 @@ function targetOf(o: TargetOptions, cmd: string): Target {
   };
 }
 
-const WIDTH = 80;
+const WIDTH = consoleWidth();
 
 /** Words wrapped to `WIDTH` columns, each line after the first indented like the first. */
 function wrap(text: string, indent: string): string[] {

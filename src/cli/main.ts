@@ -2,7 +2,8 @@
 // owns the single top-level error handler that maps errors to the documented exit codes.
 import { Command, CommanderError, Help } from 'commander';
 import { EXIT } from '../shared/errors.js';
-import { handleError } from './output.js';
+import { asciiSafe, handleError, jsonRequested, writeJson } from './output.js';
+import { addExitHelp } from './exit-help.js';
 import { versionString } from './version.js';
 import { changeStarted, changing, interruptedBy, STOP_SIGNALS } from '../shared/interrupt.js';
 import { consoleStyle, consoleWidth, helpText, setColorOption } from '../shared/style.js';
@@ -47,12 +48,12 @@ export function buildProgram(commands: readonly Command[]): Command {
     )
     .version(versionString(), '-V, --version', 'print version, git commit and build date')
     .option('--no-color', 'no colour codes (NO_COLOR=1 does the same); colour is only used on a terminal')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) })
     // --no-color is global: commander reads it before or after the command's name.
     .hook('preAction', () => setColorOption(program.opts<{ color: boolean }>().color));
   for (const command of commands) program.addCommand(command);
+  oneLineErrors(program);
+  addExitHelp(program);
   program.addHelpText(
     'after',
     helpText(`
@@ -97,6 +98,30 @@ function styleHelp(cmd: Command): void {
   for (const sub of cmd.commands) styleHelp(sub);
 }
 
+/** `wufix hive get`: the command's name as typed, from the top. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/**
+ * Commander's own errors (unknown option or command, missing argument, a conflict) on every command
+ * in the wufix form: one line, `wufix: error: ...`, with a pointer to that command's --help (its
+ * suggestion, "Did you mean ...?", kept on the same line). Each command throws instead of exiting,
+ * so main() maps the error to exit 1.
+ */
+function oneLineErrors(cmd: Command): void {
+  cmd.exitOverride().showHelpAfterError(false);
+  cmd.configureOutput({
+    outputError: (str, write) => {
+      const text = str.trim().replace(/\s*\n\s*/g, ' ');
+      write(asciiSafe(`wufix: ${text.startsWith('error:') ? text : `error: ${text}`} (run ${commandPath(cmd)} --help for usage)`) + '\n');
+    },
+  });
+  for (const sub of cmd.commands) oneLineErrors(sub);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(await loadCommands(argv));
   try {
@@ -104,7 +129,10 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
+      // `wufix` (or `wufix hive`) alone prints the help on stderr with exit code 1: a usage error.
+      if (err.exitCode === 0 && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')) return EXIT.OK;
+      if (jsonRequested(argv) && err.code !== 'commander.help')
+        writeJson({ error: { code: 'usage', exitCode: EXIT.USAGE, message: err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ') } });
       return EXIT.USAGE;
     }
     return handleError(err);

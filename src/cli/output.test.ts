@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BAD_INPUT_CODES, BadInputError, EXIT, RefusedError, REFUSAL_CODES, UsageError, VERIFICATION_CODES, VerificationError } from '../shared/errors.js';
-import { handleError, jsonRequested } from './output.js';
+import { describeError, errnoWords, handleError, jsonRequested } from './output.js';
 
 function run(err: unknown, json: boolean): { code: number; out: string; errText: string } {
   let out = '';
@@ -71,5 +71,37 @@ describe('README error-code table', () => {
       ...Object.entries(VERIFICATION_CODES).map(([c, m]) => `${c} 4 ${m}`),
     ];
     expect(rows).toEqual(want);
+  });
+});
+
+describe('operating-system errors in plain words (describeError)', () => {
+  const osError = (code: string, p: string) => Object.assign(new Error(`${code}: raw message, open '${p}'`), { code, syscall: 'open', path: p });
+
+  it('each errno wufix meets: the path, the cause in words, the errno; exit 2', () => {
+    const want: Record<string, string> = {
+      ENOENT: 'does not exist',
+      EACCES: process.platform === 'win32' ? 'permission denied: run as Administrator' : 'permission denied: run as root (sudo)',
+      EPERM: process.platform === 'win32' ? 'operation not permitted: run as Administrator' : 'operation not permitted: run as root (sudo)',
+      ENOTDIR: 'a part of the path is not a folder',
+      EISDIR: 'is a folder, not a file',
+      EROFS: 'read-only file system: mount it read-write',
+    };
+    for (const [code, words] of Object.entries(want)) {
+      const { line, error } = describeError(osError(code, '/dev/sdb'));
+      expect(line).toBe(`wufix: error: /dev/sdb: ${words} (${code})`);
+      expect(error).toEqual({ code: 'bad-input', exitCode: EXIT.BAD_INPUT, message: words, errno: code, file: '/dev/sdb' });
+    }
+  });
+
+  it('the advice follows the host: Administrator on Windows, root elsewhere', () => {
+    expect(errnoWords('EACCES', 'win32')).toBe('permission denied: run as Administrator');
+    expect(errnoWords('EACCES', 'linux')).toBe('permission denied: run as root (sudo)');
+    expect(errnoWords('EPERM', 'win32')).toBe('operation not permitted: run as Administrator');
+    expect(errnoWords('EWHATEVER', 'linux')).toBeUndefined();
+  });
+
+  it('an errno without words keeps the system message; a message with a newline stays one line', () => {
+    expect(describeError(osError('EXDEV', '/x')).line).toBe("wufix: error: /x: EXDEV: raw message, open '/x'");
+    expect(describeError(new BadInputError('first\nsecond', { file: 'f' })).line).toBe('wufix: error: f: first second');
   });
 });

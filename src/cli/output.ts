@@ -34,10 +34,36 @@ export function handleError(err: unknown, json = jsonRequested(process.argv.slic
   return error.exitCode;
 }
 
-function describeError(err: unknown): { line: string; error: JsonError } {
+/** One plain-words cause per errno wufix meets on the user's paths (the path is printed before it). */
+export function errnoWords(code: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  const admin = platform === 'win32' ? 'run as Administrator' : 'run as root (sudo)';
+  switch (code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'EACCES':
+      return `permission denied: ${admin}`;
+    case 'EPERM':
+      return `operation not permitted: ${admin}`;
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    case 'EISDIR':
+      return 'is a folder, not a file';
+    case 'EROFS':
+      return 'read-only file system: mount it read-write';
+    case 'EBUSY':
+      return 'busy: in use by another program (mounted?)';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    default:
+      return undefined;
+  }
+}
+
+/** The one line (and the --json error object) for any error: see handleError. */
+export function describeError(err: unknown): { line: string; error: JsonError } {
   if (err instanceof BadInputError) {
     const where = { ...(err.file !== undefined ? { file: err.file } : {}), ...(err.offset !== undefined ? { offset: err.offset } : {}) };
-    return { line: asciiSafe(`wufix: error: ${err.describe()}`), error: { code: err.code, exitCode: err.exitCode, message: err.message, ...where } };
+    return { line: oneLine(`wufix: error: ${err.describe()}`), error: { code: err.code, exitCode: err.exitCode, message: err.message, ...where } };
   }
   if (err instanceof WufixError) {
     const what =
@@ -48,16 +74,23 @@ function describeError(err: unknown): { line: string; error: JsonError } {
           : err.exitCode === EXIT.INTERRUPTED
             ? 'interrupted'
             : 'error';
-    return { line: asciiSafe(`wufix: ${what}: ${err.message}`), error: { code: err.code, exitCode: err.exitCode, message: err.message } };
+    return { line: oneLine(`wufix: ${what}: ${err.message}`), error: { code: err.code, exitCode: err.exitCode, message: err.message } };
   }
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string') {
-    // Operating-system errors on the user's paths are bad input, not bugs.
-    const line = asciiSafe(`wufix: error: ${e.path ?? ''}${e.path ? ': ' : ''}${e.message}`);
-    return { line, error: { code: 'bad-input', exitCode: EXIT.BAD_INPUT, message: e.message, errno: e.code, ...(e.path ? { file: e.path } : {}) } };
+    // Operating-system errors on the user's paths are bad input, not bugs: the path and the cause in plain words.
+    const words = errnoWords(e.code);
+    const message = words ?? e.message;
+    const line = oneLine(`wufix: error: ${e.path ?? ''}${e.path ? ': ' : ''}${message}${words ? ` (${e.code})` : ''}`);
+    return { line, error: { code: 'bad-input', exitCode: EXIT.BAD_INPUT, message, errno: e.code, ...(e.path ? { file: e.path } : {}) } };
   }
   const message = e?.message ?? String(err);
   return { line: `wufix: internal error (please report): ${e?.stack ?? String(err)}`, error: { code: 'internal', exitCode: EXIT.INTERNAL, message } };
+}
+
+/** ASCII-safe and on one line: a newline inside a message (from a tool or the image) is shown as a space. */
+function oneLine(s: string): string {
+  return asciiSafe(s.replace(/\s*[\r\n]+\s*/g, ' '));
 }
 
 export function writeOut(s: string): void {

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { scan, withImageTarget, withImageRoot } from './targets.js';
+import { checkTargetOptions, scan, withImageTarget, withImageRoot } from './targets.js';
 import { type DiskFacts } from '../model/target.js';
 import { applyWithDisk, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../winre/run.js';
 import { scanTarget } from '../scan/scan.js';
@@ -152,6 +152,8 @@ Examples:
     .action(async (o: RepairCliOptions & { root?: string; disk?: string; stateDir?: string }) => {
       useStateDir(o.stateDir);
       if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
+      checkRepairOptions(o);
+      checkTargetOptions(o);
       if (o.image) {
         const image = o.image;
         const journalRoot = imageJournalRoot(image, o.journal);
@@ -203,6 +205,22 @@ interface RepairCliOptions {
 
 const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
 
+/** Repairs that undo each other: asking for both in one run is a contradiction, not a plan. */
+const CONTRADICTORY: readonly (readonly [string, string])[] = [['au-pause', 'au-resume']];
+
+/** Options that contradict each other or cannot do anything: a usage error (exit 1) before anything is read. */
+export function checkRepairOptions(o: RepairCliOptions): void {
+  const only = o.only ?? [];
+  const known = REPAIRS.map((r) => r.id as string);
+  for (const id of [...only, ...(o.skip ?? [])]) if (!known.includes(id)) throw new UsageError(`unknown repair "${id}" (repairs: ${known.join(', ')})`);
+  const both = only.filter((id) => (o.skip ?? []).includes(id));
+  if (both.length) throw new UsageError(`--only and --skip both name ${both.join(', ')}: give each repair in one of them`);
+  for (const [a, b] of CONTRADICTORY) {
+    if (only.includes(a) && only.includes(b)) throw new UsageError(`--only ${a},${b}: ${b} undoes what ${a} does; run one of them`);
+  }
+  if (only.includes('trust-cert') && !o.cert?.length) throw new UsageError('--only trust-cert needs --cert <file> (the WSUS signing certificate to trust)');
+}
+
 /** The winre repair may run (not skipped, and --only names it or is absent). */
 const wantsWinre = (o: RepairCliOptions) => !(o.skip ?? []).includes('winre') && (!o.only || o.only.includes('winre'));
 
@@ -216,7 +234,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   }
   const runId = newRunId();
   const certs = (o.cert ?? []).map((p) => {
-    if (!existsSync(p)) throw new BadInputError('no such file', { file: p });
+    if (!existsSync(p)) throw new BadInputError('does not exist (--cert takes a PEM or DER certificate file)', { file: p, code: 'not-found' });
     return { path: p, bytes: new Uint8Array(readFileSync(p)) };
   });
   const plan = await buildPlan(
@@ -239,9 +257,14 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
   if (o.image) plan.root = o.image;
   if (!o.json) writeOut(asciiSafe(renderPlan(plan, REPAIRS, consoleWidth()) + (space ? '\n' + renderJournalSpace(space) : '')));
   let apply = !!o.yes && !o.dryRun;
+  // Said on stderr with --json (stdout is the JSON), after the plan otherwise.
+  const say = (s: string) => (o.json ? process.stderr.write(s.trimStart()) : writeOut(s));
+  if (o.dryRun && plan.steps.length) say(o.yes ? '\nDry run: nothing will be changed (--dry-run wins over --yes).\n' : '\nDry run: nothing changed.\n');
   if (!o.yes && !o.dryRun && plan.steps.length) {
-    if (process.stdin.isTTY && process.stderr.isTTY) apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');
-    else if (!o.json) writeOut('\nDry run: nothing changed. Add --yes to apply.\n');
+    if (process.stdin.isTTY && process.stderr.isTTY) {
+      apply = await confirm('Apply these changes? (a backup goes to the journal first) [y/N] ');
+      if (!apply) say('Nothing changed.\n');
+    } else if (!o.json) writeOut('\nDry run: nothing changed. Add --yes to apply.\n');
   }
   if (!apply || plan.steps.length === 0) {
     if (o.json) writeJson({ plan, applied: false, ...(space ? { journalSpace: space } : {}) });
@@ -298,13 +321,14 @@ function undoMessage(r: UndoWithDiskResult): string {
 
 /**
  * The run to undo: the one named, or with --last the newest one this machine can authenticate
- * (newer unauthenticated ones are named on stderr, never used). None: exit 3 (or 1 when the root holds no run).
+ * (newer unauthenticated ones are named on stderr, never used). None authenticated: exit 3; no runs at all: exit 2.
  */
 function pickRun(jr: string, runId: string | undefined, last: boolean | undefined, auth: AuthOptions): string {
   if (runId) return runId;
   const runs = Journal.list(jr);
-  if (!last) throw new UsageError(runs.length ? 'give a run id or --last' : `no runs in ${jr}`);
-  if (!runs.length) throw new UsageError(`no runs in ${jr}`);
+  // No runs at all is a fact about the journal (bad input), not a mistake in the command line.
+  if (!runs.length) throw new BadInputError(`no runs in this journal: nothing to undo (see wufix journal list)`, { file: jr, code: 'no-run' });
+  if (!last) throw new UsageError(`give a run id or --last (${runs.length} run(s) in ${jr}: see wufix journal list)`);
   const skipped: string[] = [];
   for (const id of [...runs].reverse()) {
     const a = authenticateRun(jr, id, auth);
@@ -332,6 +356,7 @@ export function undoCommand(): Command {
     .option('--force', 'restore even files that changed after the run')
     .action(async (runId: string | undefined, o: { last?: boolean; root?: string; image?: string; journal?: string; force?: boolean; stateDir?: string }) => {
       useStateDir(o.stateDir);
+      checkTargetOptions(o);
       if (o.image) {
         const image = o.image;
         const jr = imageJournalRoot(image, o.journal);

@@ -2,12 +2,13 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { atomicWrite } from '../shared/atomic.js';
-import { scan } from './targets.js';
+import { checkOutputFolder, checkTargetOptions, noWindowsError, scan } from './targets.js';
 import { renderText } from '../scan/report/text.js';
 import { renderHtml } from '../scan/report/html.js';
 import { hasActionableFindings } from '../scan/rules/index.js';
-import { EXIT } from '../shared/errors.js';
-import { asciiSafe, writeOut } from './output.js';
+import { BadInputError, EXIT } from '../shared/errors.js';
+import { SCAN_SCHEMA_VERSION, type ScanReport } from '../model/scan.js';
+import { asciiSafe, describeError, writeOut } from './output.js';
 import { termSafeDeep } from '../shared/termsafe.js';
 import { versionString } from './version.js';
 import { consoleStyle, helpText } from '../shared/style.js';
@@ -27,8 +28,6 @@ export function scanCommand(): Command {
       helpText(`
 With no option, every mounted volume holding Windows\\System32\\config\\SYSTEM is scanned (WinPE/Windows: drive letters except X:; Linux: mounted NTFS volumes).
 
-Exit codes: 0 nothing to fix, 10 findings present, 2 bad input, 3 refused, 130 interrupted.
-
 Nothing in the target is followed: links and special files are named in the problems, never read.
 
 Colour: only on a terminal; --no-color or NO_COLOR=1 turns it off. The report wraps to the terminal's width (80 columns in a pipe or file).
@@ -38,16 +37,36 @@ Examples:
   sudo wufix scan --image disk.img --html report.html
   wufix scan --root /mnt/win --disk /dev/sda --json > scan.json`),
     )
-    .action(async (o: { root?: string; disk?: string; image?: string; json?: boolean; html?: string; includeX?: boolean; quiet?: boolean }) => {
+    .action(async (o: { root?: string; disk?: string; image?: string; json?: boolean; html?: string; color: boolean; includeX?: boolean; quiet?: boolean }) => {
+      checkTargetOptions(o);
+      // The folder of --html is checked before the scan, not after minutes of reading an image.
+      if (o.html) checkOutputFolder(o.html, '--html');
       const showProgress = !o.quiet && process.stderr.isTTY;
-      const report = await scan({
-        root: o.root,
-        disk: o.disk,
-        image: o.image,
-        includeX: o.includeX,
-        tool: versionString(),
-        progress: showProgress ? (m) => process.stderr.write(asciiSafe(`  ... ${m}`) + '\n') : undefined,
-      });
+      const tool = versionString();
+      let report: ScanReport;
+      try {
+        report = await scan({
+          root: o.root,
+          disk: o.disk,
+          image: o.image,
+          includeX: o.includeX,
+          tool,
+          progress: showProgress ? (m) => process.stderr.write(asciiSafe(`  ... ${m}`) + '\n') : undefined,
+        });
+      } catch (e) {
+        // --root without Windows below it: the same answer as any scan that found none.
+        if (!(e instanceof BadInputError && e.code === 'not-windows')) throw e;
+        report = { schemaVersion: SCAN_SCHEMA_VERSION, tool, scannedAt: new Date().toISOString(), targets: [] };
+      }
+      if (report.targets.length === 0) {
+        // Nothing scanned is not "nothing to fix": exit 2 with the reason (with --json, the empty scan carries the error).
+        const err = noWindowsError(o);
+        const { line, error } = describeError(err);
+        process.stderr.write(line + '\n');
+        if (o.json) writeOut(JSON.stringify({ ...report, error }, null, 2) + '\n');
+        process.exitCode = err.exitCode;
+        return;
+      }
       if (o.html) {
         await atomicWrite(o.html, new TextEncoder().encode(renderHtml(report))); // a planted link in its place is refused
         process.stderr.write(asciiSafe(`wufix: report written to ${path.resolve(o.html)}`) + '\n');

@@ -7,7 +7,7 @@ import { MAX_BCD_BYTES } from '../formats/bcd.js';
 import path from 'node:path';
 import { readDiskLayout } from '../disk/blockdev.js';
 import { toDiskInfo } from '../disk/info.js';
-import { BadInputError, RefusedError } from '../shared/errors.js';
+import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { backingDisk, Cleanup, mountPartition, ntfsMounts, requireRoot, readFatFile } from '../platform/linux.js';
 import { windowsDirOf, driveLetters } from '../windows/install.js';
 import { recoveryFactsAt } from '../windows/recovery.js';
@@ -17,6 +17,75 @@ import { scanTarget } from '../scan/scan.js';
 import { addNextCommands } from '../scan/next.js';
 import { SCAN_SCHEMA_VERSION, type ScanReport, type ScanResult } from '../model/scan.js';
 import type { BcdLocation, DiskFacts, ScanOptions } from '../model/target.js';
+
+/** A Windows device path (\\.\PhysicalDrive0, \\?\...): not a file existsSync can see. */
+const isWindowsDevicePath = (p: string) => /^\\\\[.?]\\/.test(p);
+
+/** What is at `p`: 'file', 'dir', 'other', or undefined when nothing is (a dangling link counts as something). */
+function kindOf(p: string): 'file' | 'dir' | 'other' | undefined {
+  try {
+    const st = statSync(p);
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e; // EACCES and the like: the top-level handler names the path and the cause
+  }
+}
+
+/**
+ * The target options of scan, repair, undo and journal list, checked before anything is read: one
+ * target (--root or --image, not both; --disk only with --root, the image is its own disk), and
+ * every path given exists (exit 2, "does not exist", rather than an empty scan that looks clean).
+ */
+export function checkTargetOptions(o: { root?: string; image?: string; disk?: string }): void {
+  if (o.root && o.image) throw new UsageError('--root and --image both name the target: give one (--root a mounted volume, --image a disk image)');
+  if (o.image && o.disk) throw new UsageError('--disk goes with --root only: with --image the image is the disk (leave --disk out)');
+  if (o.root) {
+    const k = kindOf(o.root);
+    if (!k) throw new BadInputError('does not exist (--root takes the folder where the Windows volume is mounted)', { file: o.root, code: 'not-found' });
+    if (k !== 'dir')
+      throw new BadInputError('is not a folder (--root takes the folder where the Windows volume is mounted)', { file: o.root, code: 'not-windows' });
+  }
+  for (const [flag, p] of [
+    ['--image', o.image],
+    ['--disk', o.disk],
+  ] as const) {
+    if (!p || (process.platform === 'win32' && isWindowsDevicePath(p))) continue;
+    const k = kindOf(p);
+    if (!k) throw new BadInputError(`does not exist (${flag} takes a disk image file or a device)`, { file: p, code: 'not-found' });
+    if (k === 'dir')
+      throw new BadInputError(`is a folder, not a disk image or device (${flag}${flag === '--image' ? '; a mounted volume is --root' : ''})`, {
+        file: p,
+        code: 'bad-input',
+      });
+  }
+}
+
+/** An output file's folder must exist (checked before the work that produces the file). */
+export function checkOutputFolder(file: string, flag: string): void {
+  const dir = path.dirname(path.resolve(file));
+  const k = kindOf(dir);
+  if (!k) throw new BadInputError(`the folder ${dir} does not exist (${flag} writes a file there; create it first)`, { file, code: 'not-found' });
+  if (k !== 'dir') throw new BadInputError(`${dir} is not a folder (${flag} writes a file there)`, { file, code: 'bad-input' });
+}
+
+/** A scan that found no offline Windows: exit 2 with where it looked and what to pass instead. */
+export function noWindowsError(o: { image?: string; root?: string }): BadInputError {
+  const what = 'no offline Windows found';
+  if (o.image) return new BadInputError(`${what}: no partition of this image holds Windows\\System32\\config\\SYSTEM`, { file: o.image, code: 'not-windows' });
+  if (o.root)
+    return new BadInputError(`${what}: no Windows\\System32\\config\\SYSTEM below this folder (not the root of a Windows volume)`, {
+      file: o.root,
+      code: 'not-windows',
+    });
+  return new BadInputError(
+    process.platform === 'win32'
+      ? `${what}: no drive letter holds Windows\\System32\\config\\SYSTEM (X: is skipped): pass --root <drive>:\\, or --include-x`
+      : `${what}: no mounted NTFS volume holds Windows\\System32\\config\\SYSTEM: pass --root <mounted volume> or --image <disk image>`,
+    { code: 'not-windows' },
+  );
+}
 
 function isRoot(): boolean {
   return typeof process.getuid !== 'function' || process.getuid() === 0;
@@ -93,7 +162,7 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
 async function withImageWindows<T>(image: string, readOnly: boolean, fn: (root: string, start: number, cleanup: Cleanup) => Promise<T>): Promise<T> {
   if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
   requireRoot('--image');
-  if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
+  if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
   const layout = readDiskLayout(image);
   for (const p of layout.partitions) {
     if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
@@ -120,7 +189,7 @@ async function withImageWindows<T>(image: string, readOnly: boolean, fn: (root: 
       'bitlocker',
     );
   }
-  throw new BadInputError('no partition with an offline Windows (Windows\\System32\\config\\SYSTEM) in this image', { file: image, code: 'not-windows' });
+  throw noWindowsError({ image });
 }
 
 /**
@@ -178,7 +247,7 @@ async function scanImage(image: string, report: ScanReport, cleanup: Cleanup, op
   if (process.platform !== 'linux')
     throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
   requireRoot('--image');
-  if (!existsSync(image)) throw new BadInputError('no such file', { file: image });
+  if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
   const layout = readDiskLayout(image);
   const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
   for (const p of layout.partitions) {
@@ -208,7 +277,7 @@ async function scanImage(image: string, report: ScanReport, cleanup: Cleanup, op
 /** --root: one mounted volume; on Linux its disk (and offset) found from the mount when not given. */
 async function scanRoot(root: string, report: ScanReport, cleanup: Cleanup, opts: ScanOptions): Promise<void> {
   if (!windowsDirOf(root)) {
-    throw new BadInputError('no Windows\\System32\\config\\SYSTEM below this directory: not the root of a Windows volume', { file: root, code: 'not-windows' });
+    throw noWindowsError({ root });
   }
   let disk = opts.disk;
   let osOffset: number | undefined;
@@ -240,6 +309,7 @@ async function scanMounted(report: ScanReport, cleanup: Cleanup, opts: ScanOptio
 }
 
 export async function scan(opts: ScanOptions): Promise<ScanReport> {
+  checkTargetOptions(opts);
   const report: ScanReport = { schemaVersion: SCAN_SCHEMA_VERSION, tool: opts.tool, scannedAt: new Date().toISOString(), targets: [] };
   const cleanup = new Cleanup();
   try {

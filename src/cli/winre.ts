@@ -2,7 +2,7 @@
 // the partition table, the recovery partition mounted read-only, Winre.wim's header and XML data,
 // the BCD store). Changes nothing.
 import { Command } from 'commander';
-import { scan } from './targets.js';
+import { checkTargetOptions, scan } from './targets.js';
 import { humanSize } from '../disk/show.js';
 import { BadInputError } from '../shared/errors.js';
 import { termSafeDeep } from '../shared/termsafe.js';
@@ -98,6 +98,7 @@ Examples:
   wufix winre info --root /mnt/win --disk /dev/sda --json`,
     )
     .action(async (o: { root?: string; disk?: string; image?: string; json?: boolean; quiet?: boolean }) => {
+      checkTargetOptions(o);
       const showProgress = !o.quiet && process.stderr.isTTY;
       const report = await scan({
         root: o.root,

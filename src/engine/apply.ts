@@ -77,7 +77,16 @@ export async function preflight(
   if (opts.writable !== false) {
     try {
       accessSync(hostPath(root, 'Windows'), fsc.W_OK);
-    } catch {
+    } catch (e) {
+      // Not ours to write (EACCES/EPERM) is a missing privilege, not a read-only volume (EROFS).
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'EACCES' || code === 'EPERM') && process.platform !== 'win32' && typeof process.getuid === 'function' && process.getuid() !== 0)
+        throw new RefusedError(`${root}: needs root: run with sudo (this user may not write the Windows volume)`, 'not-root');
+      if (code === 'EACCES' || code === 'EPERM')
+        throw new RefusedError(
+          `${root}: permission denied: run as ${process.platform === 'win32' ? 'Administrator' : 'root'} (the Windows folder is not writable)`,
+          'not-root',
+        );
       throw new RefusedError(`${root} is read-only (mounted read-only or write-protected); mount it read-write and retry`, 'read-only');
     }
   }

@@ -280,4 +280,6 @@ export interface ScanReport {
   tool: string;
   scannedAt: string;
   targets: ScanResult[];
+  /** Only when no offline Windows was found (exit 2): the error, as --json prints errors (src/cli/output.ts). */
+  error?: { code: string; exitCode: number; message: string; file?: string };
 }

@@ -94,7 +94,7 @@ export function requireTools(what: string, cmds: string[]): void {
 
 export function requireRoot(what: string): void {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new RefusedError(`${what} needs root (loop devices and mounts); run it with sudo`, 'not-root');
+    throw new RefusedError(`${what} needs root: run with sudo (it attaches loop devices and mounts)`, 'not-root');
   }
 }
 
