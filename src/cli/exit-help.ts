@@ -3,6 +3,7 @@
 // agree with README "Exit codes" and EXIT in src/shared/errors.ts.
 import type { Command } from 'commander';
 import { EXIT } from '../shared/errors.js';
+import { consoleWidth, hang } from '../shared/style.js';
 
 type Codes = readonly (readonly [number, string])[];
 
@@ -13,14 +14,14 @@ const INTERRUPTED = [EXIT.INTERRUPTED, 'interrupted (Ctrl-C, SIGTERM, SIGHUP)'] 
 const HIVE_READ: Codes = [
   [EXIT.OK, 'ok'],
   USAGE,
-  [EXIT.BAD_INPUT, 'bad input: the file does not exist, is not a hive, or has no such key/value'],
+  [EXIT.BAD_INPUT, 'bad input: no such file, not a hive, or no such key/value'],
   [EXIT.REFUSED, 'refused (a link or special file in place of the hive)'],
   INTERNAL,
 ];
 const HIVE_WRITE: Codes = [
-  [EXIT.OK, 'written (atomically; the old file is replaced only when the new one is complete)'],
+  [EXIT.OK, 'written (atomically: the old file stays until the new one is complete)'],
   USAGE,
-  [EXIT.BAD_INPUT, 'bad input: the file does not exist, is not a hive, or has no such key/value'],
+  [EXIT.BAD_INPUT, 'bad input: no such file, not a hive, or no such key/value'],
   [EXIT.REFUSED, 'refused, nothing written (dirty hive without usable logs, a link)'],
   INTERRUPTED,
   INTERNAL,
@@ -41,9 +42,9 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
   },
   repair: {
     codes: [
-      [EXIT.OK, 'applied and verified; or nothing to do, a dry run, or "n" at the prompt (nothing changed)'],
+      [EXIT.OK, 'applied and verified; or nothing changed (nothing to do, dry run, "n")'],
       USAGE,
-      [EXIT.BAD_INPUT, 'bad input: no offline Windows found, a path that does not exist, a bad --cert'],
+      [EXIT.BAD_INPUT, 'bad input: no offline Windows, a path that does not exist, a bad --cert'],
       [EXIT.REFUSED, 'refused as unsafe: nothing changed (the line says why and what to do)'],
       [EXIT.VERIFY_FAILED, 'a write did not read back as planned: the journal has what to undo'],
       [EXIT.INTERRUPTED, 'interrupted: nothing written, or everything rolled back'],
@@ -78,7 +79,7 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
   },
   'journal prune': {
     codes: [
-      [EXIT.OK, 'removed with --yes, or shown (a dry run without it; "n" at the prompt removes nothing)'],
+      [EXIT.OK, 'removed (--yes), or only shown (a dry run; "n" at the prompt)'],
       USAGE,
       [EXIT.BAD_INPUT, 'bad input: the --root, --image or --journal path does not exist'],
       [EXIT.REFUSED, 'refused: the journal folder is a link (journal-link)'],
@@ -95,7 +96,7 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
   },
   'hive set': {
     codes: HIVE_WRITE,
-    examples: ['wufix hive set SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate\\AU" NoAutoUpdate --type REG_DWORD --data 1'],
+    examples: ['wufix hive set SYSTEM Setup SystemSetupInProgress --type REG_DWORD --data 0'],
   },
   'hive delete': {
     codes: HIVE_WRITE,
@@ -105,7 +106,7 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
     ],
   },
   'hive recover': { codes: HIVE_WRITE, examples: ['wufix hive recover SYSTEM            # replay SYSTEM.LOG1/.LOG2 into the file'] },
-  'hive export': { codes: HIVE_READ, examples: ['wufix hive export SOFTWARE "Policies\\Microsoft\\Windows\\WindowsUpdate" -o wu.reg'] },
+  'hive export': { codes: HIVE_READ, examples: ['wufix hive export SOFTWARE "Policies\\Microsoft\\Windows" -o wu.reg'] },
   'hive import': { codes: HIVE_WRITE, examples: ['wufix hive import SOFTWARE wu.reg'] },
   'hive new': { codes: HIVE_WRITE, examples: ['wufix hive new test.hiv --root-name ROOT'] },
   'disk show': {
@@ -119,7 +120,7 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
       [EXIT.BAD_INPUT, 'a disk named on the command line could not be read'],
       INTERNAL,
     ],
-    examples: ['sudo wufix disk list', 'wufix disk list disk1.img disk2.img --json', 'wufix disk list     # WinPE, as Administrator'],
+    examples: ['wufix disk list disk1.img disk2.img --json', 'sudo wufix disk list', 'wufix disk list     # WinPE, as Administrator'],
   },
   'winre info': {
     codes: [
@@ -145,7 +146,7 @@ function fullName(cmd: Command): string {
 function block(entry: (typeof EXIT_HELP)[string]): string {
   const codes = [...entry.codes]
     .sort((a, b) => a[0] - b[0])
-    .map(([c, what]) => `  ${String(c).padEnd(3)} ${what}`)
+    .flatMap(([c, what]) => hang(`  ${String(c).padEnd(3)} ${what}`, consoleWidth(), 6))
     .join('\n');
   const examples = entry.examples?.length ? `\n\nExamples:\n${entry.examples.map((e) => `  ${e}`).join('\n')}` : '';
   return `\nExit codes:\n${codes}${examples}`;

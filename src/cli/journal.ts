@@ -122,7 +122,7 @@ const undoLine = (r: RunSummary, t: Target) => `wufix undo ${r.runId} ${t.where}
 const HEADER = `${'RUN ID'.padEnd(23)}  ${'STATUS'.padEnd(11)}  ${'STARTED (UTC)'.padEnd(19)}  CHANGES  REPAIRS`;
 
 function renderList(rows: RunSummary[], t: Target): string {
-  if (!rows.length) return `no runs in ${t.jr}\n`;
+  if (!rows.length) return `No runs in ${t.jr}.\n`;
   const lines = [`Runs in ${t.jr}, oldest first (times in UTC):`, HEADER];
   for (const r of rows) {
     const head = `${r.runId.padEnd(23)}  ${STATUS_TEXT[r.status].padEnd(11)}  ${utc(r.createdAt).padEnd(19)}  ${String(r.steps).padStart(7)}`;

@@ -275,7 +275,7 @@ describe.skipIf(!!reason)('wufix journal list / prune on a --root tree', () => {
     expect(readdirSync(jroot(root))).toHaveLength(2);
     expect(runCli(['journal', 'prune', '--root', root, '--all', '--yes']).status).toBe(0);
     expect(readdirSync(jroot(root))).toEqual([]);
-    expect(runCli(['journal', 'list', '--root', root]).stdout).toBe(`no runs in ${jroot(root)}\n`);
+    expect(runCli(['journal', 'list', '--root', root]).stdout).toBe(`No runs in ${jroot(root)}.\n`);
   });
 
   it('prune refuses a journal folder that is a symbolic link (exit 3, one line) and deletes nothing through a link inside a run', () => {
