@@ -101,6 +101,9 @@ function chromium(args: string[]): string {
     const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${profile}`, ...args], {
       encoding: 'utf8',
       timeout: 60_000,
+      // Its home in the temp profile too: nothing of the browser lands in /root/.config or .cache
+      // (the host-check tests running beside this one look for changed host files).
+      env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, 'config'), XDG_CACHE_HOME: path.join(profile, 'cache') },
     });
     expect(r.status, r.stderr).toBe(0);
     return r.stdout;
