@@ -283,7 +283,8 @@ function targetSection(t: ScanResult, many: boolean): string {
   body.push(`<h3>Findings</h3>`);
   if (!t.findings.length) body.push('<p class="ok">No problems found that wufix repairs.</p>');
   const history = repairHistory(t); // failures before a verified repair run: history, not current
-  if (history?.past.length) body.push(`<p class="meta history">${esc(`${history.past.length} failed update attempt(s) in the table below. ${history.note}`)}</p>`);
+  if (history?.past.length)
+    body.push(`<p class="meta history">${esc(`${history.past.length} failed update attempt(s) in the table below. ${history.note}`)}</p>`);
   for (const f of t.findings) {
     const repair = f.repair ? `Repair: <code>${esc(f.nextCommand ?? `wufix repair ${repairTarget(t)} --only ${f.repair}`)}</code>` : 'No automatic repair';
     const codes = f.errorCodes?.length ? ` &middot; Codes: ${f.errorCodes.map((c) => `<code>${esc(c)}</code>`).join(' ')}` : '';
