@@ -78,10 +78,14 @@ describe('operating-system errors in plain words (describeError)', () => {
   const osError = (code: string, p: string) => Object.assign(new Error(`${code}: raw message, open '${p}'`), { code, syscall: 'open', path: p });
 
   it('each errno wufix meets: the path, the cause in words, the errno; exit 2', () => {
+    // The advice depends on who runs the tests: root is not told to use sudo.
+    const root = process.platform !== 'win32' && process.getuid?.() === 0;
+    const advice =
+      process.platform === 'win32' ? 'run as Administrator' : root ? 'refused even to root (a container, sandbox or security module)' : 'run as root (sudo)';
     const want: Record<string, string> = {
       ENOENT: 'does not exist',
-      EACCES: process.platform === 'win32' ? 'permission denied: run as Administrator' : 'permission denied: run as root (sudo)',
-      EPERM: process.platform === 'win32' ? 'operation not permitted: run as Administrator' : 'operation not permitted: run as root (sudo)',
+      EACCES: `permission denied: ${advice}`,
+      EPERM: `operation not permitted: ${advice}`,
       ENOTDIR: 'a part of the path is not a folder',
       EISDIR: 'is a folder, not a file',
       EROFS: 'read-only file system: mount it read-write',
@@ -95,7 +99,9 @@ describe('operating-system errors in plain words (describeError)', () => {
 
   it('the advice follows the host: Administrator on Windows, root elsewhere', () => {
     expect(errnoWords('EACCES', 'win32')).toBe('permission denied: run as Administrator');
-    expect(errnoWords('EACCES', 'linux')).toBe('permission denied: run as root (sudo)');
+    expect(errnoWords('EACCES', 'linux', false)).toBe('permission denied: run as root (sudo)');
+    // Root already, and still refused: sudo would not help, so it is not advised.
+    expect(errnoWords('EPERM', 'linux', true)).toBe('operation not permitted: refused even to root (a container, sandbox or security module)');
     expect(errnoWords('EPERM', 'win32')).toBe('operation not permitted: run as Administrator');
     expect(errnoWords('EWHATEVER', 'linux')).toBeUndefined();
   });

@@ -35,8 +35,13 @@ export function handleError(err: unknown, json = jsonRequested(process.argv.slic
 }
 
 /** One plain-words cause per errno wufix meets on the user's paths (the path is printed before it). */
-export function errnoWords(code: string, platform: NodeJS.Platform = process.platform): string | undefined {
-  const admin = platform === 'win32' ? 'run as Administrator' : 'run as root (sudo)';
+export function errnoWords(
+  code: string,
+  platform: NodeJS.Platform = process.platform,
+  root = platform !== 'win32' && typeof process.getuid === 'function' && process.getuid() === 0,
+): string | undefined {
+  // Already root and still refused: a container, sandbox or security module, not a missing sudo.
+  const admin = platform === 'win32' ? 'run as Administrator' : root ? 'refused even to root (a container, sandbox or security module)' : 'run as root (sudo)';
   switch (code) {
     case 'ENOENT':
       return 'does not exist';

@@ -55,16 +55,23 @@ export function unreadableEntry(number: number, path: string, err: unknown, size
 }
 
 /** "EACCES: permission denied" for a system error, the message otherwise; one line. */
-export function errorText(err: unknown): string {
+export function errorText(err: unknown, privileged = isPrivileged()): string {
   const e = err as NodeJS.ErrnoException;
-  const text = e?.code && /^E[A-Z]+$/.test(e.code) ? `${e.code}: ${describeCode(e.code, e.message)}` : String(e?.message ?? err);
+  const text = e?.code && /^E[A-Z]+$/.test(e.code) ? `${e.code}: ${describeCode(e.code, e.message, privileged)}` : String(e?.message ?? err);
   return text.split('\n')[0]!;
 }
 
-function describeCode(code: string, message: string): string {
+/** Root on Linux (on Windows the open itself says: access denied means not elevated). */
+function isPrivileged(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+function describeCode(code: string, message: string, privileged: boolean): string {
+  // Already root and still refused: a container or sandbox without the device, not a missing sudo.
+  const advice = privileged ? 'refused even to root: a container or sandbox without access to the device' : 'run as root / as administrator';
   const known: Record<string, string> = {
-    EACCES: 'permission denied (run as root / as administrator)',
-    EPERM: 'operation not permitted (run as root / as administrator)',
+    EACCES: `permission denied (${advice})`,
+    EPERM: `operation not permitted (${advice})`,
     ENOMEDIUM: 'no medium in the drive',
     ENOENT: 'no such file or device',
     EBUSY: 'device busy',
