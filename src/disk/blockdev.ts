@@ -5,6 +5,8 @@ import { dirname } from 'node:path';
 import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import type { BlockDevice, Layout } from '../model/disk.js';
 import { readLayout, type ReadOptions } from './layout.js';
+import { describeContainer, detectContainer } from './vdisk.js';
+import { fmtSize } from '../shared/units.js';
 
 export interface OpenOptions {
   /** Open for writing (refused for Windows physical drives). */
@@ -153,6 +155,21 @@ function openWindowsPhysical(path: string, opts: OpenOptions): OpenedDevice {
   return new FdDevice(fd, path, (lo + 1) * ss, ss, 'windows-physical', false);
 }
 
+/**
+ * The bytes of an image file that are the disk: all of a raw image, a fixed VHD without its
+ * 512-byte footer. Any other virtual-disk container is refused in one line naming what it is (its
+ * header read as a raw disk would only say "no partition table").
+ */
+function rawSize(fd: number, path: string, fileSize: number): number {
+  const c = detectContainer((off, len) => readAt(fd, off, Math.max(0, Math.min(len, fileSize - off))) ?? new Uint8Array(0), fileSize);
+  if (c.format === 'raw') return fileSize;
+  if (c.format === 'vhd' && c.rawBytes !== undefined) return c.rawBytes;
+  throw new BadInputError(
+    `is a ${describeContainer(c, fmtSize)}, not a raw disk: wufix reads raw images, fixed VHDs and block devices; convert it first (qemu-img convert -O raw <image> disk.img) or attach it (qemu-nbd, or diskpart on Windows) and pass the device`,
+    { file: path, code: 'virtual-disk' },
+  );
+}
+
 /** Open an image file or a block device. */
 export function openBlockDevice(path: string, opts: OpenOptions = {}): OpenedDevice {
   if (opts.sectorSize !== undefined) checkSectorSize(opts.sectorSize);
@@ -167,11 +184,12 @@ export function openBlockDevice(path: string, opts: OpenOptions = {}): OpenedDev
       return new FdDevice(fd, path, size - (size % ss), ss, 'block', !!opts.write);
     }
     if (!st.isFile()) throw new BadInputError('not a disk image file or block device', { file: path });
-    const ss = opts.sectorSize ?? detectImageSectorSize(fd, st.size);
-    if (st.size % ss !== 0) {
-      throw new BadInputError(`image size ${st.size} is not a multiple of the ${ss}-byte sector size (truncated image?)`, { file: path });
+    const size = rawSize(fd, path, st.size);
+    const ss = opts.sectorSize ?? detectImageSectorSize(fd, size);
+    if (size % ss !== 0) {
+      throw new BadInputError(`image size ${size} is not a multiple of the ${ss}-byte sector size (truncated image?)`, { file: path });
     }
-    return new FdDevice(fd, path, st.size, ss, 'image', !!opts.write);
+    return new FdDevice(fd, path, size, ss, 'image', !!opts.write);
   } catch (e) {
     closeSync(fd);
     throw e;

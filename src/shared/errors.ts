@@ -108,6 +108,7 @@ export const BAD_INPUT_CODES = {
   'reagent-target': 'ReAgent.xml cannot be re-pointed to that partition',
   'several-certificates': 'a --cert file holds more than one certificate',
   'too-large': "a file is larger than its reader's stated cap: not read",
+  'virtual-disk': 'a virtual-disk container (VHDX, dynamic VHD, VMDK, qcow2, VDI) where a raw disk is needed: convert or attach it first',
   'winre-input': 'WinRE: a planner input is out of range',
   'winre-source-missing': 'WinRE: a source file the plan names is missing',
 } as const satisfies Record<string, string>;
