@@ -34,7 +34,9 @@ interface QemuInfo {
   'backing-filename'?: string;
   'format-specific'?: { data?: { 'create-type'?: string; compat?: string } };
 }
-const qemuInfo = (file: string) => JSON.parse(execFileSync('qemu-img', ['info', '--output=json', file], { encoding: 'utf8' })) as QemuInfo;
+// The format is named: qemu-img's own probe takes a fixed VHD for raw (it is a raw disk plus a footer).
+const qemuInfo = (file: string, fmt?: string) =>
+  JSON.parse(execFileSync('qemu-img', ['info', '--output=json', ...(fmt ? ['-f', fmt] : []), file], { encoding: 'utf8' })) as QemuInfo;
 
 describe.skipIf(!!reason)(`virtual-disk containers by content${reason ? ` (skipped: ${reason})` : ''}`, () => {
   let t: ReturnType<typeof tempDir>;
@@ -55,7 +57,9 @@ describe.skipIf(!!reason)(`virtual-disk containers by content${reason ? ` (skipp
 
   beforeAll(() => {
     t = tempDir('wufix-vdisk-');
-    raw = buildGpt(path.join(t.dir, 'disk.img'), 64 * MiB, [
+    // 964 cylinders x 8 heads x 17 sectors: a size qemu keeps for a VHD (it rounds others up to whole
+    // CHS cylinders, and the backup GPT would then no longer be at the disk's end).
+    raw = buildGpt(path.join(t.dir, 'disk.img'), 964 * 8 * 17 * 512, [
       { start: 1 * MiB, size: 16 * MiB, type: TYPE.ESP, name: 'EFI system partition' },
       { start: 17 * MiB, size: 40 * MiB, type: TYPE.BASIC, name: 'Basic data partition' },
     ]);
@@ -71,9 +75,9 @@ describe.skipIf(!!reason)(`virtual-disk containers by content${reason ? ` (skipp
   afterAll(() => t?.cleanup());
 
   it('format, variant and virtual size of each qemu-img image equal qemu-img info', () => {
-    for (const [name, , , format, variant] of CASES) {
+    for (const [name, fmt, , format, variant] of CASES) {
       const file = made.get(name)!;
-      const q = qemuInfo(file);
+      const q = qemuInfo(file, fmt);
       const c = detectFile(file);
       expect(c.format, name).toBe(format);
       expect(c.variant, name).toBe(variant);
@@ -88,7 +92,7 @@ describe.skipIf(!!reason)(`virtual-disk containers by content${reason ? ` (skipp
     const c = detectFile(file);
     expect(c.format).toBe('qcow2');
     expect(c.backing).toBe(qemuInfo(file)['backing-filename']);
-    expect(c.virtualSize).toBe(64 * MiB);
+    expect(c.virtualSize).toBe(964 * 8 * 17 * 512);
   });
 
   it('disk show of a fixed VHD is the raw disk inside it (the footer is not a sector of the disk)', () => {
@@ -98,10 +102,8 @@ describe.skipIf(!!reason)(`virtual-disk containers by content${reason ? ` (skipp
     expect(b.code, b.stderr).toBe(0);
     const ja = JSON.parse(a.stdout) as { sizeBytes: number; free: unknown };
     const jb = JSON.parse(b.stdout) as { sizeBytes: number; free: unknown };
-    // qemu rounds a VHD up to whole CHS cylinders: the same table, on a disk that may be a little larger.
-    const vhdSize = qemuInfo(made.get('vhd-fixed')!)['virtual-size'];
-    expect(jb.sizeBytes).toBe(vhdSize);
-    expect({ ...jb, sizeBytes: 0, free: 0 }).toEqual({ ...ja, sizeBytes: 0, free: 0 });
+    expect(jb.sizeBytes).toBe(qemuInfo(made.get('vhd-fixed')!, 'vpc')['virtual-size']);
+    expect(jb).toEqual(ja);
   });
 
   it('every other container: disk show and scan --image exit 2 with one line naming the format and the way out; the file is unchanged', () => {
