@@ -179,13 +179,15 @@ class Board {
   constructor(
     private readonly images: readonly string[],
     private readonly quiet: boolean,
+    stdoutLines: boolean,
   ) {
     this.states = images.map(() => 'queued');
     const style = consoleStyle({ stream: process.stderr });
     this.width = style.width;
     const rows = process.stderr.rows ?? 0;
     // In place only when every line fits on the screen; else (and in a pipe) one line per change.
-    this.tty = !!process.stderr.isTTY && images.length + 2 <= rows;
+    // (Not when JSON lines go to the same terminal: they would be drawn over.)
+    this.tty = !!process.stderr.isTTY && images.length + 2 <= rows && !(stdoutLines && process.stdout.isTTY);
   }
   private line(i: number): string {
     const head = `[${i + 1}/${this.images.length}] `;
@@ -229,7 +231,7 @@ interface WorkerEnd {
 function runWorker(image: string, o: BatchOptions, onProgress: (msg: string) => void, workers: Set<ChildProcess>): Promise<WorkerEnd> {
   return new Promise((resolve) => {
     const script = process.argv[1]!;
-    const child = spawn(process.execPath, [...process.execArgv, script, 'scan', '--image', image, '--json', '--batch-worker'], {
+    const child = spawn(process.execPath, [...process.execArgv, script, 'scan', `--image=${image}`, '--json', '--batch-worker'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     workers.add(child);
@@ -307,7 +309,7 @@ function stateOf(r: FleetImage): string {
 /** Runs the batch; returns its exit code (the worst image's, EXIT_ORDER). Throws InterruptedError after a stop signal. */
 export async function runBatch(o: BatchOptions): Promise<number> {
   checkBatch(o);
-  const board = new Board(o.images, !!o.quiet);
+  const board = new Board(o.images, !!o.quiet, !!o.jsonl);
   const results: (FleetImage | undefined)[] = o.images.map(() => undefined);
   const notes: (string | undefined)[] = o.images.map(() => undefined);
   const docs: (Record<string, unknown> | undefined)[] = o.images.map(() => undefined);
@@ -325,8 +327,14 @@ export async function runBatch(o: BatchOptions): Promise<number> {
   const workers = new Set<ChildProcess>();
   // Stop signals are recorded (main.ts does not exit at once) and passed on to every worker.
   const watch = watchInterrupts((m) => board.note(`wufix: ${m}`), 'no new image is started; every worker detaches its images and stops');
+  let killTimer: NodeJS.Timeout | undefined;
   const forward = (sig: NodeJS.Signals) => {
     for (const w of workers) w.kill(sig);
+    // A worker stuck in the kernel (a hung device) is killed after a minute: the batch still ends.
+    killTimer ??= setTimeout(() => {
+      for (const w of workers) w.kill('SIGKILL');
+    }, 60_000);
+    killTimer.unref();
   };
   for (const s of STOP_SIGNALS) process.on(s, forward);
   try {
@@ -366,14 +374,18 @@ export async function runBatch(o: BatchOptions): Promise<number> {
     watch.check('every worker stopped and detached its images; the results written so far are kept');
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, forward);
+    if (killTimer) clearTimeout(killTimer);
     watch.release();
   }
+  return summarize(o, results, notes, docs);
+}
+
+/** The --json document (if asked), the summary table and the last line; the worst exit code. */
+function summarize(o: BatchOptions, results: (FleetImage | undefined)[], notes: (string | undefined)[], docs: (Record<string, unknown> | undefined)[]): number {
   const rows: SummaryRow[] = [];
   for (const [i, r] of results.entries()) if (r) rows.push(summaryRow(r, notes[i]));
   const exitCode = worstExit(results.filter((r): r is FleetImage => !!r).map((r) => r.exitCode));
-  if (o.json) {
-    writeOut(JSON.stringify({ schemaVersion: SCAN_SCHEMA_VERSION, tool: o.tool, exitCode, images: docs.filter((d) => !!d) }, null, 2) + '\n');
-  }
+  if (o.json) writeOut(JSON.stringify({ schemaVersion: SCAN_SCHEMA_VERSION, tool: o.tool, exitCode, images: docs.filter((d) => !!d) }, null, 2) + '\n');
   // The table goes to stdout, unless stdout carries the JSON (then to stderr, after the progress).
   const toErr = o.json || o.jsonl;
   const width = consoleStyle({ stream: toErr ? process.stderr : process.stdout }).width;

@@ -53,19 +53,7 @@ Examples:
     .action(async (opts: ScanCliOptions) => {
       const images = opts.image ? expandImages(opts.image) : [];
       if (images.length > 1 || opts.jsonl || opts.outDir || opts.skipDone) {
-        if (opts.root || opts.disk) throw new UsageError('--root and --disk name one mounted volume: a batch takes --image only');
-        if (opts.html) throw new UsageError('--html writes one report: in a batch use --out-dir, then wufix report merge <dir> --html <file>');
-        process.exitCode = await runBatch({
-          images,
-          jobs: opts.jobs === undefined ? 1 : Number(opts.jobs),
-          jsonl: opts.jsonl,
-          json: opts.json,
-          outDir: opts.outDir,
-          skipDone: opts.skipDone,
-          quiet: opts.quiet,
-          timeout: timeoutOption(opts.timeout),
-          tool: versionString(),
-        });
+        process.exitCode = await batchScan(opts, images);
         return;
       }
       const o = { ...opts, image: images[0] };
@@ -133,4 +121,22 @@ function timeoutOption(v: string | undefined): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError('--timeout takes a number of seconds greater than 0');
   return n;
+}
+
+/** Many images (or one with --jsonl, --out-dir, --skip-done): src/cli/scan-batch.ts. */
+function batchScan(opts: ScanCliOptions, images: string[]): Promise<number> {
+  if (opts.root || opts.disk) throw new UsageError('--root and --disk name one mounted volume: a batch takes --image only');
+  if (!images.length) throw new UsageError('--jsonl, --out-dir and --skip-done go with --image (the disk images to scan)');
+  if (opts.html) throw new UsageError('--html writes one report: in a batch use --out-dir, then wufix report merge <dir> --html <file>');
+  return runBatch({
+    images,
+    jobs: opts.jobs === undefined ? 1 : Number(opts.jobs),
+    jsonl: opts.jsonl,
+    json: opts.json,
+    outDir: opts.outDir,
+    skipDone: opts.skipDone,
+    quiet: opts.quiet,
+    timeout: timeoutOption(opts.timeout),
+    tool: versionString(),
+  });
 }
