@@ -35,7 +35,7 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
       USAGE,
       [EXIT.BAD_INPUT, 'bad input: no offline Windows found, or a path that does not exist'],
       [EXIT.REFUSED, 'refused (--image without root, a locked BitLocker volume)'],
-      [EXIT.FINDINGS, 'findings present: see the report'],
+      [EXIT.FINDINGS, 'findings present: see the report (a batch: the worst of its images, 130 > 70 > 3 > 2 > 10 > 0)'],
       INTERRUPTED,
       INTERNAL,
     ],
@@ -134,6 +134,19 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
   },
   explain: {
     codes: [[EXIT.OK, 'explained'], USAGE, [EXIT.BAD_INPUT, 'not a Windows error code'], INTERNAL],
+  },
+  'report merge': {
+    codes: [
+      [EXIT.OK, 'merged (result files that cannot be used are listed on stderr, not fatal)'],
+      USAGE,
+      [EXIT.BAD_INPUT, 'bad input: a path that does not exist, or no usable result at all'],
+      [EXIT.REFUSED, 'refused: the --csv or --html file is a link'],
+      INTERNAL,
+    ],
+    examples: [
+      'wufix report merge results/ --csv fleet.csv --html fleet.html',
+      'wufix report merge node1.jsonl node2.jsonl --json',
+    ],
   },
 };
 

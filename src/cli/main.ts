@@ -22,6 +22,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<Command> }[] = [
   { name: 'disk', load: async () => (await import('./disk.js')).diskCommand() },
   { name: 'winre', load: async () => (await import('./winre.js')).winreCommand() },
   { name: 'explain', load: async () => (await import('./explain.js')).explainCommand() },
+  { name: 'report', load: async () => (await import('./report.js')).reportCommand() },
 ];
 
 /**
