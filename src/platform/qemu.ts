@@ -193,7 +193,7 @@ function releaseUsers(rawPath: string): void {
   }
   if (!loops.length) return;
   const devs = new Set(loops.map((l) => `/dev/${l}`));
-  for (const m of mounts()) if (devs.has(m.source)) quiet('umount', [m.mountPoint]) || quiet('umount', ['-l', m.mountPoint]);
+  for (const m of mounts()) if (devs.has(m.source) && !quiet('umount', [m.mountPoint])) quiet('umount', ['-l', m.mountPoint]);
   for (const d of devs) quiet('losetup', ['--detach', d]);
 }
 
@@ -250,7 +250,8 @@ function stopDaemon(pidfile: string, mountpoint: string): void {
     }
   }
   // A daemon that died (or was killed) leaves its FUSE mount behind ("transport endpoint is not connected").
-  if (mounts().some((m) => m.mountPoint === mountpoint)) quiet('fusermount3', ['-u', mountpoint]) || quiet('umount', [mountpoint]) || quiet('umount', ['-l', mountpoint]);
+  if (mounts().some((m) => m.mountPoint === mountpoint) && !quiet('fusermount3', ['-u', mountpoint]) && !quiet('umount', [mountpoint]))
+    quiet('umount', ['-l', mountpoint]);
 }
 
 /**
@@ -274,7 +275,8 @@ export function attachVirtualDisk(image: string, opts: { writable: boolean; cont
     if (lck) throw lockedRefusal(image, `VMware (${lck} exists)`);
   }
   const info = imageInfo(image, image);
-  if (info.format !== driver) throw new BadInputError(`looks like a ${what}, but qemu-img reads it as ${info.format ?? 'unknown'}`, { file: image, code: 'virtual-disk' });
+  if (info.format !== driver)
+    throw new BadInputError(`looks like a ${what}, but qemu-img reads it as ${info.format ?? 'unknown'}`, { file: image, code: 'virtual-disk' });
   const virtualSize = info['virtual-size'];
   if (!virtualSize || !Number.isSafeInteger(virtualSize)) throw new BadInputError('qemu-img info gives no virtual size', { file: image, code: 'virtual-disk' });
   checkReferences(image, info, opts.writable);
