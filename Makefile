@@ -1,7 +1,7 @@
 # wufix build and test entry points. `make test` is the README's test command and what .ci/run runs.
 SHELL := /bin/bash
-APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils gdisk fdisk ntfs-3g dosfstools exfatprogs mount util-linux python3-evtx mtools gcab cabextract bsdutils chromium qemu-utils
-APT_TEST_CMDS := hivexsh reglookup regfinfo sgdisk sfdisk mkntfs mkfs.fat mkfs.exfat losetup blkid blockdev mcopy ntfs-3g gcab cabextract script chromium qemu-img
+APT_TEST_PKGS := libhivex-bin python3-hivex reglookup libregf-utils gdisk fdisk ntfs-3g dosfstools exfatprogs mount util-linux python3-evtx mtools gcab cabextract bsdutils chromium qemu-utils qemu-system-common fuse3
+APT_TEST_CMDS := hivexsh reglookup regfinfo sgdisk sfdisk mkntfs mkfs.fat mkfs.exfat losetup blkid blockdev mcopy ntfs-3g gcab cabextract script chromium qemu-img qemu-storage-daemon fusermount3
 
 .PHONY: long-functions
 .PHONY: all build test test-fast test-deps deps typecheck bench clean demo lint lint-deps

@@ -1,6 +1,7 @@
 // Which offline Windows installations to scan, and the disk facts around them:
 // --root (one mounted volume), --disk (its disk, for the layout), --image (attach every partition of
-// a disk image read-only, Linux, root), or nothing (every mounted Windows volume).
+// a disk image read-only, Linux, root; a virtual-disk container is attached through QEMU first and
+// its raw disk used in its place), or nothing (every mounted Windows volume).
 import { existsSync, statSync } from 'node:fs';
 import { confine, readFileSafe } from '../shared/safefs.js';
 import { MAX_BCD_BYTES } from '../formats/bcd.js';
@@ -9,6 +10,7 @@ import { readDiskLayout } from '../disk/blockdev.js';
 import { toDiskInfo } from '../disk/info.js';
 import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { backingDisk, Cleanup, mountPartition, ntfsMounts, requireRoot, readFatFile } from '../platform/linux.js';
+import { openImageDisk, type AttachedDisk } from '../platform/qemu.js';
 import { windowsDirOf, driveLetters } from '../windows/install.js';
 import { recoveryFactsAt } from '../windows/recovery.js';
 import { resolveCI } from '../windows/paths.js';
@@ -159,37 +161,62 @@ function diskFacts(diskPath: string, osOffset: number | undefined, cleanup: Clea
  * always unmounted and detached. The layout is read afresh on each call (it works after a
  * partition change). A locked BitLocker volume and an image without Windows are refused clearly.
  */
-async function withImageWindows<T>(image: string, readOnly: boolean, fn: (root: string, start: number, cleanup: Cleanup) => Promise<T>): Promise<T> {
+async function withImageWindows<T>(
+  image: string,
+  readOnly: boolean,
+  fn: (root: string, start: number, cleanup: Cleanup, disk: AttachedDisk) => Promise<T>,
+): Promise<T> {
   if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
   requireRoot('--image');
   if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
-  const layout = readDiskLayout(image);
-  for (const p of layout.partitions) {
-    if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
-    const probe = new Cleanup();
-    let rw: Cleanup | undefined;
-    try {
-      let root = mountPartition(image, p.start, p.size, probe);
-      if (!windowsDirOf(root)) continue;
-      if (!readOnly) {
+  // A container (qcow2, VHDX, VMDK, dynamic VHD, VDI) is attached through QEMU, writable only to apply or undo.
+  const vd = new Cleanup();
+  try {
+    const disk = openImageDisk(image, !readOnly, vd);
+    const dev = disk.rawPath;
+    const layout = readDiskLayout(dev);
+    let found: { value: T } | undefined;
+    for (const p of layout.partitions) {
+      if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
+      const probe = new Cleanup();
+      let rw: Cleanup | undefined;
+      try {
+        let root = mountPartition(dev, p.start, p.size, probe);
+        if (!windowsDirOf(root)) continue;
+        if (!readOnly) {
+          probe.release();
+          rw = new Cleanup();
+          root = mountPartition(dev, p.start, p.size, rw, false);
+        }
+        found = { value: await fn(root, p.start, rw ?? probe, disk) };
+      } finally {
+        rw?.release();
         probe.release();
-        rw = new Cleanup();
-        root = mountPartition(image, p.start, p.size, rw, false);
       }
-      return await fn(root, p.start, rw ?? probe);
-    } finally {
-      rw?.release();
-      probe.release();
+      if (found) break;
     }
+    if (found) {
+      // Everything on the attached disk is released; after a write the container is checked again.
+      disk.detach();
+      return found.value;
+    }
+    const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
+    if (locked.length) {
+      throw new RefusedError(
+        `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; ${BITLOCKER_UNLOCK_ADVICE}`,
+        'bitlocker',
+      );
+    }
+    throw noWindowsError({ image });
+  } finally {
+    vd.release();
   }
-  const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
-  if (locked.length) {
-    throw new RefusedError(
-      `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; ${BITLOCKER_UNLOCK_ADVICE}`,
-      'bitlocker',
-    );
-  }
-  throw noWindowsError({ image });
+}
+
+/** The report names the image, not the file QEMU exports its disk as, and says what container it is. */
+function labelDisk(info: DiskFacts['info'], image: string, disk: AttachedDisk): void {
+  info.path = image;
+  if (disk.format !== 'raw') info.container = { format: disk.format, ...(disk.variant ? { variant: disk.variant } : {}), virtualSize: disk.virtualSize };
 }
 
 /**
@@ -202,8 +229,8 @@ export function withImageTarget<T>(
   opts: ScanOptions,
   fn: (root: string, target: ScanResult, facts: DiskFacts | undefined) => Promise<T>,
 ): Promise<T> {
-  return withImageWindows(image, true, async (root, start, cleanup) => {
-    const { result, facts } = await scanWithDiskFacts(root, image, start, cleanup, opts);
+  return withImageWindows(image, true, async (root, start, cleanup, disk) => {
+    const { result, facts } = await scanWithDiskFacts(root, disk.rawPath, start, cleanup, opts, (i) => labelDisk(i, image, disk));
     return fn(root, result, facts);
   });
 }
@@ -213,8 +240,15 @@ export function withImageRoot<T>(image: string, fn: (root: string) => Promise<T>
   return withImageWindows(image, readOnly, (root) => fn(root));
 }
 
-async function scanWithDisk(root: string, disk: string | undefined, osOffset: number | undefined, cleanup: Cleanup, opts: ScanOptions): Promise<ScanResult> {
-  return (await scanWithDiskFacts(root, disk, osOffset, cleanup, opts)).result;
+async function scanWithDisk(
+  root: string,
+  disk: string | undefined,
+  osOffset: number | undefined,
+  cleanup: Cleanup,
+  opts: ScanOptions,
+  label?: (info: DiskFacts['info']) => void,
+): Promise<ScanResult> {
+  return (await scanWithDiskFacts(root, disk, osOffset, cleanup, opts, label)).result;
 }
 
 async function scanWithDiskFacts(
@@ -223,6 +257,7 @@ async function scanWithDiskFacts(
   osOffset: number | undefined,
   cleanup: Cleanup,
   opts: ScanOptions,
+  label?: (info: DiskFacts['info']) => void,
 ): Promise<{ result: ScanResult; facts: DiskFacts | undefined }> {
   const problems: string[] = [];
   const progress = opts.progress ?? (() => {});
@@ -230,6 +265,7 @@ async function scanWithDiskFacts(
   if (disk) {
     try {
       facts = diskFacts(disk, osOffset, cleanup, problems, progress);
+      label?.(facts.info);
     } catch (e) {
       problems.push(`disk ${disk}: ${(e as Error).message}`);
     }
@@ -248,27 +284,33 @@ async function scanImage(image: string, report: ScanReport, cleanup: Cleanup, op
     throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
   requireRoot('--image');
   if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
-  const layout = readDiskLayout(image);
+  // A container is attached read-only through QEMU (released with the scan's cleanup).
+  const disk = openImageDisk(image, false, cleanup);
+  const dev = disk.rawPath;
+  const label = (i: DiskFacts['info']) => labelDisk(i, image, disk);
+  const layout = readDiskLayout(dev);
   const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
   for (const p of layout.partitions) {
     if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
     progress(`mounting partition ${p.number} read-only`);
     let mnt: string;
     try {
-      mnt = mountPartition(image, p.start, p.size, cleanup);
+      mnt = mountPartition(dev, p.start, p.size, cleanup);
     } catch (e) {
       progress(`partition ${p.number}: ${(e as Error).message}`);
       continue;
     }
     if (!windowsDirOf(mnt)) continue;
     progress(`Windows found on partition ${p.number}`);
-    const r = await scanWithDisk(mnt, image, p.start, cleanup, opts);
+    const r = await scanWithDisk(mnt, dev, p.start, cleanup, opts, label);
     r.root = `${image} partition ${p.number}`;
     report.targets.push(r);
   }
   if (report.targets.length === 0 && locked.length) {
     // The OS volume is probably the encrypted one: report it so the technician knows why.
-    const r = await scanTarget({ root: image, disk: toDiskInfo(image, layout), bitlocker: locked.map((p) => ({ partition: p.number, start: p.start })) });
+    const info = toDiskInfo(image, layout);
+    label(info);
+    const r = await scanTarget({ root: image, disk: info, bitlocker: locked.map((p) => ({ partition: p.number, start: p.start })) });
     r.problems.push('no readable Windows volume: the BitLocker volumes must be unlocked first');
     report.targets.push(r);
   }

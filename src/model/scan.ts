@@ -158,6 +158,8 @@ export interface WimSummary {
 
 export interface DiskInfo {
   path: string;
+  /** A virtual-disk container (read through QEMU, or a fixed VHD read directly): its format, variant and the size of the disk inside. */
+  container?: { format: 'vhd' | 'vhdx' | 'vmdk' | 'qcow2' | 'vdi'; variant?: string; virtualSize: number };
   scheme: 'gpt' | 'mbr';
   sizeBytes: number;
   partitions: PartitionInfo[];

@@ -30,7 +30,8 @@ export function systemLine(t: ScanResult): string {
 export function diskLine(d: DiskInfo): string {
   const os = d.partitions.find((p) => p.number === d.osPartition);
   const rec = d.partitions.find((p) => p.number === d.recoveryPartition);
-  let s = `${d.path}: ${d.scheme.toUpperCase()}, ${size(d.sizeBytes)}, ${d.partitions.length} partitions`;
+  const c = d.container ? `${d.container.format}${d.container.variant ? ` ${d.container.variant}` : ''} virtual disk, ` : '';
+  let s = `${d.path}: ${c}${d.scheme.toUpperCase()}, ${size(d.sizeBytes)}, ${d.partitions.length} partitions`;
   if (os) s += `; Windows on ${os.number} (${size(os.size)})`;
   if (rec) s += `; recovery ${rec.number} (${size(rec.size)}${rec.freeBytes !== undefined ? `, ${size(rec.freeBytes)} free` : ''})`;
   return s;

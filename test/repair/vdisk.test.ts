@@ -1,0 +1,233 @@
+// `scan`, `repair` and `undo --image` on virtual disks (issue #18): a real Windows-like GPT image
+// (ESP with the BCD store, MSR, NTFS Windows volume, NTFS recovery partition) converted with
+// `qemu-img convert` to qcow2, VHDX, VMDK (monolithicSparse), dynamic VHD and VDI. wufix attaches each
+// through qemu-storage-daemon (a FUSE export), and must read it as it reads the raw image, repair it,
+// undo the repair, and leave no daemon, FUSE mount or loop device behind; the refusals (a
+// streamOptimized VMDK opened for writing, a qcow2 overlay whose backing file is gone, an image in
+// use) write nothing.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
+import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
+import { diskToolsReason, sha256, MiB, GiB } from '../helpers/disk-images.js';
+import { ownDevices } from '../helpers/own.js';
+import { runCli } from '../helpers/cli.js';
+import { dotnetWintrust } from '../scan/scenarios.js';
+import type { ScanReport } from '../../src/model/scan.js';
+
+const reason = skipReason(
+  sharedReason(),
+  toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk', 'qemu-img', 'qemu-storage-daemon', 'fusermount3'),
+  diskToolsReason(),
+);
+
+const jsonErrorCode = (stdout: string): string | undefined => {
+  try {
+    return (JSON.parse(stdout) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+};
+
+/** [name, qemu-img -O, -o options, our format name] */
+const FORMATS: [string, string, string, string][] = [
+  ['qcow2', 'qcow2', 'compat=1.1', 'qcow2'],
+  ['vhdx', 'vhdx', 'subformat=dynamic', 'vhdx'],
+  ['vmdk', 'vmdk', 'subformat=monolithicSparse', 'vmdk'],
+  ['vhd', 'vpc', 'subformat=dynamic,force_size=on', 'vhd'],
+  ['vdi', 'vdi', 'static=off', 'vdi'],
+];
+
+describe.skipIf(!!reason)(`virtual disks through QEMU${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  let tmp = '';
+  /** wufix's own temp dirs (FUSE export, ntfs-3g mount points) go under tmp: TMPDIR. */
+  let wtmp = '';
+  let raw = '';
+  let rawScan: ScanReport['targets'][number] | undefined;
+  const env = () => ({ TMPDIR: wtmp });
+  /** This file's own loop devices and mounts (FUSE exports, loops and ntfs-3g mounts under tmp). */
+  const own = () => ownDevices(tmp);
+  /** qemu-storage-daemons whose command line names this file's temp dir. */
+  const daemons = () =>
+    readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+          return cmd.includes('qemu-storage-daemon') && cmd.includes(tmp);
+        } catch {
+          return false;
+        }
+      });
+  const fuseMounts = () =>
+    readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(tmp) && / - fuse/.test(l));
+  const expectNothingLeft = () => {
+    expect(own()).toEqual({ loops: [], mounts: [] });
+    expect(fuseMounts()).toEqual([]);
+    expect(daemons()).toEqual([]);
+  };
+  const images = new Map<string, string>();
+  const convert = (name: string, fmt: string, opts: string, from = raw) => {
+    const out = path.join(tmp, `win.${name}`);
+    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', fmt, '-o', opts, from, out]);
+    return out;
+  };
+  /** A scan target with every spelling of the image path made one, and the container fields left out. */
+  const normal = (t: ScanReport['targets'][number], image: string) => {
+    const c = structuredClone(t);
+    delete c.disk?.container;
+    return JSON.parse(JSON.stringify(c).split(image).join('IMAGE')) as unknown;
+  };
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-vdisk-'));
+    wtmp = path.join(tmp, 'wtmp');
+    mkdirSync(wtmp);
+    const tree = path.join(tmp, 'tree');
+    await buildWindowsTree(tree, dotnetWintrust);
+    raw = path.join(tmp, 'win.img');
+    buildDisk(raw, tree, { size: 2 * GiB, recoverySize: 600 * MiB, recoveryFree: 400 * MiB });
+    for (const [name, fmt, opts] of FORMATS) images.set(name, convert(name, fmt, opts));
+    const r = runCli(['scan', '--image', raw, '--json'], { env: env() });
+    expect(r.status, r.stderr).toBe(10);
+    rawScan = (JSON.parse(r.stdout) as ScanReport).targets[0];
+  }, 600_000);
+  afterAll(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  for (const [name, , , format] of FORMATS) {
+    it(`${name}: scan --image reads the disk inside as the raw image's scan, names the container, leaves nothing attached`, () => {
+      const img = images.get(name)!;
+      const before = sha256(img);
+      const r = runCli(['scan', '--image', img, '--json'], { env: env() });
+      expect(r.status, r.stderr).toBe(10);
+      const t = (JSON.parse(r.stdout) as ScanReport).targets[0]!;
+      expect(t.disk?.path).toBe(img);
+      expect(t.disk?.container).toMatchObject({ format, virtualSize: 2 * GiB });
+      expect(normal(t, img)).toEqual(normal(rawScan!, raw));
+      expect(t.findings.map((f) => f.id)).toContain('wintrust-state');
+      expect(sha256(img)).toBe(before);
+      expectNothingLeft();
+      const text = runCli(['scan', '--image', img, '--quiet'], { env: env() }).stdout;
+      expect(text).toMatch(new RegExp(`Disk: +${img.replace(/[.]/g, '\\.')}: ${format}`));
+      expectNothingLeft();
+    }, 300_000);
+
+    it(`${name}: repair --image --only wintrust fixes it, rescan clean, undo restores the disk inside, qemu-img check clean`, () => {
+      const img = images.get(name)!;
+      const pristine = `${img}.pristine`;
+      copyFileSync(img, pristine);
+      const r = runCli(['repair', '--image', img, '--only', 'wintrust', '--yes'], { env: env() });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/Applied \d+ change\(s\) and verified them/);
+      expect(r.stdout).toContain(`${img}.wufix-journal`);
+      expectNothingLeft();
+      expect(spawnSync('qemu-img', ['check', img]).status).not.toBe(2);
+      expect(spawnSync('qemu-img', ['compare', '-q', img, pristine]).status).toBe(1); // the repair changed the disk inside
+      const s = runCli(['scan', '--image', img, '--json'], { env: env() });
+      const t = (JSON.parse(s.stdout) as ScanReport).targets[0]!;
+      expect(t.findings.filter((f) => f.id === 'wintrust-state')).toEqual([]);
+      const u = runCli(['undo', '--image', img, '--last'], { env: env() });
+      expect(u.status, u.stderr).toBe(0);
+      expectNothingLeft();
+      const chk = spawnSync('qemu-img', ['check', img], { encoding: 'utf8' });
+      expect([0, 63], chk.stdout + chk.stderr).toContain(chk.status);
+      const after = runCli(['scan', '--image', img, '--json'], { env: env() });
+      expect(normal((JSON.parse(after.stdout) as ScanReport).targets[0]!, img)).toEqual(normal(rawScan!, raw));
+      const cmp = spawnSync('qemu-img', ['compare', img, pristine], { encoding: 'utf8' });
+      // A read-write ntfs-3g mount alone rewrites NTFS metadata; the files are what undo restores.
+      expect(cmp.status === 0 || /Content mismatch/.test(cmp.stdout), cmp.stdout + cmp.stderr).toBe(true);
+      rmSync(pristine);
+    }, 600_000);
+  }
+
+  it('refuses to open a streamOptimized VMDK for repair (exit 3, one line, image unchanged); scan reads it', () => {
+    const img = convert('stream.vmdk', 'vmdk', 'subformat=streamOptimized');
+    const before = sha256(img);
+    const s = runCli(['scan', '--image', img, '--json'], { env: env() });
+    expect(s.status, s.stderr).toBe(10);
+    const r = runCli(['repair', '--image', img, '--only', 'wintrust', '--yes', '--json'], { env: env() });
+    expect(r.status, r.stderr).toBe(3);
+    expect(jsonErrorCode(r.stdout)).toBe('vdisk-stream-optimized');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^wufix: refused: .*streamOptimized/);
+    expect(sha256(img)).toBe(before);
+    expectNothingLeft();
+  }, 300_000);
+
+  it('a qcow2 overlay: repair writes only the top layer; with its backing file deleted, scan and repair refuse', () => {
+    const base = images.get('qcow2')!;
+    const baseCopy = path.join(tmp, 'base.qcow2');
+    copyFileSync(base, baseCopy);
+    const overlay = path.join(tmp, 'overlay.qcow2');
+    execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', baseCopy, '-F', 'qcow2', overlay]);
+    const baseBefore = sha256(baseCopy);
+    const r = runCli(['repair', '--image', overlay, '--only', 'wintrust', '--yes'], { env: env() });
+    expect(r.status, r.stderr).toBe(0);
+    expect(sha256(baseCopy)).toBe(baseBefore);
+    expectNothingLeft();
+    unlinkSync(baseCopy);
+    const overlayBefore = sha256(overlay);
+    for (const args of [
+      ['scan', '--image', overlay, '--json'],
+      ['repair', '--image', overlay, '--only', 'wintrust', '--yes', '--json'],
+    ]) {
+      const x = runCli(args, { env: env() });
+      expect(x.status, x.stderr).toBe(3);
+      expect(jsonErrorCode(x.stdout)).toBe('vdisk-backing-missing');
+      expect(x.stderr.trim().split('\n')).toHaveLength(1);
+      expect(x.stderr).toContain(baseCopy);
+    }
+    expect(sha256(overlay)).toBe(overlayBefore);
+    expectNothingLeft();
+  }, 600_000);
+
+  it('refuses an image another qemu-storage-daemon holds open, and a VMDK with a VMware .lck folder (exit 3, nothing written)', () => {
+    const img = convert('locked.qcow2', 'qcow2', 'compat=1.1');
+    const before = sha256(img);
+    const pidfile = path.join(tmp, 'holder.pid');
+    execFileSync('qemu-storage-daemon', [
+      '--blockdev',
+      `driver=file,node-name=f,filename=${img},locking=on`,
+      '--blockdev',
+      'driver=qcow2,node-name=d,file=f',
+      '--pidfile',
+      pidfile,
+      '--daemonize',
+    ]);
+    const pid = Number(readFileSync(pidfile, 'utf8').trim());
+    try {
+      for (const args of [
+        ['repair', '--image', img, '--only', 'wintrust', '--yes', '--json'],
+        ['scan', '--image', img, '--json'],
+      ]) {
+        const r = runCli(args, { env: env() });
+        expect(r.status, r.stderr).toBe(3);
+        expect(jsonErrorCode(r.stdout)).toBe('vdisk-locked');
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      }
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 100 && spawnSync('kill', ['-0', String(pid)]).status === 0; i++) spawnSync('sleep', ['0.1']);
+    }
+    expect(sha256(img)).toBe(before);
+    const vmdk = images.get('vmdk')!;
+    const lck = `${vmdk}.lck`;
+    mkdirSync(lck);
+    try {
+      const r = runCli(['repair', '--image', vmdk, '--only', 'wintrust', '--yes', '--json'], { env: env() });
+      expect(r.status, r.stderr).toBe(3);
+      expect(jsonErrorCode(r.stdout)).toBe('vdisk-locked');
+      expect(r.stderr).toContain('VMware');
+    } finally {
+      rmSync(lck, { recursive: true });
+    }
+    expectNothingLeft();
+  }, 300_000);
+});
