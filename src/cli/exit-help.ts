@@ -143,10 +143,7 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
       [EXIT.REFUSED, 'refused: the --csv or --html file is a link'],
       INTERNAL,
     ],
-    examples: [
-      'wufix report merge results/ --csv fleet.csv --html fleet.html',
-      'wufix report merge node1.jsonl node2.jsonl --json',
-    ],
+    examples: ['wufix report merge results/ --csv fleet.csv --html fleet.html', 'wufix report merge node1.jsonl node2.jsonl --json'],
   },
 };
 

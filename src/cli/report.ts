@@ -125,8 +125,15 @@ export function reportCommand(): Command {
       if (o.json) writeOut(JSON.stringify(fleet, null, 2) + '\n');
       else {
         const n = fleet.images.length;
-        writeOut(summaryTable(fleet.images.map((r) => summaryRow(r)), consoleWidth()));
-        writeOut(`${n} image${n === 1 ? '' : 's'}${bad.length ? `, ${bad.length} result file${bad.length === 1 ? '' : 's'} not used` : ''}; worst exit code ${fleet.exitCode}\n`);
+        writeOut(
+          summaryTable(
+            fleet.images.map((r) => summaryRow(r)),
+            consoleWidth(),
+          ),
+        );
+        writeOut(
+          `${n} image${n === 1 ? '' : 's'}${bad.length ? `, ${bad.length} result file${bad.length === 1 ? '' : 's'} not used` : ''}; worst exit code ${fleet.exitCode}\n`,
+        );
       }
       process.exitCode = EXIT.OK;
     });

@@ -160,7 +160,8 @@ function checkBatch(o: BatchOptions): void {
   ] as const) {
     if (!dir) continue;
     if (existsSync(dir) && !isDir(dir)) throw new BadInputError(`is not a folder (${flag} takes a folder)`, { file: dir, code: 'bad-input' });
-    if (flag === '--skip-done' && !existsSync(dir) && dir !== o.outDir) throw new BadInputError(`does not exist (${flag} takes a folder)`, { file: dir, code: 'not-found' });
+    if (flag === '--skip-done' && !existsSync(dir) && dir !== o.outDir)
+      throw new BadInputError(`does not exist (${flag} takes a folder)`, { file: dir, code: 'not-found' });
   }
   if (o.outDir && !existsSync(o.outDir)) {
     if (!isDir(path.dirname(path.resolve(o.outDir))))
@@ -302,7 +303,8 @@ function runWorker(image: string, o: BatchOptions, onProgress: (msg: string) => 
 
 function stateOf(r: FleetImage): string {
   const act = r.findings.filter((f) => f.severity !== 'info').length;
-  if (r.exitCode === EXIT.FINDINGS || r.exitCode === EXIT.OK) return `done, exit ${r.exitCode}: ${act ? `${act} finding${act === 1 ? '' : 's'}` : 'nothing to fix'}`;
+  if (r.exitCode === EXIT.FINDINGS || r.exitCode === EXIT.OK)
+    return `done, exit ${r.exitCode}: ${act ? `${act} finding${act === 1 ? '' : 's'}` : 'nothing to fix'}`;
   return `done, exit ${r.exitCode}: ${r.error ?? 'failed'}`;
 }
 
@@ -359,7 +361,7 @@ export async function runBatch(o: BatchOptions): Promise<number> {
               board.set(i, stateOf(result));
             } catch (e) {
               results[i] = { image: im, exitCode: EXIT.INTERNAL, findings: [], error: `result not written: ${(e as Error).message}` };
-              board.set(i, `failed: ${results[i]!.error!}`);
+              board.set(i, `failed: ${results[i].error!}`);
             } finally {
               running--;
               if (running === 0 && (!queue.length || watch.signal)) resolve();

@@ -18,7 +18,10 @@ const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g'
 interface Doc {
   image: string;
   exitCode: number;
-  targets?: { system: { computerName?: string; productName?: string; displayVersion?: string; currentBuild?: number; ubr?: number }; findings: { id: string; severity: string }[] }[];
+  targets?: {
+    system: { computerName?: string; productName?: string; displayVersion?: string; currentBuild?: number; ubr?: number };
+    findings: { id: string; severity: string }[];
+  }[];
 }
 
 /** Headless Chromium's DOM of a page, its profile and home in a temp dir that is always removed. */
@@ -47,7 +50,9 @@ function rows(dom: string, cls: string): string[][] {
       .replace(/&quot;/g, '"')
       .replace(/&#39;/g, "'")
       .replace(/&amp;/g, '&');
-  return [...dom.matchAll(new RegExp(`<tr class="${cls}[ "][^>]*>([\\s\\S]*?)</tr>`, 'g'))].map((m) => [...m[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => text(c[1]!)));
+  return [...dom.matchAll(new RegExp(`<tr class="${cls}[ "][^>]*>([\\s\\S]*?)</tr>`, 'g'))].map((m) =>
+    [...m[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => text(c[1]!)),
+  );
 }
 
 /** What a CSV row says of a result, from the document itself. */
@@ -99,7 +104,15 @@ describe.skipIf(!!reason)('wufix report merge: one fleet summary from per-image 
     // Worst first: no partition table (2), findings (10), healthy (0). No field here needs quoting.
     const byExit = [2, 10, 0].map((c) => docs.find((d) => d.exitCode === c)!);
     expect(lines.slice(1).map((l) => l.split(','))).toEqual(byExit.map(expectedRow));
-    expect(expectedRow(byExit[1]!)).toEqual([images[0]!.file, 'FLEET-SRV-1', 'Windows Server 2022 Standard 21H2', '20348.2159', 'winre-too-small', 'error', '10']);
+    expect(expectedRow(byExit[1]!)).toEqual([
+      images[0]!.file,
+      'FLEET-SRV-1',
+      'Windows Server 2022 Standard 21H2',
+      '20348.2159',
+      'winre-too-small',
+      'error',
+      '10',
+    ]);
 
     const dom = dumpDom(html);
     expect(dom).not.toMatch(/<script/i);
@@ -138,7 +151,10 @@ describe.skipIf(!!reason)('wufix report merge: one fleet summary from per-image 
     writeFileSync(path.join(dir, 'evil.json'), JSON.stringify(evil));
     writeFileSync(path.join(dir, 'broken.json'), '{"image": "x.img", "exitCode": ');
     writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ hello: 'world' }));
-    writeFileSync(path.join(dir, 'badfinding.json'), JSON.stringify({ image: 'y.img', exitCode: 10, targets: [{ system: {}, findings: [{ id: '<b>', severity: 'error' }] }] }));
+    writeFileSync(
+      path.join(dir, 'badfinding.json'),
+      JSON.stringify({ image: 'y.img', exitCode: 10, targets: [{ system: {}, findings: [{ id: '<b>', severity: 'error' }] }] }),
+    );
     symlinkSync('/etc/passwd', path.join(dir, 'link.json'));
     sparseImage(path.join(dir, 'huge.json'), 300 * MiB); // above the size cap: never read
     const csv = path.join(tmp, 'mixed.csv');

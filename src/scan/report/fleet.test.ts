@@ -60,7 +60,12 @@ describe('fleet: merge, CSV, HTML, table', () => {
   const a = ok(doc('lab/a.img', 10, [{ id: 'winre-too-small', severity: 'error' }]));
   const b = ok(doc('lab/b.img', 0, [], { currentBuild: 22631, ubr: 3007, displayVersion: '23H2', productName: 'Windows 11 Pro' }));
   const c = ok({ image: 'lab/c.img', exitCode: 2, error: { message: 'no offline Windows found' } });
-  const d = ok(doc('lab/d.img', 10, [{ id: 'wu-cache', severity: 'warning' }, { id: 'winre-too-small', severity: 'error' }]));
+  const d = ok(
+    doc('lab/d.img', 10, [
+      { id: 'wu-cache', severity: 'warning' },
+      { id: 'winre-too-small', severity: 'error' },
+    ]),
+  );
 
   it('worst first; findings by kind and by build; an image twice counts once (the later scan)', () => {
     const older = { ...b, scannedAt: '2026-01-01T00:00:00.000Z', exitCode: 10 };
@@ -71,7 +76,12 @@ describe('fleet: merge, CSV, HTML, table', () => {
       { id: 'winre-too-small', severity: 'error', images: ['lab/d.img', 'lab/a.img'] },
       { id: 'wu-cache', severity: 'warning', images: ['lab/d.img'] },
     ]);
-    expect(f.byBuild.find((x) => x.build === '19045.4046')).toEqual({ build: '19045.4046', windows: 'Windows 10 Pro 22H2', images: ['lab/d.img', 'lab/a.img'], withFindings: 2 });
+    expect(f.byBuild.find((x) => x.build === '19045.4046')).toEqual({
+      build: '19045.4046',
+      windows: 'Windows 10 Pro 22H2',
+      images: ['lab/d.img', 'lab/a.img'],
+      withFindings: 2,
+    });
   });
 
   it('CSV: one row per image, formulas kept as text, quotes doubled', () => {
@@ -96,7 +106,9 @@ describe('fleet: merge, CSV, HTML, table', () => {
   });
 
   it('the summary table fits the width, paths cut at the start', () => {
-    const long = ok(doc(`/srv/${'deep/'.repeat(20)}name.img`, 10, [{ id: 'winre-too-small', severity: 'error' }], { productName: 'Windows Server 2022 Datacenter' }));
+    const long = ok(
+      doc(`/srv/${'deep/'.repeat(20)}name.img`, 10, [{ id: 'winre-too-small', severity: 'error' }], { productName: 'Windows Server 2022 Datacenter' }),
+    );
     for (const width of [40, 80, 120]) {
       const t = summaryTable([summaryRow(long), summaryRow(c, '(skipped)')], width);
       for (const l of t.trimEnd().split('\n')) expect(l.length, `${width}: ${l}`).toBeLessThanOrEqual(Math.max(width, 8 * 3 + 7 + 12 + 8));
@@ -104,7 +116,9 @@ describe('fleet: merge, CSV, HTML, table', () => {
     }
     expect(elide('abcdefgh', 5)).toBe('ab...');
     expect(elide('abcdefgh', 5, true)).toBe('...gh');
-    expect(summaryTable([summaryRow(a)], 80)).toMatch(/^IMAGE +WINDOWS +FINDINGS +WORST +EXIT\nlab\/a\.img +Windows 10 Pro 22H2 \(19045\.4046\) +winre-too-small +error +10\n$/);
+    expect(summaryTable([summaryRow(a)], 80)).toMatch(
+      /^IMAGE +WINDOWS +FINDINGS +WORST +EXIT\nlab\/a\.img +Windows 10 Pro 22H2 \(19045\.4046\) +winre-too-small +error +10\n$/,
+    );
     expect(summaryTable([summaryRow({ ...a, image: 'x\u001b[31m' })], 80)).toContain('x\\u001b[31m');
   });
 });

@@ -48,7 +48,16 @@ export interface Fleet {
  * interrupted (130) > internal error (70) > verification failed (4) > refused (3) > bad input (2)
  * > usage (1) > findings (10) > nothing to fix (0). A code wufix never gives ranks as 70.
  */
-export const EXIT_ORDER: readonly number[] = [EXIT.INTERRUPTED, EXIT.INTERNAL, EXIT.VERIFY_FAILED, EXIT.REFUSED, EXIT.BAD_INPUT, EXIT.USAGE, EXIT.FINDINGS, EXIT.OK];
+export const EXIT_ORDER: readonly number[] = [
+  EXIT.INTERRUPTED,
+  EXIT.INTERNAL,
+  EXIT.VERIFY_FAILED,
+  EXIT.REFUSED,
+  EXIT.BAD_INPUT,
+  EXIT.USAGE,
+  EXIT.FINDINGS,
+  EXIT.OK,
+];
 
 const exitRank = (code: number) => {
   const i = EXIT_ORDER.indexOf(code);
@@ -76,7 +85,12 @@ export function compareWorst(a: FleetImage, b: FleetImage): number {
     const w = worstSeverity(x.findings);
     return w ? SEVERITY_RANK[w] : 0;
   };
-  return exitRank(b.exitCode) - exitRank(a.exitCode) || sev(b) - sev(a) || b.findings.length - a.findings.length || (a.image < b.image ? -1 : a.image > b.image ? 1 : 0);
+  return (
+    exitRank(b.exitCode) - exitRank(a.exitCode) ||
+    sev(b) - sev(a) ||
+    b.findings.length - a.findings.length ||
+    (a.image < b.image ? -1 : a.image > b.image ? 1 : 0)
+  );
 }
 
 // --- validation of untrusted result documents ---
