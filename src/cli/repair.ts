@@ -1,13 +1,15 @@
 // `wufix repair`, `wufix undo`: thin layers over src/engine (`wufix journal`: src/cli/journal.ts).
 import { Command } from 'commander';
 import path from 'node:path';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { checkTargetOptions, scan, withImageTarget, withImageRoot } from './targets.js';
 import { type DiskFacts } from '../model/target.js';
-import { applyWithDisk, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../winre/run.js';
+import { applyWithDisk, linuxBackend, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../winre/run.js';
 import { scanTarget } from '../scan/scan.js';
 import { windowsHost } from '../platform/winhost.js';
+import { closeImageSessions, createOverlay, imageSession } from '../platform/qemu.js';
+import type { WinreRebuild } from '../model/plan.js';
 import { windowsDiskFacts } from '../winre/windows.js';
 import { statSync, lstatSync } from 'node:fs';
 import type { ScanResult } from '../model/scan.js';
@@ -115,7 +117,8 @@ export function repairCommand(): Command {
   return new Command('repair')
     .description('fix what scan found: shows the plan, backs up what will change, applies all or nothing, verifies')
     .option('--root <dir>', 'the root of the mounted Windows volume (read-write)')
-    .option('--image <disk.img>', 'a disk image: its Windows partition is mounted read-write for the repair (Linux, root)')
+    .option('--image <disk.img>', 'a disk image (raw, VHD, VHDX, VMDK, qcow2, VDI): its Windows partition is mounted read-write for the repair (Linux, root)')
+    .option('--overlay <new.qcow2>', 'with --image: write every change into this new qcow2 overlay and leave the image itself untouched (its base)')
     .option('--disk <image|device>', 'its disk (for the layout)')
     .option('--only <ids>', 'run only these repairs (comma-separated)', list)
     .option('--skip <ids>', 'skip these repairs (comma-separated)', list)
@@ -154,13 +157,9 @@ Examples:
       if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
       checkRepairOptions(o);
       checkTargetOptions(o);
+      if (o.overlay && !o.image) throw new UsageError('--overlay goes with --image: the image it is laid over (wufix repair --image base.qcow2 --overlay new.qcow2)');
       if (o.image) {
-        const image = o.image;
-        const journalRoot = imageJournalRoot(image, o.journal);
-        const mountRoot: MountRoot = (fn) => withImageRoot(image, fn);
-        const p = await withImageTarget(image, { tool: versionString() }, (_root, target, facts) => prepareRepair(target, o, facts));
-        // The file part's refusals are checked on a read-only mount first (a read-write one alone changes the image).
-        if (p) await applyAndReport(p, o, journalRoot, mountRoot, undefined, (fn) => withImageRoot(image, fn, true));
+        await repairImage(o);
         return;
       }
       const root = o.root!;
@@ -186,7 +185,71 @@ Examples:
     });
 }
 
+/**
+ * `repair --image`: planned on a read-only attach, applied on a writable one (the same QEMU export
+ * for the disk step and the file part), detached and `qemu-img check`ed at the end. With --overlay
+ * the image becomes the base of a new qcow2 overlay, which is what is repaired (the base is opened
+ * read-only); an overlay the run did not write to is removed again.
+ */
+async function repairImage(o: RepairCliOptions): Promise<void> {
+  const base = o.image!;
+  let overlay: string | undefined;
+  if (o.overlay) {
+    if (!existsSync(base)) throw new BadInputError('does not exist', { file: base, code: 'not-found' });
+    overlay = createOverlay(base, o.overlay);
+    o.image = overlay;
+  }
+  const image = o.image!;
+  let wrote = false;
+  try {
+    await withImageSessions(async () => {
+      const journalRoot = imageJournalRoot(image, o.journal);
+      const mountRoot: MountRoot = (fn) => withImageRoot(image, fn);
+      const p = await withImageTarget(image, { tool: versionString() }, (_root, target, facts) => prepareRepair(target, o, facts));
+      // The file part's refusals are checked on a read-only mount first (a read-write one alone changes the image).
+      if (!p) return;
+      await applyAndReport(p, o, journalRoot, mountRoot, imageBackend(image), (fn) => withImageRoot(image, fn, true));
+      wrote = true;
+    });
+  } finally {
+    if (overlay && !wrote && !existsSync(`${overlay}.wufix-journal`)) rmSync(overlay, { force: true });
+  }
+  if (overlay && wrote && !o.json) writeOut(`The changes are in the overlay ${overlay}; ${base} is unchanged (its base, read-only).\n`);
+}
+
+/** Runs `fn`, then detaches every image it attached; a container damaged after the write is reported (after an error of `fn`, on stderr). */
+export async function withImageSessions<T>(fn: () => Promise<T>): Promise<T> {
+  let ok = false;
+  try {
+    const r = await fn();
+    ok = true;
+    return r;
+  } finally {
+    try {
+      closeImageSessions();
+    } catch (e) {
+      if (ok) throw e;
+      process.stderr.write(`wufix: ${(e as Error).message}\n`);
+    }
+  }
+}
+
+/** The Linux disk backend on the raw disk inside the image (a container's writable QEMU export; a raw image itself). */
+export function imageBackend(image: string): DiskBackend {
+  const onRaw = (c: WinreRebuild): WinreRebuild => {
+    const d = imageSession(image).disk(true);
+    return d.rawPath === image ? c : { ...c, disk: d.rawPath };
+  };
+  return {
+    name: 'linux',
+    apply: (c, dir, o) => linuxBackend.apply(onRaw(c), dir, o),
+    restore: (c, dir, progress) => linuxBackend.restore(onRaw(c), dir, progress),
+    undo: (c, dir, o) => linuxBackend.undo(onRaw(c), dir, o),
+  };
+}
+
 interface RepairCliOptions {
+  overlay?: string;
   only?: string[];
   skip?: string[];
   yes?: boolean;
@@ -361,7 +424,9 @@ export function undoCommand(): Command {
         const image = o.image;
         const jr = imageJournalRoot(image, o.journal);
         const id = pickRun(jr, runId, o.last, { disk: image });
-        const r = await undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => withImageRoot(image, fn), disk: image });
+        const r = await withImageSessions(() =>
+          undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => withImageRoot(image, fn), disk: image, backend: imageBackend(image) }),
+        );
         writeOut(undoMessage(r));
         return;
       }

@@ -10,7 +10,7 @@ import { readDiskLayout } from '../disk/blockdev.js';
 import { toDiskInfo } from '../disk/info.js';
 import { BadInputError, RefusedError, UsageError } from '../shared/errors.js';
 import { backingDisk, Cleanup, mountPartition, ntfsMounts, requireRoot, readFatFile } from '../platform/linux.js';
-import { openImageDisk, type AttachedDisk } from '../platform/qemu.js';
+import { imageSession, openImageDisk, type AttachedDisk } from '../platform/qemu.js';
 import { windowsDirOf, driveLetters } from '../windows/install.js';
 import { recoveryFactsAt } from '../windows/recovery.js';
 import { resolveCI } from '../windows/paths.js';
@@ -169,48 +169,37 @@ async function withImageWindows<T>(
   if (process.platform !== 'linux') throw new RefusedError('--image works on Linux only; on Windows use --root with the drive letter', 'platform');
   requireRoot('--image');
   if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
-  // A container (qcow2, VHDX, VMDK, dynamic VHD, VDI) is attached through QEMU, writable only to apply or undo.
-  const vd = new Cleanup();
-  try {
-    const disk = openImageDisk(image, !readOnly, vd);
-    const dev = disk.rawPath;
-    const layout = readDiskLayout(dev);
-    let found: { value: T } | undefined;
-    for (const p of layout.partitions) {
-      if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
-      const probe = new Cleanup();
-      let rw: Cleanup | undefined;
-      try {
-        let root = mountPartition(dev, p.start, p.size, probe);
-        if (!windowsDirOf(root)) continue;
-        if (!readOnly) {
-          probe.release();
-          rw = new Cleanup();
-          root = mountPartition(dev, p.start, p.size, rw, false);
-        }
-        found = { value: await fn(root, p.start, rw ?? probe, disk) };
-      } finally {
-        rw?.release();
+  // A container (qcow2, VHDX, VMDK, dynamic VHD, VDI) is attached through QEMU once per command
+  // (its session), writable from the first write on; the command closes the session at its end.
+  const disk = imageSession(image).disk(!readOnly);
+  const dev = disk.rawPath;
+  const layout = readDiskLayout(dev);
+  for (const p of layout.partitions) {
+    if (p.volume?.fs !== 'ntfs' || p.role === 'recovery') continue;
+    const probe = new Cleanup();
+    let rw: Cleanup | undefined;
+    try {
+      let root = mountPartition(dev, p.start, p.size, probe);
+      if (!windowsDirOf(root)) continue;
+      if (!readOnly) {
         probe.release();
+        rw = new Cleanup();
+        root = mountPartition(dev, p.start, p.size, rw, false);
       }
-      if (found) break;
+      return await fn(root, p.start, rw ?? probe, disk);
+    } finally {
+      rw?.release();
+      probe.release();
     }
-    if (found) {
-      // Everything on the attached disk is released; after a write the container is checked again.
-      disk.detach();
-      return found.value;
-    }
-    const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
-    if (locked.length) {
-      throw new RefusedError(
-        `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; ${BITLOCKER_UNLOCK_ADVICE}`,
-        'bitlocker',
-      );
-    }
-    throw noWindowsError({ image });
-  } finally {
-    vd.release();
   }
+  const locked = layout.partitions.filter((p) => p.volume?.fs === 'bitlocker');
+  if (locked.length) {
+    throw new RefusedError(
+      `partition ${locked.map((p) => p.number).join(', ')} is BitLocker-encrypted and locked, so the Windows volume cannot be read or repaired; ${BITLOCKER_UNLOCK_ADVICE}`,
+      'bitlocker',
+    );
+  }
+  throw noWindowsError({ image });
 }
 
 /** The report names the image, not the file QEMU exports its disk as, and says what container it is. */

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import { fmtSize } from '../shared/units.js';
 import { detectContainer, describeContainer, type ContainerFormat, type ContainerInfo } from '../disk/vdisk.js';
-import { parseMountinfo, requireTools, type Cleanup } from './linux.js';
+import { Cleanup, parseMountinfo, requireTools } from './linux.js';
 
 export interface AttachedDisk {
   /** The raw disk inside the container (a FUSE export file), or the image itself when it is raw. */
@@ -124,11 +124,31 @@ function checkReference(ref: string, image: string, what: string, writable: bool
       `${image} reads through ${what} ${abs}, which is not a regular file; wufix opens only image files: convert it first and retry. Nothing was written`,
       'vdisk-reference',
     );
-  return realpathSync(abs);
+  const real = realpathSync(abs);
+  const dirs = allowedDirs(image);
+  if (!dirs.some((d) => real === d || real.startsWith(d.endsWith('/') ? d : `${d}/`)))
+    throw new RefusedError(
+      `${image} reads through ${what} ${real}, outside the image's folder (${dirs[0]}); an image could name any file of this machine that way: put it beside the image (qemu-img rebase -u -b), or allow its folder with WUFIX_BACKING_DIRS=<dir>, and retry. Nothing was written`,
+      'vdisk-reference',
+    );
+  return real;
+}
+
+/** Folders whose files a container may read through: the named image's, the base of an --overlay, and WUFIX_BACKING_DIRS (colon-separated). */
+const trusted = new Set<string>();
+let named: string | undefined;
+function allowedDirs(image: string): string[] {
+  const own = path.dirname(realpathSync(named ?? image));
+  const env = (process.env.WUFIX_BACKING_DIRS ?? '')
+    .split(':')
+    .filter((d) => d && existsSync(d))
+    .map((d) => realpathSync(d));
+  return [own, ...trusted, ...env];
 }
 
 /** Every file the container reads, checked; the backing chain followed (at most 16 deep). */
 function checkReferences(image: string, info: QemuImageInfo, writable: boolean): void {
+  named = image;
   let cur = image;
   let inf = info;
   for (let depth = 0; depth < 16; depth++) {
@@ -344,3 +364,102 @@ export function openImageDisk(image: string, writable: boolean, cleanup: Cleanup
   if (!needsAttach(c)) return { rawPath: image, format: c.format, variant: c.variant, virtualSize: c.rawBytes ?? statSync(image).size, detach: () => {} };
   return attachVirtualDisk(image, { writable, container: c }, cleanup);
 }
+
+/**
+ * One `--image` for the length of a command (repair, undo): a container is attached once, read-only
+ * until something must be written, then writable to the end (a read-only attach is released first:
+ * QEMU's image lock lets one writer in). Mounts and the disk step all use the same export file;
+ * `close()` detaches and, after a writable attach, runs `qemu-img check` again.
+ */
+export class ImageSession {
+  private cur: AttachedDisk | undefined;
+  private cleanup: Cleanup | undefined;
+  private writable = false;
+  constructor(readonly image: string) {}
+  /** The raw disk of the image; `writable` attaches it for writing (it then stays writable). */
+  disk(writable: boolean): AttachedDisk {
+    if (this.cur && (this.writable || !writable)) return this.cur;
+    this.close();
+    const cleanup = new Cleanup();
+    try {
+      this.cur = openImageDisk(this.image, writable, cleanup);
+    } catch (e) {
+      cleanup.release();
+      throw e;
+    }
+    this.cleanup = cleanup;
+    this.writable = writable;
+    return this.cur;
+  }
+  /** Detach (idempotent); throws when `qemu-img check` finds the container damaged after a write. */
+  close(): void {
+    const cur = this.cur;
+    const cleanup = this.cleanup;
+    this.cur = undefined;
+    this.cleanup = undefined;
+    try {
+      cur?.detach();
+    } finally {
+      cleanup?.release();
+    }
+  }
+}
+
+const sessions = new Map<string, ImageSession>();
+
+/** The session of an image path (one per path and process). */
+export function imageSession(image: string): ImageSession {
+  const key = path.resolve(image);
+  let s = sessions.get(key);
+  if (!s) sessions.set(key, (s = new ImageSession(image)));
+  return s;
+}
+
+/** Detach every image the process attached; the first error (a damaged container after a write) is thrown after all are closed. */
+export function closeImageSessions(): void {
+  let first: unknown;
+  for (const s of sessions.values()) {
+    try {
+      s.close();
+    } catch (e) {
+      first ??= e;
+    }
+  }
+  sessions.clear();
+  if (first) throw first instanceof Error ? first : new Error(String(first));
+}
+
+// A backstop: whatever way the process ends normally, no daemon or FUSE mount stays behind.
+process.on('exit', () => {
+  try {
+    closeImageSessions();
+  } catch {
+    /* reported by the command */
+  }
+});
+
+/**
+ * `--overlay <new.qcow2>`: a new qcow2 whose backing file is `image` (read-only from then on), so a
+ * repair writes only into the overlay. Refuses an existing file; returns the overlay's path.
+ */
+export function createOverlay(image: string, overlay: string): string {
+  if (isLink(overlay))
+    throw new RefusedError(`--overlay ${overlay} exists; the overlay must be a new file (wufix never overwrites one): name another and retry`, 'overlay-exists');
+  const c = containerOf(image);
+  const fmt = c.format === 'raw' ? 'raw' : DRIVER[c.format];
+  requireTools('--overlay', ['qemu-img']);
+  const r = runQemu('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', path.resolve(image), '-F', fmt, overlay], image);
+  // The base was named on the command line: its folder is trusted for the overlay's chain.
+  trusted.add(path.dirname(realpathSync(image)));
+  if (r.status !== 0) throw new BadInputError(`qemu-img cannot create the overlay: ${firstLine(r.stderr)}`, { file: overlay, code: 'virtual-disk' });
+  return overlay;
+}
+
+const isLink = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};

@@ -69,6 +69,7 @@ export const REFUSAL_CODES = {
   'undo-backend': 'the run changed the disk with the other backend (Linux vs Windows)',
   'undo-changed': 'the partition the run created is no longer where it was',
   'unfinished-run': 'an earlier run stopped half-way on this disk: undo it first',
+  'overlay-exists': '--overlay names a file that exists: the overlay must be new',
   'unsafe-path': 'a path the run needs escapes the volume or crosses a non-folder',
   'vdisk-backing-missing': 'a virtual disk reads through a backing file that is missing',
   'vdisk-corrupt': 'qemu-img check finds the virtual-disk container damaged',
