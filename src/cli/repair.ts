@@ -4,6 +4,8 @@ import path from 'node:path';
 import { readFileSync, existsSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { checkTargetOptions, scan, withImageTarget, withImageRoot } from './targets.js';
+import { expandImages } from './scan-batch.js';
+import { runRepairBatch } from './repair-batch.js';
 import { type DiskFacts } from '../model/target.js';
 import { applyWithDisk, linuxBackend, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../winre/run.js';
 import { scanTarget } from '../scan/scan.js';
@@ -117,7 +119,10 @@ export function repairCommand(): Command {
   return new Command('repair')
     .description('fix what scan found: shows the plan, backs up what will change, applies all or nothing, verifies')
     .option('--root <dir>', 'the root of the mounted Windows volume (read-write)')
-    .option('--image <disk.img>', 'a disk image (raw, VHD, VHDX, VMDK, qcow2, VDI): its Windows partition is mounted read-write for the repair (Linux, root)')
+    .option(
+      '--image <disk.img...>',
+      "a disk image (raw, VHD, VHDX, VMDK, qcow2, VDI): its Windows partition is mounted read-write for the repair (Linux, root); several images or a quoted glob ('lab/*.qcow2') are repaired one after the other, each with its own journal",
+    )
     .option('--overlay <new.qcow2>', 'with --image: write every change into this new qcow2 overlay and leave the image itself untouched (its base)')
     .option('--disk <image|device>', 'its disk (for the layout)')
     .option('--only <ids>', 'run only these repairs (comma-separated)', list)
@@ -152,12 +157,20 @@ Examples:
   wufix repair --root D:\\               # WinPE: show the plan, ask, apply
   wufix repair --root /mnt/win --only wintrust --yes --journal /mnt/usb/journal`),
     )
-    .action(async (o: RepairCliOptions & { root?: string; disk?: string; stateDir?: string }) => {
+    .action(async (cli: Omit<RepairCliOptions, 'image'> & { image?: string[]; root?: string; disk?: string; stateDir?: string }) => {
+      const images = cli.image ? expandImages(cli.image) : [];
+      if (images.length > 1) {
+        if (cli.root || cli.disk) throw new UsageError('--root and --disk name one volume: several images take --image only');
+        process.exitCode = await runRepairBatch({ ...cli, images, argv: process.argv.slice(2) });
+        return;
+      }
+      const o = { ...cli, image: images[0] };
       useStateDir(o.stateDir);
       if (!o.root && !o.image) throw new UsageError('repair needs --root <the mounted Windows volume> or --image <disk image>');
       checkRepairOptions(o);
       checkTargetOptions(o);
-      if (o.overlay && !o.image) throw new UsageError('--overlay goes with --image: the image it is laid over (wufix repair --image base.qcow2 --overlay new.qcow2)');
+      if (o.overlay && !o.image)
+        throw new UsageError('--overlay goes with --image: the image it is laid over (wufix repair --image base.qcow2 --overlay new.qcow2)');
       if (o.image) {
         await repairImage(o);
         return;

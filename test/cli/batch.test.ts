@@ -1,11 +1,13 @@
-// `wufix scan --image a.img b.img 'lab/*.img' -j 2` (issue #18 item 5) on six small real disk images:
+// `wufix scan --image a.img b.img 'lab/*' -j 2` (issue #18 item 5) on eight small real disk images:
 // two with findings (exit 10), two healthy (exit 0), one GPT whose NTFS volume holds no Windows and
-// one blank file (exit 2 each). Each result equals the single-image scan of that image (the time
+// one blank file (exit 2 each), and two virtual disks converted by qemu-img from the first ones (a
+// qcow2 with findings, a healthy VHDX), attached by each worker through QEMU. Each result equals the single-image scan of that image (the time
 // aside); the summary lists every image; the exit code is the worst (2 > 10 > 0); --skip-done runs
 // nothing the second time; --jsonl parses line by line; Ctrl-C to the parent stops every worker,
 // and every worker detaches its loop devices and mounts.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
@@ -15,17 +17,38 @@ import { runCli } from '../helpers/cli.js';
 import { alive, buildBatchImages, spawnCli, withoutTime, type BatchImage } from '../helpers/batch-images.js';
 import * as S from '../scan/scenarios.js';
 
-const reason = skipReason(sharedReason(), toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk'), diskToolsReason());
+const reason = skipReason(
+  sharedReason(),
+  toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk', 'qemu-img', 'qemu-storage-daemon', 'fusermount3'),
+  diskToolsReason(),
+);
+
+/** qemu-storage-daemons whose command line names `dir` (the workers' own attaches). */
+const daemonsUnder = (dir: string) =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmd.includes('qemu-storage-daemon') && cmd.includes(dir);
+      } catch {
+        return false;
+      }
+    });
 
 describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
   let tmp = '';
   let lab = '';
+  /** The workers' temp dirs (QEMU's FUSE exports, ntfs-3g mount points) under tmp. */
+  let wtmp = '';
   let images: BatchImage[] = [];
   /** The single-image scan (--json) of each image, without its time. */
   const single = new Map<string, unknown>();
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-batch-'));
     lab = path.join(tmp, 'lab');
+    wtmp = path.join(tmp, 'wtmp');
+    mkdirSync(wtmp);
     images = await buildBatchImages(lab, [
       ['a-server2022', { windows: { ...S.server2022Winre, computerName: 'LAB-SRV-01' }, recoveryFree: 82 * MiB, exitCode: 10 }],
       ['b-dotnet', { windows: { ...S.dotnetWintrust, computerName: 'LAB-WKS-02' }, recoveryFree: 280 * MiB, exitCode: 10 }],
@@ -34,6 +57,15 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
       ['e-nowindows', { blank: 'ntfs' }],
       ['f-blank', { blank: 'zero' }],
     ]);
+    // Two of them again as lab containers: the same disks inside, read through QEMU.
+    for (const [from, to, fmt, exitCode] of [
+      ['b-dotnet.img', 'g-dotnet.qcow2', 'qcow2', 10],
+      ['c-healthy.img', 'h-healthy.vhdx', 'vhdx', 0],
+    ] as const) {
+      const file = path.join(lab, to);
+      execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', fmt, path.join(lab, from), file]);
+      images.push({ file, exitCode });
+    }
     for (const im of images) {
       const r = runCli(['scan', '--image', im.file, '--json']);
       expect(r.status, `${im.file}: ${r.stderr}`).toBe(im.exitCode);
@@ -47,7 +79,7 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
   it("a quoted glob, -j 2, --out-dir: every result equals the image's own scan, the summary lists all, the exit code is the worst", () => {
     const before = ownDevices(tmp);
     const out = path.join(tmp, 'out');
-    const r = runCli(['scan', '--image', `${lab}/*.img`, '-j', '2', '--out-dir', out]);
+    const r = runCli(['scan', '--image', `${lab}/*`, '-j', '2', '--out-dir', out], { env: { TMPDIR: wtmp } });
     expect(r.status, r.stderr).toBe(2); // 2 (no Windows) is worse than 10 (findings) and 0
     expect(readdirSync(out).sort()).toEqual(images.map((i) => `${path.basename(i.file)}.json`).sort());
     for (const im of images) {
@@ -67,13 +99,14 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
     }
     expect(lines.find((l) => l.includes('a-server2022'))).toMatch(/ Windows Server 2022.* winre-too-small +error +10$/);
     expect(lines.find((l) => l.includes('c-healthy'))).toMatch(/ - +- +0$/);
-    expect(lines[lines.length - 1]).toBe('6 images; worst exit code 2');
+    expect(lines[lines.length - 1]).toBe('8 images; worst exit code 2');
     // In a pipe: one progress line per state change, every image started and done.
     for (const im of images) {
-      expect(r.stderr).toMatch(new RegExp(`^wufix: \\[\\d/6\\] .*${path.basename(im.file)}: scanning$`, 'm'));
-      expect(r.stderr).toMatch(new RegExp(`^wufix: \\[\\d/6\\] .*${path.basename(im.file)}: done, exit ${im.exitCode}`, 'm'));
+      expect(r.stderr).toMatch(new RegExp(`^wufix: \\[\\d/8\\] .*${path.basename(im.file)}: scanning$`, 'm'));
+      expect(r.stderr).toMatch(new RegExp(`^wufix: \\[\\d/8\\] .*${path.basename(im.file)}: done, exit ${im.exitCode}`, 'm'));
     }
     expect(ownDevices(tmp)).toEqual(before);
+    expect(daemonsUnder(tmp)).toEqual([]);
   }, 300_000);
 
   it('--skip-done: the second run scans nothing and gives the same summary', () => {
@@ -86,7 +119,7 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
     expect(again.stderr).not.toMatch(/: scanning/);
     expect(again.stderr.match(/: skipped: done in /g)).toHaveLength(images.length);
     expect(images.map((i) => statSync(path.join(out, `${path.basename(i.file)}.json`)).mtimeMs)).toEqual(mtimes);
-    expect(again.stdout).toContain('6 images (6 skipped: done before); worst exit code 2');
+    expect(again.stdout).toContain('8 images (8 skipped: done before); worst exit code 2');
     // Every image has its row again, with its stored exit code and the note.
     for (const im of images) {
       const row = again.stdout.split('\n').find((l) => l.includes(path.basename(im.file)));
@@ -147,7 +180,12 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
     expect(before).toEqual({ loops: [], mounts: [] });
     const out = path.join(tmp, 'out-int');
     // Sent once a worker has its image attached (it reports the Windows partition it mounted).
-    const r = await spawnCli(['scan', '--image', ...images.map((i) => i.file), '-j', '2', '--out-dir', out], { when: /: scanning: Windows found/ });
+    // The qcow2 first: a worker holding a QEMU attach is among those stopped.
+    const order = [...images].sort((a, b) => Number(b.file.endsWith('.qcow2')) - Number(a.file.endsWith('.qcow2')));
+    const r = await spawnCli(['scan', '--image', ...order.map((i) => i.file), '-j', '2', '--out-dir', out], {
+      when: /: scanning: Windows found/,
+      env: { TMPDIR: wtmp },
+    });
     expect(r.fired).toBe(true);
     expect(r.status, r.stderr).toBe(130);
     expect(r.workers.length).toBeGreaterThanOrEqual(1);
@@ -157,6 +195,7 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
     );
     for (const pid of r.workers) expect(alive(pid), `worker ${pid}`).toBe(false);
     expect(ownDevices(tmp)).toEqual({ loops: [], mounts: [] });
+    expect(daemonsUnder(tmp)).toEqual([]);
     // Not every image was scanned; those that were have their results, none of an interrupted one.
     const written = existsSync(out) ? readdirSync(out) : [];
     expect(written.length).toBeLessThan(images.length);

@@ -69,9 +69,15 @@ export function childrenOf(pid: number): number[] {
  * The built CLI, run asynchronously; its workers are noted every 50 ms; `signal` is sent to the
  * parent alone (as `kill -INT <pid>`) once stderr matches `when`.
  */
-export function spawnCli(args: string[], opts: { when?: RegExp; signal?: NodeJS.Signals; timeoutMs?: number } = {}): Promise<SpawnedRun> {
+export function spawnCli(
+  args: string[],
+  opts: { when?: RegExp; signal?: NodeJS.Signals; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<SpawnedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, WUFIX_STATE_DIR: testStateDir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, WUFIX_STATE_DIR: testStateDir(), ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let fired = false;

@@ -6,15 +6,30 @@
 // streamOptimized VMDK opened for writing, a qcow2 overlay whose backing file is gone, an image in
 // use) write nothing.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, MiB, GiB } from '../helpers/disk-images.js';
 import { ownDevices } from '../helpers/own.js';
-import { runCli } from '../helpers/cli.js';
+import { CLI, runCli } from '../helpers/cli.js';
+import { runCliWithSignals } from '../helpers/cli-signals.js';
+import { testStateDir } from '../helpers/state-dir.js';
 import { dotnetWintrust } from '../scan/scenarios.js';
 import type { ScanReport } from '../../src/model/scan.js';
 
@@ -39,6 +54,8 @@ const FORMATS: [string, string, string, string][] = [
   ['vmdk', 'vmdk', 'subformat=monolithicSparse', 'vmdk'],
   ['vhd', 'vpc', 'subformat=dynamic,force_size=on', 'vhd'],
   ['vdi', 'vdi', 'static=off', 'vdi'],
+  // A descriptor file and its flat extent beside it (win.flat-flat.vmdk).
+  ['flat.vmdk', 'vmdk', 'subformat=monolithicFlat', 'vmdk'],
 ];
 
 describe.skipIf(!!reason)(`virtual disks through QEMU${reason ? ` (skipped: ${reason})` : ''}`, () => {
@@ -236,4 +253,116 @@ describe.skipIf(!!reason)(`virtual disks through QEMU${reason ? ` (skipped: ${re
     }
     expectNothingLeft();
   }, 300_000);
+  it('refuses a qcow2 that qemu-img check finds damaged (exit 3, one line, nothing written)', () => {
+    const img = convert('corrupt.qcow2', 'qcow2', 'compat=1.1');
+    // Zero the first refcount block: every cluster in use then has refcount 0 (qemu-img check: errors).
+    const fd = openSync(img, 'r+');
+    try {
+      const head = Buffer.alloc(64);
+      readSync(fd, head, 0, 64, 0);
+      const table = Number(head.readBigUInt64BE(48));
+      const entry = Buffer.alloc(8);
+      readSync(fd, entry, 0, 8, table);
+      writeSync(fd, Buffer.alloc(4096), 0, 4096, Number(entry.readBigUInt64BE(0)));
+    } finally {
+      closeSync(fd);
+    }
+    expect(spawnSync('qemu-img', ['check', img]).status).toBe(2);
+    const before = sha256(img);
+    for (const args of [
+      ['scan', '--image', img, '--json'],
+      ['repair', '--image', img, '--only', 'wintrust', '--yes', '--json'],
+    ]) {
+      const r = runCli(args, { env: env() });
+      expect(r.status, r.stderr).toBe(3);
+      expect(jsonErrorCode(r.stdout)).toBe('vdisk-corrupt');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^wufix: refused: qemu-img check finds .* damaged/);
+    }
+    expect(sha256(img)).toBe(before);
+    expectNothingLeft();
+  }, 300_000);
+
+  it('a backing file outside the image folder, a QEMU protocol, or a device: refused unless WUFIX_BACKING_DIRS allows the folder', () => {
+    const far = mkdtempSync(path.join(os.tmpdir(), 'wufix-vdisk-far-'));
+    try {
+      const base = path.join(far, 'base.qcow2');
+      copyFileSync(images.get('qcow2')!, base);
+      const near = path.join(tmp, 'near');
+      mkdirSync(near);
+      const top = path.join(near, 'top.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', top]);
+      const r = runCli(['scan', '--image', top, '--json'], { env: env() });
+      expect(r.status, r.stderr).toBe(3);
+      expect(jsonErrorCode(r.stdout)).toBe('vdisk-reference');
+      expect(r.stderr).toContain(`outside the image's folder (${near})`);
+      const ok = runCli(['scan', '--image', top, '--json'], { env: { ...env(), WUFIX_BACKING_DIRS: far } });
+      expect(ok.status, ok.stderr).toBe(10);
+      // A backing "file" that is a QEMU protocol, and one that is a device.
+      for (const [name, backing] of [
+        ['proto.qcow2', 'nbd://127.0.0.1:10809/x'],
+        ['dev.qcow2', '/dev/zero'],
+      ] as const) {
+        const f = path.join(near, name);
+        execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-u', '-b', backing, '-F', 'raw', f, '2G']);
+        const x = runCli(['scan', '--image', f, '--json'], { env: { ...env(), WUFIX_BACKING_DIRS: '/' } });
+        expect(x.status, x.stderr).toBe(3);
+        expect(jsonErrorCode(x.stdout)).toBe('vdisk-reference');
+        expect(x.stderr.trim().split('\n')).toHaveLength(1);
+      }
+      expectNothingLeft();
+    } finally {
+      rmSync(far, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('Ctrl-C while a qcow2 is attached, and a qemu-storage-daemon killed mid-scan: nothing left attached', async () => {
+    const img = images.get('qcow2')!;
+    const r = await runCliWithSignals(['scan', '--image', img], [{ when: /Windows found/, signal: 'SIGINT' }], {
+      env: { ...env(), WUFIX_STATE_DIR: testStateDir() },
+    });
+    expect(r.fired).toBe(1);
+    expect(r.status, r.stderr).toBe(130);
+    expectNothingLeft();
+    // The daemon dies under the scan (SIGKILL): reads fail, the scan ends, its FUSE mount is unmounted.
+    const k = await new Promise<{ status: number | null; stderr: string; killed: boolean }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'scan', '--image', img], { env: { ...process.env, ...env(), WUFIX_STATE_DIR: testStateDir() } });
+      let stderr = '';
+      let killed = false;
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (!killed && /Windows found/.test(stderr)) {
+          for (const pid of daemons()) process.kill(Number(pid), 'SIGKILL');
+          killed = true;
+        }
+      });
+      child.on('close', (status) => resolve({ status, stderr, killed }));
+    });
+    expect(k.killed).toBe(true);
+    expect(k.status, k.stderr).not.toBe(null);
+    expectNothingLeft();
+  }, 300_000);
+
+  it('repair --image over several images: one journal each, a bad image reported, the others repaired, the worst exit code', () => {
+    const a = convert('many-a.qcow2', 'qcow2', 'compat=1.1');
+    const b = convert('many-b.vhdx', 'vhdx', 'subformat=dynamic');
+    const blank = path.join(tmp, 'many-c.img');
+    execFileSync('truncate', ['-s', '64M', blank]);
+    const r = runCli(['repair', '--image', a, blank, b, '--only', 'wintrust', '--yes'], { env: env() });
+    expect(r.status, r.stderr).toBe(2);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toBe('3 image(s); worst exit code 2');
+    expect(lines.find((l) => l.includes('many-a.qcow2') && /^\S/.test(l))).toMatch(/ +0 +repaired/);
+    expect(lines.find((l) => l.includes('many-c.img') && /^\S/.test(l))).toMatch(/ +2 +bad input/);
+    expect(lines.find((l) => l.includes('many-b.vhdx') && /^\S/.test(l))).toMatch(/ +0 +repaired/);
+    for (const f of [a, b]) {
+      expect(existsSync(`${f}.wufix-journal`)).toBe(true);
+      const t = (JSON.parse(runCli(['scan', '--image', f, '--json'], { env: env() }).stdout) as ScanReport).targets[0]!;
+      expect(t.findings.filter((x) => x.id === 'wintrust-state')).toEqual([]);
+    }
+    const usage = runCli(['repair', '--image', a, b], { env: env() });
+    expect(usage.status).toBe(1);
+    expect(usage.stderr).toMatch(/add --yes to apply, or --dry-run/);
+    expectNothingLeft();
+  }, 600_000);
 });
