@@ -232,19 +232,19 @@ async function repairImage(o: RepairCliOptions): Promise<void> {
 
 /** Runs `fn`, then detaches every image it attached; a container damaged after the write is reported (after an error of `fn`, on stderr). */
 export async function withImageSessions<T>(fn: () => Promise<T>): Promise<T> {
-  let ok = false;
+  let r: T;
   try {
-    const r = await fn();
-    ok = true;
-    return r;
-  } finally {
+    r = await fn();
+  } catch (e) {
     try {
       closeImageSessions();
-    } catch (e) {
-      if (ok) throw e;
-      process.stderr.write(`wufix: ${(e as Error).message}\n`);
+    } catch (c) {
+      process.stderr.write(`wufix: ${(c as Error).message}\n`);
     }
+    throw e;
   }
+  closeImageSessions();
+  return r;
 }
 
 /** The Linux disk backend on the raw disk inside the image (a container's writable QEMU export; a raw image itself). */

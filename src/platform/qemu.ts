@@ -417,16 +417,16 @@ export function imageSession(image: string): ImageSession {
 
 /** Detach every image the process attached; the first error (a damaged container after a write) is thrown after all are closed. */
 export function closeImageSessions(): void {
-  let first: unknown;
+  let first: Error | undefined;
   for (const s of sessions.values()) {
     try {
       s.close();
     } catch (e) {
-      first ??= e;
+      first ??= e instanceof Error ? e : new Error(String(e));
     }
   }
   sessions.clear();
-  if (first) throw first instanceof Error ? first : new Error(String(first));
+  if (first) throw first;
 }
 
 // A backstop: whatever way the process ends normally, no daemon or FUSE mount stays behind.
