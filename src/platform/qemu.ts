@@ -444,7 +444,10 @@ process.on('exit', () => {
  */
 export function createOverlay(image: string, overlay: string): string {
   if (isLink(overlay))
-    throw new RefusedError(`--overlay ${overlay} exists; the overlay must be a new file (wufix never overwrites one): name another and retry`, 'overlay-exists');
+    throw new RefusedError(
+      `--overlay ${overlay} exists; the overlay must be a new file (wufix never overwrites one): name another and retry`,
+      'overlay-exists',
+    );
   const c = containerOf(image);
   const fmt = c.format === 'raw' ? 'raw' : DRIVER[c.format];
   requireTools('--overlay', ['qemu-img']);
