@@ -1,12 +1,15 @@
 // `wufix disk ...`: thin command layer over src/disk (options in, text or JSON out).
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
+import { containerOf, imageSession, needsAttach } from '../platform/qemu.js';
+import { describeContainer, type ContainerInfo } from '../disk/vdisk.js';
+import { fmtSize } from '../shared/units.js';
 import { Command, Option } from 'commander';
 import { openBlockDevice, checkSectorSize } from '../disk/blockdev.js';
 import { readLayout } from '../disk/layout.js';
 import { showJson, showText } from '../disk/show.js';
 import { errorText, listEntry, listText, unreadableEntry, type DiskListEntry } from '../disk/list.js';
 import type { Layout } from '../model/disk.js';
-import { EXIT, UsageError } from '../shared/errors.js';
+import { BadInputError, EXIT, UsageError } from '../shared/errors.js';
 import { hostDisks, linuxDisks, type HostDisk } from '../platform/disks.js';
 import { backingDisk, Cleanup, mountPartition, ntfsMounts } from '../platform/linux.js';
 import { windowsDirOf } from '../windows/install.js';
@@ -128,6 +131,30 @@ export function listDisks(paths: readonly string[], lookForWindows: boolean): Di
   });
 }
 
+/**
+ * A virtual-disk container (qcow2, VHDX, VMDK, dynamic VHD, VDI) on Linux as root is attached
+ * read-only through QEMU and its disk shown; elsewhere the disk engine's one-line refusal stands.
+ */
+function attachedForShow(target: string): { path: string; container?: { format: string; variant?: string; virtualSize: number; label: string }; close(): void } {
+  const none = { path: target, close: () => {} };
+  if (process.platform !== 'linux' || !isRoot() || target.startsWith('/dev/')) return none;
+  let c: ContainerInfo;
+  try {
+    if (!statSync(target).isFile()) return none;
+    c = containerOf(target);
+  } catch {
+    return none;
+  }
+  if (!needsAttach(c)) return none;
+  const session = imageSession(target);
+  const d = session.disk(false);
+  return {
+    path: d.rawPath,
+    container: { format: c.format, ...(c.variant ? { variant: c.variant } : {}), virtualSize: d.virtualSize, label: describeContainer(c, fmtSize) },
+    close: () => session.close(),
+  };
+}
+
 export function diskCommand(): Command {
   const disk = new Command('disk').description('read disk partition layouts (GPT and MBR) of images and devices');
   disk
@@ -137,14 +164,24 @@ export function diskCommand(): Command {
     .option('--json', 'print JSON (numbers in bytes)')
     .addOption(new Option('--sector-size <bytes>', 'logical sector size: 512 or 4096 (default: detect)').argParser(sectorSizeOption))
     .action((target: string, opts: { json?: boolean; sectorSize?: number }) => {
-      const dev = openBlockDevice(target, { sectorSize: opts.sectorSize });
+      const shown = attachedForShow(target);
       try {
-        const layout = readLayout(dev);
-        // JSON with non-ASCII characters as \uXXXX escapes: still valid JSON, safe on the WinPE console.
-        if (opts.json) writeOut(asciiSafe(JSON.stringify(showJson(layout), null, 2)) + '\n');
-        else writeOut(asciiSafe(showText(layout, target, consoleWidth())));
+        const dev = openBlockDevice(shown.path, { sectorSize: opts.sectorSize });
+        try {
+          const layout = readLayout(dev);
+          // JSON with non-ASCII characters as \uXXXX escapes: still valid JSON, safe on the WinPE console.
+          if (opts.json) writeOut(asciiSafe(JSON.stringify({ ...(shown.container ? { container: shown.container } : {}), ...showJson(layout) }, null, 2)) + '\n');
+          else writeOut(asciiSafe((shown.container ? `Container: ${shown.container.label}\n` : '') + showText(layout, target, consoleWidth())));
+        } finally {
+          dev.close();
+        }
+      } catch (e) {
+        // The disk inside a container is named by its image, not by QEMU's export file.
+        if (e instanceof BadInputError && shown.container && e.file === shown.path)
+          throw new BadInputError(`the disk inside (${shown.container.label}): ${e.message}`, { file: target, offset: e.offset, code: e.code });
+        throw e;
       } finally {
-        dev.close();
+        shown.close();
       }
     });
   disk

@@ -27,7 +27,8 @@ export async function buildBatchImages(dir: string, specs: readonly (readonly [s
     if ('windows' in k) {
       const tree = path.join(path.dirname(dir), 'trees', name);
       await buildWindowsTree(tree, k.windows);
-      buildDisk(file, tree, { size: GiB, recoverySize: 300 * MiB, recoveryFree: k.recoveryFree });
+      // 4 GiB (sparse): a healthy image has more than the 2 GiB free under which low-disk-space warns.
+      buildDisk(file, tree, { size: 4 * GiB, recoverySize: 300 * MiB, recoveryFree: k.recoveryFree });
       out.push({ file, exitCode: k.exitCode });
     } else if (k.blank === 'ntfs') {
       buildGpt(file, 256 * MiB, [{ start: MiB, size: 200 * MiB, type: TYPE.BASIC, name: 'Data', fs: { kind: 'ntfs', label: 'Data' } }]);
