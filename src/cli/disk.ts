@@ -135,7 +135,11 @@ export function listDisks(paths: readonly string[], lookForWindows: boolean): Di
  * A virtual-disk container (qcow2, VHDX, VMDK, dynamic VHD, VDI) on Linux as root is attached
  * read-only through QEMU and its disk shown; elsewhere the disk engine's one-line refusal stands.
  */
-function attachedForShow(target: string): { path: string; container?: { format: string; variant?: string; virtualSize: number; label: string }; close(): void } {
+function attachedForShow(target: string): {
+  path: string;
+  container?: { format: string; variant?: string; virtualSize: number; label: string };
+  close(): void;
+} {
   const none = { path: target, close: () => {} };
   if (process.platform !== 'linux' || !isRoot() || target.startsWith('/dev/')) return none;
   let c: ContainerInfo;
@@ -170,7 +174,8 @@ export function diskCommand(): Command {
         try {
           const layout = readLayout(dev);
           // JSON with non-ASCII characters as \uXXXX escapes: still valid JSON, safe on the WinPE console.
-          if (opts.json) writeOut(asciiSafe(JSON.stringify({ ...(shown.container ? { container: shown.container } : {}), ...showJson(layout) }, null, 2)) + '\n');
+          if (opts.json)
+            writeOut(asciiSafe(JSON.stringify({ ...(shown.container ? { container: shown.container } : {}), ...showJson(layout) }, null, 2)) + '\n');
           else writeOut(asciiSafe((shown.container ? `Container: ${shown.container.label}\n` : '') + showText(layout, target, consoleWidth())));
         } finally {
           dev.close();

@@ -155,7 +155,10 @@ Nothing is written without --yes or a "y" at the prompt. Every changed file is f
 
 Examples:
   wufix repair --root D:\\               # WinPE: show the plan, ask, apply
-  wufix repair --root /mnt/win --only wintrust --yes --journal /mnt/usb/journal`),
+  wufix repair --root /mnt/win --only wintrust --yes --journal /mnt/usb/journal
+  sudo wufix repair --image win10.vhdx --yes        # a VHDX/VMDK/qcow2/VDI, through QEMU
+  sudo wufix repair --image base.qcow2 --overlay try.qcow2 --yes   # base untouched
+  sudo wufix repair --image 'lab/*.qcow2' --only wintrust --yes   # one after another`),
     )
     .action(async (cli: Omit<RepairCliOptions, 'image'> & { image?: string[]; root?: string; disk?: string; stateDir?: string }) => {
       const images = cli.image ? expandImages(cli.image) : [];
