@@ -41,10 +41,10 @@ export async function buildBatchImages(dir: string, specs: readonly (readonly [s
   return out;
 }
 
-/** A scan result without what differs from run to run (the time). */
+/** A scan result without what differs from run to run: the time, and the temp folder ntfs-3g mounted the volume on. */
 export function withoutTime<T extends Record<string, unknown>>(doc: T): Omit<T, 'scannedAt'> {
   const { scannedAt: _t, ...rest } = doc;
-  return rest;
+  return JSON.parse(JSON.stringify(rest).replace(/"[^"]*\/wufix-mnt-[A-Za-z0-9]+\//g, '"MNT/')) as Omit<T, 'scannedAt'>;
 }
 
 export interface SpawnedRun {
