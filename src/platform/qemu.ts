@@ -128,7 +128,7 @@ function checkReference(ref: string, image: string, what: string, writable: bool
   const dirs = allowedDirs(image);
   if (!dirs.some((d) => real === d || real.startsWith(d.endsWith('/') ? d : `${d}/`)))
     throw new RefusedError(
-      `${image} reads through ${what} ${real}, outside the image's folder (${dirs[0]}); an image could name any file of this machine that way: put it beside the image (qemu-img rebase -u -b), or allow its folder with WUFIX_BACKING_DIRS=<dir>, and retry. Nothing was written`,
+      `${image} reads through ${what} ${real}, outside the image's folder (${dirs[0]}); an image could name any file of this machine that way: put it beside the image (${what === 'the backing file' ? 'qemu-img rebase -u -b' : 'and edit the descriptor'}), or allow its folder with WUFIX_BACKING_DIRS=<dir>, and retry. Nothing was written`,
       'vdisk-reference',
     );
   return real;

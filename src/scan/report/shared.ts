@@ -27,10 +27,12 @@ export function systemLine(t: ScanResult): string {
   return `${s.productName ?? 'Windows (version unknown)'}${s.installationType ? ` (${s.installationType})` : ''}, ${build}${s.displayVersion ? ` (${s.displayVersion})` : ''}`;
 }
 
+const CONTAINER_NAMES: Record<NonNullable<DiskInfo['container']>['format'], string> = { vhd: 'VHD', vhdx: 'VHDX', vmdk: 'VMDK', qcow2: 'qcow2', vdi: 'VDI' };
+
 export function diskLine(d: DiskInfo): string {
   const os = d.partitions.find((p) => p.number === d.osPartition);
   const rec = d.partitions.find((p) => p.number === d.recoveryPartition);
-  const c = d.container ? `${d.container.format}${d.container.variant ? ` ${d.container.variant}` : ''} virtual disk, ` : '';
+  const c = d.container ? `${CONTAINER_NAMES[d.container.format]}${d.container.variant ? ` ${d.container.variant}` : ''} virtual disk, ` : '';
   let s = `${d.path}: ${c}${d.scheme.toUpperCase()}, ${size(d.sizeBytes)}, ${d.partitions.length} partitions`;
   if (os) s += `; Windows on ${os.number} (${size(os.size)})`;
   if (rec) s += `; recovery ${rec.number} (${size(rec.size)}${rec.freeBytes !== undefined ? `, ${size(rec.freeBytes)} free` : ''})`;
