@@ -230,7 +230,8 @@ async function repairImage(o: RepairCliOptions): Promise<void> {
   } finally {
     if (overlay && !wrote && !existsSync(`${overlay}.wufix-journal`)) rmSync(overlay, { force: true });
   }
-  if (overlay && wrote && !o.json) writeOut(`The changes are in the overlay ${overlay}; ${base} is unchanged (the overlay's backing file, opened read-only).\n`);
+  if (overlay && wrote && !o.json)
+    writeOut(`The changes are in the overlay ${overlay}; ${base} is unchanged (the overlay's backing file, opened read-only).\n`);
 }
 
 /** Runs `fn`, then detaches every image it attached; a container damaged after the write is reported (after an error of `fn`, on stderr). */
