@@ -35,6 +35,8 @@ const DRIVER: Record<Exclude<ContainerFormat, 'raw'>, string> = { qcow2: 'qcow2'
 /** The longest a daemon is given to export the disk, and to stop. */
 const START_MS = 20_000;
 const STOP_MS = 30_000;
+/** How often the export's size (start) and the daemon's end (stop) are looked at: both take ~10 ms. */
+const POLL_MS = 2;
 
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -259,14 +261,14 @@ function stopDaemon(pidfile: string, mountpoint: string): void {
       /* gone */
     }
     const until = Date.now() + STOP_MS;
-    while (isOurDaemon(pid, mountpoint) && Date.now() < until) sleep(50);
+    while (isOurDaemon(pid, mountpoint) && Date.now() < until) sleep(POLL_MS);
     if (isOurDaemon(pid, mountpoint)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         /* gone */
       }
-      while (isOurDaemon(pid, mountpoint) && Date.now() < until + 5000) sleep(50);
+      while (isOurDaemon(pid, mountpoint) && Date.now() < until + 5000) sleep(POLL_MS);
     }
   }
   // A daemon that died (or was killed) leaves its FUSE mount behind ("transport endpoint is not connected").
@@ -332,7 +334,7 @@ export function attachVirtualDisk(image: string, opts: { writable: boolean; cont
     throw new BadInputError(`qemu-storage-daemon cannot attach it (${what}): ${firstLine(r.stderr)}`, { file: image, code: 'virtual-disk' });
   }
   const until = Date.now() + START_MS;
-  while (statSync(mountpoint).size !== virtualSize && Date.now() < until) sleep(50);
+  while (statSync(mountpoint).size !== virtualSize && Date.now() < until) sleep(POLL_MS);
   if (statSync(mountpoint).size !== virtualSize) {
     teardown();
     throw new BadInputError(`qemu-storage-daemon did not export the ${fmtSize(virtualSize)} disk inside it (${what})`, { file: image, code: 'virtual-disk' });
