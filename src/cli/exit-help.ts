@@ -42,7 +42,7 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
   },
   repair: {
     codes: [
-      [EXIT.OK, 'applied and verified; or nothing changed (nothing to do, dry run, "n"); several images: the worst'],
+      [EXIT.OK, 'applied and verified; or nothing changed (nothing to do, dry run, "n")'],
       USAGE,
       [EXIT.BAD_INPUT, 'bad input: no offline Windows, a path that does not exist, a bad --cert'],
       [EXIT.REFUSED, 'refused as unsafe: nothing changed (the line says why and what to do)'],
