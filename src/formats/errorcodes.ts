@@ -33,8 +33,8 @@ import type { AttemptResult } from '../model/attempts.js';
 import type { RepairId } from '../model/ids.js';
 import { BadInputError } from '../shared/errors.js';
 
-/** A repair an error code points to: a wufix repair, or 'wsus-policy' (fix the WSUS settings by hand). */
-export type CodeRepair = RepairId | 'wsus-policy';
+/** A repair an error code points to (wsus-policy removes only WSUS values that cannot work; a reachable-looking server stays for the technician). */
+export type CodeRepair = RepairId;
 
 /** Which decoder explained the code. */
 export type CodeKind = 'success' | 'win32' | 'ntstatus' | 'windows-update' | 'cbs' | 'setup' | 'http' | 'winhttp' | 'trust' | 'com' | 'hresult';
