@@ -80,9 +80,9 @@ describe('WSUS policy values that cannot work', () => {
     expect(brokenWsusValues({ wuServer: 'http://wsus:8530', wuStatusServer: 'wsus', useWuServer: 1 }).map((b) => b.name)).toEqual(['WUStatusServer']);
   });
 
-  it('a long hostile value is shown cut at 256 characters', () => {
+  it('a long hostile value is shown cut at 64 characters', () => {
     const [b] = brokenWsusValues({ wuServer: 'x'.repeat(5000) });
-    expect(b!.data).toHaveLength(259);
+    expect(b!.data).toHaveLength(67);
   });
 
   it('stale-wsus-policy names each broken value as evidence and offers wsus-policy; a good but unreachable server offers nothing', () => {

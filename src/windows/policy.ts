@@ -116,7 +116,7 @@ export interface BrokenWsusValue {
   why: string;
 }
 
-const shown = (s: string) => (s.length > 256 ? `${s.slice(0, 256)}...` : s);
+const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}...` : s);
 
 /**
  * The WSUS policy values that cannot work, in the order a plan removes them. Only these, never a

@@ -59,7 +59,7 @@ function brokenPolicy(t: TargetScan, failures: UpdateAttempt[]): Finding[] {
     {
       id: 'stale-wsus-policy',
       severity: 'warning',
-      explanation: `The WSUS policy cannot work (${names}: ${broken[0]!.why}${broken.length > 1 ? ', ...' : ''}); wufix repair --only wsus-policy removes only those values (and the WSUS client identity, so the client registers anew), never a well-formed server URL.`,
+      explanation: `The WSUS policy has values that cannot work (${names}; each below with why); the wsus-policy repair removes only those values and the WSUS client identity, so the client registers anew, never a well-formed server URL.`,
       evidence: [
         ...broken.map((b) => ({ file: SOFTWARE_HIVE, key: b.key, value: b.name, data: `${b.data} (${b.why})` })),
         ...unreachable.slice(0, 5).map(attemptEvidence),
