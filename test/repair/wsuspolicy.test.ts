@@ -6,7 +6,7 @@
 // --yes deletes exactly those values, the rescan is clean, undo --last restores every byte (hive and
 // logs); values read back with libhivex. A well-formed server URL is left alone.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree } from '../helpers/winbuilder.js';
@@ -41,6 +41,7 @@ function merge(to: Hive, from: Hive, nk = from.rootCell, at = ''): void {
 interface Wsus {
   wuServer: string;
   targetGroup?: string;
+  clientId?: string;
 }
 
 /** The builder's Windows 10 tree whose SOFTWARE is the real hive with the builder's values, the clone identity and `w`. */
@@ -49,7 +50,7 @@ async function build(root: string, w: Wsus): Promise<void> {
   const h = Hive.open(new Uint8Array(readFileSync(REAL())));
   merge(h, Hive.open(new Uint8Array(readFileSync(SOFTWARE(root)))));
   const c = h.ensureKey(CLIENT);
-  h.setValue(c, 'SusClientId', 1, sz(CLONE_ID));
+  h.setValue(c, 'SusClientId', 1, sz(w.clientId ?? CLONE_ID));
   h.setValue(c, 'SusClientIDValidation', 3, new Uint8Array([0x06, 0x02, 0x00, 0x00, 0x14, 0x00, 0x31, 0x00, 0x30, 0x00, 0x35, 0x00]));
   h.setValue(c, 'PingID', 1, sz('{0C1D2E3F-4A5B-4C6D-8E7F-0A1B2C3D4E5F}'));
   h.setValue(c, 'AccountDomainSid', 1, sz('S-1-5-21-1004336348-1177238915-682003330'));
@@ -164,5 +165,47 @@ describe.skipIf(!!reason)('wsus-policy', () => {
     expect(wsusFindings(t1)).toEqual([]);
     expect(runCli(['undo', '--last', '--root', root]).status).toBe(0);
     expect(treeDiff(hashes0, treeHashes(root))).toEqual([]);
+  });
+
+  it('fleet: two images with the same SusClientId are named by report merge (console, HTML, JSON); a third with its own id is not', async () => {
+    const results = path.join(tmp, 'results');
+    const trees: string[] = [];
+    for (const [name, id] of [
+      ['clone-a', CLONE_ID],
+      ['clone-b', CLONE_ID.toLowerCase()],
+      ['own', '{0F0E0D0C-0B0A-4908-8706-050403020100}'],
+    ] as const) {
+      const root = path.join(tmp, 'fleet', name);
+      await build(root, { wuServer: 'http://wsus.corp.example:8530', clientId: id });
+      trees.push(root);
+      // A per-image result as any runner calling `wufix scan --json` per image writes it.
+      const r = runCli(['scan', '--root', root, '--json']);
+      const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+      mkdirSync(results, { recursive: true });
+      writeFileSync(path.join(results, `${name}.json`), JSON.stringify({ image: `${name}.vhdx`, exitCode: r.status, ...doc }));
+    }
+    const html = path.join(tmp, 'fleet.html');
+    const m = runCli(['report', 'merge', results, '--html', html]);
+    expect(m.status, m.stderr).toBe(0);
+    expect(m.stdout).toContain('duplicate WSUS client id 6a7c1d2e-0b3f-4c5d-9e8f-112233445566 (2 images):\n  - clone-a.vhdx\n  - clone-b.vhdx\n');
+    expect(m.stdout).toContain('wufix repair --only wsus-policy');
+    expect(m.stdout).not.toMatch(/0f0e0d0c/);
+    for (const l of m.stdout.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+    expect(readFileSync(html, 'utf8')).toMatch(
+      /<tr class="dup"><td><code>6a7c1d2e-0b3f-4c5d-9e8f-112233445566<\/code><\/td><td class="n">2<\/td><td><code>clone-a\.vhdx<\/code>, <code>clone-b\.vhdx<\/code><\/td><\/tr>/,
+    );
+    const j = JSON.parse(runCli(['report', 'merge', results, '--json']).stdout) as { duplicateClientIds: unknown };
+    expect(j.duplicateClientIds).toEqual([{ id: '6a7c1d2e-0b3f-4c5d-9e8f-112233445566', images: ['clone-a.vhdx', 'clone-b.vhdx'] }]);
+
+    // After wsus-policy on one clone, the fleet has no duplicate left.
+    expect(runCli(['repair', '--root', trees[1]!, '--only', 'wsus-policy', '--yes']).status).toBe(0);
+    const again = runCli(['scan', '--root', trees[1]!, '--json']);
+    writeFileSync(
+      path.join(results, 'clone-b.json'),
+      JSON.stringify({ image: 'clone-b.vhdx', exitCode: again.status, ...(JSON.parse(again.stdout) as object) }),
+    );
+    const m2 = runCli(['report', 'merge', results]);
+    expect(m2.status, m2.stderr).toBe(0);
+    expect(m2.stdout).not.toMatch(/duplicate WSUS client id/);
   });
 });
