@@ -26,6 +26,7 @@ const WU = 'Policies\\Microsoft\\Windows\\WindowsUpdate';
 const AU = `${WU}\\AU`;
 const CLIENT = 'Microsoft\\Windows\\CurrentVersion\\WindowsUpdate';
 const SOFTWARE = (root: string) => path.join(root, 'Windows', 'System32', 'config', 'SOFTWARE');
+const HOSTILE = 'Lab\u001b[2J<b>x';
 const CLONE_ID = '{6A7C1D2E-0B3F-4C5D-9E8F-112233445566}';
 
 const sz = (s: string) => new Uint8Array(Buffer.from(s + '\0', 'utf16le'));
@@ -83,7 +84,8 @@ afterAll(() => {
 describe.skipIf(!!reason)('wsus-policy', () => {
   it('a cloned lab image with a broken WSUS policy: scan, repair --yes, clean rescan, undo byte for byte', async () => {
     const root = path.join(tmp, 'clone');
-    await build(root, { wuServer: 'wsus01', targetGroup: 'Lab-2019' });
+    // The target group name is hostile: a terminal escape and markup, shown escaped everywhere.
+    await build(root, { wuServer: 'wsus01', targetGroup: HOSTILE });
     const hashes0 = treeHashes(root);
     const dump0 = hivexDump(SOFTWARE(root));
     // The real hive's own WindowsUpdate value survives the merge (it is the real hive, not a new one).
@@ -96,16 +98,24 @@ describe.skipIf(!!reason)('wsus-policy', () => {
     expect(stale!.evidence.map((e) => `${e.key}|${e.value}|${e.data}`)).toEqual([
       `${WU}|WUServer|wsus01 (not an http:// or https:// server URL)`,
       `${WU}|WUStatusServer|wsus01 (not an http:// or https:// server URL)`,
-      `${WU}|TargetGroup|Lab-2019 (a target group without a usable WUServer)`,
+      `${WU}|TargetGroup|${HOSTILE} (a target group without a usable WUServer)`,
       `${WU}|TargetGroupEnabled|1 (client-side targeting without a usable WUServer)`,
       `${AU}|UseWUServer|1 (WSUS use with a WUServer that is not a URL)`,
     ]);
     expect(identity).toMatchObject({ id: 'wsus-client-identity', severity: 'info', repair: 'wsus-policy' });
     expect(identity!.evidence[0]).toMatchObject({ key: CLIENT, value: 'SusClientId', data: CLONE_ID });
-    // The text report shows it too.
-    const text = runCli(['scan', '--root', root]);
-    expect(text.stdout).toMatch(/stale-wsus-policy/);
-    expect(text.stdout).toMatch(/WUServer/);
+    // The text report and the HTML report show it too, the hostile name escaped.
+    const html = path.join(tmp, 'clone.html');
+    const text = runCli(['scan', '--root', root, '--html', html]);
+    expect(text.stdout).toMatch(/^\[WARNING\] stale-wsus-policy +repair: wsus-policy$/m);
+    expect(text.stdout).toMatch(/WindowsUpdate -> WUServer\] +wsus01 \(not/);
+    expect(text.stdout).not.toContain('\u001b');
+    expect(text.stdout).toContain('Lab\\x1b[2J<b>');
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('stale-wsus-policy');
+    expect(page).toContain('wsus-client-identity');
+    expect(page).not.toContain('<b>x');
+    expect(page).toContain('&#60;b&#62;x');
 
     // The dry run lists each deletion with what it was; the repair list in --help names the module.
     const dry = runCli(['repair', '--root', root]);
