@@ -20,7 +20,7 @@
 import type { PlanStep, RegData } from '../model/plan.js';
 import type { PlanContext, Repair } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
-import { WSUS_IDENTITY_VALUES, WU_CLIENT_KEY, brokenWsusValues, readWuPolicy } from '../windows/policy.js';
+import { WSUS_IDENTITY_VALUES, WSUS_SERVER_VALUES, WU_CLIENT_KEY, brokenWsusValues, readWuPolicy } from '../windows/policy.js';
 
 const SOFTWARE_REL = 'Windows\\System32\\config\\SOFTWARE';
 
@@ -41,7 +41,7 @@ export const wsusPolicy: Repair = {
   title: 'WSUS: remove policy values that cannot work (never a well-formed server URL) and the client identity so it registers anew',
   fixes: ['stale-wsus-policy'],
   uses: () => [SOFTWARE_REL],
-  async plan({ scan, volume }: PlanContext): Promise<PlanStep[]> {
+  async plan({ scan, volume, options }: PlanContext): Promise<PlanStep[]> {
     const hive = volume.resolve(SOFTWARE_REL);
     const h = hive === undefined ? undefined : await volume.openHive(hive);
     if (hive === undefined || !h) return [];
@@ -56,6 +56,21 @@ export const wsusPolicy: Repair = {
         change: { kind: 'reg-delete-value', hive, key: b.key, name: b.name, old },
         ...(b.name === 'UseWUServer' ? { note: 'Windows Update uses Microsoft Update again unless a domain policy sets a server' } : {}),
       });
+    }
+    // --wsus-reset-policy (with --only wsus-policy): the technician says the server policy itself is
+    // stale (the machine left that network); every server value goes, each shown with what it was.
+    if (options.wsusResetPolicy) {
+      const planned = new Set(steps.map((s) => (s.change.kind === 'reg-delete-value' ? s.change.name : '')));
+      for (const v of WSUS_SERVER_VALUES) {
+        const old = planned.has(v.name) ? undefined : raw(h, v.key, v.name);
+        if (!old) continue;
+        steps.push({
+          repair: 'wsus-policy',
+          reason: `--wsus-reset-policy (${v.name})`,
+          change: { kind: 'reg-delete-value', hive, key: v.key, name: v.name, old },
+          ...(v.name === 'UseWUServer' ? { note: 'Windows Update uses Microsoft Update again unless a domain policy sets a server' } : {}),
+        });
+      }
     }
     const finding = scan.findings.find((f) => f.id === 'wsus-client-identity');
     for (const name of WSUS_IDENTITY_VALUES) {

@@ -106,6 +106,15 @@ export function isServerUrl(s: string | undefined): boolean {
   }
 }
 
+/** The WSUS server policy values --wsus-reset-policy removes (key, name), in plan order. */
+export const WSUS_SERVER_VALUES: readonly { key: string; name: BrokenWsusValue['name'] }[] = [
+  { key: WU_POLICY_KEY, name: 'WUServer' },
+  { key: WU_POLICY_KEY, name: 'WUStatusServer' },
+  { key: WU_POLICY_KEY, name: 'TargetGroup' },
+  { key: WU_POLICY_KEY, name: 'TargetGroupEnabled' },
+  { key: AU_POLICY_KEY, name: 'UseWUServer' },
+];
+
 /** One WSUS policy value that cannot work, with why. */
 export interface BrokenWsusValue {
   /** WU_POLICY_KEY or AU_POLICY_KEY. */

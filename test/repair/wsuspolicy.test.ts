@@ -155,7 +155,7 @@ describe.skipIf(!!reason)('wsus-policy', () => {
     expect(asMap(hivexDump(SOFTWARE(root)))).toEqual(asMap(dump0));
   });
 
-  it('a well-formed server URL is never touched: the default run plans nothing, --only clears the identity alone', async () => {
+  it('a well-formed server URL is never touched: the default run plans nothing, --only clears the identity alone, --wsus-reset-policy the rest', async () => {
     const root = path.join(tmp, 'good-url');
     await build(root, { wuServer: 'http://wsus.corp.example:8530', targetGroup: 'Lab-2019' });
     const hashes0 = treeHashes(root);
@@ -173,6 +173,26 @@ describe.skipIf(!!reason)('wsus-policy', () => {
     const t1 = scanJson(root);
     expect(t1.policy).toMatchObject({ wuServer: 'http://wsus.corp.example:8530', useWUServer: 1, targetGroup: 'Lab-2019' });
     expect(wsusFindings(t1)).toEqual([]);
+    expect(runCli(['undo', '--last', '--root', root]).status).toBe(0);
+    expect(treeDiff(hashes0, treeHashes(root))).toEqual([]);
+
+    // The opt-in for more: never without --only wsus-policy (exit 1, nothing read).
+    const refused = runCli(['repair', '--root', root, '--wsus-reset-policy', '--yes']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/^wufix: error: --wsus-reset-policy needs --only wsus-policy/m);
+    const reset = runCli(['repair', '--root', root, '--only', 'wsus-policy', '--wsus-reset-policy', '--yes']);
+    expect(reset.status, reset.stderr + reset.stdout).toBe(0);
+    expect(reset.stdout).toMatch(/Applied 9 change\(s\) and verified them/);
+    expect(asMap(hivexDump(SOFTWARE(root)))).toEqual(
+      withChanges(dump0, {
+        [WU]: { WUServer: null, WUStatusServer: null, TargetGroup: null, TargetGroupEnabled: null },
+        [AU]: { UseWUServer: null },
+        [CLIENT]: { SusClientId: null, SusClientIDValidation: null, PingID: null, AccountDomainSid: null },
+      }),
+    );
+    const pol = scanJson(root).policy;
+    for (const k of ['wuServer', 'wuStatusServer', 'useWUServer', 'targetGroup', 'targetGroupEnabled', 'wsusClient'] as const)
+      expect(pol[k], k).toBeUndefined();
     expect(runCli(['undo', '--last', '--root', root]).status).toBe(0);
     expect(treeDiff(hashes0, treeHashes(root))).toEqual([]);
   });

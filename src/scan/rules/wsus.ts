@@ -98,7 +98,7 @@ function stalePolicy(t: TargetScan, failures: UpdateAttempt[]): Finding[] {
     {
       id: 'stale-wsus-policy',
       severity: 'warning',
-      explanation: `Windows Update is pointed at ${t.policy.wuServer} (UseWUServer=1) and cannot reach it (${codesOf(unreachable).join(', ')}); if the machine left that network, remove the WindowsUpdate policy.`,
+      explanation: `Windows Update is pointed at ${t.policy.wuServer} (UseWUServer=1) and cannot reach it (${codesOf(unreachable).join(', ')}); if the machine left that network, wufix repair --only wsus-policy --wsus-reset-policy removes the server policy.`,
       evidence: [{ file: SOFTWARE_HIVE, key: WU_POLICY_KEY, value: 'WUServer', data: t.policy.wuServer }, ...unreachable.slice(0, 5).map(attemptEvidence)],
       errorCodes: codesOf(unreachable),
     },
