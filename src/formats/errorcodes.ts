@@ -744,13 +744,16 @@ const KNOWN: Record<number, KnownEntry> = {
   0x8024002e: {
     symbol: 'WU_E_WU_DISABLED',
     meaning: 'Access to an unmanaged server is not allowed (policy).',
-    repairs: ['wsus-policy'],
+    // Not wsus-policy: it never removes DisableWindowsUpdateAccess / DoNotConnectToWindowsUpdateInternetLocations.
+    repairs: [],
+    hint: 'A policy blocks Windows Update (DisableWindowsUpdateAccess or DoNotConnectToWindowsUpdateInternetLocations under Policies\\Microsoft\\Windows\\WindowsUpdate); change it in the policy that sets it.',
     source: S_WU,
   },
   0x8024002f: {
     symbol: 'WU_E_CALL_CANCELLED_BY_POLICY',
     meaning: 'The operation did not complete because the DisableWindowsUpdateAccess policy was set.',
-    repairs: ['wsus-policy'],
+    repairs: [],
+    hint: 'DisableWindowsUpdateAccess=1 under Policies\\Microsoft\\Windows\\WindowsUpdate; change it in the policy that sets it.',
     source: S_WU,
   },
   0x80244011: {
