@@ -47,7 +47,7 @@ export function field(label: string, text: string, width = WIDTH): string[] {
   return lines.map((l, i) => (i === 0 ? `  ${label}`.padEnd(LABEL) : ' '.repeat(LABEL)) + l);
 }
 
-/** The wufix command for the code's repairs (wufix repair ids only; 'wsus-policy' is a manual step). */
+/** The wufix command for the code's repairs. */
 function repairCommand(info: ErrorInfo): string | undefined {
   const ids = info.repairs.filter(isRepairId);
   return ids.length ? `wufix repair --only ${ids.join(',')}` : undefined;
@@ -55,7 +55,7 @@ function repairCommand(info: ErrorInfo): string | undefined {
 
 function manualStep(info: ErrorInfo): string | undefined {
   const wsus = info.repairs.includes('wsus-policy')
-    ? 'Fix the WSUS policy by hand (WUServer / UseWUServer under Policies\\Microsoft\\Windows\\WindowsUpdate); wufix scan names it.'
+    ? 'wsus-policy removes only WSUS values that cannot work; a well-formed WUServer the machine cannot reach is yours to fix (Policies\\Microsoft\\Windows\\WindowsUpdate); wufix scan names it.'
     : undefined;
   return [info.hint, wsus].filter(Boolean).join(' ') || undefined;
 }

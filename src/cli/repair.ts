@@ -135,6 +135,10 @@ export function repairCommand(): Command {
     .option('--wintrust-value <dword>', 'wintrust: the State to write (default 0x23C00; 0x22849 is the alternative)', parseDword)
     .option('--reset-security', "services: also write Microsoft's default service security descriptors")
     .option('--clear-pending-renames', 'pending: also clear PendingFileRenameOperations')
+    .option(
+      '--wsus-reset-policy',
+      'wsus-policy (with --only wsus-policy): also remove a well-formed WSUS server policy (WUServer, WUStatusServer, UseWUServer, TargetGroup), for a machine that left that network',
+    )
     .option('--use-dism', 'pending: run DISM /RevertPendingActions instead of the offline edits (Windows/WinPE)')
     .option('--cert <file>', 'trust-cert: a signing certificate (PEM or DER); repeatable', (v: string, p: string[] = []) => [...p, v])
     .option(
@@ -276,6 +280,7 @@ interface RepairCliOptions {
   wintrustValue?: number;
   resetSecurity?: boolean;
   clearPendingRenames?: boolean;
+  wsusResetPolicy?: boolean;
   useDism?: boolean;
   cert?: string[];
   image?: string;
@@ -298,6 +303,8 @@ export function checkRepairOptions(o: RepairCliOptions): void {
   for (const [a, b] of CONTRADICTORY) {
     if (only.includes(a) && only.includes(b)) throw new UsageError(`--only ${a},${b}: ${b} undoes what ${a} does; run one of them`);
   }
+  if (o.wsusResetPolicy && !only.includes('wsus-policy'))
+    throw new UsageError('--wsus-reset-policy needs --only wsus-policy (removing a WSUS server policy is never a default)');
   if (only.includes('trust-cert') && !o.cert?.length) throw new UsageError('--only trust-cert needs --cert <file> (the WSUS signing certificate to trust)');
 }
 
@@ -326,6 +333,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
       wintrustValue: o.wintrustValue,
       resetSecurity: o.resetSecurity,
       clearPendingRenames: o.clearPendingRenames,
+      wsusResetPolicy: o.wsusResetPolicy,
       useDism: o.useDism,
       certs,
       winreSize: o.winreSize,

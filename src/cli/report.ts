@@ -10,7 +10,17 @@ import { atomicWrite } from '../shared/atomic.js';
 import { BadInputError, EXIT } from '../shared/errors.js';
 import { readFileSafe } from '../shared/safefs.js';
 import { consoleWidth } from '../shared/style.js';
-import { fleetCsv, mergeFleet, parseImageResult, renderFleetHtml, summaryRow, summaryTable, type BadResult, type FleetImage } from '../scan/report/fleet.js';
+import {
+  duplicateClientLines,
+  fleetCsv,
+  mergeFleet,
+  parseImageResult,
+  renderFleetHtml,
+  summaryRow,
+  summaryTable,
+  type BadResult,
+  type FleetImage,
+} from '../scan/report/fleet.js';
 import { asciiSafe, writeOut } from './output.js';
 import { checkOutputFolder } from './targets.js';
 import { versionString } from './version.js';
@@ -131,6 +141,7 @@ export function reportCommand(): Command {
             consoleWidth(),
           ),
         );
+        writeOut(duplicateClientLines(fleet.duplicateClientIds));
         writeOut(
           `${n} image${n === 1 ? '' : 's'}${bad.length ? `, ${bad.length} result file${bad.length === 1 ? '' : 's'} not used` : ''}; worst exit code ${fleet.exitCode}\n`,
         );

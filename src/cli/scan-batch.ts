@@ -13,7 +13,17 @@ import { BadInputError, EXIT, UsageError } from '../shared/errors.js';
 import { readFileSafe } from '../shared/safefs.js';
 import { STOP_SIGNALS, watchInterrupts } from '../shared/interrupt.js';
 import { asciiSafe, consoleStyle } from '../shared/style.js';
-import { elide, parseImageResult, summaryRow, summaryTable, worstExit, type FleetImage, type SummaryRow } from '../scan/report/fleet.js';
+import {
+  duplicateClientIds,
+  duplicateClientLines,
+  elide,
+  parseImageResult,
+  summaryRow,
+  summaryTable,
+  worstExit,
+  type FleetImage,
+  type SummaryRow,
+} from '../scan/report/fleet.js';
 import { SCAN_SCHEMA_VERSION } from '../model/scan.js';
 import { writeOut } from './output.js';
 
@@ -391,7 +401,7 @@ function summarize(o: BatchOptions, results: (FleetImage | undefined)[], notes: 
   // The table goes to stdout, unless stdout carries the JSON (then to stderr, after the progress).
   const toErr = o.json || o.jsonl;
   const width = consoleStyle({ stream: toErr ? process.stderr : process.stdout }).width;
-  const table = summaryTable(rows, width);
+  const table = summaryTable(rows, width) + duplicateClientLines(duplicateClientIds(results.filter((r): r is FleetImage => !!r)));
   const skipped = notes.filter(Boolean).length;
   const tail = `${o.images.length} image${o.images.length === 1 ? '' : 's'}${skipped ? ` (${skipped} skipped: done before)` : ''}; worst exit code ${exitCode}\n`;
   if (toErr) process.stderr.write(table + tail);

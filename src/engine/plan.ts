@@ -111,7 +111,11 @@ function regData(type: number, hex: string): string {
       .toUpperCase()
       .padStart(type === 4 ? 8 : 16, '0')}`;
   }
-  if ((type === 1 || type === 2) && b.length % 2 === 0) return JSON.stringify(b.toString('utf16le').replace(/\u0000+$/, ''));
+  if ((type === 1 || type === 2) && b.length % 2 === 0) {
+    // A string from the image (a hostile WUServer...) is cut like binary data: the plan stays readable.
+    const t = b.toString('utf16le').replace(/\u0000+$/, '');
+    return t.length > 120 ? `${JSON.stringify(t.slice(0, 120))}... (${t.length} characters)` : JSON.stringify(t);
+  }
   return b.length > 24 ? `${b.subarray(0, 24).toString('hex')}... (${b.length} bytes)` : b.toString('hex') || '(empty)';
 }
 

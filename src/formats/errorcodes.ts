@@ -33,8 +33,8 @@ import type { AttemptResult } from '../model/attempts.js';
 import type { RepairId } from '../model/ids.js';
 import { BadInputError } from '../shared/errors.js';
 
-/** A repair an error code points to: a wufix repair, or 'wsus-policy' (fix the WSUS settings by hand). */
-export type CodeRepair = RepairId | 'wsus-policy';
+/** A repair an error code points to (wsus-policy removes only WSUS values that cannot work; a reachable-looking server stays for the technician). */
+export type CodeRepair = RepairId;
 
 /** Which decoder explained the code. */
 export type CodeKind = 'success' | 'win32' | 'ntstatus' | 'windows-update' | 'cbs' | 'setup' | 'http' | 'winhttp' | 'trust' | 'com' | 'hresult';
@@ -744,13 +744,16 @@ const KNOWN: Record<number, KnownEntry> = {
   0x8024002e: {
     symbol: 'WU_E_WU_DISABLED',
     meaning: 'Access to an unmanaged server is not allowed (policy).',
-    repairs: ['wsus-policy'],
+    // Not wsus-policy: it never removes DisableWindowsUpdateAccess / DoNotConnectToWindowsUpdateInternetLocations.
+    repairs: [],
+    hint: 'A policy blocks Windows Update (DisableWindowsUpdateAccess or DoNotConnectToWindowsUpdateInternetLocations under Policies\\Microsoft\\Windows\\WindowsUpdate); change it in the policy that sets it.',
     source: S_WU,
   },
   0x8024002f: {
     symbol: 'WU_E_CALL_CANCELLED_BY_POLICY',
     meaning: 'The operation did not complete because the DisableWindowsUpdateAccess policy was set.',
-    repairs: ['wsus-policy'],
+    repairs: [],
+    hint: 'DisableWindowsUpdateAccess=1 under Policies\\Microsoft\\Windows\\WindowsUpdate; change it in the policy that sets it.',
     source: S_WU,
   },
   0x80244011: {

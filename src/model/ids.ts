@@ -2,7 +2,18 @@
 // table name repairs by (the finding ids are FindingId in ./scan.ts).
 
 /** Every repair module's id, in plan order (--only/--skip accept exactly these; cli/wiring.ts has the modules). */
-export const REPAIR_IDS = ['wintrust', 'trust-cert', 'services', 'qualitycompat', 'au-pause', 'au-resume', 'pending', 'wu-cache', 'winre'] as const;
+export const REPAIR_IDS = [
+  'wintrust',
+  'trust-cert',
+  'services',
+  'qualitycompat',
+  'au-pause',
+  'au-resume',
+  'wsus-policy',
+  'pending',
+  'wu-cache',
+  'winre',
+] as const;
 
 export type RepairId = (typeof REPAIR_IDS)[number];
 

@@ -85,6 +85,8 @@ export interface RepairOptions {
   resetSecurity?: boolean;
   /** pending: also clear PendingFileRenameOperations. */
   clearPendingRenames?: boolean;
+  /** wsus-policy: also remove a well-formed WSUS server policy (the machine left that network). */
+  wsusResetPolicy?: boolean;
   /** pending: run DISM /RevertPendingActions instead of the offline edits (Windows/WinPE). */
   useDism?: boolean;
   /** trust-cert: certificate files (PEM or DER). */

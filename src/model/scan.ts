@@ -22,6 +22,7 @@ export type FindingId =
   | 'wu-cache'
   | 'wsus-cert-untrusted'
   | 'stale-wsus-policy'
+  | 'wsus-client-identity'
   | 'qualitycompat-missing'
   | 'au-paused'
   | 'component-store-corrupt'
@@ -195,12 +196,16 @@ export interface CacheInfo {
 export interface PolicyInfo {
   wuServer?: string;
   wuStatusServer?: string;
+  targetGroup?: string;
+  targetGroupEnabled?: number;
   useWUServer?: number;
   noAutoUpdate?: number;
   auOptions?: number;
   acceptTrustedPublisherCerts?: number;
   qualityCompat?: number;
   qualityCompatApplies?: boolean;
+  /** The WSUS client identity (SOFTWARE Microsoft\\Windows\\CurrentVersion\\WindowsUpdate), when any of its values is present. */
+  wsusClient?: { susClientId?: string; present: string[] };
 }
 
 export interface ServicingInfo {

@@ -8,7 +8,8 @@ import { trustcert } from './trustcert.js';
 import { services } from './services.js';
 import { qualityCompat } from './qualitycompat.js';
 import { auPause, auResume } from './aupause.js';
+import { wsusPolicy } from './wsuspolicy.js';
 import { pending } from './pending.js';
 import { wucache } from './wucache.js';
 
-export const VOLUME_REPAIRS: readonly Repair[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, pending, wucache];
+export const VOLUME_REPAIRS: readonly Repair[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, wsusPolicy, pending, wucache];

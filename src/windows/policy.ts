@@ -50,6 +50,114 @@ export function readWuPolicy(software: Hive): WuPolicy {
   return p;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The WSUS client identity and the WSUS policy values that cannot work (issue #19 item 1)
+
+/** Where the Windows Update agent keeps its WSUS client identity (SOFTWARE). */
+export const WU_CLIENT_KEY = 'Microsoft\\Windows\\CurrentVersion\\WindowsUpdate';
+
+/**
+ * The values that identify this machine to a WSUS server. Microsoft's WSUS 3.0 client guide ("Special
+ * considerations for client computers set up by using an image", technet dd939898) says to delete
+ * SusClientId and SusClientIDValidation (wuauserv stopped) so a cloned client registers anew; the
+ * "Reset WSUS authorization" scripts Microsoft's script center carried also delete PingID and
+ * AccountDomainSid, which the agent writes again on its next contact.
+ */
+export const WSUS_IDENTITY_VALUES = ['SusClientId', 'SusClientIDValidation', 'PingID', 'AccountDomainSid'] as const;
+
+export interface WsusClientIdentity {
+  /** The GUID as stored (braces and case as found), when it is a REG_SZ. */
+  susClientId?: string;
+  /** The identity values present, by name as stored. */
+  present: string[];
+}
+
+const MAX_ID = 128;
+
+export function readWsusClient(software: Hive): WsusClientIdentity {
+  const nk = keyAt(software, WU_CLIENT_KEY);
+  const present: string[] = [];
+  if (nk === undefined) return { present };
+  for (const n of WSUS_IDENTITY_VALUES) if (software.findValue(nk, n) !== undefined) present.push(n);
+  const id = regString(software, nk, 'SusClientId');
+  return { present, susClientId: id === undefined ? undefined : id.slice(0, MAX_ID) };
+}
+
+/** A SusClientId in one form for comparing across images: lower case, no braces; undefined when not a GUID. */
+export function normalClientId(id: string | undefined): string | undefined {
+  const m = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i.exec((id ?? '').trim());
+  return m ? m[1]!.toLowerCase() : undefined;
+}
+
+/**
+ * Whether a WUServer / WUStatusServer value can name a server at all: http:// or https://, then a
+ * host (a name, an IPv4 or a bracketed IPv6 address), an optional port and path, nothing blank. A
+ * well-formed URL is never judged here (a server out of reach is the logs' business).
+ */
+export function isServerUrl(s: string | undefined): boolean {
+  if (s === undefined || s.length > 2048) return false;
+  if (!/^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/i.test(s)) return false;
+  try {
+    const u = new URL(s);
+    if (u.username || u.password) return false;
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The WSUS server policy values --wsus-reset-policy removes (key, name), in plan order. */
+export const WSUS_SERVER_VALUES: readonly { key: string; name: BrokenWsusValue['name'] }[] = [
+  { key: WU_POLICY_KEY, name: 'WUServer' },
+  { key: WU_POLICY_KEY, name: 'WUStatusServer' },
+  { key: WU_POLICY_KEY, name: 'TargetGroup' },
+  { key: WU_POLICY_KEY, name: 'TargetGroupEnabled' },
+  { key: AU_POLICY_KEY, name: 'UseWUServer' },
+];
+
+/** One WSUS policy value that cannot work, with why. */
+export interface BrokenWsusValue {
+  /** WU_POLICY_KEY or AU_POLICY_KEY. */
+  key: string;
+  name: 'WUServer' | 'WUStatusServer' | 'UseWUServer' | 'TargetGroup' | 'TargetGroupEnabled';
+  /** The value as read (strings escaped by the caller where shown). */
+  data: string;
+  why: string;
+}
+
+const shown = (s: string) => (s.length > 64 ? `${s.slice(0, 64)}...` : s);
+
+/**
+ * The WSUS policy values that cannot work, in the order a plan removes them. Only these, never a
+ * well-formed server URL:
+ * - WUServer that is not an http(s) URL (with it UseWUServer, which would then point at nothing);
+ * - UseWUServer=1 without any WUServer (0x80244011-style "no server" failures);
+ * - WUStatusServer that is not a URL, or left without a usable WUServer;
+ * - TargetGroup / TargetGroupEnabled left without a usable WUServer (client-side targeting needs one).
+ */
+export function brokenWsusValues(p: Pick<WuPolicy, 'wuServer' | 'wuStatusServer' | 'useWuServer' | 'targetGroup' | 'targetGroupEnabled'>): BrokenWsusValue[] {
+  const out: BrokenWsusValue[] = [];
+  const serverOk = isServerUrl(p.wuServer);
+  if (p.wuServer !== undefined && !serverOk)
+    out.push({ key: WU_POLICY_KEY, name: 'WUServer', data: shown(p.wuServer), why: 'not an http:// or https:// server URL' });
+  if (p.wuStatusServer !== undefined && !isServerUrl(p.wuStatusServer))
+    out.push({ key: WU_POLICY_KEY, name: 'WUStatusServer', data: shown(p.wuStatusServer), why: 'not an http:// or https:// server URL' });
+  else if (p.wuStatusServer !== undefined && !serverOk)
+    out.push({ key: WU_POLICY_KEY, name: 'WUStatusServer', data: shown(p.wuStatusServer), why: 'a status server without a usable WUServer' });
+  if (!serverOk && p.targetGroup !== undefined)
+    out.push({ key: WU_POLICY_KEY, name: 'TargetGroup', data: shown(p.targetGroup), why: 'a target group without a usable WUServer' });
+  if (!serverOk && p.targetGroupEnabled !== undefined)
+    out.push({ key: WU_POLICY_KEY, name: 'TargetGroupEnabled', data: String(p.targetGroupEnabled), why: 'client-side targeting without a usable WUServer' });
+  if (!serverOk && p.useWuServer === 1)
+    out.push({
+      key: AU_POLICY_KEY,
+      name: 'UseWUServer',
+      data: '1',
+      why: p.wuServer === undefined ? 'WSUS use without a WUServer' : 'WSUS use with a WUServer that is not a URL',
+    });
+  return out;
+}
+
 export const AU_OPTIONS: Record<number, string> = {
   2: 'Notify for download and install',
   3: 'Auto download and notify for install',

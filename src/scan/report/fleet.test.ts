@@ -1,5 +1,17 @@
 import { describe, it, expect } from 'vitest';
-import { csvField, elide, fleetCsv, mergeFleet, parseImageResult, renderFleetHtml, summaryRow, summaryTable, worstExit, type FleetImage } from './fleet.js';
+import {
+  csvField,
+  duplicateClientLines,
+  elide,
+  fleetCsv,
+  mergeFleet,
+  parseImageResult,
+  renderFleetHtml,
+  summaryRow,
+  summaryTable,
+  worstExit,
+  type FleetImage,
+} from './fleet.js';
 
 const doc = (image: string, exitCode: number, findings: { id: string; severity: string }[] = [], system: Record<string, unknown> = {}) => ({
   image,
@@ -120,5 +132,54 @@ describe('fleet: merge, CSV, HTML, table', () => {
       /^IMAGE +WINDOWS +FINDINGS +WORST +EXIT\nlab\/a\.img +Windows 10 Pro 22H2 \(19045\.4046\) +winre-too-small +error +10\n$/,
     );
     expect(summaryTable([summaryRow({ ...a, image: 'x\u001b[31m' })], 80)).toContain('x\\u001b[31m');
+  });
+});
+
+describe('fleet: duplicate WSUS client ids (issue #19)', () => {
+  const withId = (image: string, id: unknown) => ({
+    ...doc(image, 10),
+    targets: [{ ...doc(image, 10).targets[0], policy: { wsusClient: { susClientId: id, present: ['SusClientId'] } } }],
+  });
+  const CLONE = '{6A7C1D2E-0B3F-4C5D-9E8F-112233445566}';
+
+  it('the same SusClientId in several images is named with its images; braces and case do not matter', () => {
+    const imgs = [
+      ok(withId('lab/clone-1.img', CLONE)),
+      ok(withId('lab/clone-2.img', CLONE.toLowerCase().replace(/[{}]/g, ''))),
+      ok(withId('lab/unique.img', '{00000000-1111-2222-3333-444444444444}')),
+      ok(doc('lab/none.img', 0)),
+    ];
+    expect(imgs[0]!.wsusClientIds).toEqual(['6a7c1d2e-0b3f-4c5d-9e8f-112233445566']);
+    expect(imgs[3]!.wsusClientIds).toBeUndefined();
+    const fleet = mergeFleet(imgs);
+    expect(fleet.duplicateClientIds).toEqual([{ id: '6a7c1d2e-0b3f-4c5d-9e8f-112233445566', images: ['lab/clone-1.img', 'lab/clone-2.img'] }]);
+    const lines = duplicateClientLines(fleet.duplicateClientIds);
+    expect(lines).toBe(
+      'duplicate WSUS client id 6a7c1d2e-0b3f-4c5d-9e8f-112233445566 (2 images):\n  - lab/clone-1.img\n  - lab/clone-2.img\n' +
+        'each reports to WSUS as the same computer: wufix repair --only wsus-policy\n',
+    );
+    for (const l of lines.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+    const html = renderFleetHtml(fleet, { tool: 't', generatedAt: 'now' });
+    expect(html).toContain('<table class="dup-client-ids">');
+    expect(html).toMatch(/<code>6a7c1d2e-0b3f-4c5d-9e8f-112233445566<\/code><\/td><td class="n">2<\/td>/);
+  });
+
+  it('one image, or distinct ids, is no duplicate; the same id twice in one image counts once; a non-GUID is ignored', () => {
+    expect(mergeFleet([ok(withId('a.img', CLONE)), ok(withId('b.img', '{00000000-1111-2222-3333-444444444444}'))]).duplicateClientIds).toEqual([]);
+    expect(duplicateClientLines([])).toBe('');
+    const twice = ok({ ...doc('a.img', 10), targets: [withId('a.img', CLONE).targets[0], withId('a.img', CLONE).targets[0]] });
+    expect(twice.wsusClientIds).toHaveLength(1);
+    expect(mergeFleet([twice]).duplicateClientIds).toEqual([]);
+    expect(mergeFleet([ok(withId('a.img', '<script>')), ok(withId('b.img', '<script>'))]).duplicateClientIds).toEqual([]);
+    expect(parseImageResult(withId('a.img', 42))).toMatch(/susClientId is not a string/);
+    expect(parseImageResult({ ...doc('a.img', 10), targets: [{ policy: [] }] })).toMatch(/policy is not an object/);
+  });
+
+  it('a hostile image name is escaped and cut in the console lines', () => {
+    const evil = `lab/\u001b[31m${'x'.repeat(200)}.img`;
+    const lines = duplicateClientLines([{ id: '6a7c1d2e-0b3f-4c5d-9e8f-112233445566', images: [evil, 'b.img'] }]);
+    expect(lines).not.toContain('\u001b');
+    for (const l of lines.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+    expect(lines).toMatch(/^ {2}- \.\.\.x+\.img$/m);
   });
 });

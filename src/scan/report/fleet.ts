@@ -7,6 +7,7 @@
 import type { Severity } from '../../model/scan.js';
 import { EXIT } from '../../shared/errors.js';
 import { asciiSafe } from '../../shared/style.js';
+import { normalClientId } from '../../windows/policy.js';
 
 /** One image's result as the fleet summary uses it (taken from its per-image JSON document). */
 export interface FleetImage {
@@ -23,6 +24,14 @@ export interface FleetImage {
   scannedAt?: string;
   /** The one-line error when the scan gave none (exit 2, 3, 70). */
   error?: string;
+  /** The WSUS SusClientId of each target that has one (lower case, no braces). */
+  wsusClientIds?: string[];
+}
+
+/** A WSUS client id that several images share: clones that report to WSUS as one computer. */
+export interface DuplicateClientId {
+  id: string;
+  images: string[];
 }
 
 /** A result file (or line) that could not be used, and why. */
@@ -38,6 +47,8 @@ export interface Fleet {
   byKind: { id: string; severity: Severity; images: string[] }[];
   /** Per Windows build: the images and how many have findings that need action. */
   byBuild: { build: string; windows: string; images: string[]; withFindings: number }[];
+  /** SusClientIds found in more than one image (issue #19): each wants wufix repair --only wsus-policy. */
+  duplicateClientIds: DuplicateClientId[];
   /** The worst exit code (worstExit). */
   exitCode: number;
   bad: BadResult[];
@@ -135,6 +146,7 @@ export function parseImageResult(doc: unknown): FleetImage | string {
     const windows: string[] = [];
     const builds: string[] = [];
     const findings: FleetImage['findings'] = [];
+    const clientIds: string[] = [];
     for (const [i, t] of targets.entries()) {
       if (!isObject(t)) return `targets[${i}] is not an object`;
       const s = t.system ?? {};
@@ -147,6 +159,13 @@ export function parseImageResult(doc: unknown): FleetImage | string {
       const build = int(s.currentBuild, 'currentBuild');
       const ubr = int(s.ubr, 'ubr');
       builds.push(build === undefined ? 'unknown' : `${build}${ubr !== undefined ? `.${ubr}` : ''}`);
+      const pol = t.policy ?? {};
+      if (!isObject(pol)) return `targets[${i}].policy is not an object`;
+      const wc = pol.wsusClient ?? {};
+      if (!isObject(wc)) return `targets[${i}].policy.wsusClient is not an object`;
+      // Only a GUID is compared; anything else in the field is not an id (and is never shown).
+      const cid = normalClientId(text(wc.susClientId, 'susClientId'));
+      if (cid && !clientIds.includes(cid)) clientIds.push(cid);
       const fs = t.findings ?? [];
       if (!Array.isArray(fs)) return `targets[${i}].findings is not a list`;
       for (const f of fs) {
@@ -160,6 +179,7 @@ export function parseImageResult(doc: unknown): FleetImage | string {
     if (names.length) r.computerName = names.join('; ');
     if (windows.length) r.windows = windows.join('; ');
     if (builds.length) r.build = builds.join('; ');
+    if (clientIds.length) r.wsusClientIds = clientIds;
     const at = text(doc.scannedAt, '"scannedAt"');
     if (at) r.scannedAt = at;
     if (doc.error !== undefined) {
@@ -203,7 +223,37 @@ export function mergeFleet(results: readonly FleetImage[], bad: readonly BadResu
     (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.images.length - a.images.length || (a.id < b.id ? -1 : 1),
   );
   const byBuild = [...builds.values()].sort((a, b) => b.images.length - a.images.length || (a.build < b.build ? -1 : 1));
-  return { images, byKind, byBuild, exitCode: worstExit(images.map((i) => i.exitCode)), bad: [...bad] };
+  return { images, byKind, byBuild, duplicateClientIds: duplicateClientIds(images), exitCode: worstExit(images.map((i) => i.exitCode)), bad: [...bad] };
+}
+
+/** The SusClientIds that more than one image carries, most images first, then by id. */
+export function duplicateClientIds(images: readonly FleetImage[]): DuplicateClientId[] {
+  const by = new Map<string, string[]>();
+  for (const im of images)
+    for (const id of im.wsusClientIds ?? []) {
+      const list = by.get(id) ?? [];
+      if (!list.includes(im.image)) list.push(im.image);
+      by.set(id, list);
+    }
+  return [...by.entries()]
+    .filter(([, ims]) => ims.length > 1)
+    .map(([id, ims]) => ({ id, images: ims }))
+    .sort((a, b) => b.images.length - a.images.length || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * The console lines for duplicate WSUS client ids (none when there are none): one per id with its
+ * images, then what to do. ASCII-safe (the ids are GUIDs; the image names are escaped).
+ */
+export function duplicateClientLines(dups: readonly DuplicateClientId[], width = 80): string {
+  if (!dups.length) return '';
+  const lines: string[] = [];
+  for (const d of dups) {
+    lines.push(`duplicate WSUS client id ${d.id} (${d.images.length} images):`);
+    for (const im of d.images) lines.push(`  - ${elide(asciiSafe(im).replace(/[\t\r\n]/g, ' '), Math.max(20, width - 4), true)}`);
+  }
+  lines.push('each reports to WSUS as the same computer: wufix repair --only wsus-policy');
+  return lines.join('\n') + '\n';
 }
 
 // --- the summary table (console) ---
@@ -336,6 +386,13 @@ ${fleet.byKind.map((k) => `<tr class="kind"><td><code>${esc(k.id)}</code></td>${
   const builds = `<table class="builds"><thead><tr><th>Build</th><th>Windows</th><th>Images</th><th>With findings</th><th>Which</th></tr></thead><tbody>
 ${fleet.byBuild.map((b) => `<tr class="build"><td>${esc(b.build)}</td><td>${esc(b.windows)}</td><td class="n">${b.images.length}</td><td class="n">${b.withFindings}</td><td>${b.images.map((i) => `<code>${esc(i)}</code>`).join(', ')}</td></tr>`).join('\n')}
 </tbody></table>`;
+  const dups = fleet.duplicateClientIds.length
+    ? `<h2>Duplicate WSUS client ids (${fleet.duplicateClientIds.length})</h2>
+<p>These images carry the same SusClientId and report to WSUS as one computer; run <code>wufix repair --only wsus-policy</code> on each so it registers anew.</p>
+<table class="dup-client-ids"><thead><tr><th>SusClientId</th><th>Images</th><th>Which</th></tr></thead><tbody>
+${fleet.duplicateClientIds.map((d) => `<tr class="dup"><td><code>${esc(d.id)}</code></td><td class="n">${d.images.length}</td><td>${d.images.map((i) => `<code>${esc(i)}</code>`).join(', ')}</td></tr>`).join('\n')}
+</tbody></table>`
+    : '';
   const bad = fleet.bad.length
     ? `<h2>Result files not used (${fleet.bad.length})</h2><ul class="bad">${fleet.bad.map((b) => `<li><code>${esc(b.file)}</code>: ${esc(b.problem)}</li>`).join('')}</ul>`
     : '';
@@ -353,6 +410,7 @@ ${images}
 ${kinds}
 <h2>By Windows build</h2>
 ${builds}
+${dups}
 ${bad}
 </body></html>
 `;
