@@ -187,6 +187,17 @@ describe.skipIf(!!reason)('pending repair: stuck transactions, complete (issue #
       ]),
     );
 
+    // The text report and the HTML report show the finding with its evidence.
+    const html = path.join(tmp, `report${n++}.html`);
+    const text = runCli(['scan', '--root', root, '--html', html]);
+    expect(text.stdout).toContain('transaction-log-full');
+    expect(text.stdout).toMatch(/^[\x00-\x7f]*$/);
+    for (const line of text.stdout.split('\n')) expect(line.replaceAll(root, '<root>').length, line).toBeLessThanOrEqual(80);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('transaction-log-full');
+    expect(page).toContain(`Windows\\System32\\config\\TxR\\${GUID}.TxR.blf`);
+    expect(page).toContain('0x800719e4');
+
     const dry = runCli(['repair', '--root', root, '--only', 'pending']);
     expect(dry.stdout).toContain('TxR');
     expect(dry.stdout).toMatch(/^[\x00-\x7f]*$/);
