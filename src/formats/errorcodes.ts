@@ -242,6 +242,14 @@ const KNOWN: Record<number, KnownEntry> = {
     source: `${S_WINERROR}; ${S_WU_COMMON}`,
     result: 'reboot-pending',
   },
+  0x800719e4: {
+    symbol: 'ERROR_LOG_FULL',
+    meaning: 'Log space is exhausted.',
+    cause:
+      'The registry transaction logs (System32\\config\\TxR, CLFS) are full: servicing cannot open a transaction (Azure win-fix-transaction-logs; Microsoft "Error 0x800719e4 (ERROR_LOG_FULL) when Windows update fails").',
+    repairs: ['pending'],
+    source: `${S_WINERROR}`,
+  },
   0x8024402c: {
     symbol: 'WU_E_PT_WINHTTP_NAME_NOT_RESOLVED',
     meaning: 'The proxy or update server name could not be resolved.',

@@ -27,7 +27,8 @@ export type FindingId =
   | 'au-paused'
   | 'component-store-corrupt'
   | 'feature-update-rollback'
-  | 'low-disk-space';
+  | 'low-disk-space'
+  | 'transaction-log-full';
 
 export interface Finding {
   /** Stable id, e.g. "winre-too-small", "wintrust-state". */
@@ -193,6 +194,23 @@ export interface CacheInfo {
   bitsQueue: { path: string; bytes: number }[];
 }
 
+/** One entry of System32\\config\\TxR named *.blf or *.regtrans-ms (the registry's transaction logs). */
+export interface TxrEntry {
+  /** Inside the volume: "Windows\\System32\\config\\TxR\\{guid}.TxR.blf". */
+  path: string;
+  /** What stands there, not followed: only a "file" is ever moved. */
+  kind: 'file' | 'dir' | 'link' | 'special';
+  bytes?: number;
+  /** Why the file is not a sound CLFS log (src/formats/clfs.ts), when it is not. */
+  damage?: string;
+}
+
+export interface TxrInfo {
+  /** Inside the volume: "Windows\\System32\\config\\TxR". */
+  folder: string;
+  entries: TxrEntry[];
+}
+
 export interface PolicyInfo {
   wuServer?: string;
   wuStatusServer?: string;
@@ -244,6 +262,8 @@ export interface TargetScan {
   disk?: DiskInfo;
   bitlocker: { partition: number; start: number }[];
   caches: CacheInfo;
+  /** The registry transaction logs, when System32\\config\\TxR is a real folder. */
+  txr?: TxrInfo;
   /** Every update attempt the logs describe, correlated across sources, oldest first (issue #16). */
   attempts: UpdateAttempt[];
   /** Each log file found, and how it was read. */

@@ -1,14 +1,17 @@
 // pending: revert pending servicing offline (windows-update.md §4, Microsoft's fallback for a stuck
-// post-reboot transaction): rename Windows\WinSxS\pending.xml, delete PendingXmlIdentifier,
-// NextQueueEntryIndex and AdvancedInstallersNeedResolving from the root of the COMPONENTS hive,
+// post-reboot transaction): rename Windows\WinSxS\pending.xml, delete the transaction values
+// (ExecutionState, PendingXmlIdentifier, NextQueueEntryIndex(BCDB), AdvancedInstallersNeedResolving,
+// StoreDirty) that are set at the root of the COMPONENTS hive,
 // delete the CBS RebootPending (and RebootInProgress) and WU Auto Update\RebootRequired keys, and
 // empty the CBS session queue (PackagesPending, SessionsPending values and incomplete sessions).
 // PendingFileRenameOperations(2) is shown in a note and cleared only with --clear-pending-renames.
+// On transaction-log-full, the registry transaction logs in System32\config\TxR are renamed away.
 // (`--use-dism` runs DISM /RevertPendingActions instead: src/platform/windows.ts.)
 import type { PlanStep, RegData } from '../model/plan.js';
 import type { PlanContext, Repair, Volume } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
-import { CBS_KEY, WU_AU_KEY } from '../windows/servicing.js';
+import { CBS_KEY, WU_AU_KEY, COMPONENTS_TRANSACTION_VALUES, componentsValueSet } from '../windows/servicing.js';
+import { isTxrLogName } from '../formats/clfs.js';
 import { pendingFileRenames, type PendingRename } from '../windows/services.js';
 import { keyAt, regRaw } from '../hive/query.js';
 import { renamedTo } from './wucache.js';
@@ -17,7 +20,13 @@ export const SOFTWARE_HIVE = 'Windows\\System32\\config\\SOFTWARE';
 export const SYSTEM_HIVE = 'Windows\\System32\\config\\SYSTEM';
 export const COMPONENTS_HIVE = 'Windows\\System32\\config\\COMPONENTS';
 export const PENDING_XML = 'Windows\\WinSxS\\pending.xml';
-export const COMPONENTS_VALUES = ['PendingXmlIdentifier', 'NextQueueEntryIndex', 'AdvancedInstallersNeedResolving'] as const;
+/**
+ * The COMPONENTS root values cleared when set (not absent, 0 or empty): the six Azure's pending-servicing
+ * script clears (Azure/repair-script-library src/windows/win-fix-pending-servicing.ps1), ExecutionState,
+ * StoreDirty and NextQueueEntryIndex among them.
+ */
+export const COMPONENTS_VALUES = COMPONENTS_TRANSACTION_VALUES;
+export const TXR_FOLDER = 'Windows\\System32\\config\\TxR';
 /** SOFTWARE keys whose presence means "reboot pending" (RebootInProgress counts as RebootPending in the scan). */
 export const REBOOT_KEYS = [`${CBS_KEY}\\RebootPending`, `${CBS_KEY}\\RebootInProgress`, `${WU_AU_KEY}\\RebootRequired`] as const;
 export const RENAME_VALUES = ['PendingFileRenameOperations', 'PendingFileRenameOperations2'] as const;
@@ -54,10 +63,10 @@ async function queuedTransaction(ctx: PlanContext, reason: Reason): Promise<Plan
   if (comp) {
     for (const name of COMPONENTS_VALUES) {
       const old = raw(comp.hive, '', name);
-      if (old)
+      if (old && componentsValueSet(old.type, Buffer.from(old.data, 'hex')))
         steps.push({
           repair: 'pending',
-          reason: reason(`COMPONENTS ${name} present`),
+          reason: reason(`COMPONENTS ${name} set`),
           change: { kind: 'reg-delete-value', hive: comp.rel, key: '', name, old },
         });
     }
@@ -150,6 +159,49 @@ function pendingRenames(ctx: PlanContext, sys: { hive: Hive; rel: string }, reas
   return { steps, notes };
 }
 
+/**
+ * 4. The registry transaction logs (System32\\config\\TxR\\*.blf, *.regtrans-ms), only on the
+ * transaction-log-full finding (CBS ERROR_LOG_FULL 0x800719e4, or a damaged log): each renamed
+ * away in its folder (`<name>.wufix-<run>`: no longer a log name, so Windows starts new logs at the
+ * next boot), journaled, renamed back by undo. As Azure/repair-script-library
+ * src/windows/win-fix-transaction-logs.ps1 (scope TxR) and win-fix-pending-servicing.ps1 do: only
+ * inside config\\TxR, by extension; the hives' .LOG1/.LOG2 in config itself are never touched.
+ * Anything there that is not a regular file (link, junction, folder, device) is skipped with a note.
+ */
+function transactionLogs(ctx: PlanContext): { steps: PlanStep[]; skipped: string[] } {
+  const { scan, options, volume } = ctx;
+  const steps: PlanStep[] = [];
+  const skipped: string[] = [];
+  const finding = scan.findings.find((f) => f.id === 'transaction-log-full');
+  if (!finding) return { steps, skipped };
+  const folder = volume.resolve(TXR_FOLDER);
+  if (!folder || volume.kind(folder) !== 'dir') {
+    if (volume.kind(TXR_FOLDER) !== undefined) skipped.push(`${TXR_FOLDER} is not a folder (a link or special file): not followed`);
+    return { steps, skipped };
+  }
+  const why = finding.errorCodes?.length ? 'transaction-log-full (CBS ERROR_LOG_FULL 0x800719e4)' : 'transaction-log-full (damaged transaction log)';
+  for (const e of scan.txr?.entries ?? []) {
+    const name = e.path.split('\\').pop() ?? '';
+    // Only a plain name directly in TxR, with a transaction log's extension.
+    if (e.path.toLowerCase() !== `${TXR_FOLDER}\\${name}`.toLowerCase() || !isTxrLogName(name) || /\.log\d?$/i.test(name)) continue;
+    const rel = volume.resolve(`${folder}\\${name}`);
+    const kind = rel === undefined ? undefined : volume.kind(rel);
+    if (rel === undefined || kind === undefined) continue; // gone since the scan
+    if (kind !== 'file') {
+      skipped.push(`${rel} (${kind === 'dir' ? 'a folder' : kind === 'link' ? 'a link' : 'a special file'})`);
+      continue;
+    }
+    steps.push({
+      repair: 'pending',
+      reason: `${why}: registry transaction log${e.damage ? ` (damaged: ${e.damage})` : ''}`,
+      change: { kind: 'rename', from: rel, to: renamedTo(rel, options.runId) },
+    });
+  }
+  const first = steps[0];
+  if (first) first.note = 'Windows creates new transaction logs at the next boot; the hive logs (.LOG1/.LOG2) are not touched';
+  return { steps, skipped };
+}
+
 export async function planPending(ctx: PlanContext): Promise<PlanStep[]> {
   const { scan, options, volume } = ctx;
   if (options.useDism) {
@@ -173,13 +225,17 @@ export async function planPending(ctx: PlanContext): Promise<PlanStep[]> {
     const first = steps[0];
     if (r.notes.length && first) first.note = [first.note, `kept (add --clear-pending-renames to clear): ${r.notes.join('; ')}`].filter(Boolean).join('; ');
   }
+  const txr = transactionLogs(ctx);
+  steps.push(...txr.steps);
+  const head = steps[0];
+  if (txr.skipped.length && head) head.note = [head.note, `skipped, never followed or moved: ${txr.skipped.join('; ')}`].filter(Boolean).join('; ');
   return steps;
 }
 
 export const pending: Repair = {
   id: 'pending',
-  title: 'revert pending servicing: rename pending.xml, clear the COMPONENTS queue values and the reboot markers',
-  fixes: ['pending-servicing', 'reboot-loop'],
+  title: 'revert pending servicing: rename pending.xml, clear the COMPONENTS transaction values and the reboot markers; move full or damaged TxR logs away',
+  fixes: ['pending-servicing', 'reboot-loop', 'transaction-log-full'],
   uses: () => [SOFTWARE_HIVE, SYSTEM_HIVE, COMPONENTS_HIVE, PENDING_XML],
   plan: planPending,
 };

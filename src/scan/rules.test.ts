@@ -194,3 +194,37 @@ describe('finding rules', () => {
     ]);
   });
 });
+
+describe('transaction-log-full (issue #19)', () => {
+  const txr = {
+    folder: 'Windows\\System32\\config\\TxR',
+    entries: [{ path: 'Windows\\System32\\config\\TxR\\a.TxR.blf', kind: 'file' as const, bytes: 65536 }],
+  };
+  const attempt = (result: 'failed' | 'succeeded', code: string | undefined, time: string, source: 'CBS.log' | 'WindowsUpdate.log' = 'CBS.log') => ({
+    kind: 'install' as const,
+    name: 'KB5034122',
+    kb: 'KB5034122',
+    time,
+    result,
+    code,
+    sources: [source],
+    evidence: [{ file: 'Windows\\Logs\\CBS\\CBS.log', line: 5, data: `HRESULT = ${code ?? '0x0'}` }],
+    events: 1,
+  });
+  const ids = (t: TargetScan) => deriveFindings(t).map((f) => f.id);
+  it('CBS ERROR_LOG_FULL with TxR logs: found; a later success ends it; another log than CBS, or no regular TxR file, is not enough', () => {
+    const full = attempt('failed', '0x800719e4', '2024-01-09T08:05:40Z');
+    expect(ids(base({ txr, attempts: [full] }))).toEqual(['transaction-log-full']);
+    expect(ids(base({ txr, attempts: [full, attempt('succeeded', undefined, '2024-01-10T08:00:00Z')] }))).toEqual([]);
+    expect(ids(base({ txr, attempts: [attempt('failed', '0x800719e4', '2024-01-09T08:05:40Z', 'WindowsUpdate.log')] }))).toEqual([]);
+    expect(ids(base({ txr: { ...txr, entries: [{ ...txr.entries[0]!, kind: 'link' }] }, attempts: [full] }))).toEqual([]);
+    expect(ids(base({ attempts: [full] }))).toEqual([]);
+  });
+  it('healthy TxR logs alone are never evidence; a damaged one is', () => {
+    expect(ids(base({ txr }))).toEqual([]);
+    const damaged = { ...txr, entries: [{ ...txr.entries[0]!, damage: 'is empty (0 bytes)' }] };
+    const f = deriveFindings(base({ txr: damaged }))[0]!;
+    expect(f).toMatchObject({ id: 'transaction-log-full', repair: 'pending', severity: 'error' });
+    expect(f.evidence).toEqual([{ file: 'Windows\\System32\\config\\TxR\\a.TxR.blf', data: 'damaged: is empty (0 bytes)' }]);
+  });
+});

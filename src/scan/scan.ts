@@ -11,6 +11,7 @@ import type { ScanResult, TargetScan, DiskInfo } from '../model/scan.js';
 import { openMachineHives } from './collect/hives.js';
 import { collectComputerName, collectServices, collectVersion } from './collect/system.js';
 import { collectComponents, collectPendingXml, collectServicing } from './collect/servicing.js';
+import { collectTxr } from './collect/txr.js';
 import { collectCertificates, collectPolicy } from './collect/policy.js';
 import { readWinTrust } from './collect/wintrust.js';
 import { collectBcd, collectReAgent, collectStagedWim } from './collect/winre.js';
@@ -85,6 +86,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   }
   if (components) collectComponents(components, t);
   collectPendingXml(root, t);
+  collectTxr(root, t);
 
   collectReAgent(root, t);
   collectStagedWim(root, t);

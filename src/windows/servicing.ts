@@ -136,11 +136,41 @@ export interface ComponentsValue {
   number?: number;
 }
 
+/**
+ * The values at the root of COMPONENTS that record an interrupted component transaction: the six
+ * Azure's pending-servicing script clears (Azure/repair-script-library
+ * src/windows/win-fix-pending-servicing.ps1, $PendingComponentValue). Order = the script's.
+ */
+export const COMPONENTS_TRANSACTION_VALUES = [
+  'ExecutionState',
+  'PendingXmlIdentifier',
+  'NextQueueEntryIndex',
+  'NextQueueEntryIndexBCDB',
+  'AdvancedInstallersNeedResolving',
+  'StoreDirty',
+] as const;
+export type ComponentsTransactionValue = (typeof COMPONENTS_TRANSACTION_VALUES)[number];
+
+/**
+ * Whether a COMPONENTS value is evidence of an unfinished transaction, by the script's rule
+ * (Test-PendingComponentValue): absent, 0 or empty is a settled store. A number (REG_DWORD /
+ * REG_QWORD) counts when not 0, a string when not blank, any other data when not empty.
+ */
+export function componentsValueSet(type: number, data: Uint8Array): boolean {
+  if (type === 4 || type === 5 || type === 11) return data.some((b) => b !== 0);
+  if (type === 1 || type === 2 || type === 7)
+    return (
+      utf16le(data)
+        .replace(/\u0000/g, '')
+        .trim() !== ''
+    );
+  return data.length > 0;
+}
+
 export interface ComponentsPending {
-  pendingXmlIdentifier?: ComponentsValue;
-  nextQueueEntryIndex?: ComponentsValue;
-  advancedInstallersNeedResolving?: ComponentsValue;
-  /** Any of the three values present (a queued CSI transaction, with or without pending.xml). */
+  /** Each transaction value that is set (componentsValueSet), by name. */
+  values: Partial<Record<ComponentsTransactionValue, ComponentsValue>>;
+  /** Any of them set (a queued CSI transaction, with or without pending.xml). */
   pending: boolean;
 }
 
@@ -157,18 +187,12 @@ function describeValue(type: number, data: Uint8Array): ComponentsValue {
   return v;
 }
 
-/** The values at the root of the COMPONENTS hive that mark a queued transaction. */
+/** The transaction values at the root of the COMPONENTS hive that are set (componentsValueSet). */
 export function componentsPending(components: Hive): ComponentsPending {
-  const get = (n: string) => {
-    const r = regRaw(components, components.rootCell, n);
-    return r ? describeValue(r.type, r.data) : undefined;
-  };
-  const out: ComponentsPending = {
-    pendingXmlIdentifier: get('PendingXmlIdentifier'),
-    nextQueueEntryIndex: get('NextQueueEntryIndex'),
-    advancedInstallersNeedResolving: get('AdvancedInstallersNeedResolving'),
-    pending: false,
-  };
-  out.pending = !!(out.pendingXmlIdentifier || out.nextQueueEntryIndex || out.advancedInstallersNeedResolving);
-  return out;
+  const values: ComponentsPending['values'] = {};
+  for (const name of COMPONENTS_TRANSACTION_VALUES) {
+    const r = regRaw(components, components.rootCell, name);
+    if (r && componentsValueSet(r.type, r.data)) values[name] = describeValue(r.type, r.data);
+  }
+  return { values, pending: Object.keys(values).length > 0 };
 }

@@ -153,12 +153,7 @@ describe('CBS packages', () => {
 
 describe('COMPONENTS hive', () => {
   it('nothing queued', () => {
-    expect(componentsPending(Hive.create({ rootName: 'COMPONENTS' }))).toEqual({
-      pendingXmlIdentifier: undefined,
-      nextQueueEntryIndex: undefined,
-      advancedInstallersNeedResolving: undefined,
-      pending: false,
-    });
+    expect(componentsPending(Hive.create({ rootName: 'COMPONENTS' }))).toEqual({ values: {}, pending: false });
   });
   it.skipIf(!!reason)('PendingXmlIdentifier, NextQueueEntryIndex, AdvancedInstallersNeedResolving at the root', async () => {
     const h = Hive.create({ rootName: 'COMPONENTS' });
@@ -171,8 +166,21 @@ describe('COMPONENTS hive', () => {
     expect(root.values.map((v) => v.name)).toEqual(['PendingXmlIdentifier', 'NextQueueEntryIndex', 'AdvancedInstallersNeedResolving']);
     const c = componentsPending(hive);
     expect(c.pending).toBe(true);
-    expect(c.pendingXmlIdentifier).toMatchObject({ type: REG.BINARY, hex: root.values[0]!.data, text: '1d9f2a6b3c4e5f60.0000000000000001' });
-    expect(c.nextQueueEntryIndex).toMatchObject({ number: 7, hex: '07000000' });
-    expect(c.advancedInstallersNeedResolving).toMatchObject({ number: 1 });
+    expect(c.values.PendingXmlIdentifier).toMatchObject({ type: REG.BINARY, hex: root.values[0]!.data, text: '1d9f2a6b3c4e5f60.0000000000000001' });
+    expect(c.values.NextQueueEntryIndex).toMatchObject({ number: 7, hex: '07000000' });
+    expect(c.values.AdvancedInstallersNeedResolving).toMatchObject({ number: 1 });
+  });
+  it('ExecutionState / StoreDirty: 0 or empty is a settled store (Azure win-fix-pending-servicing), anything else counts', () => {
+    const h = Hive.create({ rootName: 'COMPONENTS' });
+    h.setValue(h.rootCell, 'ExecutionState', REG.DWORD, dword(0));
+    h.setValue(h.rootCell, 'StoreDirty', REG.DWORD, dword(0));
+    h.setValue(h.rootCell, 'NextQueueEntryIndexBCDB', REG.SZ, new Uint8Array(Buffer.from(' \0', 'utf16le')));
+    expect(componentsPending(h)).toEqual({ values: {}, pending: false });
+    h.setValue(h.rootCell, 'ExecutionState', REG.DWORD, dword(3));
+    h.setValue(h.rootCell, 'StoreDirty', REG.BINARY, new Uint8Array([0]));
+    const c = componentsPending(h);
+    expect(Object.keys(c.values)).toEqual(['ExecutionState', 'StoreDirty']);
+    expect(c.values.ExecutionState).toMatchObject({ number: 3 });
+    expect(c.pending).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 import { problemText as describeError } from '../../shared/safefs.js';
 import type { Hive } from '../../hive/hive.js';
 import type { TargetScan } from '../../model/scan.js';
-import { readServicingMarkers, componentsPending, summarizeCbsPackages } from '../../windows/servicing.js';
+import { readServicingMarkers, componentsPending, summarizeCbsPackages, COMPONENTS_TRANSACTION_VALUES } from '../../windows/servicing.js';
 import { realFile, winRel } from '../../windows/files.js';
 import { PENDING_XML } from '../../windows/locations.js';
 
@@ -29,17 +29,10 @@ export function collectServicing(software: Hive, t: TargetScan): void {
   }
 }
 
-/** The COMPONENTS values that mean a component transaction is queued, as their value names. */
-const COMPONENTS_PENDING = [
-  ['pendingXmlIdentifier', 'PendingXmlIdentifier'],
-  ['nextQueueEntryIndex', 'NextQueueEntryIndex'],
-  ['advancedInstallersNeedResolving', 'AdvancedInstallersNeedResolving'],
-] as const;
-
 export function collectComponents(components: Hive, t: TargetScan): void {
   try {
     const c = componentsPending(components);
-    for (const [k, name] of COMPONENTS_PENDING) if (c[k]) t.servicing.componentsPending.push(name);
+    for (const name of COMPONENTS_TRANSACTION_VALUES) if (c.values[name]) t.servicing.componentsPending.push(name);
   } catch (e) {
     t.problems.push(`COMPONENTS hive: ${describeError(e)}`);
   }

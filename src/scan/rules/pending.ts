@@ -104,10 +104,51 @@ function pendingServicing(t: TargetScan, loopFindings: readonly Finding[]): Find
   ];
 }
 
+/** ERROR_LOG_FULL as CBS prints it (winerror.h: 6628 = 0x19E4, "The log space is exhausted"). */
+export const LOG_FULL = '0x800719e4';
+
+/**
+ * transaction-log-full: the registry transaction logs (System32\config\TxR) to move away, when CBS
+ * reports ERROR_LOG_FULL and nothing succeeded since, or when a TxR log is damaged. TxR logs are on
+ * every healthy Windows, so their presence alone is never evidence (Azure/repair-script-library
+ * src/windows/win-fix-transaction-logs.ps1; Microsoft's "Error 0x800719e4 (ERROR_LOG_FULL) when
+ * Windows update fails", MicrosoftDocs/SupportArticles-docs). Only regular files are offered;
+ * links, folders and special files named like a log are evidence, never moved.
+ */
+function transactionLogFull(t: TargetScan): Finding[] {
+  const files = (t.txr?.entries ?? []).filter((e) => e.kind === 'file');
+  if (!files.length) return [];
+  const full = t.attempts.filter((a) => a.result === 'failed' && a.code === LOG_FULL && (a.sources.includes('CBS.log') || a.sources.includes('CbsPersist')));
+  const lastFull = Math.max(0, ...full.map((a) => ms(a.endTime ?? a.time)));
+  const since = full.length > 0 && t.attempts.some((a) => isServicing(a) && a.result === 'succeeded' && ms(a.time) > lastFull);
+  const logFull = since ? [] : full;
+  const damaged = files.filter((e) => e.damage);
+  if (!logFull.length && !damaged.length) return [];
+  const why = [
+    logFull.length ? `CBS reports ${LOG_FULL} (ERROR_LOG_FULL) ${logFull.length} time${logFull.length === 1 ? '' : 's'}` : undefined,
+    damaged.length ? `${damaged.length} transaction log${damaged.length === 1 ? ' is' : 's are'} damaged` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' and ');
+  return [
+    {
+      id: 'transaction-log-full',
+      severity: 'error',
+      explanation: `${why}: the registry transaction logs in ${t.txr!.folder} stop servicing; the pending repair moves them away (Windows creates new ones at the next boot) and undo puts them back.`,
+      evidence: [
+        ...logFull.slice(0, 5).map(attemptEvidence),
+        ...files.map((e) => ({ file: e.path, data: e.damage ? `damaged: ${e.damage}` : `${e.bytes ?? 0} bytes` })),
+      ],
+      repair: 'pending',
+      errorCodes: logFull.length ? [LOG_FULL] : undefined,
+    },
+  ];
+}
+
 export const pendingRule: Rule = {
   id: 'pending',
   derive(t) {
     const loops = rebootLoops(t);
-    return [...loops, ...pendingServicing(t, loops)];
+    return [...loops, ...pendingServicing(t, loops), ...transactionLogFull(t)];
   },
 };
