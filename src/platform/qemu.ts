@@ -9,12 +9,13 @@
 // never opened for writing. A qcow2 overlay is written only in its top layer: QEMU opens backing
 // files read-only. After a writable attach, `qemu-img check` runs again on the way out.
 import { execFileSync } from 'node:child_process';
+import { constants } from 'node:fs';
 import { closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BadInputError, RefusedError } from '../shared/errors.js';
 import { fmtSize } from '../shared/units.js';
 import { detectContainer, describeContainer, type ContainerFormat, type ContainerInfo } from '../disk/vdisk.js';
-import { Cleanup, parseMountinfo, requireTools } from './linux.js';
+import { Cleanup, detachLoop, parseMountinfo, requireTools, unmount } from './linux.js';
 
 export interface AttachedDisk {
   /** The raw disk inside the container (a FUSE export file), or the image itself when it is raw. */
@@ -42,8 +43,11 @@ const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(
 
 /** What an image file holds, from its header (no QEMU involved). */
 export function containerOf(image: string): ContainerInfo {
-  const size = statSync(image).size;
-  const fd = openSync(image, 'r');
+  // Only a regular file can be a container; a block device (or anything else: the disk engine refuses it) is raw.
+  const st = statSync(image);
+  if (!st.isFile()) return { format: 'raw', label: 'raw disk image' };
+  const size = st.size;
+  const fd = openSync(image, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     return detectContainer((off, len) => {
       const b = Buffer.alloc(Math.max(0, Math.min(len, size - off)));
@@ -108,7 +112,7 @@ function imageInfo(file: string, image: string): QemuImageInfo {
  * A file a container reads through (backing file, extent, data file) must be a plain path to a
  * regular file that exists: never a protocol (nbd:, http:, json:{...}) or a device.
  */
-function checkReference(ref: string, image: string, what: string, writable: boolean): string {
+function checkReference(ref: string, image: string, what: string, writable: boolean, named: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !ref.startsWith('/'))
     throw new RefusedError(
       `${image} reads through ${what} "${ref}", which is not a plain file (a QEMU protocol); wufix opens only files: convert it (qemu-img convert -O raw <image> disk.img) and retry. Nothing was written`,
@@ -127,7 +131,7 @@ function checkReference(ref: string, image: string, what: string, writable: bool
       'vdisk-reference',
     );
   const real = realpathSync(abs);
-  const dirs = allowedDirs(image);
+  const dirs = allowedDirs(named);
   if (!dirs.some((d) => real === d || real.startsWith(d.endsWith('/') ? d : `${d}/`)))
     throw new RefusedError(
       `${image} reads through ${what} ${real}, outside the image's folder (${dirs[0]}); an image could name any file of this machine that way: put it beside the image (${what === 'the backing file' ? 'qemu-img rebase -u -b' : 'and edit the descriptor'}), or allow its folder with WUFIX_BACKING_DIRS=<dir>, and retry. Nothing was written`,
@@ -138,9 +142,8 @@ function checkReference(ref: string, image: string, what: string, writable: bool
 
 /** Folders whose files a container may read through: the named image's, the base of an --overlay, and WUFIX_BACKING_DIRS (colon-separated). */
 const trusted = new Set<string>();
-let named: string | undefined;
-function allowedDirs(image: string): string[] {
-  const own = path.dirname(realpathSync(named ?? image));
+function allowedDirs(named: string): string[] {
+  const own = path.dirname(realpathSync(named));
   const env = (process.env.WUFIX_BACKING_DIRS ?? '')
     .split(':')
     .filter((d) => d && existsSync(d))
@@ -150,7 +153,6 @@ function allowedDirs(image: string): string[] {
 
 /** Every file the container reads, checked; the backing chain followed (at most 16 deep). */
 function checkReferences(image: string, info: QemuImageInfo, writable: boolean): void {
-  named = image;
   let cur = image;
   let inf = info;
   for (let depth = 0; depth < 16; depth++) {
@@ -159,13 +161,13 @@ function checkReferences(image: string, info: QemuImageInfo, writable: boolean):
       if (!e.filename) continue;
       const abs = path.resolve(path.dirname(cur), e.filename);
       if (existsSync(abs) && realpathSync(abs) === me) continue; // a monolithic VMDK: the image itself
-      checkReference(e.filename, cur, 'the extent', writable);
+      checkReference(e.filename, cur, 'the extent', writable, image);
     }
     const dataFile = inf['format-specific']?.data?.['data-file'];
-    if (dataFile) checkReference(dataFile, cur, 'the data file', writable);
+    if (dataFile) checkReference(dataFile, cur, 'the data file', writable, image);
     const back = inf['full-backing-filename'] ?? inf['backing-filename'];
     if (!back) return;
-    const next = checkReference(back, cur, 'the backing file', writable);
+    const next = checkReference(back, cur, 'the backing file', writable, image);
     inf = imageInfo(next, image);
     cur = next;
   }
@@ -215,8 +217,8 @@ function releaseUsers(rawPath: string): void {
   }
   if (!loops.length) return;
   const devs = new Set(loops.map((l) => `/dev/${l}`));
-  for (const m of mounts()) if (devs.has(m.source) && !quiet('umount', [m.mountPoint])) quiet('umount', ['-l', m.mountPoint]);
-  for (const d of devs) quiet('losetup', ['--detach', d]);
+  for (const m of mounts()) if (devs.has(m.source)) unmount(m.mountPoint);
+  for (const d of devs) detachLoop(d);
 }
 
 const mounts = () => {
@@ -272,8 +274,7 @@ function stopDaemon(pidfile: string, mountpoint: string): void {
     }
   }
   // A daemon that died (or was killed) leaves its FUSE mount behind ("transport endpoint is not connected").
-  if (mounts().some((m) => m.mountPoint === mountpoint) && !quiet('fusermount3', ['-u', mountpoint]) && !quiet('umount', [mountpoint]))
-    quiet('umount', ['-l', mountpoint]);
+  if (mounts().some((m) => m.mountPoint === mountpoint) && !quiet('fusermount3', ['-u', mountpoint])) unmount(mountpoint);
 }
 
 /**

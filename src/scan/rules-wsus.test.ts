@@ -1,29 +1,12 @@
 // The WSUS policy rules on their own (pure): which values cannot work, which are left alone, and the
 // client identity finding (issue #19 item 1).
+import { targetScan } from '../../test/helpers/target-scan.js';
 import { describe, it, expect } from 'vitest';
 import { deriveFindings } from './rules/index.js';
 import { brokenWsusValues, isServerUrl, normalClientId } from '../windows/policy.js';
 import type { PolicyInfo, TargetScan } from '../model/scan.js';
 
-function withPolicy(policy: PolicyInfo): TargetScan {
-  return {
-    root: '/mnt/c',
-    windowsDir: '/mnt/c/Windows',
-    system: { currentBuild: 19045 },
-    services: [],
-    controlSets: ['ControlSet001'],
-    wintrust: [],
-    servicing: { rebootPending: false, packagesPending: [], sessionsPending: [], rebootRequired: false, componentsPending: [], pendingFileRenames: 0 },
-    policy,
-    certificates: [],
-    winre: {},
-    bitlocker: [],
-    caches: { bitsQueue: [] },
-    attempts: [],
-    logs: [],
-    problems: [],
-  };
-}
+const withPolicy = (policy: PolicyInfo): TargetScan => targetScan({ policy });
 
 const ID = { susClientId: '{6A7C1D2E-0B3F-4C5D-9E8F-112233445566}', present: ['SusClientId', 'SusClientIDValidation'] };
 

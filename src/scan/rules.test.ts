@@ -1,4 +1,5 @@
 // The finding rules on their own (pure): thresholds and edges that the built scenarios do not hit.
+import { targetScan } from '../../test/helpers/target-scan.js';
 import { describe, it, expect } from 'vitest';
 import { deriveFindings, RULES } from './rules/index.js';
 import { MiB } from '../shared/units.js';
@@ -7,26 +8,7 @@ import type { TargetScan, DiskInfo } from '../model/scan.js';
 import type { UpdateEvent } from '../model/attempts.js';
 import { correlate } from './attempts.js';
 
-function base(over: Partial<TargetScan> = {}): TargetScan {
-  return {
-    root: '/mnt/c',
-    windowsDir: '/mnt/c/Windows',
-    system: { currentBuild: 19045 },
-    services: [],
-    controlSets: ['ControlSet001'],
-    wintrust: [],
-    servicing: { rebootPending: false, packagesPending: [], sessionsPending: [], rebootRequired: false, componentsPending: [], pendingFileRenames: 0 },
-    policy: {},
-    certificates: [],
-    winre: {},
-    bitlocker: [],
-    caches: { bitsQueue: [] },
-    attempts: [],
-    logs: [],
-    problems: [],
-    ...over,
-  };
-}
+const base = targetScan;
 
 function disk(recStart: number, osStart: number, free: number): DiskInfo {
   return {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, MiB } from '../helpers/disk-images.js';
-import { ownDevices } from '../helpers/own.js';
+import { ownDaemons, ownDevices } from '../helpers/own.js';
 import { runCli } from '../helpers/cli.js';
 import { alive, buildBatchImages, spawnCli, withoutTime, type BatchImage } from '../helpers/batch-images.js';
 import * as S from '../scan/scenarios.js';
@@ -22,19 +22,6 @@ const reason = skipReason(
   toolsReason('python3-hivex', 'ntfs-3g', 'mcopy', 'mkntfs', 'sgdisk', 'qemu-img', 'qemu-storage-daemon', 'fusermount3'),
   diskToolsReason(),
 );
-
-/** qemu-storage-daemons whose command line names `dir` (the workers' own attaches). */
-const daemonsUnder = (dir: string) =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return cmd.includes('qemu-storage-daemon') && cmd.includes(dir);
-      } catch {
-        return false;
-      }
-    });
 
 describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
   let tmp = '';
@@ -106,7 +93,7 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
       expect(r.stderr).toMatch(new RegExp(`^wufix: \\[\\d/8\\] .*${path.basename(im.file)}: done, exit ${im.exitCode}`, 'm'));
     }
     expect(ownDevices(tmp)).toEqual(before);
-    expect(daemonsUnder(tmp)).toEqual([]);
+    expect(ownDaemons(tmp)).toEqual([]);
   }, 300_000);
 
   it('--skip-done: the second run scans nothing and gives the same summary', () => {
@@ -195,7 +182,7 @@ describe.skipIf(!!reason)('wufix scan: many images, one command', () => {
     );
     for (const pid of r.workers) expect(alive(pid), `worker ${pid}`).toBe(false);
     expect(ownDevices(tmp)).toEqual({ loops: [], mounts: [] });
-    expect(daemonsUnder(tmp)).toEqual([]);
+    expect(ownDaemons(tmp)).toEqual([]);
     // Not every image was scanned; those that were have their results, none of an interrupted one.
     const written = existsSync(out) ? readdirSync(out) : [];
     expect(written.length).toBeLessThan(images.length);

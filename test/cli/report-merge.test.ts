@@ -4,12 +4,12 @@
 // builds; hostile and broken result files are listed and never fatal, and nothing of them runs.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, MiB, sparseImage } from '../helpers/disk-images.js';
 import { runCli } from '../helpers/cli.js';
+import { dumpDom } from '../helpers/chromium.js';
 import { buildBatchImages, type BatchImage } from '../helpers/batch-images.js';
 import * as S from '../scan/scenarios.js';
 
@@ -22,22 +22,6 @@ interface Doc {
     system: { computerName?: string; productName?: string; displayVersion?: string; currentBuild?: number; ubr?: number };
     findings: { id: string; severity: string }[];
   }[];
-}
-
-/** Headless Chromium's DOM of a page, its profile and home in a temp dir that is always removed. */
-function dumpDom(file: string): string {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'wufix-chromium-'));
-  try {
-    const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, '--dump-dom', `file://${file}`], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, 'config'), XDG_CACHE_HOME: path.join(profile, 'cache') },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    return r.stdout;
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
 }
 
 /** The text of each cell of each <tr class="<cls> ..."> row (tags removed, entities decoded). */

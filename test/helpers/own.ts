@@ -2,6 +2,7 @@
 // list, which any other loop device or mount on the machine (snaps, a lab's images, another test
 // file running beside this one) would change.
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Undo the \xHH escapes of `losetup --raw` / `findmnt --raw`. */
@@ -57,3 +58,24 @@ export function ownMounts(...prefixes: string[]): string[] {
 
 /** Both, for one equality check before/after a run: `expect(own(tmp)).toEqual(before)`. */
 export const ownDevices = (...prefixes: string[]) => ({ loops: ownLoops(...prefixes), mounts: ownMounts(...prefixes) });
+
+/** PIDs of the qemu-storage-daemons whose command line names `dir` (the test's images and FUSE exports under it). */
+export function ownDaemons(dir: string): string[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmd.includes('qemu-storage-daemon') && cmd.includes(dir);
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** This process's view of the FUSE mounts under `dir` (mountinfo lines). */
+export function ownFuseMounts(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(dir) && / - fuse/.test(l));
+}

@@ -7,7 +7,7 @@
 // rescan equals the first scan), `qemu-img check` is clean, `--overlay` leaves the base's sha256 as
 // it was, and no FUSE mount, loop device or qemu-storage-daemon is left behind.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,7 @@ import { buildWindowsTree } from '../helpers/winbuilder.js';
 import { buildWinreDisk, laptopParts } from '../helpers/winre-images.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, MiB, GiB } from '../helpers/disk-images.js';
-import { ownDevices } from '../helpers/own.js';
+import { ownDaemons, ownDevices, ownFuseMounts } from '../helpers/own.js';
 import { runCli } from '../helpers/cli.js';
 import { win10Winre } from '../scan/scenarios.js';
 import type { ScanReport } from '../../src/model/scan.js';
@@ -49,21 +49,8 @@ describe.skipIf(!!reason)(`the demo laptop in every container${reason ? ` (skipp
   let raw = '';
   let rawScan: Target | undefined;
   const env = () => ({ TMPDIR: wtmp });
-  const daemons = () =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-          return cmd.includes('qemu-storage-daemon') && cmd.includes(tmp);
-        } catch {
-          return false;
-        }
-      });
-  const fuseMounts = () =>
-    readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .filter((l) => l.includes(tmp) && / - fuse/.test(l));
+  const daemons = () => ownDaemons(tmp);
+  const fuseMounts = () => ownFuseMounts(tmp);
   const expectNothingLeft = () => {
     expect(ownDevices(tmp)).toEqual({ loops: [], mounts: [] });
     expect(fuseMounts()).toEqual([]);

@@ -6,27 +6,14 @@
 // streamOptimized VMDK opened for writing, a qcow2 overlay whose backing file is gone, an image in
 // use) write nothing.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, sha256, MiB, GiB } from '../helpers/disk-images.js';
-import { ownDevices } from '../helpers/own.js';
+import { ownDaemons, ownDevices, ownFuseMounts } from '../helpers/own.js';
 import { CLI, runCli } from '../helpers/cli.js';
 import { testStateDir } from '../helpers/state-dir.js';
 import { runCliWithSignals } from '../helpers/cli-signals.js';
@@ -68,21 +55,8 @@ describe.skipIf(!!reason)(`virtual disks through QEMU${reason ? ` (skipped: ${re
   /** This file's own loop devices and mounts (FUSE exports, loops and ntfs-3g mounts under tmp). */
   const own = () => ownDevices(tmp);
   /** qemu-storage-daemons whose command line names this file's temp dir. */
-  const daemons = () =>
-    readdirSync('/proc')
-      .filter((p) => /^\d+$/.test(p))
-      .filter((p) => {
-        try {
-          const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-          return cmd.includes('qemu-storage-daemon') && cmd.includes(tmp);
-        } catch {
-          return false;
-        }
-      });
-  const fuseMounts = () =>
-    readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .filter((l) => l.includes(tmp) && / - fuse/.test(l));
+  const daemons = () => ownDaemons(tmp);
+  const fuseMounts = () => ownFuseMounts(tmp);
   const expectNothingLeft = () => {
     expect(own()).toEqual({ loops: [], mounts: [] });
     expect(fuseMounts()).toEqual([]);

@@ -12,6 +12,7 @@ import { buildWindowsTree, buildDisk } from '../helpers/winbuilder.js';
 import { sharedReason, toolsReason, skipReason } from '../helpers/env.js';
 import { diskToolsReason, MiB, GiB } from '../helpers/disk-images.js';
 import { CLI, runCli } from '../helpers/cli.js';
+import { chromium } from '../helpers/chromium.js';
 import { renderHtml, diskLayout, diskLegend, diskSvg, DISK_W, MIN_PART_W } from '../../src/scan/report/html.js';
 import { partitionName, verdictLine } from '../../src/scan/report/shared.js';
 import * as S from './scenarios.js';
@@ -93,24 +94,6 @@ for (const sheet of [...document.styleSheets])
       for (const inner of [...rule.cssRules]) if (!(inner instanceof CSSPageRule)) sheet.insertRule(inner.cssText, sheet.cssRules.length);`;
 
 let tmp = '';
-
-/** Chromium, headless, its profile in a temp dir that is always removed. */
-function chromium(args: string[]): string {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'wufix-chromium-'));
-  try {
-    const r = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--user-data-dir=${profile}`, ...args], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      // Its home in the temp profile too: nothing of the browser lands in /root/.config or .cache
-      // (the host-check tests running beside this one look for changed host files).
-      env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, 'config'), XDG_CACHE_HOME: path.join(profile, 'cache') },
-    });
-    expect(r.status, r.stderr).toBe(0);
-    return r.stdout;
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
 
 /**
  * The page laid out `width` px wide (print: with its print rules), measured by the injected script.
