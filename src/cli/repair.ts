@@ -9,7 +9,8 @@ import { runRepairBatch } from './repair-batch.js';
 import { type DiskFacts } from '../model/target.js';
 import { applyWithDisk, linuxBackend, undoWithDisk, windowsBackend, type DiskBackend, type MountRoot, type UndoWithDiskResult } from '../winre/run.js';
 import { scanTarget } from '../scan/scan.js';
-import { windowsHost } from '../platform/winhost.js';
+import { windowsHost, type WinHost } from '../platform/winhost.js';
+import { vdiskBackend, vdiskTarget, withVdiskWindows } from './vdisk-windows.js';
 import { closeImageSessions, createOverlay, imageSession } from '../platform/qemu.js';
 import type { WinreRebuild } from '../model/plan.js';
 import { windowsDiskFacts } from '../winre/windows.js';
@@ -121,7 +122,7 @@ export function repairCommand(): Command {
     .option('--root <dir>', 'the root of the mounted Windows volume (read-write)')
     .option(
       '--image <disk.img...>',
-      "a disk image (raw, VHD, VHDX, VMDK, qcow2, VDI): its Windows partition is mounted read-write for the repair (Linux, root); several images or a quoted glob ('lab/*.qcow2') are repaired one after the other, each with its own journal",
+      "a disk image (raw, VHD, VHDX, VMDK, qcow2, VDI): its Windows partition is mounted read-write for the repair (Linux as root: every format; Windows/WinPE: VHD and VHDX, attached with diskpart); several images or a quoted glob ('lab/*.qcow2') are repaired one after the other, each with its own journal",
     )
     .option('--overlay <new.qcow2>', 'with --image: write every change into this new qcow2 overlay and leave the image itself untouched (its base)')
     .option('--disk <image|device>', 'its disk (for the layout)')
@@ -179,7 +180,8 @@ Examples:
       if (o.overlay && !o.image)
         throw new UsageError('--overlay goes with --image: the image it is laid over (wufix repair --image base.qcow2 --overlay new.qcow2)');
       if (o.image) {
-        await repairImage(o);
+        if (process.platform === 'win32') await repairImageWindows(o, windowsHost());
+        else await repairImage(o);
         return;
       }
       const root = o.root!;
@@ -238,6 +240,33 @@ async function repairImage(o: RepairCliOptions): Promise<void> {
     writeOut(`The changes are in the overlay ${overlay}; ${base} is unchanged (the overlay's backing file, opened read-only).\n`);
 }
 
+/**
+ * `repair --image` on Windows/WinPE: a VHD/VHDX planned on a read-only diskpart attach (a refusal
+ * leaves it as it was), applied on a writable one through the Windows backend (the WinRE rebuild
+ * by diskpart on the attached disk), detached at the end; the journal lives beside the image.
+ */
+export async function repairImageWindows(o: RepairCliOptions, host: WinHost): Promise<void> {
+  const image = o.image!;
+  if (o.overlay)
+    throw new UsageError(
+      '--overlay writes a qcow2 overlay through QEMU (Linux); on Windows make a differencing disk (diskpart: create vdisk file="C:\\lab\\try.vhdx" parent="C:\\lab\\base.vhdx") and repair that',
+    );
+  const journalRoot = imageJournalRoot(image, o.journal);
+  const p = await withVdiskWindows(host, image, true, progress, async (root, a) => {
+    const { target, facts } = await vdiskTarget(host, image, root, a, progress);
+    return prepareRepair(target, o, facts);
+  });
+  if (!p) return;
+  await withVdiskWindows(host, image, false, progress, (root, a) => applyAndReport(p, o, journalRoot, (fn) => fn(root), vdiskBackend(host, root, a)));
+}
+
+/** `undo --image` on Windows/WinPE: the VHD/VHDX attached writable with diskpart, the run undone through the Windows backend. */
+export async function undoImageWindows(host: WinHost, image: string, jr: string, id: string, o: { force?: boolean }): Promise<UndoWithDiskResult> {
+  return withVdiskWindows(host, image, false, progress, (root, a) =>
+    undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => fn(root), disk: image, backend: vdiskBackend(host, root, a) }),
+  );
+}
+
 /** Runs `fn`, then detaches every image it attached; a container damaged after the write is reported (after an error of `fn`, on stderr). */
 export async function withImageSessions<T>(fn: () => Promise<T>): Promise<T> {
   let r: T;
@@ -269,7 +298,7 @@ export function imageBackend(image: string): DiskBackend {
   };
 }
 
-interface RepairCliOptions {
+export interface RepairCliOptions {
   overlay?: string;
   only?: string[];
   skip?: string[];
@@ -438,7 +467,7 @@ export function undoCommand(): Command {
     .argument('[run-id]', 'the run to undo (see wufix journal list)')
     .option('--last', 'the most recent authenticated run')
     .option('--root <dir>', 'the Windows volume the run repaired (its drive letter may have changed since)')
-    .option('--image <disk.img>', 'the disk image the run repaired (Linux, root); it is the disk written, and the run must have been made for it')
+    .option('--image <disk.img>', 'the disk image the run repaired (Linux as root; Windows/WinPE: a VHD/VHDX, attached with diskpart); it is the disk written, and the run must have been made for it')
     .option('--journal <dir>', 'the journal directory, if not <root>\\wufix\\journal')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--force', 'restore even files that changed after the run')
@@ -449,6 +478,10 @@ export function undoCommand(): Command {
         const image = o.image;
         const jr = imageJournalRoot(image, o.journal);
         const id = pickRun(jr, runId, o.last, { disk: image });
+        if (process.platform === 'win32') {
+          writeOut(undoMessage(await undoImageWindows(windowsHost(), image, jr, id, o)));
+          return;
+        }
         const r = await withImageSessions(() =>
           undoWithDisk(jr, id, { force: o.force, progress, mountRoot: (fn) => withImageRoot(image, fn), disk: image, backend: imageBackend(image) }),
         );

@@ -352,8 +352,11 @@ export async function runBatch(o: BatchOptions): Promise<number> {
   try {
     await new Promise<void>((resolve) => {
       let running = 0;
+      // On Windows diskpart attaches the images, and an attached disk is found as the one new row of
+      // `list disk`: one image at a time there.
+      const jobs = process.platform === 'win32' ? 1 : o.jobs;
       const next = () => {
-        while (running < o.jobs && queue.length && !watch.signal) {
+        while (running < jobs && queue.length && !watch.signal) {
           const i = queue.shift()!;
           const im = o.images[i]!;
           running++;

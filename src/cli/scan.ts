@@ -21,7 +21,7 @@ export function scanCommand(): Command {
     .option('--disk <image|device>', 'the disk holding it, for the partition layout (found automatically when possible)')
     .option(
       '--image <disk.img...>',
-      'whole disk images: every partition is attached read-only and scanned (Linux, root); several (or a quoted glob, lab/*.img) make a batch',
+      'whole disk images: every partition is attached read-only and scanned (Linux as root: raw, VHD, VHDX, VMDK, qcow2, VDI; Windows/WinPE: VHD and VHDX, attached read-only with diskpart); several (or a quoted glob, lab/*.img) make a batch',
     )
     .option('--json', 'machine-readable report (schema: docs/scan-json.md); a batch: one document with every image')
     .option('-j, --jobs <n>', 'a batch: scan N images at once, each in a worker process (default 1)')

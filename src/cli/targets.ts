@@ -19,6 +19,11 @@ import { scanTarget } from '../scan/scan.js';
 import { addNextCommands } from '../scan/next.js';
 import { SCAN_SCHEMA_VERSION, type ScanReport, type ScanResult } from '../model/scan.js';
 import type { BcdLocation, DiskFacts, ScanOptions } from '../model/target.js';
+import { noWindowsError } from './no-windows.js';
+import { scanVdiskWindows } from './vdisk-windows.js';
+import { windowsHost } from '../platform/winhost.js';
+
+export { noWindowsError };
 
 /** A Windows device path (\\.\PhysicalDrive0, \\?\...): not a file existsSync can see. */
 const isWindowsDevicePath = (p: string) => /^\\\\[.?]\\/.test(p);
@@ -70,23 +75,6 @@ export function checkOutputFolder(file: string, flag: string): void {
   const k = kindOf(dir);
   if (!k) throw new BadInputError(`the folder ${dir} does not exist (${flag} writes a file there; create it first)`, { file, code: 'not-found' });
   if (k !== 'dir') throw new BadInputError(`${dir} is not a folder (${flag} writes a file there)`, { file, code: 'bad-input' });
-}
-
-/** A scan that found no offline Windows: exit 2 with where it looked and what to pass instead. */
-export function noWindowsError(o: { image?: string; root?: string }): BadInputError {
-  const what = 'no offline Windows found';
-  if (o.image) return new BadInputError(`${what}: no partition of this image holds Windows\\System32\\config\\SYSTEM`, { file: o.image, code: 'not-windows' });
-  if (o.root)
-    return new BadInputError(`${what}: no Windows\\System32\\config\\SYSTEM below this folder (not the root of a Windows volume)`, {
-      file: o.root,
-      code: 'not-windows',
-    });
-  return new BadInputError(
-    process.platform === 'win32'
-      ? `${what}: no drive letter holds Windows\\System32\\config\\SYSTEM (X: is skipped): pass --root <drive>:\\, or --include-x`
-      : `${what}: no mounted NTFS volume holds Windows\\System32\\config\\SYSTEM: pass --root <mounted volume> or --image <disk image>`,
-    { code: 'not-windows' },
-  );
 }
 
 function isRoot(): boolean {
@@ -269,8 +257,13 @@ async function scanWithDiskFacts(
 /** --image: every NTFS partition but the recovery one mounted read-only, each holding Windows scanned. */
 async function scanImage(image: string, report: ScanReport, cleanup: Cleanup, opts: ScanOptions): Promise<void> {
   const progress = opts.progress ?? (() => {});
+  if (process.platform === 'win32') {
+    // Windows/WinPE: a VHD/VHDX attached read-only with diskpart.
+    report.targets.push(await scanVdiskWindows(windowsHost(), image, progress));
+    return;
+  }
   if (process.platform !== 'linux')
-    throw new RefusedError('--image works on Linux only (loop devices and ntfs-3g); on Windows use --root with a drive letter', 'platform');
+    throw new RefusedError('--image works on Linux (every format) and Windows (VHD, VHDX); here use --root with the mounted Windows volume', 'platform');
   requireRoot('--image');
   if (!existsSync(image)) throw new BadInputError('does not exist', { file: image, code: 'not-found' });
   // A container is attached read-only through QEMU (released with the scan's cleanup).

@@ -175,3 +175,80 @@ export function diskpartItemNumber(cell: string): number | undefined {
   const m = /(\d+)\s*$/.exec(cell);
   return m ? Number(m[1]) : undefined;
 }
+
+// --- virtual disks (VHD, VHDX) -------------------------------------------------------------------
+
+/**
+ * A VHD/VHDX path as diskpart's `file=` takes it, quoted: an absolute path with a drive letter
+ * ("C:\lab\win10.vhdx") or a UNC share ("\\server\lab\win10.vhdx"); the caller resolves it first. A path diskpart could not take
+ * whole (a quote, a control character or a line break, which would end the command and start
+ * another) is refused, never escaped.
+ */
+export function vdiskFileArg(file: string): string {
+  if (/["\u0000-\u001f\u007f]/.test(file))
+    throw new RefusedError(`the path ${JSON.stringify(file)} holds a quote or a control character, which diskpart cannot take; rename or move the file`, 'vdisk-path');
+  // (A POSIX absolute path is what path.resolve gives on the Linux host the tests drive this from.)
+  if (!/^(?:[A-Za-z]:\\|\\\\[^\\]+\\[^\\]+\\|\/)/.test(file))
+    throw new UsageError(`diskpart needs the full path of the virtual disk (C:\\lab\\win10.vhdx or \\\\server\\share\\win10.vhdx), not ${file}`);
+  return `file="${file}"`;
+}
+
+/**
+ * The script that attaches a VHD/VHDX: `attach vdisk readonly` for the scan and the planning (the
+ * volumes are mounted read-only, so nothing Windows does on mount reaches the image), writable for
+ * repair and undo; then `list disk`, whose new row is the attached disk.
+ */
+export function vdiskAttachScript(file: string, readOnly: boolean): string {
+  return [
+    `REM wufix: attach ${readOnly ? 'read-only' : 'writable'}`,
+    `select vdisk ${vdiskFileArg(file)}`,
+    readOnly ? 'attach vdisk readonly' : 'attach vdisk',
+    'list disk',
+  ]
+    .map((l) => l + '\r\n')
+    .join('');
+}
+
+/** The script that detaches it again (its drive letters go with it). */
+export function vdiskDetachScript(file: string): string {
+  return ['REM wufix: detach', `select vdisk ${vdiskFileArg(file)}`, 'detach vdisk'].map((l) => l + '\r\n').join('');
+}
+
+/**
+ * The disk numbers in `list disk` output: its table has six columns (Disk ###, Status, Size, Free,
+ * Dyn, Gpt in any display language) and a number at the end of each row's first cell.
+ */
+export function diskNumbersOf(output: string): number[] {
+  const t = parseDiskpartListTables(output).find((x) => x.columns.length === 6);
+  if (!t) return [];
+  return t.rows.map((r) => diskpartItemNumber(r.cells[0] ?? '')).filter((n): n is number => n !== undefined);
+}
+
+export interface DiskpartVolume {
+  /** diskpart's volume number (`select volume N`). */
+  number: number;
+  /** Its drive letter (upper case), when it has one. */
+  letter?: string;
+  label: string;
+  /** As diskpart prints it: NTFS, FAT32, RAW, ... */
+  fs: string;
+  size?: number;
+}
+
+/**
+ * The volumes in `detail disk` (or `list volume`) output: the table with eight columns (Volume ###,
+ * Ltr, Label, Fs, Type, Size, Status, Info in any display language), read by position.
+ */
+export function diskVolumesOf(output: string): DiskpartVolume[] {
+  const t = parseDiskpartListTables(output).find((x) => x.columns.length === 8);
+  if (!t) return [];
+  const out: DiskpartVolume[] = [];
+  for (const r of t.rows) {
+    const number = diskpartItemNumber(r.cells[0] ?? '');
+    if (number === undefined) continue;
+    const ltr = /^[A-Za-z]$/.test(r.cells[1] ?? '') ? r.cells[1]!.toUpperCase() : undefined;
+    const size = parseDiskpartSize(r.cells[5] ?? '');
+    out.push({ number, ...(ltr ? { letter: ltr } : {}), label: r.cells[2] ?? '', fs: (r.cells[3] ?? '').toUpperCase(), ...(size !== undefined ? { size } : {}) });
+  }
+  return out;
+}

@@ -3,7 +3,7 @@
 // and reagentc.exe of the running Windows/WinPE, output decoded from the console's OEM code page);
 // tests drive the same backend on Linux through a host that carries out the same commands on a real
 // disk image (test/helpers/diskpart-host.ts), since diskpart itself cannot run here.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,8 @@ export interface WinHost {
   letterOf(root: string): string | undefined;
   /** Drive letters in use now (upper case). */
   lettersInUse(): Set<string>;
+  /** `diskpart /s` run synchronously: for the exit backstop that detaches a virtual disk when the process ends (no awaiting there). */
+  diskpartSync?: (script: string) => CommandResult;
   /** reagentc.exe, when the host has it. */
   reagentc?: (args: string[]) => Promise<CommandResult>;
 }
@@ -61,6 +63,18 @@ export function windowsHost(env: NodeJS.ProcessEnv = process.env): WinHost {
         const file = path.join(dir, 'script.txt');
         writeFileSync(file, script, 'latin1');
         return await runExe(diskpartExe, ['/s', file], await codePage());
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    diskpartSync(script) {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-dp-'));
+      try {
+        const file = path.join(dir, 'script.txt');
+        writeFileSync(file, script, 'latin1');
+        const r = spawnSync(diskpartExe, ['/s', file], { windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+        const out = Buffer.concat([r.stdout ?? Buffer.alloc(0), r.stderr ?? Buffer.alloc(0)]);
+        return { commandLine: commandLine(diskpartExe, ['/s', file]), exitCode: r.status, output: decodeOem(new Uint8Array(out), undefined).replace(/\r\n/g, '\n') };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

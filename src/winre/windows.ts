@@ -671,7 +671,9 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
     s.diskpartLog.push(`> ${r.commandLine} (exit ${r.exitCode})`, ...r.output.split('\n').filter((l) => l.trim()));
   };
   let now = readDiskLayout(c.disk);
-  const script = [`select disk ${s.diskNumber}`];
+  // The disk as the host numbers it now (an attached VHD/VHDX may have another number than at repair time).
+  const diskNumber = diskNumberOf(host, c.disk);
+  const script = [`select disk ${diskNumber}`];
   // The partition this run created: at the planned place, the WinRE type, and not one the disk had before.
   const np = atOffset(now, w.newPartition.start);
   if (np && np.size === w.newPartition.size && np.type === w.newPartition.type && !c.expect.some((e) => e.start === np.start && e.size === np.size)) {
@@ -705,7 +707,7 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
       const sum = await copyWithProgress(path.join(dir, 'old-recovery', ...f.path.split('/')), to, f.path, progress, f.bytes);
       if (sum !== f.sha256 || (await sha256File(to)) !== f.sha256) throw new VerificationError(`${f.path} did not come back intact from the journal`);
     }
-    await diskpart(host, CRLF([`select disk ${s.diskNumber}`, `select volume ${letter}`, `remove letter=${letter}`]), `removing the letter ${letter}:`, logRun);
+    await diskpart(host, CRLF([`select disk ${diskNumber}`, `select volume ${letter}`, `remove letter=${letter}`]), `removing the letter ${letter}:`, logRun);
     notes.push(`partition at byte ${old.start} recreated by diskpart: same offset, size, type, attributes, label and files; new unique GUID and a fresh NTFS`);
   }
   now = readDiskLayout(c.disk);
@@ -725,7 +727,7 @@ export async function restoreWinreWindows(c: WinreRebuild, dir: string, opts: Wi
     progress('restoring the BCD store');
     await withLetter(
       host,
-      s.diskNumber,
+      diskNumber,
       now,
       c.bcd.location.partition,
       async (r) => {

@@ -8,7 +8,7 @@
 // diskpart's English wording; like `diskpart /s`, the script stops at the first failing command
 // and the exit code is non-zero. Every loop device and mount is this host's own and released in
 // finally blocks or by close(). Commands: select disk/partition/volume, detail volume/partition,
-// list disk/partition/volume, shrink, extend, delete partition, create partition primary/logical,
+// detail disk, list disk/partition/volume, shrink, extend, delete partition, create partition primary/logical,
 // gpt attributes, set id, format, assign, remove, rescan, exit (see linuxDiskpartHost).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -165,8 +165,18 @@ function caseInsensitive(root: string, parts: string[]): string | undefined {
 
 export type DiskpartHost = WinHost & { close(): void; log: string[] };
 
-export function linuxDiskpartHost(image: string, opts: { base: string; letters?: Record<string, number> }): DiskpartHost {
+export function linuxDiskpartHost(
+  image: string,
+  opts: { base: string; letters?: Record<string, number>; disk?: number; readOnly?: boolean },
+): DiskpartHost {
   const base = path.resolve(opts.base);
+  /** The disk's number (0 unless a virtual disk attached as another). */
+  const DN = opts.disk ?? 0;
+  /** A read-only disk (`attach vdisk readonly`): volumes mounted read-only, changes refused as diskpart does. */
+  const RO = !!opts.readOnly;
+  const writable = () => {
+    if (RO) throw vds('The media is write protected.');
+  };
   mkdirSync(base, { recursive: true });
   const log: string[] = [];
   const loops = new Set<string>();
@@ -193,7 +203,7 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
 
   // --- loop devices and mounts -------------------------------------------------------------------
   function attach(start: number, size: number, ss: number): string {
-    const args = ['--find', '--show', '--offset', String(start), '--sizelimit', String(size)];
+    const args = ['--find', '--show', '--offset', String(start), '--sizelimit', String(size), ...(RO ? ['--read-only'] : [])];
     if (ss !== 512) args.push('--sector-size', String(ss));
     const dev = must('losetup', [...args, image]).trim();
     loops.add(dev);
@@ -227,10 +237,10 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
     let ok = false;
     try {
       if (fs === 'ntfs') {
-        must('ntfs-3g', ['-o', 'rw', dev, dir]);
+        must('ntfs-3g', ['-o', RO ? 'ro' : 'rw', dev, dir]);
         Object.assign(rec, { kind: 'ntfs', dev });
         ok = true;
-      } else if (exec('mount', ['-t', 'vfat', dev, dir]).status === 0) {
+      } else if (exec('mount', ['-t', 'vfat', ...(RO ? ['-o', 'ro'] : []), dev, dir]).status === 0) {
         Object.assign(rec, { kind: 'vfat', dev });
         ok = true;
       }
@@ -273,7 +283,7 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
     if (!rec) return;
     letters.delete(letter);
     try {
-      if (rec.kind === 'fat-copy') writeBack(rec);
+      if (rec.kind === 'fat-copy' && !RO) writeBack(rec);
       else if (rec.kind === 'ntfs' || rec.kind === 'vfat') umountDir(rec.dir);
     } finally {
       if (rec.dev) detach(rec.dev);
@@ -385,10 +395,10 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
     const arg = args[1];
     if (what === 'disk') {
       if (arg === undefined || !/^\d+$/.test(arg)) throw badArgs('select disk');
-      if (Number(arg) !== 0) throw new DiskpartFailure('The disk you specified is not valid.\n\nThere is no disk selected.');
-      if (disk !== 0) focus = undefined;
-      disk = 0;
-      return 'Disk 0 is now the selected disk.';
+      if (Number(arg) !== DN) throw new DiskpartFailure('The disk you specified is not valid.\n\nThere is no disk selected.');
+      if (disk !== DN) focus = undefined;
+      disk = DN;
+      return `Disk ${DN} is now the selected disk.`;
     }
     if (what === 'partition') {
       if (arg === undefined || !/^\d+$/.test(arg)) throw badArgs('select partition');
@@ -406,7 +416,7 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       const l = layout();
       const p = rec ? partAt(l, rec.start) : undefined;
       if (!p) throw new DiskpartFailure('The volume you selected is not valid or does not exist.');
-      disk = 0;
+      disk = DN;
       focus = p.start;
       return `Volume ${volumeNumber(l, p)} is the selected volume.`;
     }
@@ -463,13 +473,28 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       const vols = volumes(l).filter((q) => q.number === p.number);
       return [...head, `Offset in Bytes: ${p.start}`, '', vols.length ? volumeTable(l, vols) : 'There is no volume associated with this partition.'].join('\n');
     }
+    if (what === 'disk') {
+      needDisk('show the details of');
+      const l = layout();
+      return [
+        RO || DN !== 0 ? 'Msft Virtual Disk' : 'Linux stand-in disk',
+        `Disk ID: {${'0'.repeat(8)}-0000-0000-0000-${String(DN).padStart(12, '0')}}`,
+        `Type   : ${DN !== 0 ? 'File Backed Virtual' : 'SATA'}`,
+        'Status : Online',
+        `Current Read-only State : ${RO ? 'Yes' : 'No'}`,
+        'Read-only  : No',
+        'Boot Disk  : No',
+        '',
+        volumes(l).length ? volumeTable(l, volumes(l)) : 'There are no volumes.',
+      ].join('\n');
+    }
     if (what !== 'volume') throw badArgs('detail');
     const l = layout();
     const p = selected(l, 'volume');
     const free = l.free.reduce((s, r) => s + (r.size >= MiB ? r.size : 0), 0);
     const t = table(
       ['Disk ###', 'Status', 'Size', 'Free', 'Dyn', 'Gpt'],
-      [{ cells: ['Disk 0', 'Online', diskpartSize(l.sizeBytes), diskpartSize(free), '', l.scheme === 'gpt' ? '*' : ''], selected: true }],
+      [{ cells: [`Disk ${DN}`, 'Online', diskpartSize(l.sizeBytes), diskpartSize(free), '', l.scheme === 'gpt' ? '*' : ''], selected: true }],
       [8, 13, 7, 7, 3, 3],
       ['l', 'l', 'r', 'r', 'c', 'c'],
     );
@@ -502,7 +527,7 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       const free = l.free.reduce((s, r) => s + (r.size >= MiB ? r.size : 0), 0);
       return table(
         ['Disk ###', 'Status', 'Size', 'Free', 'Dyn', 'Gpt'],
-        [{ cells: ['Disk 0', 'Online', diskpartSize(l.sizeBytes), diskpartSize(free), '', l.scheme === 'gpt' ? '*' : ''], selected: disk === 0 }],
+        [{ cells: [`Disk ${DN}`, 'Online', diskpartSize(l.sizeBytes), diskpartSize(free), '', l.scheme === 'gpt' ? '*' : ''], selected: disk === DN }],
         [8, 13, 7, 7, 3, 3],
         ['l', 'l', 'r', 'r', 'c', 'c'],
       );
@@ -786,6 +811,7 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
       if (i > 0) kv.set(t.slice(0, i).toLowerCase(), t.slice(i + 1));
       else flags.add(t.toLowerCase());
     }
+    if (['shrink', 'extend', 'delete', 'create', 'gpt', 'set', 'format'].includes(cmd)) writable();
     switch (cmd) {
       case 'select':
       case 'sel':
@@ -858,8 +884,8 @@ export function linuxDiskpartHost(image: string, opts: { base: string; letters?:
     log,
     close,
     diskPath(n: number): string {
-      if (n !== 0) throw new Error(`linuxDiskpartHost: there is no disk ${n} (only disk 0, ${image})`);
-      return image;
+      // Another disk is a Windows device name no file here has (reading it fails, as a disk that is not there).
+      return n === DN ? image : `\\\\.\\PhysicalDrive${n}`;
     },
     letterRoot,
     letterOf(root: string): string | undefined {
