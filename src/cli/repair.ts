@@ -467,7 +467,10 @@ export function undoCommand(): Command {
     .argument('[run-id]', 'the run to undo (see wufix journal list)')
     .option('--last', 'the most recent authenticated run')
     .option('--root <dir>', 'the Windows volume the run repaired (its drive letter may have changed since)')
-    .option('--image <disk.img>', 'the disk image the run repaired (Linux as root; Windows/WinPE: a VHD/VHDX, attached with diskpart); it is the disk written, and the run must have been made for it')
+    .option(
+      '--image <disk.img>',
+      'the disk image the run repaired (Linux as root; Windows/WinPE: a VHD/VHDX, attached with diskpart); it is the disk written, and the run must have been made for it',
+    )
     .option('--journal <dir>', 'the journal directory, if not <root>\\wufix\\journal')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--force', 'restore even files that changed after the run')

@@ -67,13 +67,16 @@ export async function vdiskTarget(
     journals: [path.resolve(`${image}.wufix-journal`)],
   });
   target.problems.unshift(...problems);
-  target.root = facts?.info.osPartition !== undefined ? `${image} partition ${facts.info.osPartition}` : image;
   return { target, ...(facts ? { facts } : {}) };
 }
 
-/** `scan --image` on Windows: attached read-only, scanned, detached. */
+/** `scan --image` on Windows: attached read-only, scanned, detached; the report names the image and partition, not the drive letter. */
 export function scanVdiskWindows(host: WinHost, image: string, progress: (m: string) => void = () => {}): Promise<ScanResult> {
-  return withVdiskWindows(host, image, true, progress, async (root, a) => (await vdiskTarget(host, image, root, a, progress)).target);
+  return withVdiskWindows(host, image, true, progress, async (root, a) => {
+    const { target, facts } = await vdiskTarget(host, image, root, a, progress);
+    target.root = facts?.info.osPartition !== undefined ? `${image} partition ${facts.info.osPartition}` : image;
+    return target;
+  });
 }
 
 /**

@@ -81,7 +81,10 @@ export function winreCommand(): Command {
     .description('reagentc /info, offline: WinRE status, location, Winre.wim, BCD entry and free space (changes nothing)')
     .option('--root <dir>', 'the root of one mounted Windows volume (e.g. /mnt/win or D:\\)')
     .option('--disk <image|device>', 'the disk holding it, for the partition layout (found automatically when possible)')
-    .option('--image <disk.img>', 'a whole disk image: its partitions are attached read-only (Linux, root)')
+    .option(
+      '--image <disk.img>',
+      'a whole disk image: its partitions are attached read-only (Linux as root; Windows/WinPE: a VHD/VHDX, attached read-only with diskpart)',
+    )
     .option('--json', 'print JSON (numbers in bytes)')
     .option('-q, --quiet', 'no progress messages')
     .addHelpText(

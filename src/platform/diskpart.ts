@@ -186,7 +186,10 @@ export function diskpartItemNumber(cell: string): number | undefined {
  */
 export function vdiskFileArg(file: string): string {
   if (/["\u0000-\u001f\u007f]/.test(file))
-    throw new RefusedError(`the path ${JSON.stringify(file)} holds a quote or a control character, which diskpart cannot take; rename or move the file`, 'vdisk-path');
+    throw new RefusedError(
+      `the path ${JSON.stringify(file)} holds a quote or a control character, which diskpart cannot take; rename or move the file`,
+      'vdisk-path',
+    );
   // (A POSIX absolute path is what path.resolve gives on the Linux host the tests drive this from.)
   if (!/^(?:[A-Za-z]:\\|\\\\[^\\]+\\[^\\]+\\|\/)/.test(file))
     throw new UsageError(`diskpart needs the full path of the virtual disk (C:\\lab\\win10.vhdx or \\\\server\\share\\win10.vhdx), not ${file}`);
@@ -248,7 +251,13 @@ export function diskVolumesOf(output: string): DiskpartVolume[] {
     if (number === undefined) continue;
     const ltr = /^[A-Za-z]$/.test(r.cells[1] ?? '') ? r.cells[1]!.toUpperCase() : undefined;
     const size = parseDiskpartSize(r.cells[5] ?? '');
-    out.push({ number, ...(ltr ? { letter: ltr } : {}), label: r.cells[2] ?? '', fs: (r.cells[3] ?? '').toUpperCase(), ...(size !== undefined ? { size } : {}) });
+    out.push({
+      number,
+      ...(ltr ? { letter: ltr } : {}),
+      label: r.cells[2] ?? '',
+      fs: (r.cells[3] ?? '').toUpperCase(),
+      ...(size !== undefined ? { size } : {}),
+    });
   }
   return out;
 }

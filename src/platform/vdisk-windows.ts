@@ -86,7 +86,10 @@ export function checkVdiskFile(file: string): { format: 'vhd' | 'vhdx'; variant?
         'vdisk-reference',
       );
     if (!existsSync(parent))
-      throw new RefusedError(`${file} is a differencing disk whose parent ${parent} is missing; put it back and retry. Nothing was written`, 'vdisk-backing-missing');
+      throw new RefusedError(
+        `${file} is a differencing disk whose parent ${parent} is missing; put it back and retry. Nothing was written`,
+        'vdisk-backing-missing',
+      );
   }
   return { format: c.format, ...(c.variant ? { variant: c.variant } : {}), virtualSize: c.virtualSize ?? c.rawBytes ?? 0, ...(parent ? { parent } : {}) };
 }
@@ -124,7 +127,10 @@ export async function attachVdisk(host: WinHost, fileGiven: string, opts: { read
   const fresh = diskNumbersOf(r.output).filter((n) => !had.has(n));
   if (fresh.length !== 1) {
     await detach();
-    throw new RefusedError(`diskpart attached ${file} but "list disk" shows ${fresh.length} new disks, not one; nothing was read. Retry when no other disk is being added`, 'vdisk-attach');
+    throw new RefusedError(
+      `diskpart attached ${file} but "list disk" shows ${fresh.length} new disks, not one; nothing was read. Retry when no other disk is being added`,
+      'vdisk-attach',
+    );
   }
   const disk = fresh[0]!;
   const volumes = async () => {
@@ -145,7 +151,8 @@ export async function attachVdisk(host: WinHost, fileGiven: string, opts: { read
       if (v.letter) return v.letter;
       const l = freeLetter(host.lettersInUse(), ['W', 'V', 'U', 'R', 'S', 'T']);
       const a = await host.diskpart(CRLF([`select disk ${disk}`, `select volume ${v.number}`, `assign letter=${l}`]));
-      if (a.exitCode !== 0) throw new RefusedError(`diskpart could not give volume ${v.number} of ${file} a drive letter (exit ${a.exitCode}): ${lastWords(a)}`, 'no-letter');
+      if (a.exitCode !== 0)
+        throw new RefusedError(`diskpart could not give volume ${v.number} of ${file} a drive letter (exit ${a.exitCode}): ${lastWords(a)}`, 'no-letter');
       given.push(l);
       return l;
     },
@@ -154,7 +161,12 @@ export async function attachVdisk(host: WinHost, fileGiven: string, opts: { read
 }
 
 /** Run `fn` on the attached disk; it is detached afterwards whatever happens (a detach error after an error of `fn` is not thrown over it). */
-export async function withVdisk<T>(host: WinHost, file: string, opts: { readOnly: boolean; progress?: (m: string) => void }, fn: (a: AttachedVdisk) => Promise<T>): Promise<T> {
+export async function withVdisk<T>(
+  host: WinHost,
+  file: string,
+  opts: { readOnly: boolean; progress?: (m: string) => void },
+  fn: (a: AttachedVdisk) => Promise<T>,
+): Promise<T> {
   const a = await attachVdisk(host, file, opts);
   let r: T;
   try {

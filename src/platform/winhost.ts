@@ -57,7 +57,7 @@ export function windowsHost(env: NodeJS.ProcessEnv = process.env): WinHost {
   const codePage = () => (cp ??= activeCodePage());
   return {
     async diskpart(script) {
-      if (!existsSync(diskpartExe)) throw new RefusedError(`${diskpartExe} not found: the WinRE rebuild needs diskpart`, 'no-diskpart');
+      if (!existsSync(diskpartExe)) throw new RefusedError(`${diskpartExe} not found: the WinRE rebuild and attaching a VHD/VHDX need diskpart`, 'no-diskpart');
       const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-dp-'));
       try {
         const file = path.join(dir, 'script.txt');
@@ -74,7 +74,11 @@ export function windowsHost(env: NodeJS.ProcessEnv = process.env): WinHost {
         writeFileSync(file, script, 'latin1');
         const r = spawnSync(diskpartExe, ['/s', file], { windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
         const out = Buffer.concat([r.stdout ?? Buffer.alloc(0), r.stderr ?? Buffer.alloc(0)]);
-        return { commandLine: commandLine(diskpartExe, ['/s', file]), exitCode: r.status, output: decodeOem(new Uint8Array(out), undefined).replace(/\r\n/g, '\n') };
+        return {
+          commandLine: commandLine(diskpartExe, ['/s', file]),
+          exitCode: r.status,
+          output: decodeOem(new Uint8Array(out), undefined).replace(/\r\n/g, '\n'),
+        };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
-import { PROJECT_ROOT, sharedReason, skipReason } from '../helpers/env.js';
+import { PROJECT_ROOT, sharedReason, skipReason, toolsReason } from '../helpers/env.js';
 import { runCli } from '../helpers/cli.js';
 import { EXE, TOOLS, WINE64, WINESERVER, exeReason, wineReason } from './prereq.js';
 import * as S from '../scan/scenarios.js';
@@ -172,6 +172,31 @@ describe.skipIf(!!reason)(`dist/wufix.exe under Wine${reason ? ` (skipped: ${rea
     expect(all.stderr).toMatch(/the WinRE partition was not checked: .*diskpart/);
     expect(all.stdout).toMatch(/wintrust: reset the WinTrust/);
   });
+
+  // --image on Windows attaches a VHD/VHDX with diskpart: other containers are refused by their
+  // content before anything runs (a qcow2 named .vhdx included), and a VHDX where there is no
+  // diskpart (Wine) is refused in one line too; neither file is changed.
+  it.skipIf(!!toolsReason('qemu-img'))(
+    'scan --image: a qcow2 (named .vhdx) refused with the conversion, a VHDX without diskpart refused; one line, exit 3',
+    () => {
+      const q = path.join(dir, 'vm-qcow2.vhdx');
+      const x = path.join(dir, 'vm.vhdx');
+      spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', q, '64M']);
+      spawnSync('qemu-img', ['create', '-q', '-f', 'vhdx', x, '64M']);
+      const before = [readFileSync(q), readFileSync(x)].map((b) => createHash('sha256').update(b).digest('hex'));
+      const r1 = wine([EXE, 'scan', '--image', winPath(q), '--json']);
+      expect(r1.status, r1.stderr).toBe(3);
+      expect((JSON.parse(r1.stdout) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'vdisk-windows-format',
+        message: expect.stringMatching(/qcow2 .*attaches VHD and VHDX with diskpart only.*qemu-img convert -O vhdx/),
+      });
+      const r2 = wine([EXE, 'scan', '--image', winPath(x)]);
+      expect(r2.status, r2.stderr).toBe(3);
+      expect(r2.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r2.stderr).toMatch(/diskpart\.exe not found: .*VHD\/VHDX/);
+      expect([readFileSync(q), readFileSync(x)].map((b) => createHash('sha256').update(b).digest('hex'))).toEqual(before);
+    },
+  );
 });
 
 /** Runs `cmd` with stdout+stderr to a file; writes answers[i] once the (i+1)-th prompt shows. */

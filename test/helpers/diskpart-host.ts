@@ -165,10 +165,7 @@ function caseInsensitive(root: string, parts: string[]): string | undefined {
 
 export type DiskpartHost = WinHost & { close(): void; log: string[] };
 
-export function linuxDiskpartHost(
-  image: string,
-  opts: { base: string; letters?: Record<string, number>; disk?: number; readOnly?: boolean },
-): DiskpartHost {
+export function linuxDiskpartHost(image: string, opts: { base: string; letters?: Record<string, number>; disk?: number; readOnly?: boolean }): DiskpartHost {
   const base = path.resolve(opts.base);
   /** The disk's number (0 unless a virtual disk attached as another). */
   const DN = opts.disk ?? 0;

@@ -122,7 +122,11 @@ export function linuxVdiskHost(opts: { base: string }): VdiskHost {
     }
     const w = [8, 13, 7, 7, 3, 3];
     const fmt = (cells: string[], sel = false) =>
-      (sel ? '* ' : '  ') + cells.map((c, i) => (i === 2 || i === 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd();
+      (sel ? '* ' : '  ') +
+      cells
+        .map((c, i) => (i === 2 || i === 3 ? c.padStart(w[i]!) : c.padEnd(w[i]!)))
+        .join('  ')
+        .trimEnd();
     return [fmt(['Disk ###', 'Status', 'Size', 'Free', 'Dyn', 'Gpt']), '  ' + w.map((n) => '-'.repeat(n)).join('  '), ...rows.map((r) => fmt(r))].join('\n');
   }
 
@@ -219,6 +223,7 @@ export function linuxVdiskHost(opts: { base: string }): VdiskHost {
       return /^[A-Za-z]$/.test(rel) ? rel.toUpperCase() : undefined;
     },
     lettersInUse: () => (att ? att.inner.lettersInUse() : new Set(['C', 'X'])),
-    reagentc: async (args) => (att?.inner.reagentc ? att.inner.reagentc(args) : { commandLine: `reagentc ${args.join(' ')}`, exitCode: 1, output: 'REAGENTC.EXE: Operation failed\n' }),
+    reagentc: async (args) =>
+      att?.inner.reagentc ? att.inner.reagentc(args) : { commandLine: `reagentc ${args.join(' ')}`, exitCode: 1, output: 'REAGENTC.EXE: Operation failed\n' },
   };
 }

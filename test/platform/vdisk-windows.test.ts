@@ -197,7 +197,11 @@ describe.skipIf(!!qemuReason)(`attachVdisk: what diskpart says, answered${qemuRe
 
   it('diskpart cannot attach (open in Hyper-V): one line, code vdisk-attach, nothing to detach', async () => {
     const host = replayHost([
-      { match: /attach vdisk/, exitCode: 0x80070020, output: 'Virtual Disk Service error:\r\nThe process cannot access the file because it is being used by another process.\r\n' },
+      {
+        match: /attach vdisk/,
+        exitCode: 0x80070020,
+        output: 'Virtual Disk Service error:\r\nThe process cannot access the file because it is being used by another process.\r\n',
+      },
       { match: /^list disk/, output: LIST_DISK_BEFORE },
     ]);
     const e = await attachVdisk(host, vhdx, { readOnly: true }).catch((x: unknown) => x);

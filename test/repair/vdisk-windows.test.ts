@@ -22,6 +22,7 @@ import { runCli } from '../helpers/cli.js';
 import { linuxVdiskHost, type VdiskHost } from '../helpers/vdisk-host.js';
 import { win10Winre } from '../scan/scenarios.js';
 import { scanVdiskWindows } from '../../src/cli/vdisk-windows.js';
+import { addNextCommands } from '../../src/scan/next.js';
 import { repairImageWindows, undoImageWindows } from '../../src/cli/repair.js';
 import { Journal } from '../../src/engine/journal.js';
 import { RefusedError } from '../../src/shared/errors.js';
@@ -60,11 +61,7 @@ describe.skipIf(!!reason)(`--image on Windows/WinPE: VHD and VHDX attached with 
       .filter((f) => f.severity !== 'info')
       .map((f) => f.id)
       .sort();
-  /**
-   * A scan with the image and mount paths made one and what only one side can know left out: the
-   * container fields, the disk facts' source, and the commands `next` suggests (--image on both,
-   * but the Linux scan names its mount folders).
-   */
+  /** A scan with the image and mount paths made one, the container fields left out. */
   const normal = (t: ScanResult, image: string, roots: string[]) => {
     const c = structuredClone(t) as ScanResult & { disk?: { container?: unknown } };
     delete c.disk?.container;
@@ -122,6 +119,8 @@ describe.skipIf(!!reason)(`--image on Windows/WinPE: VHD and VHDX attached with 
       const host = newHost();
       try {
         const t = await scanVdiskWindows(host, img);
+        // What `wufix scan` adds to every report (src/cli/targets.ts), as wufix.exe would.
+        addNextCommands(t, { image: img, platform: 'win32', isFile: () => true });
         expect(host.attaches).toEqual([{ file: img, readOnly: true }]);
         expect(host.log).toContain(`select vdisk file="${img}"`);
         expect(host.log).toContain('attach vdisk readonly');
