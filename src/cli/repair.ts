@@ -14,6 +14,7 @@ import { vdiskBackend, vdiskTarget, withVdiskWindows } from './vdisk-windows.js'
 import { closeImageSessions, createOverlay, imageSession } from '../platform/qemu.js';
 import type { WinreRebuild } from '../model/plan.js';
 import { windowsDiskFacts } from '../winre/windows.js';
+import { winreFromInstallWim } from '../winre/install-wim.js';
 import { statSync, lstatSync } from 'node:fs';
 import type { ScanResult } from '../model/scan.js';
 import { REPAIRS, applyHost } from './wiring.js';
@@ -49,6 +50,12 @@ function parseSize(v: string): number {
   const unit = (m[2] ?? 'B').toUpperCase()[0]!;
   const mult = unit === 'K' ? 1024 : unit === 'M' ? 1024 ** 2 : unit === 'G' ? 1024 ** 3 : 1;
   return Number(m[1]) * mult;
+}
+
+function parseImageIndex(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--winre-source-index takes an image number (1, 2, ...), not "${v}"`);
+  return n;
 }
 
 function parseDword(v: string): number {
@@ -146,6 +153,15 @@ export function repairCommand(): Command {
       '--winre-size <size>',
       'winre: size of the new recovery partition, e.g. 1024M or 2G (default: the larger of 1 GiB and what Winre.wim needs)',
       parseSize,
+    )
+    .option(
+      '--winre-source <install.wim>',
+      'winre: take Winre.wim and boot.sdi from this install media (sources\\install.wim or install.esd of the same Windows build; Linux, wimlib) when the recovery partition and Windows\\System32\\Recovery have none',
+    )
+    .option(
+      '--winre-source-index <n>',
+      'winre: the image of --winre-source to use (default: the one of the offline Windows build and edition)',
+      parseImageIndex,
     )
     .option('--no-reuse-guid', "winre: give the new recovery partition a new unique GUID (default: the old one's)")
     .addHelpText(
@@ -315,6 +331,8 @@ export interface RepairCliOptions {
   image?: string;
   winreSize?: number;
   reuseGuid?: boolean;
+  winreSource?: string;
+  winreSourceIndex?: number;
 }
 
 const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
@@ -334,6 +352,10 @@ export function checkRepairOptions(o: RepairCliOptions): void {
   }
   if (o.wsusResetPolicy && !only.includes('wsus-policy'))
     throw new UsageError('--wsus-reset-policy needs --only wsus-policy (removing a WSUS server policy is never a default)');
+  if ((o.winreSource || o.winreSourceIndex !== undefined) && (o.skip ?? []).includes('winre'))
+    throw new UsageError('--winre-source is for the winre repair, which --skip winre leaves out');
+  if (o.winreSource && o.only && !o.only.includes('winre')) throw new UsageError('--winre-source is for the winre repair: add it to --only (--only winre)');
+  if (o.winreSourceIndex !== undefined && !o.winreSource) throw new UsageError('--winre-source-index needs --winre-source <install.wim>');
   if (only.includes('trust-cert') && !o.cert?.length) throw new UsageError('--only trust-cert needs --cert <file> (the WSUS signing certificate to trust)');
 }
 
@@ -353,6 +375,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
     if (!existsSync(p)) throw new BadInputError('does not exist (--cert takes a PEM or DER certificate file)', { file: p, code: 'not-found' });
     return { path: p, bytes: new Uint8Array(readFileSync(p)) };
   });
+  const winreFromWim = o.winreSource && wantsWinre(o) ? winreFromInstallWim(o.winreSource, target.system, { index: o.winreSourceIndex, progress }) : undefined;
   const plan = await buildPlan(
     target,
     REPAIRS,
@@ -367,6 +390,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
       certs,
       winreSize: o.winreSize,
       reuseGuid: o.reuseGuid,
+      ...(winreFromWim ? { winreFromWim } : {}),
     },
     { tool: versionString(), disk },
   );

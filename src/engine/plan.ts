@@ -129,7 +129,7 @@ export function describeWinreRebuild(c: WinreRebuild): string {
   const np = w.newPartition;
   lines.push(
     `  create partition ${np.number}: ${mib(np.size)} at byte ${np.start}, ${w.scheme === 'gpt' ? `type ${np.type}, attributes 0x8000000000000001, GUID ${np.guid}` : `type ${np.type}${np.logical ? ', logical' : ''}`}`,
-    `  format it NTFS "Windows RE tools" and copy ${c.source.files.map((f) => `${f.name} (${mib(f.bytes)})`).join(', ')} into \\Recovery\\WindowsRE from ${c.source.where === 'os' ? 'the Windows volume' : `partition ${c.source.partition}`}`,
+    `  format it NTFS "Windows RE tools" and copy ${c.source.files.map((f) => `${f.name} (${mib(f.bytes)})`).join(', ')} into \\Recovery\\WindowsRE from ${c.source.where === 'os' ? 'the Windows volume' : c.source.where === 'install-wim' ? `${c.source.wim} (image ${c.source.index}${c.source.version ? `, ${c.source.version}` : ''}), extracted with wimlib` : `partition ${c.source.partition}`}`,
   );
   if (c.bcd) lines.push(`  re-point the BCD store (partition ${c.bcd.location.partition}, ${c.bcd.location.path}): ${c.bcd.changes} element change(s)`);
   for (const n of w.notes) lines.push(`  note: ${n}`);

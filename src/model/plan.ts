@@ -36,7 +36,9 @@ export type Change =
 /** Where the WinRE files are copied from: a partition's \\Recovery\\WindowsRE, or the OS volume. */
 export type WinreSource =
   | { where: 'partition'; partition: number; start: number; size: number; dir: string; files: { name: string; bytes: number }[] }
-  | { where: 'os'; files: { name: string; bytes: number; path: string }[] };
+  | { where: 'os'; files: { name: string; bytes: number; path: string }[] }
+  /** Extracted by this process from an install.wim (--winre-source) into its own temp folder: host paths, never taken from a journal. */
+  | { where: 'install-wim'; wim: string; index: number; version?: string; files: { name: string; bytes: number; host: string; sha256: string }[] };
 
 export interface WinreRebuild {
   kind: 'winre-rebuild';
@@ -97,6 +99,8 @@ export interface RepairOptions {
   winreSize?: number;
   /** winre: give the new partition the old one's unique GUID (default true). */
   reuseGuid?: boolean;
+  /** winre: Winre.wim and boot.sdi extracted from an install.wim (--winre-source), checked against the offline Windows. */
+  winreFromWim?: Extract<WinreSource, { where: 'install-wim' }>;
 }
 
 export interface RepairContext {

@@ -93,6 +93,9 @@ export const REFUSAL_CODES = {
   'winre-size-too-small': 'WinRE: --winre-size is smaller than Winre.wim needs',
   'winre-source': 'WinRE: the plan names a source file outside the volume',
   'winre-source-changed': 'WinRE: a source file changed since the plan was made',
+  'winre-source-bad': 'WinRE: --winre-source is not a readable install.wim/esd, or its Winre.wim is not a WIM',
+  'winre-source-mismatch': 'WinRE: no image of the --winre-source media is the offline Windows build',
+  'winre-source-no-winre': 'WinRE: the --winre-source image holds no Winre.wim or boot.sdi',
 } as const satisfies Record<string, string>;
 
 export type RefusalCode = keyof typeof REFUSAL_CODES;

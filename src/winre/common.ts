@@ -15,6 +15,7 @@ import {
   lstatSync,
   readdirSync,
   readlinkSync,
+  readSync,
   constants as fsc,
   type Stats,
 } from 'node:fs';
@@ -220,6 +221,41 @@ export function plannedFile(root: string, rel: string, bytes: number, where: str
     }
   }
   return cur;
+}
+
+/**
+ * A WinRE file wufix extracted from an install.wim into its own temp folder (--winre-source): a
+ * regular file (no link) of the planned size and hash, else refused before anything is written.
+ */
+export function extractedFile(f: { name: string; host: string; bytes: number; sha256: string }): string {
+  let st;
+  try {
+    st = lstatSync(f.host);
+  } catch {
+    throw new BadInputError(`${f.name} extracted from the install.wim is gone (${f.host}); run the repair again`, { code: 'winre-source-missing' });
+  }
+  if (!st.isFile() || st.size !== f.bytes) {
+    throw new RefusedError(
+      `${f.host} (${f.name} extracted from the install.wim) is no longer the ${f.bytes}-byte file extracted; run the repair again`,
+      'winre-source-changed',
+    );
+  }
+  const h = createHash('sha256');
+  const fd = openPlannedFile(f.host, f.bytes);
+  try {
+    const buf = Buffer.alloc(4 * MiB);
+    for (let pos = 0; pos < f.bytes;) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, f.bytes - pos), pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (h.digest('hex') !== f.sha256)
+    throw new RefusedError(`${f.host} (${f.name}) no longer has the sha256 it was extracted with; run the repair again`, 'winre-source-changed');
+  return f.host;
 }
 
 /**

@@ -35,6 +35,7 @@ import {
   layoutLines,
   openPlannedFile,
   plannedFile,
+  extractedFile,
   readDiskState,
   repointedBcd,
   saveState,
@@ -626,6 +627,8 @@ function checkSourceFiles(c: WinreRebuild): void {
       const s = c.source;
       const mnt = mountPartition(c.disk, s.start, s.size, cl, true);
       for (const f of s.files) plannedFile(mnt, `${s.dir}\\${f.name}`, f.bytes, `partition ${s.partition}`);
+    } else if (c.source.where === 'install-wim') {
+      for (const f of c.source.files) extractedFile(f);
     } else {
       const mnt = mountPartition(c.disk, w.os.start, w.os.size, cl, true);
       for (const f of c.source.files) plannedFile(mnt, f.path, f.bytes, `the Windows volume (partition ${w.os.number})`);
@@ -663,6 +666,8 @@ async function copyWinreFiles(c: WinreRebuild, dir: string, state: Omit<DiskStat
         : mountPartition(c.disk, s.start, s.size, cl, true);
       const where = saved ? `the journal copy of partition ${s.partition}` : `partition ${s.partition}`;
       for (const f of s.files) add(f.name, plannedFile(mnt, `${s.dir}\\${f.name}`, f.bytes, where), f.bytes);
+    } else if (c.source.where === 'install-wim') {
+      for (const f of c.source.files) add(f.name, extractedFile(f), f.bytes);
     } else {
       const mnt = mountPartition(c.disk, w.os.start, w.os.size - w.shrinkOsBy, cl, true);
       for (const f of c.source.files) add(f.name, plannedFile(mnt, f.path, f.bytes, `the Windows volume (partition ${w.os.number})`), f.bytes);

@@ -54,7 +54,9 @@ function osLoaderFor(bcd: Uint8Array, layout: Layout, os: Partition): string | u
 const OS_SDI = ['Windows\\Boot\\DVD\\EFI\\boot.sdi', 'Windows\\Boot\\DVD\\PCAT\\boot.sdi'];
 
 /** Where Winre.wim and boot.sdi come from: the current recovery partition, else the Windows volume. */
-function winreSource(root: string, rec: Partition | undefined, recInfo: PartitionInfo | undefined): WinreSource {
+function winreSource(root: string, rec: Partition | undefined, recInfo: PartitionInfo | undefined, fromWim?: WinreSource): WinreSource {
+  // Named by the technician (--winre-source): extracted and checked against this Windows already.
+  if (fromWim) return fromWim;
   const recFiles = recInfo?.winreFiles ?? [];
   const wimOnRec = recFiles.find((f) => f.name.toLowerCase() === 'winre.wim');
   if (rec && wimOnRec) {
@@ -70,7 +72,7 @@ function winreSource(root: string, rec: Partition | undefined, recInfo: Partitio
   const sdiRel = OS_SDI.find((p) => resolveCI(root, p));
   if (!wim || !sdiRel) {
     throw new RefusedError(
-      `winre: no Winre.wim found (not in ${WINRE_DIRECTORY} on the recovery partition, not in Windows\\System32\\Recovery)${wim ? ' or no boot.sdi' : ''}; copy Winre.wim from the install media (sources\\install.wim, Windows\\System32\\Recovery) and retry`,
+      `winre: no Winre.wim found (not in ${WINRE_DIRECTORY} on the recovery partition, not in Windows\\System32\\Recovery)${wim ? ' or no boot.sdi' : ''}; give the install media of this Windows build to take it from (--winre-source <sources\\install.wim or install.esd>), or copy Winre.wim from it into Windows\\System32\\Recovery, and retry`,
       'winre-no-wim',
     );
   }
@@ -180,7 +182,7 @@ export const winre: RepairModule = {
     if (!os) throw new RefusedError(`winre: the Windows partition was not found on ${disk.info.path}`, 'winre-no-os');
     const rec = currentRecovery(layout, scan.winre.winreLocation?.offset, disk.info.recoveryPartition);
     const recInfo = rec ? disk.info.partitions.find((p) => p.number === rec.number) : undefined;
-    const source = winreSource(root, rec, recInfo);
+    const source = winreSource(root, rec, recInfo, ctx.options.winreFromWim);
     const wp = rebuildPlan(ctx, disk, os, rec, recInfo, source);
     const targets = targetsOf(layout, wp);
     const { bcd, winreLoader } = bcdChanges(disk, os, targets.bcd, wp);

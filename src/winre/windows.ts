@@ -45,6 +45,7 @@ import {
   copyWithProgress,
   layoutLines,
   plannedFile,
+  extractedFile,
   readDiskState,
   repointedBcd,
   saveState,
@@ -415,6 +416,8 @@ async function preflight(r: Run): Promise<Uint8Array | undefined> {
       },
       logRun,
     );
+  } else if (c.source.where === 'install-wim') {
+    for (const f of c.source.files) extractedFile(f);
   } else {
     for (const f of c.source.files) plannedFile(r.opts.root, f.path, f.bytes, 'the Windows volume');
   }
@@ -553,6 +556,8 @@ function sourceFiles(r: Run): { name: string; from: string; bytes: number }[] {
         from: plannedFile(base, `${sdir.join('\\')}\\${f.name}`, f.bytes, `the journal copy of partition ${c.source.partition}`),
         bytes: f.bytes,
       });
+  } else if (c.source.where === 'install-wim') {
+    for (const f of c.source.files) files.push({ name: f.name, from: extractedFile(f), bytes: f.bytes });
   } else {
     for (const f of c.source.files) files.push({ name: f.name, from: plannedFile(r.opts.root, f.path, f.bytes, 'the Windows volume'), bytes: f.bytes });
   }
