@@ -1,7 +1,7 @@
 // `wufix repair`, `wufix undo`: thin layers over src/engine (`wufix journal`: src/cli/journal.ts).
 import { Command } from 'commander';
 import path from 'node:path';
-import { readFileSync, existsSync, rmSync } from 'node:fs';
+import { readFileSync, existsSync, rmSync, readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { checkTargetOptions, scan, withImageTarget, withImageRoot } from './targets.js';
 import { expandImages } from './scan-batch.js';
@@ -15,6 +15,14 @@ import { closeImageSessions, createOverlay, imageSession } from '../platform/qem
 import type { WinreRebuild } from '../model/plan.js';
 import { windowsDiskFacts } from '../winre/windows.js';
 import { winreFromInstallWim } from '../winre/install-wim.js';
+import { pickStoreImage, storeCoverage } from '../windows/store-source.js';
+import { readWimSummary } from '../windows/recovery.js';
+import { resolveCI } from '../windows/paths.js';
+import { wimDirNames } from '../platform/wimlib.js';
+import { missingTool } from '../platform/linux.js';
+import type { RepairId } from '../model/ids.js';
+import type { StoreSource } from '../model/plan.js';
+import type { WimSummary } from '../model/scan.js';
 import { statSync, lstatSync } from 'node:fs';
 import type { ScanResult } from '../model/scan.js';
 import { REPAIRS, applyHost } from './wiring.js';
@@ -123,6 +131,7 @@ function repairList(): string {
   return REPAIRS.map((r) => `  ${r.id.padEnd(w)}  ${r.title}`).join('\n');
 }
 
+// long: the option list of repair (one .option per flag, with its help) and the action's dispatch
 export function repairCommand(): Command {
   return new Command('repair')
     .description('fix what scan found: shows the plan, backs up what will change, applies all or nothing, verifies')
@@ -163,6 +172,11 @@ export function repairCommand(): Command {
       'winre: the image of --winre-source to use (default: the one of the offline Windows build and edition)',
       parseImageIndex,
     )
+    .option(
+      '--store-source <install.wim>',
+      'component-store: the install media to repair the component store from (sources\\install.wim or install.esd of the same build.UBR and edition; Windows/WinPE)',
+    )
+    .option('--store-source-index <n>', 'component-store: the image of --store-source (default: the one of the offline build.UBR and edition)', parseImageIndex)
     .option('--no-reuse-guid', "winre: give the new recovery partition a new unique GUID (default: the old one's)")
     .addHelpText(
       'after',
@@ -333,6 +347,8 @@ export interface RepairCliOptions {
   reuseGuid?: boolean;
   winreSource?: string;
   winreSourceIndex?: number;
+  storeSource?: string;
+  storeSourceIndex?: number;
 }
 
 const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
@@ -355,12 +371,45 @@ export function checkRepairOptions(o: RepairCliOptions): void {
   if ((o.winreSource || o.winreSourceIndex !== undefined) && (o.skip ?? []).includes('winre'))
     throw new UsageError('--winre-source is for the winre repair, which --skip winre leaves out');
   if (o.winreSource && o.only && !o.only.includes('winre')) throw new UsageError('--winre-source is for the winre repair: add it to --only (--only winre)');
+  if (o.storeSourceIndex !== undefined && !o.storeSource) throw new UsageError('--store-source-index needs --store-source <install.wim>');
+  if (o.storeSource && ((o.only && !o.only.includes('component-store')) || (o.skip ?? []).includes('component-store')))
+    throw new UsageError('--store-source is for the component-store repair: add it to --only (--only component-store)');
   if (o.winreSourceIndex !== undefined && !o.winreSource) throw new UsageError('--winre-source-index needs --winre-source <install.wim>');
   if (only.includes('trust-cert') && !o.cert?.length) throw new UsageError('--only trust-cert needs --cert <file> (the WSUS signing certificate to trust)');
 }
 
-/** The winre repair may run (not skipped, and --only names it or is absent). */
-const wantsWinre = (o: RepairCliOptions) => !(o.skip ?? []).includes('winre') && (!o.only || o.only.includes('winre'));
+/** A repair may run (not skipped, and --only names it or is absent). */
+const wants = (o: RepairCliOptions, id: RepairId) => !(o.skip ?? []).includes(id) && (!o.only || o.only.includes(id));
+const wantsWinre = (o: RepairCliOptions) => wants(o, 'winre');
+
+/**
+ * --store-source: the install media image checked against the offline build.UBR and edition, and
+ * (where wimlib is) how much of the offline WinSxS it holds, for the plan.
+ */
+function storeSourceFor(given: string, target: ScanResult, index: number | undefined): { source: StoreSource; coverage?: string } {
+  const wim = path.resolve(given);
+  let summary: WimSummary;
+  try {
+    if (!statSync(wim).isFile()) throw new Error('not a file');
+    summary = readWimSummary(wim);
+  } catch (e) {
+    throw new RefusedError(
+      `${given} is not a WIM/ESD wufix can read (${(e as Error).message}); --store-source takes the install media's sources\\install.wim or install.esd`,
+      'store-source-bad',
+    );
+  }
+  const source = pickStoreImage(wim, summary.images, target.system, index);
+  const offline = (() => {
+    const d = resolveCI(target.root, 'Windows\\WinSxS');
+    try {
+      return d ? readdirSync(d).slice(0, 400_000) : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  const inSource = offline && process.platform !== 'win32' && !missingTool(['wimdir']) ? wimDirNames(wim, source.index, '/Windows/WinSxS') : undefined;
+  return { source, ...(offline && inSource ? { coverage: storeCoverage(offline, inSource).text } : {}) };
+}
 
 /** Scan result -> plan -> shown -> confirmed? Returns the plan to apply, or undefined. */
 async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: DiskFacts | undefined): Promise<Plan | undefined> {
@@ -376,6 +425,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
     return { path: p, bytes: new Uint8Array(readFileSync(p)) };
   });
   const winreFromWim = o.winreSource && wantsWinre(o) ? winreFromInstallWim(o.winreSource, target.system, { index: o.winreSourceIndex, progress }) : undefined;
+  const store = o.storeSource && wants(o, 'component-store') ? storeSourceFor(o.storeSource, target, o.storeSourceIndex) : undefined;
   const plan = await buildPlan(
     target,
     REPAIRS,
@@ -391,6 +441,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
       winreSize: o.winreSize,
       reuseGuid: o.reuseGuid,
       ...(winreFromWim ? { winreFromWim } : {}),
+      ...(store ? { storeSource: store.source, ...(store.coverage ? { storeCoverage: store.coverage } : {}) } : {}),
     },
     { tool: versionString(), disk },
   );
@@ -454,9 +505,13 @@ async function applyAndReport(
   }
 }
 
+/** What the undone run did that stays (DISM and SFC repair component files themselves). */
+const notUndoneLine = (r: { notUndone?: string[] }) =>
+  r.notUndone?.length ? `\nNot undone: ${r.notUndone.join(' and ')} replaced component files, which stay as they are now.` : '';
+
 function undoMessage(r: UndoWithDiskResult): string {
   const disk = r.disk ? '; the disk (partition table, recovery partition, BCD store) restored and the Windows volume grown back' : '';
-  const notes = r.diskNotes.length ? `\nNot byte for byte: ${r.diskNotes.join('; ')}.` : '';
+  const notes = (r.diskNotes.length ? `\nNot byte for byte: ${r.diskNotes.join('; ')}.` : '') + notUndoneLine(r);
   return asciiSafe(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed${disk}.${notes}\n`);
 }
 
@@ -526,6 +581,6 @@ export function undoCommand(): Command {
         return;
       }
       const r = await undoRun(jr, id, { force: o.force, root: o.root, progress });
-      writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.\n`);
+      writeOut(`Undone run ${r.runId}: ${r.restored} file(s) restored byte for byte, ${r.renamesReversed} rename(s) reversed.${notUndoneLine(r)}\n`);
     });
 }

@@ -5,12 +5,18 @@ import type { ApplyHost } from '../engine/apply.js';
 import type { Repair } from '../engine/volume.js';
 import { VOLUME_REPAIRS } from '../repairs/index.js';
 import { winre } from '../winre/repair.js';
-import { runDismRevertPendingActions } from '../platform/windows.js';
+import { runDismRestoreHealth, runDismRevertPendingActions, runSfcOffline } from '../platform/windows.js';
 
 /** Every repair, in plan order (src/repairs/index.ts says why that order). */
 export const REPAIRS: readonly Repair[] = [...VOLUME_REPAIRS, winre];
 
 /** The host tools for applying a plan: DISM on Windows/WinPE, none elsewhere (a plan needing them is refused). */
 export function applyHost(platform: NodeJS.Platform = process.platform): ApplyHost | undefined {
-  return platform === 'win32' ? { revertPendingActions: (root) => runDismRevertPendingActions(root) } : undefined;
+  return platform === 'win32'
+    ? {
+        revertPendingActions: (root) => runDismRevertPendingActions(root),
+        restoreHealth: (root, source, scratch, progress) => runDismRestoreHealth(root, source, scratch, progress),
+        sfcOffline: (root) => runSfcOffline(root),
+      }
+    : undefined;
 }

@@ -12,7 +12,7 @@ import { resolveCI } from '../windows/paths.js';
 import { BadInputError, InterruptedError, RefusedError, VerificationError, WufixError } from '../shared/errors.js';
 import { signalWords, watchInterrupts } from '../shared/interrupt.js';
 import { Journal, checkJournalSpace, planFilePaths, type JournalFile } from './journal.js';
-import type { Change, Plan, PlanStep, RegData } from '../model/plan.js';
+import type { Change, Plan, PlanStep, RegData, StoreSource } from '../model/plan.js';
 import { faultPoint } from '../shared/faults.js';
 
 /** Host path of a volume-relative path (existing components matched case-insensitively). */
@@ -37,9 +37,21 @@ const filesOf = planFilePaths; // the disk part of a winre-rebuild is journaled 
  * What applying needs from the host beyond the file system: Windows' own servicing tool. The engine
  * never imports a platform driver; src/cli/wiring.ts passes src/platform/windows.ts on Windows.
  */
+export interface ToolRun {
+  commandLine: string;
+  exitCode: number | null;
+  ok: boolean;
+  codePage?: number;
+  output: string;
+}
+
 export interface ApplyHost {
   /** `dism /Image:<root> /Cleanup-Image /RevertPendingActions`, and what it printed. */
-  revertPendingActions(root: string): Promise<{ commandLine: string; exitCode: number | null; ok: boolean; codePage?: number; output: string }>;
+  revertPendingActions(root: string): Promise<ToolRun>;
+  /** `dism /Image:<root> /Cleanup-Image /RestoreHealth /Source:wim:<wim>:<index> /LimitAccess /ScratchDir:<scratch>`; progress lines from DISM's bar. */
+  restoreHealth?(root: string, source: StoreSource, scratch: string, progress: (m: string) => void): Promise<ToolRun>;
+  /** `sfc /scannow /offbootdir=<root> /offwindir=<root>\Windows`. */
+  sfcOffline?(root: string): Promise<ToolRun>;
 }
 
 export interface ApplyOptions {
@@ -59,7 +71,7 @@ export interface ApplyResult {
 export async function preflight(
   plan: Plan,
   journalRoot: string,
-  opts: { writable?: boolean } = {},
+  opts: { writable?: boolean; host?: ApplyHost } = {},
 ): Promise<{ hives: Map<string, OpenedHive>; backupBytes: number }> {
   const root = confine(plan.root); // every access below: no link followed, no special file opened
   // 1. The running OS.
@@ -72,6 +84,18 @@ export async function preflight(
         'running-os',
       );
     }
+  }
+  // DISM and SFC run only where Windows' own tools are: said before anything else, with what to run there.
+  const tool = plan.steps.find(
+    (s) => (s.change.kind === 'dism-restore-health' && !opts.host?.restoreHealth) || (s.change.kind === 'sfc-offline' && !opts.host?.sfcOffline),
+  );
+  if (tool) {
+    const c = tool.change;
+    const src = c.kind === 'dism-restore-health' ? ` --store-source <drive>:\\${c.source.wim.split(/[\\/]/).pop()} --store-source-index ${c.source.index}` : '';
+    throw new RefusedError(
+      `the ${tool.repair} repair runs DISM /RestoreHealth and SFC, which exist only in Windows/WinPE: boot WinPE and run wufix repair --root <W:> --only ${tool.repair}${src} (nothing was written)`,
+      'no-dism',
+    );
   }
   // 2. The volume must be writable (`writable: false`: checked on a read-only mount made on purpose, before the read-write one).
   if (opts.writable !== false) {
@@ -139,7 +163,7 @@ export async function preflight(
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
   const progress = opts.progress ?? (() => {});
   const root = confine(plan.root);
-  const { hives } = await preflight(plan, opts.journalRoot);
+  const { hives } = await preflight(plan, opts.journalRoot, { host: opts.host });
   const journal = await Journal.create(opts.journalRoot, plan.runId);
   await journal.writeJson('plan.json', plan);
   await journal.setState({ phase: 'planned', done: [], renames: [] });
@@ -194,7 +218,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
         await journal.log(`saved ${item}: steps ${byHive.get(item)!.join(',')}`);
       } else {
         const s = plan.steps[item]!;
-        await applyFileChange(root, s, journal, renames, opts.host);
+        await applyFileChange(root, s, journal, renames, opts.host, progress);
         done.push(item);
       }
       await journal.setState({ phase: 'applying', done, renames });
@@ -250,6 +274,7 @@ async function applyFileChange(
   journal: Journal,
   renames: { from: string; to: string }[],
   host: ApplyHost | undefined,
+  progress: (m: string) => void,
 ): Promise<void> {
   const c = s.change;
   if (c.kind === 'rename') {
@@ -271,6 +296,10 @@ async function applyFileChange(
       throw new RefusedError(`DISM /RevertPendingActions failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
     return;
   }
+  if (c.kind === 'dism-restore-health' || c.kind === 'sfc-offline') {
+    await runStoreTool(c, root, journal, host, progress);
+    return;
+  }
   if (c.kind === 'write-file') {
     const host = hostPath(root, c.path);
     mkdirSafe(path.dirname(host));
@@ -279,6 +308,36 @@ async function applyFileChange(
     return;
   }
   throw new Error(`not a file change: ${c.kind}`);
+}
+
+/**
+ * DISM /RestoreHealth or SFC on the offline volume. Neither can be undone byte for byte (they replace
+ * component files in WinSxS and System32), which the journal says; a failure stops the run (the
+ * registry and file changes before it are rolled back, DISM's own work is not).
+ */
+async function runStoreTool(
+  c: Extract<Change, { kind: 'dism-restore-health' | 'sfc-offline' }>,
+  root: string,
+  journal: Journal,
+  host: ApplyHost | undefined,
+  progress: (m: string) => void,
+): Promise<void> {
+  const tool = c.kind === 'dism-restore-health' ? 'DISM /RestoreHealth' : 'SFC /scannow (offline)';
+  const has = c.kind === 'dism-restore-health' ? !!host?.restoreHealth : !!host?.sfcOffline;
+  if (!has) throw new RefusedError(`${tool} needs Windows or WinPE; nothing of it ran`, 'no-dism');
+  let r: ToolRun;
+  if (c.kind === 'dism-restore-health') {
+    const scratch = hostPath(root, c.scratchDir);
+    mkdirSafe(scratch);
+    progress(`running ${tool} from ${c.source.wim} image ${c.source.index} (this takes 10-30 minutes)`);
+    r = await host!.restoreHealth!(root, c.source, scratch, progress);
+  } else {
+    progress(`running ${tool} (this takes 10-20 minutes)`);
+    r = await host!.sfcOffline!(root);
+  }
+  await journal.log(`${r.commandLine} -> exit ${r.exitCode}${r.codePage ? ` (code page ${r.codePage})` : ''}\n${r.output}`);
+  await journal.log(`not undoable byte for byte: ${tool} replaced component files itself; undo leaves them as they are now`);
+  if (!r.ok) throw new RefusedError(`${tool} failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
 }
 
 /** Read every change back from disk; throws on the first mismatch. */
@@ -325,6 +384,8 @@ export async function verifyPlan(plan: Plan): Promise<void> {
         break;
       case 'keep-copy':
       case 'dism-revert-pending': // checked by the scan afterwards
+      case 'dism-restore-health': // its result is read back from DISM's output and, by the rescan, from CBS.log
+      case 'sfc-offline':
       case 'winre-rebuild': // verified by its backend
         break;
       case 'write-file': {

@@ -438,6 +438,8 @@ export function planFilePaths(c: Change): string[] {
       return ['Windows\\System32\\config\\COMPONENTS', 'Windows\\System32\\config\\SOFTWARE', 'Windows\\WinSxS\\pending.xml'];
     case 'rename':
     case 'winre-rebuild':
+    case 'dism-restore-health': // WinSxS is not copied (gigabytes): the journal says it is not undone
+    case 'sfc-offline':
       return [];
   }
 }

@@ -150,6 +150,10 @@ export function describeChange(c: Change): string {
       return `keep a copy of ${c.path} in the journal`;
     case 'dism-revert-pending':
       return 'run dism /Image:<volume> /Cleanup-Image /RevertPendingActions (COMPONENTS, SOFTWARE and pending.xml backed up first)';
+    case 'dism-restore-health':
+      return `run dism /Image:<volume> /Cleanup-Image /RestoreHealth /Source:wim:${c.source.wim}:${c.source.index} /LimitAccess /ScratchDir:<volume>\\${c.scratchDir} (Windows/WinPE; not undoable byte for byte)`;
+    case 'sfc-offline':
+      return 'run sfc /scannow /offbootdir=<volume> /offwindir=<volume>\\Windows (Windows/WinPE; not undoable byte for byte)';
     case 'write-file':
       return `write ${c.path} (${Buffer.from(c.base64, 'base64').length} bytes${c.oldSha256 ? ', replacing the current file' : ''})`;
     case 'winre-rebuild':

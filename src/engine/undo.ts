@@ -13,6 +13,8 @@ export interface UndoResult {
   runId: string;
   restored: number;
   renamesReversed: number;
+  /** What the run did that no journal can put back (DISM /RestoreHealth, SFC), said by undo. */
+  notUndone?: string[];
 }
 
 export interface UndoOptions {
@@ -85,5 +87,8 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   }
   await journal.setState({ phase: 'undone', done: [], renames: [] });
   await journal.log('undone');
-  return { runId, restored: files.length, renamesReversed: renames.length };
+  const notUndone = plan.steps.flatMap((s) =>
+    s.change.kind === 'dism-restore-health' ? ['DISM /RestoreHealth'] : s.change.kind === 'sfc-offline' ? ['SFC /scannow'] : [],
+  );
+  return { runId, restored: files.length, renamesReversed: renames.length, ...(notUndone.length ? { notUndone } : {}) };
 }

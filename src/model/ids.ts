@@ -12,6 +12,7 @@ export const REPAIR_IDS = [
   'wsus-policy',
   'pending',
   'wu-cache',
+  'component-store',
   'winre',
 ] as const;
 

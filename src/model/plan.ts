@@ -28,12 +28,27 @@ export type Change =
    * change (COMPONENTS, SOFTWARE, pending.xml) are backed up first; its output goes to the journal.
    */
   | { kind: 'dism-revert-pending' }
+  /** `dism /Image:<root> /Cleanup-Image /RestoreHealth /Source:wim:<wim>:<index> /LimitAccess /ScratchDir:<root>\<scratchDir>` (Windows/WinPE). */
+  | { kind: 'dism-restore-health'; source: StoreSource; scratchDir: string }
+  /** `sfc /scannow /offbootdir=<root> /offwindir=<root>\Windows` (Windows/WinPE). */
+  | { kind: 'sfc-offline' }
   /** Write a file (create or replace). `oldSha256` = the file before (null = absent). */
   | { kind: 'write-file'; path: string; base64: string; oldSha256: string | null }
   /** Rebuild the WinRE partition on the disk (issue #6): runs with the Windows volume unmounted. */
   | WinreRebuild;
 
 /** Where the WinRE files are copied from: a partition's \\Recovery\\WindowsRE, or the OS volume. */
+/** The install media image the component store is repaired from (checked against the offline Windows at planning). */
+export interface StoreSource {
+  /** The WIM/ESD as the technician named it (a host path: a drive letter in WinPE). */
+  wim: string;
+  index: number;
+  /** MAJOR.MINOR.BUILD.SPBUILD of the image. */
+  version?: string;
+  editionId?: string;
+  name?: string;
+}
+
 export type WinreSource =
   | { where: 'partition'; partition: number; start: number; size: number; dir: string; files: { name: string; bytes: number }[] }
   | { where: 'os'; files: { name: string; bytes: number; path: string }[] }
@@ -99,6 +114,10 @@ export interface RepairOptions {
   winreSize?: number;
   /** winre: give the new partition the old one's unique GUID (default true). */
   reuseGuid?: boolean;
+  /** component-store: the install media image to repair from (--store-source), checked against the offline build.UBR and edition. */
+  storeSource?: StoreSource;
+  /** component-store: what the scan could say about the source (component folders of the offline WinSxS it holds). */
+  storeCoverage?: string;
   /** winre: Winre.wim and boot.sdi extracted from an install.wim (--winre-source), checked against the offline Windows. */
   winreFromWim?: Extract<WinreSource, { where: 'install-wim' }>;
 }

@@ -24,3 +24,26 @@ export function wimExtract(wim: string, index: number, members: string[], destDi
     throw new RefusedError(`wimextract could not read image ${index} of ${wim}: ${why}`, 'winre-source-bad');
   }
 }
+
+/**
+ * The names directly under `dir` (e.g. /Windows/WinSxS) in image `index` of `wim` (`wimdir`), or
+ * undefined when wimlib is not there or cannot list it. Bounded: at most 400,000 names.
+ */
+export function wimDirNames(wim: string, index: number, dir: string): string[] | undefined {
+  const r = spawnSync('wimdir', [wim, String(index), `--path=${dir}`], {
+    encoding: 'utf8',
+    env: { ...process.env, WIMLIB_IMAGEX_IGNORE_CASE: '1', LC_ALL: 'C' },
+    timeout: 5 * 60_000,
+    maxBuffer: 1 << 27,
+  });
+  if (r.error || r.status !== 0) return undefined;
+  const prefix = dir.replace(/\/+$/, '').toLowerCase() + '/';
+  const names = new Set<string>();
+  for (const line of r.stdout.split('\n')) {
+    if (!line.toLowerCase().startsWith(prefix)) continue;
+    const name = line.slice(prefix.length).split('/')[0];
+    if (name) names.add(name);
+    if (names.size >= 400_000) break;
+  }
+  return [...names];
+}

@@ -173,6 +173,67 @@ export function dismRevertArgs(root: string, scratch?: string, logPath?: string)
   return args;
 }
 
+/**
+ * Arguments of `dism /Image:<root> /Cleanup-Image /RestoreHealth /Source:wim:<wim>:<index>
+ * /LimitAccess /ScratchDir:<dir>` (learn.microsoft.com "Repair a Windows Image": /Source with the
+ * wim: prefix, esd: for an .esd; /LimitAccess keeps DISM off Windows Update, which an offline image
+ * cannot use; the scratch folder on the target, not WinPE's small X: RAM disk).
+ */
+export function dismRestoreHealthArgs(root: string, source: { wim: string; index: number }, scratch: string, logPath?: string): string[] {
+  const kind = /\.esd$/i.test(source.wim) ? 'esd' : 'wim';
+  const args = [
+    '/English',
+    `/Image:${dismImagePath(root)}`,
+    '/Cleanup-Image',
+    '/RestoreHealth',
+    `/Source:${kind}:${source.wim.replace(/\//g, '\\')}:${source.index}`,
+    '/LimitAccess',
+    `/ScratchDir:${scratch.replace(/\//g, '\\').replace(/\\+$/, '')}`,
+  ];
+  if (logPath) args.push(`/LogPath:${logPath.replace(/\//g, '\\')}`);
+  return args;
+}
+
+/** Arguments of `sfc /scannow /offbootdir=<root> /offwindir=<root>\Windows` (learn.microsoft.com "sfc"). */
+export function sfcOfflineArgs(root: string): string[] {
+  const r = dismImagePath(root);
+  const dir = r.endsWith('\\') ? r : `${r}\\`;
+  return ['/scannow', `/offbootdir=${dir}`, `/offwindir=${dir}Windows`];
+}
+
+/** DISM's progress bar ("[=====  42.5%  ]", rewritten with CR) -> the last whole percent in a chunk of output. */
+export function dismPercent(chunk: string): number | undefined {
+  const all = [...chunk.matchAll(/(\d{1,3}(?:\.\d)?)%/g)];
+  if (!all.length) return undefined;
+  const n = Math.floor(Number(all[all.length - 1]![1]));
+  return n >= 0 && n <= 100 ? n : undefined;
+}
+
+/** sfc.exe writes UTF-16LE to a pipe (DISM writes the OEM code page): told apart by the NUL bytes. */
+export function decodeSfc(bytes: Uint8Array, codePage: number | undefined): string {
+  let zeros = 0;
+  for (let i = 1; i < Math.min(bytes.length, 512); i += 2) if (bytes[i] === 0) zeros++;
+  const utf16 = bytes.length >= 2 && zeros * 2 >= Math.min(bytes.length, 512) / 2 - 1;
+  const text = utf16
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength & ~1)
+        .toString('utf16le')
+        .replace(/^\ufeff/, '')
+    : decodeOem(bytes, codePage);
+  return text.replace(/\r\n/g, '\n');
+}
+
+/**
+ * What SFC's last words say (its exit code is not documented as the result): repaired, nothing
+ * found, or not all repaired / could not run. English only (sfc has no /English); other languages
+ * are 'unknown' and the journal keeps the output.
+ */
+export function sfcVerdict(output: string): 'clean' | 'repaired' | 'not-repaired' | 'unknown' {
+  if (/did not find any integrity violations/i.test(output)) return 'clean';
+  if (/found corrupt files and successfully repaired them/i.test(output)) return 'repaired';
+  if (/unable to fix some of them|could not perform the requested operation|There is a system repair pending/i.test(output)) return 'not-repaired';
+  return 'unknown';
+}
+
 /** The command line as a technician would type it (quoting arguments with spaces), for the journal. */
 export function commandLine(exe: string, args: string[]): string {
   const q = (a: string) => (/[\s"]/.test(a) ? `"${a.replace(/"/g, '\\"')}"` : a);
@@ -207,6 +268,74 @@ export function activeCodePage(): Promise<number | undefined> {
       resolve(err ? undefined : parseChcp(String(stdout)));
     });
   });
+}
+
+/** Run a Windows tool (DISM or SFC) and return its decoded output; `onChunk` sees stdout as it comes. */
+function runTool(
+  exe: string,
+  args: string[],
+  codePage: number | undefined,
+  decode: (b: Uint8Array) => string,
+  onChunk?: (s: string) => void,
+): Promise<DismResult> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const child = spawn(exe, args, { windowsHide: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (b: Buffer) => {
+      out.push(b);
+      onChunk?.(decode(new Uint8Array(b)));
+    });
+    child.stderr.on('data', (b: Buffer) => out.push(b));
+    child.on('error', (e) => reject(new RefusedError(`could not run ${exe}: ${e.message}`, 'no-dism')));
+    child.on('close', (code) => {
+      resolve({
+        commandLine: commandLine(exe, args),
+        exitCode: code,
+        ok: dismSucceeded(code),
+        codePage,
+        decoding: decodingFor(codePage).how,
+        output: decode(new Uint8Array(Buffer.concat(out))),
+      });
+    });
+  });
+}
+
+/** `dism /Image:<root> /Cleanup-Image /RestoreHealth /Source:... /LimitAccess /ScratchDir:<scratch>` on Windows/WinPE, with progress every 10%. */
+export async function runDismRestoreHealth(
+  root: string,
+  source: { wim: string; index: number },
+  scratch: string,
+  progress: (m: string) => void,
+): Promise<DismResult> {
+  if (process.platform !== 'win32') throw new RefusedError('DISM /RestoreHealth needs Windows or WinPE (dism.exe)', 'no-dism');
+  const exe = dismExe();
+  if (!existsSync(exe)) throw new RefusedError(`${exe} not found: the component store repair needs DISM`, 'no-dism');
+  const codePage = await activeCodePage();
+  let last = -10;
+  return runTool(
+    exe,
+    dismRestoreHealthArgs(root, source, scratch),
+    codePage,
+    (b) => decodeOem(b, codePage).replace(/\r\n/g, '\n'),
+    (s) => {
+      const p = dismPercent(s);
+      if (p !== undefined && p >= last + 10) {
+        last = p - (p % 10);
+        progress(`DISM /RestoreHealth: ${p}%`);
+      }
+    },
+  );
+}
+
+/** `sfc /scannow /offbootdir /offwindir` on Windows/WinPE; ok only when its words say clean or repaired. */
+export async function runSfcOffline(root: string, env: NodeJS.ProcessEnv = process.env): Promise<DismResult> {
+  if (process.platform !== 'win32') throw new RefusedError('SFC needs Windows or WinPE (sfc.exe)', 'no-dism');
+  const exe = path.win32.join(env.SystemRoot ?? env.SYSTEMROOT ?? env.windir ?? 'C:\\Windows', 'System32', 'sfc.exe');
+  if (!existsSync(exe)) throw new RefusedError(`${exe} not found: the component store repair needs SFC`, 'no-dism');
+  const codePage = await activeCodePage();
+  const r = await runTool(exe, sfcOfflineArgs(root), codePage, (b) => decodeSfc(b, codePage));
+  const v = sfcVerdict(r.output);
+  return { ...r, ok: v === 'clean' || v === 'repaired' || (v === 'unknown' && r.exitCode === 0) };
 }
 
 /**

@@ -11,5 +11,17 @@ import { auPause, auResume } from './aupause.js';
 import { wsusPolicy } from './wsuspolicy.js';
 import { pending } from './pending.js';
 import { wucache } from './wucache.js';
+import { componentStore } from './componentstore.js';
 
-export const VOLUME_REPAIRS: readonly Repair[] = [wintrust, trustcert, services, qualityCompat, auPause, auResume, wsusPolicy, pending, wucache];
+export const VOLUME_REPAIRS: readonly Repair[] = [
+  wintrust,
+  trustcert,
+  services,
+  qualityCompat,
+  auPause,
+  auResume,
+  wsusPolicy,
+  pending,
+  wucache,
+  componentStore,
+];

@@ -66,6 +66,8 @@ export const REFUSAL_CODES = {
   'running-os': 'the root is the running system, not an offline installation',
   'special-file': 'a path the run needs is a device, FIFO or socket: never opened',
   'state-dir': 'the state directory (key and ledger) is unsafe or inside a target',
+  'store-source-bad': 'component-store: --store-source is not a readable install.wim/esd',
+  'store-source-mismatch': 'component-store: no image of --store-source is the offline build.UBR and edition',
   'undo-backend': 'the run changed the disk with the other backend (Linux vs Windows)',
   'undo-changed': 'the partition the run created is no longer where it was',
   'unfinished-run': 'an earlier run stopped half-way on this disk: undo it first',

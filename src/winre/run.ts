@@ -121,8 +121,8 @@ export async function applyWithDisk(plan: Plan, opts: DiskApplyOptions): Promise
   // The file part's refusals, on a read-only mount when there is one (nothing is written yet).
   const checkFiles = () =>
     opts.checkRoot
-      ? opts.checkRoot((root) => preflight({ ...plan, root }, opts.journalRoot, { writable: false }))
-      : opts.mountRoot((root) => preflight({ ...plan, root }, opts.journalRoot));
+      ? opts.checkRoot((root) => preflight({ ...plan, root }, opts.journalRoot, { writable: false, host: opts.host }))
+      : opts.mountRoot((root) => preflight({ ...plan, root }, opts.journalRoot, { host: opts.host }));
   if (!disk) {
     if (opts.checkRoot) await checkFiles();
     return opts.mountRoot((root) => applyPlan({ ...plan, root }, opts));

@@ -52,9 +52,10 @@ function componentStore(t: TargetScan): Finding[] {
     {
       id: 'component-store-corrupt',
       severity: 'error',
-      explanation: `The component store (WinSxS) is damaged${named}: ${damage.length} servicing attempt(s) failed on it (${codesOf(damage).join(', ') || 'unrepaired files'}). Repair it from a matching source: DISM /Image:<drive>:\\ /Cleanup-Image /RestoreHealth /Source:<install.wim of the same build> /LimitAccess, then SFC /scannow /offbootdir /offwindir; updates fail until then.`,
+      explanation: `The component store (WinSxS) is damaged${named}: ${damage.length} servicing attempt(s) failed on it (${codesOf(damage).join(', ') || 'unrepaired files'}). Repair it from install media of the same build.UBR and edition, in WinPE: wufix repair --root <W:> --only component-store --store-source <D:>\\sources\\install.wim (DISM /RestoreHealth /LimitAccess, then SFC offline); updates fail until then.`,
       evidence: damage.slice(0, 10).map(attemptEvidence),
       errorCodes: codesOf(damage),
+      repair: 'component-store',
     },
   ];
 }
