@@ -87,7 +87,7 @@ export function parseHosts(bytes: Uint8Array): HostsFile {
   return { bom, lines, eol: crlf >= lf && crlf > 0 ? '\r\n' : '\n' };
 }
 
-/** One line to comment out, and optionally a line (ASCII, no line ending) to write right after it. */
+/** One line to comment out, and optionally a line (written as UTF-8, without a line break) to write right after it. */
 export interface HostsEdit {
   line: number;
   /** Written after the commented-out line (e.g. the entry's names that stay mapped). */
@@ -103,7 +103,7 @@ export function commentOutHostsLines(bytes: Uint8Array, file: HostsFile, edits: 
   const byLine = new Map(edits.map((e) => [e.line, e]));
   for (const e of edits) {
     if (!file.lines.some((l) => l.number === e.line)) throw new RangeError(`hosts: no line ${e.line}`);
-    if (e.after !== undefined && !/^[\x20-\x7e\t]*$/.test(e.after)) throw new RangeError(`hosts: the line added after ${e.line} is not printable ASCII`);
+    if (e.after !== undefined && /[\r\n]/.test(e.after)) throw new RangeError(`hosts: the line added after ${e.line} holds a line break`);
   }
   const parts: Uint8Array[] = [];
   let at = 0;
@@ -112,7 +112,7 @@ export function commentOutHostsLines(bytes: Uint8Array, file: HostsFile, edits: 
     if (!e) continue;
     parts.push(bytes.subarray(at, l.start), Buffer.from(HOSTS_COMMENT_PREFIX, 'ascii'), bytes.subarray(l.start, l.end + l.eol.length));
     at = l.end + l.eol.length;
-    if (e.after !== undefined) parts.push(Buffer.from(l.eol === '' ? `${file.eol}${e.after}` : `${e.after}${l.eol}`, 'ascii'));
+    if (e.after !== undefined) parts.push(Buffer.from(l.eol === '' ? `${file.eol}${e.after}` : `${e.after}${l.eol}`, 'utf8'));
   }
   parts.push(bytes.subarray(at));
   return new Uint8Array(Buffer.concat(parts));

@@ -16,6 +16,9 @@
 // Microsoft product) and download.microsoft.com (Microsoft's general download site); a line
 // blocking them is someone's choice about all of Microsoft, not a Windows Update blocker.
 import type { HostsFile } from '../formats/hosts.js';
+import type { BlockedHostsLine } from '../model/scan.js';
+
+export type { BlockedHostsLine } from '../model/scan.js';
 
 export interface WuHost {
   /** The name; it and every name below it (".<name>") are Windows Update's. */
@@ -40,21 +43,6 @@ export const WU_HOSTS: readonly WuHost[] = [
 export function wuHostOf(name: string): WuHost | undefined {
   const n = name.toLowerCase().replace(/\.$/, '');
   return WU_HOSTS.find((h) => n === h.name || n.endsWith(`.${h.name}`));
-}
-
-/** A hosts-file line that maps a Windows Update name to an address. */
-export interface BlockedHostsLine {
-  /** 1-based line number. */
-  line: number;
-  /** The line as written (UTF-8 text). */
-  text: string;
-  address: string;
-  /** Its Windows Update names, as written. */
-  wuNames: string[];
-  /** Its other names, as written (they stay mapped: the repair writes them on a line of their own). */
-  otherNames: string[];
-  /** One of its names is a core Windows Update host. */
-  core: boolean;
 }
 
 /** Every entry of `file` naming a Windows Update host, in file order. */
