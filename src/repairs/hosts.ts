@@ -19,7 +19,7 @@ import { blockedWuLines } from '../windows/wuhosts.js';
 
 /** Printable ASCII only, at most 80 characters: a line from the image in a plan note. */
 const safe = (s: string) => {
-  const t = s.replace(/[^\x20-\x7e]/g, '?');
+  const t = s.replace(/\t/g, ' ').replace(/[^\x20-\x7e]/g, '?');
   return t.length > 80 ? `${t.slice(0, 77)}...` : t;
 };
 
