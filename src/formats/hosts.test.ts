@@ -26,57 +26,48 @@ const SAMPLE = [
 ].join('\r\n');
 
 describe('parseHosts', () => {
-  it('lines with their address, names and comment; BOM, CRLF, tabs, trailing comments and non-entries', () => {
+  it('the entries with their address, names and comment; BOM, CRLF, tabs, trailing comments; comments and non-entries left out', () => {
     const f = parseHosts(bytes(SAMPLE));
     expect(f.bom).toBe(true);
     expect(f.eol).toBe('\r\n');
-    expect(f.lines).toHaveLength(13);
-    expect(f.lines.map((l) => [l.number, l.address ?? null, l.names])).toEqual([
-      [1, null, []],
-      [2, null, []],
-      [3, null, []],
-      [4, null, []],
+    expect(f.lines).toBe(13);
+    expect(f.entries.map((l) => [l.number, l.address, l.names])).toEqual([
       [5, '0.0.0.0', ['update.microsoft.com']],
       [6, '127.0.0.1', ['Download.WindowsUpdate.com']],
       [7, '::1', ['fe2.update.microsoft.com.']],
       [8, '0.0.0.0', ['ads.example', 'tlu.dl.delivery.mp.microsoft.com', 'tracker.example']],
       [9, '10.1.2.3', ['intranet.corp.example']],
-      [10, null, []],
-      [11, null, []],
       [12, '0.0.0.0', ['go.microsoft.com', 'download.microsoft.com', 'notwindowsupdate.com', 'windowsupdate.com.evil.example']],
-      [13, null, []],
     ]);
-    expect(f.lines[0]).toMatchObject({ start: 3, text: '# Copyright (c) 1993-2009 Microsoft Corp.', eol: '\r\n' });
-    expect(f.lines[5]!.comment).toBe(' added by a disabler');
-    expect(f.lines[12]).toMatchObject({ eol: '', comment: '0.0.0.0 sls.update.microsoft.com' });
-    // Offsets cover the file exactly: content plus line ending, line after line.
-    let at = 3;
-    for (const l of f.lines) {
-      expect(l.start).toBe(at);
-      at = l.end + l.eol.length;
-    }
-    expect(at).toBe(bytes(SAMPLE).length);
+    expect(f.entries[0]).toMatchObject({ text: '0.0.0.0 update.microsoft.com', eol: '\r\n' });
+    expect(f.entries[0]!.comment).toBeUndefined();
+    expect(f.entries[1]!.comment).toBe(' added by a disabler');
+    // Each entry's offsets are its line's: the bytes between start and end are the line as written.
+    const raw = Buffer.from(bytes(SAMPLE));
+    for (const l of f.entries) expect(raw.subarray(l.start, l.end).toString('utf8')).toBe(SAMPLE.replace(BOM, '').split('\r\n')[l.number - 1]);
+    // Line 1 starts after the BOM.
+    expect(parseHosts(bytes(`${BOM}0.0.0.0 a.example`)).entries[0]).toMatchObject({ number: 1, start: 3, eol: '' });
   });
 
   it('LF endings, a lone CR as whitespace, an empty file, a UTF-16 file (no entries: the resolver cannot read it)', () => {
     const f = parseHosts(bytes('0.0.0.0 a.example\n\n0.0.0.0\rupdate.microsoft.com\n'));
     expect(f.eol).toBe('\n');
     expect(f.bom).toBe(false);
-    expect(f.lines.map((l) => [l.eol, l.names])).toEqual([
-      ['\n', ['a.example']],
-      ['\n', []],
-      ['\n', ['update.microsoft.com']],
+    expect(f.lines).toBe(3);
+    expect(f.entries.map((l) => [l.number, l.eol, l.names])).toEqual([
+      [1, '\n', ['a.example']],
+      [3, '\n', ['update.microsoft.com']],
     ]);
-    expect(parseHosts(new Uint8Array(0))).toEqual({ bom: false, lines: [], eol: '\n' });
+    expect(parseHosts(new Uint8Array(0))).toEqual({ bom: false, lines: 0, entries: [], eol: '\n' });
     const utf16 = new Uint8Array(Buffer.from('\ufeff0.0.0.0 update.microsoft.com\r\n', 'utf16le'));
-    expect(parseHosts(utf16).lines.filter((l) => l.address)).toEqual([]);
+    expect(parseHosts(utf16).entries).toEqual([]);
   });
 
   it('bounded: 1 MiB is read, one byte more is refused with a FormatError naming the size', () => {
     const line = '0.0.0.0 a.example\n';
     const big = new Uint8Array(MAX_HOSTS_BYTES).fill(0x20);
     big.set(bytes(line), 0);
-    expect(parseHosts(big).lines[0]!.names).toEqual(['a.example']);
+    expect(parseHosts(big).entries[0]!.names).toEqual(['a.example']);
     const over = new Uint8Array(MAX_HOSTS_BYTES + 1);
     expect(() => parseHosts(over)).toThrow(FormatError);
     expect(() => parseHosts(over)).toThrow(/hosts file is 1048577 bytes, more than the 1048576/);
@@ -157,7 +148,10 @@ describe('commentOutHostsLines', () => {
     // The result parses to no Windows Update entry and keeps the other names mapped.
     const again = parseHosts(out);
     expect(blockedWuLines(again).map((b) => b.line)).toEqual([7]);
-    expect(again.lines.find((l) => l.names.includes('ads.example'))?.names).toEqual(['ads.example', 'tracker.example']);
+    expect(again.entries.find((l) => l.names.includes('ads.example'))?.names).toEqual(['ads.example', 'tracker.example']);
+    // Only an entry can be commented out (line 1 is a comment, line 10 not an address).
+    expect(() => commentOutHostsLines(src, f, [{ line: 1 }])).toThrow(/line 1 is not an entry/);
+    expect(() => commentOutHostsLines(src, f, [{ line: 10 }])).toThrow(/line 10 is not an entry/);
     // Nothing to edit: the same bytes.
     expect(Buffer.from(commentOutHostsLines(src, f, [])).equals(Buffer.from(src))).toBe(true);
   });
@@ -182,7 +176,7 @@ describe('commentOutHostsLines', () => {
       Buffer.from('# wufix: 0.0.0.0 a.example wustat.windows.com\n0.0.0.0 a.example'),
     ]);
     expect(Buffer.from(out).equals(want)).toBe(true);
-    expect(() => commentOutHostsLines(raw, f, [{ line: 3 }])).toThrow(/no line 3/);
+    expect(() => commentOutHostsLines(raw, f, [{ line: 3 }])).toThrow(/line 3 is not an entry/);
     expect(() => commentOutHostsLines(raw, f, [{ line: 1, after: 'x\r\ny' }])).toThrow(/line break/);
   });
 });

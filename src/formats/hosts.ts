@@ -1,4 +1,4 @@
-// The hosts file (Windows\System32\drivers\etc\hosts): bytes in, one record per line out, and the
+// The hosts file (Windows\System32\drivers\etc\hosts): bytes in, one record per entry out, and the
 // one edit wufix makes to it - chosen lines commented out as "# wufix: <original line>", every other
 // byte kept. Pure and bounded: a file over MAX_HOSTS_BYTES is refused (FormatError), never read.
 //
@@ -16,7 +16,7 @@ export const MAX_HOSTS_BYTES = 1 << 20;
 /** The prefix a commented-out line gets ("# wufix: <original line>"). */
 export const HOSTS_COMMENT_PREFIX = '# wufix: ';
 
-export interface HostsLine {
+export interface HostsEntry {
   /** 1-based line number. */
   number: number;
   /** Byte offset of the line's first byte (after the BOM on line 1). */
@@ -27,18 +27,24 @@ export interface HostsLine {
   eol: '\r\n' | '\n' | '';
   /** The content as text (UTF-8, invalid bytes as U+FFFD): for display only, the bytes are what is kept. */
   text: string;
-  /** The first field when it is an IPv4 or IPv6 address and names follow it: the line is an entry. */
-  address?: string;
-  /** The host names of an entry, as written. */
+  /** The first field: an IPv4 or IPv6 address. */
+  address: string;
+  /** The host names after it, as written (at least one). */
   names: string[];
-  /** The text after "#", when the line has a comment. */
+  /** The text after "#", when the line has a trailing comment. */
   comment?: string;
 }
 
 export interface HostsFile {
   /** The file starts with a UTF-8 byte order mark (EF BB BF). */
   bom: boolean;
-  lines: HostsLine[];
+  /** How many lines the file has (a last line without an ending counts). */
+  lines: number;
+  /**
+   * The lines that are entries (an address, then names), in file order. Comment lines, blank lines
+   * and lines the resolver ignores are not kept: memory follows the entries, not the line count.
+   */
+  entries: HostsEntry[];
   /** The line ending most lines use (CRLF on a file Windows wrote), LF when there is none. */
   eol: '\r\n' | '\n';
 }
@@ -47,47 +53,54 @@ const FIELD_SEP = /[ \t\r\v\f]+/;
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 const isAddress = (s: string) => isIPv4(s) || isIPv6(s);
+/** Space, tab, CR, VT, FF: what separates fields. */
+const isBlank = (b: number) => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 
-function parseLine(number: number, start: number, end: number, eol: HostsLine['eol'], bytes: Uint8Array): HostsLine {
+/** The entry on bytes [start, end), or undefined when the line is blank, a comment or not an entry. */
+function entryOf(number: number, start: number, end: number, eol: HostsEntry['eol'], bytes: Uint8Array): HostsEntry | undefined {
+  let i = start;
+  while (i < end && isBlank(bytes[i]!)) i++;
+  if (i === end || bytes[i] === 0x23) return undefined; // blank, or a comment line: nothing decoded
   const text = utf8.decode(bytes.subarray(start, end));
   const hash = text.indexOf('#');
-  const body = hash < 0 ? text : text.slice(0, hash);
-  const fields = body.split(FIELD_SEP).filter((f) => f !== '');
-  const line: HostsLine = { number, start, end, eol, text, names: [] };
-  if (hash >= 0) line.comment = text.slice(hash + 1);
-  const [first, ...rest] = fields;
-  if (first !== undefined && rest.length && isAddress(first)) {
-    line.address = first;
-    line.names = rest;
-  }
-  return line;
+  const fields = (hash < 0 ? text : text.slice(0, hash)).split(FIELD_SEP).filter((f) => f !== '');
+  const [first, ...names] = fields;
+  if (first === undefined || !names.length || !isAddress(first)) return undefined;
+  const e: HostsEntry = { number, start, end, eol, text, address: first, names };
+  if (hash >= 0) e.comment = text.slice(hash + 1);
+  return e;
 }
 
-/** Every line of a hosts file, with its entry when it is one. Throws FormatError over MAX_HOSTS_BYTES. */
+/** The entries of a hosts file. Throws FormatError over MAX_HOSTS_BYTES. Time and memory linear in the input. */
 export function parseHosts(bytes: Uint8Array): HostsFile {
   if (bytes.length > MAX_HOSTS_BYTES)
     throw new FormatError(`the hosts file is ${bytes.length} bytes, more than the ${MAX_HOSTS_BYTES} wufix reads (a real one is a few KB)`, MAX_HOSTS_BYTES);
   const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
-  const lines: HostsLine[] = [];
+  const entries: HostsEntry[] = [];
+  let lines = 0;
   let crlf = 0;
   let lf = 0;
   let start = bom ? 3 : 0;
   while (start < bytes.length) {
     const nl = bytes.indexOf(0x0a, start);
+    lines++;
+    let e: HostsEntry | undefined;
     if (nl < 0) {
-      lines.push(parseLine(lines.length + 1, start, bytes.length, '', bytes));
-      break;
+      e = entryOf(lines, start, bytes.length, '', bytes);
+      start = bytes.length;
+    } else {
+      const cr = nl > start && bytes[nl - 1] === 0x0d;
+      if (cr) crlf++;
+      else lf++;
+      e = entryOf(lines, start, cr ? nl - 1 : nl, cr ? '\r\n' : '\n', bytes);
+      start = nl + 1;
     }
-    const cr = nl > start && bytes[nl - 1] === 0x0d;
-    if (cr) crlf++;
-    else lf++;
-    lines.push(parseLine(lines.length + 1, start, cr ? nl - 1 : nl, cr ? '\r\n' : '\n', bytes));
-    start = nl + 1;
+    if (e) entries.push(e);
   }
-  return { bom, lines, eol: crlf >= lf && crlf > 0 ? '\r\n' : '\n' };
+  return { bom, lines, entries, eol: crlf >= lf && crlf > 0 ? '\r\n' : '\n' };
 }
 
-/** One line to comment out, and optionally a line (written as UTF-8, without a line break) to write right after it. */
+/** One entry to comment out, and optionally a line (written as UTF-8, without a line break) to write right after it. */
 export interface HostsEdit {
   line: number;
   /** Written after the commented-out line (e.g. the entry's names that stay mapped). */
@@ -101,13 +114,14 @@ export interface HostsEdit {
  */
 export function commentOutHostsLines(bytes: Uint8Array, file: HostsFile, edits: readonly HostsEdit[]): Uint8Array {
   const byLine = new Map(edits.map((e) => [e.line, e]));
+  const entry = new Set(file.entries.map((l) => l.number));
   for (const e of edits) {
-    if (!file.lines.some((l) => l.number === e.line)) throw new RangeError(`hosts: no line ${e.line}`);
+    if (!entry.has(e.line)) throw new RangeError(`hosts: line ${e.line} is not an entry`);
     if (e.after !== undefined && /[\r\n]/.test(e.after)) throw new RangeError(`hosts: the line added after ${e.line} holds a line break`);
   }
   const parts: Uint8Array[] = [];
   let at = 0;
-  for (const l of file.lines) {
+  for (const l of file.entries) {
     const e = byLine.get(l.number);
     if (!e) continue;
     parts.push(bytes.subarray(at, l.start), Buffer.from(HOSTS_COMMENT_PREFIX, 'ascii'), bytes.subarray(l.start, l.end + l.eol.length));

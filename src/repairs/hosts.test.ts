@@ -45,7 +45,7 @@ describe('wu-hosts plan through the volume port', () => {
     );
     expect(s!.reason).toBe('wu-hosts-blocked (3 line(s) mapping Windows Update names)');
     expect(s!.note).toBe(
-      'comments out line 6 (127.0.0.1 windowsupdate.microsoft.com), line 7 (0.0.0.0?fe2.update.microsoft.com # blocked), line 8 (0.0.0.0 ads.example download.windowsupdate.com) as "# wufix: <line>"; keeps the other names mapped on a line of their own (line 8: ads.example)',
+      'comments out line 6 (127.0.0.1 windowsupdate.microsoft.com), line 7 (0.0.0.0 fe2.update.microsoft.com # blocked), line 8 (0.0.0.0 ads.example download.windowsupdate.com) as "# wufix: <line>"; keeps the other names mapped on a line of their own (line 8: ads.example)',
     );
     // Planning what it wrote plans nothing: the repair is done once.
     expect(await wuHosts.plan(ctx(b(written)))).toEqual([]);

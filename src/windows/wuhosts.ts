@@ -48,8 +48,7 @@ export function wuHostOf(name: string): WuHost | undefined {
 /** Every entry of `file` naming a Windows Update host, in file order. */
 export function blockedWuLines(file: HostsFile): BlockedHostsLine[] {
   const out: BlockedHostsLine[] = [];
-  for (const l of file.lines) {
-    if (l.address === undefined) continue;
+  for (const l of file.entries) {
     const hits = l.names.map((n) => ({ n, h: wuHostOf(n) }));
     const wu = hits.filter((x) => x.h);
     if (!wu.length) continue;
