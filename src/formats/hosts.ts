@@ -119,15 +119,35 @@ export function commentOutHostsLines(bytes: Uint8Array, file: HostsFile, edits: 
     if (!entry.has(e.line)) throw new RangeError(`hosts: line ${e.line} is not an entry`);
     if (e.after !== undefined && /[\r\n]/.test(e.after)) throw new RangeError(`hosts: the line added after ${e.line} holds a line break`);
   }
-  const parts: Uint8Array[] = [];
-  let at = 0;
+  // One pass to size the result, one to fill it: no intermediate piece per edit.
+  const prefix = new TextEncoder().encode(HOSTS_COMMENT_PREFIX);
+  const extra = new Map<number, Uint8Array>();
+  let size = bytes.length;
   for (const l of file.entries) {
     const e = byLine.get(l.number);
     if (!e) continue;
-    parts.push(bytes.subarray(at, l.start), Buffer.from(HOSTS_COMMENT_PREFIX, 'ascii'), bytes.subarray(l.start, l.end + l.eol.length));
-    at = l.end + l.eol.length;
-    if (e.after !== undefined) parts.push(Buffer.from(l.eol === '' ? `${file.eol}${e.after}` : `${e.after}${l.eol}`, 'utf8'));
+    size += prefix.length;
+    if (e.after === undefined) continue;
+    const add = new TextEncoder().encode(l.eol === '' ? `${file.eol}${e.after}` : `${e.after}${l.eol}`);
+    extra.set(l.number, add);
+    size += add.length;
   }
-  parts.push(bytes.subarray(at));
-  return new Uint8Array(Buffer.concat(parts));
+  const out = new Uint8Array(size);
+  let at = 0;
+  let to = 0;
+  const copy = (b: Uint8Array) => {
+    out.set(b, to);
+    to += b.length;
+  };
+  for (const l of file.entries) {
+    if (!byLine.has(l.number)) continue;
+    copy(bytes.subarray(at, l.start));
+    copy(prefix);
+    at = l.end + l.eol.length;
+    copy(bytes.subarray(l.start, at));
+    const add = extra.get(l.number);
+    if (add) copy(add);
+  }
+  copy(bytes.subarray(at));
+  return out;
 }
