@@ -1,8 +1,14 @@
 // wu-hosts-blocked (issue #19 item 2): the hosts file maps a Windows Update name to an address, as
 // "update disabler" tools do. Any address breaks it (a sinkhole and a real-looking IP alike): the
-// resolver answers from the hosts file and never asks DNS. Evidence: each such line, with its number.
+// resolver answers from the hosts file and never asks DNS. Evidence: each such line, with its number,
+// then the newest update failures that say "cannot connect" or "timed out" (what such a line causes).
 import type { Finding, TargetScan } from '../../model/scan.js';
-import type { Rule } from './rule.js';
+import { attemptEvidence, codesOf, failuresOf, type Rule } from './rule.js';
+
+/** What Windows Update fails with when its servers resolve to a sinkhole (refused) or an address that does not answer. */
+const UNREACHABLE = new Set(['0x80072efd', '0x80072ee2']);
+/** At most this many lines as evidence (a disabler writes a few dozen); the rest counted in one more. */
+const MAX_LINES = 100;
 
 /** Printable ASCII, at most 160 characters: a line from the image in the evidence. */
 const shown = (s: string) => {
@@ -16,6 +22,7 @@ function hostsBlocked(t: TargetScan): Finding[] {
   const names = [...new Set(h.blocked.flatMap((b) => b.wuNames.map((n) => n.toLowerCase())))];
   const listed = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
   const core = h.blocked.some((b) => b.core);
+  const failed = failuresOf(t).filter((a) => a.code && UNREACHABLE.has(a.code));
   return [
     {
       id: 'wu-hosts-blocked',
@@ -23,13 +30,18 @@ function hostsBlocked(t: TargetScan): Finding[] {
       explanation: `The hosts file maps Windows Update's servers to fixed addresses (${listed}; ${h.blocked.length} line(s)), as update-disabling tools do, so ${
         core ? 'Windows Update cannot reach them' : 'parts of Windows Update (delivery, reporting) cannot reach them'
       }; the wu-hosts repair comments out exactly those lines.`,
-      evidence: h.blocked.map((b) => ({
-        file: h.path,
-        line: b.line,
-        data: shown(b.text),
-        ...(b.otherNames.length ? { note: `also maps ${b.otherNames.length} other name(s); the repair keeps them mapped` } : {}),
-      })),
+      evidence: [
+        ...h.blocked.slice(0, MAX_LINES).map((b) => ({
+          file: h.path,
+          line: b.line,
+          data: shown(b.text),
+          ...(b.otherNames.length ? { note: `also maps ${b.otherNames.length} other name(s); the repair keeps them mapped` } : {}),
+        })),
+        ...(h.blocked.length > MAX_LINES ? [{ file: h.path, note: `and ${h.blocked.length - MAX_LINES} more line(s) like these` }] : []),
+        ...failed.slice(-5).map(attemptEvidence),
+      ],
       repair: 'wu-hosts',
+      ...(failed.length ? { errorCodes: codesOf(failed) } : {}),
     },
   ];
 }
