@@ -48,6 +48,15 @@ describe('wu-hosts-blocked', () => {
     expect(deriveFindings(targetScan({})).filter((f) => f.id === 'wu-hosts-blocked')).toEqual([]);
   });
 
+  it('with a WSUS server set, the lines only cut Microsoft Update itself: a warning that says so', () => {
+    const t = scanOf('0.0.0.0 update.microsoft.com\n');
+    const [f] = deriveFindings({ ...t, policy: { useWUServer: 1, wuServer: 'http://wsus.corp.example:8530' } }).filter((x) => x.id === 'wu-hosts-blocked');
+    expect(f).toMatchObject({ severity: 'warning', repair: 'wu-hosts' });
+    expect(f!.explanation).toContain('beside the WSUS server http://wsus.corp.example:8530');
+    // A WUServer without UseWUServer=1 is not in use: an error as without it.
+    expect(deriveFindings({ ...t, policy: { wuServer: 'http://wsus.corp.example:8530' } }).find((x) => x.id === 'wu-hosts-blocked')!.severity).toBe('error');
+  });
+
   it('the update failures such a line causes (cannot connect, timed out) are its error codes and evidence; others are not', () => {
     const [f] = hostsFindings('0.0.0.0 update.microsoft.com\n', [
       scanFailed('0x80072efd', '01'),

@@ -21,14 +21,21 @@ function hostsBlocked(t: TargetScan): Finding[] {
   if (!h?.blocked.length) return [];
   const names = [...new Set(h.blocked.flatMap((b) => b.wuNames.map((n) => n.toLowerCase())))];
   const listed = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ');
-  const core = h.blocked.some((b) => b.core);
+  // With a WSUS server set, updates come from it and these lines only cut Microsoft Update itself
+  // (Features on Demand, a fallback): some administrators want that, so it is a warning there.
+  const wsus = t.policy.useWUServer === 1 && !!t.policy.wuServer;
+  const core = h.blocked.some((b) => b.core) && !wsus;
   const failed = failuresOf(t).filter((a) => a.code && UNREACHABLE.has(a.code));
   return [
     {
       id: 'wu-hosts-blocked',
       severity: core ? 'error' : 'warning',
       explanation: `The hosts file maps Windows Update's servers to fixed addresses (${listed}; ${h.blocked.length} line(s)), as update-disabling tools do, so ${
-        core ? 'Windows Update cannot reach them' : 'parts of Windows Update (delivery, reporting) cannot reach them'
+        wsus
+          ? `Windows Update cannot reach Microsoft Update beside the WSUS server ${t.policy.wuServer} (Features on Demand, fallback); if that is not wanted`
+          : core
+            ? 'Windows Update cannot reach them'
+            : 'parts of Windows Update (delivery, reporting) cannot reach them'
       }; the wu-hosts repair comments out exactly those lines.`,
       evidence: [
         ...h.blocked.slice(0, MAX_LINES).map((b) => ({
