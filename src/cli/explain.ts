@@ -57,7 +57,10 @@ function manualStep(info: ErrorInfo): string | undefined {
   const wsus = info.repairs.includes('wsus-policy')
     ? 'wsus-policy removes only WSUS values that cannot work; a well-formed WUServer the machine cannot reach is yours to fix (Policies\\Microsoft\\Windows\\WindowsUpdate); wufix scan names it.'
     : undefined;
-  return [info.hint, wsus].filter(Boolean).join(' ') || undefined;
+  const hosts = info.repairs.includes('wu-hosts')
+    ? 'wu-hosts comments out only the hosts-file lines that map Windows Update names (wufix scan lists them: wu-hosts-blocked).'
+    : undefined;
+  return [info.hint, wsus, hosts].filter(Boolean).join(' ') || undefined;
 }
 
 function readAsText(e: ExplainedCode): string | undefined {

@@ -813,8 +813,9 @@ const KNOWN: Record<number, KnownEntry> = {
   0x80072ee2: {
     symbol: 'ERROR_WINHTTP_TIMEOUT',
     meaning: 'The connection to the update server timed out.',
-    cause: 'No connectivity to Windows Update, WSUS or Configuration Manager (firewall, proxy).',
-    repairs: [],
+    cause:
+      'No connectivity to Windows Update, WSUS or Configuration Manager (firewall, proxy), or a hosts file mapping its servers to an address that does not answer.',
+    repairs: ['wu-hosts'],
     source: `${S_WINHTTP}; ${S_WU_COMMON}`,
   },
   0x80072ee7: {
@@ -827,8 +828,8 @@ const KNOWN: Record<number, KnownEntry> = {
   0x80072efd: {
     symbol: 'ERROR_WINHTTP_CANNOT_CONNECT',
     meaning: 'The connection to the server could not be established.',
-    cause: 'Firewall rules or proxies blocking the Microsoft download URLs, or a stale WUServer policy.',
-    repairs: ['wsus-policy'],
+    cause: 'Firewall rules or proxies blocking the Microsoft download URLs, a hosts file mapping them to 0.0.0.0 or 127.0.0.1, or a stale WUServer policy.',
+    repairs: ['wsus-policy', 'wu-hosts'],
     source: `${S_WINHTTP}; ${S_WU_COMMON}`,
   },
   0x80072efe: {

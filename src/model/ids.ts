@@ -10,6 +10,7 @@ export const REPAIR_IDS = [
   'au-pause',
   'au-resume',
   'wsus-policy',
+  'wu-hosts',
   'pending',
   'wu-cache',
   'component-store',

@@ -28,7 +28,8 @@ export type FindingId =
   | 'component-store-corrupt'
   | 'feature-update-rollback'
   | 'low-disk-space'
-  | 'transaction-log-full';
+  | 'transaction-log-full'
+  | 'wu-hosts-blocked';
 
 export interface Finding {
   /** Stable id, e.g. "winre-too-small", "wintrust-state". */
@@ -247,6 +248,30 @@ export interface CertInfo {
   notAfter?: string;
 }
 
+/** A hosts-file entry that maps a Windows Update name to an address (src/windows/wuhosts.ts). */
+export interface BlockedHostsLine {
+  /** 1-based line number. */
+  line: number;
+  /** The line as written (UTF-8 text). */
+  text: string;
+  address: string;
+  /** Its Windows Update names, as written. */
+  wuNames: string[];
+  /** Its other names, as written (the wu-hosts repair keeps them mapped, on a line of their own). */
+  otherNames: string[];
+  /** One of its names is a core Windows Update host (scan and download), not only a helper. */
+  core: boolean;
+}
+
+/** Windows\System32\drivers\etc\hosts, when it is a regular file the scan could read. */
+export interface HostsInfo {
+  /** Inside the volume: "Windows\System32\drivers\etc\hosts" as stored. */
+  path: string;
+  bytes: number;
+  /** The entries naming a Windows Update host, in file order (empty: none). */
+  blocked: BlockedHostsLine[];
+}
+
 /** Everything read from one offline Windows. */
 export interface TargetScan {
   root: string;
@@ -270,6 +295,8 @@ export interface TargetScan {
   logs: LogFileRead[];
   /** How local log times were turned into UTC. */
   timeZone?: TimeZoneUsed;
+  /** The hosts file, when present and readable (wu-hosts-blocked). */
+  hosts?: HostsInfo;
   /** Free bytes of the Windows volume when measured (low-disk-space). */
   osFreeBytes?: number;
   /** SYSTEM or SOFTWARE unreadable (hive-damaged). */

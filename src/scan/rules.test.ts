@@ -146,6 +146,11 @@ describe('finding rules', () => {
       disk: disk(MiB * 200, 1024 * MiB, 100 * MiB),
       bitlocker: [{ partition: 5, start: 70 * 1024 * MiB }],
       hiveDamage: [{ hive: 'SOFTWARE', file: 'Windows\\System32\\config\\SOFTWARE', problem: 'is empty (0 bytes)', bytes: 0, recovery: [] }],
+      hosts: {
+        path: 'Windows\\System32\\drivers\\etc\\hosts',
+        bytes: 30,
+        blocked: [{ line: 1, text: '0.0.0.0 update.microsoft.com', address: '0.0.0.0', wuNames: ['update.microsoft.com'], otherNames: [], core: true }],
+      },
     });
     expect(deriveFindings(t).map((f) => f.id)).toEqual([
       'hive-damaged',
@@ -160,6 +165,7 @@ describe('finding rules', () => {
       'wu-cache',
       'wsus-cert-untrusted',
       'stale-wsus-policy',
+      'wu-hosts-blocked',
       'qualitycompat-missing',
     ]);
     expect(RULES.map((r) => r.id)).toEqual([
@@ -172,6 +178,7 @@ describe('finding rules', () => {
       'servicing-history',
       'wu-cache',
       'wsus',
+      'wu-hosts-blocked',
       'policy',
     ]);
   });

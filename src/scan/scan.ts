@@ -12,6 +12,7 @@ import { openMachineHives } from './collect/hives.js';
 import { collectComputerName, collectServices, collectVersion } from './collect/system.js';
 import { collectComponents, collectPendingXml, collectServicing } from './collect/servicing.js';
 import { collectTxr } from './collect/txr.js';
+import { collectHosts } from './collect/hosts.js';
 import { collectCertificates, collectPolicy } from './collect/policy.js';
 import { readWinTrust } from './collect/wintrust.js';
 import { collectBcd, collectReAgent, collectStagedWim } from './collect/winre.js';
@@ -87,6 +88,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   if (components) collectComponents(components, t);
   collectPendingXml(root, t);
   collectTxr(root, t);
+  collectHosts(root, t);
 
   collectReAgent(root, t);
   collectStagedWim(root, t);

@@ -15,3 +15,6 @@ export const STAGED_WINRE_WIM = `${RECOVERY_DIR}\\Winre.wim`;
 
 /** A component transaction queued for the next boot. */
 export const PENDING_XML = 'Windows\\WinSxS\\pending.xml';
+
+/** The hosts file the resolver reads before DNS (update disablers map Windows Update's names there). */
+export const HOSTS_FILE = 'Windows\\System32\\drivers\\etc\\hosts';

@@ -68,6 +68,20 @@ describe('wufix explain (text)', () => {
     expectConsoleSafe(t.stdout);
   });
 
+  it('cannot connect / timed out point to the hosts file too (wu-hosts), with what that repair touches', () => {
+    const t = runCli(['explain', '0x80072EFD', '0x80072EE2']);
+    expect(t.status, t.stderr).toBe(0);
+    const [efd, ee2] = t.stdout
+      .replace(/\n {14}/g, ' ')
+      .trimEnd()
+      .split('\n\n');
+    expect(efd).toMatch(/repair: +wufix repair --only wsus-policy,wu-hosts /);
+    expect(efd).toContain('a hosts file mapping them to 0.0.0.0 or 127.0.0.1');
+    expect(efd).toContain('wu-hosts comments out only the hosts-file lines that map Windows Update names');
+    expect(ee2).toMatch(/repair: +wufix repair --only wu-hosts /);
+    expectConsoleSafe(t.stdout);
+  });
+
   it('an unknown but well-formed code is decoded, never an error exit', () => {
     const u = runCli(['explain', '0x87ff0001', '0xC0159999']);
     expect(u.status, u.stderr).toBe(0);

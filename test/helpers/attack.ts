@@ -665,6 +665,7 @@ export const PLACES: Place[] = [
     repair: { only: 'wintrust', needs: false },
     imageRepair: { only: 'winre', needs: true },
   },
+  { rel: 'Windows\\System32\\drivers\\etc\\hosts', kind: 'file', file: 'passwd', dir: 'ssh', repair: { only: 'wu-hosts', needs: true } },
   // The journal folder on the volume: with --root every --yes run writes there; with --image the
   // journal goes beside the image, so the repair may proceed.
   { rel: 'wufix', kind: 'dir', file: 'passwd', dir: 'ssh', repair: { only: 'wintrust', needs: true }, imageRepair: { only: 'wintrust', needs: false } },
@@ -678,6 +679,7 @@ export const SPECIAL_PATHS = [
   `Windows\\Temp\\${SETUP_LOG}`,
   'Windows\\System32\\winevt\\Logs\\System.evtx',
   'Windows\\System32\\Recovery\\ReAgent.xml',
+  'Windows\\System32\\drivers\\etc\\hosts',
 ];
 
 export type SpecialKind = 'blockdev' | 'zero' | 'urandom' | 'fifo';

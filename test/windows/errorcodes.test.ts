@@ -30,7 +30,7 @@ import {
 } from '../../src/formats/errorcodes.js';
 import { SHARED, sharedReason, skipReason } from '../helpers/env.js';
 
-const REPAIR_IDS: CodeRepair[] = ['wintrust', 'wu-cache', 'services', 'pending', 'au-pause', 'qualitycompat', 'trust-cert', 'winre', 'wsus-policy'];
+const REPAIR_IDS: CodeRepair[] = ['wintrust', 'wu-cache', 'services', 'pending', 'au-pause', 'qualitycompat', 'trust-cert', 'winre', 'wsus-policy', 'wu-hosts'];
 
 describe('normalizeHresult', () => {
   it('accepts every documented input form', () => {

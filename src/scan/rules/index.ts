@@ -5,6 +5,7 @@ import type { Finding, TargetScan } from '../../model/scan.js';
 import { bitlockerRule } from './bitlocker.js';
 import { cachesRule } from './caches.js';
 import { historyRule } from './history.js';
+import { hostsRule } from './hosts.js';
 import { hivesRule } from './hives.js';
 import { pendingRule } from './pending.js';
 import { policyRule } from './policy.js';
@@ -26,6 +27,7 @@ export const RULES: readonly Rule[] = [
   historyRule,
   cachesRule,
   wsusRule,
+  hostsRule,
   policyRule,
 ];
 
