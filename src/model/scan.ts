@@ -29,7 +29,8 @@ export type FindingId =
   | 'feature-update-rollback'
   | 'low-disk-space'
   | 'transaction-log-full'
-  | 'wu-hosts-blocked';
+  | 'wu-hosts-blocked'
+  | 'wu-service-dll';
 
 export interface Finding {
   /** Stable id, e.g. "winre-too-small", "wintrust-state". */
@@ -98,6 +99,9 @@ export interface ServiceState {
   delayedAutostart?: number;
   hasSecurity?: boolean;
   defaultStart?: number;
+  /** Parameters\\ServiceDll as stored, and what Windows writes there (shared-process update services). */
+  serviceDll?: string;
+  defaultServiceDll?: string;
 }
 
 export interface HiveWinTrust {

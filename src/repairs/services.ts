@@ -1,4 +1,6 @@
-// services: re-enable the Windows Update services that are Disabled (Start=4), in every control set
+// services: re-enable the Windows Update services, and those they need (RpcSs, RpcEptMapper,
+// DcomLaunch, wlidsvc, WaaSMedicSvc), that are Disabled (Start=4), and point a redirected
+// ServiceDll (wuauserv, BITS, CryptSvc, UsoSvc) back at Windows' own DLL, in every control set
 // the scan names (Select's Current and Default), with the default start type of the detected
 // Windows version (windows-update.md §3); optionally (--reset-security) reset the DACL of bits and
 // wuauserv to Microsoft's documented default (windows-update.md §2, `sc sdset`).
@@ -16,15 +18,28 @@
 //   no readable descriptor, owner and group are SYSTEM and the SACL is the one Windows' SCM gives
 //   services, (AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD) (read from a real SYSTEM hive, regipy/SYSTEM).
 import type { PlanStep, RegData } from '../model/plan.js';
-import type { Repair } from '../engine/volume.js';
+import type { PlanContext, Repair } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { readServices, defaultStart, START_NAMES } from '../windows/services.js';
+import { readServices, defaultStart, serviceDllOk, SERVICE_DLLS, START_NAMES } from '../windows/services.js';
 import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../formats/sddl.js';
 import { dwordHex } from './wintrust.js';
 
 /** The services this repair re-enables (names as in the scan's findings). */
-export const REPAIRED_SERVICES = ['wuauserv', 'bits', 'cryptsvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'] as const;
+export const REPAIRED_SERVICES = [
+  'wuauserv',
+  'bits',
+  'cryptsvc',
+  'TrustedInstaller',
+  'msiserver',
+  'UsoSvc',
+  'EventLog',
+  'RpcSs',
+  'RpcEptMapper',
+  'DcomLaunch',
+  'wlidsvc',
+  'WaaSMedicSvc',
+] as const;
 
 /** Microsoft's default service DACLs ("Reset Windows Update components manually"; windows-update.md §2). */
 export const DEFAULT_SDDL: Readonly<Record<'bits' | 'wuauserv', string>> = {
@@ -94,10 +109,45 @@ export function resetDacl(current: Uint8Array | undefined, daclSddl: string): Ui
   return encodeSecurityDescriptor(sd);
 }
 
+/**
+ * Parameters\\ServiceDll of the shared-process update services pointed back at Windows' own DLL
+ * (REG_EXPAND_SZ, as Windows writes it), when it points elsewhere and that DLL is on the volume (a
+ * disabler that also renamed the DLL itself leaves nothing to point at: not planned, the finding stays).
+ */
+function serviceDllSteps(system: Hive, hiveRel: string, cs: string, scan: PlanContext['scan'], volume: PlanContext['volume']): PlanStep[] {
+  const steps: PlanStep[] = [];
+  for (const s of readServices(system, Object.keys(SERVICE_DLLS), cs)) {
+    if (!s.exists || s.serviceDll === undefined || serviceDllOk(s.name, s.serviceDll)) continue;
+    const key = `${s.keyPath}\\Parameters`;
+    const old = rawValue(system, key, 'ServiceDll');
+    if (!old) continue; // the value is at the service key itself (pre-Vista layouts): not rewritten
+    const want = SERVICE_DLLS[s.name.toLowerCase()]!;
+    const file = `Windows\\System32\\${want.split('\\').pop()!}`;
+    if (volume.kind(file) !== 'file') continue;
+    const finding = scan.findings.find(
+      (f: PlanContext['scan']['findings'][number]) => f.id === 'wu-service-dll' && f.subject?.toLowerCase() === s.name.toLowerCase(),
+    );
+    steps.push({
+      repair: 'services',
+      reason: finding ? `wu-service-dll (${s.name}, ${cs})` : `${s.name} loads ${s.serviceDll} (${cs})`,
+      change: {
+        kind: 'reg-set',
+        hive: hiveRel,
+        key,
+        name: 'ServiceDll',
+        value: { type: REG.EXPAND_SZ, data: Buffer.from(`${want}\0`, 'utf16le').toString('hex') },
+        old,
+      },
+      note: `${s.serviceDll} -> ${want} (${file} is on the volume)`,
+    });
+  }
+  return steps;
+}
+
 export const services: Repair = {
   id: 'services',
   title: 'set disabled Windows Update services back to their default start type',
-  fixes: ['wu-service-disabled'],
+  fixes: ['wu-service-disabled', 'wu-service-dll'],
   uses: () => [SYSTEM_REL],
   async plan({ scan, options, volume }) {
     const hiveRel = volume.resolve(SYSTEM_REL);
@@ -141,6 +191,7 @@ export const services: Repair = {
           });
         }
       }
+      steps.push(...serviceDllSteps(system, hiveRel, cs, scan, volume));
       if (options.resetSecurity) {
         for (const s of readServices(system, ['bits', 'wuauserv'], cs)) {
           if (!s.exists) continue;

@@ -52,6 +52,43 @@ export function currentControlSet(system: Hive): ControlSetSelection {
 
 export const WU_SERVICES = ['wuauserv', 'bits', 'cryptsvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'] as const;
 
+/**
+ * What Windows Update needs beneath its own services (issue #19, item 2): RPC (RpcSs, its endpoint
+ * mapper RpcEptMapper, the DCOM launcher DcomLaunch), the Microsoft Account sign-in assistant
+ * (wlidsvc: feature updates and Store-delivered components) and the Windows Update Medic service
+ * (WaaSMedicSvc, Windows 10 1803 and later), whose Start=4 an "update disabler" also leaves.
+ */
+export const WU_DEPENDENCIES = ['RpcSs', 'RpcEptMapper', 'DcomLaunch', 'wlidsvc', 'WaaSMedicSvc'] as const;
+
+/**
+ * The ServiceDll each shared-process update service loads, as Windows writes it (REG_EXPAND_SZ in
+ * Services\<name>\Parameters; read from real Windows 7 and 10 SYSTEM hives): a disabler that
+ * points it elsewhere (a renamed or missing DLL) stops the service from starting at all.
+ */
+/** Other DLL names Windows itself has used for the service (older builds), accepted as they are. */
+export const SERVICE_DLL_ALSO: Readonly<Record<string, readonly string[]>> = { usosvc: ['usosvc.dll'] };
+
+/** The ServiceDll is what Windows writes (or an older Windows' own name), by file name, case-insensitively, in System32. */
+export function serviceDllOk(name: string, dll: string): boolean {
+  const want = SERVICE_DLLS[name.toLowerCase()];
+  if (!want) return true;
+  const norm = (p: string) =>
+    p
+      .trim()
+      .toLowerCase()
+      .replace(/^%systemroot%|^c:\\windows/, '%systemroot%')
+      .replace(/\//g, '\\');
+  const ok = [want, ...(SERVICE_DLL_ALSO[name.toLowerCase()] ?? []).map((f) => `%systemroot%\\system32\\${f}`)];
+  return ok.some((o) => norm(o) === norm(dll));
+}
+
+export const SERVICE_DLLS: Readonly<Record<string, string>> = {
+  wuauserv: '%systemroot%\\system32\\wuaueng.dll',
+  bits: '%SystemRoot%\\System32\\qmgr.dll',
+  cryptsvc: '%SystemRoot%\\system32\\cryptsvc.dll',
+  usosvc: '%systemroot%\\system32\\usocore.dll',
+};
+
 export const START_NAMES: Record<number, string> = { 0: 'Boot', 1: 'System', 2: 'Automatic', 3: 'Manual', 4: 'Disabled' };
 
 export interface ServiceInfo {
@@ -140,8 +177,16 @@ export function defaultStart(name: string, version: { currentBuild: number }): D
   const b = version.currentBuild;
   if (b >= 10240) {
     const t: Record<string, number> = { wuauserv: 3, bits: 3, cryptsvc: 2, trustedinstaller: 3, msiserver: 3 };
-    if (t[n] === undefined) return undefined;
-    return { start: t[n], delayedAutostart: false, source: 'Win10/Server 2016+ default (verified: WS2016 service guidance)' };
+    if (t[n] !== undefined) return { start: t[n], delayedAutostart: false, source: 'Win10/Server 2016+ default (verified: WS2016 service guidance)' };
+    const deps: Record<string, [number, string]> = {
+      rpcss: [2, 'Automatic on every Windows (verified: WS2016 service guidance, real Windows 10 SYSTEM hives)'],
+      rpceptmapper: [2, 'Automatic on every Windows (verified: WS2016 service guidance, real Windows 10 SYSTEM hives)'],
+      dcomlaunch: [2, 'Automatic on every Windows (verified: WS2016 service guidance, real Windows 10 SYSTEM hives)'],
+      wlidsvc: [3, 'Manual (verified: WS2016 service guidance, real Windows 10 SYSTEM hives)'],
+      waasmedicsvc: [3, 'Manual, as Windows 10 1803+ installs it (inferred: no real hive with it here)'],
+    };
+    const d = deps[n];
+    return d ? { start: d[0], delayedAutostart: false, source: d[1] } : undefined;
   }
   if (b > 0 && b < 9200) {
     const t: Record<string, [number, boolean, string]> = {
@@ -150,6 +195,9 @@ export function defaultStart(name: string, version: { currentBuild: number }): D
       cryptsvc: [2, false, 'Win7 default (inferred)'],
       trustedinstaller: [3, false, 'Win7 default (inferred)'],
       msiserver: [3, false, 'Win7 default (inferred)'],
+      rpcss: [2, false, 'Automatic (verified: a real Windows 7 SYSTEM hive)'],
+      rpceptmapper: [2, false, 'Automatic (verified: a real Windows 7 SYSTEM hive)'],
+      dcomlaunch: [2, false, 'Automatic (verified: a real Windows 7 SYSTEM hive)'],
     };
     const e = t[n];
     return e ? { start: e[0], delayedAutostart: e[1], source: e[2] } : undefined;

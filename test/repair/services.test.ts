@@ -4,7 +4,7 @@
 // --reset-security DACL is compared with the DACL the Windows SCM stored in a real SYSTEM hive
 // (regipy/SYSTEM), not with our own encoder.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
@@ -240,5 +240,85 @@ describe.skipIf(!!reason)('services repair', () => {
     // Windows 8.1: no column in §3; the Windows 10 value, marked inferred.
     expect(t('wuauserv', 9600)).toEqual([3, false]);
     expect(targetStart('wuauserv', 9600).source).toMatch(/inferred/);
+  });
+});
+
+describe.skipIf(!!reason)('services repair: what "update disabler" tools leave (issue #19)', () => {
+  const utf16z = (s: string) => new Uint8Array(Buffer.from(`${s}\0`, 'utf16le'));
+  /** A Windows 10 22H2 tree with DcomLaunch, wlidsvc and WaaSMedicSvc disabled and wuauserv's ServiceDll redirected. */
+  async function disabled(name: string, withDll: boolean): Promise<string> {
+    const root = path.join(tmp, name);
+    await buildWindowsTree(root, {
+      ...servicesDisabled,
+      currentBuild: 19045,
+      ubr: 3930,
+      productName: 'Windows 10 Pro',
+      displayVersion: '22H2',
+      serviceStart: {},
+    });
+    const h = await openHiveFile(SYSTEM(root));
+    for (const [svc, start] of [
+      ['RpcSs', 2],
+      ['RpcEptMapper', 2],
+      ['DcomLaunch', 4],
+      ['wlidsvc', 4],
+      ['WaaSMedicSvc', 4],
+    ] as const)
+      h.hive.setValue(h.hive.ensureKey(`ControlSet001\\Services\\${svc}`), 'Start', 4, new Uint8Array([start, 0, 0, 0]));
+    h.hive.setValue(h.hive.ensureKey('ControlSet001\\Services\\wuauserv\\Parameters'), 'ServiceDll', 2, utf16z('%systemroot%\\system32\\wuaueng.dll.disabled'));
+    h.hive.setValue(h.hive.ensureKey('ControlSet001\\Services\\BITS\\Parameters'), 'ServiceDll', 2, utf16z('%SystemRoot%\\System32\\qmgr.dll'));
+    await saveHiveFile(h);
+    if (withDll) writeFileSync(path.join(root, 'Windows', 'System32', 'wuaueng.dll'), new Uint8Array(4096));
+    return root;
+  }
+
+  it('DcomLaunch, wlidsvc, WaaSMedicSvc back to their defaults; wuauserv ServiceDll back to wuaueng.dll (REG_EXPAND_SZ); rescan clean; undo byte for byte', async () => {
+    const root = await disabled('disabler', true);
+    const r = await runRepair(root);
+    expect(ids(r.scan).filter((i) => /^wu-service-(disabled|dll)/.test(i))).toEqual([
+      'wu-service-disabled:DcomLaunch',
+      'wu-service-disabled:WaaSMedicSvc',
+      'wu-service-disabled:wlidsvc',
+      'wu-service-dll:wuauserv',
+    ]);
+    const dll = r.scan.findings.find((f) => f.id === 'wu-service-dll')!;
+    expect(dll.explanation).toMatch(/loads %systemroot%\\system32\\wuaueng\.dll\.disabled instead of Windows' own %systemroot%\\system32\\wuaueng\.dll/);
+    expect(dll.evidence).toEqual([
+      {
+        file: 'Windows\\System32\\config\\SYSTEM',
+        key: 'ControlSet001\\Services\\wuauserv\\Parameters',
+        value: 'ServiceDll',
+        data: '%systemroot%\\system32\\wuaueng.dll.disabled',
+      },
+    ]);
+    expect(r.plan.steps.map((s) => s.change.kind === 'reg-set' && [s.change.key, s.change.name, s.change.value.type])).toEqual([
+      ['ControlSet001\\Services\\DcomLaunch', 'Start', 4],
+      ['ControlSet001\\Services\\wlidsvc', 'Start', 4],
+      ['ControlSet001\\Services\\WaaSMedicSvc', 'Start', 4],
+      ['ControlSet001\\Services\\wuauserv\\Parameters', 'ServiceDll', 2],
+    ]);
+    // libhivex: exactly those values, with Windows' own data.
+    expect(asMap(r.dumpAfter)).toEqual(
+      withChanges(r.dumpBefore, {
+        'ControlSet001\\Services\\DcomLaunch': { Start: dw(2) },
+        'ControlSet001\\Services\\wlidsvc': { Start: dw(3) },
+        'ControlSet001\\Services\\WaaSMedicSvc': { Start: dw(3) },
+        'ControlSet001\\Services\\wuauserv\\Parameters': {
+          ServiceDll: { type: 2, data: Buffer.from('%systemroot%\\system32\\wuaueng.dll\0', 'utf16le').toString('hex') } as RegData,
+        },
+      }),
+    );
+    expect(ids(r.scanAfter).filter((i) => /^wu-service-(disabled|dll)/.test(i))).toEqual([]);
+    expect(r.replan.steps).toEqual([]);
+    expect(r.undone).toEqual(r.before);
+  });
+
+  it('the DLL itself renamed away too: the ServiceDll is not pointed at a missing file; after the repair the finding stays', async () => {
+    const root = await disabled('disabler-no-dll', false);
+    const r = await runRepair(root);
+    expect(ids(r.scan)).toContain('wu-service-dll:wuauserv');
+    expect(r.plan.steps.some((s) => s.change.kind === 'reg-set' && s.change.name === 'ServiceDll')).toBe(false);
+    expect(ids(r.scanAfter).filter((i) => /^wu-service-(disabled|dll)/.test(i))).toEqual(['wu-service-dll:wuauserv']);
+    expect(r.undone).toEqual(r.before);
   });
 });

@@ -3,7 +3,7 @@ import { problemText as describeError } from '../../shared/safefs.js';
 import type { Hive } from '../../hive/hive.js';
 import type { TargetScan } from '../../model/scan.js';
 import { readComputerName, readVersion } from '../../windows/version.js';
-import { currentControlSet, readServices, defaultStart, pendingFileRenames } from '../../windows/services.js';
+import { currentControlSet, readServices, defaultStart, pendingFileRenames, SERVICE_DLLS, WU_DEPENDENCIES, WU_SERVICES } from '../../windows/services.js';
 
 /** Fills t.system; returns the build number (0 when unknown) the service defaults depend on. */
 export function collectVersion(software: Hive, t: TargetScan): number {
@@ -29,14 +29,19 @@ export function collectServices(system: Hive, build: number, t: TargetScan): voi
   try {
     const cs = currentControlSet(system);
     t.controlSets = cs.paths;
-    t.services = readServices(system).map((s) => ({
-      name: s.name,
-      exists: s.exists,
-      start: s.start,
-      delayedAutostart: s.delayedAutostart ? 1 : 0,
-      hasSecurity: s.hasSecurity,
-      defaultStart: defaultStart(s.name, { currentBuild: build })?.start,
-    }));
+    t.services = readServices(system, [...WU_SERVICES, ...WU_DEPENDENCIES]).map((s) => {
+      const dll = SERVICE_DLLS[s.name.toLowerCase()];
+      return {
+        name: s.name,
+        exists: s.exists,
+        start: s.start,
+        delayedAutostart: s.delayedAutostart ? 1 : 0,
+        hasSecurity: s.hasSecurity,
+        defaultStart: defaultStart(s.name, { currentBuild: build })?.start,
+        ...(s.serviceDll !== undefined ? { serviceDll: s.serviceDll } : {}),
+        ...(dll && s.exists ? { defaultServiceDll: dll } : {}),
+      };
+    });
     t.servicing.pendingFileRenames = pendingFileRenames(system, cs.paths).length;
   } catch (e) {
     t.problems.push(`services: ${describeError(e)}`);

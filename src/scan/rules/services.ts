@@ -1,13 +1,29 @@
-// Services: an update service missing from the registry, or disabled (Start=4).
+// Services: an update service (or one it needs) missing from the registry or disabled (Start=4), or loading another DLL than Windows' own.
 import type { Finding, ServiceState, TargetScan } from '../../model/scan.js';
-import { WU_SERVICES, controlSetName } from '../../windows/services.js';
+import { WU_DEPENDENCIES, WU_SERVICES, controlSetName, serviceDllOk } from '../../windows/services.js';
 import { SYSTEM_HIVE, type Rule } from './rule.js';
 
-/** Services whose Start=4 breaks updates. */
-const UPDATE_SERVICES: readonly string[] = WU_SERVICES;
+/** Services whose Start=4 breaks updates: Windows Update's own and what it needs (RPC, DCOM, wlidsvc, WaaSMedicSvc). */
+const UPDATE_SERVICES: readonly string[] = [...WU_SERVICES, ...WU_DEPENDENCIES];
 
-/** Services that must exist on every supported Windows (UsoSvc came with Windows 10). */
+/**
+ * Services that must exist on every supported Windows (UsoSvc came with Windows 10). The
+ * dependencies are judged only by Start: a Windows without RpcSs does not boot at all.
+ */
 const REQUIRED_SERVICES: ReadonlySet<string> = new Set(WU_SERVICES.filter((s) => s !== 'UsoSvc'));
+
+/** A shared-process update service whose ServiceDll points elsewhere than Windows' own DLL: it cannot start. */
+function serviceDllFinding(t: TargetScan, s: ServiceState): Finding | undefined {
+  if (!s.exists || s.serviceDll === undefined || !s.defaultServiceDll || serviceDllOk(s.name, s.serviceDll)) return undefined;
+  return {
+    id: 'wu-service-dll',
+    severity: 'error',
+    subject: s.name,
+    explanation: `The ${s.name} service loads ${s.serviceDll} instead of Windows' own ${s.defaultServiceDll} (an "update disabler" redirects it so the service cannot start); the services repair points it back.`,
+    evidence: t.controlSets.map((cs) => ({ file: SYSTEM_HIVE, key: `${cs}\\Services\\${s.name}\\Parameters`, value: 'ServiceDll', data: s.serviceDll })),
+    repair: 'services',
+  };
+}
 
 function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
   const errorCodes = s.name === 'wuauserv' ? ['0x80070422'] : undefined;
@@ -35,5 +51,6 @@ function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
 
 export const servicesRule: Rule = {
   id: 'wu-service-disabled',
-  derive: (t) => t.services.filter((s) => UPDATE_SERVICES.includes(s.name)).flatMap((s) => serviceFinding(t, s) ?? []),
+  derive: (t) =>
+    t.services.filter((s) => UPDATE_SERVICES.includes(s.name)).flatMap((s) => [serviceFinding(t, s), serviceDllFinding(t, s)].filter((f): f is Finding => !!f)),
 };
