@@ -51,6 +51,16 @@ export const EXIT_HELP: Readonly<Record<string, { codes: Codes; examples?: reado
       INTERNAL,
     ],
   },
+  packages: {
+    codes: [
+      [EXIT.OK, 'listed'],
+      USAGE,
+      [EXIT.BAD_INPUT, 'bad input: no offline Windows there, a path that does not exist, a damaged SOFTWARE hive'],
+      [EXIT.REFUSED, 'refused (--image without root, a link in place of the hive)'],
+      INTERRUPTED,
+      INTERNAL,
+    ],
+  },
   undo: {
     codes: [
       [EXIT.OK, 'every byte the run changed is restored'],

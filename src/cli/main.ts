@@ -21,6 +21,7 @@ const COMMANDS: readonly { name: string; load: () => Promise<Command> }[] = [
   { name: 'hive', load: async () => (await import('./hive.js')).hiveCommand() },
   { name: 'disk', load: async () => (await import('./disk.js')).diskCommand() },
   { name: 'winre', load: async () => (await import('./winre.js')).winreCommand() },
+  { name: 'packages', load: async () => (await import('./packages.js')).packagesCommand() },
   { name: 'explain', load: async () => (await import('./explain.js')).explainCommand() },
   { name: 'report', load: async () => (await import('./report.js')).reportCommand() },
 ];

@@ -177,6 +177,10 @@ export function repairCommand(): Command {
       'component-store: the install media to repair the component store from (sources\\install.wim or install.esd of the same build.UBR and edition; Windows/WinPE)',
     )
     .option('--store-source-index <n>', 'component-store: the image of --store-source (default: the one of the offline build.UBR and edition)', parseImageIndex)
+    .option(
+      '--package <name|KB>',
+      'remove-package (with --only remove-package): the installed update to remove with DISM (a CBS package name or KB number; Windows/WinPE)',
+    )
     .option('--no-reuse-guid', "winre: give the new recovery partition a new unique GUID (default: the old one's)")
     .addHelpText(
       'after',
@@ -349,6 +353,7 @@ export interface RepairCliOptions {
   winreSourceIndex?: number;
   storeSource?: string;
   storeSourceIndex?: number;
+  package?: string;
 }
 
 const progress = (m: string) => process.stderr.write(asciiSafe(`  ... ${m}\n`));
@@ -371,6 +376,8 @@ export function checkRepairOptions(o: RepairCliOptions): void {
   if ((o.winreSource || o.winreSourceIndex !== undefined) && (o.skip ?? []).includes('winre'))
     throw new UsageError('--winre-source is for the winre repair, which --skip winre leaves out');
   if (o.winreSource && o.only && !o.only.includes('winre')) throw new UsageError('--winre-source is for the winre repair: add it to --only (--only winre)');
+  if (o.package && !only.includes('remove-package')) throw new UsageError('--package goes with --only remove-package (removing an update is never a default)');
+  if (only.includes('remove-package') && !o.package) throw new UsageError('--only remove-package needs --package <name|KB> (see wufix packages)');
   if (o.storeSourceIndex !== undefined && !o.storeSource) throw new UsageError('--store-source-index needs --store-source <install.wim>');
   if (o.storeSource && ((o.only && !o.only.includes('component-store')) || (o.skip ?? []).includes('component-store')))
     throw new UsageError('--store-source is for the component-store repair: add it to --only (--only component-store)');
@@ -441,6 +448,7 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
       winreSize: o.winreSize,
       reuseGuid: o.reuseGuid,
       ...(winreFromWim ? { winreFromWim } : {}),
+      ...(o.package ? { removePackage: o.package } : {}),
       ...(store ? { storeSource: store.source, ...(store.coverage ? { storeCoverage: store.coverage } : {}) } : {}),
     },
     { tool: versionString(), disk },

@@ -5,7 +5,7 @@ import type { ApplyHost } from '../engine/apply.js';
 import type { Repair } from '../engine/volume.js';
 import { VOLUME_REPAIRS } from '../repairs/index.js';
 import { winre } from '../winre/repair.js';
-import { runDismRestoreHealth, runDismRevertPendingActions, runSfcOffline } from '../platform/windows.js';
+import { runDismRemovePackage, runDismRestoreHealth, runDismRevertPendingActions, runSfcOffline } from '../platform/windows.js';
 
 /** Every repair, in plan order (src/repairs/index.ts says why that order). */
 export const REPAIRS: readonly Repair[] = [...VOLUME_REPAIRS, winre];
@@ -17,6 +17,7 @@ export function applyHost(platform: NodeJS.Platform = process.platform): ApplyHo
         revertPendingActions: (root) => runDismRevertPendingActions(root),
         restoreHealth: (root, source, scratch, progress) => runDismRestoreHealth(root, source, scratch, progress),
         sfcOffline: (root) => runSfcOffline(root),
+        removePackage: (root, name) => runDismRemovePackage(root, name),
       }
     : undefined;
 }

@@ -52,6 +52,8 @@ export interface ApplyHost {
   restoreHealth?(root: string, source: StoreSource, scratch: string, progress: (m: string) => void): Promise<ToolRun>;
   /** `sfc /scannow /offbootdir=<root> /offwindir=<root>\Windows`. */
   sfcOffline?(root: string): Promise<ToolRun>;
+  /** `dism /Image:<root> /Remove-Package /PackageName:<name>`. */
+  removePackage?(root: string, name: string): Promise<ToolRun>;
 }
 
 export interface ApplyOptions {
@@ -87,13 +89,22 @@ export async function preflight(
   }
   // DISM and SFC run only where Windows' own tools are: said before anything else, with what to run there.
   const tool = plan.steps.find(
-    (s) => (s.change.kind === 'dism-restore-health' && !opts.host?.restoreHealth) || (s.change.kind === 'sfc-offline' && !opts.host?.sfcOffline),
+    (s) =>
+      (s.change.kind === 'dism-restore-health' && !opts.host?.restoreHealth) ||
+      (s.change.kind === 'sfc-offline' && !opts.host?.sfcOffline) ||
+      (s.change.kind === 'dism-remove-package' && !opts.host?.removePackage),
   );
   if (tool) {
     const c = tool.change;
-    const src = c.kind === 'dism-restore-health' ? ` --store-source <drive>:\\${c.source.wim.split(/[\\/]/).pop()} --store-source-index ${c.source.index}` : '';
+    const src =
+      c.kind === 'dism-restore-health'
+        ? ` --store-source <drive>:\\${c.source.wim.split(/[\\/]/).pop()} --store-source-index ${c.source.index}`
+        : c.kind === 'dism-remove-package'
+          ? ` --package ${c.package}`
+          : '';
+    const what = c.kind === 'dism-remove-package' ? 'DISM /Remove-Package, which exists' : 'DISM /RestoreHealth and SFC, which exist';
     throw new RefusedError(
-      `the ${tool.repair} repair runs DISM /RestoreHealth and SFC, which exist only in Windows/WinPE: boot WinPE and run wufix repair --root <W:> --only ${tool.repair}${src} (nothing was written)`,
+      `the ${tool.repair} repair runs ${what} only in Windows/WinPE: boot WinPE and run wufix repair --root <W:> --only ${tool.repair}${src} (nothing was written)`,
       'no-dism',
     );
   }
@@ -296,7 +307,7 @@ async function applyFileChange(
       throw new RefusedError(`DISM /RevertPendingActions failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
     return;
   }
-  if (c.kind === 'dism-restore-health' || c.kind === 'sfc-offline') {
+  if (c.kind === 'dism-restore-health' || c.kind === 'sfc-offline' || c.kind === 'dism-remove-package') {
     await runStoreTool(c, root, journal, host, progress);
     return;
   }
@@ -316,17 +327,21 @@ async function applyFileChange(
  * registry and file changes before it are rolled back, DISM's own work is not).
  */
 async function runStoreTool(
-  c: Extract<Change, { kind: 'dism-restore-health' | 'sfc-offline' }>,
+  c: Extract<Change, { kind: 'dism-restore-health' | 'sfc-offline' | 'dism-remove-package' }>,
   root: string,
   journal: Journal,
   host: ApplyHost | undefined,
   progress: (m: string) => void,
 ): Promise<void> {
-  const tool = c.kind === 'dism-restore-health' ? 'DISM /RestoreHealth' : 'SFC /scannow (offline)';
-  const has = c.kind === 'dism-restore-health' ? !!host?.restoreHealth : !!host?.sfcOffline;
+  const tool =
+    c.kind === 'dism-restore-health' ? 'DISM /RestoreHealth' : c.kind === 'sfc-offline' ? 'SFC /scannow (offline)' : `DISM /Remove-Package ${c.package}`;
+  const has = c.kind === 'dism-restore-health' ? !!host?.restoreHealth : c.kind === 'sfc-offline' ? !!host?.sfcOffline : !!host?.removePackage;
   if (!has) throw new RefusedError(`${tool} needs Windows or WinPE; nothing of it ran`, 'no-dism');
   let r: ToolRun;
-  if (c.kind === 'dism-restore-health') {
+  if (c.kind === 'dism-remove-package') {
+    progress(`running ${tool} (${c.state})`);
+    r = await host!.removePackage!(root, c.package);
+  } else if (c.kind === 'dism-restore-health') {
     const scratch = hostPath(root, c.scratchDir);
     mkdirSafe(scratch);
     progress(`running ${tool} from ${c.source.wim} image ${c.source.index} (this takes 10-30 minutes)`);
@@ -336,7 +351,11 @@ async function runStoreTool(
     r = await host!.sfcOffline!(root);
   }
   await journal.log(`${r.commandLine} -> exit ${r.exitCode}${r.codePage ? ` (code page ${r.codePage})` : ''}\n${r.output}`);
-  await journal.log(`not undoable byte for byte: ${tool} replaced component files itself; undo leaves them as they are now`);
+  await journal.log(
+    c.kind === 'dism-remove-package'
+      ? `not undoable byte for byte: ${tool} removed the package itself; to undo it, install that update again`
+      : `not undoable byte for byte: ${tool} replaced component files itself; undo leaves them as they are now`,
+  );
   if (!r.ok) throw new RefusedError(`${tool} failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
 }
 
@@ -386,6 +405,7 @@ export async function verifyPlan(plan: Plan): Promise<void> {
       case 'dism-revert-pending': // checked by the scan afterwards
       case 'dism-restore-health': // its result is read back from DISM's output and, by the rescan, from CBS.log
       case 'sfc-offline':
+      case 'dism-remove-package':
       case 'winre-rebuild': // verified by its backend
         break;
       case 'write-file': {

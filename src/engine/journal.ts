@@ -440,6 +440,7 @@ export function planFilePaths(c: Change): string[] {
     case 'winre-rebuild':
     case 'dism-restore-health': // WinSxS is not copied (gigabytes): the journal says it is not undone
     case 'sfc-offline':
+    case 'dism-remove-package':
       return [];
   }
 }

@@ -152,6 +152,8 @@ export function describeChange(c: Change): string {
       return 'run dism /Image:<volume> /Cleanup-Image /RevertPendingActions (COMPONENTS, SOFTWARE and pending.xml backed up first)';
     case 'dism-restore-health':
       return `run dism /Image:<volume> /Cleanup-Image /RestoreHealth /Source:wim:${c.source.wim}:${c.source.index} /LimitAccess /ScratchDir:<volume>\\${c.scratchDir} (Windows/WinPE; not undoable byte for byte)`;
+    case 'dism-remove-package':
+      return `run dism /Image:<volume> /Remove-Package /PackageName:${c.package} (now ${c.state}; Windows/WinPE; not undoable: install the update again to undo)`;
     case 'sfc-offline':
       return 'run sfc /scannow /offbootdir=<volume> /offwindir=<volume>\\Windows (Windows/WinPE; not undoable byte for byte)';
     case 'write-file':

@@ -88,7 +88,13 @@ async function undoFiles(journalRoot: string, runId: string, opts: UndoOptions):
   await journal.setState({ phase: 'undone', done: [], renames: [] });
   await journal.log('undone');
   const notUndone = plan.steps.flatMap((s) =>
-    s.change.kind === 'dism-restore-health' ? ['DISM /RestoreHealth'] : s.change.kind === 'sfc-offline' ? ['SFC /scannow'] : [],
+    s.change.kind === 'dism-restore-health'
+      ? ['DISM /RestoreHealth']
+      : s.change.kind === 'sfc-offline'
+        ? ['SFC /scannow']
+        : s.change.kind === 'dism-remove-package'
+          ? [`DISM /Remove-Package ${s.change.package}`]
+          : [],
   );
   return { runId, restored: files.length, renamesReversed: renames.length, ...(notUndone.length ? { notUndone } : {}) };
 }

@@ -14,6 +14,7 @@ export const REPAIR_IDS = [
   'pending',
   'wu-cache',
   'component-store',
+  'remove-package',
   'winre',
 ] as const;
 

@@ -32,6 +32,8 @@ export type Change =
   | { kind: 'dism-restore-health'; source: StoreSource; scratchDir: string }
   /** `sfc /scannow /offbootdir=<root> /offwindir=<root>\Windows` (Windows/WinPE). */
   | { kind: 'sfc-offline' }
+  /** `dism /Image:<root> /Remove-Package /PackageName:<package>` (Windows/WinPE); `state` as the plan saw it. */
+  | { kind: 'dism-remove-package'; package: string; state: string }
   /** Write a file (create or replace). `oldSha256` = the file before (null = absent). */
   | { kind: 'write-file'; path: string; base64: string; oldSha256: string | null }
   /** Rebuild the WinRE partition on the disk (issue #6): runs with the Windows volume unmounted. */
@@ -114,6 +116,8 @@ export interface RepairOptions {
   winreSize?: number;
   /** winre: give the new partition the old one's unique GUID (default true). */
   reuseGuid?: boolean;
+  /** remove-package: the CBS package (full name, or a KB number) to remove with DISM (--package). */
+  removePackage?: string;
   /** component-store: the install media image to repair from (--store-source), checked against the offline build.UBR and edition. */
   storeSource?: StoreSource;
   /** component-store: what the scan could say about the source (component folders of the offline WinSxS it holds). */

@@ -194,6 +194,12 @@ export function dismRestoreHealthArgs(root: string, source: { wim: string; index
   return args;
 }
 
+/** Arguments of `dism /Image:<root> /Remove-Package /PackageName:<name>` (learn.microsoft.com "DISM Operating System Package Servicing"). */
+export function dismRemovePackageArgs(root: string, name: string): string[] {
+  if (!/^[\w.~+-]+$/.test(name)) throw new RefusedError(`"${name}" is not a CBS package name (letters, digits, . ~ + - _)`, 'package-not-found');
+  return ['/English', `/Image:${dismImagePath(root)}`, '/Remove-Package', `/PackageName:${name}`];
+}
+
 /** Arguments of `sfc /scannow /offbootdir=<root> /offwindir=<root>\Windows` (learn.microsoft.com "sfc"). */
 export function sfcOfflineArgs(root: string): string[] {
   const r = dismImagePath(root);
@@ -325,6 +331,15 @@ export async function runDismRestoreHealth(
       }
     },
   );
+}
+
+/** `dism /Image:<root> /Remove-Package /PackageName:<name>` on Windows/WinPE. */
+export async function runDismRemovePackage(root: string, name: string): Promise<DismResult> {
+  if (process.platform !== 'win32') throw new RefusedError('DISM /Remove-Package needs Windows or WinPE (dism.exe)', 'no-dism');
+  const exe = dismExe();
+  if (!existsSync(exe)) throw new RefusedError(`${exe} not found: removing a package needs DISM`, 'no-dism');
+  const codePage = await activeCodePage();
+  return runTool(exe, dismRemovePackageArgs(root, name), codePage, (b) => decodeOem(b, codePage).replace(/\r\n/g, '\n'));
 }
 
 /** `sfc /scannow /offbootdir /offwindir` on Windows/WinPE; ok only when its words say clean or repaired. */

@@ -13,6 +13,7 @@ import { wuHosts } from './hosts.js';
 import { pending } from './pending.js';
 import { wucache } from './wucache.js';
 import { componentStore } from './componentstore.js';
+import { removePackage } from './removepackage.js';
 
 export const VOLUME_REPAIRS: readonly Repair[] = [
   wintrust,
@@ -26,4 +27,5 @@ export const VOLUME_REPAIRS: readonly Repair[] = [
   pending,
   wucache,
   componentStore,
+  removePackage,
 ];

@@ -61,6 +61,8 @@ export const REFUSAL_CODES = {
   'not-root': 'the operation needs root: loop devices, mounts, or a volume only root may write',
   'nothing-to-undo': 'undo: the run changed nothing, or did not finish applying',
   'ntfs-not-resizable': 'ntfsresize cannot shrink the Windows volume as planned',
+  'package-not-found': 'remove-package: no installed CBS package by that name or KB',
+  'package-protected': 'remove-package: never the servicing stack, a Permanent package or the only cumulative update',
   platform: 'the command is not supported on this operating system',
   'read-only': 'the Windows volume is mounted read-only',
   'running-os': 'the root is the running system, not an offline installation',

@@ -304,7 +304,7 @@ describe.skipIf(!!reason)('services repair: what "update disabler" tools leave (
         'ControlSet001\\Services\\wlidsvc': { Start: dw(3) },
         'ControlSet001\\Services\\WaaSMedicSvc': { Start: dw(3) },
         'ControlSet001\\Services\\wuauserv\\Parameters': {
-          ServiceDll: { type: 2, data: Buffer.from('%systemroot%\\system32\\wuaueng.dll\0', 'utf16le').toString('hex') } as RegData,
+          ServiceDll: { type: 2, data: Buffer.from('%systemroot%\\system32\\wuaueng.dll\0', 'utf16le').toString('hex') },
         },
       }),
     );
