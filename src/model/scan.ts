@@ -30,7 +30,8 @@ export type FindingId =
   | 'low-disk-space'
   | 'transaction-log-full'
   | 'wu-hosts-blocked'
-  | 'wu-service-dll';
+  | 'wu-service-dll'
+  | 'wu-tasks-disabled';
 
 export interface Finding {
   /** Stable id, e.g. "winre-too-small", "wintrust-state". */
@@ -301,6 +302,8 @@ export interface TargetScan {
   timeZone?: TimeZoneUsed;
   /** The hosts file, when present and readable (wu-hosts-blocked). */
   hosts?: HostsInfo;
+  /** Windows Update's scheduled tasks (UpdateOrchestrator, WindowsUpdate) as their task XML says (wu-tasks-disabled). */
+  wuTasks?: { path: string; uri?: string; enabled?: boolean }[];
   /** Free bytes of the Windows volume when measured (low-disk-space). */
   osFreeBytes?: number;
   /** SYSTEM or SOFTWARE unreadable (hive-damaged). */

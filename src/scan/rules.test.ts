@@ -179,6 +179,7 @@ describe('finding rules', () => {
       'wu-cache',
       'wsus',
       'wu-hosts-blocked',
+      'wu-tasks-disabled',
       'policy',
     ]);
   });

@@ -13,6 +13,7 @@ import { collectComputerName, collectServices, collectVersion } from './collect/
 import { collectComponents, collectPendingXml, collectServicing } from './collect/servicing.js';
 import { collectTxr } from './collect/txr.js';
 import { collectHosts } from './collect/hosts.js';
+import { collectWuTasks } from './collect/tasks.js';
 import { collectCertificates, collectPolicy } from './collect/policy.js';
 import { readWinTrust } from './collect/wintrust.js';
 import { collectBcd, collectReAgent, collectStagedWim } from './collect/winre.js';
@@ -89,6 +90,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   collectPendingXml(root, t);
   collectTxr(root, t);
   collectHosts(root, t);
+  collectWuTasks(root, t);
 
   collectReAgent(root, t);
   collectStagedWim(root, t);

@@ -18,3 +18,8 @@ export const PENDING_XML = 'Windows\\WinSxS\\pending.xml';
 
 /** The hosts file the resolver reads before DNS (update disablers map Windows Update's names there). */
 export const HOSTS_FILE = 'Windows\\System32\\drivers\\etc\\hosts';
+/** The Task Scheduler folders of Windows Update's own tasks (their XML; the registry TaskCache is Task Scheduler's copy). */
+export const WU_TASK_FOLDERS = [
+  'Windows\\System32\\Tasks\\Microsoft\\Windows\\UpdateOrchestrator',
+  'Windows\\System32\\Tasks\\Microsoft\\Windows\\WindowsUpdate',
+];

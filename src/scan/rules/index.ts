@@ -6,6 +6,7 @@ import { bitlockerRule } from './bitlocker.js';
 import { cachesRule } from './caches.js';
 import { historyRule } from './history.js';
 import { hostsRule } from './hosts.js';
+import { tasksRule } from './tasks.js';
 import { hivesRule } from './hives.js';
 import { pendingRule } from './pending.js';
 import { policyRule } from './policy.js';
@@ -28,6 +29,7 @@ export const RULES: readonly Rule[] = [
   cachesRule,
   wsusRule,
   hostsRule,
+  tasksRule,
   policyRule,
 ];
 
