@@ -409,7 +409,8 @@ function storeSourceFor(given: string, target: ScanResult, index: number | undef
   const offline = (() => {
     const d = resolveCI(target.root, 'Windows\\WinSxS');
     try {
-      return d ? readdirSync(d).slice(0, 400_000) : undefined;
+      // A link in place of WinSxS is not listed (it could name a host folder).
+      return d && lstatSync(d).isDirectory() ? readdirSync(d).slice(0, 400_000) : undefined;
     } catch {
       return undefined;
     }
@@ -431,7 +432,8 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
     if (!existsSync(p)) throw new BadInputError('does not exist (--cert takes a PEM or DER certificate file)', { file: p, code: 'not-found' });
     return { path: p, bytes: new Uint8Array(readFileSync(p)) };
   });
-  const winreFromWim = o.winreSource && wantsWinre(o) ? winreFromInstallWim(o.winreSource, target.system, { index: o.winreSourceIndex, progress }) : undefined;
+  const winreFromWim =
+    o.winreSource && wantsWinre(o) ? await winreFromInstallWim(o.winreSource, target.system, { index: o.winreSourceIndex, progress }) : undefined;
   const store = o.storeSource && wants(o, 'component-store') ? storeSourceFor(o.storeSource, target, o.storeSourceIndex) : undefined;
   const plan = await buildPlan(
     target,

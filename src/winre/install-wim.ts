@@ -7,8 +7,7 @@
 // 26100/26200). What cannot match is refused before anything is written. The extraction (wimlib)
 // goes into a temp folder of this process, removed when it ends; the plan names those files and
 // their hashes, and the disk step checks both before copying.
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SystemInfo, WimImageSummary, WimSummary } from '../model/scan.js';
@@ -16,6 +15,7 @@ import type { WinreSource } from '../model/plan.js';
 import { BadInputError, FormatError, RefusedError } from '../shared/errors.js';
 import { readWimSummary } from '../windows/recovery.js';
 import { wimExtract } from '../platform/wimlib.js';
+import { sha256File } from '../engine/journal.js';
 
 /** Builds that are one servicing base (the later ones are enablement packages over the first). */
 const FAMILIES: readonly (readonly number[])[] = [
@@ -96,23 +96,6 @@ const SDI_MEMBERS = ['/Windows/Boot/DVD/EFI/boot.sdi', '/Windows/Boot/DVD/PCAT/b
 /** No real Winre.wim is this large (they are 400-700 MB); a bigger "Winre.wim" is not copied. */
 const MAX_WINRE_BYTES = 4 * 1024 ** 3;
 
-function sha256File(file: string, bytes: number): string {
-  const h = createHash('sha256');
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(4 << 20);
-    for (let pos = 0; pos < bytes;) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, bytes - pos), pos);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      pos += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
 /** Temp folders of this process's extractions, removed when it ends. */
 const made: string[] = [];
 process.on('exit', () => {
@@ -123,11 +106,11 @@ process.on('exit', () => {
  * Winre.wim and boot.sdi out of the install media, checked: the image matching the offline Windows,
  * both files regular and of sane size, Winre.wim a WIM of the same build family. Linux (wimlib).
  */
-export function winreFromInstallWim(
+export async function winreFromInstallWim(
   given: string,
   system: SystemInfo,
   opts: { index?: number; progress?: (m: string) => void } = {},
-): Extract<WinreSource, { where: 'install-wim' }> {
+): Promise<Extract<WinreSource, { where: 'install-wim' }>> {
   const progress = opts.progress ?? (() => {});
   if (process.platform === 'win32')
     throw new RefusedError(
@@ -165,7 +148,7 @@ export function winreFromInstallWim(
   // Flat into the folder: the two boot.sdi would collide, so PCAT's only when EFI's is not there.
   wimExtract(wim, image.index, [WINRE_MEMBER, SDI_MEMBERS[0]!], dir);
   if (!existsSync(path.join(dir, 'boot.sdi'))) wimExtract(wim, image.index, [SDI_MEMBERS[1]!], dir);
-  const file = (name: string, what: string, max: number) => {
+  const file = async (name: string, what: string, max: number) => {
     const p = path.join(dir, name);
     let st;
     try {
@@ -181,10 +164,10 @@ export function winreFromInstallWim(
         `${what} in ${describe(image)} of ${given} is not a regular file of a plausible size; not used. Nothing was written`,
         'winre-source-bad',
       );
-    return { name, bytes: st.size, host: p, sha256: sha256File(p, st.size) };
+    return { name, bytes: st.size, host: p, sha256: await sha256File(p) };
   };
-  const wimFile = file('Winre.wim', 'Windows\\System32\\Recovery\\Winre.wim', MAX_WINRE_BYTES);
-  const sdi = file('boot.sdi', 'Windows\\Boot\\DVD\\EFI\\boot.sdi', 64 * 1024 ** 2);
+  const wimFile = await file('Winre.wim', 'Windows\\System32\\Recovery\\Winre.wim', MAX_WINRE_BYTES);
+  const sdi = await file('boot.sdi', 'Windows\\Boot\\DVD\\EFI\\boot.sdi', 64 * 1024 ** 2);
   let inner: WimSummary;
   try {
     inner = readWimSummary(wimFile.host);
