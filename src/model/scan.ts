@@ -91,6 +91,8 @@ export interface SystemInfo {
   displayVersion?: string;
   /** SYSTEM ...\Control\ComputerName\ComputerName: the name the machine had at its last boot. */
   computerName?: string;
+  /** SYSTEM ...\Session Manager\Environment\PROCESSOR_ARCHITECTURE: 'x86' | 'x64' | 'arm64' | 'arm' | 'ia64'. */
+  architecture?: string;
 }
 
 export interface ServiceState {

@@ -7,6 +7,7 @@
 import type { StoreSource } from '../model/plan.js';
 import type { SystemInfo, WimImageSummary } from '../model/scan.js';
 import { RefusedError } from '../shared/errors.js';
+import { wimArchFits, wimArchName } from './version.js';
 
 /** build.UBR of a WIM image's MAJOR.MINOR.BUILD.SPBUILD. */
 export function imageBuildUbr(version: string | undefined): { build: number; ubr: number } | undefined {
@@ -34,18 +35,29 @@ export function pickStoreImage(wim: string, images: WimImageSummary[], system: S
       'store-source-mismatch',
     );
   const want = `${build}.${ubr}${editionId ? ` ${editionId}` : ''}`;
-  const fits = (i: WimImageSummary) => {
+  const sameVersion = (i: WimImageSummary) => {
     const v = imageBuildUbr(i.version);
     return !!v && v.build === build && v.ubr === ubr && (!editionId || i.editionId?.toLowerCase() === editionId.toLowerCase());
   };
+  // Components are per architecture (amd64_..., arm64_...): another architecture's image has none of them.
+  const sameArch = (i: WimImageSummary) => wimArchFits(i.arch, system.architecture);
+  const fits = (i: WimImageSummary) => sameVersion(i) && sameArch(i);
+  const archRefusal = (i: WimImageSummary) =>
+    new RefusedError(
+      `${describe(i)} of ${wim} is ${wimArchName(i.arch)}, the offline Windows ${system.architecture}: it holds none of its components; use ${system.architecture} media of ${want}. Nothing was run`,
+      'store-source-mismatch',
+    );
   const why = `DISM finds the components only in an image of the same cumulative update (build.UBR) and edition: use install media of ${want}, or an install.wim serviced to it (dism /Add-Package), and retry. Nothing was run`;
   let pick: WimImageSummary | undefined;
   if (index !== undefined) {
     pick = images.find((i) => i.index === index);
     if (!pick) throw new RefusedError(`${wim} has no image ${index} (it has ${images.map((i) => i.index).join(', ') || 'none'})`, 'store-source-mismatch');
+    if (sameVersion(pick) && !sameArch(pick)) throw archRefusal(pick);
     if (!fits(pick)) throw new RefusedError(`${describe(pick)} of ${wim} is not the offline Windows (${want}): ${why}`, 'store-source-mismatch');
   } else {
     pick = images.find(fits);
+    const otherArch = images.find((i) => sameVersion(i) && !sameArch(i));
+    if (!pick && otherArch) throw archRefusal(otherArch);
     if (!pick)
       throw new RefusedError(
         `no image of ${wim} is the offline Windows (${want}; it has ${images.map(describe).join(', ') || 'no images'}): ${why}`,

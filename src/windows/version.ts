@@ -125,3 +125,32 @@ export function readComputerName(system: Hive): string | undefined {
   if (!name || name.length > MAX_COMPUTER_NAME || /[\u0000-\u001f\u007f-\u009f]/.test(name)) return undefined;
   return name;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Processor architecture
+
+/** The architectures a WIM image names in <WINDOWS><ARCH> (PROCESSOR_ARCHITECTURE_* numbers). */
+export const WIM_ARCH: Readonly<Record<number, string>> = { 0: 'x86', 5: 'arm', 6: 'ia64', 9: 'x64', 12: 'arm64' };
+
+const ENV_ARCH: Readonly<Record<string, string>> = { x86: 'x86', amd64: 'x64', arm64: 'arm64', arm: 'arm', ia64: 'ia64' };
+
+/**
+ * The processor architecture Windows was installed for: SYSTEM\<current control set>\Control\Session
+ * Manager\Environment, PROCESSOR_ARCHITECTURE ("x86", "AMD64", "ARM64"), as 'x86' | 'x64' | 'arm64'
+ * | 'arm' | 'ia64'. Undefined when absent or not one of those.
+ */
+export function readArchitecture(system: Hive): string | undefined {
+  const cs = currentControlSet(system);
+  const v = regString(system, `${cs.paths[0] ?? controlSetName(cs.current)}\\Control\\Session Manager\\Environment`, 'PROCESSOR_ARCHITECTURE');
+  return v === undefined ? undefined : ENV_ARCH[v.trim().toLowerCase()];
+}
+
+/** Whether a WIM image of `arch` (<ARCH>) can serve a Windows of `system`; true when either is unknown. */
+export function wimArchFits(arch: number | undefined, system: string | undefined): boolean {
+  return arch === undefined || system === undefined || WIM_ARCH[arch] === system;
+}
+
+/** "x64" for a WIM image's <ARCH>, "architecture <n>" for one outside the table. */
+export function wimArchName(arch: number | undefined): string {
+  return arch === undefined ? 'architecture unknown' : (WIM_ARCH[arch] ?? `architecture ${arch}`);
+}

@@ -64,5 +64,24 @@ describe('install media image for WinRE', () => {
     );
     expect(refusal(() => checkExtractedWinre(wim([undefined]), { currentBuild: 19045 }, 'x')).message).toMatch(/carries no Windows version/);
     expect(refusal(() => checkExtractedWinre(wim([]), { currentBuild: 19045 }, 'x')).code).toBe('winre-source-mismatch');
+    const arm = { images: [{ index: 1, version: '10.0.19041.3920', arch: 12 }], bootIndex: 1 } as WimSummary;
+    expect(refusal(() => checkExtractedWinre(arm, { currentBuild: 19045, architecture: 'x64' }, 'x')).message).toMatch(
+      /is arm64, the offline Windows x64: it would not start/,
+    );
+    expect(checkExtractedWinre(arm, { currentBuild: 19045, architecture: 'arm64' }, 'x')).toBe('10.0.19041.3920');
+  });
+
+  it('architecture: the image of the offline architecture; another one refused by name; unknown on either side is not judged', () => {
+    const x64 = W10.map((i) => ({ ...i, arch: 9 }));
+    const arm64 = W10.map((i) => ({ ...i, index: i.index + 3, arch: 12 }));
+    const sys = { currentBuild: 19045, editionId: 'Professional', architecture: 'arm64' };
+    expect(pickInstallImage('install.wim', [...x64, ...arm64], sys).index).toBe(6);
+    const e = refusal(() => pickInstallImage('install.wim', x64, sys));
+    expect(e.code).toBe('winre-source-mismatch');
+    expect(e.message).toMatch(/image 1 "Windows 10 Home" \(10\.0\.19045\.2006\) of install\.wim is x64, the offline Windows arm64: .*use arm64 media/);
+    expect(refusal(() => pickInstallImage('install.wim', [...x64, ...arm64], sys, 3)).message).toMatch(/is x64, the offline Windows arm64/);
+    expect(refusal(() => pickInstallImage('install.wim', [{ ...x64[0]!, arch: 77 }], sys)).message).toMatch(/is architecture 77/);
+    expect(pickInstallImage('install.wim', x64, { ...sys, architecture: undefined }).index).toBe(3);
+    expect(pickInstallImage('install.wim', W10, sys).index).toBe(3);
   });
 });

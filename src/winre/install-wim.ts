@@ -16,6 +16,7 @@ import { BadInputError, FormatError, RefusedError } from '../shared/errors.js';
 import { readWimSummary } from '../windows/recovery.js';
 import { wimExtract } from '../platform/wimlib.js';
 import { sha256File } from '../engine/journal.js';
+import { wimArchFits, wimArchName } from '../windows/version.js';
 
 /** Builds that are one servicing base (the later ones are enablement packages over the first). */
 const FAMILIES: readonly (readonly number[])[] = [
@@ -50,13 +51,22 @@ export function pickInstallImage(wim: string, images: WimImageSummary[], system:
       `the offline Windows build could not be read, so no image of ${wim} can be checked against it; nothing was written`,
       'winre-source-mismatch',
     );
-  const fits = (i: WimImageSummary) => {
+  const sameBuild = (i: WimImageSummary) => {
     const b = wimBuild(i.version);
     return b !== undefined && buildFamily(b) === buildFamily(build);
   };
+  // WinRE of another architecture does not boot on this machine (an x64 PC cannot start arm64 WinRE).
+  const sameArch = (i: WimImageSummary) => wimArchFits(i.arch, system.architecture);
+  const fits = (i: WimImageSummary) => sameBuild(i) && sameArch(i);
+  const archRefusal = (i: WimImageSummary) =>
+    new RefusedError(
+      `${describe(i)} of ${wim} is ${wimArchName(i.arch)}, the offline Windows ${system.architecture}: its WinRE would not start on this machine; use ${system.architecture} media. Nothing was written`,
+      'winre-source-mismatch',
+    );
   if (index !== undefined) {
     const i = images.find((x) => x.index === index);
     if (!i) throw new RefusedError(`${wim} has no image ${index} (it has ${images.map((x) => x.index).join(', ') || 'none'})`, 'winre-source-mismatch');
+    if (sameBuild(i) && !sameArch(i)) throw archRefusal(i);
     if (!fits(i))
       throw new RefusedError(
         `${describe(i)} of ${wim} is not Windows build ${build} (or its servicing base): its WinRE would not match the offline Windows; use media of build ${build}. Nothing was written`,
@@ -66,6 +76,8 @@ export function pickInstallImage(wim: string, images: WimImageSummary[], system:
   }
   const ok = images.filter(fits);
   const pick = ok.find((i) => system.editionId && i.editionId?.toLowerCase() === system.editionId.toLowerCase()) ?? ok[0];
+  const otherArch = images.find((i) => sameBuild(i) && !sameArch(i));
+  if (!pick && otherArch) throw archRefusal(otherArch);
   if (!pick)
     throw new RefusedError(
       `no image of ${wim} is Windows build ${build} (it has ${images.map((i) => `${i.index}: ${i.version ?? 'no version'}`).join(', ') || 'no images'}): its WinRE would not match the offline Windows; use media of build ${build}. Nothing was written`,
@@ -74,7 +86,7 @@ export function pickInstallImage(wim: string, images: WimImageSummary[], system:
   return pick;
 }
 
-/** The extracted Winre.wim must be a WIM whose image is WinRE of the same build family. */
+/** The extracted Winre.wim must be a WIM whose image is WinRE of the same build family and architecture. */
 export function checkExtractedWinre(summary: WimSummary, system: SystemInfo, from: string): string | undefined {
   const img = summary.images[summary.bootIndex > 0 ? summary.bootIndex - 1 : 0] ?? summary.images[0];
   const b = wimBuild(img?.version);
@@ -86,6 +98,11 @@ export function checkExtractedWinre(summary: WimSummary, system: SystemInfo, fro
   if (buildFamily(b) !== buildFamily(system.currentBuild))
     throw new RefusedError(
       `the Winre.wim in ${from} is build ${b}, the offline Windows ${system.currentBuild}: not the same release; nothing was written`,
+      'winre-source-mismatch',
+    );
+  if (!wimArchFits(img?.arch, system.architecture))
+    throw new RefusedError(
+      `the Winre.wim in ${from} is ${wimArchName(img?.arch)}, the offline Windows ${system.architecture}: it would not start on this machine; nothing was written`,
       'winre-source-mismatch',
     );
   return img?.version;

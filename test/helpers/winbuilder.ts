@@ -57,6 +57,8 @@ export interface InstallSpec {
   caches?: boolean;
   /** SYSTEM ControlSet001\Control\ComputerName\ComputerName (REG_SZ ComputerName). */
   computerName?: string;
+  /** SYSTEM ControlSet001\Control\Session Manager\Environment PROCESSOR_ARCHITECTURE ("AMD64", "ARM64", "x86"). */
+  processorArchitecture?: string;
 }
 
 function utf16(s: string): Uint8Array {
@@ -172,6 +174,8 @@ async function buildSystem(file: string, s: InstallSpec): Promise<void> {
   }
   if (s.computerName) h.setValue(h.ensureKey('ControlSet001\\Control\\ComputerName\\ComputerName'), 'ComputerName', 1, utf16(s.computerName));
   const sm = h.ensureKey('ControlSet001\\Control\\Session Manager');
+  if (s.processorArchitecture)
+    h.setValue(h.ensureKey('ControlSet001\\Control\\Session Manager\\Environment'), 'PROCESSOR_ARCHITECTURE', 1, utf16(s.processorArchitecture));
   if (s.pending?.rebootPending) h.setValue(sm, 'PendingFileRenameOperations', 7, multiSz(['\\??\\C:\\Windows\\WinSxS\\Temp\\PendingRenames\\x.dll', '']));
   if (s.timeZone) {
     // What Windows writes for a zone without daylight time: both SYSTEMTIMEs zero.

@@ -93,6 +93,17 @@ describe('the repair source: same build.UBR and edition', () => {
     expect(refusal(() => pickStoreImage('install.wim', JAN24, { currentBuild: 7601 })).message).toMatch(/no DISM \/RestoreHealth: .*CheckSUR, KB947821/);
   });
 
+  it('refused: media of another architecture (its components are not the offline ones); unknown architecture is not judged', () => {
+    const x86 = JAN24.map((i) => ({ ...i, arch: 0 }));
+    const x64 = { ...OFFLINE, architecture: 'x64' };
+    const e = refusal(() => pickStoreImage('install.wim', x86, x64));
+    expect(e.code).toBe('store-source-mismatch');
+    expect(e.message).toMatch(/image 6 "Windows 10 Pro" \(10\.0\.19045\.3930, Professional\) of install\.wim is x86, the offline Windows x64: it holds none/);
+    expect(refusal(() => pickStoreImage('install.wim', x86, x64, 6)).message).toMatch(/is x86, the offline Windows x64/);
+    expect(pickStoreImage('install.wim', [...x86, ...JAN24.map((i) => ({ ...i, index: i.index + 10, arch: 9 }))], x64).index).toBe(16);
+    expect(pickStoreImage('install.wim', x86, OFFLINE).index).toBe(6);
+  });
+
   it('coverage: component folders of the offline WinSxS found in the source, case-insensitively; the others named', () => {
     const a = 'amd64_microsoft-windows-foo_31bf3856ad364e35_10.0.19041.3930_none_0123456789abcdef';
     const b = 'x86_microsoft-windows-bar_31bf3856ad364e35_10.0.19041.1_en-us_fedcba9876543210';

@@ -31,14 +31,14 @@ const reason = skipReason(
 const SIZE = 4 * GiB;
 
 /** --image-property arguments for a Windows version and edition. */
-const props = (build: number, sp: number, edition: string) =>
+const props = (build: number, sp: number, edition: string, arch = 9) =>
   [
     ['WINDOWS/VERSION/MAJOR', '10'],
     ['WINDOWS/VERSION/MINOR', '0'],
     ['WINDOWS/VERSION/BUILD', String(build)],
     ['WINDOWS/VERSION/SPBUILD', String(sp)],
     ['WINDOWS/EDITIONID', edition],
-    ['WINDOWS/ARCH', '9'],
+    ['WINDOWS/ARCH', String(arch)],
   ].flatMap(([k, v]) => ['--image-property', `${k}=${v}`]);
 
 describe.skipIf(!!reason)(`winre --winre-source: Winre.wim from the install media${reason ? ` (skipped: ${reason})` : ''}`, () => {
@@ -86,7 +86,7 @@ describe.skipIf(!!reason)(`winre --winre-source: Winre.wim from the install medi
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-wsrc-'));
     const tree = path.join(tmp, 'tree');
-    await buildWindowsTree(tree, win10Winre);
+    await buildWindowsTree(tree, { ...win10Winre, processorArchitecture: 'AMD64' });
     disk = buildWinreDisk(path.join(tmp, 'laptop.img'), { scheme: 'gpt', size: SIZE, tree, parts: laptopParts(SIZE, 82 * MiB) });
     rmSync(tree, { recursive: true, force: true });
     // Winre.wim lost from the recovery partition (boot.sdi stays).
@@ -148,7 +148,7 @@ describe.skipIf(!!reason)(`winre --winre-source: Winre.wim from the install medi
     rmSync(`${img}.wufix-journal`, { recursive: true, force: true });
   }, 600_000);
 
-  it('media that cannot match are refused (exit 3, one line, nothing written): another build, an index of another build, no Winre.wim, not a WIM, a Winre.wim of another build', () => {
+  it('media that cannot match are refused (exit 3, one line, nothing written): another build, an index of another build, no Winre.wim, not a WIM, another architecture, a Winre.wim of another build', () => {
     const img = disk!.file;
     const before = sha256(img);
     const sdi = randomBytes(MiB);
@@ -158,6 +158,8 @@ describe.skipIf(!!reason)(`winre --winre-source: Winre.wim from the install medi
     run('wimcapture', [installTree(tmp, 'nw', undefined, sdi), noWinre, 'Windows 10 Pro', ...props(19045, 2006, 'Professional')]);
     const wrongInner = path.join(tmp, 'wronginner.wim');
     run('wimcapture', [installTree(tmp, 'wi', winreWim(tmp, 22000), sdi), wrongInner, 'Windows 10 Pro', ...props(19045, 2006, 'Professional')]);
+    const arm64 = path.join(tmp, 'arm64.wim');
+    run('wimcapture', [installTree(tmp, 'a64', winreWim(tmp, 19041), sdi), arm64, 'Windows 10 Pro', ...props(19045, 2006, 'Professional', 12)]);
     const notWim = path.join(tmp, 'install.esd');
     writeFileSync(notWim, randomBytes(4096));
     const cases: [string[], string, RegExp][] = [
@@ -169,6 +171,7 @@ describe.skipIf(!!reason)(`winre --winre-source: Winre.wim from the install medi
       ],
       [['--winre-source', noWinre], 'winre-source-no-winre', /has no Windows\\System32\\Recovery\\Winre\.wim/],
       [['--winre-source', notWim], 'winre-source-bad', /is not a WIM\/ESD wufix can read/],
+      [['--winre-source', arm64], 'winre-source-mismatch', /image 1 "Windows 10 Pro" \(10\.0\.19045\.2006\) of .*arm64\.wim is arm64, the offline Windows x64/],
       [['--winre-source', wrongInner], 'winre-source-mismatch', /Winre\.wim in image 1 .* is build 22000, the offline Windows 19045/],
     ];
     for (const [args, code, msg] of cases) {

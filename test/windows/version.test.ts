@@ -8,7 +8,7 @@ import { Hive } from '../../src/hive/hive.js';
 import { REG } from '../../src/hive/regtext.js';
 import { writeNewHiveFile } from '../../src/hive/hivefile.js';
 import { BadInputError } from '../../src/shared/errors.js';
-import { readVersion, readComputerName, windowsFamily, formatBuild, CURRENT_VERSION_KEY } from '../../src/windows/version.js';
+import { readVersion, readComputerName, readArchitecture, wimArchFits, windowsFamily, formatBuild, CURRENT_VERSION_KEY } from '../../src/windows/version.js';
 import { regDword, regString, regMultiSz } from '../../src/hive/query.js';
 import { toolsReason, skipReason, sharedReason, fixture } from '../helpers/env.js';
 import { run } from '../helpers/hive-tools.js';
@@ -162,8 +162,31 @@ describe.skipIf(!!skipReason(sharedReason(), toolsReason('hivexget')))('readComp
       const want = run('hivexget', [file, `${cs}\\Control\\ComputerName\\ComputerName`, 'ComputerName']).stdout.trim();
       expect(want).toMatch(/^[A-Z0-9-]{3,15}$/);
       expect(readComputerName(Hive.open(new Uint8Array(readFileSync(file))))).toBe(want);
+      // The architecture, against hivexget: regipy's SYSTEM is a 32-bit Windows, SYSTEM_2/SYSTEM_B 64-bit.
+      const env = run('hivexget', [file, `${cs}\\Control\\Session Manager\\Environment`, 'PROCESSOR_ARCHITECTURE']).stdout.trim();
+      expect(env).toBe(name === 'SYSTEM' ? 'x86' : 'AMD64');
+      expect(readArchitecture(Hive.open(new Uint8Array(readFileSync(file))))).toBe(name === 'SYSTEM' ? 'x86' : 'x64');
     });
   }
+
+  it('architecture: PROCESSOR_ARCHITECTURE mapped to the WIM names; anything else unknown', () => {
+    const h = Hive.create({ rootName: 'SYSTEM' });
+    h.setValue(h.ensureKey('Select'), 'Current', REG.DWORD, dword(1));
+    const k = h.ensureKey('ControlSet001\\Control\\Session Manager\\Environment');
+    expect(readArchitecture(h)).toBeUndefined();
+    for (const [env, want] of [
+      ['ARM64', 'arm64'],
+      ['amd64 ', 'x64'],
+      ['x86', 'x86'],
+      ['MIPS', undefined],
+      ['', undefined],
+    ] as const) {
+      h.setValue(k, 'PROCESSOR_ARCHITECTURE', REG.SZ, sz(env));
+      expect(readArchitecture(h)).toBe(want);
+    }
+    expect(wimArchFits(9, 'x64') && wimArchFits(12, 'arm64') && wimArchFits(undefined, 'x64') && wimArchFits(0, undefined)).toBe(true);
+    expect(wimArchFits(9, 'arm64') || wimArchFits(0, 'x64') || wimArchFits(5, 'arm64')).toBe(false);
+  });
 
   it('absent, empty, too long or with control characters: no name', () => {
     const h = Hive.create({ rootName: 'SYSTEM' });

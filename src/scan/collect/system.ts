@@ -2,7 +2,7 @@
 import { problemText as describeError } from '../../shared/safefs.js';
 import type { Hive } from '../../hive/hive.js';
 import type { TargetScan } from '../../model/scan.js';
-import { readComputerName, readVersion } from '../../windows/version.js';
+import { readArchitecture, readComputerName, readVersion } from '../../windows/version.js';
 import { currentControlSet, readServices, defaultStart, pendingFileRenames, SERVICE_DLLS, WU_DEPENDENCIES, WU_SERVICES } from '../../windows/services.js';
 
 /** Fills t.system; returns the build number (0 when unknown) the service defaults depend on. */
@@ -48,12 +48,18 @@ export function collectServices(system: Hive, build: number, t: TargetScan): voi
   }
 }
 
-/** Fills t.system.computerName (the ticket report's heading) when SYSTEM has one. */
+/** Fills t.system.computerName (the ticket report's heading) and t.system.architecture when SYSTEM has them. */
 export function collectComputerName(system: Hive, t: TargetScan): void {
   try {
     const name = readComputerName(system);
     if (name !== undefined) t.system.computerName = name;
   } catch (e) {
     t.problems.push(`computer name: ${describeError(e)}`);
+  }
+  try {
+    const arch = readArchitecture(system);
+    if (arch !== undefined) t.system.architecture = arch;
+  } catch (e) {
+    t.problems.push(`processor architecture: ${describeError(e)}`);
   }
 }
