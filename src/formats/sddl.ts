@@ -465,6 +465,50 @@ export function decodeSecurityDescriptor(bytes: Uint8Array): SecurityDescriptor 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Access check
+
+/** What GENERIC_READ / _WRITE / _EXECUTE / _ALL mean for one kind of object (its GENERIC_MAPPING). */
+export interface GenericMapping {
+  read: number;
+  write: number;
+  execute: number;
+  all: number;
+}
+const NO_GENERIC: GenericMapping = { read: 0, write: 0, execute: 0, all: 0 };
+
+/** Service objects ("Service Security and Access Rights", learn.microsoft.com). */
+export const SERVICE_GENERIC: GenericMapping = { read: 0x2008d, write: 0x20002, execute: 0x20170, all: 0xf01ff };
+
+function mapGeneric(mask: number, g: GenericMapping): number {
+  let m = mask & 0x0fffffff;
+  if (mask & 0x80000000) m |= g.read;
+  if (mask & 0x40000000) m |= g.write;
+  if (mask & 0x20000000) m |= g.execute;
+  if (mask & 0x10000000) m |= g.all;
+  return m;
+}
+
+/**
+ * Whether a token holding `sids` gets every bit of `mask` from `sd`'s DACL, the way Windows'
+ * AccessCheck walks it (MS-DTYP 2.5.3.2, without privileges, restricted SIDs or object ACEs):
+ * ACEs in order, an inherit-only ACE skipped, a denied bit not yet granted ends the walk as "no",
+ * until all are granted. No DACL (or a NULL one) grants everything; an empty DACL grants nothing.
+ */
+export function daclGrants(sd: SecurityDescriptor, sids: readonly string[], mask: number, generic: GenericMapping = NO_GENERIC): boolean {
+  if (!sd.dacl) return true;
+  const mine = new Set(sids);
+  let granted = 0;
+  for (const ace of sd.dacl.aces) {
+    if (ace.flags & 0x08 || !mine.has(ace.sid)) continue; // INHERIT_ONLY_ACE, or not for this token
+    const m = mapGeneric(ace.mask, generic);
+    if (ace.type === 0x01 && m & mask & ~granted) return false;
+    if (ace.type === 0x00) granted |= m & mask;
+    if ((granted & mask) === mask) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
 // model -> SDDL (what ConvertSecurityDescriptorToStringSecurityDescriptor prints)
 
 export function formatRights(mask: number, type = 0): string {

@@ -31,6 +31,7 @@ export type FindingId =
   | 'transaction-log-full'
   | 'wu-hosts-blocked'
   | 'wu-service-dll'
+  | 'wu-service-locked'
   | 'wu-tasks-disabled';
 
 export interface Finding {
@@ -105,6 +106,8 @@ export interface ServiceState {
   /** Parameters\\ServiceDll as stored, and what Windows writes there (shared-process update services). */
   serviceDll?: string;
   defaultServiceDll?: string;
+  /** The Security\Security descriptor locks the service (wuauserv, bits, UsoSvc, WaaSMedicSvc): why, and its SDDL. */
+  lockedDown?: { why: string; sddl: string };
 }
 
 export interface HiveWinTrust {

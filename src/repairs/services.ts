@@ -2,8 +2,11 @@
 // DcomLaunch, wlidsvc, WaaSMedicSvc), that are Disabled (Start=4), and point a redirected
 // ServiceDll (wuauserv, BITS, CryptSvc, UsoSvc) back at Windows' own DLL, in every control set
 // the scan names (Select's Current and Default), with the default start type of the detected
-// Windows version (windows-update.md §3); optionally (--reset-security) reset the DACL of bits and
-// wuauserv to Microsoft's documented default (windows-update.md §2, `sc sdset`).
+// Windows version (windows-update.md §3); write Windows' default DACL back into the descriptor of
+// wuauserv, bits, UsoSvc or WaaSMedicSvc when it locks the service (wu-service-locked: SYSTEM may
+// not start it, or Administrators not start/reconfigure it, as "update disabler" tools leave it);
+// optionally (--reset-security) reset the DACL of bits and wuauserv to Microsoft's documented
+// default (windows-update.md §2, `sc sdset`) whatever it is.
 //
 // Choices (not in the table of §3):
 // - UsoSvc (Windows 10+): the doc only says "must not be 4"; it is restored to Automatic (Delayed
@@ -21,7 +24,7 @@ import type { PlanStep, RegData } from '../model/plan.js';
 import type { PlanContext, Repair } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { readServices, defaultStart, serviceDllOk, SERVICE_DLLS, START_NAMES } from '../windows/services.js';
+import { readServices, defaultStart, serviceDllOk, LOCKABLE_SERVICES, SERVICE_DLLS, START_NAMES } from '../windows/services.js';
 import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../formats/sddl.js';
 import { dwordHex } from './wintrust.js';
 
@@ -41,10 +44,18 @@ export const REPAIRED_SERVICES = [
   'WaaSMedicSvc',
 ] as const;
 
-/** Microsoft's default service DACLs ("Reset Windows Update components manually"; windows-update.md §2). */
-export const DEFAULT_SDDL: Readonly<Record<'bits' | 'wuauserv', string>> = {
+const WUAUSERV_DACL = 'D:(A;;CCLCSWRPLORC;;;AU)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)';
+/**
+ * The default service DACLs. bits and wuauserv: Microsoft's ("Reset Windows Update components
+ * manually"; windows-update.md §2). UsoSvc and WaaSMedicSvc: not documented; the DACL Windows 10
+ * itself stores for them, byte-identical to wuauserv's, in a real Windows 10 1809+ SYSTEM hive
+ * (regipy SYSTEM_WIN_10_1709, MIT; the values are test/fixtures/service-sd).
+ */
+export const DEFAULT_SDDL: Readonly<Record<(typeof LOCKABLE_SERVICES)[number], string>> = {
   bits: 'D:(A;CI;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)(A;;CCLCSWLOCRRC;;;IU)(A;;CCLCSWLOCRRC;;;SU)',
-  wuauserv: 'D:(A;;CCLCSWRPLORC;;;AU)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;BA)(A;;CCDCLCSWRPWPDTLOCRSDRCWDWO;;;SY)',
+  wuauserv: WUAUSERV_DACL,
+  UsoSvc: WUAUSERV_DACL,
+  WaaSMedicSvc: WUAUSERV_DACL,
 };
 /** Owner, group and SACL of a service descriptor created by the SCM (used only when none is readable). */
 export const SCM_DEFAULT_OWNER_GROUP_SACL = 'O:SYG:SYS:(AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD)';
@@ -144,10 +155,45 @@ function serviceDllSteps(system: Hive, hiveRel: string, cs: string, scan: PlanCo
   return steps;
 }
 
+/**
+ * Service descriptors written back to Windows' default DACL (owner, group and SACL kept, as `sc
+ * sdset` keeps them): every LOCKABLE service whose descriptor locks it (wu-service-locked), and with
+ * --reset-security bits and wuauserv whatever their descriptor.
+ */
+function securitySteps(system: Hive, hiveRel: string, cs: string, resetSecurity: boolean): PlanStep[] {
+  const steps: PlanStep[] = [];
+  for (const s of readServices(system, LOCKABLE_SERVICES, cs)) {
+    if (!s.exists) continue;
+    const forced = resetSecurity && (s.name === 'bits' || s.name === 'wuauserv');
+    if (!s.lockedDown && !forced) continue;
+    const key = `${s.keyPath}\\Security`;
+    const old = rawValue(system, key, 'Security');
+    const current = old ? new Uint8Array(Buffer.from(old.data, 'hex')) : undefined;
+    const target = resetDacl(current, DEFAULT_SDDL[s.name as (typeof LOCKABLE_SERVICES)[number]]);
+    const hex = Buffer.from(target).toString('hex');
+    if (old && old.type === REG.BINARY && old.data === hex) continue;
+    let before = 'absent';
+    if (current) {
+      try {
+        before = securityDescriptorToSddl(current);
+      } catch (e) {
+        before = `unreadable (${(e as Error).message})`;
+      }
+    }
+    steps.push({
+      repair: 'services',
+      reason: s.lockedDown ? `wu-service-locked (${s.name}, ${cs})` : `--reset-security (${s.name}, ${cs})`,
+      change: { kind: 'reg-set', hive: hiveRel, key, name: 'Security', value: { type: REG.BINARY, data: hex }, old },
+      note: `DACL reset to Windows' default (sc sdset ${s.name}); was ${before}; now ${securityDescriptorToSddl(target)}`,
+    });
+  }
+  return steps;
+}
+
 export const services: Repair = {
   id: 'services',
   title: 'set disabled Windows Update services back to their default start type',
-  fixes: ['wu-service-disabled', 'wu-service-dll'],
+  fixes: ['wu-service-disabled', 'wu-service-dll', 'wu-service-locked'],
   uses: () => [SYSTEM_REL],
   async plan({ scan, options, volume }) {
     const hiveRel = volume.resolve(SYSTEM_REL);
@@ -192,31 +238,7 @@ export const services: Repair = {
         }
       }
       steps.push(...serviceDllSteps(system, hiveRel, cs, scan, volume));
-      if (options.resetSecurity) {
-        for (const s of readServices(system, ['bits', 'wuauserv'], cs)) {
-          if (!s.exists) continue;
-          const key = `${s.keyPath}\\Security`;
-          const old = rawValue(system, key, 'Security');
-          const current = old ? new Uint8Array(Buffer.from(old.data, 'hex')) : undefined;
-          const target = resetDacl(current, DEFAULT_SDDL[s.name as 'bits' | 'wuauserv']);
-          const hex = Buffer.from(target).toString('hex');
-          if (old && old.type === REG.BINARY && old.data === hex) continue;
-          let before = 'absent';
-          if (current) {
-            try {
-              before = securityDescriptorToSddl(current);
-            } catch (e) {
-              before = `unreadable (${(e as Error).message})`;
-            }
-          }
-          steps.push({
-            repair: 'services',
-            reason: `--reset-security (${s.name}, ${cs})`,
-            change: { kind: 'reg-set', hive: hiveRel, key, name: 'Security', value: { type: REG.BINARY, data: hex }, old },
-            note: `DACL reset to Microsoft's default (sc sdset ${s.name}); was ${before}; now ${securityDescriptorToSddl(target)}`,
-          });
-        }
-      }
+      steps.push(...securitySteps(system, hiveRel, cs, !!options.resetSecurity));
     }
     return steps;
   },

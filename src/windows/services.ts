@@ -3,6 +3,7 @@
 import { Hive } from '../hive/hive.js';
 import { BadInputError } from '../shared/errors.js';
 import { regDword, regMultiSz, regRaw, regString } from '../hive/query.js';
+import { daclGrants, decodeSecurityDescriptor, formatSddl, SERVICE_GENERIC } from '../formats/sddl.js';
 
 export interface ControlSetSelection {
   current: number;
@@ -107,10 +108,54 @@ export interface ServiceInfo {
   hasSecurity: boolean;
   /** That value starts like a self-relative SECURITY_DESCRIPTOR (revision 1, >= 20 bytes). */
   securityValid?: boolean;
+  /** Why that descriptor locks the service (serviceLockdown), for the LOCKABLE_SERVICES only. */
+  lockedDown?: { why: string; sddl: string };
   imagePath?: string;
   serviceDll?: string;
   objectName?: string;
   type?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locked-down service descriptors ("update disabler" tools: `sc sdset wuauserv D:(D;;...;;;SY)...`)
+
+/**
+ * The services whose descriptor (Services\<name>\Security\Security) is judged: Windows Update's
+ * own, whose default descriptor wufix knows (src/repairs/services.ts DEFAULT_SDDL). EventLog is not
+ * one: its Security subkey is the Security event log, not a descriptor of the service.
+ */
+export const LOCKABLE_SERVICES = ['wuauserv', 'bits', 'UsoSvc', 'WaaSMedicSvc'] as const;
+
+const SERVICE_START = 0x10;
+const SERVICE_QUERY_STATUS = 0x04;
+const SERVICE_CHANGE_CONFIG = 0x02;
+/** The groups in a LocalSystem token / an elevated administrator's token that service DACLs name. */
+const SYSTEM_TOKEN = ['S-1-5-18', 'S-1-5-32-544', 'S-1-1-0', 'S-1-5-11'];
+const ADMIN_TOKEN = ['S-1-5-32-544', 'S-1-1-0', 'S-1-5-11', 'S-1-5-4'];
+
+/**
+ * Why a service descriptor keeps Windows Update from running the service, or undefined when it does
+ * not: SYSTEM (the update orchestrator, the SCM's triggers) must be able to start it and query its
+ * status, and Administrators to start and reconfigure it, as every default descriptor allows. An
+ * unreadable descriptor is one too: the SCM cannot use it either.
+ */
+export function serviceLockdown(bytes: Uint8Array): { why: string; sddl: string } | undefined {
+  let sd;
+  try {
+    sd = decodeSecurityDescriptor(bytes);
+  } catch (e) {
+    return { why: `is not a readable security descriptor (${(e as Error).message})`, sddl: 'unreadable' };
+  }
+  const sddl = formatSddl(sd);
+  if (!daclGrants(sd, SYSTEM_TOKEN, SERVICE_START | SERVICE_QUERY_STATUS, SERVICE_GENERIC)) return { why: 'does not let SYSTEM start it', sddl };
+  if (!daclGrants(sd, ADMIN_TOKEN, SERVICE_START | SERVICE_CHANGE_CONFIG, SERVICE_GENERIC))
+    return { why: 'does not let Administrators start or reconfigure it', sddl };
+  return undefined;
+}
+
+function lockedField(bytes: Uint8Array): { lockedDown?: { why: string; sddl: string } } {
+  const l = serviceLockdown(bytes);
+  return l ? { lockedDown: l } : {};
 }
 
 /** A self-relative SD: revision 1, Sbz1, control word with SE_SELF_RELATIVE (0x8000), 4 offsets. */
@@ -151,6 +196,7 @@ export function readServices(system: Hive, names: readonly string[] = WU_SERVICE
       delayedAutostart: regDword(system, nk, 'DelayedAutostart') === 1,
       hasSecurity: sd !== undefined,
       securityValid: sd === undefined ? undefined : looksLikeSd(sd.data),
+      ...(sd !== undefined && LOCKABLE_SERVICES.some((l) => l.toLowerCase() === name.toLowerCase()) ? lockedField(sd.data) : {}),
       imagePath: regString(system, nk, 'ImagePath'),
       serviceDll: (params !== undefined ? regString(system, params, 'ServiceDll') : undefined) ?? regString(system, nk, 'ServiceDll'),
       objectName: regString(system, nk, 'ObjectName'),

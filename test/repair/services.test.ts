@@ -17,7 +17,8 @@ import { applyPlan } from '../../src/engine/apply.js';
 import { undoRun } from '../../src/engine/undo.js';
 import { newRunId } from '../../src/engine/journal.js';
 import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
-import { services, targetStart, DEFAULT_SDDL } from '../../src/repairs/services.js';
+import { services, targetStart, DEFAULT_SDDL, resetDacl } from '../../src/repairs/services.js';
+import { serviceSd } from '../helpers/service-sd.js';
 import { securityDescriptorToSddl } from '../../src/formats/sddl.js';
 import type { RegData } from '../../src/model/plan.js';
 
@@ -180,10 +181,10 @@ describe.skipIf(!!reason)('services repair', () => {
     const r = await runRepair(root, { resetSecurity: true });
     const sec = r.plan.steps.filter((s) => s.change.kind === 'reg-set' && s.change.name === 'Security');
     expect(sec.map((s) => s.change.kind === 'reg-set' && s.change.key)).toEqual([
-      'ControlSet001\\Services\\BITS\\Security',
       'ControlSet001\\Services\\wuauserv\\Security',
+      'ControlSet001\\Services\\BITS\\Security',
     ]);
-    expect(sec[0]!.reason).toBe('--reset-security (bits, ControlSet001)');
+    expect(sec[1]!.reason).toBe('--reset-security (bits, ControlSet001)');
     // DACLs of the real Windows descriptors (read with libhivex from the fixture).
     const real = hivexDump(hiveFixture('regipy/SYSTEM'));
     const daclOf = (hexSd: string) => {
@@ -311,6 +312,57 @@ describe.skipIf(!!reason)('services repair: what "update disabler" tools leave (
     expect(ids(r.scanAfter).filter((i) => /^wu-service-(disabled|dll)/.test(i))).toEqual([]);
     expect(r.replan.steps).toEqual([]);
     expect(r.undone).toEqual(r.before);
+  });
+
+  it('locked descriptors (sc sdset with a DENY for SYSTEM) of wuauserv, UsoSvc, WaaSMedicSvc and BITS: found, written back to the bytes Windows stores, rescan clean, undo byte for byte', async () => {
+    const root = await disabled('locked', true);
+    const h = await openHiveFile(SYSTEM(root));
+    const lock = 'D:(D;;CCLCSWRPWPDTLOCRRC;;;SY)(A;;CCLCSWRPWPDTLOCRRC;;;BA)';
+    // Windows' own descriptors (real hives: regipy SYSTEM_WIN_10_1709 for the first three, regipy/SYSTEM for BITS), then locked as a disabler does.
+    const realBits = Buffer.from(
+      hivexDump(hiveFixture('regipy/SYSTEM')).find((x) => x.path.toLowerCase() === 'controlset001\\services\\bits\\security')!.values[0]!.data,
+      'hex',
+    );
+    const real: Record<string, Uint8Array> = {
+      wuauserv: serviceSd('wuauserv'),
+      UsoSvc: serviceSd('UsoSvc'),
+      WaaSMedicSvc: serviceSd('WaaSMedicSvc'),
+      BITS: new Uint8Array(realBits),
+    };
+    for (const [svc, sd] of Object.entries(real))
+      h.hive.setValue(h.hive.ensureKey(`ControlSet001\\Services\\${svc}\\Security`), 'Security', 3, resetDacl(sd, lock));
+    await saveHiveFile(h);
+    const r = await runRepair(root);
+    expect(ids(r.scan).filter((i) => i.startsWith('wu-service-locked'))).toEqual([
+      'wu-service-locked:UsoSvc',
+      'wu-service-locked:WaaSMedicSvc',
+      'wu-service-locked:bits',
+      'wu-service-locked:wuauserv',
+    ]);
+    const f = r.scan.findings.find((x) => x.id === 'wu-service-locked' && x.subject === 'wuauserv')!;
+    expect(f.repair).toBe('services');
+    expect(f.explanation).toMatch(/security descriptor does not let SYSTEM start it/);
+    expect(f.evidence[0]).toEqual({
+      file: 'Windows\\System32\\config\\SYSTEM',
+      key: 'ControlSet001\\Services\\wuauserv\\Security',
+      value: 'Security',
+      data: 'O:SYG:SYD:(D;;CCLCSWRPWPDTLOCRRC;;;SY)(A;;CCLCSWRPWPDTLOCRRC;;;BA)S:(AU;FA;CCDCLCSWRPWPDTLOSDRCWDWO;;;WD)',
+    });
+    const sec = r.plan.steps.filter((s) => s.change.kind === 'reg-set' && s.change.name === 'Security');
+    expect(sec.map((s) => s.reason)).toEqual([
+      'wu-service-locked (wuauserv, ControlSet001)',
+      'wu-service-locked (bits, ControlSet001)',
+      'wu-service-locked (UsoSvc, ControlSet001)',
+      'wu-service-locked (WaaSMedicSvc, ControlSet001)',
+    ]);
+    // libhivex: each Security value is now exactly the descriptor Windows stored; nothing else but the other repairs' values changed.
+    const after = asMap(r.dumpAfter);
+    for (const [svc, sd] of Object.entries(real))
+      expect(after[`controlset001\\services\\${svc.toLowerCase()}\\security`]!['security']).toEqual({ type: 3, data: Buffer.from(sd).toString('hex') });
+    expect(ids(r.scanAfter).filter((i) => /^wu-service-/.test(i))).toEqual([]);
+    expect(r.replan.steps).toEqual([]);
+    expect(r.undone).toEqual(r.before);
+    expect(asMap(hivexDump(SYSTEM(root)))).toEqual(asMap(r.dumpBefore));
   });
 
   it('the DLL itself renamed away too: the ServiceDll is not pointed at a missing file; after the repair the finding stays', async () => {

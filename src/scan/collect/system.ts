@@ -40,6 +40,7 @@ export function collectServices(system: Hive, build: number, t: TargetScan): voi
         defaultStart: defaultStart(s.name, { currentBuild: build })?.start,
         ...(s.serviceDll !== undefined ? { serviceDll: s.serviceDll } : {}),
         ...(dll && s.exists ? { defaultServiceDll: dll } : {}),
+        ...(s.lockedDown ? { lockedDown: s.lockedDown } : {}),
       };
     });
     t.servicing.pendingFileRenames = pendingFileRenames(system, cs.paths).length;

@@ -1,4 +1,5 @@
-// Services: an update service (or one it needs) missing from the registry or disabled (Start=4), or loading another DLL than Windows' own.
+// Services: an update service (or one it needs) missing from the registry or disabled (Start=4), loading another DLL than Windows' own,
+// or locked by its security descriptor.
 import type { Finding, ServiceState, TargetScan } from '../../model/scan.js';
 import { WU_DEPENDENCIES, WU_SERVICES, controlSetName, serviceDllOk } from '../../windows/services.js';
 import { SYSTEM_HIVE, type Rule } from './rule.js';
@@ -21,6 +22,32 @@ function serviceDllFinding(t: TargetScan, s: ServiceState): Finding | undefined 
     subject: s.name,
     explanation: `The ${s.name} service loads ${s.serviceDll} instead of Windows' own ${s.defaultServiceDll} (an "update disabler" redirects it so the service cannot start); the services repair points it back.`,
     evidence: t.controlSets.map((cs) => ({ file: SYSTEM_HIVE, key: `${cs}\\Services\\${s.name}\\Parameters`, value: 'ServiceDll', data: s.serviceDll })),
+    repair: 'services',
+  };
+}
+
+/** Printable ASCII, at most `n` characters (an SDDL from the image in a finding). */
+const clip = (x: string, n: number) => {
+  const t = x.replace(/[^\x20-\x7e]/g, '?');
+  return t.length > n ? `${t.slice(0, n - 3)}...` : t;
+};
+
+/** A service descriptor that keeps SYSTEM or Administrators from starting the service ("update disabler" tools' `sc sdset`). */
+function lockdownFinding(t: TargetScan, s: ServiceState): Finding | undefined {
+  if (!s.exists || !s.lockedDown) return undefined;
+  return {
+    id: 'wu-service-locked',
+    severity: 'error',
+    subject: s.name,
+    explanation: `The ${s.name} service's security descriptor ${s.lockedDown.why} (an "update disabler" locks it this way, often with Start=4 as well), so Windows Update cannot run it even when it is enabled; the services repair writes Windows' default descriptor back (owner, group and audit kept).`,
+    evidence: [
+      {
+        file: SYSTEM_HIVE,
+        key: `${t.controlSets[0] ?? controlSetName(1)}\\Services\\${s.name}\\Security`,
+        value: 'Security',
+        data: clip(s.lockedDown.sddl, 240),
+      },
+    ],
     repair: 'services',
   };
 }
@@ -52,5 +79,7 @@ function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
 export const servicesRule: Rule = {
   id: 'wu-service-disabled',
   derive: (t) =>
-    t.services.filter((s) => UPDATE_SERVICES.includes(s.name)).flatMap((s) => [serviceFinding(t, s), serviceDllFinding(t, s)].filter((f): f is Finding => !!f)),
+    t.services
+      .filter((s) => UPDATE_SERVICES.includes(s.name))
+      .flatMap((s) => [serviceFinding(t, s), serviceDllFinding(t, s), lockdownFinding(t, s)].filter((f): f is Finding => !!f)),
 };
