@@ -14,7 +14,10 @@ import { vdiskBackend, vdiskTarget, withVdiskWindows } from './vdisk-windows.js'
 import { closeImageSessions, createOverlay, imageSession } from '../platform/qemu.js';
 import type { WinreRebuild } from '../model/plan.js';
 import { windowsDiskFacts } from '../winre/windows.js';
-import { winreFromInstallWim } from '../winre/install-wim.js';
+import { winreFromInstallWim, wimlibOpener } from '../winre/install-wim.js';
+import { dismMountOpener, dismSync } from '../platform/dism-mount.js';
+import { dismExe } from '../platform/windows.js';
+import type { WimImageOpener } from '../model/scan.js';
 import { pickStoreImage, storeCoverage } from '../windows/store-source.js';
 import { readWimSummary } from '../windows/recovery.js';
 import { resolveCI } from '../windows/paths.js';
@@ -419,6 +422,15 @@ function storeSourceFor(given: string, target: ScanResult, index: number | undef
   return { source, ...(offline && inSource ? { coverage: storeCoverage(offline, inSource).text } : {}) };
 }
 
+/** How this host reads the install media of --winre-source: wimlib on Linux, a read-only DISM mount on Windows/WinPE. */
+function installMediaOpener(): WimImageOpener {
+  if (process.platform !== 'win32') return wimlibOpener;
+  const exe = dismExe();
+  if (!existsSync(exe))
+    throw new RefusedError(`${exe} not found: --winre-source reads the install media with DISM (/Mount-Image /ReadOnly) on Windows and WinPE`, 'no-dism');
+  return dismMountOpener(dismSync(exe));
+}
+
 /** Scan result -> plan -> shown -> confirmed? Returns the plan to apply, or undefined. */
 async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: DiskFacts | undefined): Promise<Plan | undefined> {
   if (target.bitlocker.length) {
@@ -433,7 +445,9 @@ async function prepareRepair(target: ScanResult, o: RepairCliOptions, disk: Disk
     return { path: p, bytes: new Uint8Array(readFileSync(p)) };
   });
   const winreFromWim =
-    o.winreSource && wantsWinre(o) ? await winreFromInstallWim(o.winreSource, target.system, { index: o.winreSourceIndex, progress }) : undefined;
+    o.winreSource && wantsWinre(o)
+      ? await winreFromInstallWim(o.winreSource, target.system, { index: o.winreSourceIndex, progress, open: installMediaOpener() })
+      : undefined;
   const store = o.storeSource && wants(o, 'component-store') ? storeSourceFor(o.storeSource, target, o.storeSourceIndex) : undefined;
   const plan = await buildPlan(
     target,

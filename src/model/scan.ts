@@ -169,6 +169,15 @@ export interface WimSummary {
   images: WimImageSummary[];
 }
 
+/** Files of one image of a WIM where this host can read them (extracted by wimlib, or a read-only DISM mount). */
+export interface WimImageFiles {
+  /** The host path of `member` ("/Windows/System32/Recovery/Winre.wim"), or undefined when the image has none. */
+  find(member: string): string | undefined;
+}
+
+/** Opens image `index` of `wim` to read `members` from; refuses (RefusedError) what it cannot open. */
+export type WimImageOpener = (wim: string, index: number, members: readonly string[], summary: WimSummary) => WimImageFiles;
+
 export interface DiskInfo {
   path: string;
   /** A virtual-disk container (read through QEMU, or a fixed VHD read directly): its format, variant and the size of the disk inside. */

@@ -7,10 +7,10 @@
 // 26100/26200). What cannot match is refused before anything is written. The extraction (wimlib)
 // goes into a temp folder of this process, removed when it ends; the plan names those files and
 // their hashes, and the disk step checks both before copying.
-import { existsSync, lstatSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { SystemInfo, WimImageSummary, WimSummary } from '../model/scan.js';
+import type { SystemInfo, WimImageOpener, WimImageSummary, WimSummary } from '../model/scan.js';
 import type { WinreSource } from '../model/plan.js';
 import { BadInputError, FormatError, RefusedError } from '../shared/errors.js';
 import { readWimSummary } from '../windows/recovery.js';
@@ -119,21 +119,32 @@ process.on('exit', () => {
   for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** Linux: each member extracted by wimlib into a folder of its own in a private temp folder (removed at exit). */
+export const wimlibOpener: WimImageOpener = (wim, index, members) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-winre-'));
+  made.push(dir);
+  const where = new Map<string, string>();
+  members.forEach((m, i) => {
+    const sub = path.join(dir, String(i));
+    mkdirSync(sub);
+    wimExtract(wim, index, [m], sub);
+    where.set(m, path.join(sub, path.posix.basename(m)));
+  });
+  return { find: (m) => (where.has(m) && existsSync(where.get(m)!) ? where.get(m) : undefined) };
+};
+
 /**
  * Winre.wim and boot.sdi out of the install media, checked: the image matching the offline Windows,
- * both files regular and of sane size, Winre.wim a WIM of the same build family. Linux (wimlib).
+ * both files regular and of sane size, Winre.wim a WIM of the same build family and architecture.
+ * `open` reads the image: wimlibOpener on Linux, a read-only DISM mount on Windows/WinPE (cli picks).
  */
 export async function winreFromInstallWim(
   given: string,
   system: SystemInfo,
-  opts: { index?: number; progress?: (m: string) => void } = {},
+  opts: { index?: number; progress?: (m: string) => void; open?: WimImageOpener } = {},
 ): Promise<Extract<WinreSource, { where: 'install-wim' }>> {
   const progress = opts.progress ?? (() => {});
-  if (process.platform === 'win32')
-    throw new RefusedError(
-      '--winre-source extracts with wimlib (Linux); in WinPE: dism /Mount-Image /ImageFile:<install.wim> /Index:<n> /MountDir:<dir> /ReadOnly, copy <dir>\\Windows\\System32\\Recovery\\Winre.wim to <W:>\\Windows\\System32\\Recovery, dism /Unmount-Image /MountDir:<dir> /Discard, then repair again',
-      'platform',
-    );
+  const open = opts.open ?? wimlibOpener;
   let wim: string;
   try {
     wim = realpathSync(given);
@@ -155,20 +166,17 @@ export async function winreFromInstallWim(
   }
   if (summary.totalParts > 1)
     throw new RefusedError(
-      `${given} is part ${summary.partNumber} of a split WIM (.swm): join it first (wimlib: wimexport install.swm all install.wim --ref="install*.swm")`,
+      `${given} is part ${summary.partNumber} of a split WIM (.swm): join it first (wimlib: wimexport install.swm all install.wim --ref="install*.swm"; DISM: dism /Export-Image /SourceImageFile:install.swm /SWMFile:install*.swm /SourceIndex:<n> /DestinationImageFile:install.wim)`,
       'winre-source-bad',
     );
   const image = pickInstallImage(given, summary.images, system, opts.index);
   progress(`extracting Winre.wim and boot.sdi from ${describe(image)} of ${given}`);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'wufix-winre-'));
-  made.push(dir);
-  // Flat into the folder: the two boot.sdi would collide, so PCAT's only when EFI's is not there.
-  wimExtract(wim, image.index, [WINRE_MEMBER, SDI_MEMBERS[0]!], dir);
-  if (!existsSync(path.join(dir, 'boot.sdi'))) wimExtract(wim, image.index, [SDI_MEMBERS[1]!], dir);
-  const file = async (name: string, what: string, max: number) => {
-    const p = path.join(dir, name);
+  const files = open(wim, image.index, [WINRE_MEMBER, ...SDI_MEMBERS], summary);
+  const file = async (name: string, members: string[], what: string, max: number) => {
+    const p = members.map((m) => files.find(m)).find((x) => x !== undefined);
     let st;
     try {
+      if (p === undefined) throw new Error('absent');
       st = lstatSync(p);
     } catch {
       throw new RefusedError(
@@ -183,8 +191,8 @@ export async function winreFromInstallWim(
       );
     return { name, bytes: st.size, host: p, sha256: await sha256File(p) };
   };
-  const wimFile = await file('Winre.wim', 'Windows\\System32\\Recovery\\Winre.wim', MAX_WINRE_BYTES);
-  const sdi = await file('boot.sdi', 'Windows\\Boot\\DVD\\EFI\\boot.sdi', 64 * 1024 ** 2);
+  const wimFile = await file('Winre.wim', [WINRE_MEMBER], 'Windows\\System32\\Recovery\\Winre.wim', MAX_WINRE_BYTES);
+  const sdi = await file('boot.sdi', SDI_MEMBERS, 'Windows\\Boot\\DVD\\EFI\\boot.sdi', 64 * 1024 ** 2);
   let inner: WimSummary;
   try {
     inner = readWimSummary(wimFile.host);
