@@ -15,7 +15,7 @@ export function applyHost(platform: NodeJS.Platform = process.platform): ApplyHo
   return platform === 'win32'
     ? {
         revertPendingActions: (root) => runDismRevertPendingActions(root),
-        restoreHealth: (root, source, scratch, progress) => runDismRestoreHealth(root, source, scratch, progress),
+        restoreHealth: (root, source, scratch, progress, logPath) => runDismRestoreHealth(root, source, scratch, progress, logPath),
         sfcOffline: (root) => runSfcOffline(root),
         removePackage: (root, name) => runDismRemovePackage(root, name),
       }

@@ -14,6 +14,7 @@ import { signalWords, watchInterrupts } from '../shared/interrupt.js';
 import { Journal, checkJournalSpace, planFilePaths, type JournalFile } from './journal.js';
 import type { Change, Plan, PlanStep, RegData, StoreSource } from '../model/plan.js';
 import { faultPoint } from '../shared/faults.js';
+import { restoreHealthFromLog } from './dism-result.js';
 
 /** Host path of a volume-relative path (existing components matched case-insensitively). */
 export function hostPath(root: string, rel: string): string {
@@ -49,7 +50,7 @@ export interface ApplyHost {
   /** `dism /Image:<root> /Cleanup-Image /RevertPendingActions`, and what it printed. */
   revertPendingActions(root: string): Promise<ToolRun>;
   /** `dism /Image:<root> /Cleanup-Image /RestoreHealth /Source:wim:<wim>:<index> /LimitAccess /ScratchDir:<scratch>`; progress lines from DISM's bar. */
-  restoreHealth?(root: string, source: StoreSource, scratch: string, progress: (m: string) => void): Promise<ToolRun>;
+  restoreHealth?(root: string, source: StoreSource, scratch: string, progress: (m: string) => void, logPath?: string): Promise<ToolRun>;
   /** `sfc /scannow /offbootdir=<root> /offwindir=<root>\Windows`. */
   sfcOffline?(root: string): Promise<ToolRun>;
   /** `dism /Image:<root> /Remove-Package /PackageName:<name>`. */
@@ -338,25 +339,47 @@ async function runStoreTool(
   const has = c.kind === 'dism-restore-health' ? !!host?.restoreHealth : c.kind === 'sfc-offline' ? !!host?.sfcOffline : !!host?.removePackage;
   if (!has) throw new RefusedError(`${tool} needs Windows or WinPE; nothing of it ran`, 'no-dism');
   let r: ToolRun;
+  let logRel: string | undefined;
   if (c.kind === 'dism-remove-package') {
     progress(`running ${tool} (${c.state})`);
     r = await host!.removePackage!(root, c.package);
   } else if (c.kind === 'dism-restore-health') {
     const scratch = hostPath(root, c.scratchDir);
     mkdirSafe(scratch);
+    // DISM's own log of this run, beside the scratch folder (a file of this run only), read back below.
+    logRel = path.win32.join(path.win32.dirname(c.scratchDir), `dism-restorehealth-${journal.runId}.log`);
     progress(`running ${tool} from ${c.source.wim} image ${c.source.index} (this takes 10-30 minutes)`);
-    r = await host!.restoreHealth!(root, c.source, scratch, progress);
+    r = await host!.restoreHealth!(root, c.source, scratch, progress, hostPath(root, logRel));
   } else {
     progress(`running ${tool} (this takes 10-20 minutes)`);
     r = await host!.sfcOffline!(root);
   }
   await journal.log(`${r.commandLine} -> exit ${r.exitCode}${r.codePage ? ` (code page ${r.codePage})` : ''}\n${r.output}`);
+  const said = logRel ? await dismLogSays(root, logRel) : undefined;
+  if (said) {
+    await journal.log(said);
+    progress(said);
+  }
   await journal.log(
     c.kind === 'dism-remove-package'
       ? `not undoable byte for byte: ${tool} removed the package itself; to undo it, install that update again`
       : `not undoable byte for byte: ${tool} replaced component files itself; undo leaves them as they are now`,
   );
-  if (!r.ok) throw new RefusedError(`${tool} failed with exit code ${r.exitCode}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
+  if (!r.ok)
+    throw new RefusedError(`${tool} failed with exit code ${r.exitCode}${said ? ` (${said})` : ''}; its output is in ${journal.dir}\\log.txt`, 'dism-failed');
+}
+
+/** The largest DISM log read back (one run's log is a few MB). */
+const MAX_DISM_RUN_LOG = 32 * 1024 * 1024;
+
+/** What DISM's log of the run says about /RestoreHealth, or a line saying why it could not be read. */
+async function dismLogSays(root: string, rel: string): Promise<string | undefined> {
+  try {
+    const r = await restoreHealthFromLog(readFileSafe(hostPath(root, rel), MAX_DISM_RUN_LOG, 'the DISM log'), rel);
+    return r ? r.text : `${rel}: no /RestoreHealth session in it`;
+  } catch (e) {
+    return `${rel}: not read (${(e as Error).message})`;
+  }
 }
 
 /** Read every change back from disk; throws on the first mismatch. */

@@ -312,6 +312,7 @@ export async function runDismRestoreHealth(
   source: { wim: string; index: number },
   scratch: string,
   progress: (m: string) => void,
+  logPath?: string,
 ): Promise<DismResult> {
   if (process.platform !== 'win32') throw new RefusedError('DISM /RestoreHealth needs Windows or WinPE (dism.exe)', 'no-dism');
   const exe = dismExe();
@@ -320,7 +321,7 @@ export async function runDismRestoreHealth(
   let last = -10;
   return runTool(
     exe,
-    dismRestoreHealthArgs(root, source, scratch),
+    dismRestoreHealthArgs(root, source, scratch, logPath),
     codePage,
     (b) => decodeOem(b, codePage).replace(/\r\n/g, '\n'),
     (s) => {

@@ -30,6 +30,10 @@ describe('DISM /RestoreHealth and SFC offline', () => {
     const lines = [
       commandLine(dism, dismRestoreHealthArgs('W:', { wim: 'D:\\sources\\install.wim', index: 6 }, 'W:\\wufix\\dism-scratch\\')),
       commandLine(dism, dismRestoreHealthArgs('W:\\', { wim: 'E:\\Win 10\\sources\\install.esd', index: 1 }, 'W:\\wufix\\dism-scratch')),
+      commandLine(
+        dism,
+        dismRestoreHealthArgs('W:', { wim: 'D:/sources/install.wim', index: 6 }, 'W:/wufix/dism-scratch', 'W:/wufix/dism-restorehealth-run 1.log'),
+      ),
       commandLine('C:\\Windows\\System32\\sfc.exe', sfcOfflineArgs('W:')),
     ];
     expect(lines.join('\n') + '\n').toBe(readFileSync(GOLDEN, 'utf8'));

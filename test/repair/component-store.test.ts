@@ -148,9 +148,19 @@ describe.skipIf(!!reason)(`component-store: DISM /RestoreHealth + SFC from match
     const ok = (cmd: string, output: string): ToolRun => ({ commandLine: cmd, exitCode: 0, ok: true, output });
     const host: ApplyHost = {
       revertPendingActions: () => Promise.reject(new Error('not in this plan')),
-      async restoreHealth(r, s, scratch, progress) {
-        const cmd = commandLine('Dism.exe', dismRestoreHealthArgs(r, s, scratch));
+      async restoreHealth(r, s, scratch, progress, logPath) {
+        const cmd = commandLine('Dism.exe', dismRestoreHealthArgs(r, s, scratch, logPath));
         commands.push(cmd);
+        // DISM writes its session to /LogPath (dism.log's line layout, as in ../shared's real dism.logs).
+        const L = (level: string, msg: string) => `2024-01-20 10:00:00, ${level.padEnd(22)}DISM   ${msg}\r\n`;
+        writeFileSync(
+          logPath!,
+          L('Info', 'DISM.EXE: <----- Starting Dism.exe session ----->') +
+            L('Info', `DISM.EXE: Executing command line: ${cmd}`) +
+            L('Info', 'DISM Package Manager: PID=4243 TID=2 The component store is repairable. - CDISMPackageManager::Internal_Finalize') +
+            L('Info', 'DISM.EXE: Image session has been closed. Reboot required=no.') +
+            L('Info', 'DISM.EXE: <----- Ending Dism.exe session ----->'),
+        );
         // RestoreHealth replaces the store's payloads from the source: here every offline component
         // folder the source holds is extracted from it over the offline one (wimlib).
         const sxs = path.join(r, 'Windows', 'WinSxS');
@@ -175,12 +185,14 @@ describe.skipIf(!!reason)(`component-store: DISM /RestoreHealth + SFC from match
     // The Windows spelling of these paths (on Windows they are W:\ and D:\sources\install.wim).
     const w = (p: string) => p.replace(/\//g, '\\');
     expect(commands).toEqual([
-      `Dism.exe /English /Image:${w(root)} /Cleanup-Image /RestoreHealth /Source:wim:${w(wim)}:1 /LimitAccess /ScratchDir:${w(root)}\\wufix\\dism-scratch`,
+      `Dism.exe /English /Image:${w(root)} /Cleanup-Image /RestoreHealth /Source:wim:${w(wim)}:1 /LimitAccess /ScratchDir:${w(root)}\\wufix\\dism-scratch /LogPath:${w(root)}\\wufix\\dism-restorehealth-${plan.runId}.log`,
       `sfc.exe /scannow /offbootdir=${w(root)}\\ /offwindir=${w(root)}\\Windows`,
     ]);
     expect(sha(payload(root))).toBe(sha(good));
     const log = readFileSync(path.join(journalRoot, plan.runId, 'log.txt'), 'utf8');
     expect(log).toContain(commands[0]);
+    // DISM's own log of the run, read back: the session succeeded (and had found the store corrupt).
+    expect(log).toMatch(/wufix\\dism-restorehealth-[\w-]+\.log: \/RestoreHealth succeeded \(DISM found the component store corrupt\)/);
     expect(log).toMatch(/not undoable byte for byte: DISM \/RestoreHealth replaced component files itself/);
     const after = await scanTarget({ root });
     expect(after.findings.map((f) => f.id)).not.toContain('component-store-corrupt');
