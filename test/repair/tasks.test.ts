@@ -159,7 +159,7 @@ beforeAll(() => {
   if (!reason) tmp = mkdtempSync(path.join(os.tmpdir(), 'wufix-wutasks-'));
 });
 afterAll(() => {
-  if (tmp && !process.env.KEEP) rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 async function build(root: string): Promise<string> {
