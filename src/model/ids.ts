@@ -11,6 +11,7 @@ export const REPAIR_IDS = [
   'au-resume',
   'wsus-policy',
   'wu-hosts',
+  'wu-tasks',
   'pending',
   'wu-cache',
   'component-store',

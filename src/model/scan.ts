@@ -317,7 +317,7 @@ export interface TargetScan {
   /** The hosts file, when present and readable (wu-hosts-blocked). */
   hosts?: HostsInfo;
   /** Windows Update's scheduled tasks (UpdateOrchestrator, WindowsUpdate) as their task XML says (wu-tasks-disabled). */
-  wuTasks?: { path: string; uri?: string; enabled?: boolean }[];
+  wuTasks?: WuTask[];
   /** Free bytes of the Windows volume when measured (low-disk-space). */
   osFreeBytes?: number;
   /** SYSTEM or SOFTWARE unreadable (hive-damaged). */
@@ -326,6 +326,31 @@ export interface TargetScan {
   repairRuns?: RepairRun[];
   /** Things that could not be read (missing files are normal; damaged ones are listed here). */
   problems: string[];
+}
+
+/** One of Windows Update's task files, as the scan read it. */
+export interface WuTask {
+  path: string;
+  uri?: string;
+  enabled?: boolean;
+  /** A disabled task only: what Task Scheduler's registry copy (SOFTWARE TaskCache) says, and whether the wu-tasks repair may change it. */
+  cache?: TaskCacheCheck;
+}
+
+/** A disabled task checked against the TaskCache (src/windows/taskcache.ts). */
+export interface TaskCacheCheck {
+  /** TaskCache Tree\<task path> Id, "{GUID}" uppercase. */
+  id?: string;
+  /** Byte 0 of Tasks\{GUID} Triggers (0x15, 0x16, 0x17). */
+  triggersVersion?: number;
+  /** Bit 0x00400000 of the Triggers JobBucket flags (set = enabled, as far as is known). */
+  enabledBit?: boolean;
+  /** Whether Tasks\{GUID} Hash is the SHA-256 of the task file without its BOM; absent when there is no Hash value. */
+  hashMatches?: boolean;
+  /** Every check passed: `wufix repair --only wu-tasks` re-enables it offline. */
+  repairable: boolean;
+  /** Why not, when not repairable. */
+  why?: string;
 }
 
 /** What an error code seen in the logs means (from the error-code knowledge base). */

@@ -90,7 +90,7 @@ export async function scanTarget(spec: ScanSpec): Promise<ScanResult> {
   collectPendingXml(root, t);
   collectTxr(root, t);
   collectHosts(root, t);
-  collectWuTasks(root, t);
+  collectWuTasks(root, t, software);
 
   collectReAgent(root, t);
   collectStagedWim(root, t);
