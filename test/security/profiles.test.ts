@@ -106,42 +106,30 @@ describe.skipIf(!!reason)('ProfileList attacks (issue #14)', () => {
     }
   }, 300_000);
 
-  it('16,000 ProfileList entries to missing folders (beside 16,000 other folders in Users): time linear (4,000 vs 16,000), memory bounded', async () => {
-    const roots: string[] = [];
+  // How long and how much memory this takes is measured in bench/profiles.mjs (0 / 4,000 / 16,000
+  // entries, the growth printed beside hivexml's); here only that it ends and reads what it should.
+  it('16,000 ProfileList entries to missing folders (beside 16,000 other folders in Users): the scan ends and lists each once as a hive that is not there', async () => {
+    const root = mkdtempSync(path.join(tmp, 'many-'));
     try {
-      const make = async (n: number) => {
-        const root = mkdtempSync(path.join(tmp, `many-${n}-`));
-        roots.push(root);
-        copyTree(base, root);
-        // As many other folders in Users as entries (old profiles without their registry entry): a
-        // lookup that lists the folder for each entry (case-insensitive match) is then quadratic.
-        for (let i = 0; i < n; i++) mkdirSync(path.join(root, 'Users', `Old-Profile-${i}`));
-        const entries: [string, Uint8Array][] = [];
-        for (let i = 0; i < n; i++) entries.push([`S-1-5-21-1111111111-2222222222-3333333333-${10000 + i}`, utf16(`C:\\Users\\missing-user-${i}`)]);
-        if (n) await addProfiles(root, entries);
-        return root;
-      };
-      const env = stateEnv(tmp);
-      const time = async (root: string, timeoutMs: number) => {
-        const r = await runWufix(['scan', '--root', root, '--json'], { env, timeoutMs, rssLimitMiB: 2048 });
-        expect(r.killed, describeRun(r)).toBeUndefined();
-        expect([0, 10], describeRun(r)).toContain(r.status);
-        return r;
-      };
-      const r0 = await time(await make(0), 60_000);
-      const r4 = await time(await make(4000), 120_000);
-      const r16 = await time(await make(16_000), 180_000);
-      const t0 = r0.ms / 1000;
-      const x4 = r4.ms / 1000 - t0;
-      const x16 = r16.ms / 1000 - t0;
-      const msg = `scan --json: baseline ${t0.toFixed(2)} s (${r0.peakMiB} MiB), 4,000 entries ${(r4.ms / 1000).toFixed(2)} s (${r4.peakMiB} MiB), 16,000 entries ${(r16.ms / 1000).toFixed(2)} s (${r16.peakMiB} MiB); beyond the baseline ${x4.toFixed(2)} s vs ${x16.toFixed(2)} s`;
-      console.log(msg);
-      // Linear: 4x the entries costs about 4x beyond the fixed cost; quadratic would be 16x.
-      // (A floor of 0.25 s for the 4,000 case keeps timer noise out when both are fast.)
-      expect.soft(x16, msg).toBeLessThan(8 * Math.max(x4, 0.25));
-      expect.soft(r16.peakMiB, msg).toBeLessThan(512);
+      copyTree(base, root);
+      const n = 16_000;
+      // As many other folders in Users as entries (old profiles without their registry entry).
+      for (let i = 0; i < n; i++) mkdirSync(path.join(root, 'Users', `Old-Profile-${i}`));
+      const entries: [string, Uint8Array][] = [];
+      for (let i = 0; i < n; i++) entries.push([`S-1-5-21-1111111111-2222222222-3333333333-${10000 + i}`, utf16(`C:\\Users\\missing-user-${i}`)]);
+      await addProfiles(root, entries);
+      // The limits are a guard against a hang or a runaway, not a measurement.
+      const r = await runWufix(['scan', '--root', root, '--json'], { env: stateEnv(tmp), timeoutMs: 300_000, rssLimitMiB: 2048 });
+      expect(r.killed, describeRun(r)).toBeUndefined();
+      expect([0, 10], describeRun(r)).toContain(r.status);
+      const t = (JSON.parse(r.stdout.toString()) as { targets: { wintrust: { sid?: string; hive: string; exists: boolean }[] }[] }).targets[0]!;
+      const missing = t.wintrust.filter((w) => w.sid?.startsWith('S-1-5-21-1111111111-2222222222-3333333333-'));
+      // Every entry listed once, each as a hive that is not there (no Old-Profile-* folder taken for one).
+      expect(missing).toHaveLength(n);
+      expect(missing.every((w) => !w.exists && /^Users\\missing-user-\d+\\NTUSER\.DAT$/.test(w.hive))).toBe(true);
+      expect(new Set(missing.map((w) => w.sid)).size).toBe(n);
     } finally {
-      for (const r of roots) rmSync(r, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
   }, 600_000);
 
