@@ -37,10 +37,15 @@ describe('consoleStyle: colour and width', () => {
 });
 
 describe('wrapping', () => {
-  it('wrap and hang break at spaces only; a word longer than a line keeps a line of its own', () => {
+  it('wrap and hang break at spaces; a word longer than a line keeps a line of its own, or is cut at the width when a line holds 20+ characters', () => {
     expect(wrap('aa bb cc dd', 5)).toEqual(['aa bb', 'cc dd']);
     expect(hang('  one two three four', 12, 4)).toEqual(['  one two', '    three', '    four']);
     expect(hang('x averyveryverylongword y', 10, 2)).toEqual(['x', '  averyveryverylongword', '  y']);
+    // With room for 20+ characters, a longer word (an SDDL, a hex blob) is cut at the width instead.
+    const sddl = 'O:SYG:SYD:(D;;CCLCSWRPWPDTLOCRRC;;;SY)(A;;CCLCSWRPWPDTLOCRRC;;;BA)';
+    const cut = hang(`was ${sddl}; now`, 30, 4);
+    expect(cut).toEqual(['was', '    O:SYG:SYD:(D;;CCLCSWRPWPDT', '    LOCRRC;;;SY)(A;;CCLCSWRPWP', '    DTLOCRRC;;;BA); now']);
+    expect(cut.every((l) => l.length <= 30)).toBe(true);
   });
 
   it('a size keeps its unit: "570 MB" is never split', () => {

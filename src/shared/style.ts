@@ -91,12 +91,18 @@ export function hang(s: string, width: number, indent: number): string[] {
   const lead = /^ */.exec(s)![0];
   const out: string[] = [];
   let line = '';
-  for (const w of words(s.slice(lead.length))) {
-    const room = out.length ? width - indent : width - lead.length;
-    if (line && w && line.trimEnd().length + 1 + w.length > room) {
+  const roomNow = () => (out.length ? width - indent : width - lead.length);
+  for (let w of words(s.slice(lead.length))) {
+    if (line && w && line.trimEnd().length + 1 + w.length > roomNow()) {
       out.push(line.trimEnd());
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
+      line = '';
+    }
+    // A word longer than a whole line (an SDDL, a hex blob) is cut at the width: no line is longer.
+    while (!line && w.length > roomNow() && roomNow() >= 20) {
+      out.push(w.slice(0, roomNow()));
+      w = w.slice(roomNow());
+    }
+    line = line ? `${line} ${w}` : w;
   }
   if (line.trim()) out.push(line.trimEnd());
   return out.map((l, i) => (i ? ' '.repeat(indent) : lead) + l);

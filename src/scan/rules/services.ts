@@ -52,6 +52,14 @@ function lockdownFinding(t: TargetScan, s: ServiceState): Finding | undefined {
   };
 }
 
+/** What the services repair sets (src/repairs/services.ts targetStart: UsoSvc has no documented default, Windows installs it Automatic, Delayed Start). */
+const restored = (s: ServiceState) =>
+  s.defaultStart !== undefined
+    ? `Start=${s.defaultStart}`
+    : s.name === 'UsoSvc'
+      ? 'Automatic (Delayed Start), as Windows installs it'
+      : 'its default start type';
+
 function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
   const errorCodes = s.name === 'wuauserv' ? ['0x80070422'] : undefined;
   if (!s.exists && REQUIRED_SERVICES.has(s.name)) {
@@ -69,7 +77,7 @@ function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
     id: 'wu-service-disabled',
     severity: 'error',
     subject: s.name,
-    explanation: `The ${s.name} service is disabled (Start=4), which makes updates fail${s.name === 'wuauserv' ? ' with 0x80070422' : ''}; the services repair restores Start=${s.defaultStart ?? 3}.`,
+    explanation: `The ${s.name} service is disabled (Start=4), which makes updates fail${s.name === 'wuauserv' ? ' with 0x80070422' : ''}; the services repair restores ${restored(s)}.`,
     evidence: t.controlSets.map((cs) => ({ file: SYSTEM_HIVE, key: `${cs}\\Services\\${s.name}`, value: 'Start', data: '4 (Disabled)' })),
     repair: 'services',
     errorCodes,
