@@ -21,17 +21,56 @@ function decode(b: Uint8Array): string {
 
 const unescape = (s: string) => s.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e] ?? '');
 
+/** The first <Settings> element's content: [from, to) of `text`, or undefined. Linear (indexOf). */
+function settingsRange(text: string): { from: number; to: number } | undefined {
+  const open = text.indexOf('<Settings>');
+  if (open < 0) return undefined;
+  const from = open + '<Settings>'.length;
+  const to = text.indexOf('</Settings>', from);
+  return to < 0 ? undefined : { from, to };
+}
+
+/**
+ * The <Enabled> elements that are direct children of text[from, to) (Settings' own, not those of
+ * IdleSettings or a trigger): where each one's text starts and the text. One pass over the tags
+ * with a depth count, so a hostile file of unclosed tags costs linear time (a backtracking regex
+ * over nested blocks was quadratic: test/fuzz/tasks.test.ts).
+ */
+export function directEnabled(text: string, from: number, to: number): { at: number; value: string }[] {
+  const out: { at: number; value: string }[] = [];
+  const tag = /<(\/?)([A-Za-z_][\w.:-]*)[^<>]*>/g;
+  tag.lastIndex = from;
+  let depth = 0;
+  let open: number | undefined;
+  for (let m = tag.exec(text); m && m.index < to; m = tag.exec(text)) {
+    const closing = m[1] === '/';
+    const selfClosing = m[0].endsWith('/>');
+    if (!closing) {
+      if (selfClosing) continue;
+      if (depth === 0 && m[2] === 'Enabled') open = m.index + m[0].length;
+      depth++;
+    } else {
+      depth--;
+      if (depth < 0) break; // more closing than opening tags: not a Settings element read further
+      if (depth === 0 && m[2] === 'Enabled' && open !== undefined) {
+        out.push({ at: open, value: text.slice(open, m.index) });
+        open = undefined;
+        if (out.length > 16) break;
+      }
+    }
+  }
+  return out;
+}
+
 export function parseTaskXml(bytes: Uint8Array): TaskXml {
   const text = decode(bytes.subarray(0, MAX_TASK_XML_BYTES));
   const out: TaskXml = {};
   const uri = /<URI>([^<]{1,1024})<\/URI>/.exec(text);
   if (uri) out.uri = unescape(uri[1]!.trim());
-  const settings = /<Settings>([\s\S]*?)<\/Settings>/.exec(text);
-  if (settings) {
-    // Settings' direct children only: nested blocks (IdleSettings, NetworkSettings, ...) removed first.
-    const flat = settings[1]!.replace(/<(\w+)>[\s\S]*?<\/\1>/g, (m, tag: string) => (tag === 'Enabled' ? m : ''));
-    const en = /<Enabled>\s*(true|false)\s*<\/Enabled>/i.exec(flat);
-    if (en) out.enabled = en[1]!.toLowerCase() === 'true';
+  const range = settingsRange(text);
+  if (range) {
+    const en = directEnabled(text, range.from, range.to).find((e) => /^\s*(true|false)\s*$/i.test(e.value));
+    if (en) out.enabled = en.value.trim().toLowerCase() === 'true';
   }
   return out;
 }
@@ -55,20 +94,17 @@ export function enableTaskXml(bytes: Uint8Array): Uint8Array | { error: string }
   const body = Buffer.from(bytes.buffer, bytes.byteOffset + start, utf16 ? (bytes.length - start) & ~1 : bytes.length - start);
   // latin1 for UTF-8: one character per byte, so an index is a byte offset (the markup is ASCII).
   const text = body.toString(utf16 ? 'utf16le' : 'latin1');
-  const open = /<Settings>/g.exec(text);
-  const close = open ? text.indexOf('</Settings>', open.index) : -1;
-  if (!open || close < 0) return { error: 'the task file has no <Settings> element' };
-  const from = open.index + open[0].length;
-  // Nested blocks blanked to spaces of the same length, so indexes still point into `text`.
-  const flat = text.slice(from, close).replace(/<(\w+)>[\s\S]*?<\/\1>/g, (m, tag: string) => (tag === 'Enabled' ? m : ' '.repeat(m.length)));
-  const found = [...flat.matchAll(/<Enabled>(\s*)(true|false)\s*<\/Enabled>/gi)];
+  const range = settingsRange(text);
+  if (!range) return { error: 'the task file has no <Settings> element' };
+  const found = directEnabled(text, range.from, range.to).filter((e) => /^\s*(true|false)\s*$/i.test(e.value));
   if (found.length !== 1) return { error: `Settings has ${found.length} <Enabled> element(s), not one` };
-  const m = found[0]!;
-  if (m[2]!.toLowerCase() !== 'false') return { error: `Settings/Enabled is "${m[2]}", not false` };
-  const at = from + m.index + '<Enabled>'.length + m[1]!.length;
+  const e = found[0]!;
+  const value = e.value.trim();
+  if (value.toLowerCase() !== 'false') return { error: `Settings/Enabled is "${value}", not false` };
+  const at = e.at + (e.value.length - e.value.trimStart().length);
   const unit = utf16 ? 2 : 1;
   const off = start + at * unit;
-  const old = Buffer.from(m[2]!, utf16 ? 'utf16le' : 'latin1');
+  const old = Buffer.from(value, utf16 ? 'utf16le' : 'latin1');
   if (!Buffer.from(bytes.buffer, bytes.byteOffset + off, old.length).equals(old)) return { error: 'the Enabled text is not where the parser found it' };
   const repl = Buffer.from('true', utf16 ? 'utf16le' : 'latin1');
   const out = new Uint8Array(bytes.length - old.length + repl.length);
