@@ -1,7 +1,7 @@
 // Shared benchmark helpers: run a command several times, report the median wall time and peak RSS
 // (from GNU time), so that wufix and the reference tool are measured side by side in one run.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,3 +47,24 @@ export function repeat(n, fn) {
 
 export const fmtMs = (ms) => `${ms.toFixed(0)} ms`;
 export const fmtMb = (kb) => `${(kb / 1024).toFixed(1)} MB`;
+
+/**
+ * The SYSTEM hive (Select, the update services at Start=3) and the real Win11 DEFAULT hive a scan
+ * bench's installation needs beside its SOFTWARE, written into `cfg` (Windows\System32\config).
+ * `Hive` is the engine from bench/out/hive-lib.cjs.
+ */
+export function writeSystemAndDefault(Hive, cfg) {
+  const dw = (n) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, n, true);
+    return b;
+  };
+  const sy = Hive.create({ minor: 5 });
+  const sel = sy.ensureKey('Select');
+  sy.setValue(sel, 'Current', 4, dw(1));
+  sy.setValue(sel, 'Default', 4, dw(1));
+  for (const s of ['wuauserv', 'BITS', 'CryptSvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'])
+    sy.setValue(sy.ensureKey(`ControlSet001\\Services\\${s}`), 'Start', 4, dw(3));
+  writeFileSync(path.join(cfg, 'SYSTEM'), sy.serialize());
+  copyFileSync(path.join(SHARED, 'fixtures/hives/DFIRArtifactMuseum/Win11/DEFAULT'), path.join(cfg, 'DEFAULT'));
+}

@@ -7,9 +7,9 @@
 // Moved here from test/security/profiles.test.ts: time and memory are measured in benchmarks only.
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ROOT, SHARED, CLI, requireBuilt, measure, repeat, fmtMs, fmtMb } from './lib.mjs';
+import { ROOT, CLI, requireBuilt, measure, repeat, fmtMs, fmtMb, writeSystemAndDefault } from './lib.mjs';
 
 requireBuilt();
 const require = createRequire(import.meta.url);
@@ -41,14 +41,7 @@ function installation(dir, n) {
     mkdirSync(path.join(dir, 'Users', `Old-Profile-${i}`), { recursive: true });
   }
   writeFileSync(path.join(cfg, 'SOFTWARE'), sw.serialize());
-  const sy = Hive.create({ minor: 5 });
-  const sel = sy.ensureKey('Select');
-  sy.setValue(sel, 'Current', 4, dw(1));
-  sy.setValue(sel, 'Default', 4, dw(1));
-  for (const s of ['wuauserv', 'BITS', 'CryptSvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'])
-    sy.setValue(sy.ensureKey(`ControlSet001\\Services\\${s}`), 'Start', 4, dw(3));
-  writeFileSync(path.join(cfg, 'SYSTEM'), sy.serialize());
-  copyFileSync(path.join(SHARED, 'fixtures/hives/DFIRArtifactMuseum/Win11/DEFAULT'), path.join(cfg, 'DEFAULT'));
+  writeSystemAndDefault(Hive, cfg);
   return path.join(cfg, 'SOFTWARE');
 }
 

@@ -3,9 +3,9 @@
 // doing the least comparable work on the same files (hivexml over SOFTWARE + grep over CBS.log).
 import path from 'node:path';
 import os from 'node:os';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { ROOT, SHARED, CLI, requireBuilt, measure, repeat, fmtMs, fmtMb } from './lib.mjs';
+import { ROOT, CLI, requireBuilt, measure, repeat, fmtMs, fmtMb, writeSystemAndDefault } from './lib.mjs';
 
 requireBuilt();
 const require = createRequire(import.meta.url);
@@ -44,14 +44,7 @@ try {
     }
   }
   writeFileSync(path.join(cfg, 'SOFTWARE'), sw.serialize());
-  const sy = Hive.create({ minor: 5 });
-  const sel = sy.ensureKey('Select');
-  sy.setValue(sel, 'Current', 4, dw(1));
-  sy.setValue(sel, 'Default', 4, dw(1));
-  for (const s of ['wuauserv', 'BITS', 'CryptSvc', 'TrustedInstaller', 'msiserver', 'UsoSvc', 'EventLog'])
-    sy.setValue(sy.ensureKey(`ControlSet001\\Services\\${s}`), 'Start', 4, dw(3));
-  writeFileSync(path.join(cfg, 'SYSTEM'), sy.serialize());
-  copyFileSync(path.join(SHARED, 'fixtures/hives/DFIRArtifactMuseum/Win11/DEFAULT'), path.join(cfg, 'DEFAULT'));
+  writeSystemAndDefault(Hive, cfg);
   // CBS.log: ~200 MB of Info lines with an error every 50,000 lines.
   const cbsDir = path.join(dir, 'Windows', 'Logs', 'CBS');
   mkdirSync(cbsDir, { recursive: true });
