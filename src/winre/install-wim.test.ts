@@ -3,8 +3,8 @@
 // preferred, an index checked, and everything else refused with the builds it saw.
 import { describe, expect, it } from 'vitest';
 import { buildFamily, checkExtractedWinre, pickInstallImage, wimBuild } from './install-wim.js';
-import { RefusedError } from '../shared/errors.js';
 import type { WimImageSummary, WimSummary } from '../model/scan.js';
+import { refusal } from '../../test/helpers/refusal.js';
 
 const img = (index: number, version: string, editionId: string, name = `image ${index}`): WimImageSummary => ({ index, version, editionId, name });
 // A Windows 10 22H2 ISO's install.wim: Home, Education, Pro... all 19045.
@@ -14,15 +14,6 @@ const W10 = [
   img(3, '10.0.19045.2006', 'Professional', 'Windows 10 Pro'),
 ];
 const W11 = [img(1, '10.0.22631.2428', 'Core'), img(2, '10.0.22631.2428', 'Professional')];
-
-const refusal = (f: () => unknown): RefusedError => {
-  try {
-    f();
-  } catch (e) {
-    return e as RefusedError;
-  }
-  throw new Error('did not refuse');
-};
 
 describe('install media image for WinRE', () => {
   it('servicing bases: enablement-package releases share one, others stand alone', () => {

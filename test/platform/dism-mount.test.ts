@@ -13,8 +13,8 @@ import path from 'node:path';
 import { dismErrorText, dismMountArgs, dismMountOpener, dismUnmountArgs, unmountAllSync, type DismSync } from '../../src/platform/dism-mount.js';
 import { commandLine } from '../../src/platform/windows.js';
 import { winreFromInstallWim } from '../../src/winre/install-wim.js';
-import { RefusedError } from '../../src/shared/errors.js';
 import { skipReason, toolsReason } from '../helpers/env.js';
+import { refusalOf } from '../helpers/refusal.js';
 
 const GOLDEN = path.join(__dirname, 'golden', 'winre-source-mount.cmd.txt');
 const reason = skipReason(toolsReason('wimcapture', 'wimmount', 'wimunmount'), process.getuid?.() === 0 ? undefined : 'FUSE mounts need root');
@@ -131,15 +131,7 @@ describe.skipIf(!!reason)(`DISM mount: a wimlib-built install.wim through a read
     const mnt = path.join(tmp, 'mnt2');
     mkdirSync(mnt);
     calls.length = 0;
-    const refusal = async (p: Promise<unknown>) => {
-      try {
-        await p;
-      } catch (e) {
-        return e as RefusedError;
-      }
-      throw new Error('did not refuse');
-    };
-    const e1 = await refusal(winreFromInstallWim(esd, system, { open: dismMountOpener(standIn, mnt) }));
+    const e1 = await refusalOf(winreFromInstallWim(esd, system, { open: dismMountOpener(standIn, mnt) }));
     expect(e1.code).toBe('winre-source-bad');
     expect(e1.message).toMatch(/is an ESD \(solid LZMS\), which DISM cannot mount: .*dism \/Export-Image \/SourceImageFile:.*install\.esd \/SourceIndex:1 /);
     expect(calls).toEqual([]);
@@ -149,12 +141,12 @@ describe.skipIf(!!reason)(`DISM mount: a wimlib-built install.wim through a read
         ? { status: 5, output: 'Error: 5\r\n\r\nAccess is denied.\r\n' }
         : { status: 0, output: 'The operation completed successfully.' };
     };
-    const e2 = await refusal(winreFromInstallWim(wim, system, { open: dismMountOpener(failing, mnt) }));
+    const e2 = await refusalOf(winreFromInstallWim(wim, system, { open: dismMountOpener(failing, mnt) }));
     expect(e2.message).toMatch(/^DISM could not mount image 1 of .*install\.wim read-only: Error: 5 Access is denied\.; nothing was written$/);
     expect(calls.map((c) => c[1])).toEqual(['/Mount-Image', '/Unmount-Image']);
     expect(readdirSync(mnt)).toEqual([]);
     calls.length = 0;
-    const e3 = await refusal(winreFromInstallWim(wim, { ...system, architecture: 'arm64' }, { open: dismMountOpener(standIn, mnt) }));
+    const e3 = await refusalOf(winreFromInstallWim(wim, { ...system, architecture: 'arm64' }, { open: dismMountOpener(standIn, mnt) }));
     expect(e3.message).toMatch(/is x64, the offline Windows arm64/);
     expect(calls).toEqual([]);
   }, 120_000);

@@ -10,19 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commandLine, decodeSfc, dismPercent, dismRestoreHealthArgs, sfcOfflineArgs, sfcVerdict } from '../../src/platform/windows.js';
 import { imageBuildUbr, pickStoreImage, storeCoverage } from '../../src/windows/store-source.js';
-import { RefusedError } from '../../src/shared/errors.js';
 import type { WimImageSummary } from '../../src/model/scan.js';
+import { refusal } from '../helpers/refusal.js';
 
 const GOLDEN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', 'store-repair.cmd.txt');
-
-const refusal = (f: () => unknown): RefusedError => {
-  try {
-    f();
-  } catch (e) {
-    return e as RefusedError;
-  }
-  throw new Error('did not refuse');
-};
 
 describe('DISM /RestoreHealth and SFC offline', () => {
   it('command lines: byte-identical to test/platform/golden/store-repair.cmd.txt', () => {
