@@ -210,7 +210,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
     const byHive = new Map<string, number[]>();
     plan.steps.forEach((s, i) => {
       const c = s.change;
-      if (c.kind === 'reg-set' || c.kind === 'reg-delete-value' || c.kind === 'reg-delete-key') {
+      if (c.kind === 'reg-set' || c.kind === 'reg-delete-value' || c.kind === 'reg-delete-key' || c.kind === 'reg-set-key-security') {
         if (!byHive.has(c.hive)) {
           byHive.set(c.hive, []);
           order.push(c.hive);
@@ -273,6 +273,12 @@ function applyRegChange(h: OpenedHive, c: Change): void {
     case 'reg-delete-key': {
       const nk = hive.lookup(c.key);
       if (nk !== undefined) hive.deleteKey(nk);
+      return;
+    }
+    case 'reg-set-key-security': {
+      const nk = hive.lookup(c.key);
+      if (nk === undefined) throw new VerificationError(`${c.key} is not in the hive any more`);
+      hive.setKeySecurity(nk, new Uint8Array(Buffer.from(c.sd, 'hex')));
       return;
     }
     default:
@@ -418,6 +424,14 @@ export async function verifyPlan(plan: Plan): Promise<void> {
       case 'reg-delete-key': {
         const h = await hive(c.hive);
         if (h.lookup(c.key) !== undefined) fail(`${c.hive} [${c.key}] still exists`);
+        break;
+      }
+      case 'reg-set-key-security': {
+        const h = await hive(c.hive);
+        const nk = h.lookup(c.key);
+        const sd = nk === undefined ? undefined : h.keySecurity(nk);
+        if (!sd || Buffer.from(sd).toString('hex') !== c.sd)
+          fail(`${c.hive} [${c.key}] security reads back as ${sd ? Buffer.from(sd).toString('hex') : 'none'}`);
         break;
       }
       case 'rename':

@@ -430,6 +430,7 @@ export function planFilePaths(c: Change): string[] {
     case 'reg-set':
     case 'reg-delete-value':
     case 'reg-delete-key':
+    case 'reg-set-key-security':
       return [c.hive];
     case 'write-file':
     case 'keep-copy':

@@ -144,6 +144,8 @@ export function describeChange(c: Change): string {
       return `${c.hive}  [${c.key || '(root)'}] delete value ${c.name === '' ? '(default)' : c.name} (was ${regData(c.old.type, c.old.data)})`;
     case 'reg-delete-key':
       return `${c.hive}  delete key [${c.key}]`;
+    case 'reg-set-key-security':
+      return `${c.hive}  [${c.key}] key permissions: ${c.old.length / 2} -> ${c.sd.length / 2} bytes (descriptors in the note)`;
     case 'rename':
       return `rename ${c.from} -> ${c.to}`;
     case 'keep-copy':

@@ -476,6 +476,9 @@ export interface GenericMapping {
 }
 const NO_GENERIC: GenericMapping = { read: 0, write: 0, execute: 0, all: 0 };
 
+/** Registry keys ("Registry Key Security and Access Rights": KEY_READ, KEY_WRITE, KEY_EXECUTE, KEY_ALL_ACCESS). */
+export const KEY_GENERIC: GenericMapping = { read: 0x20019, write: 0x20006, execute: 0x20019, all: 0xf003f };
+
 /** Service objects ("Service Security and Access Rights", learn.microsoft.com). */
 export const SERVICE_GENERIC: GenericMapping = { read: 0x2008d, write: 0x20002, execute: 0x20170, all: 0xf01ff };
 

@@ -1154,6 +1154,54 @@ export class Hive {
     this.free(sk);
   }
 
+  /**
+   * Point key `nk` at security descriptor `sd` (self-relative bytes): an sk cell that already holds
+   * exactly these bytes is shared (its reference count raised), else a new one is put on the list of
+   * all sk cells beside the key's current one; the old cell loses the key's reference (and is freed,
+   * unlinked from the list, when that was its last). Children keep their own sk cells, as Windows'
+   * RegSetKeySecurity leaves inherited descriptors to the caller.
+   */
+  setKeySecurity(nk: number, sd: Uint8Array): void {
+    this.checkNk(nk);
+    if (sd.length < 20 || sd.length > 65536) throw new BadInputError(`a security descriptor of ${sd.length} bytes`);
+    const old = this.u32(nk, NK.security);
+    const oldOk = old !== NIL && this.isCellStart(old) && this.sig(old) === SIG_SK;
+    if (oldOk) {
+      const cur = this.keySecurity(nk)!;
+      if (cur.length === sd.length && cur.every((b, i) => b === sd[i])) return;
+    }
+    // An sk cell with these very bytes, found along the list (bounded: a hostile list may not end).
+    let same = NIL;
+    if (oldOk) {
+      for (let sk = this.u32(old, SK.flink), n = 0; sk !== old && n < 1_000_000; sk = this.u32(sk, SK.flink), n++) {
+        if (!this.isCellStart(sk) || this.sig(sk) !== SIG_SK) break;
+        const len = this.u32(sk, SK.descriptorLength);
+        if (len !== sd.length) continue;
+        const p = this.rec(sk) + SK.descriptor;
+        if (this.buf.subarray(p, p + len).every((b, i) => b === sd[i])) {
+          same = sk;
+          break;
+        }
+      }
+    }
+    if (same !== NIL) {
+      this.setU32(same, SK.refCount, this.u32(same, SK.refCount) + 1);
+      this.setU32(nk, NK.security, same);
+    } else {
+      const sk = this.alloc(SK_FIXED + sd.length);
+      initSk(this.dv, this.buf, this.rec(sk), sk, sd);
+      const next = oldOk ? this.u32(old, SK.flink) : NIL;
+      if (oldOk && this.isCellStart(next) && this.sig(next) === SIG_SK) {
+        this.setU32(sk, SK.flink, next);
+        this.setU32(sk, SK.blink, old);
+        this.setU32(next, SK.blink, sk);
+        this.setU32(old, SK.flink, sk);
+      }
+      this.setU32(nk, NK.security, sk);
+    }
+    if (oldOk) this.releaseSecurity(old);
+  }
+
   /** Give a key a security descriptor of its own (used for a new hive's root). */
   private attachNewSecurity(nk: number, sd: Uint8Array): void {
     const sk = this.alloc(SK_FIXED + sd.length);

@@ -19,6 +19,8 @@ export type Change =
   | { kind: 'reg-delete-value'; hive: string; key: string; name: string; old: RegData }
   /** Delete a key and everything below it. */
   | { kind: 'reg-delete-key'; hive: string; key: string }
+  /** Give a key this security descriptor (self-relative, hex); `old` = the one it had (hex). Its subkeys keep theirs. */
+  | { kind: 'reg-set-key-security'; hive: string; key: string; sd: string; old: string }
   /** Rename a file or directory (never follows links). */
   | { kind: 'rename'; from: string; to: string }
   /** Keep a copy of a file in the journal's backup (no change to it), e.g. ReportingEvents.log. */

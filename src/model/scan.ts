@@ -32,6 +32,7 @@ export type FindingId =
   | 'wu-hosts-blocked'
   | 'wu-service-dll'
   | 'wu-service-locked'
+  | 'wu-service-key-locked'
   | 'wu-tasks-disabled';
 
 export interface Finding {
@@ -108,6 +109,8 @@ export interface ServiceState {
   defaultServiceDll?: string;
   /** The Security\Security descriptor locks the service (wuauserv, bits, UsoSvc, WaaSMedicSvc): why, and its SDDL. */
   lockedDown?: { why: string; sddl: string };
+  /** The permissions of the service's registry key lock SYSTEM out (wuauserv, bits, UsoSvc, WaaSMedicSvc): why, and their SDDL. */
+  keyLocked?: { why: string; sddl: string };
 }
 
 export interface HiveWinTrust {

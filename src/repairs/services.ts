@@ -24,7 +24,7 @@ import type { PlanStep, RegData } from '../model/plan.js';
 import type { PlanContext, Repair } from '../engine/volume.js';
 import type { Hive } from '../hive/hive.js';
 import { REG } from '../hive/regtext.js';
-import { readServices, defaultStart, serviceDllOk, LOCKABLE_SERVICES, SERVICE_DLLS, START_NAMES } from '../windows/services.js';
+import { readServices, defaultStart, serviceDllOk, usualServiceKeySecurity, LOCKABLE_SERVICES, SERVICE_DLLS, START_NAMES } from '../windows/services.js';
 import { decodeSecurityDescriptor, encodeSecurityDescriptor, parseSddl, securityDescriptorToSddl, SE, type SecurityDescriptor } from '../formats/sddl.js';
 import { dwordHex } from './wintrust.js';
 
@@ -187,13 +187,52 @@ function securitySteps(system: Hive, hiveRel: string, cs: string, resetSecurity:
       note: `DACL reset to Windows' default (sc sdset ${s.name}); was ${before}; now ${securityDescriptorToSddl(target)}`,
     });
   }
+  return [...keySecuritySteps(system, hiveRel, cs), ...steps];
+}
+
+/** `current` with the DACL (and its control bits) of `from`; owner, group and SACL as they were (or from `from` when `current` is unreadable). */
+function withDaclOf(current: Uint8Array, from: Uint8Array): Uint8Array {
+  const want = decodeSecurityDescriptor(from);
+  let base: SecurityDescriptor;
+  try {
+    base = decodeSecurityDescriptor(current);
+  } catch {
+    return new Uint8Array(from);
+  }
+  const daclBits = SE.DACL_PRESENT | SE.DACL_DEFAULTED | SE.DACL_PROTECTED | SE.DACL_AUTO_INHERITED | SE.DACL_AUTO_INHERIT_REQ;
+  return encodeSecurityDescriptor({ ...base, control: (base.control & ~daclBits) | (want.control & daclBits), dacl: want.dacl });
+}
+
+/**
+ * A LOCKABLE service's registry key whose permissions lock SYSTEM out gets the DACL of the
+ * descriptor most Services keys of this very hive share (usualServiceKeySecurity), its owner, group
+ * and SACL kept; none planned when there is none to copy (the finding stays). Only the service's
+ * own key: its subkeys keep their permissions.
+ */
+function keySecuritySteps(system: Hive, hiveRel: string, cs: string): PlanStep[] {
+  const steps: PlanStep[] = [];
+  const locked = readServices(system, LOCKABLE_SERVICES, cs).filter((s) => s.exists && s.keyLocked);
+  const usual = locked.length ? usualServiceKeySecurity(system, `${cs}\\Services`) : undefined;
+  if (!usual) return steps;
+  for (const s of locked) {
+    const nk = system.lookup(s.keyPath);
+    const old = nk === undefined ? undefined : system.keySecurity(nk);
+    if (!old) continue;
+    const sd = withDaclOf(old, usual);
+    steps.push({
+      repair: 'services',
+      reason: `wu-service-key-locked (${s.name}, ${cs})`,
+      change: { kind: 'reg-set-key-security', hive: hiveRel, key: s.keyPath, sd: Buffer.from(sd).toString('hex'), old: Buffer.from(old).toString('hex') },
+      note: `key DACL back to the one the other service keys have (owner, group and audit kept); was ${s.keyLocked!.sddl}; now ${securityDescriptorToSddl(sd)}`,
+    });
+  }
   return steps;
 }
 
 export const services: Repair = {
   id: 'services',
   title: 'set disabled Windows Update services back to their default start type',
-  fixes: ['wu-service-disabled', 'wu-service-dll', 'wu-service-locked'],
+  fixes: ['wu-service-disabled', 'wu-service-dll', 'wu-service-locked', 'wu-service-key-locked'],
   uses: () => [SYSTEM_REL],
   async plan({ scan, options, volume }) {
     const hiveRel = volume.resolve(SYSTEM_REL);

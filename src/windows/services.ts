@@ -3,7 +3,7 @@
 import { Hive } from '../hive/hive.js';
 import { BadInputError } from '../shared/errors.js';
 import { regDword, regMultiSz, regRaw, regString } from '../hive/query.js';
-import { daclGrants, decodeSecurityDescriptor, formatSddl, SERVICE_GENERIC } from '../formats/sddl.js';
+import { daclGrants, decodeSecurityDescriptor, formatSddl, KEY_GENERIC, SERVICE_GENERIC } from '../formats/sddl.js';
 
 export interface ControlSetSelection {
   current: number;
@@ -110,6 +110,8 @@ export interface ServiceInfo {
   securityValid?: boolean;
   /** Why that descriptor locks the service (serviceLockdown), for the LOCKABLE_SERVICES only. */
   lockedDown?: { why: string; sddl: string };
+  /** Why the permissions of the service's registry key lock it (keyLockdown), for the LOCKABLE_SERVICES only. */
+  keyLocked?: { why: string; sddl: string };
   imagePath?: string;
   serviceDll?: string;
   objectName?: string;
@@ -150,6 +152,65 @@ export function serviceLockdown(bytes: Uint8Array): { why: string; sddl: string 
   if (!daclGrants(sd, SYSTEM_TOKEN, SERVICE_START | SERVICE_QUERY_STATUS, SERVICE_GENERIC)) return { why: 'does not let SYSTEM start it', sddl };
   if (!daclGrants(sd, ADMIN_TOKEN, SERVICE_START | SERVICE_CHANGE_CONFIG, SERVICE_GENERIC))
     return { why: 'does not let Administrators start or reconfigure it', sddl };
+  return undefined;
+}
+
+const KEY_QUERY_VALUE = 0x1;
+const KEY_SET_VALUE = 0x2;
+const KEY_ENUMERATE_SUB_KEYS = 0x8;
+
+/**
+ * Why the permissions of a service's registry key (its sk cell) keep Windows from reading or
+ * repairing the service's configuration - SYSTEM (the SCM, WaaSMedicSvc) denied reading or setting
+ * its values, as WuMgr's "block" leaves it (a DENY FullControl for SYSTEM) - or undefined.
+ */
+export function keyLockdown(bytes: Uint8Array): { why: string; sddl: string } | undefined {
+  let sd;
+  try {
+    sd = decodeSecurityDescriptor(bytes);
+  } catch (e) {
+    return { why: `are not a readable security descriptor (${(e as Error).message})`, sddl: 'unreadable' };
+  }
+  if (!daclGrants(sd, SYSTEM_TOKEN, KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_ENUMERATE_SUB_KEYS, KEY_GENERIC))
+    return { why: 'do not let SYSTEM read or set its values', sddl: formatSddl(sd) };
+  return undefined;
+}
+
+function keyLockedField(system: Hive, nk: number): { keyLocked?: { why: string; sddl: string } } {
+  let sd: Uint8Array | undefined;
+  try {
+    sd = system.keySecurity(nk);
+  } catch {
+    sd = undefined;
+  }
+  const l = sd ? keyLockdown(sd) : undefined;
+  return l ? { keyLocked: l } : {};
+}
+
+/**
+ * The key descriptor Windows gives the keys under Services on this machine: the one most of the
+ * Services subkeys share (their sk cell), among those that do not lock SYSTEM out; undefined when
+ * there is none. What the services repair puts back on a locked service key.
+ */
+export function usualServiceKeySecurity(system: Hive, servicesPath: string): Uint8Array | undefined {
+  const svc = system.lookup(servicesPath);
+  if (svc === undefined) return undefined;
+  const count = new Map<number, { n: number; key: number }>();
+  for (const nk of system.subkeys(svc).slice(0, 20_000)) {
+    const sk = system.skOffset(nk);
+    const c = count.get(sk);
+    if (c) c.n++;
+    else count.set(sk, { n: 1, key: nk });
+  }
+  for (const { n, key } of [...count.values()].sort((a, b) => b.n - a.n)) {
+    if (n < 2) break;
+    try {
+      const sd = system.keySecurity(key);
+      if (sd && !keyLockdown(sd)) return new Uint8Array(sd);
+    } catch {
+      /* an unreadable sk cell is not the usual one */
+    }
+  }
   return undefined;
 }
 
@@ -197,6 +258,7 @@ export function readServices(system: Hive, names: readonly string[] = WU_SERVICE
       hasSecurity: sd !== undefined,
       securityValid: sd === undefined ? undefined : looksLikeSd(sd.data),
       ...(sd !== undefined && LOCKABLE_SERVICES.some((l) => l.toLowerCase() === name.toLowerCase()) ? lockedField(sd.data) : {}),
+      ...(LOCKABLE_SERVICES.some((l) => l.toLowerCase() === name.toLowerCase()) ? keyLockedField(system, nk) : {}),
       imagePath: regString(system, nk, 'ImagePath'),
       serviceDll: (params !== undefined ? regString(system, params, 'ServiceDll') : undefined) ?? regString(system, nk, 'ServiceDll'),
       objectName: regString(system, nk, 'ObjectName'),

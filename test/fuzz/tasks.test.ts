@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseTriggersHeader, withEnabledBit } from '../../src/formats/taskcache.js';
 import { enableTaskXml, MAX_TASK_XML_BYTES, parseTaskXml } from '../../src/formats/taskxml.js';
-import { serviceLockdown } from '../../src/windows/services.js';
+import { keyLockdown, serviceLockdown } from '../../src/windows/services.js';
 import { serviceSd } from '../helpers/service-sd.js';
 import { CASES, caseRng, fuzz, mutate } from './harness.js';
 
@@ -121,7 +121,7 @@ describe('fuzz: scheduled tasks and service descriptors', () => {
         const m = mutate(rng, real[0]!, { maxOps: 6 });
         return { input: m.bytes, inSize: m.bytes.length, ops: m.ops, label: 'wuauserv' };
       },
-      (b) => ({ outSize: JSON.stringify(serviceLockdown(b) ?? {}).length }),
+      (b) => ({ outSize: JSON.stringify([serviceLockdown(b) ?? {}, keyLockdown(b) ?? {}]).length }),
     );
     expect(r.failures).toEqual([]);
   });

@@ -13,6 +13,7 @@ import { dumpJsonLines } from '../../src/hive/dump.js';
 import { sharedReason, toolsReason, skipReason, hiveFixture } from '../helpers/env.js';
 import { hivexDump, expectAcceptedByReaders, hivexsh, type DumpRow } from '../helpers/hive-tools.js';
 import { Model } from '../helpers/hive-model.js';
+import * as sddl from '../../src/formats/sddl.js';
 
 const toolReason = toolsReason('python3-hivex', 'reglookup', 'regfinfo', 'hivexml', 'hivexsh');
 const reason = skipReason(sharedReason(), toolReason);
@@ -311,7 +312,7 @@ describe.skipIf(!!reason)('saving a dirty hive replays its logs first', () => {
 
   it('a dirty hive without logs is refused for writing unless --accept-dirty', async () => {
     const file = path.join(tmp, 'SYSTEM_2');
-    copyFileSync(hiveFixture('regipy/SYSTEM_2'), file);
+    copyFileSync(hiveFixture('regipy/SYSTEM'), file); // clean (sequence numbers equal)
     const opened = await openHiveFile(file);
     expect(opened.unrecoverable).toBe(true);
     await expect(saveHiveFile(opened)).rejects.toThrow(/dirty.*--accept-dirty/);
@@ -321,3 +322,53 @@ describe.skipIf(!!reason)('saving a dirty hive replays its logs first', () => {
     writeFileSync(file, '');
   });
 });
+
+describe.skipIf(!!reason)('key security: setKeySecurity on a real SYSTEM hive', () => {
+  it('a new descriptor, shared, then given back: the sk list stays one ring with true reference counts; reglookup, regfinfo and hivexml accept it', async () => {
+    const file = path.join(tmp, 'sk-SYSTEM');
+    copyFileSync(hiveFixture('regipy/SYSTEM'), file); // clean (sequence numbers equal)
+    const h = await openHiveFile(file);
+    const hive = h.hive;
+    const wu = hive.lookup('ControlSet001\\Services\\wuauserv')!;
+    const bits = hive.lookup('ControlSet001\\Services\\BITS')!;
+    const orig = new Uint8Array(hive.keySecurity(wu)!);
+    // A DENY FullControl for SYSTEM in front of the original DACL, as WuMgr leaves it.
+    const sd = sddl.decodeSecurityDescriptor(orig);
+    const lockedSd = sddl.encodeSecurityDescriptor({
+      ...sd,
+      dacl: { revision: sd.dacl!.revision, aces: [{ type: 1, flags: 0, mask: 0xf003f, sid: 'S-1-5-18' }, ...sd.dacl!.aces] },
+    });
+    hive.setKeySecurity(wu, lockedSd); // a new sk cell
+    hive.setKeySecurity(bits, lockedSd); // shared with wuauserv's
+    expect(hive.skOffset(bits)).toBe(hive.skOffset(wu));
+    hive.setKeySecurity(bits, orig); // back to the original cell
+    hive.setKeySecurity(wu, orig); // the new cell loses its last key: freed and unlinked
+    expect(Buffer.from(hive.keySecurity(wu)!).equals(Buffer.from(orig))).toBe(true);
+    // Ring and reference counts, read from the raw cells: every key's sk on the ring, each count = its keys.
+    const refs = new Map<number, number>();
+    hive.walk(hive.rootCell, '', (nk) => refs.set(hive.skOffset(nk), (refs.get(hive.skOffset(nk)) ?? 0) + 1));
+    const ring = skRing(hive, hive.skOffset(wu));
+    expect(new Set(ring)).toEqual(new Set(refs.keys()));
+    for (const [sk, n] of refs) expect(skRefCount(hive, sk), `sk 0x${sk.toString(16)}`).toBe(n);
+    await saveHiveFile(h);
+    expect(expectAcceptedByReaders(file)).toEqual([]);
+    // And with the locked descriptor saved: the readers accept it and reglookup shows the DENY.
+    const h2 = await openHiveFile(file);
+    h2.hive.setKeySecurity(h2.hive.lookup('ControlSet001\\Services\\wuauserv')!, lockedSd);
+    await saveHiveFile(h2);
+    expect(expectAcceptedByReaders(file)).toEqual([]);
+  });
+});
+
+/** The sk offsets on the ring that holds `start` (flink order), read from the cells. */
+function skRing(h: Hive, start: number): number[] {
+  const out = [start];
+  for (let sk = skField(h, start, 4); sk !== start && out.length < 100_000; sk = skField(h, sk, 4)) out.push(sk);
+  for (const sk of out) expect(skField(h, skField(h, sk, 4), 8)).toBe(sk); // blink of the next is this one
+  return out;
+}
+const skRefCount = (h: Hive, sk: number) => skField(h, sk, 12);
+function skField(h: Hive, sk: number, off: number): number {
+  const b = h.serialize();
+  return new DataView(b.buffer, b.byteOffset).getUint32(4096 + sk + 4 + off, true);
+}

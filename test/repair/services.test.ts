@@ -19,7 +19,10 @@ import { newRunId } from '../../src/engine/journal.js';
 import { openHiveFile, saveHiveFile } from '../../src/hive/hivefile.js';
 import { services, targetStart, DEFAULT_SDDL, resetDacl } from '../../src/repairs/services.js';
 import { serviceSd } from '../helpers/service-sd.js';
-import { securityDescriptorToSddl } from '../../src/formats/sddl.js';
+import { decodeSecurityDescriptor, encodeSecurityDescriptor, securityDescriptorToSddl } from '../../src/formats/sddl.js';
+import { Hive } from '../../src/hive/hive.js';
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import type { RegData } from '../../src/model/plan.js';
 
 const reason = skipReason(sharedReason(), toolsReason('python3-hivex'));
@@ -30,7 +33,7 @@ const SYSTEM = (root: string) => path.join(root, 'Windows', 'System32', 'config'
 const ids = findingIds;
 
 /** plan -> apply -> checks -> idempotent re-plan -> undo -> byte-identical tree. */
-async function runRepair(root: string, opts: { resetSecurity?: boolean } = {}) {
+async function runRepair(root: string, opts: { resetSecurity?: boolean; afterApply?: () => void } = {}) {
   const before = treeHashes(root);
   const dumpBefore = hivexDump(SYSTEM(root));
   const scan = await scanTarget({ root });
@@ -38,6 +41,7 @@ async function runRepair(root: string, opts: { resetSecurity?: boolean } = {}) {
   const plan = await buildPlan(scan, [services], {}, { runId, resetSecurity: opts.resetSecurity }, { tool: 'test' });
   const journalRoot = path.join(root, 'wufix', 'journal');
   await applyPlan(plan, { journalRoot });
+  opts.afterApply?.();
   const after = treeHashes(root);
   const dumpAfter = hivexDump(SYSTEM(root));
   const scanAfter = await scanTarget({ root });
@@ -362,6 +366,49 @@ describe.skipIf(!!reason)('services repair: what "update disabler" tools leave (
     expect(ids(r.scanAfter).filter((i) => /^wu-service-/.test(i))).toEqual([]);
     expect(r.replan.steps).toEqual([]);
     expect(r.undone).toEqual(r.before);
+    expect(asMap(hivexDump(SYSTEM(root)))).toEqual(asMap(r.dumpBefore));
+  });
+
+  it('locked registry keys (WuMgr: a DENY FullControl for SYSTEM on Services\\wuauserv and \\UsoSvc): found, given the permissions the other service keys share, checked with reglookup; undo byte for byte', async () => {
+    const root = await disabled('keylocked', true);
+    // Every Services key gets the key descriptor Windows wrote for Services\wuauserv in a real hive (regipy/SYSTEM).
+    const realHive = Hive.open(new Uint8Array(readFileSync(hiveFixture('regipy/SYSTEM'))));
+    const realSd = new Uint8Array(realHive.keySecurity(realHive.lookup('ControlSet001\\Services\\wuauserv')!)!);
+    const h = await openHiveFile(SYSTEM(root));
+    const services = h.hive.lookup('ControlSet001\\Services')!;
+    for (const k of h.hive.subkeys(services)) h.hive.setKeySecurity(k, realSd);
+    const sd = decodeSecurityDescriptor(realSd);
+    const locked = encodeSecurityDescriptor({
+      ...sd,
+      dacl: { revision: sd.dacl!.revision, aces: [{ type: 1, flags: 0, mask: 0xf003f, sid: 'S-1-5-18' }, ...sd.dacl!.aces] },
+    });
+    for (const svc of ['wuauserv', 'UsoSvc']) h.hive.setKeySecurity(h.hive.lookup(`ControlSet001\\Services\\${svc}`)!, locked);
+    await saveHiveFile(h);
+    const dacl = (file: string, key: string) =>
+      execFileSync('reglookup', ['-s', '-t', 'KEY', '-p', key, file], { encoding: 'utf8' })
+        .split('\n')
+        .find((l) => l.toLowerCase().startsWith(`${key.toLowerCase()},key,`))!
+        .split(',')
+        .slice(4)
+        .join(',');
+    const realLine = dacl(hiveFixture('regipy/SYSTEM'), '/ControlSet001/Services/wuauserv');
+    expect(dacl(SYSTEM(root), '/ControlSet001/Services/wuauserv')).toMatch(/^S-1-5-32-544,S-1-5-32-544,,S-1-5-18:DENY:/);
+    const after = path.join(tmp, 'keylocked-after.hive');
+    const r = await runRepair(root, { afterApply: () => writeFileSync(after, readFileSync(SYSTEM(root))) });
+    expect(ids(r.scan).filter((i) => i.startsWith('wu-service-key-locked'))).toEqual(['wu-service-key-locked:UsoSvc', 'wu-service-key-locked:wuauserv']);
+    const f = r.scan.findings.find((x) => x.id === 'wu-service-key-locked' && x.subject === 'wuauserv')!;
+    expect(f.explanation).toMatch(/registry key do not let SYSTEM read or set its values/);
+    expect(f.evidence[0]!.data).toMatch(/^key permissions O:BAG:BAD:AI\(D;;KA;;;SY\)/);
+    const keySteps = r.plan.steps.filter((s) => s.change.kind === 'reg-set-key-security');
+    expect(keySteps.map((s) => s.reason)).toEqual(['wu-service-key-locked (wuauserv, ControlSet001)', 'wu-service-key-locked (UsoSvc, ControlSet001)']);
+    // reglookup (libregfi, not our reader) on the repaired hive: the very permissions of the real hive's key.
+    expect(realLine).toMatch(/^S-1-5-32-544,S-1-5-32-544,,S-1-5-32-545:ALLOW:/);
+    expect(dacl(after, '/ControlSet001/Services/wuauserv')).toBe(realLine);
+    expect(dacl(after, '/ControlSet001/Services/UsoSvc')).toBe(realLine);
+    expect(ids(r.scanAfter).filter((i) => /^wu-service-/.test(i))).toEqual([]);
+    expect(r.replan.steps).toEqual([]);
+    expect(r.undone).toEqual(r.before);
+    // The values are as the other repairs left them; libhivex still reads the whole hive.
     expect(asMap(hivexDump(SYSTEM(root)))).toEqual(asMap(r.dumpBefore));
   });
 

@@ -4,7 +4,10 @@
 // the descriptors a real Windows 10 SYSTEM hive stores (test/fixtures/service-sd, regipy, MIT).
 import { describe, it, expect } from 'vitest';
 import { daclGrants, decodeSecurityDescriptor, formatSddl, parseSddl, SERVICE_GENERIC } from '../../src/formats/sddl.js';
-import { serviceLockdown } from '../../src/windows/services.js';
+import { keyLockdown, readServices, serviceLockdown, usualServiceKeySecurity } from '../../src/windows/services.js';
+import { readFileSync } from 'node:fs';
+import { Hive } from '../../src/hive/hive.js';
+import { hiveFixture, sharedReason } from '../helpers/env.js';
 import { DEFAULT_SDDL, resetDacl } from '../../src/repairs/services.js';
 import { serviceSd } from '../helpers/service-sd.js';
 
@@ -56,4 +59,19 @@ describe('service descriptors: locked or not', () => {
     expect(daclGrants(sd, ['S-1-5-32-545'], 0x4, SERVICE_GENERIC)).toBe(false);
     expect(daclGrants(parseSddl('O:SY'), ['S-1-5-32-545'], 0xf01ff)).toBe(true); // no DACL at all
   });
+});
+
+describe.skipIf(!!sharedReason())('service registry keys of real SYSTEM hives', () => {
+  for (const name of ['SYSTEM', 'SYSTEM_2', 'SYSTEM_B']) {
+    it(`regipy/${name}: no update service key or descriptor is locked; the usual Services key DACL is wuauserv's own`, () => {
+      const h = Hive.open(new Uint8Array(readFileSync(hiveFixture(`regipy/${name}`))));
+      const services = readServices(h, ['wuauserv', 'bits', 'UsoSvc', 'WaaSMedicSvc'], 'ControlSet001');
+      expect(services.filter((s) => s.exists && (s.keyLocked || s.lockedDown)).map((s) => s.name)).toEqual([]);
+      const usual = usualServiceKeySecurity(h, 'ControlSet001\\Services')!;
+      expect(keyLockdown(usual)).toBeUndefined();
+      // Its DACL is wuauserv's (owners differ between service keys on some builds: SYSTEM or Administrators).
+      const dacl = (b: Uint8Array) => formatSddl({ ...decodeSecurityDescriptor(b), owner: undefined, group: undefined, sacl: undefined });
+      expect(dacl(usual)).toBe(dacl(h.keySecurity(h.lookup('ControlSet001\\Services\\wuauserv')!)!));
+    });
+  }
 });

@@ -41,6 +41,7 @@ export function collectServices(system: Hive, build: number, t: TargetScan): voi
         ...(s.serviceDll !== undefined ? { serviceDll: s.serviceDll } : {}),
         ...(dll && s.exists ? { defaultServiceDll: dll } : {}),
         ...(s.lockedDown ? { lockedDown: s.lockedDown } : {}),
+        ...(s.keyLocked ? { keyLocked: s.keyLocked } : {}),
       };
     });
     t.servicing.pendingFileRenames = pendingFileRenames(system, cs.paths).length;

@@ -60,6 +60,21 @@ const restored = (s: ServiceState) =>
       ? 'Automatic (Delayed Start), as Windows installs it'
       : 'its default start type';
 
+/** The service's registry key denies SYSTEM (WuMgr's block: a DENY FullControl for SYSTEM on Services\\<svc>). */
+function keyLockFinding(t: TargetScan, s: ServiceState): Finding | undefined {
+  if (!s.exists || !s.keyLocked) return undefined;
+  return {
+    id: 'wu-service-key-locked',
+    severity: 'error',
+    subject: s.name,
+    explanation: `The permissions of the ${s.name} service's registry key ${s.keyLocked.why} (an "update blocker" such as WuMgr denies SYSTEM this way so Windows cannot undo its changes), so the service control manager and Windows Update Medic cannot use or repair it; the services repair gives the key the permissions the other service keys of this Windows have.`,
+    evidence: [
+      { file: SYSTEM_HIVE, key: `${t.controlSets[0] ?? controlSetName(1)}\\Services\\${s.name}`, data: `key permissions ${clip(s.keyLocked.sddl, 240)}` },
+    ],
+    repair: 'services',
+  };
+}
+
 function serviceFinding(t: TargetScan, s: ServiceState): Finding | undefined {
   const errorCodes = s.name === 'wuauserv' ? ['0x80070422'] : undefined;
   if (!s.exists && REQUIRED_SERVICES.has(s.name)) {
@@ -89,5 +104,5 @@ export const servicesRule: Rule = {
   derive: (t) =>
     t.services
       .filter((s) => UPDATE_SERVICES.includes(s.name))
-      .flatMap((s) => [serviceFinding(t, s), serviceDllFinding(t, s), lockdownFinding(t, s)].filter((f): f is Finding => !!f)),
+      .flatMap((s) => [serviceFinding(t, s), serviceDllFinding(t, s), lockdownFinding(t, s), keyLockFinding(t, s)].filter((f): f is Finding => !!f)),
 };
