@@ -77,12 +77,19 @@ export async function planRemovePackage(ctx: PlanContext): Promise<PlanStep[]> {
   const packages = readCbsPackages(software);
   const p = pickPackage(packages, want);
   checkRemovable(p, packages);
+  // A package stuck mid-servicing: Microsoft's documented fix is this same DISM removal (Azure "VM
+  // startup is stuck at Windows update"); it documents no registry-only form. Offline without DISM,
+  // the stuck servicing itself is what the pending repair clears (Azure's pending-servicing steps).
+  const stuck = p.state === 0x60 || p.state === 0x05 || p.state === 0x65;
+  const pendingHint = stuck
+    ? `; it is stuck in ${p.stateName}: without DISM (Linux), wufix repair --only pending clears the pending servicing that keeps it there (the package stays listed)`
+    : '';
   return [
     {
       repair: 'remove-package',
       reason: `requested with --package ${want}`,
       change: { kind: 'dism-remove-package', package: p.name, state: p.stateName },
-      note: `${p.kb ? `${p.kb}, ` : ''}${p.stateName}${p.lastError ? `, LastError 0x${(p.lastError >>> 0).toString(16)}` : ''}; DISM removes it itself: to undo, install the update again`,
+      note: `${p.kb ? `${p.kb}, ` : ''}${p.stateName}${p.lastError ? `, LastError 0x${(p.lastError >>> 0).toString(16)}` : ''}; DISM removes it itself: to undo, install the update again${pendingHint}`,
     },
   ];
 }

@@ -7,8 +7,8 @@
 // Each run uses a throw-away Wine prefix under .tools/ (git-ignored), stopped and deleted after.
 // stdout/stderr go to files: through a pipe, Node under Wine throws EBADF on the first write.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { buildWindowsTree, type InstallSpec } from '../helpers/winbuilder.js';
@@ -171,6 +171,31 @@ describe.skipIf(!!reason)(`dist/wufix.exe under Wine${reason ? ` (skipped: ${rea
     expect(all.status, all.stderr).toBe(0);
     expect(all.stderr).toMatch(/the WinRE partition was not checked: .*diskpart/);
     expect(all.stdout).toMatch(/wintrust: reset the WinTrust/);
+  });
+
+  // --winre-source on Windows/WinPE mounts the install image read-only with DISM: where there is no
+  // Dism.exe (Wine) it is refused in one line before anything is read or written.
+  it('repair --only winre --winre-source install.wim without Dism.exe: one-line refusal (no-dism), exit 3, nothing written', async () => {
+    const root = path.join(dir, 'no-dism');
+    await buildWindowsTree(root, S.dotnetWintrust);
+    symlinkSync(root, path.join(prefix, 'dosdevices', 'u:'));
+    const wim = path.join(dir, 'install.wim');
+    writeFileSync(wim, randomBytes(4096));
+    const before = createHash('sha256')
+      .update(readFileSync(path.join(root, 'Windows', 'System32', 'config', 'SYSTEM')))
+      .digest('hex');
+    const r = wine([EXE, 'repair', '--root', 'U:\\', '--only', 'winre', '--winre-source', winPath(wim), '--yes', '--json']);
+    expect(r.status, r.stderr).toBe(3);
+    expect((JSON.parse(r.stdout) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'no-dism',
+      message: expect.stringMatching(/Dism\.exe not found: --winre-source reads the install media with DISM \(\/Mount-Image \/ReadOnly\)/i),
+    });
+    expect(
+      createHash('sha256')
+        .update(readFileSync(path.join(root, 'Windows', 'System32', 'config', 'SYSTEM')))
+        .digest('hex'),
+    ).toBe(before);
+    expect(existsSync(path.join(root, 'wufix'))).toBe(false);
   });
 
   // --image on Windows attaches a VHD/VHDX with diskpart: other containers are refused by their

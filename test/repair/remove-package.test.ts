@@ -87,6 +87,10 @@ describe.skipIf(!!reason)(`remove-package and wufix packages${reason ? ` (skippe
     const dry = runCli(['repair', '--root', root, '--only', 'remove-package', '--package', 'KB5034441']);
     expect(dry.status, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`/Remove-Package /PackageName:${KB41} (now Partially Installed;`);
+    // Stuck mid-servicing: the offline route without DISM is named (Microsoft documents no registry-only removal).
+    expect(dry.stdout.replace(/\s+/g, ' ')).toMatch(
+      /stuck in Partially Installed: without DISM \(Linux\), wufix repair --only pending clears the pending servicing/,
+    );
     const r = runCli(['repair', '--root', root, '--only', 'remove-package', '--package', 'KB5034441', '--yes']);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
