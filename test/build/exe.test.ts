@@ -173,9 +173,10 @@ describe.skipIf(!!reason)(`dist/wufix.exe under Wine${reason ? ` (skipped: ${rea
     expect(all.stdout).toMatch(/wintrust: reset the WinTrust/);
   });
 
-  // --winre-source on Windows/WinPE mounts the install image read-only with DISM: where there is no
-  // Dism.exe (Wine) it is refused in one line before anything is read or written.
-  it('repair --only winre --winre-source install.wim without Dism.exe: one-line refusal (no-dism), exit 3, nothing written', async () => {
+  // --winre-source on Windows/WinPE mounts the install image read-only with DISM after diskpart has
+  // found the disk: under Wine (neither tool) the first missing one is refused in one line before
+  // the media is read or anything written. (The DISM mount itself: test/platform/dism-mount.test.ts.)
+  it('repair --only winre --winre-source install.wim without diskpart or Dism.exe: one-line refusal, exit 3, nothing written', async () => {
     const root = path.join(dir, 'no-dism');
     await buildWindowsTree(root, S.dotnetWintrust);
     symlinkSync(root, path.join(prefix, 'dosdevices', 'u:'));
@@ -187,8 +188,8 @@ describe.skipIf(!!reason)(`dist/wufix.exe under Wine${reason ? ` (skipped: ${rea
     const r = wine([EXE, 'repair', '--root', 'U:\\', '--only', 'winre', '--winre-source', winPath(wim), '--yes', '--json']);
     expect(r.status, r.stderr).toBe(3);
     expect((JSON.parse(r.stdout) as { error: { code: string; message: string } }).error).toMatchObject({
-      code: 'no-dism',
-      message: expect.stringMatching(/Dism\.exe not found: --winre-source reads the install media with DISM \(\/Mount-Image \/ReadOnly\)/i),
+      code: 'no-diskpart',
+      message: expect.stringMatching(/diskpart\.exe not found/),
     });
     expect(
       createHash('sha256')
