@@ -153,7 +153,10 @@ export function repairCommand(): Command {
     .option('--journal <dir>', 'where the journal goes (default: <root>\\wufix\\journal); e.g. the USB stick')
     .option('--state-dir <dir>', STATE_DIR_HELP)
     .option('--wintrust-value <dword>', 'wintrust: the State to write (default 0x23C00; 0x22849 is the alternative)', parseDword)
-    .option('--reset-security', "services: also write Microsoft's default service security descriptors")
+    .option(
+      '--reset-security',
+      "services: also write Microsoft's default descriptors of bits and wuauserv whatever they are (locked descriptors are reset without it)",
+    )
     .option('--clear-pending-renames', 'pending: also clear PendingFileRenameOperations')
     .option(
       '--wsus-reset-policy',
@@ -168,7 +171,7 @@ export function repairCommand(): Command {
     )
     .option(
       '--winre-source <install.wim>',
-      'winre: take Winre.wim and boot.sdi from this install media (sources\\install.wim or install.esd of the same Windows build; Linux, wimlib) when the recovery partition and Windows\\System32\\Recovery have none',
+      'winre: take Winre.wim and boot.sdi from this install media (sources\\install.wim or install.esd of the same Windows build and architecture; wimlib on Linux, a read-only DISM mount in Windows/WinPE) when the recovery partition and Windows\\System32\\Recovery have none',
     )
     .option(
       '--winre-source-index <n>',
