@@ -312,7 +312,7 @@ describe.skipIf(!!reason)('saving a dirty hive replays its logs first', () => {
 
   it('a dirty hive without logs is refused for writing unless --accept-dirty', async () => {
     const file = path.join(tmp, 'SYSTEM_2');
-    copyFileSync(hiveFixture('regipy/SYSTEM'), file); // clean (sequence numbers equal)
+    copyFileSync(hiveFixture('regipy/SYSTEM_2'), file);
     const opened = await openHiveFile(file);
     expect(opened.unrecoverable).toBe(true);
     await expect(saveHiveFile(opened)).rejects.toThrow(/dirty.*--accept-dirty/);

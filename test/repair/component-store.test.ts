@@ -123,7 +123,7 @@ describe.skipIf(!!reason)(`component-store: DISM /RestoreHealth + SFC from match
     const flat = dry.stdout.replace(/\s+/g, ' ');
     expect(flat).toMatch(/source \S*install\.wim image 1 \(10\.0\.19045\.3930, Professional\): the source holds 2 of the 3 component folders/);
     expect(flat).not.toMatch(/Not fixed by this plan/);
-    expect(dry.stdout).toContain(COMPONENTS[2]);
+    expect(dry.stdout.replace(/\n +/g, '')).toContain(COMPONENTS[2]); // a name longer than a line is cut at the console width
     const r = runCli(['repair', '--root', root, '--only', 'component-store', '--store-source', wim, '--yes']);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
