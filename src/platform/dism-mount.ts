@@ -91,10 +91,17 @@ export function dismMountOpener(run: DismSync, tmp: string = os.tmpdir()): WimIm
       throw new RefusedError(`DISM could not mount image ${index} of ${wim} read-only: ${dismErrorText(r.output)}; nothing was written`, 'winre-source-bad');
     }
     return {
+      // Each folder on the way checked with lstat: a junction or link inside the image (media are
+      // input too) would lead the copy to a file of this host instead of the image's.
       find(member: string) {
-        const p = path.join(dir, ...member.split('/').filter(Boolean));
+        const parts = member.split('/').filter(Boolean);
+        let p = dir;
         try {
-          lstatSync(p);
+          for (const [i, part] of parts.entries()) {
+            p = path.join(p, part);
+            const st = lstatSync(p);
+            if (i < parts.length - 1 && !st.isDirectory()) return undefined; // the file itself is judged by the caller (lstat)
+          }
           return p;
         } catch {
           return undefined;

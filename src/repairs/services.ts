@@ -94,11 +94,16 @@ function rawValue(h: Hive, key: string, name: string): RegData | null {
 }
 
 /**
- * The descriptor `sc sdset` would leave: DACL (and its P/AI/AR flags) from `daclSddl`, owner, group
- * and SACL (with its flags) from `current` when it is a readable descriptor, else the SCM defaults.
+ * The descriptor `sc sdset` would leave: DACL (and its P/AI/AR flags) from `dacl` (SDDL or a
+ * decoded descriptor), owner, group and SACL (with its flags) from `current` when it is a readable
+ * descriptor, else from `fallback` (the SCM defaults for services).
  */
-export function resetDacl(current: Uint8Array | undefined, daclSddl: string): Uint8Array {
-  const want = parseSddl(daclSddl);
+export function resetDacl(
+  current: Uint8Array | undefined,
+  dacl: string | SecurityDescriptor,
+  fallback: SecurityDescriptor = parseSddl(SCM_DEFAULT_OWNER_GROUP_SACL),
+): Uint8Array {
+  const want = typeof dacl === 'string' ? parseSddl(dacl) : dacl;
   let base: SecurityDescriptor | undefined;
   if (current) {
     try {
@@ -107,7 +112,6 @@ export function resetDacl(current: Uint8Array | undefined, daclSddl: string): Ui
       base = undefined;
     }
   }
-  const fallback = parseSddl(SCM_DEFAULT_OWNER_GROUP_SACL);
   const daclBits = SE.DACL_PRESENT | SE.DACL_DEFAULTED | SE.DACL_PROTECTED | SE.DACL_AUTO_INHERITED | SE.DACL_AUTO_INHERIT_REQ;
   const src = base ?? fallback;
   const sd: SecurityDescriptor = {
@@ -190,19 +194,6 @@ function securitySteps(system: Hive, hiveRel: string, cs: string, resetSecurity:
   return [...keySecuritySteps(system, hiveRel, cs), ...steps];
 }
 
-/** `current` with the DACL (and its control bits) of `from`; owner, group and SACL as they were (or from `from` when `current` is unreadable). */
-function withDaclOf(current: Uint8Array, from: Uint8Array): Uint8Array {
-  const want = decodeSecurityDescriptor(from);
-  let base: SecurityDescriptor;
-  try {
-    base = decodeSecurityDescriptor(current);
-  } catch {
-    return new Uint8Array(from);
-  }
-  const daclBits = SE.DACL_PRESENT | SE.DACL_DEFAULTED | SE.DACL_PROTECTED | SE.DACL_AUTO_INHERITED | SE.DACL_AUTO_INHERIT_REQ;
-  return encodeSecurityDescriptor({ ...base, control: (base.control & ~daclBits) | (want.control & daclBits), dacl: want.dacl });
-}
-
 /**
  * A LOCKABLE service's registry key whose permissions lock SYSTEM out gets the DACL of the
  * descriptor most Services keys of this very hive share (usualServiceKeySecurity), its owner, group
@@ -218,7 +209,8 @@ function keySecuritySteps(system: Hive, hiveRel: string, cs: string): PlanStep[]
     const nk = system.lookup(s.keyPath);
     const old = nk === undefined ? undefined : system.keySecurity(nk);
     if (!old) continue;
-    const sd = withDaclOf(old, usual);
+    const from = decodeSecurityDescriptor(usual);
+    const sd = resetDacl(old, from, from); // an unreadable old descriptor: the usual one whole
     steps.push({
       repair: 'services',
       reason: `wu-service-key-locked (${s.name}, ${cs})`,

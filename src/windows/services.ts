@@ -3,7 +3,7 @@
 import { Hive } from '../hive/hive.js';
 import { BadInputError } from '../shared/errors.js';
 import { regDword, regMultiSz, regRaw, regString } from '../hive/query.js';
-import { daclGrants, decodeSecurityDescriptor, formatSddl, KEY_GENERIC, SERVICE_GENERIC } from '../formats/sddl.js';
+import { daclGrants, decodeSecurityDescriptor, formatSddl, KEY_GENERIC, SERVICE_GENERIC, type SecurityDescriptor } from '../formats/sddl.js';
 
 export interface ControlSetSelection {
   current: number;
@@ -142,17 +142,25 @@ const ADMIN_TOKEN = ['S-1-5-32-544', 'S-1-1-0', 'S-1-5-11', 'S-1-5-4'];
  * unreadable descriptor is one too: the SCM cannot use it either.
  */
 export function serviceLockdown(bytes: Uint8Array): { why: string; sddl: string } | undefined {
-  let sd;
+  return judge(bytes, 'is', (sd) =>
+    !daclGrants(sd, SYSTEM_TOKEN, SERVICE_START | SERVICE_QUERY_STATUS, SERVICE_GENERIC)
+      ? 'does not let SYSTEM start it'
+      : !daclGrants(sd, ADMIN_TOKEN, SERVICE_START | SERVICE_CHANGE_CONFIG, SERVICE_GENERIC)
+        ? 'does not let Administrators start or reconfigure it'
+        : undefined,
+  );
+}
+
+/** A descriptor decoded and judged by `why`; an unreadable one is judged locked ("<is|are> not a readable ..."). */
+function judge(bytes: Uint8Array, verb: string, why: (sd: SecurityDescriptor) => string | undefined): { why: string; sddl: string } | undefined {
+  let sd: SecurityDescriptor;
   try {
     sd = decodeSecurityDescriptor(bytes);
   } catch (e) {
-    return { why: `is not a readable security descriptor (${(e as Error).message})`, sddl: 'unreadable' };
+    return { why: `${verb} not a readable security descriptor (${(e as Error).message})`, sddl: 'unreadable' };
   }
-  const sddl = formatSddl(sd);
-  if (!daclGrants(sd, SYSTEM_TOKEN, SERVICE_START | SERVICE_QUERY_STATUS, SERVICE_GENERIC)) return { why: 'does not let SYSTEM start it', sddl };
-  if (!daclGrants(sd, ADMIN_TOKEN, SERVICE_START | SERVICE_CHANGE_CONFIG, SERVICE_GENERIC))
-    return { why: 'does not let Administrators start or reconfigure it', sddl };
-  return undefined;
+  const w = why(sd);
+  return w === undefined ? undefined : { why: w, sddl: formatSddl(sd) };
 }
 
 const KEY_QUERY_VALUE = 0x1;
@@ -165,26 +173,21 @@ const KEY_ENUMERATE_SUB_KEYS = 0x8;
  * its values, as WuMgr's "block" leaves it (a DENY FullControl for SYSTEM) - or undefined.
  */
 export function keyLockdown(bytes: Uint8Array): { why: string; sddl: string } | undefined {
-  let sd;
-  try {
-    sd = decodeSecurityDescriptor(bytes);
-  } catch (e) {
-    return { why: `are not a readable security descriptor (${(e as Error).message})`, sddl: 'unreadable' };
-  }
-  if (!daclGrants(sd, SYSTEM_TOKEN, KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_ENUMERATE_SUB_KEYS, KEY_GENERIC))
-    return { why: 'do not let SYSTEM read or set its values', sddl: formatSddl(sd) };
-  return undefined;
+  return judge(bytes, 'are', (sd) =>
+    daclGrants(sd, SYSTEM_TOKEN, KEY_QUERY_VALUE | KEY_SET_VALUE | KEY_ENUMERATE_SUB_KEYS, KEY_GENERIC)
+      ? undefined
+      : 'do not let SYSTEM read or set its values',
+  );
 }
 
-function keyLockedField(system: Hive, nk: number): { keyLocked?: { why: string; sddl: string } } {
-  let sd: Uint8Array | undefined;
+/** The key's own descriptor judged by keyLockdown (an sk cell that cannot be read is left to the hive checks). */
+function keyLockedOf(system: Hive, nk: number): { why: string; sddl: string } | undefined {
   try {
-    sd = system.keySecurity(nk);
+    const sd = system.keySecurity(nk);
+    return sd ? keyLockdown(sd) : undefined;
   } catch {
-    sd = undefined;
+    return undefined;
   }
-  const l = sd ? keyLockdown(sd) : undefined;
-  return l ? { keyLocked: l } : {};
 }
 
 /**
@@ -214,9 +217,8 @@ export function usualServiceKeySecurity(system: Hive, servicesPath: string): Uin
   return undefined;
 }
 
-function lockedField(bytes: Uint8Array): { lockedDown?: { why: string; sddl: string } } {
-  const l = serviceLockdown(bytes);
-  return l ? { lockedDown: l } : {};
+function lockFields(lockedDown: ServiceInfo['lockedDown'], keyLocked: ServiceInfo['keyLocked']): Pick<ServiceInfo, 'lockedDown' | 'keyLocked'> {
+  return { ...(lockedDown ? { lockedDown } : {}), ...(keyLocked ? { keyLocked } : {}) };
 }
 
 /** A self-relative SD: revision 1, Sbz1, control word with SE_SELF_RELATIVE (0x8000), 4 offsets. */
@@ -247,6 +249,7 @@ export function readServices(system: Hive, names: readonly string[] = WU_SERVICE
     const sec = system.findSubkey(nk, 'Security');
     const sd = sec === undefined ? undefined : regRaw(system, sec, 'Security');
     const params = system.findSubkey(nk, 'Parameters');
+    const lockable = LOCKABLE_SERVICES.some((l) => l.toLowerCase() === name.toLowerCase());
     return {
       name,
       keyName: system.keyName(nk),
@@ -257,8 +260,7 @@ export function readServices(system: Hive, names: readonly string[] = WU_SERVICE
       delayedAutostart: regDword(system, nk, 'DelayedAutostart') === 1,
       hasSecurity: sd !== undefined,
       securityValid: sd === undefined ? undefined : looksLikeSd(sd.data),
-      ...(sd !== undefined && LOCKABLE_SERVICES.some((l) => l.toLowerCase() === name.toLowerCase()) ? lockedField(sd.data) : {}),
-      ...(LOCKABLE_SERVICES.some((l) => l.toLowerCase() === name.toLowerCase()) ? keyLockedField(system, nk) : {}),
+      ...(lockable ? lockFields(sd === undefined ? undefined : serviceLockdown(sd.data), keyLockedOf(system, nk)) : {}),
       imagePath: regString(system, nk, 'ImagePath'),
       serviceDll: (params !== undefined ? regString(system, params, 'ServiceDll') : undefined) ?? regString(system, nk, 'ServiceDll'),
       objectName: regString(system, nk, 'ObjectName'),

@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dismErrorText, dismMountArgs, dismMountOpener, dismUnmountArgs, unmountAllSync, type DismSync } from '../../src/platform/dism-mount.js';
@@ -127,7 +127,7 @@ describe.skipIf(!!reason)(`DISM mount: a wimlib-built install.wim through a read
     expect(existsSync(dir)).toBe(false);
   }, 120_000);
 
-  it('refused: an ESD (no DISM call), a failed mount (DISM words quoted, folder removed), another architecture (no mount)', async () => {
+  it('refused: an ESD (no DISM call), a failed mount (DISM words quoted, folder removed), a link inside the image (not followed), another architecture (no mount)', async () => {
     const mnt = path.join(tmp, 'mnt2');
     mkdirSync(mnt);
     calls.length = 0;
@@ -145,6 +145,20 @@ describe.skipIf(!!reason)(`DISM mount: a wimlib-built install.wim through a read
     expect(e2.message).toMatch(/^DISM could not mount image 1 of .*install\.wim read-only: Error: 5 Access is denied\.; nothing was written$/);
     expect(calls.map((c) => c[1])).toEqual(['/Mount-Image', '/Unmount-Image']);
     expect(readdirSync(mnt)).toEqual([]);
+    // A link inside the image (Recovery -> a folder of this host holding a Winre.wim): not followed.
+    const host = path.join(tmp, 'host-secret');
+    mkdirSync(host, { recursive: true });
+    writeFileSync(path.join(host, 'Winre.wim'), readFileSync(path.join(tmp, 'Winre.wim')));
+    const lt = path.join(tmp, 'linktree');
+    mkdirSync(path.join(lt, 'Windows', 'System32'), { recursive: true });
+    mkdirSync(path.join(lt, 'Windows', 'Boot', 'DVD', 'PCAT'), { recursive: true });
+    writeFileSync(path.join(lt, 'Windows', 'Boot', 'DVD', 'PCAT', 'boot.sdi'), randomBytes(4096));
+    symlinkSync(host, path.join(lt, 'Windows', 'System32', 'Recovery'));
+    const linked = path.join(tmp, 'linked.wim');
+    expect(spawnSync('wimcapture', [lt, linked, 'Windows 10 Pro', ...props(9)]).status).toBe(0);
+    const e4 = await refusalOf(winreFromInstallWim(linked, system, { open: dismMountOpener(standIn, mnt) }));
+    expect(e4.code).toBe('winre-source-no-winre');
+    unmountAllSync();
     calls.length = 0;
     const e3 = await refusalOf(winreFromInstallWim(wim, { ...system, architecture: 'arm64' }, { open: dismMountOpener(standIn, mnt) }));
     expect(e3.message).toMatch(/is x64, the offline Windows arm64/);
